@@ -1,0 +1,32 @@
+"""The registry of source formats: adding a format is one module here plus its `sql/adapters/<id>.sql`."""
+
+from __future__ import annotations
+
+from ingest.formats import canonical, litellm_spend_logs
+from ingest.formats.base import Format, Sample
+
+# detection tries formats in this order: the most specific signatures first, `canonical` last
+FORMATS: dict[str, Format] = {
+    f.id: f
+    for f in (
+        litellm_spend_logs.FORMAT,
+        canonical.FORMAT,
+    )
+}
+
+
+def get(format_id: str) -> Format:
+    try:
+        return FORMATS[format_id]
+    except KeyError:
+        raise KeyError(f"unknown format {format_id!r}; known: {', '.join(FORMATS)}") from None
+
+
+def detect(sample: Sample) -> Format | None:
+    for fmt in FORMATS.values():
+        if sample.container in fmt.containers and fmt.detect(sample):
+            return fmt
+    return None
+
+
+__all__ = ["FORMATS", "Format", "Sample", "get", "detect"]

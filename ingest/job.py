@@ -1,0 +1,147 @@
+"""The load job: one file -> one transaction (log row, rejects, new rows, derived tables) or nothing at all."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+import sql
+from ingest import formats, read, stage
+from ingest.formats.base import Format, Sample
+from warehouse import Warehouse, ledger
+from warehouse.errors import IngestError, ModelMixError
+
+MAX_REJECT_EXAMPLES = 5
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str | None = None
+    status: str = "rejected"       # loaded | duplicate | rejected
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+    ingest_id: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        total = self.rows_loaded + self.rows_duplicate + self.rows_rejected
+        return total / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict:
+        keys = ("path", "format", "status", "rows_loaded", "rows_duplicate", "rows_rejected", "error")
+        return {k: v for k, v in asdict(self).items() if k in keys}
+
+
+def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | None = None, strict: bool = False,
+                 max_unzipped_bytes: int = 20 * 2**30,
+                 on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Ingest every file under `paths` (folders walked, zips opened); one result per file, in order."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="modelmix-") as tmp:
+        for item in read.expand(paths, Path(tmp), max_unzipped_bytes):
+            if isinstance(item, IngestError):
+                result = FileResult(path=item.message.split(":", 1)[0], error=item.message)
+            else:
+                result = ingest_file(wh, item, format_id=format_id, strict=strict)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = None,
+                strict: bool = False) -> FileResult:
+    started = time.perf_counter()
+    result = FileResult(path=src.name)
+    try:
+        sample = read.sample(src)
+        fmt = formats.get(format_id) if format_id else formats.detect(sample)
+        if fmt is None:
+            seen = ", ".join(sorted(sample.columns)[:12]) or "none"
+            raise IngestError(f"{src.name}: format not recognised (columns seen: {seen}). "
+                              "Pass --format with one of `modelmix formats`, or map it with a mapping file.")
+        result.format = fmt.id
+        if sample.container not in fmt.containers:
+            raise IngestError(f"{src.name}: is {sample.container}, but format {fmt.id} reads {'/'.join(fmt.containers)}")
+        if missing := fmt.missing_columns(sample):
+            raise IngestError(f"{src.name}: missing required column(s) {', '.join(missing)} for format {fmt.id}")
+        digest = read.sha256(src.path)
+        loaded = wh.write(_load, src, fmt, sample, digest, strict)
+        result.__dict__.update(loaded)
+    except IngestError as e:
+        result.error = e.message
+    except ModelMixError as e:
+        result.error = f"{src.name}: {e.message}"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _describe_rejects(cur: duckdb.DuckDBPyConnection, name: str) -> str:
+    rows = cur.execute(
+        "select _row, e.column, e.value, e.reason from "
+        "(select _row, unnest(_errors) as e from staged where _errors is not null) order by _row limit $n",
+        {"n": MAX_REJECT_EXAMPLES},
+    ).fetchall()
+    return "; ".join(f"{name} row {r}, column {c}: {why} ({v!r})" for r, c, v, why in rows)
+
+
+def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sample: Sample, digest: str,
+          strict: bool) -> dict:
+    """Runs on the writer thread inside one transaction; raising rolls the whole file back."""
+    earlier = cur.execute(
+        "select rows_loaded + rows_duplicate, rows_rejected from ingest_log where sha256 = $sha and status = 'loaded' "
+        "order by ingest_id limit 1", {"sha": digest}).fetchone()
+    ingest_id = cur.execute("select nextval('ingest_id_seq')").fetchone()[0]
+    log = {"id": ingest_id, "name": src.name, "sha": digest, "format": fmt.id, "kind": fmt.kind}
+    if earlier is not None:
+        # the same bytes are already in the ledger: nothing to read
+        cur.execute(sql.load("writes/insert_ingest_log"),
+                    {**log, "status": "duplicate", "read": sum(earlier), "loaded": 0, "dup": earlier[0],
+                     "rejected": earlier[1], "ts_min": None, "ts_max": None})
+        return {"status": "duplicate", "rows_duplicate": earlier[0], "rows_rejected": earlier[1],
+                "ingest_id": ingest_id}
+
+    try:
+        cur.execute(stage.staging_sql(fmt, sample, src.compression),
+                    {"path": str(src.path), "compression": "gzip" if src.compression == "gzip" else "none"})
+    except duckdb.Error as e:
+        raise IngestError(f"{src.name}: cannot be read as {fmt.id} ({_first_line(e)})") from e
+    total, rejected, ts_min, ts_max = cur.execute(
+        "select count(*), count(*) filter (where _errors is not null), min(ts) filter (where _errors is null), "
+        "max(ts) filter (where _errors is null) from staged").fetchone()
+    if total == 0:
+        raise IngestError(f"{src.name}: has a header but no data rows")
+    if rejected and (strict or rejected == total):
+        why = "every row failed validation" if rejected == total else f"{rejected:,} row(s) failed validation (--strict)"
+        raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}")
+
+    cur.execute(sql.load("writes/insert_rejects"), {"ingest_id": ingest_id})
+    loaded = cur.execute(sql.load("writes/insert_new_rows"), {"ingest_id": ingest_id, "format": fmt.id}).fetchone()[0]
+    duplicate = total - rejected - loaded
+    cur.execute(sql.load("writes/insert_ingest_log"),
+                {**log, "status": "loaded", "read": total, "loaded": loaded, "dup": duplicate,
+                 "rejected": rejected, "ts_min": ts_min, "ts_max": ts_max})
+    if loaded:
+        ledger.refresh_derived(cur)
+    cur.execute("drop table if exists staged")
+    return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
+            "ingest_id": ingest_id}
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:300] if text else type(e).__name__
+
+
+def results_json(results: list[FileResult]) -> str:
+    return json.dumps({"files": [r.to_json() for r in results]}, indent=2)

@@ -1,0 +1,175 @@
+"""Opening files safely: expand folders and zips, sniff compression and container, read a header sample.
+
+Nothing here reads a whole file into Python memory: DuckDB streams the data; we only look at the first bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.formats.base import Sample
+from warehouse.errors import IngestError
+
+DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".zip", ".txt", ".tsv"}
+HEAD_BYTES = 64 * 1024
+_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_.\-]*)"\s*:')
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path          # where the bytes are (a temp file for a zip member)
+    name: str           # what the user calls it: the path, or archive.zip/member.csv
+    compression: str    # none | gzip
+
+
+def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int) -> list[SourceFile | IngestError]:
+    """Files to ingest, in a stable order: folders walked for data files, zip members extracted to `workdir`."""
+    out: list[SourceFile | IngestError] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.is_file():
+            files = [p]
+        else:
+            out.append(IngestError(f"{p}: no such file or folder"))
+            continue
+        for f in files:
+            out.extend(_open_one(f, str(f), workdir, max_unzipped_bytes))
+    return out
+
+
+def _magic(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(4)
+
+
+def _open_one(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile | IngestError]:
+    magic = _magic(path)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        return _unzip(path, name, workdir, limit)
+    return [SourceFile(path, name, "gzip" if magic.startswith(b"\x1f\x8b") else "none")]
+
+
+def _unzip(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile | IngestError]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        return [IngestError(f"{name}: not a readable zip file ({e})")]
+    out: list[SourceFile | IngestError] = []
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            member = f"{name}/{info.filename}"
+            # never trust member paths: keep only the base name, in a folder of our own
+            safe = Path(info.filename).name
+            if not safe or Path(safe).suffix.lower() not in DATA_SUFFIXES - {".zip"}:
+                out.append(IngestError(f"{member}: skipped, not a data file (zip members must be csv/json/jsonl/parquet/gz)"))
+                continue
+            target = Path(tempfile.mkdtemp(dir=workdir)) / safe
+            written = 0
+            try:
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > limit:
+                            raise IngestError(f"{member}: expands past the {limit:,}-byte limit (MODELMIX_MAX_UNZIPPED_BYTES)")
+                        dst.write(chunk)
+            except IngestError as e:
+                target.unlink(missing_ok=True)
+                out.append(e)
+                continue
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+                out.append(IngestError(f"{member}: cannot be extracted ({e})"))
+                continue
+            if _magic(target).startswith(b"PK\x03\x04"):
+                out.append(IngestError(f"{member}: a zip inside a zip is not read; extract it first"))
+                continue
+            out.extend(_open_one(target, member, workdir, limit))
+    return out
+
+
+def _head(src: SourceFile) -> bytes:
+    try:
+        if src.compression == "gzip":
+            with gzip.open(src.path, "rb") as fh:
+                return fh.read(HEAD_BYTES)
+        with open(src.path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except (OSError, EOFError, zlib.error) as e:
+        raise IngestError(f"{src.name}: cannot be read ({e}); is the gzip file complete?") from e
+
+
+def _decode(src: SourceFile, raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise IngestError(f"{src.name}: is UTF-16 text; save it as UTF-8 (CSV UTF-8 in Excel) and upload again")
+    if b"\x00" in raw[:4096]:
+        raise IngestError(f"{src.name}: is binary, not CSV/JSON text or Parquet")
+    text = raw.decode("utf-8", errors="strict" if len(raw) < HEAD_BYTES else "ignore") if raw else ""
+    return text.removeprefix("\ufeff")
+
+
+def sample(src: SourceFile) -> Sample:
+    raw = _head(src)
+    if not raw.strip():
+        raise IngestError(f"{src.name}: is empty")
+    if raw.startswith(b"PAR1"):
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(src.path).names
+        except Exception as e:  # pyarrow raises several types for a damaged footer
+            raise IngestError(f"{src.name}: is not a readable Parquet file ({e})") from e
+        return Sample("parquet", frozenset(names))
+    try:
+        text = _decode(src, raw)
+    except UnicodeDecodeError as e:
+        raise IngestError(
+            f"{src.name}: is not UTF-8 text (byte {e.start}); save it as UTF-8 and upload again"
+        ) from e
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        return Sample("json", frozenset(_KEY.findall(text[:HEAD_BYTES])), text[:4096])
+    first_line = next(csv.reader(io.StringIO(stripped)), [])
+    if len(first_line) < 2:
+        # a tab- or semicolon-separated file still gets its columns found
+        for sep in ("\t", ";", "|"):
+            alt = next(csv.reader(io.StringIO(stripped), delimiter=sep), [])
+            if len(alt) > len(first_line):
+                first_line = alt
+    return Sample("csv", frozenset(c.strip() for c in first_line if c.strip()), text[:4096])
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_json_lines(s: Sample) -> bool:
+    """True when the head holds more than one top-level JSON value (JSON lines)."""
+    first = s.head.lstrip().split("\n", 1)[0]
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return "\n" in s.head.strip()
+
+
+def cleanup(workdir: Path) -> None:
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,166 @@
+"""The warehouse: one DuckDB file, migrated on open, read through a cursor per call, written by one thread.
+
+DuckDB lets one process hold a database file; inside it, every thread needs its own cursor (a shared
+connection raises under threads in duckdb 2.x) and writes go through a single worker so each ingest job is
+one transaction that readers see whole or not at all.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import polars as pl
+
+import sql
+from warehouse.errors import DatabaseBusy, DatabaseError
+
+T = TypeVar("T")
+
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+
+class Writer:
+    """A queue with one worker thread: every write job runs here, in order, on the writer's own cursor."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self._jobs: queue.Queue[tuple[Callable, tuple, Future] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="modelmix-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        cur = self._con.cursor()
+        while (job := self._jobs.get()) is not None:
+            fn, args, fut = job
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(cur, *args))
+            except BaseException as e:  # handed to the caller, who re-raises it
+                fut.set_exception(e)
+        cur.close()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        fut: Future[T] = Future()
+        self._jobs.put((fn, args, fut))
+        return fut
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=30)
+
+
+class Warehouse:
+    """Open (and migrate) the ledger at `path`. Use `query` to read and `write` to change it."""
+
+    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None):
+        self.path = Path(path)
+        # no TimeZone setting: it needs the ICU extension, which can't be fetched offline; without ICU,
+        # DuckDB's TIMESTAMPTZ arithmetic is UTC, which is what the ledger stores
+        config: dict[str, Any] = {"autoinstall_known_extensions": False}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(str(self.path), config=config)
+        except duckdb.IOException as e:
+            if any(m in str(e) for m in _LOCK_MARKERS):
+                raise DatabaseBusy(
+                    f"{self.path} is held by another ModelMix process (the dashboard?). "
+                    "`modelmix ingest` hands files to it through the inbox; other commands must wait for it to stop."
+                ) from e
+            raise DatabaseError(f"cannot open {self.path}: {e}") from e
+        except (OSError, duckdb.Error) as e:
+            raise DatabaseError(f"cannot open {self.path}: {e}") from e
+        self._cursor_lock = threading.Lock()
+        self.version = 0
+        self._migrate()
+        from warehouse import prices  # late: prices uses this module's types
+
+        prices.ensure_catalog(self)
+        self._writer = Writer(self._con)
+        self._data_version = 0
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._cursor_lock:
+            return self._con.cursor()
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame."""
+        return self.sql(sql.load(f"queries/{name}"), **params)
+
+    def sql(self, text: str, **params: Any) -> pl.DataFrame:
+        cur = self.cursor()
+        try:
+            return pl.from_arrow(cur.sql(text, params=params or None).to_arrow_table())
+        except duckdb.Error as e:
+            raise DatabaseError(str(e)) from e
+        finally:
+            cur.close()
+
+    def scalar(self, text: str, **params: Any) -> Any:
+        cur = self.cursor()
+        try:
+            row = cur.execute(text, params or None).fetchone()
+            return row[0] if row else None
+        finally:
+            cur.close()
+
+    @property
+    def data_version(self) -> int:
+        """Bumped after every committed write; caches key on it."""
+        return self._data_version
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(cursor, *args)` on the single writer thread inside one transaction; wait for its result."""
+        return self._writer.submit(self._in_transaction, fn, *args).result()
+
+    def _in_transaction(self, cur: duckdb.DuckDBPyConnection, fn: Callable[..., T], *args: Any) -> T:
+        cur.begin()
+        try:
+            result = fn(cur, *args)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        self._data_version += 1
+        return result
+
+    def close(self) -> None:
+        self._writer.close()
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema --------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("create table if not exists schema_version (version integer primary key, applied_at timestamp)")
+        current = con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+        for version, text in sql.migrations():
+            if version <= current:
+                continue
+            con.begin()
+            try:
+                con.execute(text)
+                con.execute("insert into schema_version values (?, now())", [version])
+                con.commit()
+            except duckdb.Error as e:
+                con.rollback()
+                raise DatabaseError(f"migration {version} failed on {self.path}: {e}") from e
+            current = version
+        self.version = current

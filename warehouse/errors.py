@@ -1,0 +1,34 @@
+"""One small error family: every error a user can see has a title and a message that says what to do."""
+
+from __future__ import annotations
+
+
+class ModelMixError(Exception):
+    title = "ModelMix error"
+
+    def __init__(self, message: str, *, title: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if title:
+            self.title = title
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.message}"
+
+
+class DatabaseBusy(ModelMixError):
+    title = "Database in use"
+
+
+class DatabaseError(ModelMixError):
+    title = "Database error"
+
+
+class IngestError(ModelMixError):
+    """A whole file was rejected (unreadable, unknown format, missing column, --strict)."""
+
+    title = "File rejected"
+
+
+class ConfigError(ModelMixError):
+    title = "Invalid configuration"
