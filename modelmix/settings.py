@@ -1,0 +1,29 @@
+"""Every setting in one declared model: a default, a description, and an environment override MODELMIX_<NAME>.
+The README's settings table lists each one (a test checks that)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MODELMIX_", extra="ignore")
+
+    db: Path = Field(Path("modelmix.duckdb"), description="The ledger's DuckDB file (`--db` overrides it).")
+    rules: Path | None = Field(None, description="Attribution rules file (YAML) loaded into the ledger on start.")
+    price_overrides: Path | None = Field(
+        None, description="Price overrides file (YAML or CSV) loaded into the ledger on start.")
+    max_unzipped_bytes: int = Field(
+        20 * 2**30, description="Largest size a zip member or gzip file may expand to before it is rejected.")
+    inbox_poll_seconds: float = Field(1.0, description="How often the dashboard looks in the inbox for CLI ingests.")
+    inbox_timeout_seconds: float = Field(
+        3600.0, description="How long `modelmix ingest` waits for the dashboard to load files it handed over.")
+    cache_ttl_seconds: int = Field(300, description="How long the dashboard keeps a query result before re-reading.")
+    port: int = Field(8501, description="Port of `modelmix serve`.")
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""Shared fixtures: real DuckDB files in tmp folders, and one ledger holding all of sample_data/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest import ingest_paths
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = ROOT / "sample_data"
+
+
+@pytest.fixture
+def wh(tmp_path):
+    with Warehouse(tmp_path / "ledger.duckdb") as w:
+        yield w
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """A ledger file with every bundled sample file loaded (closed again, so tests can open it)."""
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with Warehouse(path) as w:
+        results = ingest_paths(w, [SAMPLE_DATA])
+        assert results, "sample_data/ holds no files"
+        failed = [r for r in results if r.status == "rejected"]
+        assert not failed, failed
+    return path
+
+
+@pytest.fixture
+def sample_wh(sample_db):
+    with Warehouse(sample_db) as w:
+        yield w
