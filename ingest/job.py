@@ -43,12 +43,13 @@ class FileResult:
 
 
 def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | None = None, strict: bool = False,
-                 max_unzipped_bytes: int = 20 * 2**30,
+                 max_unzipped_bytes: int = 20 * 2**30, display_names: dict[str, str] | None = None,
                  on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Ingest every file under `paths` (folders walked, zips opened); one result per file, in order."""
+    """Ingest every file under `paths` (folders walked, zips opened); one result per file, in order.
+    `display_names` maps a path to the name the user knows it by (files handed over through the inbox)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="modelmix-") as tmp:
-        for item in read.expand(paths, Path(tmp), max_unzipped_bytes):
+        for item in read.expand(paths, Path(tmp), max_unzipped_bytes, display_names or {}):
             if isinstance(item, IngestError):
                 result = FileResult(path=item.message.split(":", 1)[0], error=item.message)
             else:

@@ -34,7 +34,8 @@ class SourceFile:
     compression: str    # none | gzip
 
 
-def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int) -> list[SourceFile | IngestError]:
+def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int,
+           display_names: dict[str, str] | None = None) -> list[SourceFile | IngestError]:
     """Files to ingest, in a stable order: folders walked for data files, zip members extracted to `workdir`."""
     out: list[SourceFile | IngestError] = []
     for p in map(Path, paths):
@@ -47,7 +48,7 @@ def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int) -> l
             out.append(IngestError(f"{p}: no such file or folder"))
             continue
         for f in files:
-            out.extend(_open_one(f, str(f), workdir, max_unzipped_bytes))
+            out.extend(_open_one(f, (display_names or {}).get(str(f), str(f)), workdir, max_unzipped_bytes))
     return out
 
 

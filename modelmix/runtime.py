@@ -1,12 +1,39 @@
-"""Opening the ledger as its owner: the Warehouse plus the inbox watcher that loads files handed over by
-`modelmix ingest` processes while this one holds the database file."""
+"""Opening the ledger as its owner: the Warehouse, the configured rules and overrides files, and the inbox
+watcher that loads files handed over by `modelmix ingest` processes while this one holds the database."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse import Warehouse
+from ingest import ingest_paths
+from modelmix.settings import Settings
+from warehouse import Warehouse, config
+from warehouse.inbox import InboxWatcher
 
 
-def open_owner(path: str | Path) -> Warehouse:
-    return Warehouse(path)
+def load_configured_files(wh: Warehouse, settings: Settings) -> None:
+    if settings.rules:
+        config.replace_rules(wh, config.load_rules_file(settings.rules))
+    if settings.price_overrides:
+        config.replace_overrides(wh, config.load_overrides_file(settings.price_overrides))
+
+
+def inbox_handler(wh: Warehouse, settings: Settings):
+    def handle(paths: list[Path], display: dict[str, str], options: dict) -> dict:
+        results = ingest_paths(wh, paths, format_id=options.get("format"), strict=bool(options.get("strict")),
+                               max_unzipped_bytes=settings.max_unzipped_bytes, display_names=display)
+        return {"files": [r.to_json() for r in results]}
+
+    return handle
+
+
+def open_owner(path: str | Path, settings: Settings | None = None, *, watch_inbox: bool = True) -> Warehouse:
+    """Open the ledger for this process; with `watch_inbox`, also serve CLI ingests handed over through it."""
+    settings = settings or Settings()
+    wh = Warehouse(path)
+    load_configured_files(wh, settings)
+    if watch_inbox:
+        watcher = InboxWatcher(path, inbox_handler(wh, settings), poll=settings.inbox_poll_seconds)
+        watcher.run_once()  # files left waiting while nobody held the database
+        wh.inbox_watcher = watcher.start()
+    return wh

@@ -144,4 +144,5 @@ def resolve_new_models(cur: duckdb.DuckDBPyConnection) -> int:
 
 def price_in_force(wh: Warehouse, model: str, on: dt.date, provider: str | None = None) -> pl.DataFrame:
     """The catalog and override prices for `model` on `on` (USD per 1M tokens), one row per provider."""
-    return wh.query("price_in_force", model=model, on=dt.datetime(on.year, on.month, on.day), provider=provider)
+    return wh.query("price_in_force", model=model, on=dt.datetime(on.year, on.month, on.day), provider=provider,
+                    catalog_provider=CATALOG_PROVIDER.get(provider, provider) if provider else None)

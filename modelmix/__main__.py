@@ -1,0 +1,5 @@
+import sys
+
+from modelmix.cli import main
+
+sys.exit(main())

@@ -1,0 +1,272 @@
+"""`modelmix`: the jobs' interface (DESIGN.md, "Command line"). Exit codes: 0 ok, 1 a file/row rejected or an
+error, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from modelmix.settings import Settings
+from warehouse.errors import DatabaseBusy, ModelMixError
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.db) if args.db else settings.db
+
+
+def _print_result(r: dict) -> None:
+    if r["status"] == "rejected":
+        msg = r["error"] or "rejected"
+        print(f"REJECTED  {msg if msg.startswith(r['path']) else r['path'] + ': ' + msg}", file=sys.stderr)
+        return
+    line = (f"{r['status']:<9} {r['path']} [{r['format']}]: {r['rows_loaded']:,} loaded, "
+            f"{r['rows_duplicate']:,} duplicate, {r['rows_rejected']:,} rejected")
+    if r.get("rows_per_second"):
+        line += f" ({r['rows_per_second']:,.0f} rows/s)"
+    print(line, file=sys.stderr)
+
+
+class _Ticker:
+    """On a terminal, a line that shows a long load is alive (elapsed seconds), cleared when it ends."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.enabled = sys.stderr.isatty()
+
+    def __enter__(self) -> _Ticker:
+        self._start = time.monotonic()
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            print(f"\r  loading… {time.monotonic() - self._start:,.0f} s", end="", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.enabled:
+            print("\r" + " " * 30 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest import ingest_paths
+
+    db = _db(args, settings)
+    if args.format:
+        from ingest.formats import FORMATS
+
+        if args.format not in FORMATS:
+            print(f"modelmix ingest: unknown --format {args.format!r}; see `modelmix formats`", file=sys.stderr)
+            return 2
+    try:
+        from modelmix.runtime import open_owner
+
+        wh = open_owner(db, settings, watch_inbox=False)
+    except DatabaseBusy:
+        wh = None
+    if wh is None:
+        files = _hand_over(db, args, settings)
+    else:
+        with wh, _Ticker():
+            results = ingest_paths(wh, args.paths, format_id=args.format, strict=args.strict,
+                                   max_unzipped_bytes=settings.max_unzipped_bytes)
+        files = [{**r.to_json(), "rows_per_second": r.rows_per_second} for r in results]
+    if args.json:
+        print(json.dumps({"files": [{k: v for k, v in f.items() if k != "rows_per_second"} for f in files]},
+                         indent=2))
+    else:
+        for f in files:
+            _print_result(f)
+    bad = any(f["status"] == "rejected" or f["rows_rejected"] for f in files)
+    return 1 if bad or not files else 0
+
+
+def _hand_over(db: Path, args: argparse.Namespace, settings: Settings) -> list[dict]:
+    """The database is held by the dashboard: give it the files through the inbox and wait for its answer."""
+    from ingest.read import DATA_SUFFIXES
+    from warehouse.inbox import hand_over
+
+    files: list[Path] = []
+    for p in map(Path, args.paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ModelMixError(f"{p}: no such file or folder", title="File not found")
+    print(f"{db} is open in the dashboard; handing {len(files)} file(s) to it…", file=sys.stderr)
+    answer = hand_over(db, files, {"format": args.format, "strict": args.strict},
+                       timeout=settings.inbox_timeout_seconds)
+    if answer.get("error"):
+        raise ModelMixError(answer["error"], title="The dashboard could not load the files")
+    return answer["files"]
+
+
+def cmd_prices(args: argparse.Namespace, settings: Settings) -> int:
+    import polars as pl
+
+    from warehouse import Warehouse, prices
+
+    pl.Config.set_tbl_cols(-1)
+    pl.Config.set_tbl_width_chars(200)
+    pl.Config.set_tbl_hide_column_data_types(True)
+
+    with Warehouse(_db(args, settings)) as wh:
+        if args.unpriced:
+            frame = wh.query("unpriced_models")
+            if frame.is_empty():
+                print("Every model in the ledger has a price.")
+                return 0
+            print(frame.write_csv() if args.csv else frame)
+            return 0
+        if not args.model:
+            print("modelmix prices: give a MODEL, or --unpriced", file=sys.stderr)
+            return 2
+        on = args.date or dt.date.today()
+        _, catalog_model = prices.resolve(args.provider or "", args.model)
+        frame = prices.price_in_force(wh, catalog_model or args.model, on, provider=args.provider)
+        if frame.is_empty():
+            print(f"No price for {args.model!r} on {on}: it is unpriced (add an override).")
+            return 1
+        print(f"Prices in force for {args.model} on {on} (USD per 1M tokens):")
+        print(frame.write_csv() if args.csv else frame)
+        return 0
+
+
+def cmd_formats(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.formats import FORMATS
+
+    for f in FORMATS.values():
+        print(f"{f.id:<24} {f.kind:<10} {'/'.join(f.containers):<14} {f.reads}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse import Warehouse, config
+
+    with Warehouse(_db(args, settings)) as wh:
+        if args.file:
+            rules = config.load_rules_file(args.file)
+            config.replace_rules(wh, rules)
+            print(f"{len(rules)} attribution rule(s) loaded from {args.file}")
+        print(wh.sql("select priority, field, pattern, team, workload, note from attribution_rules "
+                     "order by priority, rule_id"))
+    return 0
+
+
+def cmd_overrides(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse import Warehouse, config
+
+    with Warehouse(_db(args, settings)) as wh:
+        if args.file:
+            items = config.load_overrides_file(args.file)
+            config.replace_overrides(wh, items)
+            print(f"{len(items)} price override(s) loaded from {args.file}")
+        print(wh.sql("select * exclude (override_id) from price_overrides order by provider, model, effective_from"))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from modelmix import sample
+
+    sample.main_sample(rows=args.rows, out=Path(args.out), seed=args.seed)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    import simulate
+    from warehouse import Warehouse
+
+    scenario = simulate.load_scenario(args.scenario)
+    with Warehouse(_db(args, settings)) as wh:
+        result = simulate.run(wh, scenario)
+    print(json.dumps(result.to_json(), indent=2, default=str) if args.json else result.summary_text())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    env = {**os.environ, "MODELMIX_DB": str(_db(args, settings).resolve())}
+    port = str(args.port or settings.port)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.showErrorDetails", "false"]
+    print(f"ModelMix on http://localhost:{port} (ledger {env['MODELMIX_DB']})", file=sys.stderr)
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="modelmix", description="AI spend ledger and routing simulator")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_db(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--db", help="ledger file (default: $MODELMIX_DB, else modelmix.duckdb)")
+        return sp
+
+    sp = with_db(sub.add_parser("ingest", help="load usage/cost export files"))
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp.add_argument("--format", help="skip detection: a format id from `modelmix formats`")
+    sp.add_argument("--json", action="store_true", help="print one JSON object with a result per file")
+    sp.add_argument("--strict", action="store_true", help="reject a whole file if any row fails validation")
+    sp.set_defaults(fn=cmd_ingest)
+
+    sp = with_db(sub.add_parser("simulate", help="replay the ledger under a routing scenario"))
+    sp.add_argument("scenario", help="a scenario file (YAML/JSON) or a preset name")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_simulate)
+
+    sp = with_db(sub.add_parser("serve", help="start the dashboard"))
+    sp.add_argument("--port", type=int)
+    sp.set_defaults(fn=cmd_serve)
+
+    sp = with_db(sub.add_parser("prices", help="the price in force for a model, or the unpriced models"))
+    sp.add_argument("model", nargs="?")
+    sp.add_argument("--provider", help="ModelMix provider id (openai, anthropic, aws-bedrock, …)")
+    sp.add_argument("--date", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    sp.add_argument("--unpriced", action="store_true", help="list models in the ledger without a price")
+    sp.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sp.set_defaults(fn=cmd_prices)
+
+    sp = sub.add_parser("formats", help="list the input formats")
+    sp.set_defaults(fn=cmd_formats)
+
+    sp = with_db(sub.add_parser("rules", help="show attribution rules, or replace them from a YAML file"))
+    sp.add_argument("file", nargs="?")
+    sp.set_defaults(fn=cmd_rules)
+
+    sp = with_db(sub.add_parser("overrides", help="show price overrides, or replace them from a YAML/CSV file"))
+    sp.add_argument("file", nargs="?")
+    sp.set_defaults(fn=cmd_overrides)
+
+    sp = sub.add_parser("sample", help="generate a seeded synthetic year of traffic")
+    sp.add_argument("--rows", type=int, default=100_000)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.set_defaults(fn=cmd_sample)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return args.fn(args, settings)
+    except ModelMixError as e:
+        print(f"{e.title}: {e.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

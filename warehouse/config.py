@@ -1,0 +1,127 @@
+"""Attribution rules and price overrides: validated files (YAML, or CSV for overrides) and their tables.
+
+Replacing either rewrites its table and refreshes the derived tables in one transaction, so the `usage` view
+reflects the change at once, without a re-ingest.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from warehouse import ledger
+from warehouse.db import Warehouse
+from warehouse.errors import ConfigError
+
+
+class AttributionRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: Literal["project", "api_key", "user_id", "model", "account", "provider"]
+    pattern: str = Field(min_length=1, description="case-insensitive glob, e.g. 'support-*'")
+    team: str | None = None
+    workload: str | None = None
+    priority: int = 100
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> AttributionRule:
+        if not self.team and not self.workload:
+            raise ValueError("a rule must set team, workload or both")
+        return self
+
+
+class PriceOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    input_mtok: Decimal | None = Field(None, ge=0)
+    output_mtok: Decimal | None = Field(None, ge=0)
+    cache_read_mtok: Decimal | None = Field(None, ge=0)
+    cache_write_mtok: Decimal | None = Field(None, ge=0)
+    discount_pct: Decimal | None = Field(None, ge=0, le=100)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _prices_or_discount(self) -> PriceOverride:
+        if self.input_mtok is None and self.discount_pct is None:
+            raise ValueError("give input_mtok (and output_mtok) prices, or a discount_pct")
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+
+def _read_records(path: Path, key: str) -> list[dict]:
+    try:
+        if path.suffix.lower() == ".csv":
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                return [{k: v for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)]
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot be read ({e})") from e
+    records = doc.get(key, []) if isinstance(doc, dict) else doc
+    if not isinstance(records, list):
+        raise ConfigError(f"{path}: expected a list under `{key}:`")
+    return records
+
+
+def _validate(path: Path, records: list[dict], model: type[BaseModel]) -> list:
+    out = []
+    for i, rec in enumerate(records, start=1):
+        try:
+            out.append(model.model_validate(rec))
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "entry"
+            raise ConfigError(f"{path}: entry {i}, field {where}: {err['msg']}") from e
+    return out
+
+
+def load_rules_file(path: str | Path) -> list[AttributionRule]:
+    path = Path(path)
+    return _validate(path, _read_records(path, "rules"), AttributionRule)
+
+
+def load_overrides_file(path: str | Path) -> list[PriceOverride]:
+    path = Path(path)
+    return _validate(path, _read_records(path, "overrides"), PriceOverride)
+
+
+RULE_COLUMNS = ("priority", "field", "pattern", "team", "workload", "note")
+OVERRIDE_COLUMNS = ("provider", "model", "effective_from", "effective_to", "input_mtok", "output_mtok",
+                    "cache_read_mtok", "cache_write_mtok", "discount_pct", "note")
+# the two tables this module may rewrite, with their statements built once from fixed names
+_STATEMENTS = {
+    table: ("delete from " + table, "insert into " + table + " (" + ", ".join(cols) + ") select * from incoming", cols)
+    for table, cols in (("attribution_rules", RULE_COLUMNS), ("price_overrides", OVERRIDE_COLUMNS))
+}
+
+
+def _replace(cur: duckdb.DuckDBPyConnection, table: str, items: list[BaseModel]) -> None:
+    delete, insert, columns = _STATEMENTS[table]
+    cur.execute(delete)
+    if items:
+        frame = pl.DataFrame([i.model_dump(include=set(columns)) for i in items], infer_schema_length=None)
+        cur.register("incoming", frame.select(columns).to_arrow())
+        cur.execute(insert)
+        cur.unregister("incoming")
+    ledger.refresh_derived(cur)
+
+
+def replace_rules(wh: Warehouse, rules: list[AttributionRule]) -> None:
+    wh.write(_replace, "attribution_rules", rules)
+
+
+def replace_overrides(wh: Warehouse, overrides: list[PriceOverride]) -> None:
+    wh.write(_replace, "price_overrides", overrides)
