@@ -113,8 +113,10 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
                 "ingest_id": ingest_id}
 
     try:
-        cur.execute(stage.staging_sql(fmt, sample, src.compression),
-                    {"path": str(src.path), "compression": "gzip" if src.compression == "gzip" else "none"})
+        params = {"path": str(src.path)}
+        if sample.container != "parquet":
+            params["compression"] = "gzip" if src.compression == "gzip" else "none"
+        cur.execute(stage.staging_sql(fmt, sample, src.compression), params)
     except duckdb.Error as e:
         raise IngestError(f"{src.name}: cannot be read as {fmt.id} ({_first_line(e)})") from e
     total, rejected, ts_min, ts_max = cur.execute(

@@ -65,7 +65,7 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
         default = 1 if c == "requests" else 0
         raw = f"m._raw_{c}" if c in fmt.raw else f"m.{c}"
         num = f"try_cast(m.{c} as double)"
-        typed.append(f"coalesce(cast({num} as bigint), {default}) as {c}")
+        typed.append(f"coalesce(try_cast({num} as bigint), {default}) as {c}")
         blank = f"({raw} is null or trim(cast({raw} as varchar)) = '')"
         checks.append(_check(f"not {blank} and try_cast({raw} as double) is null", src(c), raw, "not a number"))
         checks.append(_check(f"isnan({num}) or isinf({num})", src(c), raw, "not a finite number"))
@@ -76,7 +76,7 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
     checks.append(_check("m.cost_usd is not null and trim(cast(m.cost_usd as varchar)) <> '' "
                          "and try_cast(m.cost_usd as decimal(18, 6)) is null", src("cost_usd"), "m.cost_usd",
                          "not an amount"))
-    checks.append(_check("cast(m.reasoning_tokens as double) > cast(m.output_tokens as double)",
+    checks.append(_check("try_cast(m.reasoning_tokens as double) > try_cast(m.output_tokens as double)",
                          src("reasoning_tokens"), "m.reasoning_tokens", "more than output_tokens"))
 
     errors = ", ".join(checks)

@@ -35,3 +35,19 @@ def sample_db(tmp_path_factory) -> Path:
 def sample_wh(sample_db):
     with Warehouse(sample_db) as w:
         yield w
+
+
+def write_csv(path: Path, header: str, *rows: str) -> Path:
+    """A small CSV file from a header line and data lines, exactly as given."""
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    counter = iter(range(10_000))
+
+    def make(header: str, *rows: str, name: str | None = None) -> Path:
+        return write_csv(tmp_path / (name or f"file{next(counter)}.csv"), header, *rows)
+
+    return make
