@@ -124,7 +124,7 @@ def cmd_prices(args: argparse.Namespace, settings: Settings) -> int:
 
     with Warehouse(_db(args, settings)) as wh:
         if args.unpriced:
-            frame = wh.query("unpriced_models")
+            frame = wh.query("unpriced_models", start=dt.date(1970, 1, 1), end=dt.date(9999, 12, 31))
             if frame.is_empty():
                 print("Every model in the ledger has a price.")
                 return 0
