@@ -1,0 +1,10 @@
+-- assert_ingest_log_matches_rows: each loaded file's rows_loaded equals the ledger rows that carry its id.
+with actual as (
+    select ingest_id, count(*) as n from usage_raw group by ingest_id
+),
+final as (
+    select l.ingest_id, l.file_name, l.rows_loaded, coalesce(a.n, 0) as in_ledger
+    from ingest_log l left join actual a using (ingest_id)
+    where l.status = 'loaded' and l.rows_loaded <> coalesce(a.n, 0)
+)
+select * from final
