@@ -1,0 +1,85 @@
+"""The command line as jobs use it: real subprocesses, exit codes, --json, and the inbox hand-over to a process
+that holds the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from warehouse import Warehouse
+
+HEADER = "ts,provider,model,input_tokens,output_tokens,cost_usd"
+
+
+def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modelmix", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_ingest_json_and_exit_codes(tmp_path, csv_file):
+    db = str(tmp_path / "l.duckdb")
+    good = csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,10,1,0.1")
+    p = run("ingest", str(good), "--db", db, "--json")
+    assert p.returncode == 0, p.stderr
+    files = json.loads(p.stdout)["files"]
+    assert files == [{"path": str(good), "format": "canonical", "status": "loaded", "rows_loaded": 1,
+                      "rows_duplicate": 0, "rows_rejected": 0, "error": None}]
+    again = json.loads(run("ingest", str(good), "--db", db, "--json").stdout)["files"][0]
+    assert (again["status"], again["rows_loaded"], again["rows_duplicate"]) == ("duplicate", 0, 1)
+
+    partly_bad = csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,10,1,", "2026-01-02T00:00:00Z,openai,gpt-4o,-1,1,")
+    p = run("ingest", str(partly_bad), "--db", db)
+    assert p.returncode == 1 and "1 loaded" in p.stderr and "1 rejected" in p.stderr
+
+    assert run("ingest", str(good), "--db", db, "--format", "nope").returncode == 2
+    assert run("ingest", "--db", db).returncode == 2
+    p = run("ingest", str(tmp_path / "missing.csv"), "--db", db)
+    assert p.returncode == 1 and "no such file" in p.stderr
+
+
+def test_prices_commands(tmp_path, csv_file):
+    db = str(tmp_path / "l.duckdb")
+    run("ingest", str(csv_file(HEADER, "2026-01-01T00:00:00Z,acme,acme-9000,10,1,0.1")), "--db", db)
+    p = run("prices", "gpt-4o-mini", "--provider", "openai", "--date", "2025-06-01", "--csv", "--db", db)
+    assert p.returncode == 0 and "catalog,openai,gpt-4o-mini" in p.stdout and "0.15" in p.stdout
+    p = run("prices", "--unpriced", "--csv", "--db", db)
+    assert p.returncode == 0 and "acme,acme-9000" in p.stdout
+    p = run("formats")
+    assert "litellm-spend-logs" in p.stdout and "canonical" in p.stdout
+
+
+def test_ingest_hands_files_to_the_process_holding_the_db(tmp_path, csv_file):
+    db = tmp_path / "held.duckdb"
+    owner = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from modelmix.runtime import open_owner\n"
+         f"wh = open_owner({str(db)!r})\n"
+         "print('ready', flush=True)\n"
+         "sys.stdin.readline()\n"
+         "print(wh.scalar('select count(*) from usage'), flush=True)\n"
+         "wh.inbox_watcher.stop(); wh.close()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "MODELMIX_INBOX_POLL_SECONDS": "0.2"})
+    try:
+        assert owner.stdout.readline().strip() == "ready"
+        path = csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,10,1,0.1", "2026-01-01T01:00:00Z,openai,gpt-4o,5,1,0.1")
+        started = time.monotonic()
+        p = run("ingest", str(path), "--db", str(db), "--json", timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "handing 1 file(s)" in p.stderr
+        [f] = json.loads(p.stdout)["files"]
+        assert (f["path"], f["status"], f["rows_loaded"]) == (str(path), "loaded", 2)
+        assert time.monotonic() - started < 30
+        owner.stdin.write("\n")
+        owner.stdin.flush()
+        assert owner.stdout.readline().strip() == "2"   # the owner sees the rows without a restart
+    finally:
+        owner.stdin.close()
+        owner.wait(timeout=30)
+    with Warehouse(db) as wh:
+        assert wh.scalar("select count(*) from usage_raw") == 2
+    assert not list((tmp_path / "held.duckdb.inbox").glob("*.json"))
