@@ -13,7 +13,7 @@ $(BIN)/modelmix: pyproject.toml
 setup: $(BIN)/modelmix
 
 demo: setup
-	$(BIN)/modelmix ingest sample_data --db $(DB) || true
+	$(BIN)/modelmix ingest sample_data --db $(DB)
 	$(BIN)/modelmix serve --db $(DB)
 
 test: setup
