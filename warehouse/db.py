@@ -86,6 +86,9 @@ class Warehouse:
         from warehouse import prices  # late: prices uses this module's types
 
         prices.ensure_catalog(self)
+        if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
+            # the rollup is derived; a new ledger gets it empty so readers never miss the table
+            self._con.execute(sql.load("writes/refresh_usage_daily"))
         self._writer = Writer(self._con)
         self._data_version = 0
 

@@ -1,0 +1,83 @@
+"""The warehouse: migrations recorded once, readers on their own cursors while the single writer loads, removal
+of an upload, and a clear error when the file is held by another process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import sql
+from ingest import ingest_paths
+from warehouse import DatabaseBusy, Warehouse, ledger
+
+HEADER = "ts,provider,model,input_tokens,output_tokens,cost_usd"
+
+
+def test_migrations_recorded_and_idempotent(tmp_path):
+    path = tmp_path / "m.duckdb"
+    with Warehouse(path) as wh:
+        latest = max(v for v, _ in sql.migrations())
+        assert wh.version == latest
+        assert wh.scalar("select count(*) from schema_version") == len(sql.migrations())
+        assert wh.scalar("select count(*) from catalog_prices") > 1000
+    with Warehouse(path) as wh:  # reopening applies nothing again
+        assert wh.scalar("select count(*) from schema_version") == len(sql.migrations())
+
+
+def test_readers_run_while_the_writer_loads(wh, tmp_path):
+    rows = [f"2026-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z,openai,gpt-4o-mini,{i},{i % 7},0.001" for i in range(20000)]
+    files = []
+    for n in range(4):
+        path = tmp_path / f"part{n}.csv"
+        path.write_text("\n".join([HEADER, *rows[n * 5000:(n + 1) * 5000]]) + "\n")
+        files.append(path)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read_loop():
+        try:
+            while not done.is_set():
+                wh.sql("select provider, sum(spend_usd) from usage_daily group by all")
+                wh.query("ingest_history", limit=5)
+        except BaseException as e:  # noqa: BLE001 - the test reports any failure
+            errors.append(e)
+
+    readers = [threading.Thread(target=read_loop) for _ in range(3)]
+    for t in readers:
+        t.start()
+    writers = [threading.Thread(target=ingest_paths, args=(wh, [f])) for f in files]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert not errors, errors[0]
+    assert wh.scalar("select count(*) from usage_raw") == 20000
+    assert wh.scalar("select count(*) from ingest_log where status = 'loaded'") == 4
+
+
+def test_remove_an_upload(wh, csv_file):
+    [a] = ingest_paths(wh, [csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,10,1,0.1")])
+    ingest_paths(wh, [csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,10,1,0.2")])
+    assert wh.write(ledger.remove_ingest, a.ingest_id) == 1
+    assert float(wh.scalar("select sum(cost_usd) from usage_daily")) == pytest.approx(0.2)
+    assert wh.scalar("select status from ingest_log where ingest_id = $i", i=a.ingest_id) == "removed"
+
+
+def test_busy_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from warehouse import Warehouse\nw = Warehouse({str(path)!r})\nprint('ok', flush=True)\ninput()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(DatabaseBusy, match="held by another ModelMix process"):
+            Warehouse(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
