@@ -1,0 +1,16 @@
+"""The routing simulator: scenario files (pydantic), policies (a registry), a pure seeded SQL replay over `usage`.
+
+    scenario = simulate.load_scenario("armstrong-80-99")   # a file path or a preset name
+    result = simulate.run(wh, scenario)
+    print(result.summary_text()); result.to_json()
+
+May import warehouse and sql only (DESIGN.md, Layout).
+"""
+
+from simulate.policies import REGISTRY as POLICY_KINDS
+from simulate.replay import Result, build_sql, run
+from simulate.scenario import Scenario, load_scenario, parse_scenario, presets
+from simulate.spec import ScenarioError
+
+__all__ = ["POLICY_KINDS", "Result", "Scenario", "ScenarioError", "build_sql", "load_scenario", "parse_scenario",
+           "presets", "run"]

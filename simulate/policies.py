@@ -1,0 +1,205 @@
+"""Policy kinds: a small interface and a registry. Adding a kind means adding one class here with `@register`.
+
+A policy claims a fraction `f` of each eligible row part that earlier policies left (see docs/simulation.md,
+"Composition") and says what the claimed part costs. It only returns fixed SQL fragments that name its own
+bound parameters (`$p{i}_…`) and allow-listed columns; the replay assembles them (simulate/replay.py).
+
+Columns a fragment may use: the canonical token/cost columns of `scoped` (sql/simulate/replay.sql), `base_cost`
+(billed, else list), `list_cost`, `rem_{i}` (fraction still unclaimed before this policy), `tp{i}_in|_out|_cr|_cw`
+(this policy's target prices at the row's ts, when `priced_target()` is not None), and `r_in`, `r_cr` (the row's
+own catalog input and cache-read prices, when `needs_row_rates`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import Field
+
+from simulate.spec import Match, Strict, Target
+
+REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(cls: type[Policy]) -> type[Policy]:
+    REGISTRY[cls.model_fields["kind"].default] = cls
+    return cls
+
+
+class Policy(Strict):
+    kind: str
+    name: str | None = Field(None, description="label in results (default: the kind and its position)")
+    match: Match = Field(default_factory=Match, description="which rows are eligible")
+
+    lever: ClassVar[str]                 # savings are split by lever
+    ranked: ClassVar[bool] = False       # claims floor(share × N) ranked request rows (see `order_sql`)
+    needs_row_rates: ClassVar[bool] = False
+
+    # --- the interface ----------------------------------------------------------------------------------------
+    def eligible_sql(self) -> str:
+        """Extra eligibility beyond `match` (a fixed fragment)."""
+        return "true"
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        """Bound values, each named `{p}_…`."""
+        return {}
+
+    def claim_sql(self, p: str, i: int) -> str:
+        """Fraction of the row claimed, given `e_{i}` (eligible and unclaimed) and `rem_{i}`."""
+        return f"case when e_{i} then rem_{i} else 0.0 end"
+
+    def cost_sql(self, p: str, i: int) -> str:
+        """Cost of the whole row under this policy (the replay multiplies it by the claimed fraction)."""
+        raise NotImplementedError
+
+    def priced_target(self) -> Target | None:
+        """The target whose token prices the replay must join as `tp{i}` (None: no join needed)."""
+        return None
+
+    def target_label(self) -> str | None:
+        """Result label of the target model; None = the row's own model (batch, cache)."""
+        return None
+
+    def escalation_sql(self, p: str) -> str:
+        return "0.0"
+
+    def quality_ratio(self) -> float | None:
+        return None
+
+
+def _target_cost(target: Target, p: str, i: int) -> str:
+    if target.price_ratio is not None:
+        return f"base_cost * ${p}_ratio"
+    return (f"(input_tokens * tp{i}_in + cache_read_tokens * tp{i}_cr + cache_write_tokens * tp{i}_cw"
+            f" + output_tokens * $output_multiplier * tp{i}_out) / 1000000.0")
+
+
+class _Ranked(Policy):
+    """Moves floor(share × N) of the N eligible request rows, ranked by `pick`; aggregated rows split by share."""
+
+    share: float = Field(ge=0, le=1, description="share of eligible requests moved, 0–1")
+    pick: Literal["simplest", "random"] = "simplest"
+    seed: int = Field(0, description="seed of `pick: random`")
+    ranked: ClassVar[bool] = True
+
+    def order_sql(self, p: str) -> str:
+        if self.pick == "simplest":
+            return "total_tokens, ts, row_hash"
+        return f"hash(row_hash, ${p}_seed), row_hash"
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        return {f"{p}_share": self.share, f"{p}_seed": self.seed}
+
+    def claim_sql(self, p: str, i: int) -> str:
+        return (f"case when not e_{i} then 0.0 "
+                f"when granularity = 'request' then "
+                f"(case when rk_{i} <= floor(cast(${p}_share as decimal(18, 9)) * n_{i}) then rem_{i} else 0.0 end) "
+                f"else ${p}_share * rem_{i} end")
+
+
+@register
+class Shift(_Ranked):
+    """Move a share of eligible requests to another model (or to a price ratio of their own cost)."""
+
+    kind: Literal["shift"] = "shift"
+    to: Target
+    lever: ClassVar[str] = "model_shift"
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        out = super().params(p, ctx)
+        if self.to.price_ratio is not None:
+            out[f"{p}_ratio"] = self.to.price_ratio
+        return out
+
+    def cost_sql(self, p: str, i: int) -> str:
+        return _target_cost(self.to, p, i)
+
+    def priced_target(self) -> Target | None:
+        return None if self.to.price_ratio is not None else self.to
+
+    def target_label(self) -> str | None:
+        return self.to.label
+
+    def quality_ratio(self) -> float | None:
+        return self.to.quality_ratio
+
+
+@register
+class Cascade(Policy):
+    """Every eligible part goes to `first`; `escalation_rate` of it is re-sent to the original model (paid twice)."""
+
+    kind: Literal["cascade"] = "cascade"
+    first: Target
+    escalation_rate: float | None = Field(
+        None, ge=0, le=1, description="share re-sent to the original model; default assumptions.escalation_rate")
+    lever: ClassVar[str] = "cascade"
+
+    def rate(self, ctx: dict[str, Any]) -> float:
+        rate = self.escalation_rate if self.escalation_rate is not None else ctx.get("escalation_rate")
+        if rate is None:
+            raise ValueError("cascade needs `escalation_rate` (or `assumptions.escalation_rate`)")
+        return rate
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        out = {f"{p}_esc": self.rate(ctx)}
+        if self.first.price_ratio is not None:
+            out[f"{p}_ratio"] = self.first.price_ratio
+        return out
+
+    def cost_sql(self, p: str, i: int) -> str:
+        return f"({_target_cost(self.first, p, i)} + ${p}_esc * base_cost)"
+
+    def priced_target(self) -> Target | None:
+        return None if self.first.price_ratio is not None else self.first
+
+    def target_label(self) -> str | None:
+        return self.first.label
+
+    def escalation_sql(self, p: str) -> str:
+        return f"${p}_esc"
+
+    def quality_ratio(self) -> float | None:
+        return self.first.quality_ratio
+
+
+@register
+class Batch(_Ranked):
+    """Move a share of eligible requests to the batch tier: their cost × (1 − discount). Rows already on the
+    batch tier are not eligible. Default pick is random: batching does not depend on request size."""
+
+    kind: Literal["batch"] = "batch"
+    share: float = Field(1.0, ge=0, le=1)
+    pick: Literal["simplest", "random"] = "random"
+    discount: float = Field(0.5, ge=0, le=1, description="batch discount; 0.5 at OpenAI, Anthropic, Google")
+    lever: ClassVar[str] = "batch"
+
+    def eligible_sql(self) -> str:
+        return "service_tier <> 'batch'"
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        return {**super().params(p, ctx), f"{p}_discount": self.discount}
+
+    def cost_sql(self, p: str, i: int) -> str:
+        return f"base_cost * (1 - ${p}_discount)"
+
+
+@register
+class Cache(Policy):
+    """A `hit_rate` share of eligible input tokens is billed at the model's cache-read price instead of its input
+    price. The saving is computed at catalog prices and scaled by the row's billed/list ratio (negotiated
+    discounts carry over)."""
+
+    kind: Literal["cache"] = "cache"
+    hit_rate: float = Field(ge=0, le=1, description="share of input tokens served from cache, 0–1")
+    lever: ClassVar[str] = "caching"
+    needs_row_rates: ClassVar[bool] = True
+
+    def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        return {f"{p}_hit": self.hit_rate}
+
+    def cost_sql(self, p: str, i: int) -> str:
+        return (f"(base_cost - ${p}_hit * input_tokens * greatest(coalesce(r_in - r_cr, 0), 0) / 1000000.0"
+                f" * coalesce(base_cost / nullif(list_cost, 0), 1))")
+
+
+AnyPolicy = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007

@@ -1,0 +1,41 @@
+"""Quality priors: the shipped workload × model table (quality_defaults.yaml, each block with its benchmark,
+source and date) merged with a scenario's `assumptions.quality` overrides, flattened to bind lists."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULTS = Path(__file__).parent / "quality_defaults.yaml"
+
+
+@cache
+def defaults() -> dict[str, dict[str, Any]]:
+    """workload -> {benchmark, source, date, scores: {model: score}}."""
+    data = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    return {str(w).lower(): block for w, block in data.items()}
+
+
+def table(overrides: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """workload -> model -> score; overrides win model by model."""
+    out = {w: {str(m).lower(): float(s) for m, s in block["scores"].items()} for w, block in defaults().items()}
+    for workload, models in overrides.items():
+        out.setdefault(workload, {}).update(models)
+    return out
+
+
+def bind_lists(overrides: dict[str, dict[str, float]]) -> dict[str, list]:
+    rows = [(w, m, s) for w, ms in table(overrides).items() for m, s in ms.items()]
+    return {"q_workload": [r[0] for r in rows], "q_model": [r[1] for r in rows], "q_score": [r[2] for r in rows]}
+
+
+def sources(overrides: dict[str, dict[str, float]]) -> list[dict[str, str]]:
+    """Where each block's figures come from (for the result's `quality_basis`)."""
+    out = [{"workload": w, "benchmark": b["benchmark"], "source": b["source"], "date": str(b["date"])}
+           for w, b in defaults().items()]
+    for w in overrides:
+        out.append({"workload": w, "benchmark": "scenario assumption", "source": "assumptions.quality", "date": ""})
+    return out

@@ -1,0 +1,283 @@
+"""The replay: one SQL query over `usage` (sql/simulate/replay.sql) assembled from the scenario's policies.
+
+Composition: policies apply in file order; each claims a fraction of what earlier policies left unclaimed
+(`rem_i`), so a row part is priced by exactly one policy, or keeps its baseline cost. Request rows are claimed
+whole (0 or 1); aggregated rows fractionally (`share × rem_i`). See docs/simulation.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+import sql
+from simulate import quality
+from simulate.scenario import Scenario
+from simulate.spec import ScenarioError
+from warehouse.prices import resolve
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+_FAR_PAST = dt.datetime(1900, 1, 1)
+_FAR_FUTURE = dt.datetime(9999, 12, 31)
+BREAKDOWN_DIMS = ("day", "team", "project", "provider", "workload", "source_model", "target_model", "lever",
+                  "policy")
+
+
+def _policy_ctes(scenario: Scenario) -> tuple[str, dict[str, Any]]:
+    ctes, params = [], {}
+    ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    for i, pol in enumerate(scenario.policies):
+        p = f"p{i}"
+        match, match_params = pol.match.sql(p)
+        params.update(match_params)
+        params.update(pol.params(p, ctx))
+        ctes.append(f"flag_{i} as (\n    select *, ({match}) and ({pol.eligible_sql()}) and rem_{i} > 1e-12 as e_{i}"
+                    f"\n    from step_{i}\n)")
+        src = f"flag_{i}"
+        if pol.ranked:
+            ctes.append(
+                f"rank_{i} as (\n    select *,\n"
+                f"        case when e_{i} and granularity = 'request' then row_number() over ("
+                f"partition by (e_{i} and granularity = 'request') order by {pol.order_sql(p)}) end as rk_{i},\n"
+                f"        count(*) filter (where e_{i} and granularity = 'request') over () as n_{i}\n"
+                f"    from flag_{i}\n)")
+            src = f"rank_{i}"
+        ctes.append(f"claim_{i} as (\n    select *, {pol.claim_sql(p, i)} as f_{i} from {src}\n)")
+        ctes.append(f"step_{i + 1} as (\n    select *, rem_{i} - f_{i} as rem_{i + 1} from claim_{i}\n)")
+    return ",\n\n".join(ctes) + ("," if ctes else ""), params
+
+
+def _target_prices(wh: Warehouse, scenario: Scenario) -> tuple[str, str, dict[str, list]]:
+    joins, columns, lists = [], [], {k: [] for k in ("tp_key", "tp_from", "tp_to", "tp_in", "tp_out", "tp_cr", "tp_cw")}
+
+    def add(i: int, start: dt.datetime, end: dt.datetime, p_in, p_out, p_cr, p_cw) -> None:
+        for k, v in zip(lists, (i, start, end, p_in, p_out, p_cr, p_cw), strict=True):
+            lists[k].append(v)
+
+    for i, pol in enumerate(scenario.policies):
+        target = pol.priced_target()
+        if target is None:
+            continue
+        joins.append(f"left join target_prices as tp{i} on tp{i}.key = {i} "
+                     f"and s.ts >= tp{i}.valid_from and s.ts < tp{i}.valid_to")
+        columns.append(", ".join(f"tp{i}.p_{c} as tp{i}_{c}" for c in ("in", "out", "cr", "cw")))
+        if target.prices is not None:
+            pr = target.prices
+            add(i, _FAR_PAST, _FAR_FUTURE, pr.input, pr.output,
+                pr.input if pr.cache_read is None else pr.cache_read,
+                pr.input if pr.cache_write is None else pr.cache_write)
+            continue
+        cprov, cmodel = target.catalog
+        rows = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
+        if rows.is_empty() or rows["p_in"].null_count() or rows["p_out"].null_count():
+            raise ScenarioError(f"policies.{i}: the catalog has no input/output price for {target.model!r} "
+                                f"({cprov}/{cmodel}); give `prices` explicitly")
+        for j, r in enumerate(rows.iter_rows(named=True)):
+            add(i, _FAR_PAST if j == 0 else r["valid_from"], r["valid_to"], r["p_in"], r["p_out"], r["p_cr"],
+                r["p_cw"])
+    return "".join(", " + c for c in columns), "\n    ".join(joins), lists
+
+
+def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
+    out: dict[str, list] = {"rr_provider": [], "rr_model": [], "rr_cprovider": [], "rr_cmodel": []}
+    if not any(p.needs_row_rates for p in scenario.policies):
+        return out
+    for provider, model in wh.sql("select distinct provider, model from usage").iter_rows():
+        cprov, cmodel = resolve(provider, model)
+        if cprov is None:
+            continue
+        for k, v in zip(out, (provider, model, cprov, cmodel), strict=True):
+            out[k].append(v)
+    return out
+
+
+def _parts(scenario: Scenario) -> tuple[str, dict[str, Any]]:
+    n = len(scenario.policies)
+    parts = [f"{{'lever': 'none', 'policy': cast(null as varchar), 'target_model': model, "
+             f"'frac': rem_{n}, 'cost': rem_{n} * base_cost, 'esc': 0.0, 'qratio': cast(null as double)}}"]
+    params: dict[str, Any] = {}
+    for i, pol in enumerate(scenario.policies):
+        p = f"p{i}"
+        params[f"{p}_label"] = scenario.policy_label(i)
+        params[f"{p}_lever"] = pol.lever
+        label = pol.target_label()
+        if label is not None:
+            params[f"{p}_target"] = label
+        qr = pol.quality_ratio()
+        if qr is not None:
+            params[f"{p}_qratio"] = qr
+        parts.append(
+            f"{{'lever': ${p}_lever, 'policy': ${p}_label, "
+            f"'target_model': {'$' + p + '_target' if label is not None else 'model'}, "
+            f"'frac': f_{i}, 'cost': f_{i} * {pol.cost_sql(p, i)}, 'esc': cast({pol.escalation_sql(p)} as double), "
+            f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}}}")
+    return ",\n            ".join(parts), params
+
+
+def _period(scenario: Scenario) -> dict[str, dt.datetime]:
+    start, end = scenario.period.start, scenario.period.end
+    return {
+        "start": dt.datetime(start.year, start.month, start.day) if start else _FAR_PAST,
+        "end_excl": dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1) if end else _FAR_FUTURE,
+    }
+
+
+def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
+    """The replay's SQL text and its bound values (shown to users who want to audit a figure)."""
+    scope, params = scenario.scope.sql("scope")
+    ctes, policy_params = _policy_ctes(scenario)
+    columns, joins, tp_lists = _target_prices(wh, scenario)
+    parts, part_params = _parts(scenario)
+    text = (sql.load("simulate/replay")
+            .replace("/*scope*/", scope)
+            .replace("/*policy_ctes*/", ctes)
+            .replace("/*last_step*/", f"step_{len(scenario.policies)}")
+            .replace("/*joins*/", joins)
+            .replace("/*tp_columns*/", columns)
+            .replace("/*parts*/", parts))
+    params.update(_period(scenario))
+    params["output_multiplier"] = scenario.assumptions.output_multiplier
+    params.update(policy_params)
+    params.update(tp_lists)
+    params.update(_row_map(wh, scenario))
+    params.update(part_params)
+    params.update(quality.bind_lists(scenario.assumptions.quality))
+    # DuckDB refuses values the text does not name (header comments don't count)
+    used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
+    return text, {k: v for k, v in params.items() if k in used}
+
+
+def _num(x: float | None, digits: int = 6) -> float | None:
+    return None if x is None else round(float(x), digits)
+
+
+@dataclass
+class Result:
+    """Totals and the part-level breakdown of one replay. `to_dict()`/`to_json()` are the `--json` contract."""
+
+    scenario: str
+    baseline_cost_usd: float
+    scenario_cost_usd: float
+    baseline_quality: float | None
+    scenario_quality: float | None
+    moved_requests: float
+    breakdown: pl.DataFrame
+    quality_basis: dict[str, Any] = field(default_factory=dict)
+    unpriced_requests: int = 0
+    seconds: float = 0.0
+    sql: str = ""
+
+    @property
+    def savings_usd(self) -> float:
+        return round(self.baseline_cost_usd - self.scenario_cost_usd, 6)
+
+    @property
+    def savings_pct(self) -> float | None:
+        if not self.baseline_cost_usd:
+            return None
+        return round(100 * self.savings_usd / self.baseline_cost_usd, 4)
+
+    def by(self, *dims: str) -> pl.DataFrame:
+        """Costs, savings and requests grouped by any of BREAKDOWN_DIMS (e.g. `by("lever")`, `by("day")`)."""
+        bad = [d for d in dims if d not in BREAKDOWN_DIMS]
+        if bad:
+            raise ValueError(f"unknown breakdown dimension(s) {bad}; known: {', '.join(BREAKDOWN_DIMS)}")
+        return (self.breakdown.group_by(list(dims))
+                .agg(pl.col("requests").sum(), pl.col("baseline_cost_usd").sum(), pl.col("scenario_cost_usd").sum())
+                .with_columns((pl.col("baseline_cost_usd") - pl.col("scenario_cost_usd")).alias("savings_usd"))
+                .sort(list(dims)))
+
+    def savings_by_lever(self) -> dict[str, float]:
+        frame = self.by("lever").filter(pl.col("lever") != "none")
+        return {r["lever"]: round(r["savings_usd"], 6) for r in frame.iter_rows(named=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for r in self.breakdown.iter_rows(named=True):
+            rows.append({
+                "day": r["day"].isoformat(), "team": r["team"], "project": r["project"], "provider": r["provider"],
+                "workload": r["workload"], "source_model": r["source_model"], "target_model": r["target_model"],
+                "lever": r["lever"], "policy": r["policy"], "requests": _num(r["requests"]),
+                "baseline_cost_usd": _num(r["baseline_cost_usd"]), "scenario_cost_usd": _num(r["scenario_cost_usd"]),
+                "savings_usd": _num(r["baseline_cost_usd"] - r["scenario_cost_usd"]),
+            })
+        return {
+            "baseline_cost_usd": self.baseline_cost_usd,
+            "scenario_cost_usd": self.scenario_cost_usd,
+            "savings_usd": self.savings_usd,
+            "savings_pct": self.savings_pct,
+            "baseline_quality": self.baseline_quality,
+            "scenario_quality": self.scenario_quality,
+            "moved_requests": self.moved_requests,
+            "breakdown": rows,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def summary_text(self) -> str:
+        def money(x: float) -> str:
+            return f"${x:,.2f}"
+
+        lines = [f"Scenario: {self.scenario}",
+                 f"  baseline cost   {money(self.baseline_cost_usd)}",
+                 f"  scenario cost   {money(self.scenario_cost_usd)}",
+                 f"  savings         {money(self.savings_usd)}"
+                 + (f" ({self.savings_pct:.2f}%)" if self.savings_pct is not None else ""),
+                 f"  moved requests  {self.moved_requests:,.0f}"]
+        for lever, saved in self.savings_by_lever().items():
+            lines.append(f"    by {lever:<12} {money(saved)}")
+        if self.baseline_quality is not None:
+            qb = self.quality_basis
+            lines.append(f"  quality         {self.baseline_quality:.3f} -> {self.scenario_quality:.3f} "
+                         f"(assumed from priors; scored {qb.get('scored_share', 0):.0%} of requests)")
+        else:
+            lines.append("  quality         unscored (no prior covers these models; see assumptions.quality)")
+        if self.unpriced_requests:
+            lines.append(f"  left out        {self.unpriced_requests:,} unpriced requests (no billed or list cost)")
+        return "\n".join(lines)
+
+
+def run(wh: Warehouse, scenario: Scenario) -> Result:
+    """Replay the ledger's `usage` under `scenario` (one SQL query); pure and seeded, calls no provider."""
+    started = time.perf_counter()
+    text, params = build_sql(wh, scenario)
+    frame = wh.sql(text, **params)
+    scope, scope_params = scenario.scope.sql("scope")
+    unpriced = wh.sql(sql.load("simulate/unpriced_requests").replace("/*scope*/", scope),
+                      **_period(scenario), **scope_params)
+    frame = frame.sort(list(BREAKDOWN_DIMS), nulls_last=True)
+    base = float(frame["baseline_cost_usd"].sum() or 0)
+    scen = float(frame["scenario_cost_usd"].sum() or 0)
+    moved = float(frame.filter(pl.col("lever") != "none")["requests"].sum() or 0)
+    total_req = float(frame["requests"].sum() or 0)
+    scored = frame.filter(pl.col("baseline_quality").is_not_null() & pl.col("scenario_quality").is_not_null())
+    w = float(scored["requests"].sum() or 0)
+    bq = sq = None
+    if w > 0:
+        bq = _num((scored["requests"] * scored["baseline_quality"]).sum() / w)
+        sq = _num((scored["requests"] * scored["scenario_quality"]).sum() / w)
+    basis = {
+        "measured_requests": 0.0,
+        "assumed_requests": _num(w),
+        "unscored_requests": _num(total_req - w),
+        "scored_share": (w / total_req) if total_req else 0.0,
+        "sources": quality.sources(scenario.assumptions.quality),
+    }
+    return Result(
+        scenario=scenario.name,
+        baseline_cost_usd=_num(base), scenario_cost_usd=_num(scen),
+        baseline_quality=bq, scenario_quality=sq,
+        moved_requests=_num(moved),
+        breakdown=frame, quality_basis=basis,
+        unpriced_requests=int(unpriced["requests"][0]),
+        seconds=time.perf_counter() - started, sql=text,
+    )

@@ -1,0 +1,107 @@
+"""The scenario file (v1, DESIGN.md "Simulation semantics"): a pydantic model loaded from YAML or JSON, or a
+preset shipped in simulate/presets/. Every error names the field: `policies.0.shift.share: …`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from simulate.policies import AnyPolicy
+from simulate.spec import Match, ScenarioError, Strict
+
+PRESETS = Path(__file__).parent / "presets"
+
+
+class Period(Strict):
+    start: dt.date | None = Field(None, description="first day, inclusive (UTC)")
+    end: dt.date | None = Field(None, description="last day, inclusive (UTC)")
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("`end` is before `start`")
+        return self
+
+
+class Assumptions(Strict):
+    output_multiplier: float = Field(
+        1.0, gt=0, description="output tokens of moved parts × this (verbosity of the target model)")
+    escalation_rate: float | None = Field(None, ge=0, le=1, description="default for cascades that give none")
+    quality: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="workload (or '*') → model → score in [0, 1]; wins over the defaults")
+
+    @field_validator("quality")
+    @classmethod
+    def _scores(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for workload, models in v.items():
+            for model, score in models.items():
+                if not 0 <= score <= 1:
+                    raise ValueError(f"quality.{workload}.{model}: score {score} is outside [0, 1]")
+        return {w.lower(): {m.lower(): s for m, s in ms.items()} for w, ms in v.items()}
+
+
+class Scenario(Strict):
+    name: str
+    description: str | None = None
+    period: Period = Field(default_factory=Period)
+    scope: Match = Field(default_factory=Match, description="rows the whole scenario looks at")
+    policies: list[AnyPolicy] = Field(default_factory=list, description="applied in order to unclaimed parts")
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+
+    @model_validator(mode="after")
+    def _cascade_rates(self) -> Scenario:
+        ctx = {"escalation_rate": self.assumptions.escalation_rate}
+        for i, policy in enumerate(self.policies):
+            try:
+                policy.params(f"p{i}", ctx)
+            except ValueError as e:
+                raise ValueError(f"policies.{i}: {e}") from None
+        return self
+
+    def policy_label(self, i: int) -> str:
+        p = self.policies[i]
+        return p.name or f"{i + 1}:{p.kind}"
+
+
+def _format(e: ValidationError) -> str:
+    lines = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(lines)
+
+
+def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping with `name` and `policies`, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(f"{source}: {_format(e)}") from e
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """A scenario from a .yaml/.yml/.json file, or a preset's name (`armstrong-80-99`)."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        preset = PRESETS / f"{path_or_name}.yaml"
+        if not preset.is_file():
+            raise ScenarioError(f"{path_or_name}: no such file and no preset of that name; "
+                                f"presets: {', '.join(presets())}")
+        path = preset
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ScenarioError(f"{path}: cannot read: {e}") from e
+    return parse_scenario(data, str(path))

@@ -1,0 +1,123 @@
+-- simulate/replay: replay `usage` under a scenario's ordered policies; baseline vs scenario cost per row part.
+-- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
+-- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier; $tp_key, $tp_from,
+--   $tp_to, $tp_in, $tp_out, $tp_cr, $tp_cw (target price intervals, USD per 1M tokens, key = policy index);
+--   $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
+--   $q_workload, $q_model, $q_score (quality table); $scope_* and $p{i}_* (scope and policy i values).
+-- Template slots (block comments named scope, policy_ctes, last_step, tp_columns, joins, parts) are filled by
+-- simulate/replay.py with fixed fragments from simulate/policies.py; every value is bound, never spliced.
+-- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
+with scoped as (
+    select
+        ts, granularity, provider, model, project, team, workload, service_tier, requests,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
+        cast(coalesce(cost_usd, list_cost_usd) as double) as base_cost,
+        cast(list_cost_usd as double) as list_cost,
+        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
+        hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
+             cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
+    from usage
+    where ts >= $start and ts < $end_excl
+        and coalesce(cost_usd, list_cost_usd) is not null
+        and /*scope*/
+),
+
+target_prices as (
+    select
+        unnest(cast($tp_key as integer[])) as key,
+        unnest(cast($tp_from as timestamp[])) as valid_from,
+        unnest(cast($tp_to as timestamp[])) as valid_to,
+        unnest(cast($tp_in as double[])) as p_in,
+        unnest(cast($tp_out as double[])) as p_out,
+        unnest(cast($tp_cr as double[])) as p_cr,
+        unnest(cast($tp_cw as double[])) as p_cw
+),
+
+row_map as (
+    select
+        unnest(cast($rr_provider as varchar[])) as provider,
+        unnest(cast($rr_model as varchar[])) as model,
+        unnest(cast($rr_cprovider as varchar[])) as catalog_provider,
+        unnest(cast($rr_cmodel as varchar[])) as catalog_model
+),
+
+row_rates as (
+    select
+        m.provider,
+        m.model,
+        c.valid_from,
+        c.valid_to,
+        cast(c.input_mtok as double) as r_in,
+        cast(coalesce(c.cache_read_mtok, c.input_mtok) as double) as r_cr
+    from row_map as m
+    join catalog_prices as c on c.catalog_provider = m.catalog_provider and c.model = m.catalog_model
+),
+
+step_0 as (
+    select *, cast(1.0 as double) as rem_0 from scoped
+),
+
+/*policy_ctes*/
+
+priced as (
+    select s.*, rr.r_in, rr.r_cr /*tp_columns*/
+    from /*last_step*/ as s
+    left join row_rates as rr
+        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from and s.ts < rr.valid_to
+    /*joins*/
+),
+
+parts as (
+    select
+        cast(ts as date) as day, team, project, provider, workload, model as source_model, requests, base_cost,
+        unnest([/*parts*/]) as part
+    from priced
+),
+
+grouped as (
+    select
+        day, team, project, provider, workload, source_model,
+        part.target_model, part.lever, part.policy, part.esc, part.qratio,
+        sum(requests * part.frac) as requests,
+        sum(base_cost * part.frac) as baseline_cost_usd,
+        sum(part.cost) as scenario_cost_usd
+    from parts
+    where part.frac > 1e-12
+    group by all
+),
+
+scores as (
+    select unnest(cast($q_workload as varchar[])) as workload, unnest(cast($q_model as varchar[])) as model, unnest(cast($q_score as double[])) as score
+),
+
+-- source/target scores from one benchmark block: the row's workload if it scores both, else '*'
+scored as (
+    select
+        g.*,
+        (g.lever in ('none', 'batch', 'caching')) as same_model,
+        case when ws.score is not null and wt.score is not null then ws.score
+             when ds.score is not null and dt.score is not null then ds.score end as pair_source,
+        case when ws.score is not null and wt.score is not null then wt.score
+             when ds.score is not null and dt.score is not null then dt.score end as pair_target,
+        coalesce(ws.score, ds.score) as own_score
+    from grouped as g
+    left join scores as ws on ws.workload = lower(g.workload) and ws.model = lower(g.source_model)
+    left join scores as wt on wt.workload = lower(g.workload) and wt.model = lower(g.target_model)
+    left join scores as ds on ds.workload = '*' and ds.model = lower(g.source_model)
+    left join scores as dt on dt.workload = '*' and dt.model = lower(g.target_model)
+),
+
+final as (
+    select
+        day, team, project, provider, workload, source_model, target_model, lever, policy, esc,
+        requests, baseline_cost_usd, scenario_cost_usd,
+        case when same_model then own_score
+             when qratio is not null then own_score
+             else pair_source end as baseline_quality,
+        case when same_model then own_score
+             when qratio is not null then (1 - esc) * qratio * own_score + esc * own_score
+             else (1 - esc) * pair_target + esc * pair_source end as scenario_quality
+    from scored
+)
+
+select * from final
