@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ingest.formats import canonical, litellm_spend_logs
+from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
 FORMATS: dict[str, Format] = {
     f.id: f
     for f in (
+        openai_usage_api.FORMAT,
+        openai_usage_csv.FORMAT,
         litellm_spend_logs.FORMAT,
         canonical.FORMAT,
     )
