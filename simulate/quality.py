@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
 
 DEFAULTS = Path(__file__).parent / "quality_defaults.yaml"
 
@@ -19,23 +22,33 @@ def defaults() -> dict[str, dict[str, Any]]:
     return {str(w).lower(): block for w, block in data.items()}
 
 
-def table(overrides: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    """workload -> model -> score; overrides win model by model."""
+def table(overrides: dict[str, dict[str, float]],
+          stored: list[tuple[str, str, float]] = ()) -> dict[str, dict[str, float]]:
+    """workload -> model -> score: the shipped defaults, then the database's `quality_scores` rows, then the
+    scenario's overrides; a later layer wins model by model."""
     out = {w: {str(m).lower(): float(s) for m, s in block["scores"].items()} for w, block in defaults().items()}
+    for workload, model, score in stored:
+        out.setdefault(workload.lower(), {})[model.lower()] = float(score)
     for workload, models in overrides.items():
         out.setdefault(workload, {}).update(models)
     return out
 
 
-def bind_lists(overrides: dict[str, dict[str, float]]) -> dict[str, list]:
-    rows = [(w, m, s) for w, ms in table(overrides).items() for m, s in ms.items()]
+def stored_scores(wh: Warehouse) -> list[tuple[str, str, float]]:
+    return list(wh.sql("select workload, model, score from quality_scores").iter_rows())
+
+
+def bind_lists(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str, float]] = ()) -> dict[str, list]:
+    rows = [(w, m, s) for w, ms in table(overrides, stored).items() for m, s in ms.items()]
     return {"q_workload": [r[0] for r in rows], "q_model": [r[1] for r in rows], "q_score": [r[2] for r in rows]}
 
 
-def sources(overrides: dict[str, dict[str, float]]) -> list[dict[str, str]]:
+def sources(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str, float]] = ()) -> list[dict[str, str]]:
     """Where each block's figures come from (for the result's `quality_basis`)."""
     out = [{"workload": w, "benchmark": b["benchmark"], "source": b["source"], "date": str(b["date"])}
            for w, b in defaults().items()]
+    for w in sorted({row[0] for row in stored}):
+        out.append({"workload": w, "benchmark": "stored", "source": "table quality_scores", "date": ""})
     for w in overrides:
         out.append({"workload": w, "benchmark": "scenario assumption", "source": "assumptions.quality", "date": ""})
     return out

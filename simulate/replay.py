@@ -149,7 +149,7 @@ def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
     params.update(tp_lists)
     params.update(_row_map(wh, scenario))
     params.update(part_params)
-    params.update(quality.bind_lists(scenario.assumptions.quality))
+    params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh)))
     # DuckDB refuses values the text does not name (header comments don't count)
     used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
     return text, {k: v for k, v in params.items() if k in used}
@@ -270,7 +270,7 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
         "assumed_requests": _num(w),
         "unscored_requests": _num(total_req - w),
         "scored_share": (w / total_req) if total_req else 0.0,
-        "sources": quality.sources(scenario.assumptions.quality),
+        "sources": quality.sources(scenario.assumptions.quality, quality.stored_scores(wh)),
     }
     return Result(
         scenario=scenario.name,
