@@ -61,8 +61,6 @@ class Warehouse:
 
     def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None):
         self.path = Path(path)
-        # no TimeZone setting: it needs the ICU extension, which can't be fetched offline; without ICU,
-        # DuckDB's TIMESTAMPTZ arithmetic is UTC, which is what the ledger stores
         config: dict[str, Any] = {"autoinstall_known_extensions": False}
         if threads:
             config["threads"] = threads
@@ -80,6 +78,8 @@ class Warehouse:
             raise DatabaseError(f"cannot open {self.path}: {e}") from e
         except (OSError, duckdb.Error) as e:
             raise DatabaseError(f"cannot open {self.path}: {e}") from e
+        # every cursor converts offsets to UTC, whatever the machine's zone (ICU is built into duckdb)
+        self._con.execute("set global TimeZone = 'UTC'")
         self._cursor_lock = threading.Lock()
         self.version = 0
         self._migrate()
