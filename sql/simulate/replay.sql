@@ -87,7 +87,10 @@ grouped as (
 ),
 
 scores as (
-    select unnest(cast($q_workload as varchar[])) as workload, unnest(cast($q_model as varchar[])) as model, unnest(cast($q_score as double[])) as score
+    select
+        unnest(cast($q_workload as varchar[])) as workload,
+        unnest(cast($q_model as varchar[])) as model,
+        unnest(cast($q_score as double[])) as score
 ),
 
 -- source/target scores from one benchmark block: the row's workload if it scores both, else '*'
