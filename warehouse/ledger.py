@@ -13,6 +13,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection) -> None:
     """Model names resolved, attribution applied, rollups rebuilt: everything the view's readers rely on."""
     prices.resolve_new_models(cur)
     cur.execute(sql.load("writes/apply_attribution"))
+    cur.execute(sql.load("writes/refresh_source_choice"))
     cur.execute(sql.load("writes/refresh_usage_daily"))
 
 
