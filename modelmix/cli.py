@@ -177,6 +177,18 @@ def cmd_overrides(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_aliases(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse import Warehouse, config
+
+    with Warehouse(_db(args, settings)) as wh:
+        if args.file:
+            items = config.load_aliases_file(args.file)
+            config.replace_aliases(wh, items)
+            print(f"{len(items)} model alias(es) loaded from {args.file}")
+        print(wh.sql("select alias, model from model_aliases order by alias"))
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     from modelmix import sample
 
@@ -247,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("overrides", help="show price overrides, or replace them from a YAML/CSV file"))
     sp.add_argument("file", nargs="?")
     sp.set_defaults(fn=cmd_overrides)
+
+    sp = with_db(sub.add_parser("aliases", help="show model-name aliases, or replace them from a YAML file"))
+    sp.add_argument("file", nargs="?")
+    sp.set_defaults(fn=cmd_aliases)
 
     sp = sub.add_parser("sample", help="generate a seeded synthetic year of traffic")
     sp.add_argument("--rows", type=int, default=100_000)

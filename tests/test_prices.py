@@ -84,3 +84,13 @@ def test_resolve_names():
     assert prices.resolve("anthropic", "anthropic/claude-sonnet-4-5-20250929")[1] == "claude-sonnet-4-5"
     assert prices.resolve("acme", "acme-brain-9000") == (None, None)
     assert prices.resolve("openai", "my-alias", {"my-alias": "gpt-4o-mini"}) == ("openai", "gpt-4o-mini")
+
+
+def test_user_aliases_resolve_unknown_names_without_reingest(wh, csv_file, tmp_path):
+    ingest_paths(wh, [csv_file(HEADER, "2026-02-01T00:00:00Z,openai,prod-chat-model,1000000,0,0,0")])
+    assert wh.sql("select model, list_cost_usd from usage").row(0) == ("prod-chat-model", None)
+    path = tmp_path / "aliases.yaml"
+    path.write_text("aliases:\n  - {alias: Prod-Chat-Model, model: gpt-4o-mini}\n")
+    config.replace_aliases(wh, config.load_aliases_file(path))
+    assert wh.sql("select model, model_raw, list_cost_usd from usage").row(0) == (
+        "gpt-4o-mini", "prod-chat-model", Decimal("0.150000"))

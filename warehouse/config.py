@@ -62,6 +62,15 @@ class PriceOverride(BaseModel):
         return self
 
 
+class ModelAlias(BaseModel):
+    """A model name as some file spells it -> the catalog's model id (or a custom model with an override)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alias: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+
+
 def _read_records(path: Path, key: str) -> list[dict]:
     try:
         if path.suffix.lower() == ".csv":
@@ -98,19 +107,28 @@ def load_overrides_file(path: str | Path) -> list[PriceOverride]:
     return _validate(path, _read_records(path, "overrides"), PriceOverride)
 
 
+def load_aliases_file(path: str | Path) -> list[ModelAlias]:
+    path = Path(path)
+    return _validate(path, _read_records(path, "aliases"), ModelAlias)
+
+
 RULE_COLUMNS = ("priority", "field", "pattern", "team", "workload", "note")
+ALIAS_COLUMNS = ("alias", "model")
 OVERRIDE_COLUMNS = ("provider", "model", "effective_from", "effective_to", "input_mtok", "output_mtok",
                     "cache_read_mtok", "cache_write_mtok", "discount_pct", "note")
 # the two tables this module may rewrite, with their statements built once from fixed names
 _STATEMENTS = {
     table: ("delete from " + table, "insert into " + table + " (" + ", ".join(cols) + ") select * from incoming", cols)
-    for table, cols in (("attribution_rules", RULE_COLUMNS), ("price_overrides", OVERRIDE_COLUMNS))
+    for table, cols in (("attribution_rules", RULE_COLUMNS), ("price_overrides", OVERRIDE_COLUMNS),
+                        ("model_aliases", ALIAS_COLUMNS))
 }
 
 
 def _replace(cur: duckdb.DuckDBPyConnection, table: str, items: list[BaseModel]) -> None:
     delete, insert, columns = _STATEMENTS[table]
     cur.execute(delete)
+    if table == "model_aliases":
+        cur.execute("delete from model_map")  # every name is resolved again under the new aliases
     if items:
         frame = pl.DataFrame([i.model_dump(include=set(columns)) for i in items], infer_schema_length=None)
         cur.register("incoming", frame.select(columns).to_arrow())
@@ -125,3 +143,10 @@ def replace_rules(wh: Warehouse, rules: list[AttributionRule]) -> None:
 
 def replace_overrides(wh: Warehouse, overrides: list[PriceOverride]) -> None:
     wh.write(_replace, "price_overrides", overrides)
+
+
+def replace_aliases(wh: Warehouse, aliases: list[ModelAlias]) -> None:
+    seen = [a.alias.lower() for a in aliases]
+    if len(seen) != len(set(seen)):
+        raise ConfigError("an alias appears twice (aliases are case-insensitive)")
+    wh.write(_replace, "model_aliases", [ModelAlias(alias=a.alias.lower(), model=a.model) for a in aliases])
