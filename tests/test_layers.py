@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"ingest", "simulate", "warehouse", "sql", "dashboard", "modelmix"}
+OURS = {"ingest", "simulate", "finance", "warehouse", "sql", "dashboard", "modelmix"}
 MAY_IMPORT = {
     "sql": set(),
     "warehouse": {"sql"},
     "ingest": {"warehouse", "sql"},
     "simulate": {"warehouse", "sql"},
+    "finance": {"warehouse", "sql", "simulate"},
     "dashboard": OURS,
     "modelmix": OURS - {"dashboard"},
 }
