@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
+from ingest.formats import openai_costs
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -11,6 +12,8 @@ FORMATS: dict[str, Format] = {
     for f in (
         openai_usage_api.FORMAT,
         openai_usage_csv.FORMAT,
+        openai_costs.API,
+        openai_costs.CSV,
         litellm_spend_logs.FORMAT,
         canonical.FORMAT,
     )
