@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
+from ingest.formats import aws_cur, bedrock_invocation_logs
 from ingest.formats import openai_costs
 from ingest.formats.base import Format, Sample
 
@@ -15,6 +16,9 @@ FORMATS: dict[str, Format] = {
         openai_costs.API,
         openai_costs.CSV,
         litellm_spend_logs.FORMAT,
+        aws_cur.LEGACY,
+        aws_cur.CUR2,
+        bedrock_invocation_logs.FORMAT,
         canonical.FORMAT,
     )
 }
