@@ -53,6 +53,7 @@ class History:
     start: dt.date
     keys: list[str]
     values: np.ndarray  # (n_days, n_keys)
+    known_from: int = 0  # index of the ledger's first day: days before it are unknown, not $0, and never fitted
 
     @property
     def end(self) -> dt.date:
@@ -75,7 +76,9 @@ def history(wh: Warehouse, by: By = "team", start: dt.date | None = None,
     frame = wh.query(_QUERIES[by], start=start, end=end)
     if by == "total":
         frame = frame.group_by("day").agg(pl.col("spend_usd").sum()).with_columns(key=pl.lit("total"))
-    return _dense(frame, start, end)
+    hist = _dense(frame, start, end)
+    hist.known_from = max((first - start).days, 0) if first else 0
+    return hist
 
 
 def _dense(frame: pl.DataFrame, start: dt.date, end: dt.date) -> History:
@@ -183,8 +186,9 @@ class Projection:
 def project(hist: History, as_of: dt.date, until: dt.date, weeks: int = DEFAULT_WEEKS,
             seed: int = SEED, n_sims: int = N_SIMS) -> Projection:
     """Fit on history up to `as_of` and project every day after it up to `until` (inclusive)."""
-    upto = hist.values[: hist.index(as_of) + 1]
-    f = fit(upto, _day_number(hist.start), weeks)
+    k0 = min(hist.known_from, hist.index(as_of) + 1)
+    upto = hist.values[k0: hist.index(as_of) + 1]
+    f = fit(upto, _day_number(hist.start) + k0, weeks)
     h = max((until - as_of).days, 0)
     days = [as_of + dt.timedelta(days=i + 1) for i in range(h)]
     nums = np.array([_day_number(d) for d in days], dtype=int)
