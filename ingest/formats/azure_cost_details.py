@@ -1,0 +1,40 @@
+"""`azure-cost-details`: Azure Cost Management cost details / usage details CSV (formats.md §4), MCA
+(`meterName`, `costInBillingCurrency`, `costInUsd`, `exchangeRatePricingToBilling`) and EA (`MeterName`,
+`CostInBillingCurrency`, `ResourceGroup`) headers alike: DuckDB matches column names case-insensitively, so one
+mapping reads both, and columns only one of them has are optional.
+
+Only Azure OpenAI / Foundry Models rows are read. Traps: meters `<model>-<ver>-<Inp|Outp>-<glbl|regnl|dzn> Tokens`
+spelt inconsistently (`GPT 5 Inpt Glbl`, `gpt 4o 1120 cached Inp glbl`, `gpt-4-8K-Batch-Inp-glbl Tokens`);
+`unitOfMeasure` `1K` or `1M` mixed per row; US `MM/DD/YYYY` dates (ISO in newer exports); cost in the billing
+currency, converted to USD with the file's own `costInUsd`, `costInPricingCurrency` (pricing currency USD) or
+`exchangeRatePricingToBilling`, else the whole file is refused naming `billingCurrency`. Kind `billing`.
+"""
+
+from ingest.formats.base import Format, Sample
+
+REQUIRED = ("date", "meterName", "unitOfMeasure", "quantity", "costInBillingCurrency")
+OPTIONAL = ("meterCategory", "meterSubCategory", "consumedService", "billingCurrency", "billingCurrencyCode",
+            "pricingCurrency", "costInUsd", "costInPricingCurrency", "exchangeRatePricingToBilling", "SubscriptionId",
+            "subscriptionName", "resourceGroupName", "ResourceGroup", "ResourceId", "InstanceId", "tags",
+            "chargeType", "billingAccountName", "AccountName")
+
+
+def _detect(sample: Sample) -> bool:
+    # the meter name plus one Cost Management money/meter column: loose enough that a file missing a required
+    # column is still recognised and then rejected naming it; a FOCUS export has x_SkuMeterName instead
+    keys = sample.lower
+    return "metername" in keys and bool(keys & {"costinbillingcurrency", "metercategory", "unitofmeasure"})
+
+
+FORMAT = Format(
+    id="azure-cost-details",
+    kind="billing",
+    reads="Azure Cost Management cost/usage details CSV (EA or MCA headers): Azure OpenAI / Foundry Models "
+          "meter rows, one per day x meter x resource",
+    containers=("csv", "parquet"),
+    required=REQUIRED,
+    optional=OPTIONAL,
+    detect=_detect,
+    sources={"ts": "date", "model": "meterName", "input_tokens": "quantity", "cache_read_tokens": "quantity",
+             "output_tokens": "quantity", "cost_usd": "costInBillingCurrency", "service_tier": "meterName"},
+)
