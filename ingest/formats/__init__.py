@@ -5,6 +5,7 @@ from __future__ import annotations
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
 from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs
 from ingest.formats import openai_costs
+from ingest.formats import anthropic
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -15,6 +16,10 @@ FORMATS: dict[str, Format] = {
         openai_usage_csv.FORMAT,
         openai_costs.API,
         openai_costs.CSV,
+        anthropic.USAGE_API,
+        anthropic.COST_API,
+        anthropic.CONSOLE_USAGE_CSV,
+        anthropic.CONSOLE_COST_CSV,
         litellm_spend_logs.FORMAT,
         aws_cur.LEGACY,
         aws_cur.CUR2,

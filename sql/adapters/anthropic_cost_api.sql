@@ -1,0 +1,112 @@
+-- anthropic-cost-api: Anthropic Admin API cost report pages (GET /v1/organizations/cost_report) -> canonical
+-- money-only rows. Grain: one row per result, i.e. per daily bucket x group-by combination (workspace,
+-- description = model x token type x tier x context window ...). Empty buckets yield no rows.
+-- Traps (formats.md §2b): `amount` is a STRING in the lowest currency unit, CENTS, with decimals ("123.78912"
+-- = $1.2378912): converted here, once, by x 0.01 in DECIMAL; RFC 3339 times; `model` is null unless grouped by
+-- description, then it is parsed from the display name in `description` ("Claude Sonnet 4 Usage - Input
+-- Tokens" -> claude-sonnet-4). Priority Tier costs are not in this endpoint. Cost rows are not requests and
+-- carry no tokens (the report has none): requests and tokens are 0.
+with buckets as (
+    select
+        p._row as page_row,
+        unnest(p.data) as bucket,
+        generate_subscripts(p.data, 1) as bucket_i
+    from src as p
+),
+results as (
+    select
+        b.page_row,
+        b.bucket_i,
+        json_extract_string(to_json(b.bucket), ['$.starting_at', '$.ending_at']) as t,
+        unnest(b.bucket.results) as result,
+        generate_subscripts(b.bucket.results, 1) as result_i
+    from buckets as b
+),
+fields as (
+    select
+        row_number() over (order by page_row, bucket_i, result_i) as _row,
+        t[1] as start_txt,
+        try_cast(t[1] as timestamptz) as start_at,
+        try_cast(t[2] as timestamptz) as end_at,
+        json_extract_string(to_json(result), [
+            '$.amount',             -- 1
+            '$.currency',           -- 2
+            '$.description',        -- 3
+            '$.cost_type',          -- 4
+            '$.token_type',         -- 5
+            '$.model',              -- 6
+            '$.service_tier',       -- 7
+            '$.context_window',     -- 8
+            '$.inference_geo',      -- 9
+            '$.workspace_id',       -- 10
+            '$.speed'               -- 11
+        ]) as f
+    from results
+),
+typed as (
+    select
+        _row,
+        start_txt,
+        start_at,
+        cast(epoch(end_at) - epoch(start_at) as bigint) as width_s,
+        nullif(trim(f[1]), '') as amount_txt,
+        upper(nullif(trim(f[2]), '')) as currency,
+        f[3] as description,
+        lower(f[4]) as cost_type,
+        f[5] as token_type,
+        f[6] as model_txt,
+        -- "Claude Sonnet 4 Usage - Input Tokens" -> "claude-sonnet-4"
+        nullif(regexp_replace(regexp_replace(lower(trim(regexp_extract(f[3], '^(Claude .+?) Usage\b', 1))),
+            ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g'), '') as model_from_description,
+        lower(f[7]) as tier_raw,
+        f[8] as context_window,
+        f[9] as inference_geo,
+        f[10] as workspace_id,
+        f[11] as speed
+    from fields
+),
+final as (
+    select
+        _row,
+        concat_ws('|', 'anthropic-cost', epoch(start_at), width_s, coalesce(workspace_id, ''),
+                  coalesce(description, ''), coalesce(cost_type, ''), coalesce(token_type, ''),
+                  coalesce(model_txt, ''), coalesce(tier_raw, ''), coalesce(context_window, ''),
+                  coalesce(inference_geo, ''), coalesce(speed, '')) as _key,
+        start_txt as ts,
+        case width_s
+            when 86400 then 'day'
+            when 3600 then 'hour'
+            when 60 then 'minute'
+            else coalesce(cast(width_s as varchar) || ' s buckets', 'no ending_at')
+        end as granularity,
+        'anthropic' as provider,
+        coalesce(model_txt, model_from_description, 'unknown') as model,
+        coalesce(model_txt, regexp_extract(description, '^(Claude .+?) Usage\b', 1)) as model_raw,
+        null as account,
+        workspace_id as project,
+        null as api_key,
+        null as user_id,
+        null as team,
+        null as workload,
+        case when cost_type is null or cost_type = 'tokens' then 'chat' else 'other' end as operation,
+        case
+            when tier_raw is null then 'standard'
+            when tier_raw = 'priority_on_demand' then 'priority'
+            when tier_raw = 'flex_discount' then 'flex'
+            else tier_raw
+        end as service_tier,
+        0 as requests,
+        0 as input_tokens,
+        0 as cache_read_tokens,
+        0 as cache_write_tokens,
+        0 as output_tokens,
+        0 as reasoning_tokens,
+        -- cents -> dollars, in DECIMAL; another currency stays visibly unconvertible and the row is set aside
+        case
+            when currency is not null and currency <> 'USD' then amount_txt || ' ' || currency
+            when try_cast(amount_txt as decimal(38, 10)) is null then amount_txt
+            else cast(cast(amount_txt as decimal(38, 10)) * cast(0.01 as decimal(3, 2)) as varchar)
+        end as cost_usd
+    from typed
+)
+select * from final
