@@ -10,6 +10,7 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import re
 import shutil
@@ -144,7 +145,14 @@ def sample(src: SourceFile) -> Sample:
     stripped = text.lstrip()
     if stripped[:1] in "{[":
         return Sample("json", frozenset(_KEY.findall(text[:HEAD_BYTES])), text[:4096])
-    first_line = next(csv.reader(io.StringIO(stripped)), [])
+    lines = list(itertools.islice(csv.reader(io.StringIO(stripped)), 30))
+    first_line = lines[0] if lines else []
+    # a metadata preamble before the header (GCP console cost table: "Invoice number,123,"): DuckDB's sniffer
+    # skips it when reading; detection needs the header, taken as the first line of the widest raw width when
+    # that is wider than the first line
+    widest = max(lines, key=len, default=[])
+    if len(widest) > len(first_line) and len(first_line) <= 3:
+        first_line = widest
     if len(first_line) < 2:
         # a tab- or semicolon-separated file still gets its columns found
         for sep in ("\t", ";", "|"):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
-from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs
 from ingest.formats import openai_costs
 from ingest.formats import anthropic
+from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, gcp_billing
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -25,6 +25,8 @@ FORMATS: dict[str, Format] = {
         aws_cur.CUR2,
         bedrock_invocation_logs.FORMAT,
         azure_cost_details.FORMAT,
+        gcp_billing.EXPORT,
+        gcp_billing.COST_TABLE,
         canonical.FORMAT,
     )
 }
