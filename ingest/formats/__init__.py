@@ -5,6 +5,7 @@ from __future__ import annotations
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
 from ingest.formats import openai_costs
 from ingest.formats import anthropic
+from ingest.formats import openrouter
 from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, gcp_billing
 from ingest.formats.base import Format, Sample
 
@@ -20,6 +21,9 @@ FORMATS: dict[str, Format] = {
         anthropic.COST_API,
         anthropic.CONSOLE_USAGE_CSV,
         anthropic.CONSOLE_COST_CSV,
+        openrouter.ACTIVITY_CSV,
+        openrouter.GENERATIONS_CSV,
+        openrouter.GENERATION_JSON,
         litellm_spend_logs.FORMAT,
         aws_cur.LEGACY,
         aws_cur.CUR2,
