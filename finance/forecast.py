@@ -8,7 +8,8 @@ fitted on the last `weeks` weeks of daily spend (`usage_daily.spend_usd`; days w
 up to the as-of day. With under 3 weeks of history the weekday terms are dropped, under 1 week the trend too
 (the mean). Weekday factors come from a classical decomposition (each day over its centred 7-day mean,
 the median ratio per weekday, scaled to average 1), then `a`, `b` by least squares on the deseasonalised
-series. Daily predictions are floored at $0. A line has factors 1 and is fitted exactly; a pure weekday
+series; a slope under 2 standard errors is dropped (the key gets its deseasonalised mean), since noise
+extrapolated over a month does more harm than a missed weak trend. Daily predictions are floored at $0. A line has factors 1 and is fitted exactly; a pure weekday
 pattern has slope 0 and is reproduced exactly.
 
 Band: a **seeded residual bootstrap**. The fit's relative residuals ((actual - fitted) / fitted) are resampled with replacement for every remaining
@@ -42,6 +43,7 @@ _QUERIES = {"team": "finance_daily_spend_by_team", "project": "finance_daily_spe
             "provider": "finance_daily_spend_by_provider", "total": "finance_daily_spend_by_provider"}
 DEFAULT_WEEKS = 8
 N_SIMS = 2000
+SLOPE_T = 2.0  # keep a fitted trend only when |slope| >= SLOPE_T standard errors
 SEED = 20260701
 _EPOCH = dt.date(1970, 1, 5)  # a Monday: day numbers count from it, so weekday = day_number % 7
 
@@ -162,6 +164,17 @@ def fit(values: np.ndarray, first_day_number: int, weeks: int = DEFAULT_WEEKS) -
         beta = np.vstack([beta, np.zeros((1, k))])
         xtx_inv = np.array([[xtx_inv[0, 0], 0.0], [0.0, 0.0]])
     cov = xtx_inv[:, :, None] * s2[None, None, :]
+    if kind != "mean":
+        # a slope that is not clearly there (|b| < 2 standard errors) is noise that a month-long horizon would
+        # amplify: such keys get the level model (mean of the deseasonalised window) instead
+        flat = np.abs(beta[1]) < SLOPE_T * np.sqrt(cov[1, 1])
+        if flat.any():
+            mean = deseason.mean(axis=0)
+            s2_flat = ((deseason - mean) ** 2).sum(axis=0) / max(n - 1, 1)
+            beta = np.where(flat[None, :], np.vstack([mean, np.zeros(k)]), beta)
+            cov_flat = np.zeros((2, 2, k))
+            cov_flat[0, 0] = s2_flat / n
+            cov = np.where(flat[None, None, :], cov_flat, cov)
     f = Fit(kind, int(days[0]), beta, factors, np.zeros((n, k)), np.zeros((n, k)), cov)
     f.fitted = f.predict_raw(days)
     with np.errstate(divide="ignore", invalid="ignore"):
