@@ -6,7 +6,7 @@ from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, open
 from ingest.formats import openai_costs
 from ingest.formats import anthropic
 from ingest.formats import openrouter
-from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, gcp_billing
+from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, focus, gcp_billing
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -31,6 +31,7 @@ FORMATS: dict[str, Format] = {
         azure_cost_details.FORMAT,
         gcp_billing.EXPORT,
         gcp_billing.COST_TABLE,
+        focus.FORMAT,
         canonical.FORMAT,
     )
 }

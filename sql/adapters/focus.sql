@@ -1,0 +1,103 @@
+-- focus: FinOps FOCUS 1.0-1.3 cost and usage rows -> canonical, AI and Machine Learning rows only.
+-- Grain: one row per FOCUS row (charge period x SKU/meter x sub account x tags); only its token class is set;
+-- Credit / Adjustment rows are money only. FOCUS has no row id: keyed on content.
+-- Traps (formats.md §8): ProviderName became ServiceProviderName in 1.3; units `Tokens`, `1000 Tokens`,
+-- `1M Tokens` (ConsumedUnit, else PricingUnit); null as empty field; Tags a JSON object; BilledCost in
+-- BillingCurrency (USD as is; else / x_BillingExchangeRate when given; else the file fails).
+with ai_rows as (
+    select
+        *,
+        upper(trim(BillingCurrency)) as currency,
+        coalesce(nullif(trim(SkuMeter), ''), nullif(trim(x_SkuMeterName), ''), nullif(trim(ChargeDescription), ''),
+                 nullif(trim(SkuId), '')) as meter_text,
+        coalesce(nullif(trim(ServiceProviderName), ''), nullif(trim(ProviderName), '')) as provider_name,
+        case when json_valid(Tags) then Tags end as tags_json,
+        -- the quantity and its unit: consumed, else pricing
+        case when nullif(trim(ConsumedQuantity), '') is not null then ConsumedQuantity else PricingQuantity end as qty,
+        lower(trim(case when nullif(trim(ConsumedQuantity), '') is not null then ConsumedUnit else PricingUnit end))
+            as unit
+    from src
+    where ServiceCategory = 'AI and Machine Learning'
+      and ChargeCategory in ('Usage', 'Credit', 'Adjustment')
+),
+parsed as (
+    select
+        *,
+        lower(meter_text) as m,
+        -- `<model>/<token type>` (the spec's recommendation) or an Azure meter name
+        case when meter_text like '%/%' then trim(split_part(meter_text, '/', 1)) end as slash_model,
+        case when meter_text like '%/%' then lower(trim(split_part(meter_text, '/', 2))) end as slash_class,
+        regexp_extract(unit, '^(\d[\d,]*)?\s*(k|m)?\s*tokens?$', ['n', 'scale']) as unit_parts,
+        regexp_matches(unit, '^(\d[\d,]*)?\s*(k|m)?\s*tokens?$') as in_tokens
+    from ai_rows
+),
+classed as (
+    select
+        *,
+        case
+            when ChargeCategory <> 'Usage' or not in_tokens then null
+            when regexp_matches(coalesce(slash_class, m), 'cache[ _-]?(read|hit)|cached') then 'cache_read'
+            when regexp_matches(coalesce(slash_class, m), 'cache[ _-]?(write|creation)') then 'cache_write'
+            when regexp_matches(coalesce(slash_class, m), '(^|[^a-z])(output|outp|outpt|completion)') then 'output'
+            when regexp_matches(coalesce(slash_class, m), '(^|[^a-z])(input|inp|inpt|prompt)') then 'input'
+        end as token_class,
+        coalesce(slash_model, nullif(regexp_extract(regexp_replace(m, '[\s_]+', '-', 'g'),
+            '^(.*?)(-\d{4})?-(cached|cache|inp|inpt|input|outp|outpt|output|batch)(-|$)', 1), ''), m) as model_id,
+        cast(replace(coalesce(nullif(unit_parts.n, ''), '1'), ',', '') as bigint)
+            * case unit_parts.scale when 'k' then 1000 when 'm' then 1000000 else 1 end as unit_factor
+    from parsed
+),
+final as (
+    select
+        _row,
+        null as _key,
+        ChargePeriodStart as ts,
+        case date_diff('second', try_cast(ChargePeriodStart as timestamptz), try_cast(ChargePeriodEnd as timestamptz))
+            when 3600 then 'hour'
+            when 86400 then 'day'
+            else 'month'
+        end as granularity,
+        case
+            when ServiceName ilike '%bedrock%' then 'aws-bedrock'
+            when ServiceName ilike '%vertex%' or ServiceName ilike '%gemini%' then 'google-vertex'
+            when ServiceName ilike '%openai%' and provider_name ilike '%microsoft%' then 'azure-openai'
+            when ServiceName ilike '%foundry%' or provider_name ilike '%microsoft%' then 'azure-openai'
+            when provider_name ilike '%amazon%' or provider_name ilike 'aws%' then 'aws-bedrock'
+            when provider_name ilike '%google%' then 'google-vertex'
+            else regexp_replace(lower(trim(provider_name)), '[^a-z0-9]+', '-', 'g')
+        end as provider,
+        -- `gpt-4-8k` context variants price as their model
+        case when ChargeCategory <> 'Usage' and slash_model is null then lower(ChargeCategory)
+             else regexp_replace(model_id, '-(8k|32k|128k)$', '') end as model,
+        meter_text as model_raw,
+        BillingAccountId as account,
+        SubAccountId as project,
+        null as api_key,
+        null as user_id,
+        tags_json ->> 'team' as team,
+        tags_json ->> 'workload' as workload,
+        case when m like '%embed%' then 'embeddings' else 'chat' end as operation,
+        case
+            when regexp_matches(m, '(^|[^a-z])batch') then 'batch'
+            when regexp_matches(m, '(^|[^a-z])flex') then 'flex'
+            when regexp_matches(m, '(^|[^a-z])priority') then 'priority'
+            else 'standard'
+        end as service_tier,
+        0 as requests,
+        coalesce(cast(round(try_cast(qty as double) * unit_factor) as varchar), nullif(trim(qty), '')) as tokens,
+        case when token_class = 'input' then tokens else '0' end as input_tokens,
+        case when token_class = 'cache_read' then tokens else '0' end as cache_read_tokens,
+        case when token_class = 'cache_write' then tokens else '0' end as cache_write_tokens,
+        case when token_class = 'output' then tokens else '0' end as output_tokens,
+        0 as reasoning_tokens,
+        case
+            when currency = 'USD' then BilledCost
+            when try_cast(x_BillingExchangeRate as double) > 0
+                then cast(try_cast(BilledCost as decimal(38, 12)) / cast(x_BillingExchangeRate as decimal(38, 12))
+                          as varchar)
+            else error('BillingCurrency is ' || coalesce(currency, 'empty')
+                       || ', not USD, and the file gives no exchange rate (x_BillingExchangeRate)')
+        end as cost_usd
+    from classed
+)
+select * exclude (tokens) from final
