@@ -1,7 +1,8 @@
 -- assert_catalog_models_priced: a row whose model the catalog prices at the row's time must get a list price.
 -- Returns (provider, model, rows) for rows left unpriced although a price exists: a pricing join bug.
 with unpriced as (
-    select provider, model, ts, output_tokens from usage where list_cost_usd is null
+    select provider, model, ts, output_tokens from usage
+    where list_cost_usd is null and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0
 ),
 final as (
     select u.provider, u.model, count(*) as n

@@ -81,6 +81,8 @@ final as (
         cost_usd,
         case
             when p_in_raw is null then null
+            -- a money-only line (an invoice or cost-report row) has no quantities to price: no list cost
+            when prompt_tokens + output_tokens = 0 and cost_usd is not null then null
             when output_tokens > 0 and p_out_raw is null then null
             else cast(round(
                 (input_tokens * p_in_raw + cache_read_tokens * p_cr_raw + cache_write_tokens * p_cw_raw

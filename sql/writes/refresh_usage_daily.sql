@@ -19,7 +19,8 @@ with daily as (
         sum(cost_usd) as cost_usd,
         sum(list_cost_usd) as list_cost_usd,
         sum(coalesce(cost_usd, list_cost_usd)) as source_spend_usd,
-        count(*) filter (where list_cost_usd is null) as unpriced_rows
+        count(*) filter (where list_cost_usd is null
+            and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0) as unpriced_rows
     from usage
     group by all
 ),
