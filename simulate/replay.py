@@ -47,7 +47,8 @@ def _policy_ctes(scenario: Scenario) -> tuple[str, dict[str, Any]]:
                 f"rank_{i} as (\n    select *,\n"
                 f"        case when e_{i} and granularity = 'request' then row_number() over ("
                 f"partition by (e_{i} and granularity = 'request') order by {pol.order_sql(p)}) end as rk_{i},\n"
-                f"        count(*) filter (where e_{i} and granularity = 'request') over () as n_{i}\n"
+                # not count(*) filter (…) over (): quadratic in duckdb 2.0.1 (measured: 15 s on 100 k rows)
+                f"        sum(case when e_{i} and granularity = 'request' then 1 else 0 end) over () as n_{i}\n"
                 f"    from flag_{i}\n)")
             src = f"rank_{i}"
         ctes.append(f"claim_{i} as (\n    select *, {pol.claim_sql(p, i)} as f_{i} from {src}\n)")
@@ -55,35 +56,38 @@ def _policy_ctes(scenario: Scenario) -> tuple[str, dict[str, Any]]:
     return ",\n\n".join(ctes) + ("," if ctes else ""), params
 
 
-def _target_prices(wh: Warehouse, scenario: Scenario) -> tuple[str, str, dict[str, list]]:
-    joins, columns, lists = [], [], {k: [] for k in ("tp_key", "tp_from", "tp_to", "tp_in", "tp_out", "tp_cr", "tp_cw")}
-
-    def add(i: int, start: dt.datetime, end: dt.datetime, p_in, p_out, p_cr, p_cw) -> None:
-        for k, v in zip(lists, (i, start, end, p_in, p_out, p_cr, p_cw), strict=True):
-            lists[k].append(v)
-
+def _target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[str, Any]]:
+    """Per priced target, columns `tp{i}_in|_out|_cr|_cw`: bound prices, a CASE over the catalog's validity
+    intervals when prices changed (first interval open to the past, last to the future). A CASE on a few bound
+    values is far cheaper than a range join per row."""
+    columns, params = [], {}
     for i, pol in enumerate(scenario.policies):
         target = pol.priced_target()
         if target is None:
             continue
-        joins.append(f"left join target_prices as tp{i} on tp{i}.key = {i} "
-                     f"and s.ts >= tp{i}.valid_from and s.ts < tp{i}.valid_to")
-        columns.append(", ".join(f"tp{i}.p_{c} as tp{i}_{c}" for c in ("in", "out", "cr", "cw")))
         if target.prices is not None:
             pr = target.prices
-            add(i, _FAR_PAST, _FAR_FUTURE, pr.input, pr.output,
-                pr.input if pr.cache_read is None else pr.cache_read,
-                pr.input if pr.cache_write is None else pr.cache_write)
-            continue
-        cprov, cmodel = target.catalog
-        rows = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
-        if rows.is_empty() or rows["p_in"].null_count() or rows["p_out"].null_count():
-            raise ScenarioError(f"policies.{i}: the catalog has no input/output price for {target.model!r} "
-                                f"({cprov}/{cmodel}); give `prices` explicitly")
-        for j, r in enumerate(rows.iter_rows(named=True)):
-            add(i, _FAR_PAST if j == 0 else r["valid_from"], r["valid_to"], r["p_in"], r["p_out"], r["p_cr"],
-                r["p_cw"])
-    return "".join(", " + c for c in columns), "\n    ".join(joins), lists
+            rows = [{"valid_to": _FAR_FUTURE, "p_in": pr.input, "p_out": pr.output,
+                     "p_cr": pr.input if pr.cache_read is None else pr.cache_read,
+                     "p_cw": pr.input if pr.cache_write is None else pr.cache_write}]
+        else:
+            cprov, cmodel = target.catalog
+            frame = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
+            if frame.is_empty() or frame["p_in"].null_count() or frame["p_out"].null_count():
+                raise ScenarioError(f"policies.{i}: the catalog has no input/output price for {target.model!r} "
+                                    f"({cprov}/{cmodel}); give `prices` explicitly")
+            rows = frame.to_dicts()
+        for col in ("in", "out", "cr", "cw"):
+            whens = []
+            for j, r in enumerate(rows):
+                params[f"p{i}_{col}{j}"] = float(r[f"p_{col}"])
+                if j < len(rows) - 1:
+                    params[f"p{i}_to{j}"] = r["valid_to"]
+                    whens.append(f"when ts < $p{i}_to{j} then $p{i}_{col}{j}")
+            last = f"$p{i}_{col}{len(rows) - 1}"
+            expr = f"case {' '.join(whens)} else {last} end" if whens else last
+            columns.append(f"cast({expr} as double) as tp{i}_{col}")
+    return columns, params
 
 
 def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
@@ -134,19 +138,24 @@ def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
     """The replay's SQL text and its bound values (shown to users who want to audit a figure)."""
     scope, params = scenario.scope.sql("scope")
     ctes, policy_params = _policy_ctes(scenario)
-    columns, joins, tp_lists = _target_prices(wh, scenario)
+    columns, tp_params = _target_prices(wh, scenario)
+    joins = ""
+    if any(p.needs_row_rates for p in scenario.policies):
+        columns += ["rr.r_in", "rr.r_cr"]
+        joins = ("asof left join row_rates as rr\n"
+                 "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
     parts, part_params = _parts(scenario)
     text = (sql.load("simulate/replay")
             .replace("/*scope*/", scope)
             .replace("/*policy_ctes*/", ctes)
             .replace("/*last_step*/", f"step_{len(scenario.policies)}")
             .replace("/*joins*/", joins)
-            .replace("/*tp_columns*/", columns)
+            .replace("/*rate_columns*/", "".join(", " + c for c in columns))
             .replace("/*parts*/", parts))
     params.update(_period(scenario))
     params["output_multiplier"] = scenario.assumptions.output_multiplier
     params.update(policy_params)
-    params.update(tp_lists)
+    params.update(tp_params)
     params.update(_row_map(wh, scenario))
     params.update(part_params)
     params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh)))

@@ -177,3 +177,15 @@ def test_breakdown_by_dimensions_and_json_keys(wh, tmp_path):
     with pytest.raises(ValueError, match="unknown breakdown"):
         r.by("colour")
     assert "savings" in r.summary_text()
+
+
+def test_catalog_target_is_priced_at_each_rows_date(wh, tmp_path):
+    # claude-opus-4-6 has two price intervals in the catalog, changing on 2026-03-13
+    load_rows(wh, tmp_path, [{"ts": ts, "input_tokens": 10**6, "output_tokens": 10**5, "cost_usd": "100.000"}
+                             for ts in ("2026-03-01T00:00:00", "2026-04-01T00:00:00")])
+    prices = wh.sql("select valid_from, input_mtok, output_mtok from catalog_prices "
+                    "where catalog_provider = 'anthropic' and model = 'claude-opus-4-6' order by valid_from")
+    assert prices.height == 2
+    expected = sum(float(r["input_mtok"]) + 0.1 * float(r["output_mtok"]) for r in prices.iter_rows(named=True))
+    r = simulate.run(wh, scenario(shift(1.0, {"model": "claude-opus-4-6", "provider": "anthropic"})))
+    assert r.scenario_cost_usd == pytest.approx(expected, abs=1e-6)

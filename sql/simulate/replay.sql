@@ -1,10 +1,9 @@
 -- simulate/replay: replay `usage` under a scenario's ordered policies; baseline vs scenario cost per row part.
 -- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
--- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier; $tp_key, $tp_from,
---   $tp_to, $tp_in, $tp_out, $tp_cr, $tp_cw (target price intervals, USD per 1M tokens, key = policy index);
---   $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
+-- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
+--   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
 --   $q_workload, $q_model, $q_score (quality table); $scope_* and $p{i}_* (scope and policy i values).
--- Template slots (block comments named scope, policy_ctes, last_step, tp_columns, joins, parts) are filled by
+-- Template slots (block comments named scope, policy_ctes, last_step, rate_columns, joins, parts) are filled by
 -- simulate/replay.py with fixed fragments from simulate/policies.py; every value is bound, never spliced.
 -- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
 with scoped as (
@@ -20,17 +19,6 @@ with scoped as (
     where ts >= $start and ts < $end_excl
         and coalesce(cost_usd, list_cost_usd) is not null
         and /*scope*/
-),
-
-target_prices as (
-    select
-        unnest(cast($tp_key as integer[])) as key,
-        unnest(cast($tp_from as timestamp[])) as valid_from,
-        unnest(cast($tp_to as timestamp[])) as valid_to,
-        unnest(cast($tp_in as double[])) as p_in,
-        unnest(cast($tp_out as double[])) as p_out,
-        unnest(cast($tp_cr as double[])) as p_cr,
-        unnest(cast($tp_cw as double[])) as p_cw
 ),
 
 row_map as (
@@ -60,10 +48,8 @@ step_0 as (
 /*policy_ctes*/
 
 priced as (
-    select s.*, rr.r_in, rr.r_cr /*tp_columns*/
+    select s.* /*rate_columns*/
     from /*last_step*/ as s
-    left join row_rates as rr
-        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from and s.ts < rr.valid_to
     /*joins*/
 ),
 

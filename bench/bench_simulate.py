@@ -1,0 +1,83 @@
+"""Bench the replay: N synthetic request rows (default 2 M), one shift policy.
+
+Prints a hand-written single-query replay of the same policy, ModelMix's replay, and their ratio; then the
+armstrong-80-99 preset and a four-policy scenario. Usage: python bench/bench_simulate.py (not bench/simulate.py: that name would shadow the package) [N]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import simulate
+from warehouse import Warehouse
+from warehouse.ledger import refresh_derived
+
+FILL = """
+insert into usage_raw
+select
+    timestamp '2025-01-01' + to_seconds(cast(i % (180 * 86400) as bigint)) as ts,
+    'request', 'openai', m, m, 'acct', 'proj-' || (i % 20), null, null, 'team-' || (i % 7),
+    case when i % 3 = 0 then 'chat' else 'extraction' end, 'chat', 'standard', 1,
+    100 + (hash(i) % 4000), 0, 0, 10 + (hash(i + 1) % 600), 0, null, 'bench', 1,
+    cast(i as uhugeint), cast(i % 50 as ubigint)
+from (select i, case when i % 4 = 0 then 'gpt-4o-mini' else 'gpt-4o' end as m from range($n) t(i))
+"""
+
+HAND = """
+with u as (
+    select *, coalesce(cost_usd, list_cost_usd) as c,
+        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as tt
+    from usage
+),
+r as (
+    select *, row_number() over (partition by model = 'gpt-4o' order by tt, ts) as rk,
+        sum(case when model = 'gpt-4o' then 1 else 0 end) over () as n
+    from u
+)
+select sum(c) as baseline,
+    sum(case when model = 'gpt-4o' and rk <= floor(0.8 * n)
+             then (input_tokens * 0.15 + output_tokens * 0.6) / 1e6 else c end) as scenario
+from r
+"""
+
+
+def timed(fn, repeat: int = 3):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Warehouse(Path(tmp) / "bench.duckdb") as wh:
+        t = time.perf_counter()
+        wh.write(lambda cur: cur.execute(FILL, {"n": n}))
+        wh.write(refresh_derived)
+        print(f"{n:,} request rows generated in {time.perf_counter() - t:.1f} s")
+        shift = simulate.parse_scenario({"name": "bench", "policies": [
+            {"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 0.8,
+             "to": {"model": "cheap", "prices": {"input": 0.15, "output": 0.6}}}]})
+        hand_s, hand = timed(lambda: wh.sql(HAND))
+        ours_s, ours = timed(lambda: simulate.run(wh, shift))
+        print(f"hand-written single query   {hand_s:.3f} s  (scenario ${float(hand['scenario'][0]):,.2f})")
+        print(f"simulate.run (one shift)    {ours_s:.3f} s  (scenario ${ours.scenario_cost_usd:,.2f})")
+        print(f"ratio                       {ours_s / hand_s:.2f}x  (target <= 1.5x)")
+        arm_s, _ = timed(lambda: simulate.run(wh, simulate.load_scenario("armstrong-80-99")))
+        print(f"armstrong-80-99 preset      {arm_s:.3f} s")
+        four = simulate.parse_scenario({"name": "four", "policies": [
+            {"kind": "shift", "share": 0.5, "to": {"model": "gpt-4o-mini"}},
+            {"kind": "cascade", "first": {"model": "gpt-4.1-nano"}, "escalation_rate": 0.2,
+             "match": {"workloads": ["chat"]}},
+            {"kind": "batch", "share": 0.3},
+            {"kind": "cache", "hit_rate": 0.5}]})
+        four_s, _ = timed(lambda: simulate.run(wh, four))
+        print(f"four policies               {four_s:.3f} s")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000)
