@@ -1,18 +1,21 @@
--- unpriced_models: models in the ledger with no catalog or override price, with what they cost as billed.
--- Grain: one row per provider x model. No params.
-with final as (
+-- unpriced_models: models the price catalog does not know (no list price), so their spend is only what the
+-- source billed, or nothing. Fix with a price override or a model alias.
+-- Grain: one row per provider and model with at least one unpriced row in the range, most rows first.
+-- Params: $start, $end (dates, inclusive).
+with daily as (
+    select * from usage_daily where day between $start and $end and unpriced_rows > 0
+),
+final as (
     select
         provider,
         model,
-        sum(row_count) as row_count,
-        sum(requests) as requests,
-        sum(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens) as tokens,
-        sum(cost_usd) as billed_usd,
+        sum(unpriced_rows)::bigint as unpriced_rows,
+        sum(requests)::bigint as requests,
+        cast(coalesce(sum(cost_usd), 0) as decimal(18, 6)) as billed_usd,
         min(day) as first_day,
         max(day) as last_day
-    from usage_daily
-    where unpriced_rows > 0
+    from daily
     group by provider, model
+    order by unpriced_rows desc, provider, model
 )
 select * from final
-order by billed_usd desc nulls last, row_count desc

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: `app.py` routes, `pages/` render, `services/` fetch, `components/` draw."""

@@ -1,0 +1,49 @@
+"""ModelMix dashboard: the router. Page config, the pages in their sections, and the one cross-page widget
+(the date range in the sidebar). Pages live in `pages/`; everything they show comes from `services/`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.services import ledger
+from warehouse.errors import ModelMixError
+
+st.set_page_config(page_title="ModelMix", layout="wide")
+
+pages = {
+    "Spend": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    ],
+}
+
+try:
+    bounds = ledger.date_bounds(state.run_query)
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")
+    st.stop()
+
+with st.sidebar:
+    st.markdown("### ModelMix")
+    st.caption("AI spend ledger and routing simulator")
+    if bounds is None:
+        st.caption("No usage loaded yet, so there is no date range to pick.")
+        state.set_date_range(None)
+    else:
+        first, last = bounds
+        state.seed_date_widget(first, last)
+        picked = st.date_input(
+            "Date range",
+            key=state.DATE_WIDGET_KEY,
+            min_value=first,
+            max_value=last,
+            format="YYYY-MM-DD",
+            help=f"The ledger holds usage from {first:%d %b %Y} to {last:%d %b %Y}. "
+                 f"The default is its last {ledger.DEFAULT_WINDOW_DAYS} days.",
+        )
+        # while a range is being picked the widget holds only its start
+        start, end = (picked[0], picked[-1]) if picked else ledger.default_range(first, last)
+        state.set_date_range((start, end))
+        st.caption(f"Data from {first:%d %b %Y} to {last:%d %b %Y}")
+
+st.navigation(pages).run()

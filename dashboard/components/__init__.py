@@ -1,0 +1,2 @@
+"""Reusable pieces of pages: pure plotly figure builders (`charts`), number formatting (`formatting`) and the
+few Streamlit widgets shared by pages (`widgets`)."""

@@ -1,0 +1,267 @@
+"""Overview: where the AI money goes. Month-to-date KPIs with a run-rate, billed vs list, spend over time by
+provider and by model, top teams and models, and the models nobody can price.
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import charts
+from dashboard.components.formatting import day_span, pct, signed_pct, usd
+from dashboard.components.widgets import sql_behind
+from dashboard.services import overview as svc
+from dashboard.services.overview import QUERIES
+from warehouse.errors import ModelMixError
+
+run = state.run_query
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 model', '3 models'; with `many`, '1 model has' / '3 models have'."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def empty_ledger() -> None:
+    st.info(
+        "**No usage loaded yet.** Load a usage export with `modelmix ingest FILE` "
+        "(OpenAI or Anthropic usage/cost exports, LiteLLM spend logs, or a CSV in the canonical columns; "
+        "`modelmix formats` lists them). While this dashboard runs, `modelmix ingest` hands the file to it — "
+        "reload the page when the command finishes. To try ModelMix with bundled sample data, run `make demo`.",
+        icon=":material/upload_file:",
+    )
+    st.caption(f"Ledger file: `{state.db_path()}`")
+
+
+def month_kpis(end: dt.date) -> None:
+    m = svc.month_to_date(run, end).row(0, named=True)
+    if m["as_of_day"] is None:
+        return
+    month, last_month = m["month_start"], m["last_month_start"]
+    prior_month = (last_month - dt.timedelta(days=1)).replace(day=1)
+    same_days_end = last_month + dt.timedelta(days=m["last_month_same_days"] - 1)
+
+    st.subheader(f"This month: {month:%B %Y}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(
+        f"Spend so far ({day_span(month, m['as_of_day'])})", usd(m["this_month_usd"]),
+        delta=signed_pct(svc.pct_change(m["this_month_usd"], m["last_month_same_days_usd"])),
+        delta_description=f"vs {day_span(last_month, same_days_end).removesuffix(f' {last_month.year}')}",
+        delta_color="inverse", border=True,
+        help=f"Spend {day_span(last_month, same_days_end)}: {usd(m['last_month_same_days_usd'])}.",
+    )
+    c2.metric(
+        f"Last month ({last_month:%B %Y})", usd(m["last_month_usd"]),
+        delta=signed_pct(svc.pct_change(m["last_month_usd"], m["prior_month_usd"])),
+        delta_description=f"vs {prior_month:%B}",
+        delta_color="inverse", border=True,
+        help=f"Spend in {prior_month:%B %Y}: {usd(m['prior_month_usd'])}.",
+    )
+    c3.metric(
+        f"Month-end run-rate ({month:%B %Y})", usd(m["run_rate_usd"]),
+        delta=signed_pct(svc.pct_change(m["run_rate_usd"], m["last_month_usd"])),
+        delta_description=f"vs {last_month:%B} total",
+        delta_color="inverse", border=True,
+    )
+    st.caption(
+        f"**This month** is the month of the latest day with usage on or before the end of the selected range "
+        f"({m['as_of_day']:%d %b %Y}), not today's calendar month, so an older export still reads sensibly. "
+        f"**Run-rate** = spend so far ÷ days elapsed ({m['days_elapsed']} of {m['days_in_month']}) × days in the "
+        f"month: a straight-line projection that ignores weekday patterns and planned changes. "
+        f"**Spend** is the billed cost where the source reports it, else the list price from the catalog."
+    )
+    sql_behind(QUERIES["month_to_date"])
+    coverage_note(m["last_month_start"], end)
+
+
+def coverage_note(since: dt.date, end: dt.date) -> None:
+    coverage = svc.source_coverage(run, end)
+    lagging = svc.lagging_sources(coverage, since)
+    if lagging.is_empty():
+        return
+    latest = coverage["last_day"].max()
+    ends = ", ".join(f"`{r['source_format']}` ends {r['last_day']:%d %b %Y}" for r in lagging.iter_rows(named=True))
+    st.info(
+        f"**Sources end on different days.** The latest usage is from {latest:%d %b %Y}, but {ends}. Days after a "
+        "source's end miss its usage, so this month's figures and the run-rate can understate spend — load the "
+        "newer exports to complete them.",
+        icon=":material/info:",
+    )
+    sql_behind(QUERIES["source_coverage"])
+
+
+def range_kpis(t: dict, start: dt.date, end: dt.date) -> None:
+    st.subheader(f"Selected range: {day_span(start, end)}")
+    c1, c2, c3 = st.columns(3)
+    per_1k = t["cost_per_1k_requests"]
+    c1.metric("Spend", usd(t["spend_usd"]), border=True,
+              delta=f"{t['requests']:,} requests" + (f" · {usd(per_1k)} per 1k" if per_1k else ""),
+              delta_color="off", delta_arrow="off",
+              help="Billed cost where the source reports it, else the catalog list price; where sources overlap, "
+                   "one counts. Unpriced usage with no billed cost adds nothing. Cost per 1k requests uses only "
+                   "usage that reports request counts (cost-only billing exports have none).")
+    if t["billed_compared_usd"] or t["list_compared_usd"]:
+        gap = t["billed_compared_usd"] - t["list_compared_usd"]
+        gap_pct = svc.pct_change(t["billed_compared_usd"], t["list_compared_usd"])
+        c2.metric("Billed cost vs list price", usd(t["billed_compared_usd"]),
+                  delta=None if gap_pct is None else f"{signed_pct(gap_pct)} vs list",
+                  delta_color="inverse" if abs(gap) >= 0.005 else "off",
+                  delta_arrow="auto" if abs(gap) >= 0.005 else "off", border=True,
+                  help=f"Billed cost reported by the sources; the list price of the same usage is "
+                       f"{usd(t['list_compared_usd'])} (billed − list = {usd(gap)}). Only usage with both a "
+                       "billed cost and a catalog price is compared. Below list usually means negotiated discounts "
+                       "or credits.")
+    else:
+        c2.metric("Billed cost vs list price", "—", border=True,
+                  help="No source in this range reports a billed cost; spend uses list prices.")
+    unpriced_share = 100 * t["unpriced_rows"] / t["row_count"] if t["row_count"] else 0.0
+    c3.metric("Unpriced usage", pct(unpriced_share), border=True,
+              delta=f"{t['unpriced_rows']:,} of {t['row_count']:,} rows · {plural(t['unpriced_models'], 'model')}",
+              delta_color="off", delta_arrow="off",
+              help="Rows whose model the price catalog does not know. They count toward spend only where the "
+                   "source reported a billed cost.")
+
+
+def unpriced_warning(start: dt.date, end: dt.date) -> None:
+    df = svc.unpriced_models(run, start, end)
+    if df.is_empty():
+        return
+    lines = [
+        f"- `{r['provider']} / {r['model']}` — {r['unpriced_rows']:,} rows, {r['requests']:,} requests, "
+        f"billed {usd(r['billed_usd'])}"
+        for r in df.iter_rows(named=True)
+    ]
+    its, them = ("its", "it") if df.height == 1 else ("their", "them")
+    st.warning(
+        f"**{plural(df.height, 'model has', 'models have')} no catalog price**, so {its} usage counts toward spend "
+        "only where the source reported a billed cost:\n\n" + "\n".join(lines) + f"\n\nPrice {them} with "
+        "`modelmix overrides FILE` (negotiated or self-hosted prices), or map the name to a known model with an alias.",
+        icon=":material/warning:",
+    )
+    sql_behind(QUERIES["unpriced_models"])
+
+
+def spend_over_time(start: dt.date, end: dt.date) -> None:
+    st.subheader("Spend over time")
+    label = st.segmented_control("Group by", list(svc.BUCKETS), default="Week", required=True,
+                                 key="overview_bucket")
+    bucket = svc.BUCKETS[label]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**By provider**")
+        df = svc.spend_by_provider(run, start, end, label)
+        st.plotly_chart(charts.spend_by_provider(df, bucket), width="stretch")
+        sql_behind(QUERIES["spend_by_provider"])
+    with right:
+        st.markdown(f"**By model** (top {svc.TOP_MODELS_IN_CHART}, the rest as *other*)")
+        df = svc.spend_by_model(run, start, end, label)
+        st.plotly_chart(charts.spend_by_model(df, bucket), width="stretch")
+        sql_behind(QUERIES["spend_by_model"])
+    if bucket != "day":
+        st.caption(f"{label}s {'start on Monday' if bucket == 'week' else 'are calendar months'}; the first and "
+                   "last bar can cover only part of one when the range starts or ends inside it.")
+
+
+def top_tables(start: dt.date, end: dt.date) -> None:
+    money = st.column_config.NumberColumn
+    share = st.column_config.ProgressColumn("Share", format="percent", min_value=0.0, max_value=1.0, width="small",
+                                            help="Share of the selected range's spend.")
+    per_1k = money("Cost per 1k requests", format="dollar",
+                   help="Spend per 1,000 requests, over the usage that reports request counts.")
+    st.subheader("Top teams")
+    df = svc.top_teams(run, start, end)
+    st.dataframe(
+        df, hide_index=True, width="stretch",
+        column_order=["team", "spend_usd", "spend_share", "requests", "cost_per_1k_requests"],
+        column_config={
+            "team": st.column_config.TextColumn("Team"),
+            "spend_usd": money("Spend", format="dollar"),
+            "spend_share": share,
+            "requests": money("Requests", format="localized"),
+            "cost_per_1k_requests": per_1k,
+        },
+    )
+    st.caption("Team comes from the attribution rules; *unassigned* is usage no rule matches.")
+    sql_behind(QUERIES["top_teams"])
+    st.subheader("Top models")
+    df = svc.top_models(run, start, end)
+    st.dataframe(
+        df, hide_index=True, width="stretch",
+        column_order=["model", "provider", "spend_usd", "spend_share", "requests", "cost_per_1k_requests",
+                      "prompt_tokens", "output_tokens"],
+        column_config={
+            "model": st.column_config.TextColumn("Model"),
+            "provider": st.column_config.TextColumn("Provider"),
+            "spend_usd": money("Spend", format="dollar"),
+            "spend_share": share,
+            "requests": money("Requests", format="localized"),
+            "cost_per_1k_requests": per_1k,
+            "prompt_tokens": money("Prompt tokens", format="compact",
+                                   help="Input tokens, cache reads and cache writes."),
+            "output_tokens": money("Output tokens", format="compact"),
+        },
+    )
+    st.caption("Cost per 1k requests mixes request sizes; compare models within the same workload.")
+    sql_behind(QUERIES["top_models"])
+
+
+def billed_vs_list(start: dt.date, end: dt.date) -> None:
+    st.subheader("Billed vs list price")
+    df = svc.billed_vs_list_by_provider(run, start, end)
+    compared = df.filter(df["list_usd"] > 0)
+    if compared.is_empty():
+        st.info("No source in this range reports a billed cost next to a priced model, so there is nothing to "
+                "reconcile: every figure above uses catalog list prices. Load a provider cost export "
+                "(e.g. the OpenAI or Anthropic cost report) to compare.")
+    else:
+        left, right = st.columns([2, 3])
+        left.plotly_chart(charts.billed_vs_list(compared), width="stretch")
+        money = st.column_config.NumberColumn
+        has_money = df["billed_usd"] + df["list_usd"] + df["list_only_usd"] > 0
+        shown = df.with_columns(gap=pl.Series([signed_pct(v) or "—" for v in df["gap_pct"]])).filter(has_money)
+        right.dataframe(
+            shown, hide_index=True, width="stretch",
+            column_order=["provider", "billed_usd", "list_usd", "gap", "list_only_usd"],
+            column_config={
+                "provider": st.column_config.TextColumn("Provider"),
+                "billed_usd": money("Billed", format="dollar", help="Billed cost reported by the source."),
+                "list_usd": money("List price", format="dollar",
+                                  help="Catalog price of the usage that has a billed cost."),
+                "gap": st.column_config.TextColumn("Billed vs list"),
+                "list_only_usd": money("List only", format="dollar",
+                                       help="Usage with no billed cost, priced at list (counted in spend)."),
+            },
+        )
+        right.caption("Billed below list usually means negotiated discounts or credits; above list, prices the "
+                      "catalog misses. Only usage carrying both a billed cost and a catalog price is compared.")
+    sql_behind(QUERIES["billed_vs_list_by_provider"])
+
+
+def render() -> None:
+    st.title("Overview")
+    selected = state.date_range()
+    if selected is None:
+        empty_ledger()
+        return
+    start, end = selected
+    totals = svc.billed_vs_list_totals(run, start, end).row(0, named=True)
+    if not totals["row_count"]:
+        st.info(f"No usage between {start:%d %b %Y} and {end:%d %b %Y}. Widen the date range in the sidebar.")
+        return
+    month_kpis(end)
+    range_kpis(totals, start, end)
+    sql_behind(QUERIES["billed_vs_list_totals"])
+    unpriced_warning(start, end)
+    spend_over_time(start, end)
+    top_tables(start, end)
+    billed_vs_list(start, end)
+
+
+try:
+    render()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

@@ -1,0 +1,28 @@
+"""Services: pure Python between pages and the warehouse. One function per visual; each runs one named query
+(`sql/queries/<name>.sql`) through a query runner and returns a polars frame. No streamlit here.
+
+A query runner is anything with the signature of `Warehouse.query`: `run(name, **params) -> pl.DataFrame`.
+Pages pass the cached runner from `dashboard.state`; tests pass `Warehouse.query` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import polars as pl
+
+import sql
+
+
+class QueryRunner(Protocol):
+    def __call__(self, name: str, /, **params: Any) -> pl.DataFrame: ...
+
+
+def sql_text(name: str) -> str:
+    """The text of the named query, for the "SQL behind this" expanders."""
+    return sql.load(f"queries/{name}")
+
+
+def money_as_float(df: pl.DataFrame) -> pl.DataFrame:
+    """Decimal money columns as Float64 for charts and tables (sums stay exact in SQL)."""
+    return df.with_columns(pl.col(pl.Decimal).cast(pl.Float64))

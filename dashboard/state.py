@@ -1,0 +1,76 @@
+"""Per-process resources and caches for the dashboard.
+
+- One `Warehouse` per database path (`st.cache_resource`), opened as the file's owner with `open_owner`; every
+  query runs on its own cursor inside it, so sessions and threads never share a connection.
+- Query results are cached by `st.cache_data` keyed on plain values: the database path, the warehouse's
+  `data_version` (bumped by every committed write, so an ingest shows at once), the query name and its
+  parameters. The TTL is `Settings().cache_ttl_seconds`.
+- The global date range chosen in the sidebar (`app.py`) is kept in session state for the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard.services import ledger
+from modelmix.runtime import open_owner
+from modelmix.settings import Settings
+from warehouse import Warehouse
+
+DATE_RANGE_KEY = "modelmix_date_range"
+DATE_WIDGET_KEY = "date_range"
+
+
+def _close(wh: Warehouse) -> None:
+    """Release a cached warehouse: stop its inbox watcher (if `open_owner` started one), then close it."""
+    watcher = getattr(wh, "inbox_watcher", None)
+    if watcher is not None:
+        watcher.stop()
+    wh.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def _warehouse(path: str) -> Warehouse:
+    return open_owner(path)
+
+
+def db_path() -> str:
+    return str(Settings().db.expanduser().resolve())
+
+
+def warehouse() -> Warehouse:
+    """The ledger of this process (raises a ModelMixError such as DatabaseBusy when it can't be opened)."""
+    return _warehouse(db_path())
+
+
+@st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=512, show_spinner=False)
+def _cached_query(path: str, data_version: int, name: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+    return _warehouse(path).query(name, **dict(params))
+
+
+def run_query(name: str, /, **params: Any) -> pl.DataFrame:
+    """`Warehouse.query` with a cache: the query runner that services receive from pages."""
+    wh = warehouse()
+    return _cached_query(str(wh.path.resolve()), wh.data_version, name, tuple(sorted(params.items())))
+
+
+def set_date_range(value: tuple[dt.date, dt.date] | None) -> None:
+    st.session_state[DATE_RANGE_KEY] = value
+
+
+def date_range() -> tuple[dt.date, dt.date] | None:
+    """The (start, end) chosen in the sidebar, both inclusive; None when the ledger holds no usage."""
+    return st.session_state.get(DATE_RANGE_KEY)
+
+
+def seed_date_widget(first: dt.date, last: dt.date) -> None:
+    """Give the sidebar's date widget its value before it is drawn: the default on the first run, and the
+    user's pick kept inside the ledger's days afterwards (the widget then takes no `value=` argument)."""
+    picked = st.session_state.get(DATE_WIDGET_KEY)
+    fitted = ledger.fit_range(picked, first, last)
+    if picked is None or tuple(picked) != fitted:
+        st.session_state[DATE_WIDGET_KEY] = fitted
