@@ -25,15 +25,7 @@ DATE_RANGE_KEY = "modelmix_date_range"
 DATE_WIDGET_KEY = "date_range"
 
 
-def _close(wh: Warehouse) -> None:
-    """Release a cached warehouse: stop its inbox watcher (if `open_owner` started one), then close it."""
-    watcher = getattr(wh, "inbox_watcher", None)
-    if watcher is not None:
-        watcher.stop()
-    wh.close()
-
-
-@st.cache_resource(show_spinner=False, on_release=_close)
+@st.cache_resource(show_spinner=False, on_release=Warehouse.close)
 def _warehouse(path: str) -> Warehouse:
     return open_owner(path)
 

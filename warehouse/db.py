@@ -91,6 +91,7 @@ class Warehouse:
             self._con.execute(sql.load("writes/refresh_usage_daily"))
         self._writer = Writer(self._con)
         self._data_version = 0
+        self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
     # --- reading -------------------------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -140,6 +141,9 @@ class Warehouse:
         return result
 
     def close(self) -> None:
+        if self.inbox_watcher is not None:
+            self.inbox_watcher.stop()
+            self.inbox_watcher = None
         self._writer.close()
         self._con.close()
 
