@@ -44,16 +44,17 @@ class FileResult:
 
 def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | None = None, strict: bool = False,
                  max_unzipped_bytes: int = 20 * 2**30, display_names: dict[str, str] | None = None,
-                 on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+                 on_result: Callable[[FileResult], None] | None = None, fmt: Format | None = None) -> list[FileResult]:
     """Ingest every file under `paths` (folders walked, zips opened); one result per file, in order.
-    `display_names` maps a path to the name the user knows it by (files handed over through the inbox)."""
+    `display_names` maps a path to the name the user knows it by (files handed over through the inbox).
+    `fmt` skips detection with a format built at run time (a mapping file's `mapped-csv`)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="modelmix-") as tmp:
         for item in read.expand(paths, Path(tmp), max_unzipped_bytes, display_names or {}):
             if isinstance(item, IngestError):
                 result = FileResult(path=item.message.split(":", 1)[0], error=item.message)
             else:
-                result = ingest_file(wh, item, format_id=format_id, strict=strict)
+                result = ingest_file(wh, item, format_id=format_id, strict=strict, fmt=fmt)
             results.append(result)
             if on_result:
                 on_result(result)
@@ -61,12 +62,12 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
 
 
 def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = None,
-                strict: bool = False) -> FileResult:
+                strict: bool = False, fmt: Format | None = None) -> FileResult:
     started = time.perf_counter()
     result = FileResult(path=src.name)
     try:
         sample = read.sample(src)
-        fmt = formats.get(format_id) if format_id else formats.detect(sample)
+        fmt = fmt or (formats.get(format_id) if format_id else formats.detect(sample))
         if fmt is None:
             seen = ", ".join(sorted(sample.columns)[:12]) or "none"
             raise IngestError(f"{src.name}: format not recognised (columns seen: {seen}). "

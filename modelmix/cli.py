@@ -63,6 +63,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest import ingest_paths
 
     db = _db(args, settings)
+    mapped = None
+    if args.mapping:
+        from ingest.formats.mapped import MappingError, load_mapping
+
+        if args.format:
+            print("modelmix ingest: give --format or --mapping, not both", file=sys.stderr)
+            return 2
+        try:
+            mapped = load_mapping(args.mapping)
+        except MappingError as e:
+            print(f"modelmix ingest: {e.message}", file=sys.stderr)
+            return 2
     if args.format:
         from ingest.formats import FORMATS
 
@@ -75,12 +87,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         wh = open_owner(db, settings, watch_inbox=False)
     except DatabaseBusy:
         wh = None
+    if wh is None and mapped is not None:
+        raise ModelMixError(f"{db} is open in the dashboard; --mapping files can only be loaded by the process "
+                            "that owns the ledger: stop the dashboard, or load them there", title="Ledger busy")
     if wh is None:
         files = _hand_over(db, args, settings)
     else:
         with wh, _Ticker():
             results = ingest_paths(wh, args.paths, format_id=args.format, strict=args.strict,
-                                   max_unzipped_bytes=settings.max_unzipped_bytes)
+                                   max_unzipped_bytes=settings.max_unzipped_bytes, fmt=mapped)
         files = [{**r.to_json(), "rows_per_second": r.rows_per_second} for r in results]
     if args.json:
         print(json.dumps({"files": [{k: v for k, v in f.items() if k != "rows_per_second"} for f in files]},
@@ -228,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("ingest", help="load usage/cost export files"))
     sp.add_argument("paths", nargs="+", metavar="PATH")
     sp.add_argument("--format", help="skip detection: a format id from `modelmix formats`")
+    sp.add_argument("--mapping", metavar="FILE", help="a YAML mapping file: read any CSV as mapped-csv "
+                    "(see docs/formats.md)")
     sp.add_argument("--json", action="store_true", help="print one JSON object with a result per file")
     sp.add_argument("--strict", action="store_true", help="reject a whole file if any row fails validation")
     sp.set_defaults(fn=cmd_ingest)

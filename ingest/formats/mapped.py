@@ -1,0 +1,225 @@
+"""`mapped-csv`: any CSV plus a small YAML mapping file, so a company's own gateway logs load without code.
+
+The mapping names, for source columns, the canonical column each fills; optional multipliers per canonical
+numeric column (`input_tokens: 1000` for thousands of tokens, `cost_usd: 0.01` for cents); the time format
+(`iso`, `unix_s`, `unix_ms` or a strptime pattern); constant values (`provider: acme-gateway`); the column that
+is the row's own id; whether input counts include cache reads/writes. See docs/formats.md for the file.
+
+The adapter SQL is generated here from the validated mapping, never from raw user text: source column names are
+double-quoted identifiers (quotes doubled), multipliers are numbers, the time format is a whitelisted set of
+strptime codes and plain separators, constants are SQL string literals with quotes doubled and no control
+characters. The framework then casts and validates as for every format. Never auto-detected: pass
+`modelmix ingest --mapping FILE`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format
+from warehouse.errors import IngestError
+
+FORMAT_ID = "mapped-csv"
+MAPPABLE = tuple(c for c in CANONICAL_COLUMNS if c not in ("list_cost_usd", "source_format", "ingest_id"))
+NUMERIC = ("requests", *TOKEN_COLUMNS, "cost_usd")
+TEXT = tuple(c for c in MAPPABLE if c not in NUMERIC and c != "ts")
+KEYS = {"columns", "scale", "time_format", "constants", "key", "kind", "input_includes_cache"}
+# strptime codes a time format may use; anything else but these separators is refused
+TIME_CODES = set("YymdbBHIMSfzpjea")
+TIME_LITERALS = set(" -/:.,T")
+
+
+class MappingError(IngestError):
+    title = "Mapping file rejected"
+
+
+@dataclass(frozen=True)
+class MappedFormat(Format):
+    """A format whose adapter SQL is generated from a mapping file instead of read from sql/adapters/."""
+
+    adapter_sql: str = ""
+
+    @property
+    def sql(self) -> str:
+        return self.adapter_sql
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(where: str, value: object) -> str:
+    text = str(value)
+    if any(ord(ch) < 32 for ch in text):
+        raise MappingError(f"{where}: control characters are not allowed in a constant")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _number(where: str, value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise MappingError(f"{where}: scale must be a number, not {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise MappingError(f"{where}: scale must be a number, not {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise MappingError(f"{where}: scale must be a positive number, not {value!r}")
+    return number
+
+
+def _time_format(value: object) -> str:
+    text = str(value)
+    if text in ("iso", "unix_s", "unix_ms"):
+        return text
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "%":
+            if i + 1 >= len(text) or text[i + 1] not in TIME_CODES:
+                raise MappingError(f"time_format: {text!r} uses an unsupported code; allowed: iso, unix_s, unix_ms, "
+                                   f"or %{' %'.join(sorted(TIME_CODES))} with separators {''.join(sorted(TIME_LITERALS))!r}")
+            i += 2
+            continue
+        if ch not in TIME_LITERALS:
+            raise MappingError(f"time_format: {text!r} contains {ch!r}; only strptime codes and the separators "
+                               f"{''.join(sorted(TIME_LITERALS))!r} are allowed")
+        i += 1
+    if "%" not in text:
+        raise MappingError(f"time_format: {text!r} is not iso, unix_s, unix_ms or a strptime pattern")
+    return text
+
+
+def _canonical(where: str, name: object) -> str:
+    if name not in MAPPABLE:
+        raise MappingError(f"{where}: {name!r} is not a canonical column; known: {', '.join(MAPPABLE)}")
+    return str(name)
+
+
+def load_mapping(path: str | Path) -> MappedFormat:
+    """Read and validate a mapping file; every problem is a MappingError naming the key."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise MappingError(f"{path}: cannot be read ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise MappingError(f"{path}: is not valid YAML ({e})") from e
+    return build(doc, name=str(path))
+
+
+def build(doc: object, name: str = "mapping") -> MappedFormat:
+    if not isinstance(doc, dict):
+        raise MappingError(f"{name}: must be a YAML mapping with a `columns` key")
+    for k in doc:
+        if k not in KEYS:
+            raise MappingError(f"{name}: unknown key {k!r}; known: {', '.join(sorted(KEYS))}")
+    columns = doc.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise MappingError(f"{name}: `columns` must map source columns to canonical columns")
+    source_of: dict[str, str] = {}
+    for source, target in columns.items():
+        target = _canonical(f"columns.{source}", target)
+        if target in source_of:
+            raise MappingError(f"columns.{source}: {target!r} is already filled by column {source_of[target]!r}")
+        source_of[target] = str(source)
+    scale = {}
+    for target, value in (doc.get("scale") or {}).items():
+        target = _canonical(f"scale.{target}", target)
+        if target not in NUMERIC:
+            raise MappingError(f"scale.{target}: only numeric columns ({', '.join(NUMERIC)}) can be scaled")
+        scale[target] = _number(f"scale.{target}", value)
+    constants = {}
+    for target, value in (doc.get("constants") or {}).items():
+        target = _canonical(f"constants.{target}", target)
+        if target in source_of:
+            raise MappingError(f"constants.{target}: also mapped from column {source_of[target]!r}")
+        if target == "ts":
+            raise MappingError("constants.ts: the time must come from a column")
+        if target in NUMERIC:
+            _number(f"constants.{target}", value)
+        constants[target] = value
+    for needed in ("ts", "model", "provider"):
+        if needed not in source_of and needed not in constants:
+            raise MappingError(f"{name}: nothing fills {needed!r}: map a column to it"
+                               + ("" if needed == "ts" else " or give it under `constants`"))
+    time_format = _time_format(doc.get("time_format", "iso"))
+    key = doc.get("key")
+    kind = doc.get("kind", "telemetry")
+    if kind not in ("billing", "telemetry"):
+        raise MappingError(f"kind: must be billing or telemetry, not {kind!r}")
+    includes_cache = doc.get("input_includes_cache", False)
+    if not isinstance(includes_cache, bool):
+        raise MappingError(f"input_includes_cache: must be true or false, not {includes_cache!r}")
+
+    sql = _adapter_sql(source_of, scale, constants, time_format, None if key is None else str(key), includes_cache)
+    required = tuple(dict.fromkeys([*source_of.values(), *([] if key is None else [str(key)])]))
+    return MappedFormat(
+        id=FORMAT_ID, kind=kind, reads="any CSV, mapped by a YAML mapping file", containers=("csv", "parquet"),
+        required=required, detect=lambda _s: False, keyed=key is not None,
+        raw=("input_tokens",) if includes_cache and "input_tokens" in source_of else (),
+        sources={t: s for t, s in source_of.items()}, adapter_sql=sql,
+    )
+
+
+def _adapter_sql(source_of: dict[str, str], scale: dict[str, Decimal], constants: dict[str, object],
+                 time_format: str, key: str | None, includes_cache: bool) -> str:
+    cells = [f"{_ident(src)} as c_{target}" for target, src in source_of.items()]
+    if key is not None:
+        cells.append(f"{_ident(key)} as c__key")
+
+    def value(target: str) -> str:
+        if target in source_of:
+            col = f"c_{target}"
+            if target in scale and target == "cost_usd":
+                return (f"coalesce(cast(try_cast({col} as decimal(38, 12)) * {scale[target]:f} as varchar), "
+                        f"nullif(trim({col}), ''))")
+            if target in scale:
+                return (f"coalesce(cast(round(try_cast({col} as double) * {scale[target]:f}) as varchar), "
+                        f"nullif(trim({col}), ''))")
+            return col
+        if target in constants:
+            return _literal(f"constants.{target}", constants[target])
+        return {"granularity": "'request'"}.get(target, "null")
+
+    if "ts" in source_of:
+        ts = {
+            "iso": "c_ts",
+            "unix_s": "coalesce(cast(make_timestamp(cast(round(try_cast(c_ts as double) * 1000000) as bigint)) "
+                      "as varchar), c_ts)",
+            "unix_ms": "coalesce(cast(make_timestamp(cast(round(try_cast(c_ts as double) * 1000) as bigint)) "
+                       "as varchar), c_ts)",
+        }.get(time_format, f"coalesce(cast(try_strptime(trim(c_ts), {_literal('time_format', time_format)}) "
+                           f"as varchar), c_ts)")
+    selects = ["_row", "c__key as _key" if key is not None else "null as _key", f"{ts} as ts"]
+    for target in MAPPABLE:
+        if target == "ts":
+            continue
+        expr = value(target)
+        if target == "input_tokens" and includes_cache and "input_tokens" in source_of:
+            selects.append(f"{expr} as _raw_input_tokens")
+            expr = (f"try_cast({expr} as double) - coalesce(try_cast({value('cache_read_tokens')} as double), 0) "
+                    f"- coalesce(try_cast({value('cache_write_tokens')} as double), 0)")
+        selects.append(f"{expr} as {target}")
+    body = ",\n        ".join(selects)
+    cell_list = ",\n        ".join(cells)
+    return f"""-- mapped-csv: generated from a validated mapping file (ingest/formats/mapped.py).
+-- Grain: one row per source row. Source columns are quoted identifiers; multipliers and the time format are
+-- validated before they are written here; constants are quoted literals.
+with cells as (
+    select
+        _row,
+        {cell_list}
+    from src
+),
+final as (
+    select
+        {body}
+    from cells
+)
+select * from final
+"""
