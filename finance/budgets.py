@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from finance import forecast as fc
 from finance.periods import add_months, default_as_of, period_bounds
-from warehouse.config import _read_records, _validate
+from warehouse.config import read_records, validate_records
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
 
@@ -69,7 +69,7 @@ class Budget(BaseModel):
 def load_budgets_file(path: str | Path) -> list[Budget]:
     """Validate a budgets file; an error names the file, the entry (1-based) and the field."""
     path = Path(path)
-    return _validate(path, _read_records(path, "budgets"), Budget)
+    return validate_records(path, read_records(path, "budgets"), Budget)
 
 
 COLUMNS = ("scope", "name", "period", "period_start", "amount_usd", "note")
@@ -121,7 +121,7 @@ def as_entries(frame: pl.DataFrame) -> list[Budget]:
     """The editable table's rows (as `budgets()` returns them, edited) back into validated entries."""
     recs = frame.select("scope", "name", "period", pl.col("period_start").alias("start"), "amount_usd",
                         "note").to_dicts()
-    return _validate(Path("budget table"), recs, Budget)
+    return validate_records(Path("budget table"), recs, Budget)
 
 
 # --- actual vs budget vs forecast --------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class ModelAlias(BaseModel):
     model: str = Field(min_length=1)
 
 
-def _read_records(path: Path, key: str) -> list[dict]:
+def read_records(path: Path, key: str) -> list[dict]:
     try:
         if path.suffix.lower() == ".csv":
             with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -85,7 +85,7 @@ def _read_records(path: Path, key: str) -> list[dict]:
     return records
 
 
-def _validate(path: Path, records: list[dict], model: type[BaseModel]) -> list:
+def validate_records(path: Path, records: list[dict], model: type[BaseModel]) -> list:
     out = []
     for i, rec in enumerate(records, start=1):
         try:
@@ -99,17 +99,17 @@ def _validate(path: Path, records: list[dict], model: type[BaseModel]) -> list:
 
 def load_rules_file(path: str | Path) -> list[AttributionRule]:
     path = Path(path)
-    return _validate(path, _read_records(path, "rules"), AttributionRule)
+    return validate_records(path, read_records(path, "rules"), AttributionRule)
 
 
 def load_overrides_file(path: str | Path) -> list[PriceOverride]:
     path = Path(path)
-    return _validate(path, _read_records(path, "overrides"), PriceOverride)
+    return validate_records(path, read_records(path, "overrides"), PriceOverride)
 
 
 def load_aliases_file(path: str | Path) -> list[ModelAlias]:
     path = Path(path)
-    return _validate(path, _read_records(path, "aliases"), ModelAlias)
+    return validate_records(path, read_records(path, "aliases"), ModelAlias)
 
 
 RULE_COLUMNS = ("priority", "field", "pattern", "team", "workload", "note")
