@@ -222,6 +222,43 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from finance import cli as finance_cli
+    from warehouse import Warehouse
+
+    with Warehouse(_db(args, settings)) as wh:
+        out = finance_cli.report(wh, args.month, args.format, Path(args.out))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    from finance import cli as finance_cli
+    from warehouse import Warehouse
+
+    with Warehouse(_db(args, settings)) as wh:
+        found = finance_cli.alerts(wh)
+    if args.json:
+        print(json.dumps({"alerts": found}, indent=2, default=str))
+    else:
+        for a in found:
+            print(f"[{a['severity']}] {a['title']}: {a['message']}")
+        if not found:
+            print("No open alerts.")
+    return 1 if found else 0
+
+
+def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
+    from finance import budgets
+    from warehouse import Warehouse
+
+    with Warehouse(_db(args, settings)) as wh:
+        if args.file:
+            print(f"{budgets.load_budgets(wh, args.file)} budget(s) loaded from {args.file}")
+        print(budgets.budgets(wh))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     env = {**os.environ, "MODELMIX_DB": str(_db(args, settings).resolve())}
     port = str(args.port or settings.port)
@@ -265,6 +302,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--unpriced", action="store_true", help="list models in the ledger without a price")
     sp.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sp.set_defaults(fn=cmd_prices)
+
+    sp = with_db(sub.add_parser("report", help="a month's chargeback statement or FOCUS 1.2 file"))
+    sp.add_argument("--month", required=True, help="YYYY-MM")
+    sp.add_argument("--format", required=True, choices=("csv", "xlsx", "focus"))
+    sp.add_argument("--out", required=True, help="the file to write")
+    sp.set_defaults(fn=cmd_report)
+
+    sp = with_db(sub.add_parser("alerts", help="budget and anomaly alerts (exit 1 when there are any)"))
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_alerts)
+
+    sp = with_db(sub.add_parser("budgets", help="show budgets, or replace them from a YAML/CSV file"))
+    sp.add_argument("file", nargs="?")
+    sp.set_defaults(fn=cmd_budgets)
 
     sp = sub.add_parser("formats", help="list the input formats")
     sp.set_defaults(fn=cmd_formats)

@@ -83,3 +83,26 @@ def test_ingest_hands_files_to_the_process_holding_the_db(tmp_path, csv_file):
     with Warehouse(db) as wh:
         assert wh.scalar("select count(*) from usage_raw") == 2
     assert not list((tmp_path / "held.duckdb.inbox").glob("*.json"))
+
+
+def test_report_and_alerts(tmp_path, csv_file):
+    db = str(tmp_path / "l.duckdb")
+    rows = [f"2026-10-{d:02d}T12:00:00Z,openai,gpt-4o,1000,100,{'5.0' if d == 28 else '0.5'}" for d in range(1, 29)]
+    assert run("ingest", str(csv_file(HEADER, *rows)), "--db", db).returncode == 0
+    out = tmp_path / "focus.csv"
+    p = run("report", "--month", "2026-10", "--format", "focus", "--out", str(out), "--db", db)
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "BilledCost" in text and "AI and Machine Learning" in text
+    p = run("report", "--month", "2026-13", "--format", "csv", "--out", str(out), "--db", db)
+    assert p.returncode == 1 and "2026-13" in p.stderr
+    p = run("alerts", "--json", "--db", db)
+    assert (p.returncode, json.loads(p.stdout)) == (0, {"alerts": []})
+    budget = tmp_path / "budgets.yaml"
+    budget.write_text("budgets:\n  - {scope: provider, name: openai, period: month, start: 2026-10, amount_usd: 10}\n")
+    assert run("budgets", str(budget), "--db", db).returncode == 0
+    p = run("alerts", "--json", "--db", db)
+    found = json.loads(p.stdout)["alerts"]
+    # 27 days x $0.50 + $5.00 = $18.50 against $10: over budget, crossed on the 20th
+    assert p.returncode == 1 and [(a["kind"], a["severity"], a["crossing_date"]) for a in found] == [
+        ("budget", "critical", "2026-10-20")]
