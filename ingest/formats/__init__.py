@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ingest.formats import canonical, litellm_spend_logs, openai_usage_api, openai_usage_csv
+from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, focus, gcp_billing
 from ingest.formats import openai_costs
 from ingest.formats import anthropic
 from ingest.formats import openrouter
-from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs, focus, gcp_billing
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
