@@ -266,7 +266,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.showErrorDetails", "false"]
     print(f"ModelMix on http://localhost:{port} (ledger {env['MODELMIX_DB']})", file=sys.stderr)
-    return subprocess.call(cmd, env=env)
+    # run from the repository root so .streamlit/config.toml (theme, toolbar) applies wherever we were started
+    return subprocess.call(cmd, env=env, cwd=APP.parent.parent)
 
 
 def build_parser() -> argparse.ArgumentParser:
