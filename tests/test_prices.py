@@ -94,3 +94,10 @@ def test_user_aliases_resolve_unknown_names_without_reingest(wh, csv_file, tmp_p
     config.replace_aliases(wh, config.load_aliases_file(path))
     assert wh.sql("select model, model_raw, list_cost_usd from usage").row(0) == (
         "gpt-4o-mini", "prod-chat-model", Decimal("0.150000"))
+
+
+def test_a_provider_answering_for_anothers_model_is_priced(wh, csv_file):
+    # Azure's catalog entry for gpt-4o is OpenAI's (genai-prices falls back to it): it must still get a price
+    assert prices.resolve("azure-openai", "gpt-4o") == ("openai", "gpt-4o")
+    ingest_paths(wh, [csv_file(HEADER, "2026-02-01T00:00:00Z,azure-openai,gpt-4o,1000000,0,0,0")])
+    assert wh.sql("select list_cost_usd from usage").item() == Decimal("2.500000")

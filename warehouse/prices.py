@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -108,6 +109,13 @@ def ensure_catalog(wh: Warehouse) -> None:
         cur.close()
 
 
+@cache
+def _owner_of() -> dict[int, str]:
+    """id(ModelInfo) -> the provider that lists it. A provider may answer for another's model (Azure falls back
+    to OpenAI's list), and the flattened catalog holds each model under the provider that lists it."""
+    return {id(m): p.id for p in data_snapshot.get_snapshot().providers for m in p.models}
+
+
 def resolve(provider: str, model: str, aliases: dict[str, str] | None = None) -> tuple[str | None, str | None]:
     """(catalog provider, catalog model id) for a name as a file gives it, or (None, None) if unknown."""
     name = (aliases or {}).get(model.lower(), model).strip()
@@ -124,7 +132,7 @@ def resolve(provider: str, model: str, aliases: dict[str, str] | None = None) ->
             found_provider, found = snapshot.find_provider_model(ref, None, provider_id, None)
         except LookupError:
             continue
-        return found_provider.id, found.id
+        return _owner_of().get(id(found), found_provider.id), found.id
     return None, None
 
 
