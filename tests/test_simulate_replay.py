@@ -189,3 +189,13 @@ def test_catalog_target_is_priced_at_each_rows_date(wh, tmp_path):
     expected = sum(float(r["input_mtok"]) + 0.1 * float(r["output_mtok"]) for r in prices.iter_rows(named=True))
     r = simulate.run(wh, scenario(shift(1.0, {"model": "claude-opus-4-6", "provider": "anthropic"})))
     assert r.scenario_cost_usd == pytest.approx(expected, abs=1e-6)
+
+
+def test_unpriced_rows_are_counted_not_costed(wh, tmp_path):
+    ten_requests(wh, tmp_path)
+    load_rows(wh, tmp_path, [{"ts": "2025-06-01T00:00:00", "model": "my-private-model", "requests": 3,
+                              "granularity": "hour", "input_tokens": 100, "output_tokens": 10}], "more.csv")
+    r = simulate.run(wh, scenario(shift(1.0, {"price_ratio": 0.5})))
+    assert r.unpriced_requests == 3
+    assert r.baseline_cost_usd == pytest.approx(0.055) and r.moved_requests == 10
+    assert "3 unpriced requests" in r.summary_text()

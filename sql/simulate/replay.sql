@@ -5,6 +5,7 @@
 --   $q_workload, $q_model, $q_score (quality table); $scope_* and $p{i}_* (scope and policy i values).
 -- Template slots (block comments named scope, policy_ctes, last_step, rate_columns, joins, parts) are filled by
 -- simulate/replay.py with fixed fragments from simulate/policies.py; every value is bound, never spliced.
+-- Rows without any cost come out as lever 'unpriced' (counted, not costed).
 -- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
 with scoped as (
     select
@@ -12,12 +13,13 @@ with scoped as (
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
         cast(coalesce(cost_usd, list_cost_usd) as double) as base_cost,
         cast(list_cost_usd as double) as list_cost,
+        -- neither billed nor list cost: kept only to be counted (lever 'unpriced'), never claimed by a policy
+        coalesce(cost_usd, list_cost_usd) is null as unpriced,
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
     from usage
     where ts >= $start and ts < $end_excl
-        and coalesce(cost_usd, list_cost_usd) is not null
         and /*scope*/
 ),
 
