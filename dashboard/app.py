@@ -14,6 +14,16 @@ st.set_page_config(page_title="ModelMix", layout="wide")
 pages = {
     "Spend": [
         st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+    ],
+    "Finance": [
+        st.Page("pages/budgets.py", title="Budgets & forecast", icon=":material/savings:"),
+        st.Page("pages/anomalies.py", title="Anomalies", icon=":material/troubleshoot:"),
+        st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/receipt_long:"),
+        st.Page("pages/chargeback.py", title="Chargeback", icon=":material/account_balance:"),
+    ],
+    "Data": [
+        st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),
     ],
 }
 

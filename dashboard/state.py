@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -48,6 +50,21 @@ def run_query(name: str, /, **params: Any) -> pl.DataFrame:
     """`Warehouse.query` with a cache: the query runner that services receive from pages."""
     wh = warehouse()
     return _cached_query(str(wh.path.resolve()), wh.data_version, name, tuple(sorted(params.items())))
+
+
+@st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=256, show_spinner=False)
+def _cached_call(path: str, data_version: int, module: str, name: str, params: tuple[tuple[str, Any], ...]) -> Any:
+    service = getattr(importlib.import_module(module), name)
+    return service(_warehouse(path), **dict(params))
+
+
+def call(service: Callable[..., Any], /, **params: Any) -> Any:
+    """`service(warehouse, **params)` with its result cached like `run_query`: keyed on the database path, its
+    `data_version` (so a write such as saving budgets shows at once), the service's name and plain-value
+    parameters. For the services that take the `Warehouse` (the finance views)."""
+    wh = warehouse()
+    return _cached_call(str(wh.path.resolve()), wh.data_version, service.__module__, service.__qualname__,
+                        tuple(sorted(params.items())))
 
 
 def set_date_range(value: tuple[dt.date, dt.date] | None) -> None:

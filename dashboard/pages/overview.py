@@ -14,6 +14,7 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.components.formatting import day_span, pct, signed_pct, usd
 from dashboard.components.widgets import sql_behind
+from dashboard.services import finance as finance_svc
 from dashboard.services import overview as svc
 from dashboard.services.overview import QUERIES
 from warehouse.errors import ModelMixError
@@ -241,6 +242,26 @@ def billed_vs_list(start: dt.date, end: dt.date) -> None:
     sql_behind(QUERIES["billed_vs_list_by_provider"])
 
 
+def open_alerts() -> None:
+    """The count of open alerts (what `modelmix alerts` reports as of the ledger's last day) with links to them."""
+    counts = finance_svc.alert_counts(state.call(finance_svc.open_alerts))
+    total = counts["budget"] + counts["anomaly"]
+    with st.container(border=True):
+        text, budgets_link, anomalies_link = st.columns([4, 2, 2], vertical_alignment="center")
+        if total:
+            over = f", {counts['critical']:,} already over" if counts["critical"] else ""
+            text.markdown(f":material/notifications_active: **{plural(total, 'open alert')}**: "
+                          f"{plural(counts['budget'], 'budget')} over or forecast to end over{over}; "
+                          f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} in the ledger's last 7 days.")
+        else:
+            text.markdown(":material/notifications: **No open alerts**: no budget is over or forecast to end over, "
+                          "and no spend anomaly in the ledger's last 7 days.")
+        budgets_link.page_link("pages/budgets.py", label=f"Budgets & forecast ({counts['budget']:,})",
+                               icon=":material/savings:")
+        anomalies_link.page_link("pages/anomalies.py", label=f"Anomalies ({counts['anomaly']:,})",
+                                 icon=":material/troubleshoot:")
+
+
 def render() -> None:
     st.title("Overview")
     selected = state.date_range()
@@ -248,6 +269,7 @@ def render() -> None:
         empty_ledger()
         return
     start, end = selected
+    open_alerts()
     totals = svc.billed_vs_list_totals(run, start, end).row(0, named=True)
     if not totals["row_count"]:
         st.info(f"No usage between {start:%d %b %Y} and {end:%d %b %Y}. Widen the date range in the sidebar.")

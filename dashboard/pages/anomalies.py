@@ -1,0 +1,124 @@
+"""Anomalies: days whose spend per team × model (optionally × api key) jumped above its robust weekday
+baseline, with the excess in $ and % and what drove it; and a chart of one series with its expected band and
+the flagged days marked.
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import finance_charts as charts
+from dashboard.components.formatting import day_span, usd
+from dashboard.components.widgets import sql_behind
+from dashboard.services import finance as svc
+from finance.anomalies import WINDOW
+from warehouse.errors import ModelMixError
+
+call = state.call
+money = st.column_config.NumberColumn
+TOKEN_CLASS = {"input_tokens": "input", "cache_read_tokens": "cache read", "cache_write_tokens": "cache write",
+               "output_tokens": "output"}
+
+
+def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    label = st.segmented_control("Series", list(svc.ANOMALY_GROUPINGS), default="Team × model", required=True,
+                                 key="anomaly_by")
+    by = svc.ANOMALY_GROUPINGS[label]
+    df = call(svc.anomalies, by=by, start=start, end=end)
+    if df.is_empty():
+        st.success(f"No anomalies between {start:%d %b %Y} and {end:%d %b %Y}: no {label.lower()} series rose "
+                   "above its usual level by the flagging rule. Widen the date range in the sidebar to look further "
+                   "back.", icon=":material/check_circle:")
+        sql_behind(svc.QUERIES["anomalies"])
+        return None
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Flagged days", f"{df.height:,}", border=True,
+              delta=f"{df.select('team', 'model').unique().height:,} team × model series", delta_color="off",
+              delta_arrow="off")
+    c2.metric("Excess spend", usd(df["excess_usd"].sum()), border=True,
+              help="Spend above the expected value, summed over the flagged days.")
+    top = df.row(0, named=True)
+    c3.metric("Largest", usd(top["excess_usd"]), border=True,
+              delta=f"{top['team']} · {top['model']} · {top['day']:%d %b}", delta_color="off", delta_arrow="off")
+    shown = df.with_columns(
+        token_class=pl.col("driver_token_class").replace_strict(TOKEN_CLASS, default=pl.col("driver_token_class")),
+        excess_share=pl.col("excess_pct") / 100,
+    )
+    order = ["day", "team", "model", *(["api_key"] if "api_key" in df.columns else []), "spend_usd", "expected_usd",
+             "excess_usd", "excess_pct", "driver_api_key", "driver_api_key_excess_usd", "driver_project",
+             "driver_project_excess_usd", "token_class"]
+    st.dataframe(
+        shown, hide_index=True, width="stretch", column_order=order,
+        column_config={
+            "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
+            "team": st.column_config.TextColumn("Team"),
+            "model": st.column_config.TextColumn("Model"),
+            "api_key": st.column_config.TextColumn("API key"),
+            "spend_usd": money("Spend", format="dollar"),
+            "expected_usd": money("Expected", format="dollar", help="Median of the same weekday over the 4 weeks "
+                                                                    "before."),
+            "excess_usd": money("Excess", format="dollar"),
+            "excess_pct": money("Excess %", format="%+.0f%%", help="Empty for new spend (nothing expected)."),
+            "driver_api_key": st.column_config.TextColumn("Driver: key"),
+            "driver_api_key_excess_usd": money("Key rise", format="dollar"),
+            "driver_project": st.column_config.TextColumn("Driver: project"),
+            "driver_project_excess_usd": money("Project rise", format="dollar"),
+            "token_class": st.column_config.TextColumn(
+                "Driver: token class", help="The class whose tokens rose most, weighted by typical price (output 4, "
+                                            "cache write 1.25, input 1, cache read 0.1): an approximation."),
+        },
+    )
+    st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the {WINDOW} days "
+               "before by more than 4 robust standard deviations (1.4826 × MAD), and by at least 60% of the usual "
+               "level and $1. Drivers are the key, project and token class that rose most above their own usual "
+               "level that day.")
+    sql_behind(svc.QUERIES["anomalies"])
+    return df
+
+
+def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:
+    st.subheader("A flagged series")
+    series = flags.select("team", "model").unique(maintain_order=True).to_dicts()
+    pick = st.selectbox("Team × model", range(len(series)), key="anomaly_series",
+                        format_func=lambda i: f"{series[i]['team']} · {series[i]['model']}")
+    team, model = series[pick]["team"], series[pick]["model"]
+    df = call(svc.anomaly_series, team=team, model=model, start=start, end=end)
+    marked = (flags.filter((pl.col("team") == team) & (pl.col("model") == model))
+              .group_by("day").agg(pl.col("spend_usd").sum()))
+    # with api keys as series a day's marker sits on the team x model total
+    marked = df.join(marked.select("day"), on="day").select("day", "spend_usd")
+    if df.is_empty():
+        st.info(f"The range {day_span(start, end)} has no day with the {WINDOW} days of history the baseline needs. "
+                "Widen the date range in the sidebar.")
+        return
+    st.markdown(f"**Daily spend of {team} on {model}, {day_span(df['day'].min(), df['day'].max())}**")
+    st.plotly_chart(charts.anomaly_series(df, marked), width="stretch")
+    st.caption("The shaded band runs from the expected value up to the flag line; days above it that also clear "
+               "the 60% and $1 minimums are flagged (circled).")
+    sql_behind(svc.QUERIES["anomalies"])
+
+
+def render() -> None:
+    st.title("Anomalies")
+    selected = state.date_range()
+    if selected is None:
+        st.info("**No usage loaded yet**, so there is nothing to watch. Load a usage export with "
+                "`modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+        return
+    start, end = selected
+    st.caption(f"Flagged days between {start:%d %b %Y} and {end:%d %b %Y} (the date range in the sidebar), largest "
+               "excess first. `modelmix alerts` reports those of the ledger's last 7 days.")
+    flags = flagged_table(start, end)
+    if flags is not None:
+        series_chart(flags, start, end)
+
+
+try:
+    render()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

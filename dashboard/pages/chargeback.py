@@ -1,0 +1,135 @@
+"""Chargeback: the monthly statement per team, with unassigned spend shared out by a chosen rule, and its
+downloads (CSV and Excel with formula characters neutralised, and a FOCUS 1.2 cost-and-usage file).
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import finance_charts as charts
+from dashboard.components.formatting import usd
+from dashboard.components.widgets import sql_behind
+from dashboard.services import finance as svc
+from warehouse.errors import ModelMixError
+
+call = state.call
+money = st.column_config.NumberColumn
+RULE_HELP = {
+    "proportional": "Unassigned spend is shared in proportion to each team's direct spend, requests or tokens.",
+    "fixed": "Unassigned spend is shared by the shares you set (they must add up to 1).",
+    "team": "All unassigned spend goes to one team.",
+    "none": "Showback: unassigned spend stays on its own line.",
+}
+
+
+def rule_inputs(month: str) -> dict:
+    """The allocation rule as plain values for the services: rule, basis, split, team."""
+    label = st.segmented_control("Allocate unassigned spend", list(svc.RULES), default="Proportional",
+                                 required=True, key="chargeback_rule")
+    rule = svc.RULES[label]
+    st.caption(RULE_HELP[rule])
+    out: dict = {"rule": rule}
+    teams = call(svc.chargeback_teams, month=month)
+    if rule == "proportional":
+        basis = st.radio("In proportion to", list(svc.BASES), horizontal=True, key="chargeback_basis")
+        out["basis"] = svc.BASES[basis]
+    elif rule == "fixed":
+        if not teams:
+            st.info("No team has direct spend this month to share unassigned spend with.")
+            return {"rule": "none"}
+        start = pl.DataFrame({"team": teams, "share": [round(1 / len(teams), 6)] * len(teams)})
+        edited = st.data_editor(
+            start, hide_index=True, key=f"chargeback_split_{month}", disabled=["team"],
+            column_config={"team": st.column_config.TextColumn("Team"),
+                           "share": money("Share", min_value=0.0, max_value=1.0, step=0.01, format="%.4f")},
+        )
+        split = edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)
+        out["split"] = tuple((r["team"], float(r["share"] or 0)) for r in split.iter_rows(named=True))
+        st.caption(f"Shares add up to {sum(s for _, s in out['split']):.4f}.")
+    elif rule == "team":
+        if not teams:
+            st.info("No team has direct spend this month to take the unassigned spend.")
+            return {"rule": "none"}
+        out["team"] = st.selectbox("Team that takes it", teams, key="chargeback_team")
+    return out
+
+
+def statement_block(month: str, rule: dict) -> None:
+    df = call(svc.statement, month=month, **rule)
+    if df.is_empty():
+        st.info(f"No spend in {month}. Pick another month, or load that month's usage exports with "
+                "`modelmix ingest FILE`.")
+        return
+    total = df["total_usd"].sum()
+    allocated = df["allocated_usd"].sum()
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Total spend, {month}", usd(total), border=True)
+    c2.metric("Allocated from unassigned", usd(allocated), border=True,
+              help="Spend no attribution rule gave to a team, shared out by the rule above.")
+    c3.metric("Teams", f"{df.filter(pl.col('team') != svc.UNASSIGNED).height:,}", border=True)
+    left, right = st.columns([2, 3])
+    left.plotly_chart(charts.chargeback(df), width="stretch")
+    right.dataframe(
+        df, hide_index=True, width="stretch",
+        column_order=["team", "direct_usd", "allocated_usd", "total_usd", "share_pct", "requests", "tokens"],
+        column_config={
+            "team": st.column_config.TextColumn("Team"),
+            "direct_usd": money("Direct", format="dollar"),
+            "allocated_usd": money("Allocated", format="dollar"),
+            "total_usd": money("Total", format="dollar"),
+            "share_pct": money("Share", format="%.1f%%"),
+            "requests": money("Requests", format="localized"),
+            "tokens": money("Tokens", format="compact"),
+        },
+    )
+    st.caption("Amounts are split per line (project × provider × model) to the micro-dollar, the remainder on the "
+               "largest share, so the statement always adds up to the month's spend.")
+    sql_behind(svc.QUERIES["chargeback"])
+
+
+def downloads(month: str, rule: dict) -> None:
+    st.subheader("Downloads")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Statement lines (CSV)", call(svc.chargeback_export, month=month, fmt="csv", **rule),
+                       file_name=f"ai-chargeback-{month}.csv", mime="text/csv", key="download_csv",
+                       icon=":material/download:", width="stretch")
+    c2.download_button("Statement and lines (Excel)", call(svc.chargeback_export, month=month, fmt="xlsx", **rule),
+                       file_name=f"ai-chargeback-{month}.xlsx", key="download_xlsx", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")
+    c3.download_button("FOCUS 1.2 cost and usage (CSV)", call(svc.chargeback_export, month=month, fmt="focus"),
+                       file_name=f"ai-focus-1.2-{month}.csv", mime="text/csv", key="download_focus",
+                       icon=":material/download:", width="stretch")
+    st.caption("CSV and Excel carry the allocation above; text cells a spreadsheet would run as a formula get a "
+               "leading `'`. The FOCUS file (FinOps Open Cost and Usage Specification 1.2) holds costs as incurred, "
+               "one row per day × provider × account × project × team × workload × model × tier, team in Tags.")
+    sql_behind(svc.QUERIES["focus"])
+
+
+def render() -> None:
+    st.title("Chargeback")
+    selected = state.date_range()
+    if selected is None:
+        st.info("**No usage loaded yet**, so there is no month to charge back. Load usage exports with "
+                "`modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+        return
+    months = call(svc.chargeback_months)
+    end_month = f"{selected[1]:%Y-%m}"
+    month = st.selectbox("Month", months, index=months.index(end_month) if end_month in months else 0,
+                         key="chargeback_month", help="Months with usage, newest first. The default is the month "
+                                                      "of the date range's end.")
+    try:
+        rule = rule_inputs(month)
+        st.subheader(f"Statement, {month}")
+        statement_block(month, rule)
+        downloads(month, rule)
+    except ModelMixError as e:
+        st.error(f"**{e.title}** — {e.message}")
+
+
+try:
+    render()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

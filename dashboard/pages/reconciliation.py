@@ -1,0 +1,216 @@
+"""Reconciliation: what providers billed beside what the price catalog says the same usage costs, by provider,
+day, model and token class; the gap explained step by step (cache, negotiated discount, batch, long-context
+tier) with the unexplained residual flagged over a threshold; and the models nobody can price.
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import finance_charts as charts
+from dashboard.components.formatting import signed_pct, usd
+from dashboard.components.widgets import sql_behind
+from dashboard.services import finance as svc
+from warehouse.errors import ModelMixError
+
+call = state.call
+money = st.column_config.NumberColumn
+WATERFALL_HELP = (
+    "**Naive list price**: every prompt token at the catalog's input price, standard tier, no contract. "
+    "**Cache pricing**: cache reads and writes at the catalog's cache prices (a write premium adds cost). "
+    "**Negotiated discount**: your price overrides. **Batch tier**: batch requests at 50%. **Long-context "
+    "tier**: tier prices for very long prompts. **Expected** is the ledger's list cost; **unexplained residual** "
+    "= billed − expected, what no known price rule accounts for (credits, unrecorded discounts, billing errors).")
+
+
+def thresholds() -> tuple[float, float]:
+    left, right, _ = st.columns([1, 1, 2])
+    pct = left.number_input("Flag when the residual exceeds (% of expected)", min_value=0.0, max_value=100.0,
+                            value=2.0, step=0.5, key="reconcile_pct")
+    abs_usd = right.number_input("… and at least (USD)", min_value=0.0, value=0.01, step=0.01, format="%.2f",
+                                 key="reconcile_abs")
+    return float(pct), float(abs_usd)
+
+
+def waterfall(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict | None:
+    s = call(svc.reconcile_summary, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    if not s["billed_usd"] and not s["expected_usd"]:
+        st.info("No usage in this range carries both a billed cost and a catalog price, so there is nothing to "
+                "reconcile. Load a provider's cost export (the OpenAI or Anthropic cost report, an AWS CUR, an "
+                "Azure or GCP billing export) next to the usage to compare what was billed with list prices.")
+        return None
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Billed", usd(s["billed_usd"]), border=True, help="Cost the sources report, on usage with a list price.")
+    c2.metric("Expected at list", usd(s["expected_usd"]), border=True,
+              help="Catalog price of the same usage, overrides and batch tier applied.")
+    gap = signed_pct(100 * s["residual_usd"] / s["expected_usd"]) if s["expected_usd"] else None
+    c3.metric("Unexplained residual", usd(s["residual_usd"]), border=True, delta=gap and f"{gap} of expected",
+              delta_color="off", delta_arrow="off")
+    c4.metric("Flagged rows", f"{s['flagged_rows']:,}", border=True,
+              delta=f"{usd(s['flagged_residual_usd'])} residual", delta_color="off", delta_arrow="off",
+              help="Day × provider × model × source rows whose residual exceeds the threshold.")
+    st.markdown("**From list price to the bill**")
+    st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
+    st.caption(WATERFALL_HELP)
+    extras = []
+    if s["list_only_usd"]:
+        extras.append(f"{usd(s['list_only_usd'])} of usage has a list price but no billed cost (gateway logs, "
+                      "priced from the catalog) and is not compared")
+    if s["unpriced_billed_usd"]:
+        extras.append(f"{usd(s['unpriced_billed_usd'])} was billed for models the catalog cannot price (below)")
+    if extras:
+        st.caption("Not in the waterfall: " + "; ".join(extras) + ".")
+    sql_behind(svc.QUERIES["reconcile"])
+    return s
+
+
+def by_provider_and_day(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Billed vs expected per day**")
+        daily = call(svc.reconcile_daily, start=start, end=end, pct=pct, abs_usd=abs_usd)
+        st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
+        sql_behind(svc.QUERIES["reconcile"])
+    with right:
+        st.markdown("**By provider**")
+        df = call(svc.reconcile_by_provider, start=start, end=end, pct=pct, abs_usd=abs_usd)
+        st.dataframe(
+            df.filter((pl.col("billed_usd") != 0) | (pl.col("list_only_usd") != 0)
+                      | (pl.col("unpriced_billed_usd") != 0)),
+            hide_index=True, width="stretch",
+            column_order=["provider", "billed_usd", "expected_usd", "residual_usd", "residual_pct", "flagged_days",
+                          "list_only_usd"],
+            column_config={
+                "provider": st.column_config.TextColumn("Provider"),
+                "billed_usd": money("Billed", format="dollar"),
+                "expected_usd": money("Expected", format="dollar"),
+                "residual_usd": money("Residual", format="dollar"),
+                "residual_pct": money("Residual %", format="%+.1f%%"),
+                "flagged_days": money("Flagged rows", format="localized"),
+                "list_only_usd": money("List only", format="dollar", help="Usage with no billed cost."),
+            },
+        )
+        sql_behind(svc.QUERIES["reconcile"])
+
+
+def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+    st.subheader("By model")
+    df = call(svc.reconcile_by_model, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    st.dataframe(
+        df, hide_index=True, width="stretch",
+        column_order=["provider", "model", "billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd",
+                      "batch_saving_usd", "tier_extra_usd", "expected_usd", "residual_usd", "residual_pct",
+                      "flagged_days", "list_only_usd"],
+        column_config={
+            "provider": st.column_config.TextColumn("Provider"),
+            "model": st.column_config.TextColumn("Model"),
+            "billed_usd": money("Billed", format="dollar"),
+            "naive_list_usd": money("Naive list", format="dollar"),
+            "cache_saving_usd": money("Cache saving", format="dollar"),
+            "negotiated_saving_usd": money("Negotiated saving", format="dollar"),
+            "batch_saving_usd": money("Batch saving", format="dollar"),
+            "tier_extra_usd": money("Tier extra", format="dollar"),
+            "expected_usd": money("Expected", format="dollar"),
+            "residual_usd": money("Residual", format="dollar"),
+            "residual_pct": money("Residual %", format="%+.1f%%"),
+            "flagged_days": money("Flagged rows", format="localized"),
+            "list_only_usd": money("List only", format="dollar"),
+        },
+    )
+    sql_behind(svc.QUERIES["reconcile"])
+    st.markdown("**By token class**")
+    tc = call(svc.reconcile_token_classes, start=start, end=end)
+    st.dataframe(
+        tc, hide_index=True, width="stretch",
+        column_config={
+            "provider": st.column_config.TextColumn("Provider"),
+            "model": st.column_config.TextColumn("Model"),
+            "token_class": st.column_config.TextColumn("Token class"),
+            "tokens": money("Tokens", format="localized"),
+            "list_usd": money("List cost", format="dollar"),
+            "billed_usd": money("Billed (shared by list cost)", format="dollar",
+                                help="Sources bill per row, not per token class: each row's bill is shared out "
+                                     "in proportion to its list cost per class."),
+        },
+    )
+    sql_behind(svc.QUERIES["token_classes"])
+
+
+def flagged_rows(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+    st.subheader("Flagged rows")
+    df = call(svc.reconcile_flagged, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    if df.is_empty():
+        st.success(f"No day × provider × model has a residual over {pct:g}% of expected (and {usd(abs_usd)}): "
+                   "every billed amount is explained by known prices.", icon=":material/check_circle:")
+    else:
+        st.caption(f"{df.height:,} rows whose billed cost differs from expected by more than {pct:g}% and "
+                   f"{usd(abs_usd)}, largest gap first. A steady negative residual on one provider usually means a "
+                   "negotiated discount missing from the price overrides: add it with `modelmix overrides FILE`.")
+        st.dataframe(
+            df, hide_index=True, width="stretch",
+            column_order=["day", "provider", "model", "source_format", "billed_usd", "expected_usd", "residual_usd",
+                          "residual_pct"],
+            column_config={
+                "day": st.column_config.DateColumn("Day", format="D MMM YYYY"),
+                "provider": st.column_config.TextColumn("Provider"),
+                "model": st.column_config.TextColumn("Model"),
+                "source_format": st.column_config.TextColumn("Source"),
+                "billed_usd": money("Billed", format="dollar"),
+                "expected_usd": money("Expected", format="dollar"),
+                "residual_usd": money("Residual", format="dollar"),
+                "residual_pct": money("Residual %", format="%+.1f%%"),
+            },
+        )
+    sql_behind(svc.QUERIES["reconcile"])
+
+
+def unpriced_models(start: dt.date, end: dt.date) -> None:
+    st.subheader("Unpriced models")
+    df = call(svc.unpriced, start=start, end=end)
+    if df.is_empty():
+        st.success("Every model in this range has a catalog price.", icon=":material/check_circle:")
+    else:
+        st.caption("Models the price catalog does not know: their spend is only what the source billed, never "
+                   "compared with a list price. Price them with `modelmix overrides FILE` (negotiated or self-hosted "
+                   "prices), or map the name to a known model with an alias.")
+        st.dataframe(
+            df, hide_index=True, width="stretch",
+            column_config={
+                "provider": st.column_config.TextColumn("Provider"),
+                "model": st.column_config.TextColumn("Model"),
+                "unpriced_rows": money("Rows", format="localized"),
+                "requests": money("Requests", format="localized"),
+                "billed_usd": money("Billed spend", format="dollar"),
+                "first_day": st.column_config.DateColumn("First day", format="D MMM YYYY"),
+                "last_day": st.column_config.DateColumn("Last day", format="D MMM YYYY"),
+            },
+        )
+    sql_behind(svc.QUERIES["unpriced"])
+
+
+def render() -> None:
+    st.title("Reconciliation")
+    selected = state.date_range()
+    if selected is None:
+        st.info("**No usage loaded yet**, so there is nothing to reconcile. Load usage and the providers' cost "
+                "exports with `modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+        return
+    start, end = selected
+    st.caption(f"Billed cost vs catalog list price, {start:%d %b %Y} – {end:%d %b %Y} (the date range in the sidebar).")
+    pct, abs_usd = thresholds()
+    if waterfall(start, end, pct, abs_usd) is not None:
+        by_provider_and_day(start, end, pct, abs_usd)
+        by_model(start, end, pct, abs_usd)
+        flagged_rows(start, end, pct, abs_usd)
+    unpriced_models(start, end)
+
+
+try:
+    render()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

@@ -1,0 +1,313 @@
+"""The finance pages' data (Budgets & forecast, Anomalies, Reconciliation, Chargeback, the Overview's alerts):
+thin wrappers over `finance/`, one function per visual, each taking the `Warehouse` first and plain values
+after it (so `dashboard.state.call` can cache the result on the ledger's `data_version`). No streamlit here.
+
+Money comes back as Float64 for charts and tables; exact decimal sums stay in SQL and in `finance/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import simulate
+from dashboard.services import money_as_float
+from finance import anomalies as an
+from finance import budgets as bd
+from finance import chargeback as cb
+from finance import cli
+from finance import forecast as fc
+from finance import reconcile as rc
+from finance import scenario_impact as si
+from finance.periods import period_bounds
+from warehouse.db import Warehouse
+from warehouse.errors import ConfigError
+
+# closed mappings from what a widget shows to what finance/ accepts (never spliced into SQL)
+GROUPINGS: dict[str, str] = {"Team": "team", "Project": "project", "Provider": "provider", "Total": "total"}
+PERIODS: dict[str, str] = {"Month-end": "month", "Quarter-end": "quarter"}
+ANOMALY_GROUPINGS: dict[str, str] = {"Team × model": "team_model", "Team × model × key": "team_model_key"}
+RULES: dict[str, str] = {"Proportional": "proportional", "Fixed split": "fixed", "Named team": "team",
+                         "None (showback)": "none"}
+BASES: dict[str, str] = {"Spend": "spend", "Requests": "requests", "Tokens": "tokens"}
+STATUS_LABELS: dict[str, str] = {"over": "Over budget", "forecast_over": "Forecast over", "at_risk": "At risk (P90)",
+                                 "ok": "On track"}
+BUDGET_COLUMNS = ("scope", "name", "period", "period_start", "amount_usd", "note")
+UNASSIGNED = cb.UNASSIGNED
+
+# the named query behind each visual, for the "SQL behind this" expanders (finance/ runs them)
+DAILY_SPEND_QUERY = {"team": "finance_daily_spend_by_team", "project": "finance_daily_spend_by_project",
+                     "provider": "finance_daily_spend_by_provider", "total": "finance_daily_spend_by_provider"}
+QUERIES = {
+    "budgets": "finance_budgets",
+    "anomalies": "finance_daily_spend_detail",
+    "reconcile": "finance_reconcile_detail",
+    "token_classes": "finance_reconcile_token_classes",
+    "unpriced": "unpriced_models",
+    "chargeback": "finance_chargeback_lines",
+    "focus": "finance_focus_cost_usage",
+}
+
+
+def _choice(mapping: dict[str, str], value: str, what: str) -> str:
+    if value in mapping.values():
+        return value
+    raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(mapping.values())}")
+
+
+# --- forecast --------------------------------------------------------------------------------------------
+def forecast(wh: Warehouse, by: str, as_of: dt.date, period: str = "month") -> pl.DataFrame:
+    """Month- or quarter-end forecast per key (largest first): actual to date, forecast, P10, P90, method."""
+    by, period = _choice(GROUPINGS, by, "grouping"), _choice(PERIODS, period, "period")
+    df = fc.forecast(wh, by=by, as_of=as_of, periods=(period,))
+    return df.sort("forecast_total_usd", descending=True)
+
+
+def forecast_daily(wh: Warehouse, by: str, key: str, as_of: dt.date, since: dt.date,
+                   period: str = "month") -> pl.DataFrame:
+    """The band chart of one key: daily actual from `since` to `as_of`, then the forecast with its daily P10/P90
+    to the end of the month or quarter holding `as_of`."""
+    by, period = _choice(GROUPINGS, by, "grouping"), _choice(PERIODS, period, "period")
+    until = period_bounds(as_of, period)[1]
+    df = fc.daily(wh, by=by, as_of=as_of, until=until)
+    return df.filter((pl.col("key") == key) & (pl.col("day") >= since))
+
+
+def backtest(wh: Warehouse, by: str, key: str) -> pl.DataFrame:
+    """Per whole month of one key: the forecast made the day before the month vs the actual, its errors."""
+    df = fc.backtest(wh, by=_choice(GROUPINGS, by, "grouping"))
+    return df.filter(pl.col("key") == key).sort("month")
+
+
+def backtest_summary(bt: pl.DataFrame) -> dict[str, Any]:
+    """Months tested, mean and worst month-total error, mean daily MAPE, months inside the P10-P90 band."""
+    if bt.is_empty():
+        return {"months": 0, "mean_ape_pct": None, "max_ape_pct": None, "mean_mape_pct": None, "inside": 0}
+    return {"months": bt.height, "mean_ape_pct": bt["ape_total_pct"].mean(), "max_ape_pct": bt["ape_total_pct"].max(),
+            "mean_mape_pct": bt["mape_daily_pct"].mean(), "inside": int(bt["inside_band"].sum())}
+
+
+# --- budgets ---------------------------------------------------------------------------------------------
+def budget_table(wh: Warehouse) -> pl.DataFrame:
+    """The budgets as the editable table: one row per period, amount as a float."""
+    return bd.budgets(wh).select(BUDGET_COLUMNS).with_columns(pl.col("amount_usd").cast(pl.Float64))
+
+
+def budget_entries(frame: Any) -> list[bd.Budget]:
+    """The edited table (polars or pandas, as `st.data_editor` returns it) validated into budget entries.
+    Raises ConfigError naming the row ("entry N") and the field."""
+    df = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
+    missing = [c for c in BUDGET_COLUMNS if c not in df.columns]
+    if missing:
+        raise ConfigError(f"the budget table lacks the columns {', '.join(missing)}", title="Invalid budgets")
+    # rows left completely empty (an added row never filled in) are not entries
+    df = df.filter(~pl.all_horizontal([pl.col(c).is_null() for c in BUDGET_COLUMNS]))
+    df = df.with_columns(pl.col("amount_usd").cast(pl.Float64).round(6),
+                         pl.col("period_start").cast(pl.Date, strict=False))
+    try:
+        entries = bd.as_entries(df)
+        bd.rows(entries)  # two rows for the same period are an error naming both
+    except ConfigError as e:
+        raise ConfigError(e.message, title="Invalid budgets") from e
+    return entries
+
+
+def save_budgets(wh: Warehouse, frame: Any) -> int:
+    """Replace the budgets with the edited table (validated first; nothing is written on an error)."""
+    return bd.replace_budgets(wh, budget_entries(frame))
+
+
+def load_budget_file(wh: Warehouse, filename: str, data: bytes) -> int:
+    """Replace the budgets with an uploaded YAML or CSV file; errors name the file, the entry and the field."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        raise ConfigError(f"{filename}: a budgets file is .yaml, .yml or .csv", title="Invalid budgets file")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(filename).name
+        path.write_bytes(data)
+        try:
+            entries = bd.load_budgets_file(path)
+        except ConfigError as e:
+            raise ConfigError(e.message.replace(str(path), filename), title="Invalid budgets file") from e
+    return bd.replace_budgets(wh, entries)
+
+
+def budget_status(wh: Warehouse, as_of: dt.date, current_only: bool = True) -> pl.DataFrame:
+    """Actual vs budget vs forecast per budget period holding `as_of` (or every started one), worst first,
+    with `status_label` for people."""
+    df = bd.status(wh, as_of=as_of, current_only=current_only)
+    order = {k: i for i, k in enumerate(STATUS_LABELS)}
+    return (df.with_columns(status_label=pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status")),
+                            _rank=pl.col("status").replace_strict(order, default=len(order)))
+            .sort("_rank", pl.col("forecast_pct").fill_null(0), descending=[False, True]).drop("_rank"))
+
+
+def burndown(wh: Warehouse, scope: str, name: str, period_start: dt.date, period: str,
+             as_of: dt.date) -> pl.DataFrame:
+    """One budget period's burn-down: cumulative actual, forecast with P10/P90, the budget line."""
+    return bd.burndown(wh, scope, name, period_start, period, as_of=as_of)
+
+
+# --- scenario impact ---------------------------------------------------------------------------------------
+def scenario_presets() -> list[str]:
+    return simulate.presets()
+
+
+def scenario_text(source: str, data: bytes | None = None, filename: str = "scenario") -> str:
+    """A scenario as canonical JSON text (a plain, cacheable value): a preset's name, or an uploaded
+    YAML/JSON scenario file's bytes. Raises ScenarioError (a ConfigError) when the file is not a scenario."""
+    if data is None:
+        scenario = simulate.load_scenario(source)
+    else:
+        import yaml
+
+        try:
+            raw = json.loads(data) if filename.lower().endswith(".json") else yaml.safe_load(data)
+        except (ValueError, yaml.YAMLError) as e:
+            raise simulate.ScenarioError(f"{filename}: cannot read: {e}") from e
+        scenario = simulate.parse_scenario(raw, filename)
+    return scenario.model_dump_json()
+
+
+def scenario_impact(wh: Warehouse, scenario_json: str, as_of: dt.date, period: str = "month") -> pl.DataFrame:
+    """Per team: forecast today vs under the scenario for the month or quarter, budget and both variances."""
+    scenario = simulate.parse_scenario(json.loads(scenario_json))
+    df = si.impact(wh, scenario, as_of=as_of)
+    return (df.filter(pl.col("period") == _choice(PERIODS, period, "period"))
+            .sort("forecast_today_usd", descending=True))
+
+
+# --- anomalies ---------------------------------------------------------------------------------------------
+def anomalies(wh: Warehouse, by: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Flagged days in [start, end], largest excess first, with their drivers."""
+    return an.detect(wh, by=_choice(ANOMALY_GROUPINGS, by, "grouping"), start=start, end=end)
+
+
+def anomaly_series(wh: Warehouse, team: str, model: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The chart of one team x model: daily spend, expected value and flag threshold in [start, end]."""
+    return an.daily_series(wh, team, model, start=start, end=end)
+
+
+# --- reconciliation ----------------------------------------------------------------------------------------
+def reconcile_summary(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict[str, float]:
+    """The range's waterfall as numbers: naive list, the explained parts, expected, residual, billed."""
+    return rc.summary(wh, start, end, abs_usd=abs_usd, pct=pct)
+
+
+def waterfall_steps(s: dict[str, float]) -> list[tuple[str, float, str]]:
+    """The waterfall from the naive list price of the billed usage down to the bill: (label, amount, measure)
+    with measure `absolute` for the ends and totals, `relative` for a step."""
+    return [
+        ("Naive list price", s["naive_list_usd"], "absolute"),
+        ("Cache pricing", -s["cache_saving_usd"], "relative"),
+        ("Negotiated discount", -s["negotiated_saving_usd"], "relative"),
+        ("Batch tier", -s["batch_saving_usd"], "relative"),
+        ("Long-context tier", s["tier_extra_usd"], "relative"),
+        ("Expected (list)", s["expected_usd"], "total"),
+        ("Unexplained residual", s["residual_usd"], "relative"),
+        ("Billed", s["billed_usd"], "total"),
+    ]
+
+
+def reconcile_by_provider(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+    return rc.by_provider(wh, start, end, abs_usd=abs_usd, pct=pct)
+
+
+def reconcile_daily(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+    """Per day and provider: billed vs expected over the usage carrying both, and the flagged rows."""
+    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct)
+    return (d.group_by("day", "provider")
+            .agg(pl.col("billed_usd").sum(), pl.col("expected_usd").sum(), pl.col("residual_usd").sum(),
+                 pl.col("flagged").sum().alias("flagged_rows"))
+            .sort("day", "provider"))
+
+
+def reconcile_by_model(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+    """Per provider x model over the range: billed, naive list, explained parts, expected, residual, flags."""
+    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct)
+    money = ["billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd", "batch_saving_usd",
+             "tier_extra_usd", "expected_usd", "residual_usd", "list_only_usd", "unpriced_billed_usd"]
+    return (d.group_by("provider", "model")
+            .agg(*[pl.col(c).sum() for c in money], pl.col("flagged").sum().alias("flagged_days"))
+            .with_columns(residual_pct=pl.when(pl.col("expected_usd") > 0)
+                          .then(100 * pl.col("residual_usd") / pl.col("expected_usd")).otherwise(None))
+            .sort("billed_usd", "list_only_usd", descending=True))
+
+
+def reconcile_token_classes(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per provider x model x token class over the range: tokens, list cost, billed cost shared by list cost."""
+    d = money_as_float(rc.token_classes(wh, start, end))
+    return (d.group_by("provider", "model", "token_class")
+            .agg(pl.col("tokens").sum(), pl.col("list_usd").sum(), pl.col("billed_usd").sum())
+            .sort("provider", "model", "token_class"))
+
+
+def reconcile_flagged(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+    return rc.flagged(wh, start, end, abs_usd=abs_usd, pct=pct)
+
+
+def unpriced(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    return money_as_float(rc.unpriced(wh, start, end))
+
+
+# --- chargeback --------------------------------------------------------------------------------------------
+def chargeback_months(wh: Warehouse) -> list[str]:
+    return cb.months(wh)
+
+
+def chargeback_teams(wh: Warehouse, month: str) -> list[str]:
+    """Teams with direct spend in the month (who can take a share of unassigned spend)."""
+    ln = cb.lines(wh, month, cb.allocation(rule="none"))
+    return sorted(t for t in ln["team"].unique().to_list() if t != UNASSIGNED)
+
+
+def allocation(rule: str, basis: str = "spend", split: tuple[tuple[str, float], ...] = (),
+               team: str | None = None) -> cb.Allocation:
+    """An allocation rule from plain widget values; errors are ConfigError naming the field."""
+    kwargs: dict[str, Any] = {"rule": _choice(RULES, rule, "allocation rule")}
+    if rule == "proportional":
+        kwargs["basis"] = _choice(BASES, basis, "basis")
+    elif rule == "fixed":
+        kwargs["split"] = {t: float(s) for t, s in split if s}
+    elif rule == "team":
+        kwargs["team"] = team
+    return cb.allocation(**kwargs)
+
+
+def statement(wh: Warehouse, month: str, rule: str, basis: str = "spend",
+              split: tuple[tuple[str, float], ...] = (), team: str | None = None) -> pl.DataFrame:
+    """The month's statement per team under the rule (money as Float64)."""
+    return money_as_float(cb.statement(wh, month, allocation(rule, basis, split, team)))
+
+
+def chargeback_export(wh: Warehouse, month: str, fmt: str, rule: str = "proportional", basis: str = "spend",
+                      split: tuple[tuple[str, float], ...] = (), team: str | None = None) -> bytes:
+    """The download's bytes: `csv` (statement lines), `xlsx` (statement + lines) or `focus` (FOCUS 1.2)."""
+    exports = {"csv": cb.export_csv, "xlsx": cb.export_xlsx}
+    if fmt not in (*exports, "focus"):
+        raise ValueError(f"unknown export {fmt!r}; known: csv, xlsx, focus")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"export.{fmt}"
+        if fmt == "focus":
+            cb.export_focus(wh, month, out)
+        else:
+            exports[fmt](wh, month, out, allocation(rule, basis, split, team))
+        return out.read_bytes()
+
+
+# --- alerts ------------------------------------------------------------------------------------------------
+def open_alerts(wh: Warehouse) -> list[dict]:
+    """Budget and anomaly alerts as of the ledger's last day (what `modelmix alerts` prints)."""
+    return cli.alerts(wh)
+
+
+def alert_counts(alerts: list[dict]) -> dict[str, int]:
+    """How many alerts of each kind: budget, anomaly, and critical (budgets already over)."""
+    return {"budget": sum(a["kind"] == "budget" for a in alerts),
+            "anomaly": sum(a["kind"] == "anomaly" for a in alerts),
+            "critical": sum(a["severity"] == "critical" for a in alerts)}
