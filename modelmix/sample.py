@@ -3,8 +3,9 @@
 `generate(out_dir, rows, seed)` writes
 - `litellm_spend_logs.csv`: `rows` request rows in the LiteLLM_SpendLogs export layout (formats.md §7), and
 - `daily_<provider>.csv` for openai, anthropic, aws-bedrock and google-vertex: canonical-format daily totals
-  (granularity `day`, `cost_usd` = billed) for the projects that call providers directly, NOT through the
-  gateway, so nothing is counted twice.
+  (granularity `day`, `cost_usd` = billed), as the provider's invoice sees them: ALL of the company's traffic,
+  the projects that call the provider directly and the gateway's. Where the log and an export cover the same
+  provider and day, the ledger counts the export's spend and replays the log's requests (source_choice).
 
 What is in it: 10 teams, 29 projects, 22 catalog-priced models on 4 providers; growth over the year and project
 launches; weekday seasonality (weekends lower) and a Christmas dip; heavy-tailed (lognormal) token counts per
@@ -334,7 +335,7 @@ def generate(out_dir: Path, rows: int, seed: int = 7, start: date = date(2025, 1
     litellm_path = out_dir / LITELLM_FILE
     _write_litellm(litellm_path, rows, seed, rng, streams, weights * gateway[:, None], start, days, model_names,
                    rates)
-    daily = _write_daily(out_dir, rows, rng, streams, weights * ~gateway[:, None], start, days, model_names, rates)
+    daily = _write_daily(out_dir, rows, rng, streams, weights, gateway, start, days, model_names, rates)
 
     spike_days = _spike_days(start, days)
     runaway = next(p for p in PROJECTS if p.name == RUNAWAY["project"])
@@ -511,10 +512,14 @@ def _write_litellm(path: Path, rows: int, seed: int, rng: np.random.Generator, s
 
 
 def _write_daily(out_dir: Path, rows: int, rng: np.random.Generator, streams: list[dict], weights: np.ndarray,
-                 start: date, days: int, model_names: list[str], rates: np.ndarray) -> dict[str, tuple[Path, int]]:
-    """Per provider: one row per day x project x model x key, totals of requests, tokens and billed cost."""
-    # direct traffic is (1 - GATEWAY_SHARE) / GATEWAY_SHARE of the gateway's `rows` requests
-    lam = weights * (rows * (1 - GATEWAY_SHARE) / GATEWAY_SHARE / max(weights.sum(), 1e-12))
+                 gateway: np.ndarray, start: date, days: int, model_names: list[str],
+                 rates: np.ndarray) -> dict[str, tuple[Path, int]]:
+    """Per provider: one row per day x project x model x key, totals of requests, tokens and billed cost, over
+    all traffic: the gateway's streams at the log's volume (`rows` requests) and the direct ones at
+    (1 - GATEWAY_SHARE) / GATEWAY_SHARE of it."""
+    gw = gateway[:, None]
+    lam = np.where(gw, weights * (rows / max((weights * gw).sum(), 1e-12)),
+                   weights * (rows * (1 - GATEWAY_SHARE) / GATEWAY_SHARE / max((weights * ~gw).sum(), 1e-12)))
     requests = rng.poisson(lam)
     s_idx, d_idx = np.nonzero(requests)
     n = requests[s_idx, d_idx]

@@ -125,9 +125,6 @@ def test_runaway_agent_of_the_sample_generator_is_found(wh, tmp_path):
     assert top["driver_project"].to_list() == [info["spike"]["project"]] * 2
 
 
-@pytest.mark.xfail(reason="with the generator's daily provider exports loaded too, source_choice counts only the "
-                          "billing export per provider-day, so the gateway's (disjoint) traffic, the runaway included, "
-                          "has spend_usd 0 (reported to the lead)")
 def test_runaway_agent_found_in_the_full_sample(wh, tmp_path):
     sample = _sample_generator()
     info = sample.generate(tmp_path / "northwind", rows=60_000, seed=7)
