@@ -23,6 +23,13 @@ def _db(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.db) if args.db else settings.db
 
 
+def _open(args: argparse.Namespace, settings: Settings):
+    """The ledger for a command that reads or changes it directly (not the ingest hand-over)."""
+    from warehouse import Warehouse
+
+    return Warehouse(_db(args, settings), memory_limit=settings.memory_limit or None)
+
+
 def _print_result(r: dict) -> None:
     if r["status"] == "rejected":
         msg = r["error"] or "rejected"
@@ -131,13 +138,13 @@ def _hand_over(db: Path, args: argparse.Namespace, settings: Settings) -> list[d
 def cmd_prices(args: argparse.Namespace, settings: Settings) -> int:
     import polars as pl
 
-    from warehouse import Warehouse, prices
+    from warehouse import prices
 
     pl.Config.set_tbl_cols(-1)
     pl.Config.set_tbl_width_chars(200)
     pl.Config.set_tbl_hide_column_data_types(True)
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         if args.unpriced:
             frame = wh.query("unpriced_models", start=dt.date(1970, 1, 1), end=dt.date(9999, 12, 31))
             if frame.is_empty():
@@ -170,9 +177,9 @@ def cmd_formats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import Warehouse, config
+    from warehouse import config
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         if args.file:
             rules = config.load_rules_file(args.file)
             config.replace_rules(wh, rules)
@@ -183,9 +190,9 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_overrides(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import Warehouse, config
+    from warehouse import config
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         if args.file:
             items = config.load_overrides_file(args.file)
             config.replace_overrides(wh, items)
@@ -195,9 +202,9 @@ def cmd_overrides(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_aliases(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import Warehouse, config
+    from warehouse import config
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         if args.file:
             items = config.load_aliases_file(args.file)
             config.replace_aliases(wh, items)
@@ -215,10 +222,9 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import simulate
-    from warehouse import Warehouse
 
     scenario = simulate.load_scenario(args.scenario)
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         result = simulate.run(wh, scenario)
     print(json.dumps(result.to_json(), indent=2, default=str) if args.json else result.summary_text())
     return 0
@@ -226,9 +232,8 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from finance import cli as finance_cli
-    from warehouse import Warehouse
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         out = finance_cli.report(wh, args.month, args.format, Path(args.out))
     print(f"wrote {out}", file=sys.stderr)
     return 0
@@ -236,9 +241,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     from finance import cli as finance_cli
-    from warehouse import Warehouse
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         found = finance_cli.alerts(wh)
     if args.json:
         print(json.dumps({"alerts": found}, indent=2, default=str))
@@ -252,9 +256,8 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
     from finance import budgets
-    from warehouse import Warehouse
 
-    with Warehouse(_db(args, settings)) as wh:
+    with _open(args, settings) as wh:
         if args.file:
             print(f"{budgets.load_budgets(wh, args.file)} budget(s) loaded from {args.file}")
         print(budgets.budgets(wh))

@@ -30,7 +30,7 @@ def inbox_handler(wh: Warehouse, settings: Settings):
 def open_owner(path: str | Path, settings: Settings | None = None, *, watch_inbox: bool = True) -> Warehouse:
     """Open the ledger for this process; with `watch_inbox`, also serve CLI ingests handed over through it."""
     settings = settings or Settings()
-    wh = Warehouse(path)
+    wh = Warehouse(path, memory_limit=settings.memory_limit or None)
     load_configured_files(wh, settings)
     if watch_inbox:
         watcher = InboxWatcher(path, inbox_handler(wh, settings), poll=settings.inbox_poll_seconds)

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     rules: Path | None = Field(None, description="Attribution rules file (YAML) loaded into the ledger on start.")
     price_overrides: Path | None = Field(
         None, description="Price overrides file (YAML or CSV) loaded into the ledger on start.")
+    memory_limit: str | None = Field(
+        "1GB", description="DuckDB's memory limit for this process (past it, big loads spill to disk); "
+        "empty for DuckDB's default of 80% of RAM.")
     max_unzipped_bytes: int = Field(
         20 * 2**30, description="Largest size a zip member or gzip file may expand to before it is rejected.")
     inbox_poll_seconds: float = Field(1.0, description="How often the dashboard looks in the inbox for CLI ingests.")
