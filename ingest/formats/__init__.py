@@ -7,6 +7,7 @@ from ingest.formats import aws_cur, azure_cost_details, bedrock_invocation_logs,
 from ingest.formats import openai_costs
 from ingest.formats import anthropic
 from ingest.formats import openrouter
+from ingest.formats import helicone, langfuse
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -25,6 +26,8 @@ FORMATS: dict[str, Format] = {
         openrouter.GENERATIONS_CSV,
         openrouter.GENERATION_JSON,
         litellm_spend_logs.FORMAT,
+        helicone.FORMAT,
+        langfuse.FORMAT,
         aws_cur.LEGACY,
         aws_cur.CUR2,
         bedrock_invocation_logs.FORMAT,
