@@ -8,7 +8,6 @@ whole (0 or 1); aggregated rows fractionally (`share × rem_i`). See docs/simula
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -231,8 +230,9 @@ class Result:
             "breakdown": rows,
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+    def to_json(self) -> dict[str, Any]:
+        """The `simulate --json` object as a JSON-ready dict (like ingest's `FileResult.to_json()`)."""
+        return self.to_dict()
 
     def summary_text(self) -> str:
         def money(x: float) -> str:

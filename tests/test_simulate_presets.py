@@ -70,3 +70,9 @@ def test_preset_sanity(wh, tmp_path):
     by_workload = res["batch-offline"].by("workload")
     evals = by_workload.filter(by_workload["workload"] == "evaluation")["baseline_cost_usd"][0]
     assert res["batch-offline"].savings_by_lever() == {"batch": pytest.approx(0.5 * evals)}
+
+
+def test_cli_json_is_the_result_dict(wh, tmp_path):
+    fixed_ledger(wh, tmp_path)
+    out = simulate.run(wh, simulate.load_scenario("baseline")).to_json()
+    assert json.loads(json.dumps(out)) == out and out["savings_usd"] == 0
