@@ -1,0 +1,290 @@
+"""Upload & data: drop usage exports, see each file's detected format and first rows, load them with a progress
+bar, read the result per file (with rejected rows to download); the ingest history with removal of an
+upload's rows; and which source covers each provider on each day (gaps and overlaps).
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import exports, upload_charts
+from dashboard.components.formatting import day_span
+from dashboard.components.widgets import sql_behind
+from dashboard.services import upload as svc
+from dashboard.services.upload import QUERIES
+from modelmix.settings import Settings
+from warehouse.errors import ModelMixError
+
+run = state.run_query
+SESSION_KEY = "upload_session"        # this session's staging folder name
+STAGED_KEY = "upload_staged"          # file_id -> {"path", "name", "size"}
+UPLOADER_GEN_KEY = "upload_gen"       # bumped after a load: a new uploader key makes Streamlit drop its copies
+RESULTS_KEY = "upload_results"        # the last load's FileResults
+REMOVE_KEY = "upload_pending_remove"  # ingest_id waiting for confirmation
+AUTO = "Detect automatically"
+
+
+def uploader_key() -> str:
+    return f"upload_files_{st.session_state.get(UPLOADER_GEN_KEY, 0)}"
+
+
+def override_key(file_id: str) -> str:
+    return f"upload_format_{file_id}"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def inspect(path: str, name: str, format_id: str | None) -> list[svc.Inspection]:
+    return svc.inspect(Path(path), name, format_id, Settings().max_unzipped_bytes)
+
+
+def staged_files(uploads: list) -> dict[str, dict]:
+    """Stream each new upload to this session's staging folder; forget (and delete) files no longer listed."""
+    staged: dict[str, dict] = st.session_state.setdefault(STAGED_KEY, {})
+    token = st.session_state.setdefault(SESSION_KEY, uuid.uuid4().hex)
+    current = {u.file_id for u in uploads}
+    for file_id in [f for f in staged if f not in current]:
+        svc.discard([staged.pop(file_id)["path"]])
+    for u in uploads:
+        if u.file_id not in staged:
+            path = svc.stage(u, u.name, svc.session_folder(token))
+            staged[u.file_id] = {"path": str(path), "name": u.name, "size": u.size}
+    return {u.file_id: staged[u.file_id] for u in uploads}
+
+
+def preview(file_id: str, item: dict) -> str | None:
+    """The detected format and first rows of one staged file; returns the chosen format override."""
+    labels = svc.format_labels()
+    choice = st.columns([2, 3])[0].selectbox("Format", [AUTO, *labels], format_func=lambda v: labels.get(v, v),
+                          key=override_key(file_id),
+                          help="Leave on automatic unless detection picks the wrong format.")
+    override = None if choice == AUTO else choice
+    for ins in inspect(item["path"], item["name"], override):
+        if len(ins.name) > len(item["name"]):       # a zip member
+            st.markdown(f"**{ins.name.removeprefix(item['name'] + '/')}** (in the zip)")
+        if ins.format_id:
+            how = "chosen" if override else "detected"
+            st.markdown(f"Format {how}: **`{ins.format_id}`** · {ins.kind} · {ins.reads}")
+            if override and ins.detected_id and ins.detected_id != override:
+                st.caption(f"Detection would pick `{ins.detected_id}`.")
+        if ins.missing:
+            st.error(f"Missing required column(s) for `{ins.format_id}`: {', '.join(ins.missing)}. "
+                     "This file won't load with this format.")
+        if ins.error:
+            st.error(ins.error)
+        if ins.preview is not None and ins.preview.width:
+            st.caption(f"First {ins.preview.height} row(s) as text, as the file has them:")
+            st.dataframe(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
+        elif ins.preview_text:
+            st.caption("Start of the file:")
+            st.code(ins.preview_text, language="json")
+    return override
+
+
+def load_files(files: dict[str, dict], overrides: dict[str, str | None]) -> None:
+    wh = state.warehouse()
+    results = []
+    bar = st.progress(0.0, text="Starting…")
+    for i, (file_id, item) in enumerate(files.items()):
+        bar.progress(i / len(files), text=f"Loading {item['name']} ({i + 1} of {len(files)})…")
+
+        def done(r, i=i):
+            results.append(r)
+            rate = f" · {r.rows_per_second:,.0f} rows/s" if r.rows_per_second else ""
+            bar.progress((i + 1) / len(files), text=f"{r.path}: {r.status}{rate}")
+
+        svc.load(wh, Path(item["path"]), item["name"], overrides.get(file_id), on_result=done,
+                 max_unzipped_bytes=Settings().max_unzipped_bytes)
+    svc.discard([Path(item["path"]) for item in files.values()])
+    st.session_state[STAGED_KEY] = {}
+    st.session_state[RESULTS_KEY] = results
+    st.session_state[UPLOADER_GEN_KEY] = st.session_state.get(UPLOADER_GEN_KEY, 0) + 1
+    # show the new data: the sidebar range goes back to the ledger's latest days on the next run
+    st.session_state.pop(state.DATE_WIDGET_KEY, None)
+    st.rerun()
+
+
+def upload_section() -> None:
+    st.subheader("Load usage exports")
+    uploads = st.file_uploader(
+        "Drop usage export files here", type=svc.UPLOAD_TYPES, accept_multiple_files=True, key=uploader_key(),
+        help="Provider usage or cost exports, gateway logs, cloud billing exports, or a CSV in the canonical "
+             "columns; .gz and .zip are opened. The format is detected from the columns.")
+    if not uploads:
+        st.caption("Nothing waiting. Drop one or more files above: each shows its detected format and first rows "
+                   "before anything is loaded. Files already loaded are recognised and not counted twice.")
+        return
+    files = staged_files(uploads)
+    overrides = {}
+    for file_id, item in files.items():
+        with st.expander(f"{item['name']} — {item['size']:,} bytes", expanded=len(files) <= 3):
+            overrides[file_id] = preview(file_id, item)
+    label = f"Load {len(files)} file{'s' if len(files) != 1 else ''}"
+    if st.button(label, type="primary", icon=":material/upload:", key="upload_load"):
+        load_files(files, overrides)
+
+
+def results_section() -> None:
+    results = st.session_state.get(RESULTS_KEY)
+    if not results:
+        return
+    st.subheader("Last load")
+    df = svc.results_frame(results)
+    loaded = int(df["rows_loaded"].sum())
+    bad = df.filter(pl.col("status") == "rejected").height
+    msg = f"{loaded:,} new row(s) loaded from {df.height} file(s)"
+    if bad:
+        msg += f"; {bad} file(s) rejected (see Error)"
+    msg += (". Every page now reads the new data." if loaded else
+            ". Nothing new: what these files hold is already in the ledger.")
+    (st.warning if bad or df["rows_rejected"].sum() else st.success)(msg)
+    st.dataframe(df, hide_index=True, width="stretch", column_order=[
+        "file", "format", "status", "rows_loaded", "rows_duplicate", "rows_rejected", "rows_per_second", "error"],
+        column_config={
+            "file": st.column_config.TextColumn("File"),
+            "format": st.column_config.TextColumn("Format"),
+            "status": st.column_config.TextColumn("Status"),
+            "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+            "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),
+            "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+            "rows_per_second": st.column_config.NumberColumn("Rows/s", format="localized"),
+            "error": st.column_config.TextColumn("Error (file, row, column)", width="large"),
+        })
+    for r in results:
+        if r.rows_rejected and r.ingest_id and r.status == "loaded":
+            rej = svc.rejects(run, r.ingest_id)
+            st.markdown(f"**{r.path}**: {r.rows_rejected:,} row(s) set aside")
+            st.dataframe(rej.head(20), hide_index=True, width="stretch", column_config={
+                "row_number": st.column_config.NumberColumn("Row", format="plain"),
+                "column_name": "Column", "value": "Value", "reason": "Reason"})
+            st.download_button("Download rejected rows (CSV)", exports.to_csv(rej),
+                               file_name=f"modelmix-rejects-{r.ingest_id}.csv", mime="text/csv",
+                               key=f"upload_rejects_{r.ingest_id}", icon=":material/download:")
+    if st.button("Clear these results", key="upload_clear_results"):
+        st.session_state.pop(RESULTS_KEY, None)
+        st.rerun()
+
+
+def history_section() -> None:
+    st.subheader("Ingest history")
+    df = svc.history(run)
+    if df.is_empty():
+        st.info("No file has been loaded into this ledger yet. Drop exports above, or run `modelmix ingest FILE`.")
+        sql_behind(QUERIES["history"])
+        return
+    st.dataframe(df, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
+        "ingest_id", "file_name", "format", "source_kind", "status", "rows_loaded", "rows_duplicate",
+        "rows_rejected", "ts_min", "ts_max", "loaded_at"], column_config={
+        "ingest_id": st.column_config.NumberColumn("Id", format="plain", width="small"),
+        "file_name": st.column_config.TextColumn("File", width="large"),
+        "format": "Format", "source_kind": "Source", "status": "Status",
+        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+        "rows_duplicate": st.column_config.NumberColumn("Duplicate", format="localized"),
+        "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+        "ts_min": st.column_config.DatetimeColumn("First usage", format="YYYY-MM-DD"),
+        "ts_max": st.column_config.DatetimeColumn("Last usage", format="YYYY-MM-DD"),
+        "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+    })
+    sql_behind(QUERIES["history"])
+    upload_details(df)
+
+
+def upload_details(history: pl.DataFrame) -> None:
+    names = {r["ingest_id"]: f"#{r['ingest_id']} {r['file_name']} ({r['status']})"
+             for r in history.iter_rows(named=True)}
+    picked = st.selectbox("Upload details", list(names), format_func=names.get, index=None, key="upload_pick",
+                          placeholder="Pick an upload to see its rejected rows or remove it")
+    if picked is None:
+        return
+    row = history.filter(pl.col("ingest_id") == picked).row(0, named=True)
+    left, right = st.columns(2)
+    with left:
+        if row["rows_rejected"] and row["status"] != "duplicate":
+            rej = svc.rejects(run, picked)
+            st.download_button(f"Download its {rej.height:,} rejected row(s) (CSV)", exports.to_csv(rej),
+                               file_name=f"modelmix-rejects-{picked}.csv", mime="text/csv",
+                               key="upload_history_rejects", icon=":material/download:")
+            sql_behind(QUERIES["rejects"])
+        else:
+            st.caption("No rejected rows kept for this upload.")
+    with right:
+        if row["status"] != "loaded" or not row["rows_loaded"]:
+            st.caption("Nothing to remove: this upload added no rows."
+                       if row["status"] != "removed" else "Its rows were removed already.")
+        elif st.session_state.get(REMOVE_KEY) != picked:
+            if st.button(f"Remove its {row['rows_loaded']:,} rows from the ledger…", key="upload_remove",
+                         icon=":material/delete:"):
+                st.session_state[REMOVE_KEY] = picked
+                st.rerun()
+        else:
+            st.warning(f"Remove the {row['rows_loaded']:,} rows that **{row['file_name']}** added? Every page "
+                       "stops counting them; the history keeps the upload, marked *removed*. Load the file again "
+                       "to restore them.")
+            yes, no = st.columns(2)
+            if yes.button("Yes, remove them", type="primary", key="upload_remove_confirm"):
+                removed = svc.remove(state.warehouse(), picked)
+                st.session_state.pop(REMOVE_KEY, None)
+                st.session_state.pop(state.DATE_WIDGET_KEY, None)
+                st.toast(f"Removed {removed:,} rows of upload #{picked}.")
+                st.rerun()
+            if no.button("Cancel", key="upload_remove_cancel"):
+                st.session_state.pop(REMOVE_KEY, None)
+                st.rerun()
+
+
+def coverage_section(start: dt.date, end: dt.date) -> None:
+    st.subheader("Coverage by provider and source")
+    st.caption(f"{day_span(start, end)} (the sidebar's range). For each provider and day one source counts "
+               "toward spend: billing before gateway telemetry, then one that reports money. Overlapping sources "
+               "are kept for reconciliation but not counted twice.")
+    cov = svc.coverage(run, start, end)
+    if cov.is_empty():
+        st.info("No usage in this range. Widen the date range in the sidebar, or load exports above.")
+        sql_behind(QUERIES["coverage"])
+        return
+    grid = svc.coverage_grid(cov, start, end)
+    st.plotly_chart(upload_charts.coverage_heatmap(grid, svc.COVERAGE_STATES), width="stretch")
+    gaps = svc.gap_days(grid)
+    if not gaps.is_empty():
+        listed = ", ".join(f"{r['provider']} ({r['gap_days']} day{'s' if r['gap_days'] != 1 else ''})"
+                           for r in gaps.iter_rows(named=True))
+        st.caption(f"**Days without any source** between a provider's first and last day in the range: {listed}. "
+                   "Spend on those days is missing unless the provider had no traffic; load the matching exports.")
+    over = svc.overlaps(cov)
+    if not over.is_empty():
+        with st.expander(f"Overlaps: {over.select('provider', 'day').unique().height:,} provider-days with more "
+                         "than one source"):
+            st.dataframe(over, hide_index=True, width="stretch", column_config={
+                "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
+                "in_spend": st.column_config.CheckboxColumn("Counts in spend"),
+                "in_replay": st.column_config.CheckboxColumn("Replayed"),
+                "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+                "tokens_vs_counted": st.column_config.NumberColumn("Tokens vs counted", format="percent"),
+                "cost_vs_counted": st.column_config.NumberColumn("Cost vs counted", format="percent"),
+            })
+    sql_behind(QUERIES["coverage"])
+
+
+def render() -> None:
+    st.title("Upload & data")
+    upload_section()
+    results_section()
+    history_section()
+    selected = state.date_range()
+    if selected is None:
+        st.subheader("Coverage by provider and source")
+        st.info("Coverage appears once usage is loaded: load exports above.")
+        return
+    coverage_section(*selected)
+
+
+try:
+    render()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

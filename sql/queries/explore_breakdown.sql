@@ -1,0 +1,79 @@
+-- explore_breakdown: spend and unit economics per group of one chosen dimension, for the Explore table.
+-- Spend = billed where reported, else list, counted once where sources overlap (usage_daily.spend_usd);
+-- requests and tokens come from the rows that count toward spend. Cost per request uses only usage that
+-- reports request counts, cost per 1M tokens only usage that reports tokens (null when there is none), so
+-- cost-only billing lines don't inflate either. Cache share = cache-read tokens / all prompt tokens.
+-- The dimension is a bound value matched against a fixed list of columns; a missing value is '(none)'.
+-- Grain: one row per group, highest spend first, at most $limit rows.
+-- Params: $start, $end (dates, inclusive); $dimension (see explore_trend); $filters (struct of one varchar
+-- list per dimension, an empty list keeps every row); $limit (integer).
+with daily as (
+    select * from usage_daily where day between $start and $end
+),
+filtered as (
+    select * from daily
+    where (len($filters.provider) = 0 or list_contains($filters.provider::varchar[], coalesce(provider, '(none)')))
+      and (len($filters.model) = 0 or list_contains($filters.model::varchar[], coalesce(model, '(none)')))
+      and (len($filters.team) = 0 or list_contains($filters.team::varchar[], coalesce(team, '(none)')))
+      and (len($filters.project) = 0 or list_contains($filters.project::varchar[], coalesce(project, '(none)')))
+      and (len($filters.api_key) = 0 or list_contains($filters.api_key::varchar[], coalesce(api_key, '(none)')))
+      and (len($filters.user_id) = 0 or list_contains($filters.user_id::varchar[], coalesce(user_id, '(none)')))
+      and (len($filters.workload) = 0 or list_contains($filters.workload::varchar[], coalesce(workload, '(none)')))
+      and (len($filters.operation) = 0
+           or list_contains($filters.operation::varchar[], coalesce(operation, '(none)')))
+      and (len($filters.service_tier) = 0
+           or list_contains($filters.service_tier::varchar[], coalesce(service_tier, '(none)')))
+),
+grouped as (
+    select
+        *,
+        coalesce(case $dimension
+            when 'provider' then provider
+            when 'model' then model
+            when 'team' then team
+            when 'project' then project
+            when 'api_key' then api_key
+            when 'user_id' then user_id
+            when 'workload' then workload
+            when 'operation' then operation
+            when 'service_tier' then service_tier
+        end, '(none)') as group_value
+    from filtered
+),
+per_group as (
+    select
+        group_value,
+        coalesce(sum(spend_usd), 0) as spend_usd,
+        coalesce(sum(requests) filter (where in_spend), 0)::bigint as requests,
+        sum(spend_usd) filter (where in_spend and requests > 0) as spend_with_requests_usd,
+        coalesce(sum(input_tokens + cache_read_tokens + cache_write_tokens) filter (where in_spend), 0)::bigint
+            as prompt_tokens,
+        coalesce(sum(cache_read_tokens) filter (where in_spend), 0)::bigint as cache_read_tokens,
+        coalesce(sum(output_tokens) filter (where in_spend), 0)::bigint as output_tokens,
+        sum(spend_usd) filter (
+            where in_spend and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0
+        ) as spend_with_tokens_usd,
+        sum(row_count)::bigint as row_count,
+        sum(unpriced_rows)::bigint as unpriced_rows
+    from grouped
+    group by group_value
+),
+final as (
+    select
+        group_value,
+        cast(spend_usd as decimal(18, 6)) as spend_usd,
+        cast(spend_usd / nullif(sum(spend_usd) over (), 0) as double) as spend_share,
+        requests,
+        cast(spend_with_requests_usd / nullif(requests, 0) as decimal(18, 6)) as cost_per_request,
+        prompt_tokens,
+        output_tokens,
+        cast(spend_with_tokens_usd * 1000000 / nullif(prompt_tokens + output_tokens, 0) as decimal(18, 6))
+            as cost_per_1m_tokens,
+        cast(cache_read_tokens / nullif(prompt_tokens, 0) as double) as cache_share,
+        row_count,
+        unpriced_rows
+    from per_group
+)
+select * from final
+order by spend_usd desc, group_value
+limit $limit
