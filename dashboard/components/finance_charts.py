@@ -52,7 +52,8 @@ def _mark_day(fig: go.Figure, day: dt.date, text: str, color: str) -> None:
     """A dotted vertical line on `day` with a label at the top (dates as ms since epoch for plotly's vline)."""
     x = dt.datetime.combine(day, dt.time()).timestamp() * 1000
     fig.add_vline(x=x, line_dash="dot", line_color=color, line_width=1.5)
-    fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="bottom",
+    fig.add_annotation(x=x, y=0.98, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="top",
+                       xshift=4,
                        font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
 
 
@@ -86,8 +87,8 @@ def burndown(df: pl.DataFrame, budget: float | None, crossing_date: dt.date | No
     fig = go.Figure()
     if future.height and past.height:
         # start the forecast at the last actual point so the two lines join
-        joint = past.tail(1).with_columns(forecast_cum_usd=pl.col("actual_cum_usd"), p10_cum_usd=pl.col("actual_cum_usd"),
-                                          p90_cum_usd=pl.col("actual_cum_usd"))
+        last = pl.col("actual_cum_usd")
+        joint = past.tail(1).with_columns(forecast_cum_usd=last, p10_cum_usd=last, p90_cum_usd=last)
         future = pl.concat([joint, future], how="vertical_relaxed")
     if future.height:
         x = future["day"].to_list()
@@ -158,8 +159,8 @@ def reconcile_waterfall(steps: list[tuple[str, float, str]]) -> go.Figure:
     shown = [s[1] for s in steps]
     fig = go.Figure(go.Waterfall(
         x=labels, y=values, measure=[s[2] for s in steps],
-        text=[f"${v:,.2f}" if m != "relative" else f"{'+' if v >= 0 else '−'}${abs(v):,.2f}"
-              for (_, v, m) in steps],
+        text=[f"${v:,.2f}" if m != "relative" else "" if abs(v) < 0.005
+              else f"{'+' if v >= 0 else '−'}${abs(v):,.2f}" for (_, v, m) in steps],
         textposition="outside", cliponaxis=False,
         connector=dict(line=dict(color="#c0c0c0", width=1)),
         increasing=dict(marker_color=COST_COLOR), decreasing=dict(marker_color=SAVING_COLOR),
@@ -201,7 +202,8 @@ def chargeback(df: pl.DataFrame) -> go.Figure:
     totals = (df["direct_usd"] + df["allocated_usd"]) if df.height else pl.Series([0.0])
     fig.update_layout(barmode="stack", bargap=0.3, template="plotly_white", font=dict(size=13),
                       height=max(220, 48 * df.height + 90), margin=dict(l=8, r=8, t=40, b=8),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
+                                  traceorder="normal"),
                       hovermode="y unified")
     fig.update_xaxes(title_text="Spend (USD)", tickprefix="$", tickformat=money_tickformat(totals.max()))
     return fig

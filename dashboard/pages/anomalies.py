@@ -51,7 +51,7 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
     )
     order = ["day", "team", "model", *(["api_key"] if "api_key" in df.columns else []), "spend_usd", "expected_usd",
              "excess_usd", "excess_pct", "driver_api_key", "driver_api_key_excess_usd", "driver_project",
-             "driver_project_excess_usd", "token_class"]
+             "token_class"]
     st.dataframe(
         shown, hide_index=True, width="stretch", column_order=order,
         column_config={
@@ -67,7 +67,6 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
             "driver_api_key": st.column_config.TextColumn("Driver: key"),
             "driver_api_key_excess_usd": money("Key rise", format="dollar"),
             "driver_project": st.column_config.TextColumn("Driver: project"),
-            "driver_project_excess_usd": money("Project rise", format="dollar"),
             "token_class": st.column_config.TextColumn(
                 "Driver: token class", help="The class whose tokens rose most, weighted by typical price (output 4, "
                                             "cache write 1.25, input 1, cache read 0.1): an approximation."),

@@ -122,26 +122,28 @@ def status_section(as_of: dt.date) -> None:
                 "under **Edit budgets** below, or upload a budgets file (YAML or CSV).")
         return
     counts = df["status_label"].value_counts()
-    st.caption(" · ".join(f"{r['status_label']}: {r['count']}" for r in counts.sort("status_label").iter_rows(named=True)))
+    st.caption(" · ".join(f"{r['status_label']}: {r['count']}"
+                          for r in counts.sort("status_label").iter_rows(named=True)))
     st.dataframe(
-        df.with_columns(what=pl.col("scope") + " " + pl.col("name")), hide_index=True, width="stretch",
-        column_order=["what", "period", "period_start", "status_label", "budget_usd", "actual_usd", "forecast_usd",
-                      "p10_usd", "p90_usd", "variance_usd", "used_pct", "forecast_pct", "crossing_date"],
+        df.with_columns(what=pl.col("scope") + " " + pl.col("name"),
+                        period_label=pl.Series([period_name(d, p) for d, p in zip(df["period_start"], df["period"])],
+                                               dtype=pl.String)),
+        hide_index=True, width="stretch",
+        column_order=["what", "period_label", "status_label", "budget_usd", "actual_usd", "forecast_usd",
+                      "variance_usd", "used_pct", "forecast_pct", "crossing_date"],
         column_config={
             "what": st.column_config.TextColumn("Budget"),
-            "period": st.column_config.TextColumn("Period"),
-            "period_start": st.column_config.DateColumn("Starts", format="D MMM YYYY"),
+            "period_label": st.column_config.TextColumn("Period"),
             "status_label": st.column_config.TextColumn(
                 "Status", help="Over budget: the actual has reached it. Forecast over: the forecast ends above it. "
                                "At risk: only the P90 does. On track: none."),
             "budget_usd": money("Budget", format="dollar"),
             "actual_usd": money("Actual", format="dollar"),
-            "forecast_usd": money("Forecast", format="dollar", help="Actual to date + forecast of the rest."),
-            "p10_usd": money("P10", format="dollar"),
-            "p90_usd": money("P90", format="dollar"),
+            "forecast_usd": money("Forecast", format="dollar", help="Actual to date + forecast (P50) of the rest; "
+                                                                    "the burn-down below shows its P10–P90 band."),
             "variance_usd": money("Variance", format="dollar", help="Forecast − budget: positive means over."),
             "used_pct": money("Used", format="%.0f%%"),
-            "forecast_pct": money("Forecast of budget", format="%.0f%%"),
+            "forecast_pct": money("Forecast / budget", format="%.0f%%"),
             "crossing_date": st.column_config.DateColumn(
                 "Reaches budget", format="D MMM YYYY",
                 help="The first day the cumulative actual, then forecast, spend reaches the budget."),
@@ -179,7 +181,8 @@ def edit_section() -> None:
     st.caption("One row per budget period. Scope is team, project or provider; the name as it appears in the "
                "usage; the start is the first day of the month or quarter. Saving replaces all budgets.")
     edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch", key=f"budget_editor_{state.warehouse().data_version}",
+        table, num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"budget_editor_{state.warehouse().data_version}",  # a save starts a fresh editor on the saved table
         column_config={
             "scope": st.column_config.SelectboxColumn("Scope", options=["team", "project", "provider"], required=True),
             "name": st.column_config.TextColumn("Name", required=True),

@@ -117,9 +117,11 @@ def render() -> None:
         return
     months = call(svc.chargeback_months)
     end_month = f"{selected[1]:%Y-%m}"
-    month = st.selectbox("Month", months, index=months.index(end_month) if end_month in months else 0,
-                         key="chargeback_month", help="Months with usage, newest first. The default is the month "
-                                                      "of the date range's end.")
+    month = st.columns([1, 3])[0].selectbox("Month", months,
+                                            index=months.index(end_month) if end_month in months else 0,
+                                            key="chargeback_month",
+                                            help="Months with usage, newest first. The default is the month of "
+                                                 "the date range's end.")
     try:
         rule = rule_inputs(month)
         st.subheader(f"Statement, {month}")

@@ -249,10 +249,11 @@ def open_alerts() -> None:
     with st.container(border=True):
         text, budgets_link, anomalies_link = st.columns([4, 2, 2], vertical_alignment="center")
         if total:
-            over = f", {counts['critical']:,} already over" if counts["critical"] else ""
+            over = f" ({counts['critical']:,} already over)" if counts["critical"] else ""
             text.markdown(f":material/notifications_active: **{plural(total, 'open alert')}**: "
                           f"{plural(counts['budget'], 'budget')} over or forecast to end over{over}; "
-                          f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} in the ledger's last 7 days.")
+                          f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} in the ledger's "
+                          "last 7 days.")
         else:
             text.markdown(":material/notifications: **No open alerts**: no budget is over or forecast to end over, "
                           "and no spend anomaly in the ledger's last 7 days.")

@@ -30,7 +30,7 @@ WATERFALL_HELP = (
 
 def thresholds() -> tuple[float, float]:
     left, right, _ = st.columns([1, 1, 2])
-    pct = left.number_input("Flag when the residual exceeds (% of expected)", min_value=0.0, max_value=100.0,
+    pct = left.number_input("Flag residuals over (% of expected)", min_value=0.0, max_value=100.0,
                             value=2.0, step=0.5, key="reconcile_pct")
     abs_usd = right.number_input("… and at least (USD)", min_value=0.0, value=0.01, step=0.01, format="%.2f",
                                  key="reconcile_abs")
@@ -70,32 +70,30 @@ def waterfall(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict 
 
 
 def by_provider_and_day(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("**Billed vs expected per day**")
-        daily = call(svc.reconcile_daily, start=start, end=end, pct=pct, abs_usd=abs_usd)
-        st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
-        sql_behind(svc.QUERIES["reconcile"])
-    with right:
-        st.markdown("**By provider**")
-        df = call(svc.reconcile_by_provider, start=start, end=end, pct=pct, abs_usd=abs_usd)
-        st.dataframe(
-            df.filter((pl.col("billed_usd") != 0) | (pl.col("list_only_usd") != 0)
-                      | (pl.col("unpriced_billed_usd") != 0)),
-            hide_index=True, width="stretch",
-            column_order=["provider", "billed_usd", "expected_usd", "residual_usd", "residual_pct", "flagged_days",
-                          "list_only_usd"],
-            column_config={
-                "provider": st.column_config.TextColumn("Provider"),
-                "billed_usd": money("Billed", format="dollar"),
-                "expected_usd": money("Expected", format="dollar"),
-                "residual_usd": money("Residual", format="dollar"),
-                "residual_pct": money("Residual %", format="%+.1f%%"),
-                "flagged_days": money("Flagged rows", format="localized"),
-                "list_only_usd": money("List only", format="dollar", help="Usage with no billed cost."),
-            },
-        )
-        sql_behind(svc.QUERIES["reconcile"])
+    st.subheader("By provider and day")
+    df = call(svc.reconcile_by_provider, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    st.dataframe(
+        df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)),
+        hide_index=True, width="stretch",
+        column_order=["provider", "billed_usd", "expected_usd", "residual_usd", "residual_pct", "flagged_days",
+                      "list_only_usd"],
+        column_config={
+            "provider": st.column_config.TextColumn("Provider"),
+            "billed_usd": money("Billed", format="dollar"),
+            "expected_usd": money("Expected", format="dollar"),
+            "residual_usd": money("Residual", format="dollar"),
+            "residual_pct": money("Residual %", format="%+.1f%%"),
+            "flagged_days": money("Flagged rows", format="localized"),
+            "list_only_usd": money("List only", format="dollar", help="Usage with no billed cost."),
+        },
+    )
+    st.caption("Providers whose usage carries no billed cost (priced from the catalog only) have nothing to "
+               "reconcile and are left out.")
+    sql_behind(svc.QUERIES["reconcile"])
+    st.markdown("**Billed vs expected per day**")
+    daily = call(svc.reconcile_daily, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
+    sql_behind(svc.QUERIES["reconcile"])
 
 
 def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
@@ -105,7 +103,7 @@ def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
         df, hide_index=True, width="stretch",
         column_order=["provider", "model", "billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd",
                       "batch_saving_usd", "tier_extra_usd", "expected_usd", "residual_usd", "residual_pct",
-                      "flagged_days", "list_only_usd"],
+                      "flagged_days"],
         column_config={
             "provider": st.column_config.TextColumn("Provider"),
             "model": st.column_config.TextColumn("Model"),
@@ -119,9 +117,9 @@ def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
             "residual_usd": money("Residual", format="dollar"),
             "residual_pct": money("Residual %", format="%+.1f%%"),
             "flagged_days": money("Flagged rows", format="localized"),
-            "list_only_usd": money("List only", format="dollar"),
         },
     )
+    st.caption("Models with a billed cost (or an unpriced bill); usage priced from the catalog only is not compared.")
     sql_behind(svc.QUERIES["reconcile"])
     st.markdown("**By token class**")
     tc = call(svc.reconcile_token_classes, start=start, end=end)
@@ -201,7 +199,8 @@ def render() -> None:
                 "exports with `modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
         return
     start, end = selected
-    st.caption(f"Billed cost vs catalog list price, {start:%d %b %Y} – {end:%d %b %Y} (the date range in the sidebar).")
+    st.caption(f"Billed cost vs catalog list price, {start:%d %b %Y} – {end:%d %b %Y} "
+               "(the date range in the sidebar).")
     pct, abs_usd = thresholds()
     if waterfall(start, end, pct, abs_usd) is not None:
         by_provider_and_day(start, end, pct, abs_usd)

@@ -95,7 +95,8 @@ def backtest_summary(bt: pl.DataFrame) -> dict[str, Any]:
 # --- budgets ---------------------------------------------------------------------------------------------
 def budget_table(wh: Warehouse) -> pl.DataFrame:
     """The budgets as the editable table: one row per period, amount as a float."""
-    return bd.budgets(wh).select(BUDGET_COLUMNS).with_columns(pl.col("amount_usd").cast(pl.Float64))
+    return bd.budgets(wh).select(BUDGET_COLUMNS).with_columns(pl.col("amount_usd").cast(pl.Float64),
+                                                              pl.col("note").fill_null(""))
 
 
 def budget_entries(frame: Any) -> list[bd.Budget]:
@@ -106,8 +107,10 @@ def budget_entries(frame: Any) -> list[bd.Budget]:
     if missing:
         raise ConfigError(f"the budget table lacks the columns {', '.join(missing)}", title="Invalid budgets")
     # rows left completely empty (an added row never filled in) are not entries
-    df = df.filter(~pl.all_horizontal([pl.col(c).is_null() for c in BUDGET_COLUMNS]))
+    df = df.filter(~pl.all_horizontal([pl.col(c).is_null() for c in BUDGET_COLUMNS if c != "note"]))
     df = df.with_columns(pl.col("amount_usd").cast(pl.Float64).round(6),
+                         pl.when(pl.col("note").cast(pl.String).str.strip_chars() != "").then(pl.col("note"))
+                         .otherwise(None).alias("note"),
                          pl.col("period_start").cast(pl.Date, strict=False))
     try:
         entries = bd.as_entries(df)
@@ -229,7 +232,8 @@ def reconcile_daily(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs
 
 def reconcile_by_model(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
     """Per provider x model over the range: billed, naive list, explained parts, expected, residual, flags."""
-    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct)
+    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct).filter(
+        (pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0) | (pl.col("unpriced_billed_usd") != 0))
     money = ["billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd", "batch_saving_usd",
              "tier_extra_usd", "expected_usd", "residual_usd", "list_only_usd", "unpriced_billed_usd"]
     return (d.group_by("provider", "model")
