@@ -95,7 +95,7 @@ def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
     out: dict[str, list] = {"rr_provider": [], "rr_model": [], "rr_cprovider": [], "rr_cmodel": []}
     if not any(p.needs_row_rates for p in scenario.policies):
         return out
-    for provider, model in wh.sql("select distinct provider, model from usage").iter_rows():
+    for provider, model in wh.sql("select distinct provider, model from usage_replay").iter_rows():
         cprov, cmodel = resolve(provider, model)
         if cprov is None:
             continue

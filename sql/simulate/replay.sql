@@ -1,4 +1,4 @@
--- simulate/replay: replay `usage` under a scenario's ordered policies; baseline vs scenario cost per row part.
+-- simulate/replay: replay `usage_replay` (per provider and day, the most detailed source: see source_choice) under a scenario's ordered policies; baseline vs scenario cost per row part.
 -- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
 --   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
@@ -18,7 +18,7 @@ with scoped as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-    from usage
+    from usage_replay
     where ts >= $start and ts < $end_excl
         and /*scope*/
 ),
