@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from dashboard.components.formatting import usd
+from ingest import ingest_paths
 from ledger_factory import build_ledger, write_usage_csv
 from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+UPLOAD = ROOT / "sample_data" / "openrouter_activity_2026-09-01_2026-09-07.csv"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -54,6 +56,11 @@ def test_overview_renders_in_chromium(tmp_path):
     with Warehouse(db) as wh:     # the figure the page must show: September's spend so far
         mtd = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage "
                               "where ts >= date '2025-09-01'"))
+    # the export the test uploads through the page, and what it adds (measured on a scratch ledger)
+    with Warehouse(tmp_path / "scratch.duckdb") as wh:
+        [loaded] = ingest_paths(wh, [UPLOAD])
+        uploaded_rows = loaded.rows_loaded
+        uploaded_spend = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage"))
     port = _free_port()
     log = tmp_path / "streamlit.log"
     env = dict(os.environ, MODELMIX_DB=str(db))
@@ -76,6 +83,23 @@ def test_overview_renders_in_chromium(tmp_path):
                 assert usd(mtd) in kpi.inner_text()
                 assert page.locator('[data-testid="stException"]').count() == 0
                 page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+                # Upload & data: drop an export, see its detected format, load it, see the result
+                page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
+                page.get_by_role("heading", name="Upload & data").wait_for(timeout=30_000)
+                page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UPLOAD))
+                page.get_by_text("openrouter-activity-csv").first.wait_for(timeout=30_000)
+                page.get_by_role("button", name="Load 1 file").click()
+                page.get_by_role("heading", name="Last load").wait_for(timeout=30_000)
+                assert page.get_by_text(f"{uploaded_rows} new row(s) loaded from 1 file(s)").count() == 1
+                assert page.locator('[data-testid="stException"]').count() == 0
+
+                # Explore: the sidebar range moved to the new data's days; the table shows its spend
+                page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+                page.get_by_role("heading", name="Explore").wait_for(timeout=30_000)
+                page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+                page.get_by_text(f"1 provider group(s), {usd(uploaded_spend)} in total").wait_for(timeout=30_000)
+                assert page.locator('[data-testid="stException"]').count() == 0
             finally:
                 browser.close()
     finally:
