@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"ingest", "simulate", "finance", "warehouse", "sql", "dashboard", "modelmix"}
+OURS = {"ingest", "simulate", "finance", "warehouse", "sql", "dashboard", "modelmix", "pull"}
 MAY_IMPORT = {
     "sql": set(),
     "warehouse": {"sql"},
     "ingest": {"warehouse", "sql"},
     "simulate": {"warehouse", "sql"},
     "finance": {"warehouse", "sql", "simulate"},
+    "pull": {"ingest", "warehouse", "sql"},
     "dashboard": OURS,
     "modelmix": OURS - {"dashboard"},
 }
