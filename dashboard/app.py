@@ -25,6 +25,10 @@ pages = {
     "Data": [
         st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),
     ],
+    "Configure": [
+        st.Page("pages/prices.py", title="Prices", icon=":material/sell:"),
+        st.Page("pages/attribution.py", title="Attribution & quality", icon=":material/rule:"),
+    ],
 }
 
 try:

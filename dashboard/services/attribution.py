@@ -1,0 +1,158 @@
+"""The Attribution & quality page's data: the attribution rules as an editable table (validated through
+warehouse.config, saved with `replace_rules`), what each rule decides under first-match semantics, how much
+spend is still unassigned, and the workload × model quality table (simulate's shipped defaults with their
+sources, plus the saved `quality_scores` that win over them). No streamlit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import sql
+from dashboard.services import QueryRunner, money_as_float
+from dashboard.services.editing import load_upload, table_entries
+from simulate import quality
+from warehouse import config
+from warehouse.config import AttributionRule
+from warehouse.db import Warehouse
+from warehouse.errors import ConfigError
+
+QUERIES = {
+    "rules": "attribution_rules",
+    "matches": "attribution_rule_matches",
+    "coverage": "attribution_coverage",
+    "quality": "quality_scores",
+}
+RULE_FIELDS = ["project", "api_key", "user_id", "model", "account", "provider"]
+RULE_COLUMNS = ["priority", "field", "pattern", "team", "workload", "note"]
+QUALITY_COLUMNS = ["workload", "model", "score", "source", "as_of"]
+SAMPLE_SIZE = 5
+
+
+# --- rules ----------------------------------------------------------------------------------------------------
+def rule_table(run: QueryRunner) -> pl.DataFrame:
+    """The rules as the editable table, in the order they are tried."""
+    return run(QUERIES["rules"]).select(RULE_COLUMNS)
+
+
+def rule_entries(frame: Any) -> list[AttributionRule]:
+    """The edited rules validated through `AttributionRule`; errors name the row and the field. Table order is
+    kept: among rules of equal priority, the upper one is tried first."""
+    return table_entries(frame, AttributionRule, RULE_COLUMNS, "Invalid attribution rules")
+
+
+def save_rules(wh: Warehouse, frame: Any) -> int:
+    """Replace the rules with the edited table (validated first; nothing is written on an error)."""
+    rules = rule_entries(frame)
+    config.replace_rules(wh, rules)
+    return len(rules)
+
+
+def load_rules_file(wh: Warehouse, filename: str, data: bytes) -> int:
+    """Replace the rules with an uploaded YAML file (a `rules:` list)."""
+    rules = load_upload(filename, data, config.load_rules_file, "Invalid rules file")
+    config.replace_rules(wh, rules)
+    return len(rules)
+
+
+def _sample(values: list[str] | None, total: int) -> str:
+    values = values or []
+    more = total - len(values)
+    return ", ".join(values) + (f" (+{more:,} more)" if more > 0 else "")
+
+
+def rule_matches(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per rule: rows it matches, rows/requests/spend it decides (first match wins per field), its status
+    (decides, partly shadowed, shadowed, no match), the rules that win where it is shadowed, and samples of the
+    projects and keys it decides."""
+    df = money_as_float(run(QUERIES["matches"], start=start, end=end))
+    return df.with_columns(
+        pl.Series("projects_sample", [_sample(v, n) for v, n in zip(df["sample_projects"].to_list(), df["projects"])],
+                  dtype=pl.String),
+        pl.Series("api_keys_sample", [_sample(v, n) for v, n in zip(df["sample_api_keys"].to_list(), df["api_keys"])],
+                  dtype=pl.String),
+        pl.Series("shadowed_by_text", [", ".join(f"#{p}" for p in (v or [])) for v in df["shadowed_by"].to_list()],
+                  dtype=pl.String),
+    )
+
+
+def coverage(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """How the range's team was decided: rows 'rule', 'file', 'unassigned' with spend and share."""
+    return money_as_float(run(QUERIES["coverage"], start=start, end=end))
+
+
+def unassigned(cov: pl.DataFrame) -> dict[str, float]:
+    """The unassigned spend, its share of the range's spend and the range's total, from `coverage`."""
+    total = float(cov["spend_usd"].sum()) if cov.height else 0.0
+    row = cov.filter(pl.col("decided_by") == "unassigned")
+    spend = float(row["spend_usd"][0]) if row.height else 0.0
+    return {"spend_usd": spend, "share": spend / total if total else 0.0, "total_usd": total,
+            "rows": int(row["row_count"][0]) if row.height else 0}
+
+
+# --- quality --------------------------------------------------------------------------------------------------
+class QualityScore(BaseModel):
+    """One saved quality score (table quality_scores). Belongs in simulate/ (see the report)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workload: str = Field(min_length=1, description="lower-case workload, or '*' for any")
+    model: str = Field(min_length=1, description="lower-case catalog model id")
+    score: float = Field(ge=0, le=1)
+    source: str | None = None
+    as_of: dt.date | None = None
+
+    @field_validator("workload", "model")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+
+def quality_defaults() -> pl.DataFrame:
+    """simulate's shipped defaults: one row per workload block and model, with the block's benchmark, source
+    and date."""
+    rows = [{"workload": w, "model": str(m).lower(), "score": float(s), "benchmark": b["benchmark"],
+             "source": b["source"], "date": str(b["date"])}
+            for w, b in quality.defaults().items() for m, s in b["scores"].items()]
+    return pl.DataFrame(rows, schema={"workload": pl.String, "model": pl.String, "score": pl.Float64,
+                                      "benchmark": pl.String, "source": pl.String, "date": pl.String})
+
+
+def quality_table(run: QueryRunner) -> pl.DataFrame:
+    return run(QUERIES["quality"]).select(QUALITY_COLUMNS)
+
+
+def quality_entries(frame: Any) -> list[QualityScore]:
+    items = table_entries(frame, QualityScore, QUALITY_COLUMNS, "Invalid quality scores")
+    seen: dict[tuple[str, str], int] = {}
+    for i, q in enumerate(items, start=1):
+        key = (q.workload, q.model)
+        if key in seen:
+            raise ConfigError(f"row {i}, field model: {q.workload} × {q.model} is already on row {seen[key]}",
+                              title="Invalid quality scores")
+        seen[key] = i
+    return items
+
+
+def _replace_quality(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    cur.register("incoming", frame.to_arrow())
+    try:
+        cur.execute(sql.load("writes/replace_quality_scores"))
+    finally:
+        cur.unregister("incoming")
+
+
+def save_quality(wh: Warehouse, frame: Any) -> int:
+    """Replace the saved quality table with the edited one (validated first; nothing written on an error).
+    The simulator reads it on every replay (simulate.quality.stored_scores)."""
+    items = quality_entries(frame)
+    rows = pl.DataFrame([i.model_dump() for i in items],
+                        schema={"workload": pl.String, "model": pl.String, "score": pl.Float64,
+                                "source": pl.String, "as_of": pl.Date})
+    wh.write(_replace_quality, rows)
+    return len(items)
