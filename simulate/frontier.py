@@ -1,0 +1,570 @@
+"""What-if slider tables and the cost–quality frontier (issue 4, item 5; DESIGN.md "Storage and concurrency").
+
+One SQL pass (sql/simulate/frontier_rows.sql, built from the same policy fragments as the replay) fetches, per
+replayed row, each policy's static eligibility, rank key and cost coefficients. `Prepared` then makes the
+replay's claims in numpy (policies in order, each on what earlier ones left; floor(share × N) ranked request
+rows; buckets split by share), so ANY slider values of the same scenario structure are evaluated without SQL:
+
+- `Prepared.evaluate(scenario)`: all slider values at once, O(rows) numpy (no query).
+- `Prepared.table(i, scenario)`: for a ranked policy i (shift), the cumulative table over its eligible request
+  rows in rank order (running sums of cost, quality-weighted requests, moved requests, savings per policy —
+  each split into coefficients of 1, output_multiplier and each policy's rate). A share is then an index
+  lookup: k = floor(share × N), totals = base + cum[k] + share × (bucket part). Exact, sub-millisecond.
+
+Slider values (not structure): every ranked policy's `share`, a cascade's `escalation_rate`, a cache's
+`hit_rate`, and `assumptions.output_multiplier`. Costs are linear in the last three (each part's cost is
+c0 + m·cm + x·cx), so they stay lookups too. The structure (period, scope, matches, targets, pick, seed,
+discount, quality table) keys the cache: one `Prepared` per (structure, ledger, data_version).
+
+The cumulative table of policy i is exact when no ranked policy follows i (a later ranked policy's N would
+depend on i's share); `sweep` then falls back to `evaluate` per grid point (still no SQL, O(rows) each).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+import sql
+from simulate import quality
+from simulate.policies import Cache, Cascade
+from simulate.replay import _period, _row_map, _target_prices
+from simulate.scenario import Scenario
+from simulate.spec import ScenarioError
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (routing.md §1.2)
+_EPS = 1e-12          # the replay's "still unclaimed" threshold
+
+
+def _decimal_share(share: float) -> Decimal:
+    """The replay casts the share to decimal(18, 9) before multiplying (so 0.29 × 100 = 29, not 28)."""
+    return Decimal(repr(float(share))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
+
+
+def claimed_count(share: float, n: int) -> int:
+    return int(math.floor(_decimal_share(share) * n))
+
+
+def share_for_count(k: int, n: int) -> float:
+    """The smallest share (9 decimals) that claims k of n rows: the representative share of that point."""
+    if n == 0 or k == 0:
+        return 0.0
+    return math.ceil(Decimal(k) * Decimal(10**9) / Decimal(n)) / 1e9
+
+
+def structure_key(scenario: Scenario) -> str:
+    """The scenario without its slider values: what a prepared table depends on."""
+    data = scenario.model_dump(mode="json")
+    data.pop("name", None)
+    data.pop("description", None)
+    data["assumptions"].pop("output_multiplier", None)
+    data["assumptions"].pop("escalation_rate", None)
+    for p in data["policies"]:
+        p.pop("name", None)
+        for k in ("share", "escalation_rate", "hit_rate"):
+            p.pop(k, None)
+    return json.dumps(data, sort_keys=True)
+
+
+def slider_values(scenario: Scenario) -> tuple[float, list[float | None], list[float]]:
+    """(output_multiplier, share per policy (None: not ranked), rate per policy (escalation / hit rate, else 0))."""
+    ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    shares, rates = [], []
+    for p in scenario.policies:
+        shares.append(p.share if p.ranked else None)
+        if isinstance(p, Cascade):
+            rates.append(p.rate(ctx))
+        elif isinstance(p, Cache):
+            rates.append(p.hit_rate)
+        else:
+            rates.append(0.0)
+    return scenario.assumptions.output_multiplier, shares, rates
+
+
+@dataclass
+class Outcome:
+    """Totals of one evaluation (the headline figures of a `Result`), plus per-team and per-policy savings."""
+
+    baseline_cost_usd: float
+    scenario_cost_usd: float
+    baseline_quality: float | None
+    scenario_quality: float | None
+    scored_requests: float
+    total_requests: float
+    moved_requests: float
+    savings_by_policy: dict[str, float] = field(default_factory=dict)
+    savings_by_lever: dict[str, float] = field(default_factory=dict)
+    by_team: pl.DataFrame | None = None
+
+    @property
+    def savings_usd(self) -> float:
+        return round(self.baseline_cost_usd - self.scenario_cost_usd, 6)
+
+    @property
+    def savings_pct(self) -> float | None:
+        if not self.baseline_cost_usd:
+            return None
+        return round(100 * self.savings_usd / self.baseline_cost_usd, 4)
+
+    @property
+    def quality_ratio(self) -> float | None:
+        if not self.baseline_quality or self.scenario_quality is None:
+            return None
+        return self.scenario_quality / self.baseline_quality
+
+
+def _q(workload: str, model: str, scores: dict[str, dict[str, float]]) -> tuple[float | None, float | None]:
+    w = scores.get(workload, {}).get(model)
+    d = scores.get("*", {}).get(model)
+    return w, d
+
+
+def _part_quality(workload: str, source: str, target: str | None, qratio: float | None,
+                  scores: dict[str, dict[str, float]]) -> tuple[float, float, float]:
+    """(baseline, target-at-esc-0, source-at-esc-1) scores of a part, as replay.sql's `scored`/`final`; NaN =
+    unknown. `target` None = the part stays on its model."""
+    ws, ds = _q(workload, source, scores)
+    own = ws if ws is not None else ds
+    nan = float("nan")
+    if target is None or qratio is not None:
+        if own is None:
+            return nan, nan, nan
+        return own, (own if target is None else qratio * own), own
+    wt, dt = _q(workload, target, scores)
+    if ws is not None and wt is not None:
+        return ws, wt, ws
+    if ds is not None and dt is not None:
+        return ds, dt, ds
+    return nan, nan, nan
+
+
+class Prepared:
+    """Per-row arrays of one scenario structure over the ledger (see the module docstring)."""
+
+    def __init__(self, wh: Warehouse, scenario: Scenario):
+        self.scenario = scenario
+        self.sql, params = self._build_sql(wh, scenario)
+        frame = wh.sql(self.sql, **params)
+        self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
+        frame = frame.filter(~pl.col("unpriced"))
+        self.n_rows = frame.height
+        self.is_req = frame["is_request"].to_numpy().astype(bool)
+        self.requests = frame["requests"].to_numpy().astype(np.float64)
+        self.base = frame["base_cost"].to_numpy().astype(np.float64)
+        teams = frame["team"].fill_null("(none)")
+        uniq = teams.unique().sort()
+        self.teams = uniq.to_list()
+        self.team_codes = (teams.replace_strict(uniq, pl.int_range(uniq.len(), eager=True), return_dtype=pl.Int64)
+                           .to_numpy())
+        self.levers = [p.lever for p in scenario.policies]
+        self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
+        self.ranked = [p.ranked for p in scenario.policies]
+        self.cascade = [isinstance(p, Cascade) for p in scenario.policies]
+        self.elig, self.order, self.c0, self.cm, self.cx = [], [], [], [], []
+        for j, pol in enumerate(scenario.policies):
+            self.elig.append(frame[f"e{j}"].fill_null(False).to_numpy().astype(bool))
+            if pol.ranked:
+                o = frame[f"o{j}"].to_numpy()
+                rows = np.flatnonzero(~np.isnan(o.astype(np.float64)))
+                self.order.append(rows[np.argsort(o[rows], kind="stable")])
+            else:
+                self.order.append(None)
+            for name, out in (("c0", self.c0), ("cm", self.cm), ("cx", self.cx)):
+                out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
+        self._quality(wh, frame)
+        self.baseline_cost = float(self.base.sum())
+        self._tables: dict[tuple, CumTable] = {}
+
+    # --- building ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
+        scope, params = scenario.scope.sql("scope")
+        ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+        cols = []
+        for j, pol in enumerate(scenario.policies):
+            p = f"p{j}"
+            match, match_params = pol.match.sql(p)
+            params.update(match_params)
+            params.update(pol.params(p, ctx))
+            elig = f"(({match}) and ({pol.eligible_sql()}) and not unpriced)"
+            cols.append(f"{elig} as e{j}")
+            if pol.ranked:
+                req = f"({elig} and granularity = 'request')"
+                cols.append(f"case when {req} then row_number() over (order by {req} desc, {pol.order_sql(p)}) "
+                            f"end as o{j}")
+            cost = pol.cost_sql(p, j)
+            rate = f"${p}_esc" if isinstance(pol, Cascade) else f"${p}_hit" if isinstance(pol, Cache) else None
+
+            def at(m: str, x: str, cost: str = cost, rate: str | None = rate) -> str:
+                text = cost.replace("$output_multiplier", m)
+                return text.replace(rate, x) if rate else text
+
+            cols.append(f"cast({at('0.0', '0.0')} as double) as c0_{j}")
+            cols.append(f"cast(({at('1.0', '0.0')}) - ({at('0.0', '0.0')}) as double) as cm_{j}")
+            cols.append(f"cast(({at('0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as cx_{j}")
+        columns, tp_params = _target_prices(wh, scenario)
+        joins = ""
+        if any(p.needs_row_rates for p in scenario.policies):
+            columns += ["rr.r_in", "rr.r_cr"]
+            joins = ("asof left join row_rates as rr\n"
+                     "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
+        text = (sql.load("simulate/frontier_rows")
+                .replace("/*scope*/", scope)
+                .replace("/*rate_columns*/", "".join(", " + c for c in columns))
+                .replace("/*joins*/", joins)
+                .replace("/*columns*/", "".join(",\n        " + c for c in cols)))
+        params.update(_period(scenario))
+        params.update(tp_params)
+        params.update(_row_map(wh, scenario))
+        used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
+        return text, {k: v for k, v in params.items() if k in used}
+
+    def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
+        scores = quality.table(self.scenario.assumptions.quality, quality.stored_scores(wh))
+        keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
+        combos = keys.unique()
+        policies = self.scenario.policies
+        rows = []
+        for w, m in combos.iter_rows():
+            row = {"workload": w, "model": m, "own": _part_quality(w, m, None, None, scores)[0]}
+            for j, pol in enumerate(policies):
+                label = pol.target_label()
+                qb, qt, qs = _part_quality(w, m, None if label is None else label.lower(), pol.quality_ratio(),
+                                           scores)
+                row |= {f"qb{j}": qb, f"qt{j}": qt, f"qs{j}": qs}
+            rows.append(row)
+        table = pl.DataFrame(rows, schema={"workload": pl.Utf8, "model": pl.Utf8, "own": pl.Float64,
+                                           **{f"q{k}{j}": pl.Float64 for j in range(len(policies))
+                                              for k in "bts"}})
+        joined = keys.with_row_index("_i").join(table, on=["workload", "model"], how="left").sort("_i")
+        self.q_own = joined["own"].fill_null(float("nan")).to_numpy()
+        self.qb, self.qt, self.qs = [], [], []
+        for j in range(len(policies)):
+            for name, out in (("qb", self.qb), ("qt", self.qt), ("qs", self.qs)):
+                out.append(joined[f"{name}{j}"].fill_null(float("nan")).to_numpy())
+
+    # --- claims and quantities -----------------------------------------------------------------------------
+    def claims(self, shares: list[float | None]) -> np.ndarray:
+        """(P + 1, rows): the fraction of each row claimed by policy j; the last row is what no policy claims."""
+        n_pol = len(self.levers)
+        out = np.zeros((n_pol + 1, self.n_rows))
+        rem = np.ones(self.n_rows)
+        for j in range(n_pol):
+            elig = self.elig[j] & (rem > _EPS)
+            f = np.zeros(self.n_rows)
+            if self.ranked[j]:
+                share = float(shares[j])
+                order = self.order[j]
+                live = elig[order]                       # static order, only the still-eligible rows count
+                n = int(live.sum())
+                k = claimed_count(share, n)
+                if k:
+                    pos = np.cumsum(live)
+                    took = order[live & (pos <= k)]
+                    f[took] = rem[took]
+                buckets = elig & ~self.is_req
+                f[buckets] = share * rem[buckets]
+            else:
+                f[elig] = rem[elig]
+            out[j] = f
+            rem = rem - f
+        out[n_pol] = rem
+        return out
+
+    def quantities(self, claims: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+        """Per-row coefficient columns: (quantity, multiplier) -> vector, where multiplier is '1', 'm' (the
+        output multiplier) or 'x{j}' (policy j's rate). Every figure is linear in these multipliers."""
+        n_pol = len(self.levers)
+        req = self.requests
+        none = claims[n_pol]
+        cols: dict[tuple[str, str], np.ndarray] = {}
+        cost = none * self.base
+        cost_m = np.zeros(self.n_rows)
+        scored = ~np.isnan(self.q_own)
+        w_none = np.where(scored, req * none, 0.0)
+        own = np.nan_to_num(self.q_own)
+        w, qb, qs = w_none.copy(), w_none * own, w_none * own
+        moved = np.zeros(self.n_rows)
+        for j in range(n_pol):
+            f = claims[j]
+            cost = cost + f * self.c0[j]
+            cost_m = cost_m + f * self.cm[j]
+            cols[("cost", f"x{j}")] = f * self.cx[j]
+            cols[(f"save{j}", "1")] = f * (self.base - self.c0[j])
+            cols[(f"save{j}", "m")] = -f * self.cm[j]
+            cols[(f"save{j}", f"x{j}")] = -f * self.cx[j]
+            ok = ~(np.isnan(self.qb[j]) | np.isnan(self.qt[j]) | np.isnan(self.qs[j]))
+            wj = np.where(ok, req * f, 0.0)
+            w = w + wj
+            qb = qb + wj * np.nan_to_num(self.qb[j])
+            qs = qs + wj * np.nan_to_num(self.qt[j])
+            if self.cascade[j]:
+                cols[("qs", f"x{j}")] = wj * np.nan_to_num(self.qs[j] - self.qt[j])
+            moved = moved + req * f
+        cols[("cost", "1")] = cost
+        cols[("cost", "m")] = cost_m
+        cols[("w", "1")] = w
+        cols[("qb", "1")] = qb
+        cols[("qs", "1")] = qs
+        cols[("moved", "1")] = moved
+        return cols
+
+    @staticmethod
+    def _multipliers(m: float, rates: list[float]) -> dict[str, float]:
+        return {"1": 1.0, "m": m, **{f"x{j}": r for j, r in enumerate(rates)}}
+
+    def _outcome(self, totals: dict[tuple[str, str], float], m: float, rates: list[float],
+                 by_team: pl.DataFrame | None = None) -> Outcome:
+        mult = self._multipliers(m, rates)
+        agg: dict[str, float] = {}
+        for (name, key), value in totals.items():
+            agg[name] = agg.get(name, 0.0) + float(value) * mult[key]
+        w = agg.get("w", 0.0)
+        bq = sq = None
+        if w > 0:
+            bq, sq = round(agg["qb"] / w, 6), round(agg["qs"] / w, 6)
+        by_policy = {self.labels[j]: round(agg.get(f"save{j}", 0.0), 6) for j in range(len(self.levers))}
+        by_lever: dict[str, float] = {}
+        for j, lever in enumerate(self.levers):
+            by_lever[lever] = round(by_lever.get(lever, 0.0) + agg.get(f"save{j}", 0.0), 6)
+        return Outcome(
+            baseline_cost_usd=round(self.baseline_cost, 6), scenario_cost_usd=round(agg["cost"], 6),
+            baseline_quality=bq, scenario_quality=sq, scored_requests=round(w, 6),
+            total_requests=float(self.requests.sum()), moved_requests=round(agg["moved"], 6),
+            savings_by_policy=by_policy, savings_by_lever=by_lever, by_team=by_team)
+
+    def _team_frame(self, cost: np.ndarray) -> pl.DataFrame:
+        n = len(self.teams)
+        base = np.bincount(self.team_codes, weights=self.base, minlength=n)
+        scen = np.bincount(self.team_codes, weights=cost, minlength=n)
+        return (pl.DataFrame({"team": self.teams, "baseline_cost_usd": base, "scenario_cost_usd": scen})
+                .with_columns((pl.col("baseline_cost_usd") - pl.col("scenario_cost_usd")).alias("savings_usd"))
+                .sort("baseline_cost_usd", descending=True))
+
+    def _check(self, scenario: Scenario) -> None:
+        if structure_key(scenario) != structure_key(self.scenario):
+            raise ScenarioError("the scenario's structure differs from the prepared table's; prepare it again")
+
+    # --- evaluation ----------------------------------------------------------------------------------------
+    def evaluate(self, scenario: Scenario, teams: bool = False) -> Outcome:
+        """Every slider value of `scenario` at once, from the arrays (no SQL): O(rows)."""
+        self._check(scenario)
+        m, shares, rates = slider_values(scenario)
+        cols = self.quantities(self.claims(shares))
+        totals = {k: float(v.sum()) for k, v in cols.items()}
+        by_team = None
+        if teams:
+            mult = self._multipliers(m, rates)
+            cost = sum(v * mult[k] for (name, k), v in cols.items() if name == "cost")
+            by_team = self._team_frame(cost)
+        return self._outcome(totals, m, rates, by_team)
+
+    def table(self, i: int, scenario: Scenario | None = None) -> CumTable:
+        """The cumulative table of ranked policy i with the other policies' shares of `scenario` (cached)."""
+        scenario = scenario or self.scenario
+        self._check(scenario)
+        if not self.ranked[i]:
+            raise ScenarioError(f"policies.{i} ({self.levers[i]}) has no share to slide")
+        if any(self.ranked[j] for j in range(i + 1, len(self.levers))):
+            raise ScenarioError(f"policies.{i}: a later policy also picks a share, so this share is not a lookup "
+                                "(its N would change); use Prepared.evaluate")
+        _, shares, _ = slider_values(scenario)
+        key = (i, tuple(s for j, s in enumerate(shares) if j != i))
+        if key not in self._tables:
+            self._tables[key] = CumTable(self, i, shares)
+        return self._tables[key]
+
+
+class CumTable:
+    """Running sums over policy i's eligible request rows in rank order (see the module docstring)."""
+
+    def __init__(self, prep: Prepared, i: int, shares: list[float | None]):
+        self.prep, self.i = prep, i
+        lo, hi = list(shares), list(shares)
+        lo[i], hi[i] = 0.0, 1.0
+        fa, fb = prep.claims(lo), prep.claims(hi)
+        qa, qb = prep.quantities(fa), prep.quantities(fb)
+        self.keys = sorted(set(qa) | set(qb))
+        zero = np.zeros(prep.n_rows)
+        delta = np.vstack([qb.get(k, zero) - qa.get(k, zero) for k in self.keys])
+        self.base_totals = np.array([qa.get(k, zero).sum() for k in self.keys])
+        claimed = fb[i] > _EPS
+        order = prep.order[i]
+        self.rows = order[claimed[order] & prep.is_req[order]]      # the N dynamically eligible request rows
+        self.n = len(self.rows)
+        self.cum = np.zeros((len(self.keys), self.n + 1))
+        np.cumsum(delta[:, self.rows], axis=1, out=self.cum[:, 1:])
+        self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
+        self.bucket_delta = delta[:, self.buckets].sum(axis=1)
+        self.delta_cost = {k: delta[j] for j, k in enumerate(self.keys) if k[0] == "cost"}
+        self.base_cost_rows = {k: qa.get(k, zero) for k in self.keys if k[0] == "cost"}
+
+    def _totals(self, share: float) -> tuple[dict[tuple[str, str], float], int]:
+        k = claimed_count(share, self.n)
+        vec = self.base_totals + self.cum[:, k] + float(share) * self.bucket_delta
+        return dict(zip(self.keys, vec.tolist(), strict=True)), k
+
+    def lookup(self, scenario: Scenario, teams: bool = False) -> Outcome:
+        """The outcome at `scenario`'s values: an index lookup (plus O(k) when `teams`)."""
+        m, shares, rates = slider_values(scenario)
+        totals, k = self._totals(shares[self.i])
+        by_team = None
+        if teams:
+            mult = self.prep._multipliers(m, rates)
+            cost = sum(v * mult[key[1]] for key, v in self.base_cost_rows.items()).copy()
+            delta = sum(self.delta_cost[key] * mult[key[1]] for key in self.delta_cost)
+            cost[self.rows[:k]] += delta[self.rows[:k]]
+            cost[self.buckets] += float(shares[self.i]) * delta[self.buckets]
+            by_team = self.prep._team_frame(cost)
+        return self.prep._outcome(totals, m, rates, by_team)
+
+    def curve(self, m: float, rates: list[float]) -> dict[str, np.ndarray]:
+        """Cost and quality at every k = 0..N (share = k/N, the bucket part at that share): the whole frontier."""
+        mult = self.prep._multipliers(m, rates)
+        shares = np.ceil(np.arange(self.n + 1) * 1e9 / max(self.n, 1)) / 1e9   # as share_for_count
+        agg: dict[str, np.ndarray] = {}
+        for j, key in enumerate(self.keys):
+            col = (self.base_totals[j] + self.cum[j] + shares * self.bucket_delta[j]) * mult[key[1]]
+            agg[key[0]] = agg.get(key[0], 0.0) + col
+        return agg
+
+
+# --- the cache: one Prepared per (ledger, data_version, structure) ------------------------------------------
+_CACHE: OrderedDict[tuple, Prepared] = OrderedDict()
+_LOCK = threading.Lock()
+CACHE_SIZE = 4
+
+
+def prepare(wh: Warehouse, scenario: Scenario) -> Prepared:
+    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, structure)."""
+    key = (str(wh.path.resolve()), id(wh), wh.data_version, structure_key(scenario))
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    prep = Prepared(wh, scenario)
+    with _LOCK:
+        _CACHE[key] = prep
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return prep
+
+
+def _with(scenario: Scenario, i: int, **values: float) -> Scenario:
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["policies"][i].update(values)
+    return Scenario.model_validate(data)
+
+
+def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float] | np.ndarray) -> pl.DataFrame:
+    """Cost, savings and quality per grid point of policy `policy_index`'s share (shift, batch) or escalation
+    rate (cascade), other values as in `scenario`. One pass over the prepared table; agrees with
+    `simulate.run` at each point to the cent."""
+    prep = prepare(wh, scenario)
+    pol = scenario.policies[policy_index]
+    m, shares, rates = slider_values(scenario)
+    rows = []
+    if pol.ranked and not any(prep.ranked[j] for j in range(policy_index + 1, len(prep.levers))):
+        table = prep.table(policy_index, scenario)
+        for value in grid:
+            totals, _ = table._totals(float(value))
+            rows.append((float(value), prep._outcome(totals, m, rates)))
+    elif isinstance(pol, (Cascade, Cache)):
+        cols = prep.quantities(prep.claims(shares))
+        totals = {k: float(v.sum()) for k, v in cols.items()}
+        for value in grid:
+            r = list(rates)
+            r[policy_index] = float(value)
+            rows.append((float(value), prep._outcome(totals, m, r)))
+    elif pol.ranked:
+        for value in grid:
+            rows.append((float(value), prep.evaluate(_with(scenario, policy_index, share=float(value)))))
+    else:
+        raise ScenarioError(f"policies.{policy_index} ({pol.kind}) has nothing to sweep")
+    return _frame(rows, "escalation_rate" if isinstance(pol, Cascade) else
+                  "hit_rate" if isinstance(pol, Cache) else "share")
+
+
+def _frame(rows: list[tuple[float, Outcome]], param: str) -> pl.DataFrame:
+    return pl.DataFrame({
+        param: [v for v, _ in rows],
+        "scenario_cost_usd": [o.scenario_cost_usd for _, o in rows],
+        "savings_usd": [o.savings_usd for _, o in rows],
+        "savings_pct": [o.savings_pct for _, o in rows],
+        "baseline_quality": [o.baseline_quality for _, o in rows],
+        "scenario_quality": [o.scenario_quality for _, o in rows],
+        "quality_ratio": [o.quality_ratio for _, o in rows],
+        "moved_requests": [o.moved_requests for _, o in rows],
+    }, schema_overrides={"savings_pct": pl.Float64, "baseline_quality": pl.Float64,
+                         "scenario_quality": pl.Float64, "quality_ratio": pl.Float64})
+
+
+@dataclass
+class QualityPoint:
+    share: float
+    claimed: int
+    scenario_cost_usd: float
+    savings_usd: float
+    quality_ratio: float | None
+    bar: float
+
+
+def cheapest_at_quality(wh: Warehouse, scenario: Scenario, policy_index: int,
+                        bar: float = QUALITY_BAR) -> QualityPoint | None:
+    """The cheapest share of ranked policy `policy_index` whose scenario quality is ≥ `bar` × baseline quality,
+    over every possible claimed count k = 0..N (exact, not a grid). None when no point is scored."""
+    prep = prepare(wh, scenario)
+    table = prep.table(policy_index, scenario)
+    m, _, rates = slider_values(scenario)
+    agg = table.curve(m, rates)
+    w = np.asarray(agg["w"], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (agg["qs"] / w) / (agg["qb"] / w)
+    ok = (w > 0) & (ratio >= bar - 1e-12)
+    if not ok.any():
+        return None
+    cost = np.where(ok, agg["cost"], np.inf)
+    k = int(np.argmin(cost))
+    share = share_for_count(k, table.n)
+    out = table.lookup(_with(scenario, policy_index, share=share))
+    return QualityPoint(share=share, claimed=k, scenario_cost_usd=out.scenario_cost_usd,
+                        savings_usd=out.savings_usd, quality_ratio=out.quality_ratio, bar=bar)
+
+
+def break_even_escalation(wh: Warehouse, scenario: Scenario, policy_index: int) -> float | None:
+    """The escalation rate of cascade `policy_index` at which the scenario costs exactly the baseline.
+
+    In expectation every claimed part costs first + e × baseline_part, so scenario cost is linear in e:
+    C(e) = C(0) + e × B_c, with B_c the baseline cost of the parts the cascade claims. C(e*) = baseline gives
+    e* = (baseline − C(0)) / B_c. For a scenario holding only this cascade that is 1 − first / B_c (the
+    cascade pays while the first model costs less than (1 − e) × the original). It may lie outside [0, 1]:
+    above 1 the cascade always saves, below 0 it never does. None when the cascade claims nothing."""
+    prep = prepare(wh, scenario)
+    pol = scenario.policies[policy_index]
+    if not isinstance(pol, Cascade):
+        raise ScenarioError(f"policies.{policy_index} is a {pol.kind}, not a cascade")
+    m, shares, rates = slider_values(scenario)
+    cols = prep.quantities(prep.claims(shares))
+    mult = prep._multipliers(m, rates)
+    mult[f"x{policy_index}"] = 0.0
+    c0 = sum(float(v.sum()) * mult[k] for (name, k), v in cols.items() if name == "cost")
+    slope = float(cols[("cost", f"x{policy_index}")].sum())
+    if slope <= 0:
+        return None
+    return (prep.baseline_cost - c0) / slope
+
+
+__all__ = ["QUALITY_BAR", "CumTable", "Outcome", "Prepared", "QualityPoint", "break_even_escalation",
+           "cheapest_at_quality", "prepare", "structure_key", "sweep"]
