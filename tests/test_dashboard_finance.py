@@ -319,6 +319,18 @@ def test_chargeback_showback_rule(page, expected):
     assert shown["total_usd"].to_list() == pytest.approx([float(v) for v in expected["showback"]["total_usd"]])
 
 
+@pytest.mark.parametrize("rule", ["Fixed split", "Named team"])
+def test_chargeback_other_rules_allocate_everything(page, expected, rule):
+    # the fixed split starts as equal shares and the named team as the first team: both valid, nothing left over
+    at = page("chargeback", chargeback_rule=rule)
+    assert not at.exception and not at.error
+    shown = frame(at, "allocated_usd")
+    assert svc.UNASSIGNED not in shown["team"].to_list()
+    assert sum(shown["total_usd"]) == pytest.approx(float(expected["statement"]["total_usd"].sum()))
+    assert sum(shown["allocated_usd"]) == pytest.approx(float(expected["showback"].filter(
+        pl.col("team") == svc.UNASSIGNED)["total_usd"].sum()))
+
+
 def test_chargeback_export_bytes(ledger):
     with Warehouse(ledger) as wh:
         text = svc.chargeback_export(wh, "2025-09", "csv").decode()

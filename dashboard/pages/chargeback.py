@@ -40,7 +40,7 @@ def rule_inputs(month: str) -> dict:
         if not teams:
             st.info("No team has direct spend this month to share unassigned spend with.")
             return {"rule": "none"}
-        start = pl.DataFrame({"team": teams, "share": [round(1 / len(teams), 6)] * len(teams)})
+        start = pl.DataFrame({"team": teams, "share": [1 / len(teams)] * len(teams)})  # equal: sums to 1 in floats
         edited = st.data_editor(
             start, hide_index=True, key=f"chargeback_split_{month}", disabled=["team"],
             column_config={"team": st.column_config.TextColumn("Team"),
