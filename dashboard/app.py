@@ -22,6 +22,9 @@ pages = {
         st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/receipt_long:"),
         st.Page("pages/chargeback.py", title="Chargeback", icon=":material/account_balance:"),
     ],
+    "Simulate": [
+        st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
+    ],
     "Data": [
         st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),
     ],

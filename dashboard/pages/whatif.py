@@ -1,0 +1,222 @@
+"""What-if: pick a preset or build a scenario, drag the sliders, see spend, savings, quality, per-team impact, the
+savings by lever and the cost–quality frontier. Slider moves are answered from the simulator's prepared tables
+(no query per move); the full replay runs on the button.
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+import streamlit as st
+
+import simulate
+from dashboard import state
+from dashboard.components import whatif_charts as charts
+from dashboard.components.formatting import day_span, usd
+from dashboard.services import whatif as svc
+from simulate.scenario import Scenario
+from warehouse.errors import ModelMixError
+
+run = state.run_query
+SOURCE_KEY = "whatif_source"
+PRESET_KEY = "whatif_preset"
+RESULT_KEY = "whatif_full_result"
+PRESET, BUILD = "A preset", "Build your own"
+
+
+def preset_scenario(start, end) -> Scenario:
+    names = [n for n in simulate.presets() if n != "baseline"]
+    name = st.selectbox("Preset", names, key=PRESET_KEY,
+                        help="Scenario files shipped in simulate/presets/; each quotes its sources.")
+    scenario = simulate.load_scenario(name)
+    if scenario.description:
+        st.caption(scenario.description)
+    return svc.with_period(scenario, start, end)
+
+
+def built_scenario(start, end) -> Scenario:
+    mix = svc.mix(run, start, end)
+    models = mix.group_by("model").agg(pl.col("spend_usd").sum()).sort("spend_usd", descending=True)["model"]
+    workloads = sorted(set(mix["workload"].drop_nulls().to_list()))
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.markdown("**Move traffic from**")
+        tier = st.checkbox("The frontier tier", value=True, key="whatif_tier",
+                           help="Claude Opus/Sonnet, GPT-4o/4.1/5, o1/o3, Gemini Pro (the armstrong-80-99 list).")
+        picked = st.multiselect("and these models", models.to_list(), key="whatif_models", placeholder="None")
+    with c2:
+        st.markdown("**To**")
+        kind = st.radio("Target", ["A catalog model", "A price ratio"], key="whatif_target_kind", horizontal=True,
+                        label_visibility="collapsed")
+        target_model = ratio = None
+        if kind == "A catalog model":
+            target_model = st.selectbox("Catalog model", svc.CHEAP_TARGETS, key="whatif_target_model",
+                                        accept_new_options=True, help="Any model id of the genai-prices catalog.")
+        else:
+            ratio = st.number_input("Price ratio (target ÷ source)", 0.001, 1.0, 0.05, 0.01, format="%.3f",
+                                    key="whatif_ratio")
+        q = st.number_input("Target quality ÷ source quality", 0.0, 1.0, 0.9, 0.01, key="whatif_qratio",
+                            help="Used instead of the benchmark table. 0.79 = best open vs best frontier model "
+                                 "(AA Intelligence Index v4.1, Jun 2026).")
+    with c3:
+        st.markdown("**How**")
+        route = st.radio("Routing", ["shift", "cascade"], key="whatif_route", horizontal=True,
+                         format_func={"shift": "Move a share", "cascade": "Cascade (try cheap first)"}.get)
+        pick = st.radio("Which requests move", ["simplest", "random"], key="whatif_pick", horizontal=True,
+                        format_func={"simplest": "Simplest first", "random": "Random"}.get,
+                        disabled=route == "cascade")
+        batch = st.checkbox("Batch offline work", key="whatif_batch")
+        batch_workloads = []
+        if batch:
+            default = [w for w in workloads if w in svc.OFFLINE_WORKLOADS]
+            batch_workloads = st.multiselect("Offline workloads", workloads, default=default, key="whatif_batch_w")
+        cache = st.checkbox("Raise the prompt-cache hit rate", key="whatif_cache")
+    return svc.build_scenario(name="my-scenario", start=start, end=end, models=picked, tier=tier, route=route,
+                              target_model=target_model, price_ratio=ratio, quality_ratio=q, pick=pick, batch=batch,
+                              batch_workloads=batch_workloads, cache=cache)
+
+
+def slider_values(scenario: Scenario) -> Scenario:
+    """One slider per value of the scenario; keys carry the structure, so a new structure starts at its own
+    values."""
+    tag = hashlib.sha1(svc.frontier.structure_key(scenario).encode()).hexdigest()[:10]
+    values = {}
+    specs = svc.sliders(scenario)
+    cols = st.columns(min(len(specs), 4))
+    for n, s in enumerate(specs):
+        with cols[n % len(cols)]:
+            values[(s.index, s.field)] = st.slider(s.label, s.lo, s.hi, s.value, s.step,
+                                                   key=f"whatif_{tag}_{s.index}_{s.field}")
+    return svc.with_values(scenario, values)
+
+
+def headline(out, how: str) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Baseline spend", usd(out.baseline_cost_usd), border=True)
+    c2.metric("Scenario spend", usd(out.scenario_cost_usd), border=True)
+    c3.metric("Savings", usd(out.savings_usd),
+              delta=None if out.savings_pct is None else f"{out.savings_pct:.1f}%", border=True)
+    q = out.quality_ratio
+    c4.metric("Quality vs baseline", "—" if q is None else f"{100 * q:.1f}%",
+              delta=None if q is None else f"{100 * (q - 1):+.1f} pts", border=True,
+              help="Request-weighted expected quality of the scenario ÷ the baseline's.")
+    unscored = out.total_requests - out.scored_requests
+    share = out.scored_requests / out.total_requests if out.total_requests else 0
+    st.caption(
+        f"Quality: **measured** on 0 requests (no shadow-evaluation file), **assumed** from public benchmarks for "
+        f"{out.scored_requests:,.0f} requests ({share:.0%}), unscored {unscored:,.0f} "
+        f"(no benchmark scores both models). Moved requests: {out.moved_requests:,.0f}. "
+        f"Figures from the prepared table ({'a lookup' if how == 'lookup' else 'array evaluation'}, no query).")
+
+
+def results(scenario: Scenario) -> None:
+    wh = state.warehouse()
+    out, how = svc.outcome(wh, scenario)
+    headline(out, how)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Savings by lever")
+        st.plotly_chart(charts.savings_waterfall(out.baseline_cost_usd, svc.lever_frame(out),
+                                                 out.scenario_cost_usd), width="stretch")
+    with right:
+        st.subheader("Cost–quality frontier")
+        fr = svc.frontier_curve(wh, scenario)
+        if fr is None or fr.points["quality_ratio"].null_count() == fr.points.height:
+            st.info("No frontier: the scenario has no share or escalation rate to sweep, or no benchmark scores "
+                    "its models (add scores on Attribution & quality).")
+        else:
+            bar = fr.at_bar
+            st.plotly_chart(charts.frontier_chart(
+                fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
+                None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio)), width="stretch")
+            if bar is not None:
+                st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): move "
+                           f"{100 * bar.share:.1f}% ({bar.claimed:,} requests) of *{fr.policy}*, spend "
+                           f"{usd(bar.scenario_cost_usd)}, savings {usd(bar.savings_usd)}.")
+            elif fr.break_even is not None:
+                st.caption(f"Break-even escalation rate of *{fr.policy}*: {100 * fr.break_even:.1f}% "
+                           "(the scenario costs the baseline there; below it the cascade saves).")
+    st.subheader("Impact by team")
+    teams = svc.team_frame(out)
+    if teams.is_empty():
+        st.info("No team has usage in this period.")
+    else:
+        st.dataframe(teams, hide_index=True, width="stretch", column_config={
+            "team": "Team",
+            "baseline_cost_usd": st.column_config.NumberColumn("Baseline", format="dollar"),
+            "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
+            "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
+            "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
+    full_replay(wh, scenario, out)
+    with st.expander("SQL behind this"):
+        st.caption("The replay `simulate.run` executes (values bound separately, never spliced); the sliders read "
+                   "the prepared table built once per scenario structure by the second query.")
+        result = st.session_state.get(RESULT_KEY)
+        text = result[1].sql if result and result[0] == scenario.model_dump_json() else svc.replay_sql(wh, scenario)
+        st.code(text, language="sql")
+        st.code(svc.prepared_sql(wh, scenario), language="sql")
+    exports(wh, scenario, out, teams)
+
+
+def full_replay(wh, scenario: Scenario, out) -> None:
+    key = scenario.model_dump_json()
+    if st.button("Run full replay", help="Replays every row with `simulate.run` (seconds on large ledgers)."):
+        with st.spinner("Replaying the ledger…"):
+            st.session_state[RESULT_KEY] = (key, svc.full_replay(wh, scenario))
+    result = st.session_state.get(RESULT_KEY)
+    if result and result[0] == key:
+        r = result[1]
+        agree = abs(r.scenario_cost_usd - out.scenario_cost_usd) < 0.005
+        st.success(f"Full replay in {r.seconds:.2f} s: scenario spend {usd(r.scenario_cost_usd)}, savings "
+                   f"{usd(r.savings_usd)}" + (" — the slider figures agree to the cent." if agree else
+                                              f" (slider figure {usd(out.scenario_cost_usd)})."))
+
+
+def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
+    st.subheader("Save, export, compare")
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    with c1:
+        name = st.text_input("Scenario name", value=scenario.name, key="whatif_save_name")
+    with c2:
+        if st.button("Save scenario", width="stretch"):
+            saved = svc.save(wh, scenario, name)
+            st.toast(f"Saved “{saved.name}”.")
+    with c3:
+        st.download_button("Scenario file (YAML)", svc.scenario_yaml(scenario), f"{scenario.name}.yaml",
+                           "application/yaml", width="stretch")
+    st.download_button("Report (Markdown)", svc.report_markdown(scenario, out, teams), f"{scenario.name}-report.md",
+                       "text/markdown")
+    saved = svc.saved(run)
+    if saved.is_empty():
+        st.caption("No saved scenarios yet: save one to compare it with others side by side.")
+        return
+    picked = st.multiselect("Compare saved scenarios", saved["name"].to_list(), key="whatif_compare",
+                            default=saved["name"].to_list()[:3])
+    if picked:
+        bodies = dict(zip(saved["name"].to_list(), saved["body"].to_list(), strict=True))
+        table = svc.compare(wh, [svc.load_saved(bodies[n]) for n in picked])
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={n: st.column_config.NumberColumn(n, format="%,.2f") for n in picked})
+        st.caption("Money in USD; quality and savings in %. Each scenario over its own saved period.")
+
+
+st.title("What-if")
+dates = state.date_range()
+if dates is None:
+    st.info("**No usage loaded yet.** Load an export on *Upload & data* (or `modelmix ingest FILE`); the what-if "
+            "replays your own traffic.", icon=":material/upload_file:")
+    st.stop()
+start, end = dates
+st.caption(f"Replays your traffic of {day_span(start, end)} (the sidebar's range) under a routing scenario. "
+           "Sliders answer from prepared tables in milliseconds; structure changes (pickers, toggles) prepare "
+           "once.")
+try:
+    source = st.segmented_control("Start from", [PRESET, BUILD], default=PRESET, required=True, key=SOURCE_KEY)
+    scenario = preset_scenario(start, end) if source == PRESET else built_scenario(start, end)
+    st.subheader("Sliders")
+    scenario = slider_values(scenario)
+    results(scenario)
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")

@@ -1,0 +1,259 @@
+"""What-if services: build a scenario from the page's choices, evaluate slider moves on the simulator's prepared
+tables (simulate.frontier: no SQL per move), the frontier, the full replay, saved scenarios, exports. No
+streamlit here.
+
+Structure vs values: the page's toggles and pickers decide a scenario's *structure* (which policies, what they
+match, where they send traffic); its sliders only set *values* (shares, escalation and hit rates, the output
+multiplier). A structure is prepared once per ledger version (one SQL pass); every slider move after that is a
+lookup in its cumulative table, or an O(rows) numpy evaluation when a later policy also picks a share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import yaml
+
+import simulate
+import sql
+from dashboard.services import QueryRunner, money_as_float
+from simulate import frontier
+from simulate.policies import Cache, Cascade
+from simulate.scenario import Scenario
+from simulate.spec import ScenarioError
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+# the frontier-model list of the armstrong-80-99 preset: "the frontier tier" in the builder
+FRONTIER_TIER = simulate.load_scenario("armstrong-80-99").policies[0].match.models
+OFFLINE_WORKLOADS = ["batch", "offline", "evaluation", "eval", "enrichment", "backfill"]
+CHEAP_TARGETS = ["gpt-4.1-nano", "gpt-4o-mini", "gpt-4.1-mini", "claude-haiku-4-5", "gemini-2.0-flash",
+                 "glm-5.1", "deepseek-chat"]
+GRID = [i / 20 for i in range(21)]
+
+
+def mix(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Spend and requests per model and workload (query `whatif_mix`)."""
+    return money_as_float(run("whatif_mix", start=start, end=end))
+
+
+def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, models: list[str], tier: bool,
+                   route: str, target_model: str | None, price_ratio: float | None, quality_ratio: float | None,
+                   pick: str, batch: bool, batch_workloads: list[str], cache: bool) -> Scenario:
+    """A scenario from the builder's choices: [batch?] → route (shift or cascade) → [cache?]. Batch comes first so
+    the route's share stays a lookup (a ranked policy after it would change its N). Sliders start at 0.5 share,
+    0.2 escalation, 0.5 batch share, 0.45 hit rate (routing.md §6.2: chat with a fixed system prompt 30–60%)."""
+    patterns = list(FRONTIER_TIER or []) if tier else []
+    patterns += [m for m in models if m not in patterns]
+    if not patterns:
+        raise ScenarioError("pick at least one source model, or the frontier tier", title="Nothing to move")
+    target: dict[str, Any] = ({"price_ratio": price_ratio} if target_model is None else {"model": target_model})
+    if quality_ratio is not None:
+        target["quality_ratio"] = quality_ratio
+    policies: list[dict[str, Any]] = []
+    if batch:
+        policies.append({"kind": "batch", "name": "offline work to the batch tier", "share": 0.5,
+                         "match": {"workloads": batch_workloads or OFFLINE_WORKLOADS}})
+    if route == "cascade":
+        policies.append({"kind": "cascade", "name": "cascade via the cheaper model", "first": target,
+                         "escalation_rate": 0.2, "match": {"models": patterns}})
+    else:
+        policies.append({"kind": "shift", "name": "move to the cheaper model", "share": 0.5, "pick": pick,
+                         "to": target, "match": {"models": patterns}})
+    if cache:
+        policies.append({"kind": "cache", "name": "prompt caching", "hit_rate": 0.45})
+    return simulate.parse_scenario({"name": name, "period": {"start": start, "end": end}, "policies": policies},
+                                   "builder")
+
+
+def with_period(scenario: Scenario, start: dt.date | None, end: dt.date | None) -> Scenario:
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["period"] = {"start": start, "end": end}
+    return simulate.parse_scenario(data, scenario.name)
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One value the page offers as a slider: policy index (None = assumptions), field, label, bounds."""
+
+    index: int | None
+    field: str
+    label: str
+    value: float
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 0.01
+
+
+def sliders(scenario: Scenario) -> list[Slider]:
+    out = []
+    m, shares, rates = frontier.slider_values(scenario)
+    for i, pol in enumerate(scenario.policies):
+        label = scenario.policy_label(i)
+        if pol.ranked:
+            noun = "batched" if pol.kind == "batch" else "moved"
+            out.append(Slider(i, "share", f"{label}: share {noun}", float(shares[i])))
+        if isinstance(pol, Cascade):
+            out.append(Slider(i, "escalation_rate", f"{label}: escalation rate", float(rates[i])))
+        if isinstance(pol, Cache):
+            out.append(Slider(i, "hit_rate", f"{label}: cache hit rate", float(rates[i])))
+    out.append(Slider(None, "output_multiplier", "Output length × (verbosity of the target)", float(m), 0.25, 3.0,
+                      0.05))
+    return out
+
+
+def with_values(scenario: Scenario, values: dict[tuple[int | None, str], float]) -> Scenario:
+    """The same structure with the sliders' values."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    for (i, field), v in values.items():
+        if i is None:
+            data["assumptions"][field] = v
+        else:
+            data["policies"][i][field] = v
+    return simulate.parse_scenario(data, scenario.name)
+
+
+def slider_policy(scenario: Scenario) -> int | None:
+    """The policy the frontier is drawn for: the last ranked shift with no ranked policy after it, else the
+    first cascade (swept over its escalation rate)."""
+    pols = scenario.policies
+    for i in range(len(pols) - 1, -1, -1):
+        if pols[i].kind == "shift":
+            return i if not any(p.ranked for p in pols[i + 1:]) else None
+        if pols[i].ranked:
+            break
+    return next((i for i, p in enumerate(pols) if isinstance(p, Cascade)), None)
+
+
+def outcome(wh: Warehouse, scenario: Scenario) -> tuple[frontier.Outcome, str]:
+    """The slider figures of `scenario` from its prepared table, and how they were computed ('lookup' or
+    'arrays'). The first call for a structure prepares it (one SQL pass); later calls run no SQL."""
+    prep = frontier.prepare(wh, scenario)
+    i = slider_policy(scenario)
+    if i is not None and scenario.policies[i].ranked:
+        return prep.table(i, scenario).lookup(scenario, teams=True), "lookup"
+    return prep.evaluate(scenario, teams=True), "arrays"
+
+
+@dataclass
+class Frontier:
+    points: pl.DataFrame          # param, scenario_cost_usd, savings_usd, quality_ratio, …
+    param: str                    # share | escalation_rate
+    policy: str
+    at_bar: frontier.QualityPoint | None
+    break_even: float | None
+
+
+def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUALITY_BAR) -> Frontier | None:
+    i = slider_policy(scenario)
+    if i is None:
+        return None
+    pol = scenario.policies[i]
+    points = frontier.sweep(wh, scenario, i, GRID)
+    if pol.ranked:
+        return Frontier(points, "share", scenario.policy_label(i), frontier.cheapest_at_quality(wh, scenario, i, bar),
+                        None)
+    return Frontier(points, "escalation_rate", scenario.policy_label(i), None,
+                    frontier.break_even_escalation(wh, scenario, i))
+
+
+def full_replay(wh: Warehouse, scenario: Scenario) -> simulate.Result:
+    return simulate.run(wh, scenario)
+
+
+def replay_sql(wh: Warehouse, scenario: Scenario) -> str:
+    """The replay's SQL for this scenario (what "Run full replay" executes), values bound separately."""
+    return simulate.build_sql(wh, scenario)[0]
+
+
+def prepared_sql(wh: Warehouse, scenario: Scenario) -> str:
+    return frontier.prepare(wh, scenario).sql
+
+
+def lever_frame(out: frontier.Outcome) -> pl.DataFrame:
+    rows = [{"lever": k, "savings_usd": v} for k, v in out.savings_by_lever.items()]
+    return pl.DataFrame(rows, schema={"lever": pl.Utf8, "savings_usd": pl.Float64})
+
+
+def team_frame(out: frontier.Outcome) -> pl.DataFrame:
+    df = out.by_team if out.by_team is not None else pl.DataFrame()
+    if df.is_empty():
+        return df
+    return df.with_columns(
+        (100 * pl.col("savings_usd") / pl.when(pl.col("baseline_cost_usd") != 0)
+         .then(pl.col("baseline_cost_usd"))).alias("savings_pct"))
+
+
+# --- saved scenarios ----------------------------------------------------------------------------------------
+def save(wh: Warehouse, scenario: Scenario, name: str) -> Scenario:
+    """Store the scenario under `name` (replacing one of that name)."""
+    name = name.strip()
+    if not name:
+        raise ScenarioError("give the scenario a name", title="Cannot save")
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["name"] = name
+    named = simulate.parse_scenario(data, name)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    wh.write(lambda cur: cur.execute(sql.load("writes/save_scenario"),
+                                     {"name": name, "body": named.model_dump_json(exclude_none=True),
+                                      "saved_at": now}))
+    return named
+
+
+def saved(run: QueryRunner) -> pl.DataFrame:
+    return run("saved_scenarios")
+
+
+def load_saved(body: str) -> Scenario:
+    return simulate.parse_scenario(json.loads(body), "saved scenario")
+
+
+def compare(wh: Warehouse, scenarios: list[Scenario]) -> pl.DataFrame:
+    """Side by side: one column per scenario, one row per figure (from the prepared tables)."""
+    cols: dict[str, list[Any]] = {"figure": ["Baseline spend", "Scenario spend", "Savings", "Savings %",
+                                             "Quality vs baseline", "Moved requests"]}
+    for sc in scenarios:
+        out = frontier.prepare(wh, sc).evaluate(sc)
+        cols[sc.name] = [out.baseline_cost_usd, out.scenario_cost_usd, out.savings_usd, out.savings_pct,
+                         None if out.quality_ratio is None else 100 * out.quality_ratio, out.moved_requests]
+    return pl.DataFrame(cols, strict=False)
+
+
+# --- exports ------------------------------------------------------------------------------------------------
+def scenario_yaml(scenario: Scenario) -> str:
+    """The scenario file (v1) as YAML: loads again with `modelmix simulate FILE`."""
+    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True, exclude_defaults=False),
+                          sort_keys=False, allow_unicode=True)
+
+
+def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFrame) -> str:
+    def usd(x: float | None) -> str:
+        return "—" if x is None else f"${x:,.2f}"
+
+    buf = io.StringIO()
+    period = scenario.period
+    buf.write(f"# What-if: {scenario.name}\n\n")
+    buf.write(f"Period: {period.start or 'first day'} to {period.end or 'last day'} (UTC, inclusive)\n\n")
+    buf.write("| figure | value |\n|---|---|\n")
+    buf.write(f"| Baseline spend | {usd(out.baseline_cost_usd)} |\n| Scenario spend | {usd(out.scenario_cost_usd)} |\n")
+    pct = "—" if out.savings_pct is None else f"{out.savings_pct:.1f}%"
+    buf.write(f"| Savings | {usd(out.savings_usd)} ({pct}) |\n")
+    if out.quality_ratio is not None:
+        buf.write(f"| Quality vs baseline | {100 * out.quality_ratio:.1f}% (assumed from public benchmarks for "
+                  f"{out.scored_requests:,.0f} of {out.total_requests:,.0f} requests; measured: 0) |\n")
+    buf.write(f"| Moved requests | {out.moved_requests:,.0f} |\n\n## Savings by lever\n\n| lever | savings |\n|---|---|\n")
+    for lever, v in out.savings_by_lever.items():
+        buf.write(f"| {lever} | {usd(v)} |\n")
+    if not teams.is_empty():
+        buf.write("\n## By team\n\n| team | baseline | scenario | savings |\n|---|---|---|---|\n")
+        for r in teams.iter_rows(named=True):
+            buf.write(f"| {r['team']} | {usd(r['baseline_cost_usd'])} | {usd(r['scenario_cost_usd'])} | "
+                      f"{usd(r['savings_usd'])} |\n")
+    buf.write("\n## Scenario file\n\n```yaml\n" + scenario_yaml(scenario) + "```\n")
+    return buf.getvalue()

@@ -1,0 +1,121 @@
+"""The What-if page through AppTest on a small ledger: a slider move shows the savings `frontier.sweep` computes
+for that share; the builder, the full replay, saving and comparing scenarios, and the empty ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import simulate
+from dashboard.components.formatting import usd
+from dashboard.services import whatif as svc
+from ledger_factory import build_ledger, write_usage_csv
+from simulate import frontier
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "dashboard" / "pages" / "whatif.py")
+APP = str(ROOT / "dashboard" / "app.py")
+RANGE = (dt.date(2025, 6, 20), dt.date(2025, 9, 17))
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("whatif")
+    return build_ledger(folder / "ledger.duckdb", [write_usage_csv(folder / "usage.csv")])
+
+
+@pytest.fixture
+def page(monkeypatch, ledger):
+    def run(db: Path | None = None, **state) -> AppTest:
+        monkeypatch.setenv("MODELMIX_DB", str(db or ledger))
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.session_state["modelmix_date_range"] = RANGE if db is None else None
+        for k, v in state.items():
+            at.session_state[k] = v
+        return at.run()
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert len(found) == 1, (label, [m.label for m in at.metric])
+    return found[0]
+
+
+def expected_savings(ledger: Path, preset: str, share: float) -> float:
+    sc = svc.with_period(simulate.load_scenario(preset), *RANGE)
+    with Warehouse(ledger) as wh:
+        return frontier.sweep(wh, sc, 0, [share])["savings_usd"][0]
+
+
+def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
+    e80, e35 = expected_savings(ledger, "armstrong-80-99", 0.8), expected_savings(ledger, "armstrong-80-99", 0.35)
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception
+    assert at.title[0].value == "What-if"
+    assert metric(at, "Savings") == usd(e80)
+    [share] = [s for s in at.slider if "share moved" in s.label]
+    share.set_value(0.35).run()
+    assert not at.exception
+    assert metric(at, "Savings") == usd(e35)
+    assert e35 < e80
+    assert any("measured** on 0 requests" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 2                     # waterfall and frontier
+    assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
+    teams = at.dataframe[0].value
+    assert {"team", "baseline_cost_usd", "scenario_cost_usd"} <= set(teams.columns)
+
+
+def test_full_replay_agrees_with_the_sliders(page):
+    at = page(whatif_preset="harvey-3x")
+    assert not at.exception
+    [btn] = [b for b in at.button if b.label == "Run full replay"]
+    btn.click().run()
+    assert not at.exception
+    assert "agree to the cent" in at.success[0].value
+    assert any("with final as" in c.value or "select * from final" in c.value for c in at.code)
+
+
+def test_builder_cascade_and_escalation_slider(page):
+    at = page(whatif_source="Build your own", whatif_route="cascade",
+              whatif_target_model="gpt-4o-mini")
+    assert not at.exception, at.exception
+    [esc] = [s for s in at.slider if "escalation rate" in s.label]
+    before = metric(at, "Savings")
+    esc.set_value(0.6).run()
+    assert not at.exception
+    assert metric(at, "Savings") != before
+    assert any("Break-even escalation rate" in c.value for c in at.caption)
+
+
+def test_save_and_compare(page, ledger):
+    at = page(whatif_preset="batch-offline")
+    at.text_input(key="whatif_save_name").set_value("offline batch")
+    [save] = [b for b in at.button if b.label == "Save scenario"]
+    save.click().run()
+    assert not at.exception
+    at.run()
+    assert not at.exception
+    compared = [d.value for d in at.dataframe if "figure" in d.value.columns]
+    assert compared and "offline batch" in compared[0].columns
+
+
+def test_empty_ledger(page, tmp_path):
+    with Warehouse(tmp_path / "empty.duckdb"):
+        pass
+    at = page(db=tmp_path / "empty.duckdb")
+    assert not at.exception
+    assert "No usage loaded yet" in at.info[0].value
+
+
+def test_registered_under_simulate():
+    text = Path(APP).read_text()
+    assert '"Simulate": [' in text and 'st.Page("pages/whatif.py", title="What-if"' in text
