@@ -22,6 +22,8 @@ run = state.run_query
 BY_KEY = "explore_by"
 GRAIN_KEY = "explore_grain"
 DRILL_KEY = "explore_drill"
+ROW_LABELS = {**DIMENSIONS, "model_raw": "Model (as in the file)", "granularity": "Granularity",
+              "source_format": "Source format"}
 
 
 def filter_key(dim: str) -> str:
@@ -129,11 +131,16 @@ def drill_down(df: pl.DataFrame, start: dt.date, end: dt.date, by: str, filters:
                "Rows of a source that another source of the same provider and day supersedes are listed too; "
                "they don't count toward spend (see Upload & data → coverage).")
     money = st.column_config.NumberColumn
+    tokens = {c: money(label, format="localized") for c, label in (
+        ("requests", "Requests"), ("input_tokens", "Input tokens"), ("cache_read_tokens", "Cache read"),
+        ("cache_write_tokens", "Cache write"), ("output_tokens", "Output tokens"), ("reasoning_tokens", "Reasoning"))}
     st.dataframe(rows, hide_index=True, width="stretch", height=320, column_config={
         "ts": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm"),
+        **{c: st.column_config.TextColumn(label) for c, label in ROW_LABELS.items()},
+        **tokens,
         "cost_usd": money("Billed", format="$%.6f"),
         "list_cost_usd": money("List price", format="$%.6f"),
-        "requests": money("Requests", format="localized"),
+        "ingest_id": money("Upload #", format="plain"),
     })
     st.download_button("Download these rows (CSV)", exports.to_csv(rows),
                        file_name=f"modelmix-rows-{by}-{start:%Y%m%d}-{end:%Y%m%d}.csv", mime="text/csv",

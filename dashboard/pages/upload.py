@@ -83,7 +83,7 @@ def preview(file_id: str, item: dict) -> str | None:
             st.dataframe(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
         elif ins.preview_text:
             st.caption("Start of the file:")
-            st.code(ins.preview_text, language="json")
+            st.code(ins.preview_text, language="json", height=240)
     return override
 
 
@@ -123,7 +123,7 @@ def upload_section() -> None:
     files = staged_files(uploads)
     overrides = {}
     for file_id, item in files.items():
-        with st.expander(f"{item['name']} — {item['size']:,} bytes", expanded=len(files) <= 3):
+        with st.expander(f"{item['name']} — {svc.size_text(item['size'])}", expanded=len(files) <= 3):
             overrides[file_id] = preview(file_id, item)
     label = f"Load {len(files)} file{'s' if len(files) != 1 else ''}"
     if st.button(label, type="primary", icon=":material/upload:", key="upload_load"):

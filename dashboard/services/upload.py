@@ -65,6 +65,15 @@ def session_folder(token: str) -> Path:
     return Path(tempfile.gettempdir()) / "modelmix-uploads" / token
 
 
+def size_text(n: int) -> str:
+    """1,234 bytes -> '1.2 KB'; for file labels."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} GB"
+
+
 def discard(paths: list[Path]) -> None:
     for p in paths:
         Path(p).unlink(missing_ok=True)
