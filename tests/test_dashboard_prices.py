@@ -118,6 +118,9 @@ def test_catalog_search_and_price_in_force(page):
     assert catalog.height >= 1 and all("claude-3-5-haiku" in m for m in catalog["model"])
     assert catalog["model"][0] == "claude-3-5-haiku"  # exact id first
     # price in force: the default model is gpt-4o; at openai the ledger prices it at the catalog's list
+    rows = frame(at, "source")
+    assert rows["provider"].to_list() == ["openai"]        # providers listing it without a price are left out
+    assert rows["valid_from"].is_null().all()               # the catalog's open-ended bounds are shown empty
     at.selectbox(key="prices_in_force_provider").select("openai").run()
     assert not at.exception
     rows = frame(at, "source")
@@ -245,7 +248,7 @@ def test_effective_price_rules():
 def test_hint_suggests_an_alias_for_a_near_name():
     known = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5"]
     assert "alias gpt4o-mini → gpt-4o-mini" in svc.hint("gpt4o-mini", known)
-    assert svc.hint("acme-llama-ft-v2", known).startswith("Custom or self-hosted?")
+    assert svc.hint("acme-llama-ft-v2", known).startswith("Add an override")
 
 
 def test_override_entries_name_row_and_field():

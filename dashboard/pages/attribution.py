@@ -126,8 +126,8 @@ def matches_section(start: dt.date, end: dt.date) -> None:
     num = st.column_config.NumberColumn
     st.dataframe(
         df, hide_index=True, width="stretch",
-        column_order=["position", "field", "pattern", "team", "workload", "status", "matched_rows", "decided_rows",
-                      "decided_requests", "decided_spend_usd", "shadowed_by_text", "projects_sample",
+        column_order=["position", "field", "pattern", "team", "workload", "status", "shadowed_by_text",
+                      "matched_rows", "decided_rows", "decided_requests", "decided_spend_usd", "projects_sample",
                       "api_keys_sample"],
         column_config={
             "position": num("#", format="%d", help="The order rules are tried in (priority, then table order)."),
@@ -200,7 +200,7 @@ def quality_section() -> None:
         if picked:
             st.caption(f"{first['benchmark']} — {first['source']}, {first['date']}.")
     st.dataframe(shown.sort("score", descending=True), hide_index=True, width="stretch", height=280,
-                 column_order=["workload", "model", "score"] if picked else
+                 column_order=["model", "score"] if picked else
                  ["workload", "model", "score", "benchmark", "source", "date"],
                  column_config={"workload": st.column_config.TextColumn("Workload"),
                                 "model": st.column_config.TextColumn("Model"),

@@ -123,8 +123,10 @@ def price_in_force_section(default_day: dt.date) -> None:
                      column_config=price_columns({
                          "source": st.column_config.TextColumn("Source"),
                          "discount_pct": money_pct,
-                         "valid_from": st.column_config.DateColumn("Valid from", format="YYYY-MM-DD"),
-                         "valid_to": st.column_config.DateColumn("Valid until (exclusive)", format="YYYY-MM-DD"),
+                         "valid_from": st.column_config.DateColumn("Valid from", format="YYYY-MM-DD",
+                                                                   help="Empty: since the catalog's first price."),
+                         "valid_to": st.column_config.DateColumn("Valid until (exclusive)", format="YYYY-MM-DD",
+                                                                 help="Empty: open-ended."),
                      }))
         applied = svc.effective_price(rows)
         if applied:

@@ -64,8 +64,15 @@ def catalog_ids(run: QueryRunner) -> list[str]:
 
 
 def price_in_force(wh: Warehouse, model: str, on: dt.date, provider: str | None = None) -> pl.DataFrame:
-    """Catalog and override rows that apply to `model` on `on` (one per source and provider)."""
-    return money_as_float(prices.price_in_force(wh, model, on, provider or None))
+    """Catalog and override rows that apply to `model` on `on` (one per source and provider). Catalog rows
+    with no price at all (a provider that lists the model without prices) are left out; the catalog's
+    open-ended validity bounds (1970, 9999) come back empty."""
+    df = money_as_float(prices.price_in_force(wh, model, on, provider or None))
+    listed = (pl.col("source") != "catalog") | pl.any_horizontal(pl.col(k).is_not_null() for k in PRICE_KEYS)
+    return df.filter(listed).with_columns(
+        valid_from=pl.when(pl.col("valid_from").dt.year() > 1970).then(pl.col("valid_from")),
+        valid_to=pl.when(pl.col("valid_to").dt.year() < 9999).then(pl.col("valid_to")),
+    )
 
 
 def effective_price(rows: pl.DataFrame) -> dict[str, Any] | None:
@@ -146,8 +153,8 @@ def hint(model: str, known: list[str]) -> str:
     """What to do about one unpriced model: an alias when a catalog id looks like it, else an override."""
     close = difflib.get_close_matches(model.lower(), known, n=1, cutoff=0.75)
     if close:
-        return f"Looks like `{close[0]}`: add the alias {model} → {close[0]}, or an override"
-    return "Custom or self-hosted? Add an override with its prices; or an alias if it is a known model"
+        return f"Looks like {close[0]}: add the alias {model} → {close[0]}"
+    return "Add an override with its prices (custom or self-hosted model)"
 
 
 def unpriced_models(run: QueryRunner, start: dt.date, end: dt.date,
