@@ -24,6 +24,7 @@ pages = {
     ],
     "Simulate": [
         st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
+        st.Page("pages/outlook.py", title="Outlook", icon=":material/timeline:"),
     ],
     "Data": [
         st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),

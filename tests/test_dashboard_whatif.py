@@ -119,3 +119,45 @@ def test_empty_ledger(page, tmp_path):
 def test_registered_under_simulate():
     text = Path(APP).read_text()
     assert '"Simulate": [' in text and 'st.Page("pages/whatif.py", title="What-if"' in text
+
+
+# --- Outlook ----------------------------------------------------------------------------------------------------
+OUTLOOK = str(ROOT / "dashboard" / "pages" / "outlook.py")
+
+
+@pytest.fixture
+def outlook_page(monkeypatch, ledger):
+    def run(db: Path | None = None, **state) -> AppTest:
+        monkeypatch.setenv("MODELMIX_DB", str(db or ledger))
+        at = AppTest.from_file(OUTLOOK, default_timeout=120)
+        for k, v in state.items():
+            at.session_state[k] = v
+        return at.run()
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledger):
+    from simulate import outlook
+
+    with Warehouse(ledger) as wh:
+        o = outlook.outlook(wh, simulate.load_scenario("armstrong-80-99"),
+                            outlook.Assumptions(decline=(1.0, 3.0, 10.0), adoption_months=(6, 12)))
+    at = outlook_page(outlook_scenario="Preset: armstrong-80-99")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Outlook"
+    assert metric(at, "Savings (P50)") == usd(o.totals["savings"]["p50"])
+    assert len(at.get("plotly_chart")) == 1
+    at.slider(key="outlook_months").set_value(6).run()
+    assert not at.exception
+    assert metric(at, "Baseline, next 6 months (P50)")
+
+
+def test_outlook_on_an_empty_ledger(outlook_page, tmp_path):
+    with Warehouse(tmp_path / "empty.duckdb"):
+        pass
+    at = outlook_page(db=tmp_path / "empty.duckdb")
+    assert not at.exception
+    assert "No usage loaded yet" in at.info[0].value

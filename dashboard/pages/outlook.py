@@ -1,0 +1,79 @@
+"""Outlook: the monthly projection of baseline vs scenario spend with P10/P50/P90 bands; the assumptions are the
+inputs. One replay per scenario (cached on the ledger's version); every input change is a seeded Monte Carlo in
+milliseconds.
+
+Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import whatif_charts as charts
+from dashboard.components.formatting import usd
+from dashboard.services import outlook as svc
+from warehouse.errors import ModelMixError
+
+run = state.run_query
+
+
+def inputs() -> svc.Assumptions:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        months = st.slider("Months ahead", 3, 36, 18, key="outlook_months")
+        fitted = st.toggle("Fit traffic growth from the history", value=True, key="outlook_fit",
+                           help="Log-linear fit on monthly totals; its standard error spreads the bands.")
+        growth = None
+        if not fitted:
+            lo, hi = st.slider("Traffic growth per month (%)", -10.0, 20.0, (0.0, 5.0), 0.5, key="outlook_growth")
+            growth = (lo / 100, hi / 100)
+    with c2:
+        lo, hi = st.slider("Price decline per year (× cheaper)", 1.0, 50.0, (1.0, 10.0), 0.5, key="outlook_decline",
+                           help="At constant capability. 1× = none; 3× Gundlach et al. 2025 (open models); "
+                                "5–10× Gundlach (frontier levels); 10× a16z 2024; 46× Epoch AI 2025 median.")
+        mode = st.number_input("Most likely (×/yr)", lo, hi, min(max(3.0, lo), hi), 0.5, key="outlook_decline_mode")
+    with c3:
+        ramp = st.slider("Months to adopt the scenario", 0, 24, (6, 12), key="outlook_ramp",
+                         help="A linear ramp from today's mix to the scenario's; 0 = from the first month.")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="outlook_seed")
+    return svc.Assumptions(months=months, growth=growth, decline=(lo, mode, hi), adoption_months=ramp,
+                           draws=2000, seed=int(seed))
+
+
+st.title("Outlook")
+try:
+    choices = svc.scenario_choices(run)
+    label = st.selectbox("Scenario", list(choices), key="outlook_scenario",
+                         help="A preset, or a scenario saved on the What-if page.")
+    assumptions = inputs()
+    with st.spinner("Replaying the history under the scenario (once per scenario)…"):
+        daily = state.call(svc.daily_history, body=choices[label])
+    if daily.is_empty():
+        st.info("**No usage loaded yet.** Load an export on *Upload & data*; the outlook projects your own history.",
+                icon=":material/upload_file:")
+        st.stop()
+    o = svc.project(daily, assumptions)
+    c1, c2, c3 = st.columns(3)
+    t = o.totals
+    c1.metric(f"Baseline, next {assumptions.months} months (P50)", usd(t["baseline"]["p50"]), border=True,
+              help=f"P10 {usd(t['baseline']['p10'])} – P90 {usd(t['baseline']['p90'])}")
+    c2.metric(f"Scenario, next {assumptions.months} months (P50)", usd(t["scenario"]["p50"]), border=True,
+              help=f"P10 {usd(t['scenario']['p10'])} – P90 {usd(t['scenario']['p90'])}")
+    c3.metric("Savings (P50)", usd(t["savings"]["p50"]), border=True,
+              delta=f"P10 {usd(t['savings']['p10'])} · P90 {usd(t['savings']['p90'])}", delta_color="off")
+    st.plotly_chart(charts.outlook_bands(o.frame), width="stretch")
+    st.caption("Lines are the median (P50) of 2,000 seeded draws; bands run from P10 to P90. Spend per month = "
+               "today's run-rate × growth × price decline; the scenario follows its adoption ramp. "
+               "History used: " + ", ".join(f"{m:%b %Y}" for m in o.history["month"].to_list()) + ".")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Assumptions")
+        st.dataframe(svc.assumption_table(o), hide_index=True, width="stretch")
+    with right:
+        st.subheader("Price-decline sources")
+        st.dataframe(pl.DataFrame(svc.DECLINE_SOURCES), hide_index=True, width="stretch")
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")
+except ValueError as e:
+    st.error(f"**Invalid assumptions** — {e}")
