@@ -8,6 +8,7 @@ one transaction that readers see whole or not at all.
 from __future__ import annotations
 
 import queue
+import time
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -90,7 +91,8 @@ class Warehouse:
             # the rollup is derived; a new ledger gets it empty so readers never miss the table
             self._con.execute(sql.load("writes/refresh_usage_daily"))
         self._writer = Writer(self._con)
-        self._data_version = 0
+        # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed
+        self._data_version = time.monotonic_ns()
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
     # --- reading -------------------------------------------------------------------------------------------
