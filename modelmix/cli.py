@@ -338,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", nargs="?")
     sp.set_defaults(fn=cmd_aliases)
 
+    from modelmix import pull_cli
+
+    pull_cli.add_parsers(sub, with_db)  # `pull` and `jobs`
+
     sp = sub.add_parser("sample", help="generate a seeded synthetic year of traffic")
     sp.add_argument("--rows", type=int, default=100_000)
     sp.add_argument("--out", required=True)

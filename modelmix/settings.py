@@ -26,6 +26,18 @@ class Settings(BaseSettings):
         3600.0, description="How long `modelmix ingest` waits for the dashboard to load files it handed over.")
     cache_ttl_seconds: int = Field(300, description="How long the dashboard keeps a query result before re-reading.")
     port: int = Field(8501, description="Port of `modelmix serve`.")
+    openai_base_url: str = Field("https://api.openai.com", description="Base URL of OpenAI's admin API for "
+                                 "`modelmix pull openai` (`--base-url` and a job's `base_url` override it).")
+    anthropic_base_url: str = Field("https://api.anthropic.com", description="Base URL of Anthropic's admin API "
+                                    "for `modelmix pull anthropic`.")
+    openrouter_base_url: str = Field("https://openrouter.ai/api", description="Base URL of OpenRouter's API for "
+                                     "`modelmix pull openrouter`.")
+    pull_safety_window: str = Field("2d", description="How far before its cursor a pull starts again (`30m`, `6h`, "
+                                    "`2d`); rows read twice load once.")
+    pull_lookback_days: int = Field(30, description="How many days back a provider's first pull starts (no "
+                                    "`--since`).")
+    jobs_file: Path = Field(Path("jobs.yaml"), description="The jobs file of `modelmix jobs` (sources to pull and "
+                            "their schedule).")
 
 
 def settings() -> Settings:

@@ -6,8 +6,11 @@ May import ingest, warehouse and sql only (tests/test_layers.py)."""
 from pull.apis import PROVIDERS, PullOptions, StreamReport, describe, pull_provider, reports_json
 from pull.errors import PullAuthError, PullConfigError, PullError
 from pull.http import RetryPolicy
+from pull.jobs import JobOutcome, JobsFile, Schedule, load_jobs, run_due, run_job
 from pull.sink import InboxSink, LocalSink
+from pull.sqlsource import PRESETS, SqlPull, pull_sql
 from pull.state import status
 
 __all__ = ["PROVIDERS", "PullOptions", "StreamReport", "describe", "pull_provider", "reports_json", "PullError",
-           "PullAuthError", "PullConfigError", "RetryPolicy", "InboxSink", "LocalSink", "status"]
+           "PullAuthError", "PullConfigError", "RetryPolicy", "InboxSink", "LocalSink", "status", "JobOutcome", "JobsFile", "Schedule", "load_jobs", "run_due",
+           "run_job", "PRESETS", "SqlPull", "pull_sql"]

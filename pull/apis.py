@@ -197,11 +197,15 @@ def pull_provider(sink: Sink, kind: str, options: PullOptions | None = None) -> 
     key_env = options.key_env or provider.key_env
     env = os.environ if options.env is None else options.env
     key = env.get(key_env)
-    if not key:
-        raise PullConfigError(f"set the environment variable {key_env} to your {kind} "
-                              f"{'management' if kind == 'openrouter' else 'admin'} key to pull {kind} usage")
     source = options.source or kind
     now = _utc(options.now or dt.datetime.now(dt.timezone.utc))
+    if not key:
+        error = PullConfigError(f"set the environment variable {key_env} to your {kind} "
+                                f"{'management' if kind == 'openrouter' else 'admin'} key to pull {kind} usage")
+        for stream in provider.streams:   # recorded, so the Sources page shows what is missing
+            sink.start(source, stream.name, kind, now)
+            sink.finish(source, stream.name, now, str(error))
+        raise error
     end = _day_floor(now)   # only closed daily buckets
     reports = []
     client = ApiClient(provider=kind, base_url=options.base_url or provider.base_url, headers=provider.headers(key),

@@ -28,6 +28,8 @@ class PageResult:
 
 class Sink(Protocol):
     def cursor(self, source: str, stream: str) -> dt.datetime | None: ...
+    def last_ok(self, source: str, streams: list[str]) -> dt.datetime | None: ...
+    def status(self) -> list[dict]: ...
     def start(self, source: str, stream: str, kind: str, now: dt.datetime) -> None: ...
     def load(self, source: str, stream: str, files: list[Path], *, format_id: str | None = None,
              mapping: Path | None = None, display: dict[str, str] | None = None,
@@ -53,6 +55,12 @@ class LocalSink:
 
     def cursor(self, source: str, stream: str) -> dt.datetime | None:
         return state.cursor(self.wh, source, stream)
+
+    def last_ok(self, source: str, streams: list[str]) -> dt.datetime | None:
+        return state.last_ok(self.wh, source, streams)
+
+    def status(self) -> list[dict]:
+        return state.status(self.wh).to_dicts()
 
     def start(self, source: str, stream: str, kind: str, now: dt.datetime) -> None:
         state.start(self.wh, source, stream, kind, now)
@@ -101,6 +109,16 @@ class InboxSink:
     def cursor(self, source: str, stream: str) -> dt.datetime | None:
         return _from_iso(self._ask([], {"op": "cursor", "source": source, "stream": stream}).get("cursor"))
 
+    def last_ok(self, source: str, streams: list[str]) -> dt.datetime | None:
+        return _from_iso(self._ask([], {"op": "last_ok", "source": source, "streams": streams}).get("last_ok"))
+
+    def status(self) -> list[dict]:
+        rows = self._ask([], {"op": "status"})["status"]
+        for r in rows:
+            for k in ("loaded_until", "last_run_at", "last_ok_at"):
+                r[k] = dt.datetime.fromisoformat(r[k]) if r.get(k) else None
+        return rows
+
     def start(self, source: str, stream: str, kind: str, now: dt.datetime) -> None:
         self._ask([], {"op": "start", "source": source, "stream": stream, "kind": kind, "now": _iso(now)})
 
@@ -123,6 +141,15 @@ def serve_inbox(wh: Warehouse, paths: list[Path], op: dict, *, max_unzipped_byte
     kind = op.get("op")
     if kind == "cursor":
         return {"files": [], "cursor": _iso(sink.cursor(op["source"], op["stream"]))}
+    if kind == "last_ok":
+        return {"files": [], "last_ok": _iso(sink.last_ok(op["source"], op["streams"]))}
+    if kind == "status":
+        rows = sink.status()
+        for r in rows:
+            for k, v in r.items():
+                if isinstance(v, dt.datetime):
+                    r[k] = v.isoformat()
+        return {"files": [], "status": rows}
     if kind == "start":
         sink.start(op["source"], op["stream"], op["kind"], _from_iso(op["now"]))
         return {"files": []}

@@ -35,6 +35,17 @@ def cursor(wh: Warehouse, source: str, stream: str) -> dt.datetime | None:
     return utc_aware(value)
 
 
+def last_ok(wh: Warehouse, source: str, streams: list[str]) -> dt.datetime | None:
+    """When every one of `streams` last finished without error (the oldest of them); None if one never did, or
+    if its last run failed (so a failed job is due again at once)."""
+    rows = {s: (ok, st) for s, ok, st in wh.sql("select stream, last_ok_at, last_status from pull_state "
+                                               "where source = $source", source=source).rows()}
+    found = [rows.get(s, (None, None)) for s in streams]
+    if any(ok is None or st != "ok" for ok, st in found):
+        return None
+    return utc_aware(min(ok for ok, _ in found))
+
+
 def start(wh: Warehouse, source: str, stream: str, kind: str, now: dt.datetime) -> None:
     wh.write(_run, "writes/pull_state_start", {"source": source, "stream": stream, "kind": kind,
                                                "now": utc_naive(now)})
