@@ -3,11 +3,17 @@ source and date) merged with a scenario's `assumptions.quality` overrides, flatt
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import polars as pl
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import sql
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -52,3 +58,38 @@ def sources(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str,
     for w in overrides:
         out.append({"workload": w, "benchmark": "scenario assumption", "source": "assumptions.quality", "date": ""})
     return out
+
+
+class QualityScore(BaseModel):
+    """One saved quality score (table quality_scores): measured or agreed figures that win over the shipped
+    defaults for every replay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workload: str = Field(min_length=1, description="lower-case workload, or '*' for any")
+    model: str = Field(min_length=1, description="lower-case catalog model id")
+    score: float = Field(ge=0, le=1)
+    source: str | None = None
+    as_of: dt.date | None = None
+
+    @field_validator("workload", "model")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+
+def _replace(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    cur.register("incoming", frame.to_arrow())
+    try:
+        cur.execute(sql.load("writes/replace_quality_scores"))
+    finally:
+        cur.unregister("incoming")
+
+
+def replace_scores(wh: Warehouse, items: list[QualityScore]) -> int:
+    """The saved quality table becomes exactly `items` (one write transaction)."""
+    rows = pl.DataFrame([i.model_dump() for i in items],
+                        schema={"workload": pl.String, "model": pl.String, "score": pl.Float64,
+                                "source": pl.String, "as_of": pl.Date})
+    wh.write(_replace, rows)
+    return len(items)

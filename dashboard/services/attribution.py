@@ -9,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import duckdb
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-import sql
 from dashboard.services import QueryRunner, money_as_float
 from dashboard.services.editing import load_upload, table_entries
 from simulate import quality
@@ -96,23 +93,6 @@ def unassigned(cov: pl.DataFrame) -> dict[str, float]:
 
 
 # --- quality --------------------------------------------------------------------------------------------------
-class QualityScore(BaseModel):
-    """One saved quality score (table quality_scores). Belongs in simulate/ (see the report)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    workload: str = Field(min_length=1, description="lower-case workload, or '*' for any")
-    model: str = Field(min_length=1, description="lower-case catalog model id")
-    score: float = Field(ge=0, le=1)
-    source: str | None = None
-    as_of: dt.date | None = None
-
-    @field_validator("workload", "model")
-    @classmethod
-    def _lower(cls, v: str) -> str:
-        return v.strip().lower()
-
-
 def quality_defaults() -> pl.DataFrame:
     """simulate's shipped defaults: one row per workload block and model, with the block's benchmark, source
     and date."""
@@ -127,8 +107,8 @@ def quality_table(run: QueryRunner) -> pl.DataFrame:
     return run(QUERIES["quality"]).select(QUALITY_COLUMNS)
 
 
-def quality_entries(frame: Any) -> list[QualityScore]:
-    items = table_entries(frame, QualityScore, QUALITY_COLUMNS, "Invalid quality scores")
+def quality_entries(frame: Any) -> list[quality.QualityScore]:
+    items = table_entries(frame, quality.QualityScore, QUALITY_COLUMNS, "Invalid quality scores")
     seen: dict[tuple[str, str], int] = {}
     for i, q in enumerate(items, start=1):
         key = (q.workload, q.model)
@@ -139,20 +119,7 @@ def quality_entries(frame: Any) -> list[QualityScore]:
     return items
 
 
-def _replace_quality(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
-    cur.register("incoming", frame.to_arrow())
-    try:
-        cur.execute(sql.load("writes/replace_quality_scores"))
-    finally:
-        cur.unregister("incoming")
-
-
 def save_quality(wh: Warehouse, frame: Any) -> int:
     """Replace the saved quality table with the edited one (validated first; nothing written on an error).
     The simulator reads it on every replay (simulate.quality.stored_scores)."""
-    items = quality_entries(frame)
-    rows = pl.DataFrame([i.model_dump() for i in items],
-                        schema={"workload": pl.String, "model": pl.String, "score": pl.Float64,
-                                "source": pl.String, "as_of": pl.Date})
-    wh.write(_replace_quality, rows)
-    return len(items)
+    return quality.replace_scores(wh, quality_entries(frame))
