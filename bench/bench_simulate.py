@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import simulate
+from simulate import frontier
 from warehouse import Warehouse
 from warehouse.ledger import refresh_derived
 
@@ -57,6 +58,9 @@ def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, Warehouse(Path(tmp) / "bench.duckdb") as wh:
         t = time.perf_counter()
         wh.write(lambda cur: cur.execute(FILL, {"n": n}))
+        # the replay reads usage_replay, which joins each row's ingest_log entry (source_choice)
+        wh.write(lambda cur: cur.execute("insert into ingest_log (ingest_id, file_name, format, source_kind, status) "
+                                         "values (1, 'bench', 'bench', 'telemetry', 'loaded')"))
         wh.write(refresh_derived)
         print(f"{n:,} request rows generated in {time.perf_counter() - t:.1f} s")
         shift = simulate.parse_scenario({"name": "bench", "policies": [
@@ -77,6 +81,36 @@ def main(n: int) -> None:
             {"kind": "cache", "hit_rate": 0.5}]})
         four_s, _ = timed(lambda: simulate.run(wh, four))
         print(f"four policies               {four_s:.3f} s")
+        sliders(wh, shift, ours_s, ours)
+
+
+def sliders(wh, shift, replay_s: float, replayed) -> None:
+    """The what-if slider path (simulate/frontier.py): prepare once, then a share move is a lookup."""
+    t = time.perf_counter()
+    prep = frontier.prepare(wh, shift)
+    table = prep.table(0, shift)
+    prepare_s = time.perf_counter() - t
+    moves = [shift.model_copy(update={"policies": [p.model_copy(update={"share": s / 200})
+                                                   for p in shift.policies]}) for s in range(201)]
+    t = time.perf_counter()
+    for sc in moves:
+        table.lookup(sc)
+    lookup_ms = (time.perf_counter() - t) / len(moves) * 1000
+    t = time.perf_counter()
+    for sc in moves[::20]:
+        table.lookup(sc, teams=True)
+    teams_ms = (time.perf_counter() - t) / len(moves[::20]) * 1000
+    t = time.perf_counter()
+    for sc in moves[::40]:
+        prep.evaluate(sc)
+    arrays_ms = (time.perf_counter() - t) / len(moves[::40]) * 1000
+    sweep_s, _ = timed(lambda: frontier.sweep(wh, shift, 0, [i / 20 for i in range(21)]))
+    check = table.lookup(moves[160]).scenario_cost_usd         # share 0.8, as the replay above
+    print(f"slider tables: prepare once {prepare_s:.3f} s; lookup per move {lookup_ms:.3f} ms "
+          f"(with per-team table {teams_ms:.1f} ms; full array evaluation {arrays_ms:.1f} ms)")
+    print(f"21-point frontier sweep     {sweep_s * 1000:.1f} ms (prepared)")
+    print(f"full replay / slider lookup {replay_s * 1000 / lookup_ms:,.0f}x  ({replay_s:.2f} s vs {lookup_ms:.3f} ms)"
+          f"; lookup at 0.8 = ${check:,.2f} vs replay ${replayed.scenario_cost_usd:,.2f}")
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ class Prepared:
         uniq = teams.unique().sort()
         self.teams = uniq.to_list()
         self.team_codes = (teams.replace_strict(uniq, pl.int_range(uniq.len(), eager=True), return_dtype=pl.Int64)
-                           .to_numpy())
+                           .to_numpy().astype(np.int64))
         self.levers = [p.lever for p in scenario.policies]
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
@@ -346,9 +346,13 @@ class Prepared:
             savings_by_policy=by_policy, savings_by_lever=by_lever, by_team=by_team)
 
     def _team_frame(self, cost: np.ndarray) -> pl.DataFrame:
-        n = len(self.teams)
-        base = np.bincount(self.team_codes, weights=self.base, minlength=n)
-        scen = np.bincount(self.team_codes, weights=cost, minlength=n)
+        """Per-team frame from a per-row scenario cost vector."""
+        return self._team_frame_totals(np.bincount(self.team_codes, weights=cost, minlength=len(self.teams)))
+
+    def _team_frame_totals(self, scen: np.ndarray) -> pl.DataFrame:
+        if not hasattr(self, "_team_base"):
+            self._team_base = np.bincount(self.team_codes, weights=self.base, minlength=len(self.teams))
+        base = self._team_base
         return (pl.DataFrame({"team": self.teams, "baseline_cost_usd": base, "scenario_cost_usd": scen})
                 .with_columns((pl.col("baseline_cost_usd") - pl.col("scenario_cost_usd")).alias("savings_usd"))
                 .sort("baseline_cost_usd", descending=True))
@@ -408,8 +412,16 @@ class CumTable:
         np.cumsum(delta[:, self.rows], axis=1, out=self.cum[:, 1:])
         self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
         self.bucket_delta = delta[:, self.buckets].sum(axis=1)
-        self.delta_cost = {k: delta[j] for j, k in enumerate(self.keys) if k[0] == "cost"}
-        self.base_cost_rows = {k: qa.get(k, zero) for k in self.keys if k[0] == "cost"}
+        # per-team figures: team totals of the unclaimed state per cost coefficient, and the cost deltas in rank
+        # order (contiguous), so a move adds one bincount over the first k rows
+        cost_keys = [k for k in self.keys if k[0] == "cost"]
+        n_teams = len(prep.teams)
+        self.team_base = {k: np.bincount(prep.team_codes, weights=qa.get(k, zero), minlength=n_teams)
+                          for k in cost_keys}
+        self.team_sorted = prep.team_codes[self.rows]
+        self.delta_sorted = {k: np.ascontiguousarray(delta[self.keys.index(k)][self.rows]) for k in cost_keys}
+        self.team_buckets = {k: np.bincount(prep.team_codes[self.buckets], weights=delta[self.keys.index(k)][self.buckets],
+                                            minlength=n_teams) for k in cost_keys}
 
     def _totals(self, share: float) -> tuple[dict[tuple[str, str], float], int]:
         k = claimed_count(share, self.n)
@@ -423,11 +435,13 @@ class CumTable:
         by_team = None
         if teams:
             mult = self.prep._multipliers(m, rates)
-            cost = sum(v * mult[key[1]] for key, v in self.base_cost_rows.items()).copy()
-            delta = sum(self.delta_cost[key] * mult[key[1]] for key in self.delta_cost)
-            cost[self.rows[:k]] += delta[self.rows[:k]]
-            cost[self.buckets] += float(shares[self.i]) * delta[self.buckets]
-            by_team = self.prep._team_frame(cost)
+            n_teams = len(self.prep.teams)
+            cost = sum(self.team_base[key] * mult[key[1]] for key in self.team_base)
+            cost = cost + float(shares[self.i]) * sum(self.team_buckets[key] * mult[key[1]] for key in self.team_buckets)
+            if k:
+                d = sum(self.delta_sorted[key][:k] * mult[key[1]] for key in self.delta_sorted)
+                cost = cost + np.bincount(self.team_sorted[:k], weights=d, minlength=n_teams)
+            by_team = self.prep._team_frame_totals(cost)
         return self.prep._outcome(totals, m, rates, by_team)
 
     def curve(self, m: float, rates: list[float]) -> dict[str, np.ndarray]:

@@ -7,7 +7,8 @@
   replayed history × 30.4375 days per month).
 - g, traffic growth per month: fitted log-linear on the history's monthly totals (each month's spend per
   covered day, so partial first/last months count fairly); its standard error gives the Monte Carlo spread.
-  Or given as a (low, high) range. With fewer than 3 months of history and none given: 0.
+  Or given as a (low, high) range. With fewer than 3 months of history and none given: 0. Fitted draws are
+  clipped to ±20% a month; a fit with a standard error above 5%/month is flagged unreliable.
 - D, catalog price decline per year at constant capability (a price factor: 10 = ten times cheaper a year).
   It applies to both series (the same models and their successors get cheaper whatever the routing).
   Sources (research/routing.md §3.1, §6.4): Epoch AI (Mar 12 2025): 9x–900x/yr by benchmark, median of its 21
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 DAYS_PER_MONTH = 365.25 / 12
 LEVEL_DAYS = 28
 MIN_FIT_MONTHS = 3
+GROWTH_CLIP = (-0.2, 0.2)       # fitted growth draws, per month
+UNRELIABLE_SE = 0.05            # a fit whose standard error exceeds this (per month) is flagged unreliable
 
 DECLINE_SOURCES = [
     {"figure": "1x/yr (no decline)", "source": "Gundlach et al., arXiv 2511.23455 (Nov 2025): the price of running "
@@ -86,6 +89,10 @@ class Fit:
     std_error: float
     months_used: int
     fitted: bool
+
+    @property
+    def reliable(self) -> bool:
+        return self.fitted and self.std_error <= UNRELIABLE_SE
 
 
 @dataclass
@@ -158,7 +165,8 @@ def project(daily: pl.DataFrame, a: Assumptions) -> Outlook:
     if a.growth is not None:
         g = rng.uniform(a.growth[0], a.growth[1], n) if a.growth[1] > a.growth[0] else np.full(n, a.growth[0])
     elif fit.fitted and fit.std_error > 0:
-        g = np.maximum(rng.normal(fit.monthly_growth, fit.std_error, n), -0.5)
+        # a noisy fit must not project +40%/month: draws stay within GROWTH_CLIP (the page warns when unreliable)
+        g = np.clip(rng.normal(fit.monthly_growth, fit.std_error, n), *GROWTH_CLIP)
     else:
         g = np.full(n, fit.monthly_growth)
     lo, mode, hi = a.decline

@@ -148,7 +148,7 @@ def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledge
     at = outlook_page(outlook_scenario="Preset: armstrong-80-99")
     assert not at.exception, at.exception
     assert at.title[0].value == "Outlook"
-    assert metric(at, "Savings (P50)") == usd(o.totals["savings"]["p50"])
+    assert metric(at, "Savings, next 18 months (P50)") == usd(o.totals["savings"]["p50"])
     assert len(at.get("plotly_chart")) == 1
     at.slider(key="outlook_months").set_value(6).run()
     assert not at.exception

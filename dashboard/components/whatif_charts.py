@@ -16,25 +16,30 @@ LEVER_LABELS = {"model_shift": "Model shift", "cascade": "Cascade", "batch": "Ba
 
 
 def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) -> go.Figure:
-    """Baseline spend, minus each lever's savings, to the scenario's spend. Columns of `levers`: lever,
-    savings_usd (a negative saving — a lever that costs more — shows as a rise)."""
+    """Baseline spend, minus each lever's savings, to the scenario's spend: floating bars (a saving steps down in
+    green, a lever that costs more steps up in red). Columns of `levers`: lever, savings_usd."""
     names = [LEVER_LABELS.get(x, x) for x in levers["lever"].to_list()]
-    steps = [-v for v in levers["savings_usd"].to_list()]
-    fig = go.Figure(go.Waterfall(
-        x=["Baseline", *names, "Scenario"],
-        measure=["absolute", *["relative"] * len(steps), "total"],
-        y=[baseline, *steps, 0],
-        text=[f"${baseline:,.0f}", *[(f"−${-s:,.0f}" if s < 0 else f"+${s:,.0f}") if abs(s) >= 0.5 else ""
-                                     for s in steps], f"${scenario:,.0f}"],
-        textposition="outside", cliponaxis=False,
-        decreasing={"marker": {"color": SAVE_COLOR}}, increasing={"marker": {"color": COST_UP_COLOR}},
-        totals={"marker": {"color": SCEN_COLOR}},
-        connector={"line": {"color": "#9aa0a6", "width": 1}},
-        hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
-    ))
+    x, bases, heights, colors, texts = ["Baseline"], [0.0], [baseline], [BASE_COLOR], [f"${baseline:,.0f}"]
+    level = baseline
+    for name, saved in zip(names, levers["savings_usd"].to_list(), strict=True):
+        new = level - saved
+        x.append(name)
+        bases.append(min(level, new))
+        heights.append(abs(saved))
+        colors.append(SAVE_COLOR if saved >= 0 else COST_UP_COLOR)
+        texts.append("" if abs(saved) < 0.5 else (f"−${saved:,.0f}" if saved >= 0 else f"+${-saved:,.0f}"))
+        level = new
+    x.append("Scenario")
+    bases.append(0.0)
+    heights.append(scenario)
+    colors.append(SCEN_COLOR)
+    texts.append(f"${scenario:,.0f}")
+    fig = go.Figure(go.Bar(x=x, y=heights, base=bases, marker_color=colors, text=texts, textposition="outside",
+                           cliponaxis=False, customdata=[b + h for b, h in zip(bases, heights, strict=True)],
+                           hovertemplate="%{x}: %{text}<extra></extra>"))
     _base_layout(fig, y_max=baseline)
-    fig.update_layout(showlegend=False, hovermode="closest", margin=dict(l=8, r=8, t=28, b=8))
-    fig.update_yaxes(range=[0, max(baseline, scenario) * 1.15 or 1])
+    fig.update_layout(showlegend=False, hovermode="closest", margin=dict(l=8, r=8, t=28, b=8), bargap=0.35)
+    fig.update_yaxes(range=[0, max(baseline, scenario, 1e-9) * 1.15])
     return fig
 
 

@@ -6,7 +6,6 @@ Thin by design: widgets -> one service call per visual -> a figure builder -> re
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from dashboard import state
@@ -60,8 +59,15 @@ try:
               help=f"P10 {usd(t['baseline']['p10'])} – P90 {usd(t['baseline']['p90'])}")
     c2.metric(f"Scenario, next {assumptions.months} months (P50)", usd(t["scenario"]["p50"]), border=True,
               help=f"P10 {usd(t['scenario']['p10'])} – P90 {usd(t['scenario']['p90'])}")
-    c3.metric("Savings (P50)", usd(t["savings"]["p50"]), border=True,
-              delta=f"P10 {usd(t['savings']['p10'])} · P90 {usd(t['savings']['p90'])}", delta_color="off")
+    c3.metric(f"Savings, next {assumptions.months} months (P50)", usd(t["savings"]["p50"]), border=True,
+              help=f"P10 {usd(t['savings']['p10'])} – P90 {usd(t['savings']['p90'])}")
+    st.caption(f"P10–P90 over {assumptions.months} months: baseline {usd(t['baseline']['p10'])} – "
+               f"{usd(t['baseline']['p90'])}, scenario {usd(t['scenario']['p10'])} – {usd(t['scenario']['p90'])}, "
+               f"savings {usd(t['savings']['p10'])} – {usd(t['savings']['p90'])}.")
+    if assumptions.growth is None and o.fit.fitted and not o.fit.reliable:
+        st.warning(f"The fitted traffic growth is unreliable ({o.fit.monthly_growth:+.1%} ± {o.fit.std_error:.1%} "
+                   f"a month over {o.fit.months_used} months); the draws are clipped to ±20% a month. Turn the fit "
+                   "off and give a growth range for a tighter band.", icon=":material/warning:")
     st.plotly_chart(charts.outlook_bands(o.frame), width="stretch")
     st.caption("Lines are the median (P50) of 2,000 seeded draws; bands run from P10 to P90. Spend per month = "
                "today's run-rate × growth × price decline; the scenario follows its adoption ramp. "
@@ -72,7 +78,7 @@ try:
         st.dataframe(svc.assumption_table(o), hide_index=True, width="stretch")
     with right:
         st.subheader("Price-decline sources")
-        st.dataframe(pl.DataFrame(svc.DECLINE_SOURCES), hide_index=True, width="stretch")
+        st.markdown("\n".join(f"- **{r['figure']}** — {r['source']}" for r in svc.DECLINE_SOURCES))
 except ModelMixError as e:
     st.error(f"**{e.title}** — {e.message}")
 except ValueError as e:

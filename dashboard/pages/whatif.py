@@ -32,7 +32,8 @@ def preset_scenario(start, end) -> Scenario:
                         help="Scenario files shipped in simulate/presets/; each quotes its sources.")
     scenario = simulate.load_scenario(name)
     if scenario.description:
-        st.caption(scenario.description)
+        with st.expander("About this preset"):
+            st.caption(scenario.description)
     return svc.with_period(scenario, start, end)
 
 
@@ -132,9 +133,9 @@ def results(scenario: Scenario) -> None:
                 fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
                 None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio)), width="stretch")
             if bar is not None:
-                st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): move "
-                           f"{100 * bar.share:.1f}% ({bar.claimed:,} requests) of *{fr.policy}*, spend "
-                           f"{usd(bar.scenario_cost_usd)}, savings {usd(bar.savings_usd)}.")
+                st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
+                           f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "
+                           f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps).")
             elif fr.break_even is not None:
                 st.caption(f"Break-even escalation rate of *{fr.policy}*: {100 * fr.break_even:.1f}% "
                            "(the scenario costs the baseline there; below it the cascade saves).")
