@@ -227,7 +227,7 @@ def pull_provider(sink: Sink, kind: str, options: PullOptions | None = None) -> 
             except PullAuthError as e:
                 report.error = redact(str(e), [key])
                 sink.finish(source, stream.name, _utc(dt.datetime.now(dt.timezone.utc)), report.error)
-                raise
+                raise PullAuthError(redact(e.message, [key])) from None   # even if the API echoed the key
             except PullError as e:
                 report.error = redact(str(e), [key])
             except BaseException as e:  # interrupted, or a bug: record it, then let it go on
@@ -288,9 +288,8 @@ def _run_paged(client: ApiClient, sink: Sink, provider: Provider, stream: Stream
             display = {str(path): f"pull:{source}/{stream.name} {start:%Y-%m-%d}..{end:%Y-%m-%d} page {n}"}
         page = sink.load(source, stream.name, files, format_id=stream.format_id, display=display,
                          loaded_until=until)
-        path_done = files[0] if files else None
-        if path_done:
-            path_done.unlink(missing_ok=True)
+        for f in files:
+            f.unlink(missing_ok=True)
         report.pages += 1
         report.rows_loaded += page.loaded
         report.rows_duplicate += page.duplicate

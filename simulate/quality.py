@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -78,7 +77,7 @@ class QualityScore(BaseModel):
         return v.strip().lower()
 
 
-def _replace(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+def _replace(cur: Any, frame: pl.DataFrame) -> None:  # cur: the writer's duckdb cursor
     cur.register("incoming", frame.to_arrow())
     try:
         cur.execute(sql.load("writes/replace_quality_scores"))
