@@ -103,6 +103,7 @@ class Outcome:
     scenario_quality: float | None
     scored_requests: float
     total_requests: float
+    measured_requests: float
     moved_requests: float
     savings_by_policy: dict[str, float] = field(default_factory=dict)
     savings_by_lever: dict[str, float] = field(default_factory=dict)
@@ -132,22 +133,29 @@ def _q(workload: str, model: str, scores: dict[str, dict[str, float]]) -> tuple[
 
 
 def _part_quality(workload: str, source: str, target: str | None, qratio: float | None,
-                  scores: dict[str, dict[str, float]]) -> tuple[float, float, float]:
-    """(baseline, target-at-esc-0, source-at-esc-1) scores of a part, as replay.sql's `scored`/`final`; NaN =
-    unknown. `target` None = the part stays on its model."""
+                  scores: dict[str, dict[str, float]],
+                  measured: dict[str, dict[str, float]] | None = None) -> tuple[float, float, float, bool]:
+    """(baseline, target-at-esc-0, source-at-esc-1, measured) of a part, as replay.sql's `scored`/`final`;
+    NaN = unknown. `target` None = the part stays on its model. Measured: every score used is a shadow score."""
+    measured = measured or {}
+
+    def m(block: str, model: str) -> bool:
+        return model in measured.get(block, {})
+
     ws, ds = _q(workload, source, scores)
     own = ws if ws is not None else ds
     nan = float("nan")
     if target is None or qratio is not None:
         if own is None:
-            return nan, nan, nan
-        return own, (own if target is None else qratio * own), own
+            return nan, nan, nan, False
+        own_m = target is None and (m(workload, source) if ws is not None else m("*", source))
+        return own, (own if target is None else qratio * own), own, own_m
     wt, dt = _q(workload, target, scores)
     if ws is not None and wt is not None:
-        return ws, wt, ws
+        return ws, wt, ws, m(workload, source) and m(workload, target)
     if ds is not None and dt is not None:
-        return ds, dt, ds
-    return nan, nan, nan
+        return ds, dt, ds, m("*", source) and m("*", target)
+    return nan, nan, nan, False
 
 
 class Prepared:
@@ -232,28 +240,33 @@ class Prepared:
         return text, {k: v for k, v in params.items() if k in used}
 
     def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
-        scores = quality.table(self.scenario.assumptions.quality, quality.stored_scores(wh))
+        measured = self.scenario.assumptions.measured
+        scores = quality.table(self.scenario.assumptions.quality, quality.stored_scores(wh), measured)
         keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
         combos = keys.unique()
         policies = self.scenario.policies
         rows = []
         for w, m in combos.iter_rows():
-            row = {"workload": w, "model": m, "own": _part_quality(w, m, None, None, scores)[0]}
+            own = _part_quality(w, m, None, None, scores, measured)
+            row = {"workload": w, "model": m, "own": own[0], "mown": own[3]}
             for j, pol in enumerate(policies):
                 label = pol.target_label()
-                qb, qt, qs = _part_quality(w, m, None if label is None else label.lower(), pol.quality_ratio(),
-                                           scores)
-                row |= {f"qb{j}": qb, f"qt{j}": qt, f"qs{j}": qs}
+                qb, qt, qs, meas = _part_quality(w, m, None if label is None else label.lower(), pol.quality_ratio(),
+                                                 scores, measured)
+                row |= {f"qb{j}": qb, f"qt{j}": qt, f"qs{j}": qs, f"qm{j}": meas}
             rows.append(row)
         table = pl.DataFrame(rows, schema={"workload": pl.Utf8, "model": pl.Utf8, "own": pl.Float64,
-                                           **{f"q{k}{j}": pl.Float64 for j in range(len(policies))
-                                              for k in "bts"}})
+                                           "mown": pl.Boolean,
+                                           **{f"q{k}{j}": pl.Boolean if k == "m" else pl.Float64
+                                              for j in range(len(policies)) for k in "btsm"}})
         joined = keys.with_row_index("_i").join(table, on=["workload", "model"], how="left").sort("_i")
         self.q_own = joined["own"].fill_null(float("nan")).to_numpy()
-        self.qb, self.qt, self.qs = [], [], []
+        self.m_own = joined["mown"].fill_null(False).to_numpy().astype(bool)
+        self.qb, self.qt, self.qs, self.qm = [], [], [], []
         for j in range(len(policies)):
             for name, out in (("qb", self.qb), ("qt", self.qt), ("qs", self.qs)):
                 out.append(joined[f"{name}{j}"].fill_null(float("nan")).to_numpy())
+            self.qm.append(joined[f"qm{j}"].fill_null(False).to_numpy().astype(bool))
 
     # --- claims and quantities -----------------------------------------------------------------------------
     def claims(self, shares: list[float | None]) -> np.ndarray:
@@ -296,6 +309,7 @@ class Prepared:
         w_none = np.where(scored, req * none, 0.0)
         own = np.nan_to_num(self.q_own)
         w, qb, qs = w_none.copy(), w_none * own, w_none * own
+        meas = np.where(self.m_own, w_none, 0.0)
         moved = np.zeros(self.n_rows)
         for j in range(n_pol):
             f = claims[j]
@@ -308,6 +322,7 @@ class Prepared:
             ok = ~(np.isnan(self.qb[j]) | np.isnan(self.qt[j]) | np.isnan(self.qs[j]))
             wj = np.where(ok, req * f, 0.0)
             w = w + wj
+            meas = meas + np.where(self.qm[j], wj, 0.0)
             qb = qb + wj * np.nan_to_num(self.qb[j])
             qs = qs + wj * np.nan_to_num(self.qt[j])
             if self.cascade[j]:
@@ -319,6 +334,7 @@ class Prepared:
         cols[("qb", "1")] = qb
         cols[("qs", "1")] = qs
         cols[("moved", "1")] = moved
+        cols[("meas", "1")] = meas
         return cols
 
     @staticmethod
@@ -342,7 +358,8 @@ class Prepared:
         return Outcome(
             baseline_cost_usd=round(self.baseline_cost, 6), scenario_cost_usd=round(agg["cost"], 6),
             baseline_quality=bq, scenario_quality=sq, scored_requests=round(w, 6),
-            total_requests=float(self.requests.sum()), moved_requests=round(agg["moved"], 6),
+            total_requests=float(self.requests.sum()), measured_requests=round(agg.get("meas", 0.0), 6),
+            moved_requests=round(agg["moved"], 6),
             savings_by_policy=by_policy, savings_by_lever=by_lever, by_team=by_team)
 
     def _team_frame(self, cost: np.ndarray) -> pl.DataFrame:

@@ -28,13 +28,16 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 
 def table(overrides: dict[str, dict[str, float]],
-          stored: list[tuple[str, str, float]] = ()) -> dict[str, dict[str, float]]:
+          stored: list[tuple[str, str, float]] = (),
+          measured: dict[str, dict[str, float]] | None = None) -> dict[str, dict[str, float]]:
     """workload -> model -> score: the shipped defaults, then the database's `quality_scores` rows, then the
-    scenario's overrides; a later layer wins model by model."""
+    scenario's overrides, then its shadow-evaluation scores (`measured`); a later layer wins model by model."""
     out = {w: {str(m).lower(): float(s) for m, s in block["scores"].items()} for w, block in defaults().items()}
     for workload, model, score in stored:
         out.setdefault(workload.lower(), {})[model.lower()] = float(score)
     for workload, models in overrides.items():
+        out.setdefault(workload, {}).update(models)
+    for workload, models in (measured or {}).items():
         out.setdefault(workload, {}).update(models)
     return out
 
@@ -43,9 +46,13 @@ def stored_scores(wh: Warehouse) -> list[tuple[str, str, float]]:
     return list(wh.sql("select workload, model, score from quality_scores").iter_rows())
 
 
-def bind_lists(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str, float]] = ()) -> dict[str, list]:
-    rows = [(w, m, s) for w, ms in table(overrides, stored).items() for m, s in ms.items()]
-    return {"q_workload": [r[0] for r in rows], "q_model": [r[1] for r in rows], "q_score": [r[2] for r in rows]}
+def bind_lists(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str, float]] = (),
+               measured: dict[str, dict[str, float]] | None = None) -> dict[str, list]:
+    """The merged score table as bind lists; `q_measured` marks scores from a shadow evaluation."""
+    measured = measured or {}
+    rows = [(w, m, s) for w, ms in table(overrides, stored, measured).items() for m, s in ms.items()]
+    return {"q_workload": [r[0] for r in rows], "q_model": [r[1] for r in rows], "q_score": [r[2] for r in rows],
+            "q_measured": [r[1] in measured.get(r[0], {}) for r in rows]}
 
 
 def sources(overrides: dict[str, dict[str, float]], stored: list[tuple[str, str, float]] = ()) -> list[dict[str, str]]:

@@ -159,7 +159,8 @@ def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
     params.update(tp_params)
     params.update(_row_map(wh, scenario))
     params.update(part_params)
-    params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh)))
+    params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh),
+                                     scenario.assumptions.measured))
     # DuckDB refuses values the text does not name (header comments don't count)
     used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
     return text, {k: v for k, v in params.items() if k in used}
@@ -248,8 +249,11 @@ class Result:
             lines.append(f"    by {lever:<12} {money(saved)}")
         if self.baseline_quality is not None:
             qb = self.quality_basis
+            measured = qb.get("measured_requests") or 0
+            basis = (f"measured on {measured:,.0f} requests by shadow evaluation, assumed from priors for "
+                     f"{qb.get('assumed_requests') or 0:,.0f}" if measured else "assumed from priors")
             lines.append(f"  quality         {self.baseline_quality:.3f} -> {self.scenario_quality:.3f} "
-                         f"(assumed from priors; scored {qb.get('scored_share', 0):.0%} of requests)")
+                         f"({basis}; scored {qb.get('scored_share', 0):.0%} of requests)")
         else:
             lines.append("  quality         unscored (no prior covers these models; see assumptions.quality)")
         if self.unpriced_requests:
@@ -274,12 +278,15 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
     if w > 0:
         bq = _num((scored["requests"] * scored["baseline_quality"]).sum() / w)
         sq = _num((scored["requests"] * scored["scenario_quality"]).sum() / w)
+    measured = float(scored.filter(pl.col("quality_measured"))["requests"].sum() or 0)
     basis = {
-        "measured_requests": 0.0,
-        "assumed_requests": _num(w),
+        "measured_requests": _num(measured),
+        "assumed_requests": _num(w - measured),
         "unscored_requests": _num(total_req - w),
         "scored_share": (w / total_req) if total_req else 0.0,
-        "sources": quality.sources(scenario.assumptions.quality, quality.stored_scores(wh)),
+        "sources": quality.sources(scenario.assumptions.quality, quality.stored_scores(wh))
+        + [{"workload": w, "benchmark": "shadow evaluation", "source": "assumptions.measured", "date": ""}
+           for w in scenario.assumptions.measured],
     }
     return Result(
         scenario=scenario.name,

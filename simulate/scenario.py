@@ -34,8 +34,11 @@ class Assumptions(Strict):
     escalation_rate: float | None = Field(None, ge=0, le=1, description="default for cascades that give none")
     quality: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="workload (or '*') → model → score in [0, 1]; wins over the defaults")
+    measured: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="shadow evaluation: workload (or '*') → model → score measured on your "
+        "own traffic (simulate.shadow); wins over every other score, and parts scored from it count as measured")
 
-    @field_validator("quality")
+    @field_validator("quality", "measured")
     @classmethod
     def _scores(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
         for workload, models in v.items():

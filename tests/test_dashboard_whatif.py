@@ -161,3 +161,10 @@ def test_outlook_on_an_empty_ledger(outlook_page, tmp_path):
     at = outlook_page(db=tmp_path / "empty.duckdb")
     assert not at.exception
     assert "No usage loaded yet" in at.info[0].value
+
+
+def test_shadow_upload_sets_measured_scores():
+    sc = svc.with_shadow(simulate.load_scenario("harvey-3x"), "grades.csv", b"workload,model,score\nchat,gpt-4o,0.9\n")
+    assert sc.assumptions.measured == {"chat": {"gpt-4o": 0.9}}
+    with pytest.raises(simulate.ScenarioError, match="grades.csv: row 1, score"):
+        svc.with_shadow(sc, "grades.csv", b"workload,model,score\nchat,gpt-4o,9\n")

@@ -104,10 +104,14 @@ def headline(out, how: str) -> None:
               delta=None if q is None else f"{100 * (q - 1):+.1f} pts", border=True,
               help="Request-weighted expected quality of the scenario ÷ the baseline's.")
     unscored = out.total_requests - out.scored_requests
-    share = out.scored_requests / out.total_requests if out.total_requests else 0
+    assumed = out.scored_requests - out.measured_requests
+    total = out.total_requests or 1
+    measured = (f"**measured** by shadow evaluation on {out.measured_requests:,.0f} requests "
+                f"({out.measured_requests / total:.0%})" if out.measured_requests else
+                "**measured** on 0 requests (no shadow-evaluation file)")
     st.caption(
-        f"Quality: **measured** on 0 requests (no shadow-evaluation file), **assumed** from public benchmarks for "
-        f"{out.scored_requests:,.0f} requests ({share:.0%}), unscored {unscored:,.0f} "
+        f"Quality: {measured}, **assumed** from public benchmarks for {assumed:,.0f} requests "
+        f"({assumed / total:.0%}), unscored {unscored:,.0f} "
         f"(no benchmark scores both models). Moved requests: {out.moved_requests:,.0f}. "
         f"Figures from the prepared table ({'a lookup' if how == 'lookup' else 'array evaluation'}, no query).")
 
@@ -216,6 +220,13 @@ st.caption(f"Replays your traffic of {day_span(start, end)} (the sidebar's range
 try:
     source = st.segmented_control("Start from", [PRESET, BUILD], default=PRESET, required=True, key=SOURCE_KEY)
     scenario = preset_scenario(start, end) if source == PRESET else built_scenario(start, end)
+    upload = st.file_uploader(
+        "Shadow evaluation (optional): measured quality per workload × model", type=["csv", "json", "yaml", "yml"],
+        key="whatif_shadow", help="Columns workload, model, score (0–1), optional requests and source: grades of "
+                                  "logged prompts re-run on the models. They replace the benchmark priors for the "
+                                  "requests they cover.")
+    if upload is not None:
+        scenario = svc.with_shadow(scenario, upload.name, upload.getvalue())
     st.subheader("Sliders")
     scenario = slider_values(scenario)
     results(scenario)

@@ -22,7 +22,7 @@ import yaml
 import simulate
 import sql
 from dashboard.services import QueryRunner, money_as_float
-from simulate import frontier
+from simulate import frontier, shadow
 from simulate.policies import Cache, Cascade
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
@@ -70,6 +70,11 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
         policies.append({"kind": "cache", "name": "prompt caching", "hit_rate": 0.45})
     return simulate.parse_scenario({"name": name, "period": {"start": start, "end": end}, "policies": policies},
                                    "builder")
+
+
+def with_shadow(scenario: Scenario, filename: str, data: bytes) -> Scenario:
+    """The scenario with a shadow-evaluation file's measured scores (workload, model, score)."""
+    return shadow.with_shadow(scenario, shadow.parse(data.decode("utf-8", errors="replace"), filename))
 
 
 def with_period(scenario: Scenario, start: dt.date | None, end: dt.date | None) -> Scenario:
@@ -245,8 +250,9 @@ def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFra
     pct = "—" if out.savings_pct is None else f"{out.savings_pct:.1f}%"
     buf.write(f"| Savings | {usd(out.savings_usd)} ({pct}) |\n")
     if out.quality_ratio is not None:
-        buf.write(f"| Quality vs baseline | {100 * out.quality_ratio:.1f}% (assumed from public benchmarks for "
-                  f"{out.scored_requests:,.0f} of {out.total_requests:,.0f} requests; measured: 0) |\n")
+        buf.write(f"| Quality vs baseline | {100 * out.quality_ratio:.1f}% (measured by shadow evaluation for "
+                  f"{out.measured_requests:,.0f} requests, assumed from public benchmarks for "
+                  f"{out.scored_requests - out.measured_requests:,.0f}, of {out.total_requests:,.0f}) |\n")
     buf.write(f"| Moved requests | {out.moved_requests:,.0f} |\n\n## Savings by lever\n\n| lever | savings |\n|---|---|\n")
     for lever, v in out.savings_by_lever.items():
         buf.write(f"| {lever} | {usd(v)} |\n")

@@ -2,7 +2,7 @@
 -- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
 --   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
---   $q_workload, $q_model, $q_score (quality table); $scope_* and $p{i}_* (scope and policy i values).
+--   $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation); $scope_* and $p{i}_* (scope and policy i values).
 -- Template slots (block comments named scope, policy_ctes, last_step, rate_columns, joins, parts) are filled by
 -- simulate/replay.py with fixed fragments from simulate/policies.py; every value is bound, never spliced.
 -- Rows without any cost come out as lever 'unpriced' (counted, not costed).
@@ -78,7 +78,8 @@ scores as (
     select
         unnest(cast($q_workload as varchar[])) as workload,
         unnest(cast($q_model as varchar[])) as model,
-        unnest(cast($q_score as double[])) as score
+        unnest(cast($q_score as double[])) as score,
+        unnest(cast($q_measured as boolean[])) as measured
 ),
 
 -- source/target scores from one benchmark block: the row's workload if it scores both, else '*'
@@ -90,7 +91,12 @@ scored as (
              when ds.score is not null and dt.score is not null then ds.score end as pair_source,
         case when ws.score is not null and wt.score is not null then wt.score
              when ds.score is not null and dt.score is not null then dt.score end as pair_target,
-        coalesce(ws.score, ds.score) as own_score
+        coalesce(ws.score, ds.score) as own_score,
+        -- measured (shadow evaluation) when every score the part's figures use was measured
+        case when ws.score is not null and wt.score is not null then ws.measured and wt.measured
+             when ds.score is not null and dt.score is not null then ds.measured and dt.measured
+             else false end as pair_measured,
+        case when ws.score is not null then ws.measured else coalesce(ds.measured, false) end as own_measured
     from grouped as g
     left join scores as ws on ws.workload = lower(g.workload) and ws.model = lower(g.source_model)
     left join scores as wt on wt.workload = lower(g.workload) and wt.model = lower(g.target_model)
@@ -107,7 +113,10 @@ final as (
              else pair_source end as baseline_quality,
         case when same_model then own_score
              when qratio is not null then (1 - esc) * qratio * own_score + esc * own_score
-             else (1 - esc) * pair_target + esc * pair_source end as scenario_quality
+             else (1 - esc) * pair_target + esc * pair_source end as scenario_quality,
+        case when same_model then own_measured
+             when qratio is not null then false
+             else pair_measured end as quality_measured
     from scored
 )
 
