@@ -176,40 +176,26 @@ def cmd_formats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+# the ledger's configuration tables a file can replace: what it holds, how the file is read and saved, and the
+# named query that lists the table
+CONFIG_TABLES = {
+    "rules": ("attribution rule(s)", "load_rules_file", "replace_rules", "attribution_rules"),
+    "overrides": ("price override(s)", "load_overrides_file", "replace_overrides", "price_overrides"),
+    "aliases": ("model alias(es)", "load_aliases_file", "replace_aliases", "model_aliases"),
+}
+
+
+def cmd_config_table(args: argparse.Namespace, settings: Settings) -> int:
+    """`modelmix rules|overrides|aliases [FILE]`: replace the table from FILE (validated first), then show it."""
     from warehouse import config
 
+    noun, load, replace, listing = CONFIG_TABLES[args.command]
     with _open(args, settings) as wh:
         if args.file:
-            rules = config.load_rules_file(args.file)
-            config.replace_rules(wh, rules)
-            print(f"{len(rules)} attribution rule(s) loaded from {args.file}")
-        print(wh.sql("select priority, field, pattern, team, workload, note from attribution_rules "
-                     "order by priority, rule_id"))
-    return 0
-
-
-def cmd_overrides(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import config
-
-    with _open(args, settings) as wh:
-        if args.file:
-            items = config.load_overrides_file(args.file)
-            config.replace_overrides(wh, items)
-            print(f"{len(items)} price override(s) loaded from {args.file}")
-        print(wh.sql("select * exclude (override_id) from price_overrides order by provider, model, effective_from"))
-    return 0
-
-
-def cmd_aliases(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import config
-
-    with _open(args, settings) as wh:
-        if args.file:
-            items = config.load_aliases_file(args.file)
-            config.replace_aliases(wh, items)
-            print(f"{len(items)} model alias(es) loaded from {args.file}")
-        print(wh.sql("select alias, model from model_aliases order by alias"))
+            items = getattr(config, load)(args.file)
+            getattr(config, replace)(wh, items)
+            print(f"{len(items)} {noun} loaded from {args.file}")
+        print(wh.query(listing))
     return 0
 
 
@@ -328,15 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = with_db(sub.add_parser("rules", help="show attribution rules, or replace them from a YAML file"))
     sp.add_argument("file", nargs="?")
-    sp.set_defaults(fn=cmd_rules)
+    sp.set_defaults(fn=cmd_config_table)
 
     sp = with_db(sub.add_parser("overrides", help="show price overrides, or replace them from a YAML/CSV file"))
     sp.add_argument("file", nargs="?")
-    sp.set_defaults(fn=cmd_overrides)
+    sp.set_defaults(fn=cmd_config_table)
 
     sp = with_db(sub.add_parser("aliases", help="show model-name aliases, or replace them from a YAML file"))
     sp.add_argument("file", nargs="?")
-    sp.set_defaults(fn=cmd_aliases)
+    sp.set_defaults(fn=cmd_config_table)
 
     from modelmix import pull_cli
 
