@@ -168,3 +168,10 @@ def test_shadow_upload_sets_measured_scores():
     assert sc.assumptions.measured == {"chat": {"gpt-4o": 0.9}}
     with pytest.raises(simulate.ScenarioError, match="grades.csv: row 1, score"):
         svc.with_shadow(sc, "grades.csv", b"workload,model,score\nchat,gpt-4o,9\n")
+
+
+@pytest.mark.parametrize("preset", ["batch-offline", "cache-prompts", "cascade-small-first"])
+def test_every_preset_renders_with_a_frontier(page, preset):
+    at = page(whatif_preset=preset)
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 2

@@ -49,7 +49,7 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
     current slider point and the cheapest point at the quality bar marked. Columns: `param`,
     scenario_cost_usd, quality_ratio."""
     df = points.filter(pl.col("quality_ratio").is_not_null())
-    label = "Share moved" if param == "share" else "Escalation rate"
+    label = {"share": "Share moved", "escalation_rate": "Escalation rate", "hit_rate": "Cache hit rate"}.get(param, param)
     fig = go.Figure()
     fig.add_scatter(
         x=df["scenario_cost_usd"].to_list(), y=[100 * q for q in df["quality_ratio"].to_list()],

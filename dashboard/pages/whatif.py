@@ -140,6 +140,9 @@ def results(scenario: Scenario) -> None:
                 st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
                            f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "
                            f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps).")
+            elif fr.param == "hit_rate":
+                st.caption(f"Each point is one hit rate of *{fr.policy}* (0–100% in 5% steps); caching keeps "
+                           "quality, so the line is flat.")
             elif fr.break_even is not None:
                 st.caption(f"Break-even escalation rate of *{fr.policy}*: {100 * fr.break_even:.1f}% "
                            "(the scenario costs the baseline there; below it the cascade saves).")

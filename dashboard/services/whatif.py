@@ -125,15 +125,18 @@ def with_values(scenario: Scenario, values: dict[tuple[int | None, str], float])
 
 
 def slider_policy(scenario: Scenario) -> int | None:
-    """The policy the frontier is drawn for: the last ranked shift with no ranked policy after it, else the
-    first cascade (swept over its escalation rate)."""
+    """The policy the frontier is drawn for (and whose share is a lookup): the last ranked policy (shift or
+    batch: nothing ranked follows it), else the first cascade (swept over its escalation rate), else the first
+    cache (over its hit rate)."""
     pols = scenario.policies
-    for i in range(len(pols) - 1, -1, -1):
-        if pols[i].kind == "shift":
-            return i if not any(p.ranked for p in pols[i + 1:]) else None
-        if pols[i].ranked:
-            break
-    return next((i for i, p in enumerate(pols) if isinstance(p, Cascade)), None)
+    ranked = [i for i, p in enumerate(pols) if p.ranked]
+    if ranked:
+        return ranked[-1]
+    for kind in (Cascade, Cache):
+        found = next((i for i, p in enumerate(pols) if isinstance(p, kind)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def outcome(wh: Warehouse, scenario: Scenario) -> tuple[frontier.Outcome, str]:
@@ -164,6 +167,8 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
     if pol.ranked:
         return Frontier(points, "share", scenario.policy_label(i), frontier.cheapest_at_quality(wh, scenario, i, bar),
                         None)
+    if isinstance(pol, Cache):
+        return Frontier(points, "hit_rate", scenario.policy_label(i), None, None)
     return Frontier(points, "escalation_rate", scenario.policy_label(i), None,
                     frontier.break_even_escalation(wh, scenario, i))
 
