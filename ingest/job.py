@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
+import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -15,7 +18,7 @@ import sql
 from ingest import formats, read, stage
 from ingest.formats.base import Format, Sample
 from warehouse import Warehouse, ledger
-from warehouse.errors import IngestError, ModelMixError
+from warehouse.errors import DatabaseError, IngestError, ModelMixError
 
 MAX_REJECT_EXAMPLES = 5
 
@@ -77,6 +80,10 @@ def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = 
             raise IngestError(f"{src.name}: is {sample.container}, but format {fmt.id} reads {'/'.join(fmt.containers)}")
         if missing := fmt.missing_columns(sample):
             raise IngestError(f"{src.name}: missing required column(s) {', '.join(missing)} for format {fmt.id}")
+        if sample.container == "csv" and src.long_line:
+            raise IngestError(f"{src.name}: line {src.long_line:,} is longer than {read.MAX_LINE_BYTES // 2**20} MiB, "
+                              "the most one CSV record may hold; check that it is a CSV export with one record per "
+                              "line, or re-export it without the long field")
         digest = read.sha256(src.path)
         loaded = wh.write(_load, src, fmt, sample, digest, strict)
         result.__dict__.update(loaded)
@@ -119,15 +126,16 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
             params["compression"] = "gzip" if src.compression == "gzip" else "none"
         cur.execute(stage.staging_sql(fmt, sample, src.compression), params)
     except duckdb.Error as e:
-        raise IngestError(f"{src.name}: cannot be read as {fmt.id} ({_first_line(e)})") from e
+        raise _read_error(src, fmt, sample, e) from e
     total, rejected, ts_min, ts_max = cur.execute(
         "select count(*), count(*) filter (where _errors is not null), min(ts) filter (where _errors is null), "
         "max(ts) filter (where _errors is null) from staged").fetchone()
     if total == 0:
-        raise IngestError(f"{src.name}: has a header but no data rows")
+        raise IngestError(f"{src.name}: has a header but no data rows; export a period with usage and upload that")
     if rejected and (strict or rejected == total):
         why = "every row failed validation" if rejected == total else f"{rejected:,} row(s) failed validation (--strict)"
-        raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}")
+        raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
+                          "rows and load the file again")
 
     cur.execute(sql.load("writes/insert_rejects"), {"ingest_id": ingest_id})
     loaded = cur.execute(sql.load("writes/insert_new_rows"), {"ingest_id": ingest_id, "format": fmt.id}).fetchone()[0]
@@ -135,11 +143,60 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     cur.execute(sql.load("writes/insert_ingest_log"),
                 {**log, "status": "loaded", "read": total, "loaded": loaded, "dup": duplicate,
                  "rejected": rejected, "ts_min": ts_min, "ts_max": ts_max})
+    # the rows set aside, named by row and column, so the job's output says what to fix
+    note = (f"{rejected:,} row(s) set aside, the rest loaded: {_describe_rejects(cur, src.name)}"
+            f"{' …' if rejected > MAX_REJECT_EXAMPLES else ''}. Fix those rows and load the file again (rows already "
+            "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
     if loaded:
         ledger.refresh_derived(cur)
     cur.execute("drop table if exists staged")
     return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
-            "ingest_id": ingest_id}
+            "ingest_id": ingest_id, "error": note}
+
+
+_DISK = ("No space left", "Permission denied", "Read-only file system", "read-only", "File too large",
+         "Disk quota", "Could not write")
+
+
+def _read_error(src: read.SourceFile, fmt: Format, sample: Sample, e: duckdb.Error) -> Exception:
+    """A DuckDB error from the staging read, as a message that names the file, the line where known, and what to
+    do. The database's own disk problems are not the file's fault: they become a DatabaseError."""
+    text = str(e)
+    if isinstance(e, duckdb.IOException) and any(m in text for m in _DISK) and str(src.path) not in text:
+        return DatabaseError(f"the ledger cannot be written ({_first_line(e)}); free disk space or check the ledger "
+                             "folder's permissions, then load the file again")
+    line = re.search(r"(?:Error on Line|line):? (\d+)", text)
+    at = f" (line {int(line.group(1)):,})" if line else ""
+    if "Invalid unicode" in text or "not utf-8" in text.lower():
+        return IngestError(f"{src.name}: is not UTF-8 text{at}; save it as UTF-8 (CSV UTF-8 in Excel) and upload again")
+    if "maximum_depth" in text or "nesting" in text.lower():
+        return IngestError(f"{src.name}: its JSON is nested deeper than {fmt.id} exports are{at}; check that it is "
+                           "the provider's export, unedited")
+    # a structural failure (the sniffer fell back to one column, or a record of the wrong width); a format's own
+    # deliberate error (e.g. a currency it refuses) is shown as it is
+    structural = any(m in text for m in ("Referenced column", "CSV Error", "Number of Columns"))
+    if structural and sample.container == "csv" and src.compression == "none":
+        if found := _ragged_line(src.path):
+            n, got, want = found
+            return IngestError(f"{src.name}: line {n:,} has {got} columns but the header has {want}; fix or remove "
+                               "that line (a stray comma or quote?) and upload again")
+    return IngestError(f"{src.name}: cannot be read as {fmt.id}{at} ({_first_line(e)}); check that the file is a "
+                       "complete, unedited export, or pick its format")
+
+
+def _ragged_line(path, limit: int = 1_000_000) -> tuple[int, int, int] | None:
+    """The first record (1-based line) whose column count differs from the header's, in the first `limit` lines:
+    only run after DuckDB failed, to say where."""
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            for row in itertools.islice(reader, limit):
+                if row and len(row) != len(header):
+                    return reader.line_num, len(row), len(header)
+    except (OSError, csv.Error):
+        return None
+    return None
 
 
 def _first_line(e: Exception) -> str:

@@ -40,6 +40,8 @@ def _print_result(r: dict) -> None:
     if r.get("rows_per_second"):
         line += f" ({r['rows_per_second']:,.0f} rows/s)"
     print(line, file=sys.stderr)
+    if r.get("error"):      # the rows set aside: file, row, column, reason
+        print(f"          {r['error']}", file=sys.stderr)
 
 
 class _Ticker:
@@ -255,7 +257,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = str(args.port or settings.port)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "false"]
+           "--client.showErrorDetails", "false",
+           # Streamlit's own cap (MB) no lower than ours; the upload service enforces the exact byte limit
+           "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20))]
     print(f"ModelMix on http://localhost:{port} (ledger {env['MODELMIX_DB']})", file=sys.stderr)
     # run from the repository root so .streamlit/config.toml (theme, toolbar) applies wherever we were started
     return subprocess.call(cmd, env=env, cwd=APP.parent.parent)

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         "empty for DuckDB's default of 80% of RAM.")
     max_unzipped_bytes: int = Field(
         20 * 2**30, description="Largest size a zip member or gzip file may expand to before it is rejected.")
+    max_upload_bytes: int = Field(
+        2 * 2**30, description="Largest file the dashboard accepts in one upload (larger files: `modelmix ingest` "
+        "on the server); `modelmix serve` sets Streamlit's upload cap to match.")
     inbox_poll_seconds: float = Field(1.0, description="How often the dashboard looks in the inbox for CLI ingests.")
     inbox_timeout_seconds: float = Field(
         3600.0, description="How long `modelmix ingest` waits for the dashboard to load files it handed over.")

@@ -24,6 +24,13 @@ from warehouse.errors import DatabaseBusy, DatabaseError
 T = TypeVar("T")
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+_DISK_HINT = "; check that its folder is writable and has free space"
+
+
+def one_line(e: BaseException) -> str:
+    """A DuckDB error's first line (they carry multi-line context), for a one-line message."""
+    lines = str(e).strip().splitlines()
+    return lines[0][:300] if lines else type(e).__name__
 
 
 class Writer:
@@ -76,20 +83,24 @@ class Warehouse:
                     f"{self.path} is held by another ModelMix process (the dashboard?). "
                     "`modelmix ingest` hands files to it through the inbox; other commands must wait for it to stop."
                 ) from e
-            raise DatabaseError(f"cannot open {self.path}: {e}") from e
+            raise DatabaseError(f"cannot open {self.path}: {one_line(e)}{_DISK_HINT}") from e
         except (OSError, duckdb.Error) as e:
-            raise DatabaseError(f"cannot open {self.path}: {e}") from e
+            raise DatabaseError(f"cannot open {self.path}: {one_line(e)}{_DISK_HINT}") from e
         # every cursor converts offsets to UTC, whatever the machine's zone (ICU is built into duckdb)
         self._con.execute("set global TimeZone = 'UTC'")
         self._cursor_lock = threading.Lock()
         self.version = 0
-        self._migrate()
-        from warehouse import prices  # late: prices uses this module's types
+        try:
+            self._migrate()
+            from warehouse import prices  # late: prices uses this module's types
 
-        prices.ensure_catalog(self)
-        if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
-            # the rollup is derived; a new ledger gets it empty so readers never miss the table
-            self._con.execute(sql.load("writes/refresh_usage_daily"))
+            prices.ensure_catalog(self)
+            if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
+                # the rollup is derived; a new ledger gets it empty so readers never miss the table
+                self._con.execute(sql.load("writes/refresh_usage_daily"))
+        except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
+            self._con.close()
+            raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e
         self._writer = Writer(self._con)
         # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed
         self._data_version = time.monotonic_ns()
@@ -128,8 +139,13 @@ class Warehouse:
 
     # --- writing -------------------------------------------------------------------------------------------
     def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(cursor, *args)` on the single writer thread inside one transaction; wait for its result."""
-        return self._writer.submit(self._in_transaction, fn, *args).result()
+        """Run `fn(cursor, *args)` on the single writer thread inside one transaction; wait for its result.
+        A DuckDB error the job did not turn into a ModelMixError (a full or read-only disk at commit) is raised
+        as a DatabaseError; the transaction was rolled back."""
+        try:
+            return self._writer.submit(self._in_transaction, fn, *args).result()
+        except duckdb.Error as e:
+            raise DatabaseError(f"the change to {self.path} was not saved: {one_line(e)}{_DISK_HINT}") from e
 
     def _in_transaction(self, cur: duckdb.DuckDBPyConnection, fn: Callable[..., T], *args: Any) -> T:
         cur.begin()

@@ -53,9 +53,13 @@ def staged_files(uploads: list) -> dict[str, dict]:
         svc.discard([staged.pop(file_id)["path"]])
     for u in uploads:
         if u.file_id not in staged:
-            path = svc.stage(u, u.name, svc.session_folder(token))
+            try:
+                path = svc.stage(u, u.name, svc.session_folder(token))
+            except ModelMixError as e:       # over the upload limit: say so, keep the other files
+                st.error(f"{e.title}: {e.message}")
+                continue
             staged[u.file_id] = {"path": str(path), "name": u.name, "size": u.size}
-    return {u.file_id: staged[u.file_id] for u in uploads}
+    return {u.file_id: staged[u.file_id] for u in uploads if u.file_id in staged}
 
 
 def preview(file_id: str, item: dict) -> str | None:

@@ -12,7 +12,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import shutil
 import tempfile
 import uuid
 import zlib
@@ -26,6 +25,7 @@ import polars as pl
 from dashboard.services import QueryRunner, money_as_float
 from ingest import FileResult, formats, ingest_paths, read
 from ingest.formats.base import Format
+from modelmix.settings import Settings
 from warehouse import Warehouse, ledger
 from warehouse.errors import IngestError
 
@@ -50,13 +50,26 @@ def safe_suffix(name: str) -> str:
     return "".join(known)
 
 
-def stage(upload: BinaryIO, name: str, folder: Path) -> Path:
-    """Copy an upload to a server-chosen file in `folder`, chunk by chunk; return its path."""
+def stage(upload: BinaryIO, name: str, folder: Path, max_bytes: int | None = None) -> Path:
+    """Copy an upload to a server-chosen file in `folder`, chunk by chunk; return its path. Past `max_bytes`
+    (default: the `max_upload_bytes` setting) the copy stops, is deleted, and an IngestError says what to do."""
+    limit = Settings().max_upload_bytes if max_bytes is None else max_bytes
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{uuid.uuid4().hex}{safe_suffix(name)}"
     upload.seek(0)
-    with open(target, "wb") as out:
-        shutil.copyfileobj(upload, out, CHUNK_BYTES)
+    written = 0
+    try:
+        with open(target, "wb") as out:
+            while chunk := upload.read(CHUNK_BYTES):
+                written += len(chunk)
+                if written > limit:
+                    raise IngestError(f"{name}: is larger than the {size_text(limit)} upload limit "
+                                      "(MODELMIX_MAX_UPLOAD_BYTES); load it with `modelmix ingest` on the server, "
+                                      "or split it")
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target
 
 
@@ -145,7 +158,7 @@ def _inspect_one(src: read.SourceFile, format_id: str | None) -> Inspection:
             result.preview, result.preview_text = _json_head(_head_text(src))
         else:
             result.preview = _csv_head(_head_text(src))
-    except (IngestError, OSError, ValueError) as e:
+    except (IngestError, OSError, ValueError, csv.Error) as e:    # csv.Error: a field past 128 KiB
         result.preview_text = f"(no preview: {e})"
     return result
 
@@ -195,7 +208,7 @@ def _json_head(text: str) -> tuple[pl.DataFrame | None, str | None]:
             continue
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):    # RecursionError: a line nested thousands deep
             break
         if isinstance(value, dict):
             records.append(value)
