@@ -28,6 +28,7 @@ pages = {
     ],
     "Data": [
         st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),
+        st.Page("pages/sources.py", title="Sources", icon=":material/cloud_sync:"),
     ],
     "Configure": [
         st.Page("pages/prices.py", title="Prices", icon=":material/sell:"),
