@@ -127,7 +127,7 @@ def results(scenario: Scenario) -> None:
                                                  out.scenario_cost_usd), width="stretch")
     with right:
         st.subheader("Cost–quality frontier")
-        fr = svc.frontier_curve(wh, scenario)
+        fr = state.call(svc.frontier_of, body=svc.swept_key(scenario))
         if fr is None or fr.points["quality_ratio"].null_count() == fr.points.height:
             st.info("No frontier: the scenario has no share or escalation rate to sweep, or no benchmark scores "
                     "its models (add scores on Attribution & quality).")
@@ -162,7 +162,8 @@ def results(scenario: Scenario) -> None:
         st.caption("The replay `simulate.run` executes (values bound separately, never spliced); the sliders read "
                    "the prepared table built once per scenario structure by the second query.")
         result = st.session_state.get(RESULT_KEY)
-        text = result[1].sql if result and result[0] == scenario.model_dump_json() else svc.replay_sql(wh, scenario)
+        text = (result[1].sql if result and result[0] == scenario.model_dump_json()
+                else state.call(svc.replay_sql_of, body=scenario.model_dump_json(exclude_none=True)))
         st.code(text, language="sql")
         st.code(svc.prepared_sql(wh, scenario), language="sql")
     exports(wh, scenario, out, teams)
@@ -204,7 +205,7 @@ def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
                             default=saved["name"].to_list()[:3])
     if picked:
         bodies = dict(zip(saved["name"].to_list(), saved["body"].to_list(), strict=True))
-        table = svc.compare(wh, [svc.load_saved(bodies[n]) for n in picked])
+        table = state.call(svc.compare_of, bodies=tuple(bodies[n] for n in picked))
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={n: st.column_config.NumberColumn(n, format="%,.2f") for n in picked})
         st.caption("Money in USD; quality and savings in %. Each scenario over its own saved period.")

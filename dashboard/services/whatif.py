@@ -173,6 +173,31 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
                     frontier.break_even_escalation(wh, scenario, i))
 
 
+def swept_key(scenario: Scenario) -> str:
+    """The scenario as JSON with the frontier policy's own value set to 0: what the frontier depends on (the
+    curve covers every value of that slider), so the page caches it across moves of that slider."""
+    i = slider_policy(scenario)
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    if i is not None:
+        field = "share" if scenario.policies[i].ranked else (
+            "hit_rate" if isinstance(scenario.policies[i], Cache) else "escalation_rate")
+        data["policies"][i][field] = 0.0
+    return json.dumps(data, sort_keys=True)
+
+
+def frontier_of(wh: Warehouse, body: str) -> Frontier | None:
+    """`frontier_curve` of a scenario given as JSON (for the page's cache)."""
+    return frontier_curve(wh, load_saved(body))
+
+
+def replay_sql_of(wh: Warehouse, body: str) -> str:
+    return replay_sql(wh, load_saved(body))
+
+
+def compare_of(wh: Warehouse, bodies: tuple[str, ...]) -> pl.DataFrame:
+    return compare(wh, [load_saved(b) for b in bodies])
+
+
 def full_replay(wh: Warehouse, scenario: Scenario) -> simulate.Result:
     return simulate.run(wh, scenario)
 
