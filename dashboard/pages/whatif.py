@@ -224,11 +224,11 @@ st.caption(f"Replays your traffic of {day_span(start, end)} (the sidebar's range
 try:
     source = st.segmented_control("Start from", [PRESET, BUILD], default=PRESET, required=True, key=SOURCE_KEY)
     scenario = preset_scenario(start, end) if source == PRESET else built_scenario(start, end)
-    upload = st.file_uploader(
-        "Shadow evaluation (optional): measured quality per workload × model", type=["csv", "json", "yaml", "yml"],
-        key="whatif_shadow", help="Columns workload, model, score (0–1), optional requests and source: grades of "
-                                  "logged prompts re-run on the models. They replace the benchmark priors for the "
-                                  "requests they cover.")
+    with st.expander("Measured quality (shadow evaluation, optional)"):
+        upload = st.file_uploader(
+            "Grades per workload × model", type=["csv", "json", "yaml", "yml"], key="whatif_shadow",
+            help="Columns workload, model, score (0–1), optional requests and source: grades of logged prompts "
+                 "re-run on the models. They replace the benchmark priors for the requests they cover.")
     if upload is not None:
         scenario = svc.with_shadow(scenario, upload.name, upload.getvalue())
     st.subheader("Sliders")
