@@ -165,6 +165,9 @@ def _read_error(src: read.SourceFile, fmt: Format, sample: Sample, e: duckdb.Err
     if isinstance(e, duckdb.IOException) and any(m in text for m in _DISK) and str(src.path) not in text:
         return DatabaseError(f"the ledger cannot be written ({_first_line(e)}); free disk space or check the ledger "
                              "folder's permissions, then load the file again")
+    if "Out of Memory" in text:   # past memory_limit DuckDB spills to <ledger>.tmp; a full disk ends up here
+        return DatabaseError(f"not enough memory or disk space to load it ({_first_line(e)}); free disk space beside "
+                             "the ledger (its .tmp folder) or raise MODELMIX_MEMORY_LIMIT, then load the file again")
     line = re.search(r"(?:Error on Line|line):? (\d+)", text)
     at = f" (line {int(line.group(1)):,})" if line else ""
     if "Invalid unicode" in text or "not utf-8" in text.lower():

@@ -252,6 +252,26 @@ def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.backup import backup
+
+    with _open(args, settings) as wh:
+        manifest = backup(wh, args.folder)
+    rows = manifest["tables"]
+    print(f"backed up {_db(args, settings)} to {args.folder}: {len(rows)} tables, "
+          f"{rows.get('usage_raw', 0):,} usage rows, {rows.get('ingest_log', 0):,} ingest_log rows", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.backup import restore
+
+    manifest = restore(args.folder, _db(args, settings), force=args.force)
+    print(f"restored {_db(args, settings)} from {args.folder} (backup of {manifest['created_at']}): "
+          f"{manifest['tables'].get('usage_raw', 0):,} usage rows", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     env = {**os.environ, "MODELMIX_DB": str(_db(args, settings).resolve())}
     port = str(args.port or settings.port)
@@ -312,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("budgets", help="show budgets, or replace them from a YAML/CSV file"))
     sp.add_argument("file", nargs="?")
     sp.set_defaults(fn=cmd_budgets)
+
+    sp = with_db(sub.add_parser("backup", help="write the whole ledger to a new folder (EXPORT DATABASE)"))
+    sp.add_argument("folder", metavar="DIR")
+    sp.set_defaults(fn=cmd_backup)
+
+    sp = with_db(sub.add_parser("restore", help="rebuild the ledger from a backup folder"))
+    sp.add_argument("folder", metavar="DIR")
+    sp.add_argument("--force", action="store_true", help="replace a ledger that already holds data")
+    sp.set_defaults(fn=cmd_restore)
 
     sp = sub.add_parser("formats", help="list the input formats")
     sp.set_defaults(fn=cmd_formats)
