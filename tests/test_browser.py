@@ -100,6 +100,26 @@ def test_overview_renders_in_chromium(tmp_path):
                 page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
                 page.get_by_text(f"1 provider group(s), {usd(uploaded_spend)} in total").wait_for(timeout=30_000)
                 assert page.locator('[data-testid="stException"]').count() == 0
+
+                # What-if: move a routing slider with the keyboard; the savings figure follows
+                page.locator('[data-testid="stSidebarNav"] a', has_text="What-if").click()
+                page.get_by_role("heading", name="What-if").wait_for(timeout=30_000)
+                savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
+                savings.wait_for(timeout=60_000)
+                before = savings.inner_text()
+                knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")   # the share moved
+                at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
+                                       "Number(e.max ?? e.getAttribute('aria-valuemax'))")
+                knob.focus()
+                for _ in range(4):
+                    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+                page.wait_for_function(
+                    """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
+                           .find(e => e.innerText.includes('Savings'));
+                       return m && m.innerText !== text; }""",
+                    arg=['[data-testid="stMetric"]', before], timeout=30_000)
+                assert savings.inner_text() != before
+                assert page.locator('[data-testid="stException"]').count() == 0
             finally:
                 browser.close()
     finally:
