@@ -1,0 +1,136 @@
+"""Bench the dashboard server-side: each page's first render and a What-if slider move, on N request rows.
+
+Generates N rows with `modelmix.sample.generate` into a temporary folder and ingests them once (untimed), then,
+in-process with Streamlit's AppTest (no browser: server-side time only):
+
+- one warm-up run of the app (imports, opening the ledger, the sidebar's date query);
+- per page registered in dashboard/app.py: the wall time of its first render, with the result caches cleared
+  before it (`st.cache_data`; the open ledger in `st.cache_resource` stays), so no page profits from another;
+- What-if: moving the first slider (the share moved) to 5 values, each `set_value(...).run()` timed (the page's
+  whole rerun), and the service that move calls (`services.whatif.outcome` on the prepared tables) alone.
+
+Targets (issue 5): first render <= 1 s, slider move <= 100 ms.
+Usage: python bench/dashboard.py [--rows 5000000] [--timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard" / "app.py"
+sys.path.insert(0, str(ROOT))
+
+
+def registered_pages() -> list[str]:
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    return [n.args[0].value for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "Page"
+            and n.args and isinstance(n.args[0], ast.Constant)]
+
+
+def flag(seconds: float, target: float) -> str:
+    return "ok" if seconds <= target else "OVER"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000, help="request rows to generate (default 5,000,000)")
+    parser.add_argument("--timeout", type=float, default=600, help="AppTest timeout per run, seconds")
+    args = parser.parse_args()
+
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")    # no "No runtime found" lines between figures
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ingest import ingest_paths
+    from modelmix import sample
+    from warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory(prefix="modelmix-bench-dash-") as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        info = sample.generate(tmp / "data", args.rows)
+        print(f"generated {args.rows:,} request rows in {time.perf_counter() - t:.1f} s (untimed)", flush=True)
+        t = time.perf_counter()
+        with Warehouse(tmp / "bench.duckdb") as wh:
+            results = ingest_paths(wh, [tmp / "data"])
+            usage_rows = wh.scalar("select count(*) from usage_raw")
+        bad = [r for r in results if r.status == "rejected"]
+        assert not bad, bad
+        print(f"ingested {usage_rows:,} ledger rows from {len(results)} files in {time.perf_counter() - t:.1f} s "
+              f"(untimed)", flush=True)
+        del info
+        os.environ["MODELMIX_DB"] = str(tmp / "bench.duckdb")
+        os.environ["MODELMIX_JOBS_FILE"] = str(tmp / "jobs.yaml")   # none: the Sources page's empty state
+
+        t = time.perf_counter()
+        warm = AppTest.from_file(str(APP), default_timeout=args.timeout).run()
+        assert not warm.exception, [e.value for e in warm.exception]
+        print(f"warm-up (app + Overview, cold imports and caches): {time.perf_counter() - t:.2f} s\n", flush=True)
+
+        print(f"{'page':<28} {'first render':>13}  target 1 s")
+        renders = {}
+        for page in registered_pages():
+            at = AppTest.from_file(str(APP), default_timeout=args.timeout).run()   # the router (default page)
+            st.cache_data.clear()
+            t = time.perf_counter()
+            at.switch_page(page).run()
+            renders[page] = time.perf_counter() - t
+            assert not at.exception, (page, [e.value for e in at.exception])
+            print(f"{page:<28} {renders[page]:>11.2f} s  {flag(renders[page], 1.0)}", flush=True)
+
+        # What-if slider: the page's whole rerun per move, then the service alone
+        at = AppTest.from_file(str(APP), default_timeout=args.timeout).run()
+        at.switch_page("pages/whatif.py").run()
+        slider = at.slider[0]
+        lo, hi = slider.min, slider.max
+        moves = []
+        for frac in (0.5, 0.6, 0.7, 0.4, 0.3):
+            value = lo + (hi - lo) * frac
+            t = time.perf_counter()
+            at.slider(key=slider.key).set_value(value).run()
+            moves.append(time.perf_counter() - t)
+            assert not at.exception, [e.value for e in at.exception]
+        print(f"\nWhat-if slider move ({slider.label[:50]}…), page rerun: median {statistics.median(moves) * 1000:.0f} ms "
+              f"(min {min(moves) * 1000:.0f}, max {max(moves) * 1000:.0f}) target 100 ms "
+              f"{flag(statistics.median(moves), 0.1)}")
+        service = bench_service(st)
+        print(f"What-if slider move, service only (whatif.outcome on the prepared tables): median "
+              f"{statistics.median(service) * 1000:.1f} ms (max {max(service) * 1000:.1f})")
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def bench_service(st) -> list[float]:
+    """`services.whatif.outcome` for share moves of the page's default preset, after its first (preparing) call."""
+    import simulate
+    from dashboard import state
+    from dashboard.services import ledger
+    from dashboard.services import whatif as svc
+
+    wh = state.warehouse()
+    first, last = ledger.date_bounds(wh.query)
+    start, end = ledger.default_range(first, last)
+    name = [n for n in simulate.presets() if n != "baseline"][0]
+    scenario = svc.with_period(simulate.load_scenario(name), start, end)
+    spec = svc.sliders(scenario)[0]
+    svc.outcome(wh, scenario)          # prepares once (the page does this on its first render)
+    times = []
+    for frac in (0.5, 0.6, 0.7, 0.4, 0.3):
+        moved = svc.with_values(scenario, {(spec.index, spec.field): spec.lo + (spec.hi - spec.lo) * frac})
+        t = time.perf_counter()
+        svc.outcome(wh, moved)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+if __name__ == "__main__":
+    main()
