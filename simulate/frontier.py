@@ -193,7 +193,7 @@ class Prepared:
                 out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
         self._quality(wh, frame)
         self.baseline_cost = float(self.base.sum())
-        self._tables: dict[tuple, CumTable] = {}
+        self._tables: dict[int, tuple[tuple, CumTable]] = {}
 
     # --- building ------------------------------------------------------------------------------------------
     @staticmethod
@@ -402,10 +402,12 @@ class Prepared:
             raise ScenarioError(f"policies.{i}: a later policy also picks a share, so this share is not a lookup "
                                 "(its N would change); use Prepared.evaluate")
         _, shares, _ = slider_values(scenario)
-        key = (i, tuple(s for j, s in enumerate(shares) if j != i))
-        if key not in self._tables:
-            self._tables[key] = CumTable(self, i, shares)
-        return self._tables[key]
+        key = tuple(s for j, s in enumerate(shares) if j != i)
+        held = self._tables.get(i)
+        if held is None or held[0] != key:
+            # one table per policy: the other shares moving (a batch slider) replaces it, never piles them up
+            self._tables[i] = (key, CumTable(self, i, shares))
+        return self._tables[i][1]
 
 
 class CumTable:
@@ -475,11 +477,12 @@ class CumTable:
 # --- the cache: one Prepared per (ledger, data_version, structure) ------------------------------------------
 _CACHE: OrderedDict[tuple, Prepared] = OrderedDict()
 _LOCK = threading.Lock()
-CACHE_SIZE = 4
+CACHE_SIZE = 2   # ≈ 180 MB of arrays per structure at 1 M rows (with its cumulative table), measured
 
 
 def prepare(wh: Warehouse, scenario: Scenario) -> Prepared:
-    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, structure)."""
+    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, structure);
+    the last CACHE_SIZE structures are kept."""
     key = (str(wh.path.resolve()), id(wh), wh.data_version, structure_key(scenario))
     with _LOCK:
         if key in _CACHE:
