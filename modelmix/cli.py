@@ -30,6 +30,15 @@ def _open(args: argparse.Namespace, settings: Settings):
     return Warehouse(_db(args, settings), memory_limit=settings.memory_limit or None)
 
 
+def _table_style() -> None:
+    """Tables on a terminal: every column, wide, without dtype rows."""
+    import polars as pl
+
+    pl.Config.set_tbl_cols(-1)
+    pl.Config.set_tbl_width_chars(200)
+    pl.Config.set_tbl_hide_column_data_types(True)
+
+
 def _print_result(r: dict) -> None:
     if r["status"] == "rejected":
         msg = r["error"] or "rejected"
@@ -138,13 +147,9 @@ def _hand_over(db: Path, args: argparse.Namespace, settings: Settings) -> list[d
 
 
 def cmd_prices(args: argparse.Namespace, settings: Settings) -> int:
-    import polars as pl
-
     from warehouse import prices
 
-    pl.Config.set_tbl_cols(-1)
-    pl.Config.set_tbl_width_chars(200)
-    pl.Config.set_tbl_hide_column_data_types(True)
+    _table_style()
 
     with _open(args, settings) as wh:
         if args.unpriced:
@@ -208,13 +213,69 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _parse_sweep(text: str, scenario) -> tuple[int, str, list[float]]:
+    """`[N.]PARAM=START:STOP:STEP` -> (policy index, parameter, grid). PARAM is share, escalation_rate or
+    hit_rate; without N, the first policy that has it."""
+    import numpy as np
+
+    from simulate.spec import ScenarioError
+
+    try:
+        lhs, rng = text.split("=", 1)
+        start, stop, step = (float(x) for x in rng.split(":"))
+        index_text, _, param = lhs.rpartition(".")
+    except ValueError:
+        raise ScenarioError(f"--sweep {text!r}: expected [N.]PARAM=START:STOP:STEP, e.g. share=0:1:0.05") from None
+    kinds = {"share": ("shift", "batch"), "escalation_rate": ("cascade",), "hit_rate": ("cache",)}
+    if param not in kinds or step <= 0 or stop < start:
+        raise ScenarioError(f"--sweep {text!r}: PARAM is one of {', '.join(kinds)}, and START <= STOP, STEP > 0")
+    candidates = [i for i, pol in enumerate(scenario.policies) if pol.kind in kinds[param]]
+    index = int(index_text) if index_text else (candidates[0] if candidates else -1)
+    if index not in candidates:
+        raise ScenarioError(f"--sweep {text!r}: no {'/'.join(kinds[param])} policy"
+                            + (f" at policies.{index}" if index_text else " in the scenario"))
+    grid = np.round(np.arange(start, stop + step / 2, step), 10)
+    return index, param, [float(x) for x in grid]
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import simulate
+    from simulate import frontier, report
 
     scenario = simulate.load_scenario(args.scenario)
     with _open(args, settings) as wh:
+        if args.sweep:
+            index, param, grid = _parse_sweep(args.sweep, scenario)
+            frame = frontier.sweep(wh, scenario, index, grid)
+            _table_style()
+            print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2, default=str)
+                  if args.json else frame)
+            return 0
         result = simulate.run(wh, scenario)
     print(json.dumps(result.to_json(), indent=2, default=str) if args.json else result.summary_text())
+    if args.report:
+        Path(args.report).write_text(report.result_markdown(scenario, result), encoding="utf-8")
+        print(f"wrote {args.report}", file=sys.stderr)
+    return 0
+
+
+def cmd_outlook(args: argparse.Namespace, settings: Settings) -> int:
+    import simulate
+    from simulate import outlook
+
+    scenario = simulate.load_scenario(args.scenario)
+    with _open(args, settings) as wh:
+        o = outlook.outlook(wh, scenario, outlook.Assumptions(months=args.months, seed=args.seed))
+    if args.json:
+        print(json.dumps({"scenario": scenario.name, "months": args.months, "totals": o.totals,
+                          "assumptions": outlook.assumption_table(o),
+                          "monthly": o.frame.to_dicts()}, indent=2, default=str))
+        return 0
+    print(f"Outlook for {scenario.name} over {args.months} months (USD, P10 / P50 / P90):")
+    for series, t in o.totals.items():
+        print(f"  {series:<9} " + " / ".join(f"${t[k]:,.0f}" for k in sorted(t)))
+    for a in outlook.assumption_table(o):
+        print(f"  {a['assumption']}: {a['value']}")
     return 0
 
 
@@ -305,7 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("simulate", help="replay the ledger under a routing scenario"))
     sp.add_argument("scenario", help="a scenario file (YAML/JSON) or a preset name")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--sweep", metavar="[N.]PARAM=START:STOP:STEP",
+                    help="cost and quality over a grid of one policy's share, escalation_rate or hit_rate")
+    sp.add_argument("--report", metavar="FILE", help="also write a Markdown report of the result")
     sp.set_defaults(fn=cmd_simulate)
+
+    sp = with_db(sub.add_parser("outlook", help="project a scenario's spend month by month (P10/P50/P90)"))
+    sp.add_argument("scenario", help="a scenario file (YAML/JSON) or a preset name")
+    sp.add_argument("--months", type=int, default=18)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_outlook)
 
     sp = with_db(sub.add_parser("serve", help="start the dashboard"))
     sp.add_argument("--port", type=int)

@@ -106,3 +106,29 @@ def test_report_and_alerts(tmp_path, csv_file):
     # 27 days x $0.50 + $5.00 = $18.50 against $10: over budget, crossed on the 20th
     assert p.returncode == 1 and [(a["kind"], a["severity"], a["crossing_date"]) for a in found] == [
         ("budget", "critical", "2026-10-20")]
+
+
+def test_simulate_sweep_report_and_outlook(tmp_path, csv_file):
+    db = str(tmp_path / "l.duckdb")
+    rows = [f"2026-{m:02d}-{d:02d}T12:00:00Z,openai,gpt-4o,{1000 * d},{100 * d},"
+            for m in range(1, 7) for d in range(1, 28)]
+    assert run("ingest", str(csv_file(HEADER, *rows)), "--db", db).returncode == 0
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: half-to-mini\npolicies:\n  - kind: shift\n    match: {models: [gpt-4o]}\n"
+                        "    share: 0.5\n    to: {model: gpt-4o-mini}\n")
+    p = run("simulate", str(scenario), "--db", db, "--json", "--sweep", "share=0:1:0.5")
+    assert p.returncode == 0, p.stderr
+    sweep = json.loads(p.stdout)
+    assert [pt["share"] for pt in sweep["points"]] == [0.0, 0.5, 1.0]
+    assert sweep["points"][0]["savings_usd"] == 0
+    full = json.loads(run("simulate", str(scenario), "--db", db, "--json").stdout)
+    assert abs(sweep["points"][1]["savings_usd"] - full["savings_usd"]) < 0.005
+    report = tmp_path / "r.md"
+    assert run("simulate", str(scenario), "--db", db, "--report", str(report)).returncode == 0
+    assert "# What-if: half-to-mini" in report.read_text() and "| Savings |" in report.read_text()
+    assert run("simulate", str(scenario), "--db", db, "--sweep", "hit_rate=0:1:0.5").returncode == 1
+    p = run("outlook", str(scenario), "--db", db, "--months", "6", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["months"] == 6 and set(out["totals"]) >= {"baseline", "scenario"}
+    assert out["totals"]["scenario"]["p50"] < out["totals"]["baseline"]["p50"]

@@ -11,18 +11,16 @@ lookup in its cumulative table, or an O(rows) numpy evaluation when a later poli
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import yaml
 
 import simulate
 import sql
 from dashboard.services import QueryRunner, money_as_float
-from simulate import frontier, shadow
+from simulate import frontier, report, shadow
 from simulate.policies import Cache, Cascade
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
@@ -261,35 +259,15 @@ def compare(wh: Warehouse, scenarios: list[Scenario]) -> pl.DataFrame:
 
 
 # --- exports ------------------------------------------------------------------------------------------------
-def scenario_yaml(scenario: Scenario) -> str:
-    """The scenario file (v1) as YAML: loads again with `modelmix simulate FILE`."""
-    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True, exclude_defaults=False),
-                          sort_keys=False, allow_unicode=True)
+scenario_yaml = report.scenario_yaml
 
 
 def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFrame) -> str:
-    def usd(x: float | None) -> str:
-        return "—" if x is None else f"${x:,.2f}"
-
-    buf = io.StringIO()
-    period = scenario.period
-    buf.write(f"# What-if: {scenario.name}\n\n")
-    buf.write(f"Period: {period.start or 'first day'} to {period.end or 'last day'} (UTC, inclusive)\n\n")
-    buf.write("| figure | value |\n|---|---|\n")
-    buf.write(f"| Baseline spend | {usd(out.baseline_cost_usd)} |\n| Scenario spend | {usd(out.scenario_cost_usd)} |\n")
-    pct = "—" if out.savings_pct is None else f"{out.savings_pct:.1f}%"
-    buf.write(f"| Savings | {usd(out.savings_usd)} ({pct}) |\n")
+    note = None
     if out.quality_ratio is not None:
-        buf.write(f"| Quality vs baseline | {100 * out.quality_ratio:.1f}% (measured by shadow evaluation for "
-                  f"{out.measured_requests:,.0f} requests, assumed from public benchmarks for "
-                  f"{out.scored_requests - out.measured_requests:,.0f}, of {out.total_requests:,.0f}) |\n")
-    buf.write(f"| Moved requests | {out.moved_requests:,.0f} |\n\n## Savings by lever\n\n| lever | savings |\n|---|---|\n")
-    for lever, v in out.savings_by_lever.items():
-        buf.write(f"| {lever} | {usd(v)} |\n")
-    if not teams.is_empty():
-        buf.write("\n## By team\n\n| team | baseline | scenario | savings |\n|---|---|---|---|\n")
-        for r in teams.iter_rows(named=True):
-            buf.write(f"| {r['team']} | {usd(r['baseline_cost_usd'])} | {usd(r['scenario_cost_usd'])} | "
-                      f"{usd(r['savings_usd'])} |\n")
-    buf.write("\n## Scenario file\n\n```yaml\n" + scenario_yaml(scenario) + "```\n")
-    return buf.getvalue()
+        note = (f"{100 * out.quality_ratio:.1f}% (measured by shadow evaluation for {out.measured_requests:,.0f} "
+                f"requests, assumed from public benchmarks for {out.scored_requests - out.measured_requests:,.0f}, "
+                f"of {out.total_requests:,.0f})")
+    figures = {k: getattr(out, k) for k in ("baseline_cost_usd", "scenario_cost_usd", "savings_usd", "savings_pct",
+                                            "moved_requests")}
+    return report.markdown(scenario, figures, out.savings_by_lever, teams, note)
