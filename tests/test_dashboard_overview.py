@@ -116,12 +116,14 @@ def test_charts_tables_warning_and_sql(ledger, run_app):
     at = run_app(ledger["db"])
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3
-    assert len(at.dataframe) == 3
+    # movers (team, model), top teams, top models, billed vs list
+    assert len(at.dataframe) == 5
+    assert list(at.dataframe[0].value.columns)[:2] == ["Team", "This month so far"]
     assert "self-hosted / acme-llama-ft-v2" in at.warning[0].value
     expanders = [x for x in at.expander if x.label == "SQL behind this"]
     assert len(expanders) >= 8
     shown = "\n".join(c.value for c in at.code)
-    for name in ("spend_month_to_date", "spend_by_provider_over_time", "spend_by_model_over_time", "top_teams",
+    for name in ("spend_month_to_date", "movers_month_to_date", "spend_by_provider_over_time", "spend_by_model_over_time", "top_teams",
                  "top_models", "billed_vs_list_by_provider", "unpriced_models", "billed_vs_list_totals"):
         assert f"-- {name}:" in shown, name
 

@@ -220,3 +220,22 @@ def test_overlapping_sources_are_not_counted_twice(sample_wh):
     teams = overview.top_teams(sample_wh.query, start, end, limit=1000)
     assert teams["spend_usd"].sum() == pytest.approx(t["spend_usd"])
     assert teams["requests"].sum() == t["requests"]
+
+
+def test_movers_compare_month_to_date_with_the_same_days_last_month(wh, csv_file):
+    import datetime as dt
+
+    from dashboard.services import overview
+
+    header = "ts,provider,model,team,input_tokens,output_tokens,cost_usd"
+    ingest_paths(wh, [csv_file(header,
+                               "2026-09-02T00:00:00Z,openai,gpt-4o,alpha,1,1,10",
+                               "2026-09-20T00:00:00Z,openai,gpt-4o,alpha,1,1,99",   # after the same days: not compared
+                               "2026-10-02T00:00:00Z,openai,gpt-4o,alpha,1,1,25",
+                               "2026-10-03T00:00:00Z,openai,gpt-4o-mini,beta,1,1,4")])
+    got = overview.movers(lambda name, **p: wh.query(name, **p), dt.date(2026, 10, 1), dt.date(2026, 10, 5),
+                          dt.date(2026, 9, 1), dt.date(2026, 9, 5))
+    teams = {r["value"]: (r["now_usd"], r["before_usd"], r["change_usd"], r["change_pct"])
+             for r in got.filter(got["dimension"] == "team").to_dicts()}
+    assert teams == {"alpha": (25.0, 10.0, 15.0, 1.5), "beta": (4.0, 0.0, 4.0, None)}
+    assert got.filter(got["dimension"] == "model")["value"].to_list() == ["gpt-4o", "gpt-4o-mini"]

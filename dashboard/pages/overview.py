@@ -77,6 +77,30 @@ def month_kpis(end: dt.date) -> None:
     )
     sql_behind(QUERIES["month_to_date"])
     coverage_note(m["last_month_start"], end)
+    month_movers(month, m["as_of_day"], last_month, same_days_end)
+
+
+def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_end: dt.date) -> None:
+    df = svc.movers(run, month, as_of, last_month, same_days_end)
+    if df.is_empty():
+        return
+    st.markdown(f"**Movers** — spend {day_span(month, as_of)} against {day_span(last_month, same_days_end)}")
+    cols = st.columns(2)
+    for col, (dimension, label) in zip(cols, (("team", "Team"), ("model", "Model")), strict=True):
+        part = df.filter(pl.col("dimension") == dimension)
+        col.dataframe(
+            part.select(pl.col("value").alias(label), pl.col("now_usd").alias("This month so far"),
+                        pl.col("before_usd").alias("Same days last month"), pl.col("change_usd").alias("Change"),
+                        pl.col("change_pct").alias("Change %")),
+            hide_index=True, width="stretch",
+            column_config={
+                "This month so far": st.column_config.NumberColumn(format="dollar"),
+                "Same days last month": st.column_config.NumberColumn(format="dollar"),
+                "Change": st.column_config.NumberColumn(format="dollar"),
+                "Change %": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+    sql_behind(QUERIES["movers"])
 
 
 def coverage_note(since: dt.date, end: dt.date) -> None:

@@ -19,6 +19,7 @@ TOP_MODELS_IN_CHART = 8
 # the named query behind each visual, for the "SQL behind this" expanders
 QUERIES = {
     "month_to_date": "spend_month_to_date",
+    "movers": "movers_month_to_date",
     "billed_vs_list_totals": "billed_vs_list_totals",
     "spend_by_provider": "spend_by_provider_over_time",
     "spend_by_model": "spend_by_model_over_time",
@@ -41,6 +42,17 @@ def month_to_date(run: QueryRunner, end: dt.date) -> pl.DataFrame:
     """One row: this month's spend so far, last month's, the month before, and the month-end run-rate.
     "This month" is the month of the latest day with usage on or before `end`."""
     return money_as_float(run(QUERIES["month_to_date"], end=end))
+
+
+def movers(run: QueryRunner, month_start: dt.date, end: dt.date, prev_start: dt.date, prev_end: dt.date,
+           top: int = 5) -> pl.DataFrame:
+    """The `top` teams and models whose spend changed most, this month so far vs the same days of last month;
+    `change_pct` is null for something new this month."""
+    df = money_as_float(run(QUERIES["movers"], month_start=month_start, end=end, prev_start=prev_start,
+                            prev_end=prev_end))
+    return (df.with_columns(pl.when(pl.col("before_usd") > 0)
+                            .then(pl.col("change_usd") / pl.col("before_usd")).otherwise(None).alias("change_pct"))
+            .group_by("dimension", maintain_order=True).head(top))
 
 
 def billed_vs_list_totals(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
