@@ -90,14 +90,13 @@ def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_
         part = df.filter(pl.col("dimension") == dimension)
         col.dataframe(
             part.select(pl.col("value").alias(label), pl.col("now_usd").alias("This month so far"),
-                        pl.col("before_usd").alias("Same days last month"), pl.col("change_usd").alias("Change"),
-                        pl.col("change_pct").alias("Change %")),
+                        pl.col("change_usd").alias("Change"), pl.col("change_pct").alias("Change %")),
             hide_index=True, width="stretch",
             column_config={
-                "This month so far": st.column_config.NumberColumn(format="dollar"),
-                "Same days last month": st.column_config.NumberColumn(format="dollar"),
+                "This month so far": st.column_config.NumberColumn(
+                    format="dollar", help="Same days last month = this month so far − change"),
                 "Change": st.column_config.NumberColumn(format="dollar"),
-                "Change %": st.column_config.NumberColumn(format="percent"),
+                "Change %": st.column_config.NumberColumn(format="percent", help="Empty for something new"),
             },
         )
     sql_behind(QUERIES["movers"])
