@@ -7,7 +7,8 @@ bound parameters (`$p{i}_…`) and allow-listed columns; the replay assembles th
 Columns a fragment may use: the canonical token/cost columns of `scoped` (sql/simulate/replay.sql), `base_cost`
 (billed, else list), `list_cost`, `rem_{i}` (fraction still unclaimed before this policy), `tp{i}_in|_out|_cr|_cw`
 (this policy's target prices at the row's ts, when `priced_target()` is not None), and `r_in`, `r_cr` (the row's
-own catalog input and cache-read prices, when `needs_row_rates`).
+own catalog input and cache-read prices, when `needs_row_rates`); a ranked policy's `took_{i}` (this request row is
+among the first floor(share × N) of its eligible ones; see simulate/replay.py).
 """
 
 from __future__ import annotations
@@ -82,10 +83,14 @@ class _Ranked(Policy):
     seed: int = Field(0, description="seed of `pick: random`")
     ranked: ClassVar[bool] = True
 
-    def order_sql(self, p: str) -> str:
+    def order_keys(self, p: str) -> list[str]:
+        """The picking order, most significant first (ties are broken further by the replay's row id)."""
         if self.pick == "simplest":
-            return "total_tokens, ts, row_hash"
-        return f"hash(row_hash, ${p}_seed), row_hash"
+            return ["total_tokens", "ts", "row_hash"]
+        return [f"hash(row_hash, ${p}_seed)", "row_hash"]
+
+    def order_sql(self, p: str) -> str:
+        return ", ".join(self.order_keys(p))
 
     def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
         return {f"{p}_share": self.share, f"{p}_seed": self.seed}
@@ -93,7 +98,7 @@ class _Ranked(Policy):
     def claim_sql(self, p: str, i: int) -> str:
         return (f"case when not e_{i} then 0.0 "
                 f"when granularity = 'request' then "
-                f"(case when rk_{i} <= floor(cast(${p}_share as decimal(18, 9)) * n_{i}) then rem_{i} else 0.0 end) "
+                f"(case when took_{i} then rem_{i} else 0.0 end) "
                 f"else ${p}_share * rem_{i} end")
 
 

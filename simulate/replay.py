@@ -30,31 +30,66 @@ BREAKDOWN_DIMS = ("day", "team", "project", "provider", "workload", "source_mode
                   "policy")
 
 
-def _policy_ctes(scenario: Scenario) -> tuple[str, dict[str, Any]]:
-    ctes, params = [], {}
+def _lex_le(keys: list[str], bounds: list[str]) -> str:
+    """`(keys) <= (bounds)` in lexicographic order, as plain comparisons."""
+    out = f"{keys[-1]} <= {bounds[-1]}"
+    for key, bound in zip(reversed(keys[:-1]), reversed(bounds[:-1]), strict=True):
+        out = f"({key} < {bound} or ({key} = {bound} and {out}))"
+    return out
+
+
+def _policy_ctes(scenario: Scenario) -> tuple[str, str, str, str, dict[str, Any]]:
+    """(static flag columns, rank CTEs, threshold joins, policy chain CTEs, bound values).
+
+    A ranked policy's picking runs on narrow rows: `ord_i` numbers its eligible, still unclaimed request rows by
+    (order key, row id) — only those columns go through the sort (sorting the wide rows carried every column,
+    ~2 s per 1 M rows) — and `thr_i` is the key of row floor(share × N). A request row is then taken iff its key
+    is ≤ that threshold: a streaming comparison, no join back. For a request row "still unclaimed" needs no
+    remainder: its `rem` is exactly 1 or 0, so it is unclaimed unless an earlier ranked policy took it or an
+    earlier unranked one (which claims every eligible part) matched it."""
+    ranks, thresholds, ctes, params = [], [], [], {}
     ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    unclaimed: list[str] = []          # request rows no earlier policy claimed (predicates on `scoped` + thresholds)
+    flags: list[str] = []              # per policy, match and eligibility: evaluated once, in `scoped`
     for i, pol in enumerate(scenario.policies):
         p = f"p{i}"
         match, match_params = pol.match.sql(p)
         params.update(match_params)
         params.update(pol.params(p, ctx))
-        ctes.append(f"flag_{i} as (\n    select *, ({match}) and ({pol.eligible_sql()}) and rem_{i} > 1e-12 and not unpriced as e_{i}"
+        flags.append(f"({match}) and ({pol.eligible_sql()}) as m_{i}")
+        took = ""
+        if pol.ranked:
+            keys = [*pol.order_keys(p), "rid"]
+            names = [f"k{j}" for j in range(len(keys))]
+            bounds = [f"t{i}_{j}" for j in range(len(keys))]
+            where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{i}, false)", *unclaimed])
+            picked = ", ".join(f"{k} as {n}" for k, n in zip(keys, names, strict=True))
+            ranks.append(f"ord_{i} as (\n    select {picked},\n"
+                         f"        row_number() over (order by {', '.join(names)}) as rk\n"
+                         f"    from scoped{''.join(f' cross join {t}' for t in thresholds)}\n    where {where}\n)")
+            # one row (nulls when nothing is taken: every comparison is then null, so nothing is claimed)
+            lows = ", ".join(f"min({n}) as {b}" for n, b in zip(names, bounds, strict=True))
+            ranks.append(f"thr_{i} as (\n    select {lows}\n"
+                         f"    from ord_{i}\n"
+                         f"    where rk = (select floor(cast(${p}_share as decimal(18, 9)) * count(*))"
+                         f" from ord_{i})\n)")
+            thresholds.append(f"thr_{i}")
+            le = _lex_le(keys, bounds)
+            unclaimed.append(f"not coalesce(m_{i} and {le}, false)")
+            took = f", e_{i} and granularity = 'request' and {le} as took_{i}"
+        else:
+            unclaimed.append(f"not coalesce(m_{i}, false)")
+        ctes.append(f"flag_{i} as (\n    select *, m_{i} and rem_{i} > 1e-12 and not unpriced as e_{i}"
                     f"\n    from step_{i}\n)")
         src = f"flag_{i}"
-        if pol.ranked:
-            ctes.append(
-                f"rank_{i} as (\n    select *,\n"
-                # one sort with the eligible request rows first: their row numbers are 1..N (a partition by
-                # the flag was ~1.6x slower, measured on 1 M rows)
-                f"        case when e_{i} and granularity = 'request' then row_number() over ("
-                f"order by (e_{i} and granularity = 'request') desc, {pol.order_sql(p)}) end as rk_{i},\n"
-                # not count(*) filter (…) over (): quadratic in duckdb 2.0.1 (measured: 15 s on 100 k rows)
-                f"        sum(case when e_{i} and granularity = 'request' then 1 else 0 end) over () as n_{i}\n"
-                f"    from flag_{i}\n)")
-            src = f"rank_{i}"
+        if took:
+            ctes.append(f"pick_{i} as (\n    select *{took}\n    from flag_{i}\n)")
+            src = f"pick_{i}"
         ctes.append(f"claim_{i} as (\n    select *, {pol.claim_sql(p, i)} as f_{i} from {src}\n)")
         ctes.append(f"step_{i + 1} as (\n    select *, rem_{i} - f_{i} as rem_{i + 1} from claim_{i}\n)")
-    return ",\n\n".join(ctes) + ("," if ctes else ""), params
+    return ("".join(", " + f for f in flags), ",\n\n".join(ranks) + ("," if ranks else ""),
+            "".join(f"\n    cross join {t}" for t in thresholds),
+            ",\n\n".join(ctes) + ("," if ctes else ""), params)
 
 
 def _target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[str, Any]]:
@@ -104,10 +139,18 @@ def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
     return out
 
 
-def _parts(scenario: Scenario) -> tuple[str, dict[str, Any]]:
+def _parts(scenario: Scenario) -> tuple[str, str, dict[str, Any]]:
+    """(sums, parts, bound values): per (day, team, project, provider, workload, model) group, each part's
+    requests, baseline and scenario cost summed over the rows where the part is more than 1e-12 of the row, and
+    whether there is such a row (`x_…`); then one struct per part, unnested over the groups."""
     n = len(scenario.policies)
-    parts = [f"{{'lever': case when unpriced then 'unpriced' else 'none' end, 'policy': cast(null as varchar), 'target_model': model, "
-             f"'frac': rem_{n}, 'cost': rem_{n} * base_cost, 'esc': 0.0, 'qratio': cast(null as double)}}"]
+    live = f"rem_{n} > 1e-12"
+    sums = [f"bool_or({live}) as x_n",
+            f"sum(case when {live} then requests * rem_{n} end) as r_n",
+            f"sum(case when {live} then base_cost * rem_{n} end) as b_n"]
+    parts = ["{'lever': case when unpriced then 'unpriced' else 'none' end, 'policy': cast(null as varchar), "
+             "'target_model': source_model, 'live': x_n, 'requests': r_n, 'baseline': b_n, 'cost': b_n, "
+             "'esc': 0.0, 'qratio': cast(null as double)}"]
     params: dict[str, Any] = {}
     for i, pol in enumerate(scenario.policies):
         p = f"p{i}"
@@ -119,12 +162,18 @@ def _parts(scenario: Scenario) -> tuple[str, dict[str, Any]]:
         qr = pol.quality_ratio()
         if qr is not None:
             params[f"{p}_qratio"] = qr
+        live = f"f_{i} > 1e-12"
+        sums += [f"bool_or({live}) as x_{i}",
+                 f"sum(case when {live} then requests * f_{i} end) as r_{i}",
+                 f"sum(case when {live} then base_cost * f_{i} end) as b_{i}",
+                 f"sum(case when {live} then f_{i} * {pol.cost_sql(p, i)} end) as c_{i}"]
         parts.append(
             f"{{'lever': ${p}_lever, 'policy': ${p}_label, "
-            f"'target_model': {'$' + p + '_target' if label is not None else 'model'}, "
-            f"'frac': f_{i}, 'cost': f_{i} * {pol.cost_sql(p, i)}, 'esc': cast({pol.escalation_sql(p)} as double), "
+            f"'target_model': {'$' + p + '_target' if label is not None else 'source_model'}, "
+            f"'live': x_{i}, 'requests': r_{i}, 'baseline': b_{i}, 'cost': c_{i}, "
+            f"'esc': cast({pol.escalation_sql(p)} as double), "
             f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}}}")
-    return ",\n            ".join(parts), params
+    return ",\n        ".join(sums), ",\n            ".join(parts), params
 
 
 def _period(scenario: Scenario) -> dict[str, dt.datetime]:
@@ -138,20 +187,28 @@ def _period(scenario: Scenario) -> dict[str, dt.datetime]:
 def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
     """The replay's SQL text and its bound values (shown to users who want to audit a figure)."""
     scope, params = scenario.scope.sql("scope")
-    ctes, policy_params = _policy_ctes(scenario)
+    flags, rank_ctes, thresholds, ctes, policy_params = _policy_ctes(scenario)
+    ranked = bool(rank_ctes)
     columns, tp_params = _target_prices(wh, scenario)
     joins = ""
     if any(p.needs_row_rates for p in scenario.policies):
         columns += ["rr.r_in", "rr.r_cr"]
         joins = ("asof left join row_rates as rr\n"
                  "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
-    parts, part_params = _parts(scenario)
+    sums, parts, part_params = _parts(scenario)
     text = (sql.load("simulate/replay")
+            # ranked picking reads `scoped` twice and breaks ties by its row id: computed once (the ids must agree)
+            .replace("/*materialized*/", "materialized" if ranked else "")
+            .replace("/*row_id*/", ", row_number() over () as rid" if ranked else "")
+            .replace("/*static_flags*/", flags)
             .replace("/*scope*/", scope)
+            .replace("/*rank_ctes*/", rank_ctes)
+            .replace("/*thresholds*/", thresholds)
             .replace("/*policy_ctes*/", ctes)
             .replace("/*last_step*/", f"step_{len(scenario.policies)}")
             .replace("/*joins*/", joins)
             .replace("/*rate_columns*/", "".join(", " + c for c in columns))
+            .replace("/*sums*/", sums)
             .replace("/*parts*/", parts))
     params.update(_period(scenario))
     params["output_multiplier"] = scenario.assumptions.output_multiplier

@@ -3,11 +3,17 @@
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
 --   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
 --   $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation); $scope_* and $p{i}_* (scope and policy i values).
--- Template slots (block comments named scope, policy_ctes, last_step, rate_columns, joins, parts) are filled by
--- simulate/replay.py with fixed fragments from simulate/policies.py; every value is bound, never spliced.
+-- Template slots (block comments named materialized, row_id, static_flags, scope, rank_ctes, thresholds,
+-- policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py with fixed fragments
+-- from simulate/policies.py; every value is bound, never spliced.
+-- Speed: a ranked policy sorts only its eligible request rows' (order key, row id) in a narrow CTE (`ord_i`);
+-- `thr_i` is the key of the last row it takes, and the wide rows compare their own key with it (no sort or join
+-- of wide rows). `scoped` is then materialised once (the row ids must be the same in both). Parts are summed per
+-- (day, team, project, provider, workload, model) before they are unnested, so the unnest and the 11-key
+-- grouping see thousands of rows, not millions.
 -- Rows without any cost come out as lever 'unpriced' (counted, not costed).
 -- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
-with scoped as (
+with source_rows as (
     select
         ts, granularity, provider, model, project, team, workload, service_tier, requests,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
@@ -21,6 +27,13 @@ with scoped as (
     from usage_replay
     where ts >= $start and ts < $end_excl
         and /*scope*/
+),
+
+-- each policy's static eligibility (match and kind), computed once; with a ranked policy also a row id, and the
+-- whole CTE is materialised (the narrow ranking and the wide rows must see the same ids)
+scoped as /*materialized*/ (
+    select * /*row_id*/ /*static_flags*/
+    from source_rows
 ),
 
 row_map as (
@@ -43,8 +56,11 @@ row_rates as (
     join catalog_prices as c on c.catalog_provider = m.catalog_provider and c.model = m.catalog_model
 ),
 
+/*rank_ctes*/
+
 step_0 as (
-    select *, cast(1.0 as double) as rem_0 from scoped
+    select *, cast(1.0 as double) as rem_0
+    from scoped /*thresholds*/
 ),
 
 /*policy_ctes*/
@@ -55,22 +71,31 @@ priced as (
     /*joins*/
 ),
 
+-- per part (the unclaimed remainder, then each policy): the rows where the part is more than 1e-12 of the row
+sums as (
+    select
+        cast(ts as date) as day, team, project, provider, workload, model as source_model, unpriced,
+        /*sums*/
+    from priced
+    group by all
+),
+
 parts as (
     select
-        cast(ts as date) as day, team, project, provider, workload, model as source_model, requests, base_cost,
+        day, team, project, provider, workload, source_model,
         unnest([/*parts*/]) as part
-    from priced
+    from sums
 ),
 
 grouped as (
     select
         day, team, project, provider, workload, source_model,
         part.target_model, part.lever, part.policy, part.esc, part.qratio,
-        sum(requests * part.frac) as requests,
-        sum(base_cost * part.frac) as baseline_cost_usd,
+        sum(part.requests) as requests,
+        sum(part.baseline) as baseline_cost_usd,
         sum(part.cost) as scenario_cost_usd
     from parts
-    where part.frac > 1e-12
+    where part.live
     group by all
 ),
 
