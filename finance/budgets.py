@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from finance import forecast as fc
 from finance.periods import add_months, default_as_of, period_bounds
+from warehouse import audit
 from warehouse.config import read_records, validate_records
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
@@ -100,6 +101,7 @@ def _replace(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
         cur.register("incoming", frame.select(COLUMNS).to_arrow())
         cur.execute(_INSERT)
         cur.unregister("incoming")
+    audit.record(cur, "budgets_edit", "budgets", {"rows": frame.height})
     return frame.height
 
 

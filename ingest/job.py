@@ -17,7 +17,7 @@ import duckdb
 import sql
 from ingest import formats, read, stage
 from ingest.formats.base import Format, Sample
-from warehouse import Warehouse, ledger
+from warehouse import Warehouse, audit, ledger
 from warehouse.errors import DatabaseError, IngestError, ModelMixError
 
 MAX_REJECT_EXAMPLES = 5
@@ -117,6 +117,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         cur.execute(sql.load("writes/insert_ingest_log"),
                     {**log, "status": "duplicate", "read": sum(earlier), "loaded": 0, "dup": earlier[0],
                      "rejected": earlier[1], "ts_min": None, "ts_max": None})
+        audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "duplicate"})
         return {"status": "duplicate", "rows_duplicate": earlier[0], "rows_rejected": earlier[1],
                 "ingest_id": ingest_id}
 
@@ -149,6 +150,9 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
     if loaded:
         ledger.refresh_derived(cur)
+    audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "loaded",
+                                            "rows_loaded": loaded, "rows_duplicate": duplicate,
+                                            "rows_rejected": rejected})
     cur.execute("drop table if exists staged")
     return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
             "ingest_id": ingest_id, "error": note}

@@ -484,9 +484,10 @@ CACHE_SIZE = 2   # ≈ 180 MB of arrays per structure at 1 M rows (with its cumu
 
 
 def prepare(wh: Warehouse, scenario: Scenario) -> Prepared:
-    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, structure);
-    the last CACHE_SIZE structures are kept."""
-    key = (str(wh.path.resolve()), id(wh), wh.data_version, structure_key(scenario))
+    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, team scope,
+    structure); the last CACHE_SIZE are kept. The scope is part of the key so that a team-restricted person
+    never gets arrays prepared from everyone's rows (`Warehouse.as_user`)."""
+    key = (str(wh.path.resolve()), wh.data_version, wh.scope_key, structure_key(scenario))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

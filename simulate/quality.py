@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import sql
+from warehouse import audit
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -90,6 +91,7 @@ def _replace(cur: Any, frame: pl.DataFrame) -> None:  # cur: the writer's duckdb
         cur.execute(sql.load("writes/replace_quality_scores"))
     finally:
         cur.unregister("incoming")
+    audit.record(cur, "quality_edit", "quality_scores", {"rows": frame.height})
 
 
 def replace_scores(wh: Warehouse, items: list[QualityScore]) -> int:

@@ -17,7 +17,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from warehouse import ledger
+from warehouse import audit, ledger
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
 
@@ -124,6 +124,9 @@ _STATEMENTS = {
 }
 
 
+_AUDIT_ACTIONS = {"attribution_rules": "rules_edit", "price_overrides": "prices_edit", "model_aliases": "aliases_edit"}
+
+
 def _replace(cur: duckdb.DuckDBPyConnection, table: str, items: list[BaseModel]) -> None:
     delete, insert, columns = _STATEMENTS[table]
     cur.execute(delete)
@@ -135,6 +138,7 @@ def _replace(cur: duckdb.DuckDBPyConnection, table: str, items: list[BaseModel])
         cur.execute(insert)
         cur.unregister("incoming")
     ledger.refresh_derived(cur)
+    audit.record(cur, _AUDIT_ACTIONS[table], table, {"rows": len(items)})
 
 
 def replace_rules(wh: Warehouse, rules: list[AttributionRule]) -> None:

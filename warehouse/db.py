@@ -7,10 +7,11 @@ one transaction that readers see whole or not at all.
 
 from __future__ import annotations
 
+import copy
 import queue
 import time
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,12 +20,15 @@ import duckdb
 import polars as pl
 
 import sql
-from warehouse.errors import DatabaseBusy, DatabaseError
+from warehouse import audit
+from warehouse.errors import DatabaseBusy, DatabaseError, PermissionDenied
 
 T = TypeVar("T")
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 _DISK_HINT = "; check that its folder is writable and has free space"
+# the relations that carry team spend; a team-restricted view shadows each with a filtered temp view
+_TEAM_SCOPED = ("usage_keyed", "usage", "usage_daily")
 
 
 def one_line(e: BaseException) -> str:
@@ -67,8 +71,12 @@ class Writer:
 class Warehouse:
     """Open (and migrate) the ledger at `path`. Use `query` to read and `write` to change it."""
 
-    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None):
+    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None,
+                 actor: str | None = None):
         self.path = Path(path)
+        self.actor = actor or audit.default_actor()   # who `write` records in the audit log
+        self.teams: tuple[str, ...] | None = None      # None: every team; see `as_user`
+        self._is_view = False
         config: dict[str, Any] = {"autoinstall_known_extensions": False}
         if threads:
             config["threads"] = threads
@@ -101,15 +109,50 @@ class Warehouse:
         except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
             self._con.close()
             raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e
+        self._catalog = self._con.execute("select current_database()").fetchone()[0]
         self._writer = Writer(self._con)
-        # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed
-        self._data_version = time.monotonic_ns()
+        # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed;
+        # a list so that the per-person views of `as_user` share it with the owner
+        self._version_box = [time.monotonic_ns()]
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
+
+    # --- people ------------------------------------------------------------------------------------------
+    def as_user(self, actor: str, teams: Iterable[str] | None = None) -> Warehouse:
+        """This ledger as one signed-in person sees it: their writes are audited under `actor`, and with
+        `teams` given, every read sees only those teams' spend (an empty list: none). The view shares the
+        owner's connection, writer and data version; closing it closes nothing."""
+        view = copy.copy(self)
+        view._is_view = True
+        view.inbox_watcher = None
+        view.actor = actor
+        view.teams = None if teams is None else tuple(sorted({str(t) for t in teams}))
+        return view
 
     # --- reading -------------------------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._cursor_lock:
-            return self._con.cursor()
+            cur = self._con.cursor()
+        if self.teams is not None:
+            self._scope(cur)
+        return cur
+
+    def _scope(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Enforce the team restriction in the query layer: on this cursor, temp views named like the ledger's
+        team-carrying relations shadow them (DuckDB resolves a name to the temp schema first, also inside the
+        main schema's own views such as `usage_replay`), each filtered by a temp table of the allowed teams,
+        filled with bound parameters. Every query on the cursor, named or not, sees only those teams."""
+        catalog = '"' + self._catalog.replace('"', '""') + '"'
+        cur.execute("create temp table scope_teams (team varchar primary key)")
+        if self.teams:
+            cur.executemany("insert into scope_teams values (?)", [[t] for t in self.teams])
+        present = {r[0] for r in cur.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main' "
+            "union all select view_name from duckdb_views() where database_name = current_database() "
+            "and schema_name = 'main'").fetchall()}
+        for name in _TEAM_SCOPED:
+            if name in present:
+                cur.execute(f"create temp view {name} as select * from {catalog}.main.{name} "
+                            "where team in (select team from temp.scope_teams)")
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame."""
@@ -135,19 +178,28 @@ class Warehouse:
     @property
     def data_version(self) -> int:
         """Bumped after every committed write; caches key on it."""
-        return self._data_version
+        return self._version_box[0]
+
+    @property
+    def scope_key(self) -> tuple[str, ...] | None:
+        """What this view may see, for cache keys: None (every team) or the allowed teams."""
+        return self.teams
 
     # --- writing -------------------------------------------------------------------------------------------
     def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(cursor, *args)` on the single writer thread inside one transaction; wait for its result.
         A DuckDB error the job did not turn into a ModelMixError (a full or read-only disk at commit) is raised
-        as a DatabaseError; the transaction was rolled back."""
+        as a DatabaseError; the transaction was rolled back. A team-restricted view may not write (fail closed:
+        derived tables rebuilt by a write would otherwise be computed from its filtered view of the data)."""
+        if self.teams is not None:
+            raise PermissionDenied(f"{self.actor} sees only some teams' spend and cannot change the ledger")
         try:
-            return self._writer.submit(self._in_transaction, fn, *args).result()
+            return self._writer.submit(self._in_transaction, self.actor, fn, *args).result()
         except duckdb.Error as e:
             raise DatabaseError(f"the change to {self.path} was not saved: {one_line(e)}{_DISK_HINT}") from e
 
-    def _in_transaction(self, cur: duckdb.DuckDBPyConnection, fn: Callable[..., T], *args: Any) -> T:
+    def _in_transaction(self, cur: duckdb.DuckDBPyConnection, actor: str, fn: Callable[..., T], *args: Any) -> T:
+        token = audit.bind(actor)
         cur.begin()
         try:
             result = fn(cur, *args)
@@ -155,10 +207,14 @@ class Warehouse:
         except BaseException:
             cur.rollback()
             raise
-        self._data_version += 1
+        finally:
+            audit.unbind(token)
+        self._version_box[0] += 1
         return result
 
     def close(self) -> None:
+        if self._is_view:
+            return
         if self.inbox_watcher is not None:
             self.inbox_watcher.stop()
             self.inbox_watcher = None

@@ -32,3 +32,9 @@ class IngestError(ModelMixError):
 
 class ConfigError(ModelMixError):
     title = "Invalid configuration"
+
+
+class PermissionDenied(ModelMixError):
+    """The signed-in person's role or team scope does not allow this."""
+
+    title = "Not allowed"

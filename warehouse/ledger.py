@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 import sql
-from warehouse import prices
+from warehouse import audit, prices
 
 
 def refresh_derived(cur: duckdb.DuckDBPyConnection) -> None:
@@ -22,4 +22,6 @@ def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
     removed = cur.execute("delete from usage_raw where ingest_id = $id", {"id": ingest_id}).fetchone()[0]
     cur.execute("update ingest_log set status = 'removed' where ingest_id = $id", {"id": ingest_id})
     refresh_derived(cur)
+    name = cur.execute("select file_name from ingest_log where ingest_id = $id", {"id": ingest_id}).fetchone()
+    audit.record(cur, "remove_upload", name[0] if name else None, {"ingest_id": ingest_id, "rows_removed": removed})
     return removed

@@ -24,6 +24,7 @@ from simulate import frontier, report, shadow
 from simulate.policies import Cache, Cascade
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
+from warehouse import audit
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -233,9 +234,12 @@ def save(wh: Warehouse, scenario: Scenario, name: str) -> Scenario:
     data["name"] = name
     named = simulate.parse_scenario(data, name)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    wh.write(lambda cur: cur.execute(sql.load("writes/save_scenario"),
-                                     {"name": name, "body": named.model_dump_json(exclude_none=True),
-                                      "saved_at": now}))
+    def _save(cur: Any) -> None:
+        cur.execute(sql.load("writes/save_scenario"),
+                    {"name": name, "body": named.model_dump_json(exclude_none=True), "saved_at": now})
+        audit.record(cur, "scenario_save", name, {"policies": len(named.policies)})
+
+    wh.write(_save)
     return named
 
 
