@@ -3,7 +3,9 @@ for that share; the builder, the full replay, saving and comparing scenarios, an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,45 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
     teams = at.dataframe[0].value
     assert {"team", "baseline_cost_usd", "scenario_cost_usd"} <= set(teams.columns)
+
+
+@contextlib.contextmanager
+def fragment_rerun(at: AppTest):
+    """Scope the next `at.run()` to the page's fragments, as a browser does when a widget inside a fragment
+    changes. AppTest (Streamlit 1.67) always reruns the whole script on `set_value(...).run()`; this passes the
+    fragment ids the last run registered, the way the frontend's rerun request carries them."""
+    from streamlit.testing.v1 import local_script_runner
+
+    ids = list(at._fragment_storage._fragments)
+    assert ids, "the page registered no fragment"
+    plain = local_script_runner.RerunData
+    local_script_runner.RerunData = functools.partial(plain, fragment_id_queue=ids)
+    try:
+        yield
+    finally:
+        local_script_runner.RerunData = plain
+
+
+def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
+    """A slider sits in the page's fragment: its move reruns the sliders and results, not the pickers above (the
+    preset's scenario is not rebuilt), and still shows the savings of the new share."""
+    e35 = expected_savings(ledger, "armstrong-80-99", 0.35)
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception
+    calls = []
+    plain = svc.with_period
+    monkeypatch.setattr(svc, "with_period", lambda *a, **k: calls.append(a) or plain(*a, **k))
+    [share] = [s for s in at.slider if "share moved" in s.label]
+    share.set_value(0.35)
+    with fragment_rerun(at):
+        at.run()
+    assert not at.exception, at.exception
+    assert calls == []                                          # the page outside the fragment did not run
+    assert metric(at, "Savings") == usd(e35)
+    assert len(at.get("plotly_chart")) == 2                     # the fragment's charts (AppTest's tree holds
+    assert not at.title                                         # only what this run drew, not the page above)
+    at.run()                                                    # a full rerun builds the scenario again
+    assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
 
 
 def test_full_replay_agrees_with_the_sliders(page):

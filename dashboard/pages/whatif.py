@@ -6,13 +6,14 @@ Thin by design: widgets -> one service call per visual -> a figure builder -> re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import polars as pl
 import streamlit as st
 
 import simulate
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.services import whatif as svc
@@ -23,6 +24,7 @@ run = state.run_query
 SOURCE_KEY = "whatif_source"
 PRESET_KEY = "whatif_preset"
 RESULT_KEY = "whatif_full_result"
+FLASH_KEY = "whatif_flash"
 PRESET, BUILD = "A preset", "Build your own"
 
 
@@ -117,6 +119,7 @@ def headline(out, how: str) -> None:
 
 
 def results(scenario: Scenario) -> None:
+    """Everything the sliders' values move: figures, charts, the team table, the full replay, save and export."""
     wh = state.warehouse()
     out, how = svc.outcome(wh, scenario)
     headline(out, how)
@@ -158,15 +161,17 @@ def results(scenario: Scenario) -> None:
             "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
             "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
     full_replay(wh, scenario, out)
+    exports(wh, scenario, out, teams)
+
+
+def sql_behind(structure: Scenario) -> None:
+    """The replay's and the prepare's SQL: the same text for every slider value (values are bound), so this sits
+    outside the sliders' fragment."""
     with st.expander("SQL behind this"):
         st.caption("The replay `simulate.run` executes (values bound separately, never spliced); the sliders read "
                    "the prepared table built once per scenario structure by the second query.")
-        result = st.session_state.get(RESULT_KEY)
-        text = (result[1].sql if result and result[0] == scenario.model_dump_json()
-                else state.call(svc.replay_sql_of, body=scenario.model_dump_json(exclude_none=True)))
-        st.code(text, language="sql")
-        st.code(svc.prepared_sql(wh, scenario), language="sql")
-    exports(wh, scenario, out, teams)
+        st.code(state.call(svc.replay_sql_of, body=structure.model_dump_json(exclude_none=True)), language="sql")
+        st.code(svc.prepared_sql(state.warehouse(), structure), language="sql")
 
 
 def full_replay(wh, scenario: Scenario, out) -> None:
@@ -189,14 +194,21 @@ def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
     with c1:
         name = st.text_input("Scenario name", value=scenario.name, key="whatif_save_name")
     with c2:
-        if st.button("Save scenario", width="stretch"):
+        if st.button("Save scenario", width="stretch", disabled=not auth.allows("analyst"),
+                     help=None if auth.allows("analyst") else auth.need_text("analyst")):
             saved = svc.save(wh, scenario, name)
-            st.toast(f"Saved “{saved.name}”.")
+            st.session_state[FLASH_KEY] = f"Saved “{saved.name}”."
+            st.rerun()          # the whole page: the comparison below the fragment lists the new scenario
     with c3:
-        st.download_button("Scenario file (YAML)", svc.scenario_yaml(scenario), f"{scenario.name}.yaml",
-                           "application/yaml", width="stretch")
-    st.download_button("Report (Markdown)", svc.report_markdown(scenario, out, teams), f"{scenario.name}-report.md",
-                       "text/markdown")
+        # the files are written when clicked (deferred), not on every slider move
+        st.download_button("Scenario file (YAML)", functools.partial(svc.scenario_yaml, scenario),
+                           f"{scenario.name}.yaml", "application/yaml", width="stretch")
+    st.download_button("Report (Markdown)", functools.partial(svc.report_markdown, scenario, out, teams),
+                       f"{scenario.name}-report.md", "text/markdown")
+
+
+def compare() -> None:
+    """Saved scenarios side by side (each over its own saved period: the sliders don't move it)."""
     saved = svc.saved(run)
     if saved.is_empty():
         st.caption("No saved scenarios yet: save one to compare it with others side by side.")
@@ -211,6 +223,18 @@ def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
         st.caption("Money in USD; quality and savings in %. Each scenario over its own saved period.")
 
 
+@st.fragment
+def panel(scenario: Scenario) -> None:
+    """The sliders and everything they move, as a fragment: a slider move (or a button in here) reruns only this
+    function, not the pickers, the preset's text and the shadow upload above it. `scenario` is the structure
+    from the last full run; its errors are shown here because a fragment's rerun skips the page's `try`."""
+    try:
+        st.subheader("Sliders")
+        results(slider_values(scenario))
+    except ModelMixError as e:
+        st.error(f"**{e.title}** — {e.message}")
+
+
 st.title("What-if")
 dates = state.date_range()
 if dates is None:
@@ -218,6 +242,8 @@ if dates is None:
             "replays your own traffic.", icon=":material/upload_file:")
     st.stop()
 start, end = dates
+if flash := st.session_state.pop(FLASH_KEY, None):
+    st.toast(flash)
 st.caption(f"Replays your traffic of {day_span(start, end)} (the sidebar's range) under a routing scenario. "
            "Sliders answer from prepared tables in milliseconds; structure changes (pickers, toggles) prepare "
            "once.")
@@ -226,13 +252,15 @@ try:
     scenario = preset_scenario(start, end) if source == PRESET else built_scenario(start, end)
     with st.expander("Measured quality (shadow evaluation, optional)"):
         upload = st.file_uploader(
-            "Grades per workload × model", type=["csv", "json", "yaml", "yml"], key="whatif_shadow",
-            help="Columns workload, model, score (0–1), optional requests and source: grades of logged prompts "
-                 "re-run on the models. They replace the benchmark priors for the requests they cover.")
+            "Grades per request or per workload × model", type=["csv", "json", "yaml", "yml"],
+            key="whatif_shadow",
+            help="Grades (0–1) of logged prompts re-run on the models: columns request_id, model, score, optional "
+                 "provider and source (per request: the id your gateway logged); or workload, model, score, "
+                 "optional requests and source. They replace the benchmark priors for the requests they cover.")
     if upload is not None:
         scenario = svc.with_shadow(scenario, upload.name, upload.getvalue())
-    st.subheader("Sliders")
-    scenario = slider_values(scenario)
-    results(scenario)
+    panel(scenario)
+    compare()
+    sql_behind(scenario)
 except ModelMixError as e:
     st.error(f"**{e.title}** — {e.message}")
