@@ -6,7 +6,6 @@ import csv
 import itertools
 import json
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,12 +51,12 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
     `display_names` maps a path to the name the user knows it by (files handed over through the inbox).
     `fmt` skips detection with a format built at run time (a mapping file's `mapped-csv`)."""
     results = []
-    with tempfile.TemporaryDirectory(prefix="modelmix-") as tmp:
+    with wh.staging_area() as tmp:
         for item in read.expand(paths, Path(tmp), max_unzipped_bytes, display_names or {}):
             if isinstance(item, IngestError):
                 result = FileResult(path=item.message.split(":", 1)[0], error=item.message)
             else:
-                result = ingest_file(wh, item, format_id=format_id, strict=strict, fmt=fmt)
+                result = ingest_file(wh, item, format_id=format_id, strict=strict, fmt=fmt, workdir=Path(tmp))
             results.append(result)
             if on_result:
                 on_result(result)
@@ -65,10 +64,14 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
 
 
 def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = None,
-                strict: bool = False, fmt: Format | None = None) -> FileResult:
+                strict: bool = False, fmt: Format | None = None, workdir: Path) -> FileResult:
+    """`workdir`: a folder of `wh.staging_area()`; DuckDB reads files only there (Warehouse._harden)."""
     started = time.perf_counter()
     result = FileResult(path=src.name)
+    staged = src
     try:
+        staged = read.stage_into(src, workdir)
+        src = staged
         sample = read.sample(src)
         fmt = fmt or (formats.get(format_id) if format_id else formats.detect(sample))
         if fmt is None:
@@ -91,6 +94,9 @@ def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = 
         result.error = e.message
     except ModelMixError as e:
         result.error = f"{src.name}: {e.message}"
+    finally:
+        if staged.path.name == read.STAGED_NAME:
+            staged.path.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
     return result
 

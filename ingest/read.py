@@ -6,12 +6,14 @@ Nothing here reads a whole file into Python memory: DuckDB streams the data; we 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import csv
 import gzip
 import hashlib
 import io
 import itertools
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.formats.base import Sample
-from warehouse.errors import IngestError
+from warehouse.errors import DatabaseError, IngestError
 
 DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".zip", ".txt", ".tsv"}
 HEAD_BYTES = 64 * 1024
@@ -38,6 +40,27 @@ class SourceFile:
     name: str           # what the user calls it: the path, or archive.zip/member.csv
     compression: str    # none | gzip
     long_line: int | None = None   # the first physical line longer than MAX_LINE_BYTES (1-based), if any
+
+
+STAGED_NAME = "staged-input"   # a plain name: DuckDB would read glob characters in a user's file name
+
+
+def stage_into(src: SourceFile, workdir: Path) -> SourceFile:
+    """`src` with its bytes inside `workdir`: as it is when already there (a zip member), else a hard link (no
+    copy, same file system) or, across file systems, a copy."""
+    if src.path.resolve().is_relative_to(workdir.resolve()):
+        return src
+    target = Path(tempfile.mkdtemp(dir=workdir)) / STAGED_NAME
+    try:
+        os.link(src.path, target)
+    except OSError:
+        try:
+            shutil.copyfile(src.path, target)
+        except OSError as e:
+            target.unlink(missing_ok=True)
+            raise DatabaseError(f"cannot copy it into the staging folder {workdir.parent} ({e.strerror}); free disk "
+                                "space beside the ledger, then load the file again") from e
+    return dataclasses.replace(src, path=target)
 
 
 def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int,

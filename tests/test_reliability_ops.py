@@ -176,6 +176,7 @@ def test_sigkill_mid_ingest_leaves_the_file_wholly_out_and_a_rerun_completes_it(
     for phase, delay in (("staging", 1.0), ("refresh", 0.3)):   # mid-read; rows inserted, not yet committed
         assert kill_at(phase, path, db, delay) == -signal.SIGKILL
         with Warehouse(db) as wh:                                  # the ledger opens after the crash
+            assert not list(wh.staging_dir.glob("ingest-*"))       # and clears the dead job's staged files
             assert wh.scalar("select count(*) from usage_raw") in (0, BIG_ROWS)
             assert wh.scalar("select count(*) from usage_raw") == 0  # uncommitted: wholly out
             assert wh.scalar("select count(*) from ingest_log") == 0
@@ -305,26 +306,30 @@ def test_backup_restore_round_trip(template, tmp_path):
         assert wh.sql(summary).row(0) == before
 
 
-# --- DuckDB file-access hardening: measured, not assumed ---------------------------------------------------
-def test_external_access_switch_is_instance_wide(template, tmp_path, csv_file):
-    """`enable_external_access = false` set on one cursor binds every cursor of the process's database instance
-    (and `allowed_directories` cannot change afterwards), so a staging-only hardened cursor is impossible: the
-    shared ledger connection would refuse every file outside the folders listed at open. docs/reliability.md."""
+# --- DuckDB file-access hardening ---------------------------------------------------------------------------
+@pytest.mark.parametrize("hostile", [
+    "select * from read_csv('/etc/passwd')",
+    "copy (select 1) to '{outside}/leak.csv'",
+    "attach '{outside}/other.duckdb'",
+    "install httpfs",
+    "set enable_external_access = true",
+    "set allowed_directories = ['/']",
+    "set lock_configuration = false",
+])
+def test_duckdb_reads_and_writes_only_the_staging_folder(template, tmp_path, csv_file, hostile):
+    """Every cursor of the ledger (the dashboard's, a person's view, the writer's) may touch files only inside the
+    ledger's staging folder, load no extension, and change no setting: a query built from hostile input can't
+    read or write the disk. Ingest still loads files from anywhere (staged by hard link or copy)."""
     db = fresh(template, tmp_path / "l.duckdb")
-    inside = tmp_path / "staging"
-    inside.mkdir()
-    ok = csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,a,10,1,0.1", name="staging/ok.csv")
-    outside = csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,a,10,1,0.1", name="elsewhere.csv")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    ok = csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,a,10,1,0.1", name="elsewhere/ok.csv")
     with Warehouse(db) as wh:
-        cur = wh.cursor()
-        cur.execute("set allowed_directories = [$d]", {"d": str(inside) + "/"})
-        cur.execute("set enable_external_access = false")
-        with pytest.raises(Exception, match="Cannot change allowed_directories"):
-            cur.execute("set allowed_directories = ['/']")
-        cur.close()
-        [r] = ingest_paths(wh, [outside])                 # the writer's own cursor is bound by it too
-        assert r.status == "rejected" and "disabled by configuration" in r.error
+        for view in (wh, wh.as_user("viewer@example.com", ["a"])):
+            with pytest.raises(DatabaseError, match="disabled by configuration|locked|Permission"):
+                view.sql(hostile.format(outside=outside))
+        assert not (outside / "leak.csv").exists() and not (outside / "other.duckdb").exists()
         [r] = ingest_paths(wh, [ok])
-        assert r.status == "loaded"
-        with pytest.raises(DatabaseError, match="disabled by configuration"):
-            wh.sql("select * from read_csv($p)", p="/etc/hostname")
+        assert r.status == "loaded", r.error
+        assert wh.staging_dir == tmp_path / "l.duckdb.staging"
+        assert list(wh.staging_dir.iterdir()) == []      # the staged link is gone with its job

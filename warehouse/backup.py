@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -51,17 +52,23 @@ def backup(wh: Warehouse, folder: str | Path) -> dict:
         raise BackupError(f"{folder} is not empty; back up into a new folder")
     folder.mkdir(parents=True, exist_ok=True)
     cur = wh.cursor()
-    try:
-        cur.begin()                      # counts and export read the same snapshot
-        counts = _counts(cur)
-        version = cur.execute("select max(version) from schema_version").fetchone()[0]
-        cur.execute("export database " + _literal(folder) + " (format parquet)")
-        cur.commit()
-    except duckdb.Error as e:
-        raise DatabaseError(f"backup to {folder} failed: {one_line(e)}; check the folder is writable and has "
-                            "free space") from e
-    finally:
-        cur.close()
+    # DuckDB may write only inside the ledger's staging folder (Warehouse._harden): export there, then move the
+    # files out (IMPORT DATABASE finds them relative to the folder it is given)
+    with wh.staging_area() as area:
+        exported = Path(area) / "export"
+        try:
+            cur.begin()                      # counts and export read the same snapshot
+            counts = _counts(cur)
+            version = cur.execute("select max(version) from schema_version").fetchone()[0]
+            cur.execute("export database " + _literal(exported) + " (format parquet)")
+            cur.commit()
+            for f in sorted(exported.iterdir()):
+                shutil.move(f, folder / f.name)
+        except (duckdb.Error, OSError) as e:
+            raise DatabaseError(f"backup to {folder} failed: {one_line(e)}; check the folder is writable and has "
+                                "free space") from e
+        finally:
+            cur.close()
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "source": str(wh.path), "schema_version": version, "tables": counts}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -8,7 +8,10 @@ one transaction that readers see whole or not at all.
 from __future__ import annotations
 
 import copy
+import os
 import queue
+import shutil
+import tempfile
 import time
 import threading
 from collections.abc import Callable, Iterable
@@ -27,8 +30,25 @@ T = TypeVar("T")
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 _DISK_HINT = "; check that its folder is writable and has free space"
-# the relations that carry team spend; a team-restricted view shadows each with a filtered temp view
-_TEAM_SCOPED = ("usage_keyed", "usage", "usage_daily")
+# the relations that carry a team's spend (or its budget); a team-restricted view shadows each with a temp view
+# keeping the rows this predicate allows
+_ALLOWED = "(select team from temp.scope_teams)"
+_TEAM_SCOPED = {
+    "usage_keyed": f"team in {_ALLOWED}",
+    "usage": f"team in {_ALLOWED}",
+    "usage_daily": f"team in {_ALLOWED}",
+    "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
+}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True   # exists, owned by someone else
+    return True
 
 
 def one_line(e: BaseException) -> str:
@@ -72,11 +92,12 @@ class Warehouse:
     """Open (and migrate) the ledger at `path`. Use `query` to read and `write` to change it."""
 
     def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None,
-                 actor: str | None = None):
+                 actor: str | None = None, staging_dir: str | Path | None = None):
         self.path = Path(path)
         self.actor = actor or audit.default_actor()   # who `write` records in the audit log
         self.teams: tuple[str, ...] | None = None      # None: every team; see `as_user`
         self._is_view = False
+        self._read_only = False                        # a viewer's view: see `as_user`
         config: dict[str, Any] = {"autoinstall_known_extensions": False}
         if threads:
             config["threads"] = threads
@@ -110,19 +131,48 @@ class Warehouse:
             self._con.close()
             raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e
         self._catalog = self._con.execute("select current_database()").fetchone()[0]
+        self.staging_dir = Path(staging_dir) if staging_dir else self.path.with_name(self.path.name + ".staging")
+        self._harden()
         self._writer = Writer(self._con)
         # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed;
         # a list so that the per-person views of `as_user` share it with the owner
         self._version_box = [time.monotonic_ns()]
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
+    # --- files DuckDB may read ----------------------------------------------------------------------------
+    def _harden(self) -> None:
+        """Lock DuckDB down before anything touches an upload: it may read and write files only in the staging
+        folder (and its own spill folder), load no extension, and no later statement may change that
+        (`lock_configuration`). A file named in a hostile CSV cell or a crafted query can't reach the disk."""
+        try:
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            for left in self.staging_dir.glob("ingest-*"):    # folders of a process that died mid-ingest
+                pid = left.name.split("-")[1]
+                if pid.isdigit() and not _alive(int(pid)):
+                    shutil.rmtree(left, ignore_errors=True)
+        except OSError as e:
+            self._con.close()
+            raise DatabaseError(f"cannot prepare the staging folder {self.staging_dir}: {one_line(e)}{_DISK_HINT}") from e
+        folder = str(self.staging_dir.resolve()) + os.sep
+        # SET takes no bound parameters; the folder is ours (the ledger's name), quoted as a literal
+        self._con.execute("set allowed_directories = ['" + folder.replace("'", "''") + "']")
+        self._con.execute("set autoload_known_extensions = false")
+        self._con.execute("set enable_external_access = false")
+        self._con.execute("set lock_configuration = true")
+
+    def staging_area(self) -> tempfile.TemporaryDirectory:
+        """A fresh folder inside the only one DuckDB may read: an ingest stages every file it reads there."""
+        return tempfile.TemporaryDirectory(prefix=f"ingest-{os.getpid()}-", dir=self.staging_dir)
+
     # --- people ------------------------------------------------------------------------------------------
-    def as_user(self, actor: str, teams: Iterable[str] | None = None) -> Warehouse:
+    def as_user(self, actor: str, teams: Iterable[str] | None = None, *, read_only: bool = False) -> Warehouse:
         """This ledger as one signed-in person sees it: their writes are audited under `actor`, and with
-        `teams` given, every read sees only those teams' spend (an empty list: none). The view shares the
-        owner's connection, writer and data version; closing it closes nothing."""
+        `teams` given, every read sees only those teams' spend (an empty list: none). `read_only` (a viewer)
+        refuses every write. The view shares the owner's connection, writer and data version; closing it closes
+        nothing."""
         view = copy.copy(self)
         view._is_view = True
+        view._read_only = read_only
         view.inbox_watcher = None
         view.actor = actor
         view.teams = None if teams is None else tuple(sorted({str(t) for t in teams}))
@@ -149,10 +199,9 @@ class Warehouse:
             "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main' "
             "union all select view_name from duckdb_views() where database_name = current_database() "
             "and schema_name = 'main'").fetchall()}
-        for name in _TEAM_SCOPED:
+        for name, allowed in _TEAM_SCOPED.items():
             if name in present:
-                cur.execute(f"create temp view {name} as select * from {catalog}.main.{name} "
-                            "where team in (select team from temp.scope_teams)")
+                cur.execute(f"create temp view {name} as select * from {catalog}.main.{name} where {allowed}")
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame."""
@@ -186,19 +235,24 @@ class Warehouse:
         return self.teams
 
     # --- writing -------------------------------------------------------------------------------------------
-    def write(self, fn: Callable[..., T], *args: Any) -> T:
+    def write(self, fn: Callable[..., T], *args: Any, changes_data: bool = True) -> T:
         """Run `fn(cursor, *args)` on the single writer thread inside one transaction; wait for its result.
         A DuckDB error the job did not turn into a ModelMixError (a full or read-only disk at commit) is raised
         as a DatabaseError; the transaction was rolled back. A team-restricted view may not write (fail closed:
-        derived tables rebuilt by a write would otherwise be computed from its filtered view of the data)."""
+        derived tables rebuilt by a write would otherwise be computed from its filtered view of the data), nor
+        may a read-only one. `changes_data=False` (a job that only appends to the audit log, such as a sign-in)
+        keeps `data_version`, so it doesn't empty every cached result."""
         if self.teams is not None:
             raise PermissionDenied(f"{self.actor} sees only some teams' spend and cannot change the ledger")
+        if self._read_only:
+            raise PermissionDenied(f"{self.actor} may look but not change the ledger (viewer role)")
         try:
-            return self._writer.submit(self._in_transaction, self.actor, fn, *args).result()
+            return self._writer.submit(self._in_transaction, self.actor, changes_data, fn, *args).result()
         except duckdb.Error as e:
             raise DatabaseError(f"the change to {self.path} was not saved: {one_line(e)}{_DISK_HINT}") from e
 
-    def _in_transaction(self, cur: duckdb.DuckDBPyConnection, actor: str, fn: Callable[..., T], *args: Any) -> T:
+    def _in_transaction(self, cur: duckdb.DuckDBPyConnection, actor: str, changes_data: bool,
+                        fn: Callable[..., T], *args: Any) -> T:
         token = audit.bind(actor)
         cur.begin()
         try:
@@ -209,7 +263,8 @@ class Warehouse:
             raise
         finally:
             audit.unbind(token)
-        self._version_box[0] += 1
+        if changes_data:
+            self._version_box[0] += 1
         return result
 
     def close(self) -> None:
