@@ -20,11 +20,13 @@ def load_configured_files(wh: Warehouse, settings: Settings) -> None:
 
 def inbox_handler(wh: Warehouse, settings: Settings):
     def handle(paths: list[Path], display: dict[str, str], options: dict) -> dict:
+        # audited as the other process's user; a request from an older client says only that it came this way
+        who = wh.as_user(f"{options.get('actor') or 'cli:unknown'} via inbox")
         if "pull" in options:  # a `modelmix pull` / `jobs run` process: its pages and its pull state
             from pull.sink import serve_inbox
 
-            return serve_inbox(wh, paths, options["pull"], max_unzipped_bytes=settings.max_unzipped_bytes)
-        results = ingest_paths(wh, paths, format_id=options.get("format"), strict=bool(options.get("strict")),
+            return serve_inbox(who, paths, options["pull"], max_unzipped_bytes=settings.max_unzipped_bytes)
+        results = ingest_paths(who, paths, format_id=options.get("format"), strict=bool(options.get("strict")),
                                max_unzipped_bytes=settings.max_unzipped_bytes, display_names=display)
         return {"files": [r.to_json() for r in results]}
 

@@ -3,6 +3,7 @@ that holds the database."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -82,6 +83,8 @@ def test_ingest_hands_files_to_the_process_holding_the_db(tmp_path, csv_file):
         owner.wait(timeout=30)
     with Warehouse(db) as wh:
         assert wh.scalar("select count(*) from usage_raw") == 2
+        # audited under the user of the process that asked, not the dashboard's
+        assert wh.sql("select actor, action from audit_log").rows() == [(f"cli:{getpass.getuser()} via inbox", "ingest")]
     assert not list((tmp_path / "held.duckdb.inbox").glob("*.json"))
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from warehouse import audit
 from warehouse.errors import ModelMixError
 
 
@@ -48,6 +49,8 @@ def hand_over(db_path: str | Path, files: list[Path], options: dict, *, timeout:
         shutil.copyfile(f, part)
         os.replace(part, target)
         names[target.name] = str(f)
+    # who asked: the owner records the ingest in the audit log under this process's user
+    options = {**options, "actor": audit.default_actor()}
     _write_atomic(box / f"{job}.request.json", {"job": job, "files": names, "options": options})
     result_path = box / f"{job}.result.json"
     deadline = time.monotonic() + timeout
