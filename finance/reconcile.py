@@ -47,37 +47,59 @@ def _flag(frame: pl.DataFrame, abs_usd: float, pct: float) -> pl.DataFrame:
     )
 
 
+def raw_detail(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pl.DataFrame:
+    """The query's rows (day x provider x model x source) before flags: what thresholds are applied to."""
+    start, end = _range(wh, start, end)
+    return wh.query("finance_reconcile_detail", start=start, end=end)
+
+
+def flag(raw: pl.DataFrame, abs_usd: float = ABS_USD, pct: float = PCT) -> pl.DataFrame:
+    """`raw_detail` with money as floats, residual %, explained and the flag under these thresholds."""
+    return _flag(raw, abs_usd, pct)
+
+
 def detail(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None, abs_usd: float = ABS_USD,
            pct: float = PCT) -> pl.DataFrame:
     """One row per day x provider x model x source: billed, expected, the explained parts, residual, flag."""
-    start, end = _range(wh, start, end)
-    return _flag(wh.query("finance_reconcile_detail", start=start, end=end), abs_usd, pct)
+    return _flag(raw_detail(wh, start, end), abs_usd, pct)
 
 
-def by_provider(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None,
-                abs_usd: float = ABS_USD, pct: float = PCT) -> pl.DataFrame:
-    """The waterfall per provider over the range (the reconciliation table), flags re-applied to the sums."""
-    d = detail(wh, start, end, abs_usd, pct)
+def provider_table(d: pl.DataFrame, abs_usd: float = ABS_USD, pct: float = PCT) -> pl.DataFrame:
+    """`by_provider` of a flagged detail."""
     agg = d.group_by("provider").agg(*[pl.col(c).sum() for c in _MONEY],
                                      pl.col("flagged").sum().alias("flagged_days"))
     return _flag(agg, abs_usd, pct).sort("billed_usd", descending=True)
 
 
-def summary(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None,
-            abs_usd: float = ABS_USD, pct: float = PCT) -> dict[str, float]:
-    """The whole range's waterfall as numbers (naive list -> expected -> billed), plus flagged rows."""
-    d = detail(wh, start, end, abs_usd, pct)
+def by_provider(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None,
+                abs_usd: float = ABS_USD, pct: float = PCT) -> pl.DataFrame:
+    """The waterfall per provider over the range (the reconciliation table), flags re-applied to the sums."""
+    return provider_table(detail(wh, start, end, abs_usd, pct), abs_usd, pct)
+
+
+def summarise(d: pl.DataFrame) -> dict[str, float]:
+    """`summary` of a flagged detail."""
     out = {c: float(d[c].sum()) for c in _MONEY}
     out["flagged_rows"] = int(d["flagged"].sum())
     out["flagged_residual_usd"] = float(d.filter(pl.col("flagged"))["residual_usd"].sum())
     return out
 
 
+def summary(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None,
+            abs_usd: float = ABS_USD, pct: float = PCT) -> dict[str, float]:
+    """The whole range's waterfall as numbers (naive list -> expected -> billed), plus flagged rows."""
+    return summarise(detail(wh, start, end, abs_usd, pct))
+
+
+def flagged_rows(d: pl.DataFrame) -> pl.DataFrame:
+    """`flagged` of a flagged detail."""
+    return d.filter(pl.col("flagged")).sort(pl.col("residual_usd").abs(), descending=True)
+
+
 def flagged(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None,
             abs_usd: float = ABS_USD, pct: float = PCT) -> pl.DataFrame:
     """The unexplained gaps: flagged rows, largest absolute residual first."""
-    return (detail(wh, start, end, abs_usd, pct).filter(pl.col("flagged"))
-            .sort(pl.col("residual_usd").abs(), descending=True))
+    return flagged_rows(detail(wh, start, end, abs_usd, pct))
 
 
 def token_classes(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pl.DataFrame:

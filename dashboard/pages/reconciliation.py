@@ -37,8 +37,8 @@ def thresholds() -> tuple[float, float]:
     return float(pct), float(abs_usd)
 
 
-def waterfall(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict | None:
-    s = call(svc.reconcile_summary, start=start, end=end, pct=pct, abs_usd=abs_usd)
+def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float) -> dict | None:
+    s = svc.reconcile_summary(detail, pct, abs_usd)
     if not s["billed_usd"] and not s["expected_usd"]:
         st.info("No usage in this range carries both a billed cost and a catalog price, so there is nothing to "
                 "reconcile. Load a provider's cost export (the OpenAI or Anthropic cost report, an AWS CUR, an "
@@ -69,9 +69,9 @@ def waterfall(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict 
     return s
 
 
-def by_provider_and_day(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+def by_provider_and_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.subheader("By provider and day")
-    df = call(svc.reconcile_by_provider, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    df = svc.reconcile_by_provider(detail, pct, abs_usd)
     st.dataframe(
         df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)),
         hide_index=True, width="stretch",
@@ -91,14 +91,14 @@ def by_provider_and_day(start: dt.date, end: dt.date, pct: float, abs_usd: float
                "reconcile and are left out.")
     sql_behind(svc.QUERIES["reconcile"])
     st.markdown("**Billed vs expected per day**")
-    daily = call(svc.reconcile_daily, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    daily = svc.reconcile_daily(detail, pct, abs_usd)
     st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
     sql_behind(svc.QUERIES["reconcile"])
 
 
-def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
     st.subheader("By model")
-    df = call(svc.reconcile_by_model, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    df = svc.reconcile_by_model(detail, pct, abs_usd)
     st.dataframe(
         df, hide_index=True, width="stretch",
         column_order=["provider", "model", "billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd",
@@ -139,9 +139,9 @@ def by_model(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
     sql_behind(svc.QUERIES["token_classes"])
 
 
-def flagged_rows(start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
+def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.subheader("Flagged rows")
-    df = call(svc.reconcile_flagged, start=start, end=end, pct=pct, abs_usd=abs_usd)
+    df = svc.reconcile_flagged(detail, pct, abs_usd)
     if df.is_empty():
         st.success(f"No day × provider × model has a residual over {pct:g}% of expected (and {usd(abs_usd)}): "
                    "every billed amount is explained by known prices.", icon=":material/check_circle:")
@@ -202,10 +202,12 @@ def render() -> None:
     st.caption(f"Billed cost vs catalog list price, {start:%d %b %Y} – {end:%d %b %Y} "
                "(the date range in the sidebar).")
     pct, abs_usd = thresholds()
-    if waterfall(start, end, pct, abs_usd) is not None:
-        by_provider_and_day(start, end, pct, abs_usd)
-        by_model(start, end, pct, abs_usd)
-        flagged_rows(start, end, pct, abs_usd)
+    # one read of the range (cached); every visual is a pure function of it and the thresholds
+    detail = call(svc.reconcile_detail, start=start, end=end)
+    if waterfall(detail, pct, abs_usd) is not None:
+        by_provider_and_day(detail, pct, abs_usd)
+        by_model(detail, start, end, pct, abs_usd)
+        flagged_rows(detail, pct, abs_usd)
     unpriced_models(start, end)
 
 

@@ -1,6 +1,8 @@
 """The finance pages' data (Budgets & forecast, Anomalies, Reconciliation, Chargeback, the Overview's alerts):
 thin wrappers over `finance/`, one function per visual, each taking the `Warehouse` first and plain values
-after it (so `dashboard.state.call` can cache the result on the ledger's `data_version`). No streamlit here.
+after it (so `dashboard.state.call` can cache the result on the ledger's `data_version`). The reconciliation
+visuals are the exception: one cached `reconcile_detail` per range, and pure functions of it and the thresholds
+(a threshold change then runs no query). No streamlit here.
 
 Money comes back as Float64 for charts and tables; exact decimal sums stay in SQL and in `finance/`.
 """
@@ -197,9 +199,15 @@ def anomaly_series(wh: Warehouse, team: str, model: str, start: dt.date, end: dt
 
 
 # --- reconciliation ----------------------------------------------------------------------------------------
-def reconcile_summary(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> dict[str, float]:
+def reconcile_detail(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The range's reconciliation rows (day x provider x model x source) before thresholds: the page reads it
+    once (cached) and every visual below is a pure function of it and the thresholds."""
+    return rc.raw_detail(wh, start, end)
+
+
+def reconcile_summary(detail: pl.DataFrame, pct: float, abs_usd: float) -> dict[str, float]:
     """The range's waterfall as numbers: naive list, the explained parts, expected, residual, billed."""
-    return rc.summary(wh, start, end, abs_usd=abs_usd, pct=pct)
+    return rc.summarise(rc.flag(detail, abs_usd=abs_usd, pct=pct))
 
 
 def waterfall_steps(s: dict[str, float]) -> list[tuple[str, float, str]]:
@@ -217,22 +225,22 @@ def waterfall_steps(s: dict[str, float]) -> list[tuple[str, float, str]]:
     ]
 
 
-def reconcile_by_provider(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
-    return rc.by_provider(wh, start, end, abs_usd=abs_usd, pct=pct)
+def reconcile_by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> pl.DataFrame:
+    return rc.provider_table(rc.flag(detail, abs_usd=abs_usd, pct=pct), abs_usd=abs_usd, pct=pct)
 
 
-def reconcile_daily(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+def reconcile_daily(detail: pl.DataFrame, pct: float, abs_usd: float) -> pl.DataFrame:
     """Per day and provider: billed vs expected over the usage carrying both, and the flagged rows."""
-    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct)
+    d = rc.flag(detail, abs_usd=abs_usd, pct=pct)
     return (d.group_by("day", "provider")
             .agg(pl.col("billed_usd").sum(), pl.col("expected_usd").sum(), pl.col("residual_usd").sum(),
                  pl.col("flagged").sum().alias("flagged_rows"))
             .sort("day", "provider"))
 
 
-def reconcile_by_model(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
+def reconcile_by_model(detail: pl.DataFrame, pct: float, abs_usd: float) -> pl.DataFrame:
     """Per provider x model over the range: billed, naive list, explained parts, expected, residual, flags."""
-    d = rc.detail(wh, start, end, abs_usd=abs_usd, pct=pct).filter(
+    d = rc.flag(detail, abs_usd=abs_usd, pct=pct).filter(
         (pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0) | (pl.col("unpriced_billed_usd") != 0))
     money = ["billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd", "batch_saving_usd",
              "tier_extra_usd", "expected_usd", "residual_usd", "list_only_usd", "unpriced_billed_usd"]
@@ -251,8 +259,8 @@ def reconcile_token_classes(wh: Warehouse, start: dt.date, end: dt.date) -> pl.D
             .sort("provider", "model", "token_class"))
 
 
-def reconcile_flagged(wh: Warehouse, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> pl.DataFrame:
-    return rc.flagged(wh, start, end, abs_usd=abs_usd, pct=pct)
+def reconcile_flagged(detail: pl.DataFrame, pct: float, abs_usd: float) -> pl.DataFrame:
+    return rc.flagged_rows(rc.flag(detail, abs_usd=abs_usd, pct=pct))
 
 
 def unpriced(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:

@@ -3,8 +3,63 @@
 -- source_choice. `spend_usd` is what counts toward spend totals: billed where reported, else list, and 0 for a
 -- source that another source of the same provider and day supersedes (see source_choice); billed and list
 -- cost stay whole for reconciliation.
+-- The rc_* and tc_* columns are the reconciliation's per-row parts summed here, once per write, so the
+-- Reconciliation page sums days instead of pricing every row again (queries finance_reconcile_detail and
+-- finance_reconcile_token_classes, which define them):
+--   rc_*: the list price taken apart against the catalog (naive list, cache, negotiated, batch, tier) and the
+--         billed / expected / unpriced / list-only sums, each with its row filter;
+--   tc_<class>_{tokens,list_usd,billed_usd}: per token class (input, cache_read, cache_write, output) of rows
+--         with both a billed and a list cost: tokens, list cost at effective prices, and the row's bill shared
+--         out by list cost.
 create or replace table usage_daily as
-with daily as (
+with catalog_of as (
+    -- the catalog provider each (provider, catalog model) was resolved to
+    select provider, catalog_model as model, min(catalog_provider) as catalog_provider
+    from model_map
+    where catalog_model is not null
+    group by all
+),
+priced as (
+    select
+        r.*,
+        c.input_mtok as c_in,
+        c.output_mtok as c_out,
+        coalesce(c.cache_read_mtok, c.input_mtok) as c_cr,
+        coalesce(c.cache_write_mtok, c.input_mtok) as c_cw,
+        o.provider is not null as has_override,
+        case when r.service_tier = 'batch' then 0.5 else 1.0 end as batch_factor,
+        (case when o.input_mtok is not null then 1 else 1 - coalesce(o.discount_pct, 0) / 100 end)
+            * (case when r.service_tier = 'batch' then 0.5 else 1 end) as factor,
+        coalesce(o.input_mtok, c.input_mtok) as p_in,
+        coalesce(o.output_mtok, c.output_mtok, 0) as p_out,
+        coalesce(o.cache_read_mtok, c.cache_read_mtok, o.input_mtok, c.input_mtok) as p_cr,
+        coalesce(o.cache_write_mtok, c.cache_write_mtok, o.input_mtok, c.input_mtok) as p_cw
+    from usage as r
+    left join catalog_of as m on m.provider = r.provider and m.model = r.model
+    left join catalog_prices as c
+        on c.catalog_provider = m.catalog_provider and c.model = r.model
+        and r.ts >= c.valid_from and r.ts < c.valid_to
+    left join price_overrides_effective as o
+        on o.provider = r.provider and o.model = r.model and r.ts >= o.valid_from and r.ts < o.valid_to
+),
+parts as (
+    select
+        *,
+        list_cost_usd is not null as is_priced,
+        cost_usd is not null and list_cost_usd is not null as is_compared,
+        (input_tokens * c_in + cache_read_tokens * c_in + cache_write_tokens * c_in
+            + output_tokens * coalesce(c_out, 0)) / 1e6 as naive_list,
+        (cache_read_tokens * (c_in - c_cr) + cache_write_tokens * (c_in - c_cw)) / 1e6 as cache_saving,
+        (input_tokens * c_in + cache_read_tokens * c_cr + cache_write_tokens * c_cw
+            + output_tokens * coalesce(c_out, 0)) / 1e6 as catalog_std,
+        list_cost_usd / batch_factor as pre_batch,
+        input_tokens * p_in * factor / 1e6 as list_input,
+        cache_read_tokens * p_cr * factor / 1e6 as list_cache_read,
+        cache_write_tokens * p_cw * factor / 1e6 as list_cache_write,
+        output_tokens * p_out * factor / 1e6 as list_output
+    from priced
+),
+daily as (
     select
         cast(date_trunc('day', ts) as date) as day,
         provider, model, account, project, api_key, user_id, team, workload, operation, service_tier,
@@ -20,9 +75,41 @@ with daily as (
         sum(list_cost_usd) as list_cost_usd,
         sum(coalesce(cost_usd, list_cost_usd)) as source_spend_usd,
         count(*) filter (where list_cost_usd is null
-            and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0) as unpriced_rows
-    from usage
-    group by all
+            and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0) as unpriced_rows,
+        -- reconciliation (finance_reconcile_detail)
+        count(*) filter (where cost_usd is not null and is_priced) as rc_compared_rows,
+        count(*) filter (where not is_priced) as rc_unpriced_rows,
+        sum(cost_usd) filter (where is_priced) as rc_billed_usd,
+        sum(list_cost_usd) filter (where cost_usd is not null) as rc_expected_usd,
+        sum(naive_list) filter (where cost_usd is not null and c_in is not null) as rc_naive_list_usd,
+        sum(cache_saving) filter (where cost_usd is not null and c_in is not null) as rc_cache_saving_usd,
+        sum(catalog_std - pre_batch) filter (where cost_usd is not null and has_override and c_in is not null)
+            as rc_negotiated_saving_usd,
+        sum(pre_batch - list_cost_usd) filter (where cost_usd is not null and is_priced) as rc_batch_saving_usd,
+        sum(pre_batch - catalog_std) filter (where cost_usd is not null and not has_override and c_in is not null)
+            as rc_tier_extra_usd,
+        sum(cost_usd) filter (where not is_priced) as rc_unpriced_billed_usd,
+        sum(list_cost_usd) filter (where cost_usd is null) as rc_list_only_usd,
+        -- token classes (finance_reconcile_token_classes): rows with a billed and a list cost
+        sum(input_tokens) filter (where is_compared) as tc_input_tokens,
+        sum(list_input) filter (where is_compared) as tc_input_list_usd,
+        sum(case when list_cost_usd > 0 then cost_usd * list_input / list_cost_usd else 0 end)
+            filter (where is_compared) as tc_input_billed_usd,
+        sum(cache_read_tokens) filter (where is_compared) as tc_cache_read_tokens,
+        sum(list_cache_read) filter (where is_compared) as tc_cache_read_list_usd,
+        sum(case when list_cost_usd > 0 then cost_usd * list_cache_read / list_cost_usd else 0 end)
+            filter (where is_compared) as tc_cache_read_billed_usd,
+        sum(cache_write_tokens) filter (where is_compared) as tc_cache_write_tokens,
+        sum(list_cache_write) filter (where is_compared) as tc_cache_write_list_usd,
+        sum(case when list_cost_usd > 0 then cost_usd * list_cache_write / list_cost_usd else 0 end)
+            filter (where is_compared) as tc_cache_write_billed_usd,
+        sum(output_tokens) filter (where is_compared) as tc_output_tokens,
+        sum(list_output) filter (where is_compared) as tc_output_list_usd,
+        sum(case when list_cost_usd > 0 then cost_usd * list_output / list_cost_usd else 0 end)
+            filter (where is_compared) as tc_output_billed_usd
+    from parts
+    group by day, provider, model, account, project, api_key, user_id, team, workload, operation, service_tier,
+        granularity, source_format
 ),
 final as (
     select
