@@ -243,6 +243,10 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from simulate import frontier, report
 
     scenario = simulate.load_scenario(args.scenario)
+    if args.shadow:
+        from simulate import shadow
+
+        scenario = shadow.with_shadow(scenario, shadow.load(args.shadow))
     with _open(args, settings) as wh:
         if args.sweep:
             index, param, grid = _parse_sweep(args.sweep, scenario)
@@ -333,12 +337,60 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """`modelmix users list|add|remove`: who may sign in to the dashboard, as what (recorded in the audit log)."""
+    from warehouse import users
+
+    _table_style()
+    with _open(args, settings) as wh:
+        if args.action == "add":
+            u = users.save(wh, args.email, args.role, args.team or None)
+            scope = f", teams {', '.join(u.teams)}" if u.teams else ""
+            print(f"{u.email}: {u.role}{scope}", file=sys.stderr)
+        elif args.action == "remove":
+            users.remove(wh, args.email)
+            print(f"removed {args.email.strip().lower()}", file=sys.stderr)
+        frame = users.list_users(wh)
+    if frame.is_empty():
+        print("No users: the dashboard admits only emails in MODELMIX_ADMINS or with a role claim. Add one with "
+              "`modelmix users add EMAIL --role admin`.")
+    else:
+        print(frame.with_columns(frame["teams"].list.join(", ")))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """`modelmix audit`: the audit log (who, when, what), newest first; `--csv FILE` writes it for a spreadsheet."""
+    import csv
+
+    from finance.chargeback import neutralise
+    from warehouse import users
+
+    with _open(args, settings) as wh:
+        frame = users.audit_log(wh, start=args.since, end=args.until, actor=args.actor, action=args.action)
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(frame.columns)
+            # a cell a spreadsheet would run as a formula (= + - @ first) gets a leading quote
+            out.writerows([neutralise(v) if isinstance(v, str) else v for v in row] for row in frame.iter_rows())
+        print(f"wrote {frame.height:,} audit row(s) to {args.csv}", file=sys.stderr)
+        return 0
+    if frame.is_empty():
+        print("No audit rows match.")
+        return 0
+    _table_style()
+    print(frame)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     env = {**os.environ, "MODELMIX_DB": str(_db(args, settings).resolve())}
     port = str(args.port or settings.port)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "false",
+           # "none": a short message in the browser, the traceback only in the server log ("false" still shows it)
+           "--client.showErrorDetails", "none",
            # Streamlit's own cap (MB) no lower than ours; the upload service enforces the exact byte limit
            "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20))]
     print(f"ModelMix on http://localhost:{port} (ledger {env['MODELMIX_DB']})", file=sys.stderr)
@@ -369,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sweep", metavar="[N.]PARAM=START:STOP:STEP",
                     help="cost and quality over a grid of one policy's share, escalation_rate or hit_rate")
     sp.add_argument("--report", metavar="FILE", help="also write a Markdown report of the result")
+    sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
+                    "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
+                    "measured quality replaces the priors where it covers (docs/simulation.md)")
     sp.set_defaults(fn=cmd_simulate)
 
     sp = with_db(sub.add_parser("outlook", help="project a scenario's spend month by month (P10/P50/P90)"))
@@ -412,6 +467,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("folder", metavar="DIR")
     sp.add_argument("--force", action="store_true", help="replace a ledger that already holds data")
     sp.set_defaults(fn=cmd_restore)
+
+    sp = sub.add_parser("users", help="who may sign in to the dashboard: list, add or change, remove")
+    users_sub = sp.add_subparsers(dest="action", required=True)
+    listing = with_db(users_sub.add_parser("list", help="every user with role and teams"))
+    add = with_db(users_sub.add_parser("add", help="add a user, or change one's role and teams"))
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=("viewer", "analyst", "admin"))
+    add.add_argument("--team", action="append", metavar="TEAM",
+                     help="restrict a viewer to this team's spend (repeat for several; none: every team)")
+    rm = with_db(users_sub.add_parser("remove", help="remove a user"))
+    rm.add_argument("email")
+    for p_ in (listing, add, rm):
+        p_.set_defaults(fn=cmd_users)
+
+    sp = with_db(sub.add_parser("audit", help="the audit log: uploads, removals, edits, user changes, sign-ins"))
+    sp.add_argument("--since", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="from this day (UTC)")
+    sp.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="to this day, inclusive")
+    sp.add_argument("--actor", help="only what this person (email, `local`, `cli:<user>`) did")
+    sp.add_argument("--action", help="only this action (sign_in, ingest, remove_upload, prices_edit, …)")
+    sp.add_argument("--csv", metavar="FILE", help="write CSV to FILE (formula-like cells neutralised)")
+    sp.set_defaults(fn=cmd_audit)
 
     sp = sub.add_parser("formats", help="list the input formats")
     sp.set_defaults(fn=cmd_formats)

@@ -41,6 +41,21 @@ class Settings(BaseSettings):
                                     "`--since`).")
     jobs_file: Path = Field(Path("jobs.yaml"), description="The jobs file of `modelmix jobs` (sources to pull and "
                             "their schedule).")
+    auth_provider: str | None = Field(
+        None, description="Which `[auth.<name>]` provider of Streamlit's secrets the sign-in button uses when "
+        "several are configured (none: the only one, or the flat `[auth]` section).")
+    trusted_header: str | None = Field(
+        None, description="Trust a sign-in proxy (oauth2-proxy, IAP): read the signed-in email from this request "
+        "header, e.g. `X-Forwarded-Email`. Only safe when the port is reachable through the proxy alone.")
+    role_claim: str | None = Field(
+        None, description="Take the role from this identity claim (OIDC, e.g. `groups` or `roles`) or, with a "
+        "trusted header, this request header, when the users table has no row for the email.")
+    role_claim_prefix: str = Field(
+        "modelmix-", description="The claim values that grant a role: this prefix and the role's name "
+        "(`modelmix-viewer`, `modelmix-analyst`, `modelmix-admin`); the highest one wins.")
+    admins: str = Field(
+        "", description="Comma-separated emails that are always admins when signed in (a bootstrap for the first "
+        "admin; `modelmix users add EMAIL --role admin` is the other way).")
 
 
 def settings() -> Settings:
