@@ -1,11 +1,12 @@
-"""ModelMix dashboard: the router. Page config, the pages in their sections, and the one cross-page widget
-(the date range in the sidebar). Pages live in `pages/`; everything they show comes from `services/`."""
+"""ModelMix dashboard: the router. Page config, who is signed in (`auth`), the pages in the sections their role
+may see, and the one cross-page widget (the date range in the sidebar). Pages live in `pages/`; everything they
+show comes from `services/`. Each page with a write action checks the role again (`auth.require`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.services import ledger
 from warehouse.errors import ModelMixError
 
@@ -34,17 +35,26 @@ pages = {
         st.Page("pages/prices.py", title="Prices", icon=":material/sell:"),
         st.Page("pages/attribution.py", title="Attribution & quality", icon=":material/rule:"),
     ],
+    "Admin": [
+        st.Page("pages/users.py", title="Users & audit", icon=":material/admin_panel_settings:"),
+    ],
 }
+# the lowest role that sees each section: viewers read; analysts load and configure; admins manage people
+SECTION_ROLE = {"Spend": "viewer", "Finance": "viewer", "Simulate": "viewer", "Data": "analyst",
+                "Configure": "analyst", "Admin": "admin"}
 
 try:
+    user = auth.current_user()      # or a sign-in / denied screen, and the script stops
     bounds = ledger.date_bounds(state.run_query)
 except ModelMixError as e:
     st.error(f"**{e.title}** — {e.message}")
     st.stop()
 
+auth.banner(user)
 with st.sidebar:
     st.markdown("### ModelMix")
     st.caption("AI spend ledger and routing simulator")
+    auth.sidebar(user)
     if bounds is None:
         st.caption("No usage loaded yet, so there is no date range to pick.")
         state.set_date_range(None)
@@ -65,4 +75,4 @@ with st.sidebar:
         state.set_date_range((start, end))
         st.caption(f"Data from {first:%d %b %Y} to {last:%d %b %Y}")
 
-st.navigation(pages).run()
+st.navigation({name: listed for name, listed in pages.items() if user.at_least(SECTION_ROLE[name])}).run()

@@ -2,8 +2,13 @@
 
 - One `Warehouse` per database path (`st.cache_resource`), opened as the file's owner with `open_owner`; every
   query runs on its own cursor inside it, so sessions and threads never share a connection.
+- Pages never get that owner: `warehouse()` is the signed-in person's view of it (`Warehouse.as_user`): their
+  writes are audited under their email, a viewer's view refuses writes, and a viewer restricted to some teams
+  reads only those teams' spend. No one signed in: PermissionDenied (fail closed). `dashboard.auth` resolves
+  the person, once per session, and keeps them under `USER_KEY`.
 - Query results are cached by `st.cache_data` keyed on plain values: the database path, the warehouse's
-  `data_version` (bumped by every committed write, so an ingest shows at once), the query name and its
+  `data_version` (bumped by every committed write, so an ingest shows at once), the person's team scope (so a
+  restricted viewer never gets a result computed for everyone, nor the reverse), the query name and its
   parameters. The TTL is `Settings().cache_ttl_seconds`.
 - The global date range chosen in the sidebar (`app.py`) is kept in session state for the pages.
 """
@@ -22,7 +27,9 @@ from dashboard.services import ledger
 from modelmix.runtime import open_owner
 from modelmix.settings import Settings
 from warehouse import Warehouse
+from warehouse.errors import PermissionDenied
 
+USER_KEY = "modelmix_user"      # the signed-in `dashboard.auth.User` of this session
 DATE_RANGE_KEY = "modelmix_date_range"
 DATE_WIDGET_KEY = "date_range"
 
@@ -36,35 +43,55 @@ def db_path() -> str:
     return str(Settings().db.expanduser().resolve())
 
 
-def warehouse() -> Warehouse:
-    """The ledger of this process (raises a ModelMixError such as DatabaseBusy when it can't be opened)."""
+def owner() -> Warehouse:
+    """The ledger of this process, unrestricted (raises a ModelMixError such as DatabaseBusy when it can't be
+    opened). Only `dashboard.auth` uses it directly: to look up roles and record sign-ins."""
     return _warehouse(db_path())
 
 
+def warehouse() -> Warehouse:
+    """The ledger as the signed-in person may see and change it; resolves the person first (which may show a
+    sign-in or denied screen and stop the script). Raises PermissionDenied when no one is signed in."""
+    from dashboard import auth  # late: auth builds on this module
+
+    user = auth.current_user()
+    if user is None:
+        raise PermissionDenied("no one is signed in in this session, so no data is shown; reload the page to sign in")
+    return owner().as_user(user.email, user.teams, read_only=not user.at_least("analyst"))
+
+
+def _scoped(path: str, scope: tuple[str, ...] | None) -> Warehouse:
+    """The owner of `path` seen through a team scope (None: every team), read-only: what a cached read runs on."""
+    wh = _warehouse(path)
+    return wh.as_user(wh.actor, scope, read_only=True)
+
+
 @st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=512, show_spinner=False)
-def _cached_query(path: str, data_version: int, name: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
-    return _warehouse(path).query(name, **dict(params))
+def _cached_query(path: str, data_version: int, scope: tuple[str, ...] | None, name: str,
+                  params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+    return _scoped(path, scope).query(name, **dict(params))
 
 
 def run_query(name: str, /, **params: Any) -> pl.DataFrame:
     """`Warehouse.query` with a cache: the query runner that services receive from pages."""
     wh = warehouse()
-    return _cached_query(str(wh.path.resolve()), wh.data_version, name, tuple(sorted(params.items())))
+    return _cached_query(str(wh.path.resolve()), wh.data_version, wh.scope_key, name, tuple(sorted(params.items())))
 
 
 @st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=256, show_spinner=False)
-def _cached_call(path: str, data_version: int, module: str, name: str, params: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_call(path: str, data_version: int, scope: tuple[str, ...] | None, module: str, name: str,
+                 params: tuple[tuple[str, Any], ...]) -> Any:
     service = getattr(importlib.import_module(module), name)
-    return service(_warehouse(path), **dict(params))
+    return service(_scoped(path, scope), **dict(params))
 
 
 def call(service: Callable[..., Any], /, **params: Any) -> Any:
     """`service(warehouse, **params)` with its result cached like `run_query`: keyed on the database path, its
-    `data_version` (so a write such as saving budgets shows at once), the service's name and plain-value
-    parameters. For the services that take the `Warehouse` (the finance views)."""
+    `data_version` (so a write such as saving budgets shows at once), the person's team scope, the service's
+    name and plain-value parameters. For the services that take the `Warehouse` (the finance views)."""
     wh = warehouse()
-    return _cached_call(str(wh.path.resolve()), wh.data_version, service.__module__, service.__qualname__,
-                        tuple(sorted(params.items())))
+    return _cached_call(str(wh.path.resolve()), wh.data_version, wh.scope_key, service.__module__,
+                        service.__qualname__, tuple(sorted(params.items())))
 
 
 def set_date_range(value: tuple[dt.date, dt.date] | None) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
 from dashboard.components.widgets import sql_behind
 from dashboard.services import attribution as svc
@@ -223,6 +223,7 @@ def render() -> None:
     quality_section()
 
 
+auth.require("analyst")   # the router hides this page from viewers; check again
 try:
     render()
 except ModelMixError as e:

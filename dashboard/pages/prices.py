@@ -9,7 +9,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components.formatting import day_span, usd
 from dashboard.components.widgets import sql_behind
 from dashboard.services import prices as svc
@@ -264,6 +264,7 @@ def render() -> None:
     aliases_section()
 
 
+auth.require("analyst")   # the router hides this page from viewers; check again
 try:
     render()
 except ModelMixError as e:

@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 import pull
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import sources_charts
 from dashboard.components.formatting import day_span
 from dashboard.components.widgets import sql_behind
@@ -130,6 +130,7 @@ def render() -> None:
     coverage_section(sources, *selected)
 
 
+auth.require("analyst")   # the router hides this page from viewers; check again
 try:
     render()
 except ModelMixError as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import exports, upload_charts
 from dashboard.components.formatting import day_span
 from dashboard.components.widgets import sql_behind
@@ -223,7 +223,8 @@ def upload_details(history: pl.DataFrame) -> None:
                        if row["status"] != "removed" else "Its rows were removed already.")
         elif st.session_state.get(REMOVE_KEY) != picked:
             if st.button(f"Remove its {row['rows_loaded']:,} rows from the ledger…", key="upload_remove",
-                         icon=":material/delete:"):
+                         icon=":material/delete:", disabled=not auth.allows("admin"),
+                         help=None if auth.allows("admin") else auth.need_text("admin")):
                 st.session_state[REMOVE_KEY] = picked
                 st.rerun()
         else:
@@ -232,6 +233,7 @@ def upload_details(history: pl.DataFrame) -> None:
                        "to restore them.")
             yes, no = st.columns(2)
             if yes.button("Yes, remove them", type="primary", key="upload_remove_confirm"):
+                auth.require("admin")
                 removed = svc.remove(state.warehouse(), picked)
                 st.session_state.pop(REMOVE_KEY, None)
                 st.session_state.pop(state.DATE_WIDGET_KEY, None)
@@ -288,6 +290,7 @@ def render() -> None:
     coverage_section(*selected)
 
 
+auth.require("analyst")   # the router hides this page from viewers; check again
 try:
     render()
 except ModelMixError as e:

@@ -1,0 +1,103 @@
+"""Users & audit (admins only): who may sign in and as what (an editable table, validated, saved in one
+transaction with an audit row per change), and the audit log (who did what, when) with filters and a CSV export.
+
+Thin by design: widgets -> one service call per visual -> render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import auth, state
+from dashboard.components.widgets import sql_behind
+from dashboard.services import users as svc
+from warehouse import audit
+from warehouse.errors import ModelMixError
+from warehouse.users import ROLES
+
+run = state.run_query
+FLASH_KEY = "users_flash"
+EVERYONE = "Everyone"
+EVERY_ACTION = "Every action"
+AUDIT_DAYS = 30
+
+
+def users_section() -> None:
+    st.subheader("Users")
+    saved = st.session_state.pop(FLASH_KEY, None)
+    if saved:
+        st.success(saved)
+    st.caption("Who may sign in, and as what. An email with no row here is refused (unless MODELMIX_ADMINS lists "
+               "it, or the identity provider's role claim grants a role). Teams restrict a viewer to those teams' "
+               "spend on every page; leave them empty for every team. Saving applies all changes in one step, "
+               "each recorded in the audit log.")
+    with st.expander("What each role may do"):
+        st.dataframe(svc.role_table(), hide_index=True, width="stretch",
+                     column_config={"role": "Role", "may": st.column_config.TextColumn("May", width="large")})
+    table = svc.users_table(run)
+    wh = state.warehouse()
+    edited = st.data_editor(
+        table, num_rows="dynamic", hide_index=True, width="stretch", key=f"users_editor_{wh.data_version}",
+        disabled=["added_at", "added_by"], column_order=["email", "role", "teams", "added_at", "added_by"],
+        column_config={
+            "email": st.column_config.TextColumn("Email", required=True, help="As the sign-in gives it; "
+                                                 "stored lower-case."),
+            "role": st.column_config.SelectboxColumn("Role", options=list(ROLES), required=True),
+            "teams": st.column_config.MultiselectColumn(
+                "Teams (viewers)", options=svc.team_options(run, table), accept_new_options=True,
+                help="Only for viewers: they see only these teams' spend. Empty: every team."),
+            "added_at": st.column_config.DatetimeColumn("Added (UTC)", format="YYYY-MM-DD HH:mm"),
+            "added_by": st.column_config.TextColumn("Added by"),
+        })
+    if table.is_empty():
+        st.caption("No users yet: add a row above (the + under the table). Add yourself as an admin first.")
+    if st.button("Save users", type="primary", key="users_save", icon=":material/save:"):
+        try:
+            message = svc.save(state.warehouse(), table, edited)
+        except ModelMixError as e:
+            st.error(f"**{e.title}** — {e.message}")
+        else:
+            st.session_state[FLASH_KEY] = message
+            st.rerun()
+    sql_behind(svc.QUERIES["users"])
+
+
+def audit_section() -> None:
+    st.subheader("Audit log")
+    st.caption("Every sign-in, upload, removal, price, rule, quality, budget, scenario and user change: who, when "
+               "(UTC) and what. Written in the same transaction as the change, so a change is never missing from "
+               "it.")
+    wh = state.warehouse()
+    today = dt.datetime.now(dt.UTC).date()
+    c1, c2, c3 = st.columns([2, 2, 2])
+    picked = c1.date_input("Days (UTC)", value=(today - dt.timedelta(days=AUDIT_DAYS - 1), today),
+                           format="YYYY-MM-DD", key="audit_days")
+    start, end = (picked[0], picked[-1]) if picked else (None, None)
+    actor = c2.selectbox("Who", [EVERYONE, *svc.actors(wh)], key="audit_actor")
+    action = c3.selectbox("Action", [EVERY_ACTION, *audit.ACTIONS], key="audit_action",
+                          format_func=lambda a: a if a == EVERY_ACTION else f"{a} — {audit.ACTIONS[a]}")
+    log = svc.audit_table(wh, start, end, None if actor == EVERYONE else actor,
+                          None if action == EVERY_ACTION else action)
+    if log.is_empty():
+        st.info("Nothing recorded for these filters. Widen the days, or pick everyone and every action.")
+    else:
+        st.dataframe(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500), column_config={
+            "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "actor": "Who", "action": "Action", "what": "What", "target": "On",
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+            "id": st.column_config.NumberColumn("Id", format="plain", width="small"),
+        })
+        st.download_button(f"Download these {log.height:,} rows (CSV)", svc.audit_csv(log),
+                           file_name=f"modelmix-audit-{start}-{end}.csv", mime="text/csv", key="audit_csv",
+                           icon=":material/download:")
+    sql_behind(svc.QUERIES["audit"])
+
+
+st.title("Users & audit")
+auth.require("admin")
+try:
+    users_section()
+    audit_section()
+except ModelMixError as e:
+    st.error(f"**{e.title}** — {e.message}")
