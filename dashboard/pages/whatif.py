@@ -121,7 +121,11 @@ def headline(out, how: str) -> None:
 def results(scenario: Scenario) -> None:
     """Everything the sliders' values move: figures, charts, the team table, the full replay, save and export."""
     wh = state.warehouse()
-    out, how = svc.outcome(wh, scenario)
+    # the first call for a structure replays the period's rows once (seconds on millions of rows); the
+    # spinner shows only when it takes over half a second, never on a slider move
+    with st.spinner("Preparing the slider tables: one pass over the period's requests, once per scenario "
+                    "structure…"):
+        out, how = svc.outcome(wh, scenario)
     headline(out, how)
     left, right = st.columns(2)
     with left:
