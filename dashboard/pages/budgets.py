@@ -12,7 +12,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
 from dashboard.components.widgets import sql_behind
@@ -193,7 +193,8 @@ def edit_section() -> None:
             "note": st.column_config.TextColumn("Note"),
         },
     )
-    if st.button("Save budgets", type="primary", key="budgets_save"):
+    if st.button("Save budgets", type="primary", key="budgets_save", disabled=not auth.allows("analyst"),
+                 help=None if auth.allows("analyst") else auth.need_text("analyst")):
         try:
             n = svc.save_budgets(state.warehouse(), edited)
         except ModelMixError as e:
@@ -210,7 +211,8 @@ def edit_section() -> None:
     with st.expander("File format"):
         st.code(BUDGET_FILE_EXAMPLE, language="yaml")
         st.caption("A CSV has the same columns: `scope,name,period,start,end,amount_usd,note`.")
-    if upload is not None and st.button(f"Replace all budgets with {upload.name}", key="budgets_load"):
+    if upload is not None and st.button(f"Replace all budgets with {upload.name}", key="budgets_load",
+                                        disabled=not auth.allows("analyst")):
         try:
             n = svc.load_budget_file(state.warehouse(), upload.name, upload.getvalue())
         except ModelMixError as e:
