@@ -296,6 +296,20 @@ def test_reconciliation_threshold_is_an_input(page, expected):
     assert any("No day × provider × model has a residual over 15%" in s.value for s in at.success)
 
 
+def test_reconciliation_reads_the_range_once(page, monkeypatch):
+    """Every visual is drawn from one cached read of the range: a threshold change runs no query."""
+    calls = []
+    plain = reconcile.raw_detail
+    monkeypatch.setattr(reconcile, "raw_detail", lambda *a, **k: calls.append(a[1:]) or plain(*a, **k))
+    at = page("reconciliation")
+    assert not at.exception
+    assert len(calls) == 1
+    at.number_input(key="reconcile_pct").set_value(15.0).run()
+    assert not at.exception
+    assert len(calls) == 1
+    assert metric(at, "Flagged rows") == "0"
+
+
 # --- Chargeback -----------------------------------------------------------------------------------------------
 def test_chargeback_statement_and_downloads(page, expected):
     at = page("chargeback")
