@@ -82,7 +82,8 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
     errors = ", ".join(checks)
     content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *TEXT_COLUMNS, "requests", *TOKEN_COLUMNS, "cost_usd"))
     if fmt.keyed:
-        row_key = f"md5_number(coalesce(provider || '|' || _key, concat_ws('|', {content})))"
+        # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids
+        row_key = f"coalesce(request_row_key(provider, _key), md5_number(concat_ws('|', {content})))"
     else:
         row_key = f"md5_number(concat_ws('|', {content}, row_number() over (partition by {content} order by _row)))"
     typed_sql = ",\n        ".join(typed)

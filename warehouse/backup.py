@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,28 @@ def _counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {n: cur.execute('select count(*) from "' + n.replace('"', '""') + '"').fetchone()[0] for n in names}
 
 
+def _views_after_their_sources(schema: Path) -> None:
+    """EXPORT DATABASE writes views in name order, but IMPORT binds each view when it creates it, so a view over a
+    later-named one (`usage` over `usage_keyed`, migration 009) would fail to restore: put every view after the
+    views its text names (one statement per line, as DuckDB writes them)."""
+    lines = schema.read_text(encoding="utf-8").splitlines(keepends=True)
+    views = {m.group(1): line for line in lines if (m := re.match(r"CREATE VIEW (\w+) AS ", line))}
+    done: list[str] = []
+
+    def place(name: str, seen: frozenset[str] = frozenset()) -> None:
+        if name in done or name in seen:
+            return
+        for other in views:
+            if other != name and re.search(rf"\b{other}\b", views[name]):
+                place(other, seen | {name})
+        done.append(name)
+
+    for name in views:
+        place(name)
+    rest = [line for line in lines if line not in views.values()]
+    schema.write_text("".join(rest + [views[n] for n in done]), encoding="utf-8")
+
+
 def backup(wh: Warehouse, folder: str | Path) -> dict:
     """Write the whole ledger to `folder` (new or empty) as one consistent snapshot; returns the manifest."""
     folder = Path(folder)
@@ -62,6 +85,7 @@ def backup(wh: Warehouse, folder: str | Path) -> dict:
             version = cur.execute("select max(version) from schema_version").fetchone()[0]
             cur.execute("export database " + _literal(exported) + " (format parquet)")
             cur.commit()
+            _views_after_their_sources(exported / "schema.sql")
             for f in sorted(exported.iterdir()):
                 shutil.move(f, folder / f.name)
         except (duckdb.Error, OSError) as e:
