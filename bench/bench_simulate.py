@@ -3,7 +3,8 @@
 Prints a hand-written single-query replay of the same policy over the same rows (`usage_replay`), ModelMix's
 replay, both results (they must agree) and their ratio, in wall and CPU seconds (best of 3 by wall; CPU is the
 process's, all DuckDB threads included, so it is less distorted by other load on a shared machine); then the
-armstrong-80-99 preset, a four-policy scenario and the what-if slider tables.
+armstrong-80-99 preset, a four-policy scenario, the one shift with a per-request shadow evaluation (10,000
+graded requests on both models: the grade match and the replay's join) and the what-if slider tables.
 Usage: python bench/bench_simulate.py [N] (not bench/simulate.py: that name would shadow the package)
 """
 
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 import simulate
-from simulate import frontier
+from simulate import frontier, shadow
 from warehouse import Warehouse
 from warehouse.ledger import refresh_derived
 
@@ -26,7 +27,7 @@ select
     'request', 'openai', m, m, 'acct', 'proj-' || (i % 20), null, null, 'team-' || (i % 7),
     case when i % 3 = 0 then 'chat' else 'extraction' end, 'chat', 'standard', 1,
     100 + (hash(i) % 4000), 0, 0, 10 + (hash(i + 1) % 600), 0, null, 'bench', 1,
-    cast(i as uhugeint), cast(i % 50 as ubigint)
+    request_row_key('openai', 'req-' || i), cast(i % 50 as ubigint)
 from (select i, case when i % 4 = 0 then 'gpt-4o-mini' else 'gpt-4o' end as m from range($n) t(i))
 """
 
@@ -98,6 +99,14 @@ def main(n: int) -> None:
             {"kind": "cache", "hit_rate": 0.5}]})
         four_s, _ = timed(lambda: simulate.run(wh, four))
         print(f"four policies               {four_s:.3f} s  cpu {timed.cpu:.2f} s")
+        graded = shadow.with_shadow(shift, [
+            shadow.RequestGrade(request_id=f"req-{i}", provider="openai", model=m, score=0.5 + (i % 7) / 20)
+            for i in range(1, n, max(n // 10_000, 1)) for m in ("gpt-4o", "cheap")])   # odd i: gpt-4o rows
+        graded_s, graded_r = timed(lambda: simulate.run(wh, graded))
+        print(f"one shift + request grades  {graded_s:.3f} s  cpu {timed.cpu:.2f} s  "
+              f"({graded_r.quality_basis['matched_requests']:,} graded rows, "
+              f"{graded_r.quality_basis['measured_requests']:,.0f} requests measured; "
+              f"{graded_s / ours_s:.2f}x the shift without)")
         sliders(wh, shift, ours_s, ours)
 
 

@@ -37,7 +37,7 @@ import polars as pl
 import sql
 from simulate import quality
 from simulate.policies import Cache, Cascade
-from simulate.replay import _period, _row_map, _target_prices
+from simulate.replay import GradeMatch, _grade_columns, _period, _row_map, _target_prices, match_request_grades
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 
@@ -66,7 +66,11 @@ def share_for_count(k: int, n: int) -> float:
 
 def structure_key(scenario: Scenario) -> str:
     """The scenario without its slider values: what a prepared table depends on."""
-    data = scenario.model_dump(mode="json")
+    # per-request grades count by their digest (a JSON dump of them through json.dumps: ~1 ms per 1,000 rows)
+    data = scenario.model_dump(mode="json", exclude={"assumptions": {"request_grades"}})
+    grades = scenario.assumptions.request_grades
+    if grades is not None:
+        data["assumptions"]["request_grades"] = grades.digest()
     data.pop("name", None)
     data.pop("description", None)
     data["assumptions"].pop("output_multiplier", None)
@@ -163,7 +167,8 @@ class Prepared:
 
     def __init__(self, wh: Warehouse, scenario: Scenario):
         self.scenario = scenario
-        self.sql, params = self._build_sql(wh, scenario)
+        self.grades = match_request_grades(wh, scenario)
+        self.sql, params = self._build_sql(wh, scenario, self.grades)
         frame = wh.sql(self.sql, **params)
         self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
         frame = frame.filter(~pl.col("unpriced"))
@@ -201,8 +206,9 @@ class Prepared:
 
     # --- building ------------------------------------------------------------------------------------------
     @staticmethod
-    def _build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
+    def _build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch) -> tuple[str, dict[str, Any]]:
         scope, params = scenario.scope.sql("scope")
+        graded = bool(grades.key)
         ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
         cols = []
         for j, pol in enumerate(scenario.policies):
@@ -225,6 +231,14 @@ class Prepared:
             cols.append(f"cast({at('0.0', '0.0')} as double) as c0_{j}")
             cols.append(f"cast(({at('1.0', '0.0')}) - ({at('0.0', '0.0')}) as double) as cm_{j}")
             cols.append(f"cast(({at('0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as cx_{j}")
+        grade_columns = ""
+        if graded:
+            # the per-request grades of each row's own model and of each model target (replay.sql's g_src, g_t{i})
+            grade_columns = _grade_columns(scenario)
+            cols += ["g_src"] + [f"g_t{j}" for j, pol in enumerate(scenario.policies)
+                                 if pol.target_label() is not None and pol.quality_ratio() is None]
+            params.update({f"p{j}_target": pol.target_label() for j, pol in enumerate(scenario.policies)
+                           if pol.target_label() is not None})
         columns, tp_params = _target_prices(wh, scenario)
         joins = ""
         if any(p.needs_row_rates for p in scenario.policies):
@@ -232,6 +246,8 @@ class Prepared:
             joins = ("asof left join row_rates as rr\n"
                      "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
         text = (sql.load("simulate/frontier_rows")
+                .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if graded else "")
+                .replace("/*grade_columns*/", grade_columns)
                 .replace("/*scope*/", scope)
                 .replace("/*rate_columns*/", "".join(", " + c for c in columns))
                 .replace("/*joins*/", joins)
@@ -239,6 +255,7 @@ class Prepared:
         params.update(_period(scenario))
         params.update(tp_params)
         params.update(_row_map(wh, scenario))
+        params.update(grades.params())
         used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
         return text, {k: v for k, v in params.items() if k in used}
 
@@ -270,6 +287,30 @@ class Prepared:
             for name, out in (("qb", self.qb), ("qt", self.qt), ("qs", self.qs)):
                 out.append(joined[f"{name}{j}"].fill_null(float("nan")).to_numpy())
             self.qm.append(joined[f"qm{j}"].fill_null(False).to_numpy().astype(bool))
+        if "g_src" in frame.columns:
+            self._request_grades(frame)
+
+    def _request_grades(self, frame: pl.DataFrame) -> None:
+        """Rows a shadow evaluation graded per request: their grades replace the table's scores, part by part as
+        replay.sql's `_graded_sums` (a moved part needs the source's and the target's grade of that request; a
+        quality_ratio target scales the source's grade and stays assumed; a part that stays uses its own)."""
+        g_src = frame["g_src"].fill_null(float("nan")).to_numpy()
+        has = ~np.isnan(g_src)
+        self.q_own = np.where(has, g_src, self.q_own)
+        self.m_own = self.m_own | has
+        for j, pol in enumerate(self.scenario.policies):
+            label, qr = pol.target_label(), pol.quality_ratio()
+            if label is None:
+                cov, qt, meas = has, g_src, True
+            elif qr is not None:
+                cov, qt, meas = has, qr * g_src, False
+            else:
+                g_t = frame[f"g_t{j}"].fill_null(float("nan")).to_numpy()
+                cov, qt, meas = has & ~np.isnan(g_t), g_t, True
+            self.qb[j] = np.where(cov, g_src, self.qb[j])
+            self.qt[j] = np.where(cov, qt, self.qt[j])
+            self.qs[j] = np.where(cov, g_src, self.qs[j])
+            self.qm[j] = np.where(cov, meas, self.qm[j])
 
     # --- claims and quantities -----------------------------------------------------------------------------
     def claims(self, shares: list[float | None]) -> np.ndarray:

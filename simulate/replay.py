@@ -139,18 +139,46 @@ def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
     return out
 
 
-def _parts(scenario: Scenario) -> tuple[str, str, dict[str, Any]]:
+_NO_GRADES = "'gr': cast(0 as double), 'gb': cast(0 as double), 'gq': cast(0 as double)"
+
+
+def _graded_sums(k: str, live: str, frac: str, covered: str, scen: str) -> tuple[list[str], str]:
+    """Part k's per-request-graded sums: requests covered (`gr_k`), their baseline (`gb_k`) and scenario (`gq_k`)
+    quality, request-weighted; and the part's struct fields."""
+    when = f"case when {live} and {covered} then requests * {frac}"
+    return ([f"sum({when} end) as gr_{k}", f"sum({when} * g_src end) as gb_{k}",
+             f"sum({when} * ({scen}) end) as gq_{k}"],
+            f"'gr': gr_{k}, 'gb': gb_{k}, 'gq': gq_{k}")
+
+
+def _grade_columns(scenario: Scenario) -> str:
+    """Per row, the grade of its own model (`g_src`) and of each model target (`g_t{i}`; a quality_ratio target
+    is scored from the source), looked up in the row's grades (null: not graded)."""
+    cols = ["g.grades[lower(model)] as g_src"]
+    for i, pol in enumerate(scenario.policies):
+        if pol.target_label() is not None and pol.quality_ratio() is None:
+            cols.append(f"g.grades[lower($p{i}_target)] as g_t{i}")
+    return "".join(", " + c for c in cols)
+
+
+def _parts(scenario: Scenario, graded: bool = False) -> tuple[str, str, dict[str, Any]]:
     """(sums, parts, bound values): per (day, team, project, provider, workload, model) group, each part's
     requests, baseline and scenario cost summed over the rows where the part is more than 1e-12 of the row, and
-    whether there is such a row (`x_…`); then one struct per part, unnested over the groups."""
+    whether there is such a row (`x_…`); then one struct per part, unnested over the groups. With per-request
+    grades (`graded`), also each part's graded sums (`_graded_sums`; a part is covered when the grades its figures
+    use exist for the row); without, those fields are 0."""
     n = len(scenario.policies)
     live = f"rem_{n} > 1e-12"
     sums = [f"bool_or({live}) as x_n",
             f"sum(case when {live} then requests * rem_{n} end) as r_n",
             f"sum(case when {live} then base_cost * rem_{n} end) as b_n"]
+    fields = _NO_GRADES
+    if graded:
+        more, fields = _graded_sums("n", live, f"rem_{n}", "g_src is not null", "g_src")
+        sums += more
     parts = ["{'lever': case when unpriced then 'unpriced' else 'none' end, 'policy': cast(null as varchar), "
              "'target_model': source_model, 'live': x_n, 'requests': r_n, 'baseline': b_n, 'cost': b_n, "
-             "'esc': 0.0, 'qratio': cast(null as double)}"]
+             f"'esc': 0.0, 'qratio': cast(null as double), {fields}}}"]
     params: dict[str, Any] = {}
     for i, pol in enumerate(scenario.policies):
         p = f"p{i}"
@@ -167,12 +195,24 @@ def _parts(scenario: Scenario) -> tuple[str, str, dict[str, Any]]:
                  f"sum(case when {live} then requests * f_{i} end) as r_{i}",
                  f"sum(case when {live} then base_cost * f_{i} end) as b_{i}",
                  f"sum(case when {live} then f_{i} * {pol.cost_sql(p, i)} end) as c_{i}"]
+        fields = _NO_GRADES
+        if graded:
+            esc = f"cast({pol.escalation_sql(p)} as double)"
+            if label is None:                    # stays on its model (batch, cache)
+                covered, scen = "g_src is not null", "g_src"
+            elif qr is not None:                 # scored from the source's grade, and stays assumed
+                covered, scen = "g_src is not null", f"((1 - {esc}) * ${p}_qratio + {esc}) * g_src"
+            else:
+                covered, scen = f"g_src is not null and g_t{i} is not null", f"(1 - {esc}) * g_t{i} + {esc} * g_src"
+            more, fields = _graded_sums(str(i), live, f"f_{i}", covered, scen)
+            sums += more
         parts.append(
             f"{{'lever': ${p}_lever, 'policy': ${p}_label, "
             f"'target_model': {'$' + p + '_target' if label is not None else 'source_model'}, "
             f"'live': x_{i}, 'requests': r_{i}, 'baseline': b_{i}, 'cost': c_{i}, "
             f"'esc': cast({pol.escalation_sql(p)} as double), "
-            f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}}}")
+            f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}, "
+            f"{fields}}}")
     return ",\n        ".join(sums), ",\n            ".join(parts), params
 
 
@@ -184,8 +224,45 @@ def _period(scenario: Scenario) -> dict[str, dt.datetime]:
     }
 
 
-def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
-    """The replay's SQL text and its bound values (shown to users who want to audit a figure)."""
+@dataclass(frozen=True)
+class GradeMatch:
+    """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
+    request_grades.sql): the bind lists the replay joins on, and how many of the file's requests matched."""
+
+    key: list[str] = field(default_factory=list)      # the rows' natural keys, as text
+    model: list[str] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+    graded_requests: int = 0                           # distinct (provider, request id) in the file
+    matched_requests: int = 0                          # replayed request rows that got grades
+
+    def params(self) -> dict[str, list]:
+        return {"g_key": self.key, "g_model": self.model, "g_score": self.score}
+
+
+def match_request_grades(wh: Warehouse, scenario: Scenario) -> GradeMatch:
+    """The scenario's `assumptions.request_grades` matched to the request rows its replay reads (one query over
+    `usage_replay` in the period and scope; none without per-request grades)."""
+    grades = scenario.assumptions.request_grades
+    if grades is None:
+        return GradeMatch()
+    scope, params = scenario.scope.sql("scope")
+    text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
+    params.update(_period(scenario))
+    params.update(g_request_id=grades.request_id, g_provider=grades.provider, g_model=grades.model,
+                  g_score=grades.score)
+    frame = wh.sql(text, **params)
+    return GradeMatch(key=frame["row_key"].to_list(), model=frame["model"].to_list(),
+                      score=frame["score"].to_list(),
+                      graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
+                      matched_requests=frame["row_key"].n_unique())
+
+
+def build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = None) -> tuple[str, dict[str, Any]]:
+    """The replay's SQL text and its bound values (shown to users who want to audit a figure). `grades`: the
+    per-request grades matched by `match_request_grades` (matched here when not given)."""
+    if grades is None:
+        grades = match_request_grades(wh, scenario)
+    graded = bool(grades.key)
     scope, params = scenario.scope.sql("scope")
     flags, rank_ctes, thresholds, ctes, policy_params = _policy_ctes(scenario)
     ranked = bool(rank_ctes)
@@ -195,8 +272,11 @@ def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
         columns += ["rr.r_in", "rr.r_cr"]
         joins = ("asof left join row_rates as rr\n"
                  "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
-    sums, parts, part_params = _parts(scenario)
+    sums, parts, part_params = _parts(scenario, graded)
     text = (sql.load("simulate/replay")
+            # the grades are joined only when some matched: without them the replay reads no key
+            .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if graded else "")
+            .replace("/*grade_columns*/", _grade_columns(scenario) if graded else "")
             # ranked picking reads `scoped` twice and breaks ties by its row id: computed once (the ids must agree)
             .replace("/*materialized*/", "materialized" if ranked else "")
             .replace("/*row_id*/", ", row_number() over () as rid" if ranked else "")
@@ -218,6 +298,7 @@ def build_sql(wh: Warehouse, scenario: Scenario) -> tuple[str, dict[str, Any]]:
     params.update(part_params)
     params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh),
                                      scenario.assumptions.measured))
+    params.update(grades.params())
     # DuckDB refuses values the text does not name (header comments don't count)
     used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
     return text, {k: v for k, v in params.items() if k in used}
@@ -313,6 +394,10 @@ class Result:
                          f"({basis}; scored {qb.get('scored_share', 0):.0%} of requests)")
         else:
             lines.append("  quality         unscored (no prior covers these models; see assumptions.quality)")
+        if "graded_requests" in self.quality_basis:
+            qb = self.quality_basis
+            lines.append(f"  shadow file     {qb['matched_requests']:,} of {qb['graded_requests']:,} graded requests "
+                         "matched a replayed request row (by request id)")
         if self.unpriced_requests:
             lines.append(f"  left out        {self.unpriced_requests:,} unpriced requests (no billed or list cost)")
         return "\n".join(lines)
@@ -321,7 +406,8 @@ class Result:
 def run(wh: Warehouse, scenario: Scenario) -> Result:
     """Replay the ledger's `usage` under `scenario` (one SQL query); pure and seeded, calls no provider."""
     started = time.perf_counter()
-    text, params = build_sql(wh, scenario)
+    grades = match_request_grades(wh, scenario)
+    text, params = build_sql(wh, scenario, grades)
     frame = wh.sql(text, **params)
     unpriced = frame.filter(pl.col("lever") == "unpriced")["requests"].sum() or 0
     frame = frame.filter(pl.col("lever") != "unpriced").sort(list(BREAKDOWN_DIMS), nulls_last=True)
@@ -329,13 +415,14 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
     scen = float(frame["scenario_cost_usd"].sum() or 0)
     moved = float(frame.filter(pl.col("lever") != "none")["requests"].sum() or 0)
     total_req = float(frame["requests"].sum() or 0)
+    # each row's quality figures are means over its `scored_requests` (graded per request, or by the priors)
     scored = frame.filter(pl.col("baseline_quality").is_not_null() & pl.col("scenario_quality").is_not_null())
-    w = float(scored["requests"].sum() or 0)
+    w = float(scored["scored_requests"].sum() or 0)
     bq = sq = None
     if w > 0:
-        bq = _num((scored["requests"] * scored["baseline_quality"]).sum() / w)
-        sq = _num((scored["requests"] * scored["scenario_quality"]).sum() / w)
-    measured = float(scored.filter(pl.col("quality_measured"))["requests"].sum() or 0)
+        bq = _num((scored["scored_requests"] * scored["baseline_quality"]).sum() / w)
+        sq = _num((scored["scored_requests"] * scored["scenario_quality"]).sum() / w)
+    measured = float(scored["measured_requests"].sum() or 0)
     basis = {
         "measured_requests": _num(measured),
         "assumed_requests": _num(w - measured),
@@ -345,6 +432,12 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
         + [{"workload": w, "benchmark": "shadow evaluation", "source": "assumptions.measured", "date": ""}
            for w in scenario.assumptions.measured],
     }
+    rg = scenario.assumptions.request_grades
+    if rg is not None:
+        basis["graded_requests"] = grades.graded_requests
+        basis["matched_requests"] = grades.matched_requests
+        basis["sources"].append({"workload": "(per request)", "benchmark": "shadow evaluation",
+                                 "source": rg.source or "assumptions.request_grades", "date": ""})
     return Result(
         scenario=scenario.name,
         baseline_cost_usd=_num(base), scenario_cost_usd=_num(scen),

@@ -4,6 +4,7 @@ preset shipped in simulate/presets/. Every error names the field: `policies.0.sh
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,33 @@ class Period(Strict):
         return self
 
 
+class RequestGrades(Strict):
+    """Per-request grades of a shadow evaluation (simulate.shadow), column by column (one entry per graded
+    (request, model)): the grader's `request_id` as the source logged it, the ledger `provider` (None: matched
+    under whichever one provider's key it gives), the lower-case `model` and its `score` in [0, 1]. They win
+    over every other score for the request rows they cover; see docs/simulation.md "Shadow evaluation"."""
+
+    request_id: list[str]
+    provider: list[str | None]
+    model: list[str]
+    score: list[float]
+    source: str | None = Field(None, description="where the grades come from (kept for the record)")
+
+    def digest(self) -> str:
+        """A short fingerprint of the grades (for cache keys)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+
+    @model_validator(mode="after")
+    def _columns(self) -> RequestGrades:
+        n = len(self.request_id)
+        if not n or any(len(c) != n for c in (self.provider, self.model, self.score)):
+            raise ValueError("request_id, provider, model and score must be non-empty lists of the same length")
+        bad = next((i for i, s in enumerate(self.score) if not 0 <= s <= 1), None)
+        if bad is not None:
+            raise ValueError(f"score {bad}: {self.score[bad]} is outside [0, 1]")
+        return self
+
+
 class Assumptions(Strict):
     output_multiplier: float = Field(
         1.0, gt=0, description="output tokens of moved parts × this (verbosity of the target model)")
@@ -37,6 +65,9 @@ class Assumptions(Strict):
     measured: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="shadow evaluation: workload (or '*') → model → score measured on your "
         "own traffic (simulate.shadow); wins over every other score, and parts scored from it count as measured")
+    request_grades: RequestGrades | None = Field(
+        None, description="shadow evaluation per request id (simulate.shadow): replaces every other score for the "
+        "request rows it covers")
 
     @field_validator("quality", "measured")
     @classmethod

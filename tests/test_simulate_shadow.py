@@ -3,6 +3,8 @@ replay's and the slider tables' measured/assumed split says so."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import simulate
@@ -53,3 +55,173 @@ def test_without_a_shadow_file_nothing_is_measured(wh, tmp_path):
     ten_requests(wh, tmp_path)
     r = simulate.run(wh, scenario(0.5))
     assert r.quality_basis["measured_requests"] == 0 and r.quality_basis["assumed_requests"] == 10
+
+
+# --- per request id -------------------------------------------------------------------------------------------
+
+LITELLM = "request_id,startTime,model,prompt_tokens,completion_tokens,spend,custom_llm_provider"
+PRIORS = {"*": {"gpt-4o": 0.8, "gpt-4o-mini": 0.7}}      # fixed priors, so the hand computation is short
+GRADES = """request_id,model,score,provider
+req-1,gpt-4o,0.95,openai
+req-1,gpt-4o-mini,0.9,openai
+req-2,gpt-4o,0.85,openai
+req-2,gpt-4o-mini,0.6,openai
+req-3,gpt-4o,0.9,openai
+req-7,gpt-4o,0.75,
+nope,gpt-4o,0.5,
+req-4,gpt-4o,0.1,anthropic
+"""
+
+
+def ten_logged(wh, tmp_path, extra: tuple[str, ...] = ()):
+    """LiteLLM request k (k = 1..10, id req-k, openai gpt-4o): 100k prompt and 10k completion tokens, $0.001 × k."""
+    lines = [LITELLM, *(f"req-{k},2025-06-01 {k:02d}:00:00,gpt-4o,{100 * k},{10 * k},{0.001 * k:.3f},openai"
+                        for k in range(1, 11)), *extra]
+    path = tmp_path / "spend_logs.csv"
+    path.write_text("\n".join(lines) + "\n")
+    from ingest import ingest_paths
+    assert [r.status for r in ingest_paths(wh, [path])] == ["loaded"]
+
+
+def graded(policy: dict, text: str = GRADES):
+    sc = simulate.parse_scenario({"name": "t", "policies": [policy], "assumptions": {"quality": PRIORS}})
+    return shadow.with_shadow(sc, shadow.parse(text, "grades.csv"))
+
+
+def test_request_key_is_the_ledger_key(wh, tmp_path):
+    ten_logged(wh, tmp_path)
+    assert wh.scalar("select count(*) from usage_raw where row_key = request_row_key('openai', 'req-3')") == 1
+    keyed = wh.sql("select * from usage_keyed limit 0").columns
+    assert keyed == [*wh.sql("select * from usage limit 0").columns, "row_key"]
+    assert "row_key" in wh.sql("select * from usage_replay limit 0").columns
+
+
+def test_parse_request_form():
+    rows = shadow.parse("request_id,model,score\n 42 ,GPT-4o,0.5\n")
+    assert [(r.request_id, r.provider, r.model, r.score) for r in rows] == [("42", None, "gpt-4o", 0.5)]
+    rows = shadow.parse('[{"request_id": 7, "provider": "OpenAI", "model": "m", "score": 1}]', "g.json")
+    assert (rows[0].request_id, rows[0].provider) == ("7", "openai")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("request_id,model,score\nr1,m,0.5\nr2,m,1.5\n", "g.csv: row 2, score: Input should be less than or equal to 1"),
+    ("request_id,model,score\nr1,m,0.5\nr2,,0.5\n", "g.csv: row 2, model: Field required"),
+    ("request_id,model\nr1,m\n", "g.csv: row 1, score: Field required"),
+    ("request_id,model,score,grader\nr1,m,0.5,x\n", "g.csv: row 1, grader: Extra inputs are not permitted"),
+    ("request_id,model,score\nr1,m,0.5\nr2,m,0.5\nr1,M,0.7\n",
+     "g.csv: row 3, request_id: 'r1' on model 'm' is graded twice (also row 1)"),
+    ("request_id,model,score\nr1,m,abc\n", "g.csv: row 1, score: Input should be a valid number"),
+])
+def test_bad_request_file_names_row_and_column(text, message):
+    with pytest.raises(simulate.ScenarioError, match=re.escape(message)):
+        shadow.parse(text, "g.csv")
+
+
+def test_request_grades_replace_the_priors_for_the_requests_they_cover(wh, tmp_path):
+    ten_logged(wh, tmp_path)
+    sc = graded({**SHIFT, "share": 0.5})     # the simplest five (req-1..5) move to gpt-4o-mini
+    r = simulate.run(wh, sc)
+    # moved: req-1 and req-2 graded on both models (measured); req-3 only on the source, req-4 only under another
+    # provider, req-5 not at all (priors 0.8 -> 0.7); stayed: req-7 graded (0.75), the other four on priors (0.8)
+    base = (0.95 + 0.85 + 3 * 0.8 + 0.75 + 4 * 0.8) / 10
+    scen = (0.9 + 0.6 + 3 * 0.7 + 0.75 + 4 * 0.8) / 10
+    assert (r.baseline_quality, r.scenario_quality) == (pytest.approx(base, abs=1e-6), pytest.approx(scen, abs=1e-6))
+    qb = r.quality_basis
+    assert (qb["measured_requests"], qb["assumed_requests"], qb["unscored_requests"]) == (3, 7, 0)
+    # req-1, req-2, req-3, req-7 matched; `nope` is unknown, and the ledger has no anthropic req-4
+    assert (qb["graded_requests"], qb["matched_requests"]) == (6, 4)
+    text = r.summary_text()
+    assert "measured on 3 requests by shadow evaluation, assumed from priors for 7" in text
+    assert "4 of 6 graded requests matched a replayed request row" in text
+    # costs do not depend on grades
+    assert r.scenario_cost_usd == simulate.run(wh, simulate.parse_scenario(
+        {"name": "t", "policies": [{**SHIFT, "share": 0.5}]})).scenario_cost_usd
+    prep = frontier.prepare(wh, sc)
+    for out in (prep.evaluate(sc), prep.table(0, sc).lookup(sc)):
+        assert (out.baseline_quality, out.scenario_quality, out.measured_requests) == (
+            r.baseline_quality, r.scenario_quality, 3)
+
+
+@pytest.mark.parametrize("policy", [
+    {"kind": "cascade", "first": {"model": "gpt-4o-mini"}, "escalation_rate": 0.2},
+    {**SHIFT, "share": 0.3, "to": {"price_ratio": 0.1, "quality_ratio": 0.9}},
+    {"kind": "batch", "share": 0.5},
+    {"kind": "cache", "hit_rate": 0.5},
+])
+def test_request_grades_slider_tables_agree_with_the_replay(wh, tmp_path, policy):
+    ten_logged(wh, tmp_path)
+    sc = graded(policy)
+    r = simulate.run(wh, sc)
+    out = frontier.prepare(wh, sc).evaluate(sc)
+    assert (out.baseline_quality, out.scenario_quality, out.measured_requests) == (
+        r.baseline_quality, r.scenario_quality, r.quality_basis["measured_requests"])
+
+
+def test_cascade_known_answer(wh, tmp_path):
+    ten_logged(wh, tmp_path)
+    r = simulate.run(wh, graded({"kind": "cascade", "first": {"model": "gpt-4o-mini"}, "escalation_rate": 0.2}))
+    # every request cascades; only req-1 and req-2 have both grades: (1 - e) × first + e × source
+    scen = (0.8 * 0.9 + 0.2 * 0.95 + 0.8 * 0.6 + 0.2 * 0.85 + 8 * (0.8 * 0.7 + 0.2 * 0.8)) / 10
+    assert r.scenario_quality == pytest.approx(scen, abs=1e-6)
+    assert r.quality_basis["measured_requests"] == 2
+
+
+def test_an_id_without_provider_must_name_one_row(wh, tmp_path):
+    # the same request id logged under two providers: without a provider it is ambiguous, with one it matches
+    ten_logged(wh, tmp_path, ("req-1,2025-06-02 01:00:00,claude-3-5-haiku,100,10,0.001,anthropic",))
+    r = simulate.run(wh, graded({**SHIFT, "share": 0.0}, "request_id,model,score\nreq-1,gpt-4o,0.5\nreq-2,gpt-4o,0.5\n"))
+    assert (r.quality_basis["graded_requests"], r.quality_basis["matched_requests"]) == (2, 1)
+    r = simulate.run(wh, graded({**SHIFT, "share": 0.0}, "request_id,model,score,provider\nreq-1,gpt-4o,0.5,openai\n"))
+    assert r.quality_basis["matched_requests"] == 1
+
+
+def test_buckets_stay_on_priors_and_team_scope_applies(wh, tmp_path):
+    ten_logged(wh, tmp_path)
+    # a daily bucket of another provider: no request id, so no grade reaches it
+    from simulate_data import load_rows
+    load_rows(wh, tmp_path, [{"ts": "2025-06-01T00:00:00", "granularity": "day", "provider": "azure-openai",
+                              "requests": 4, "input_tokens": 400, "output_tokens": 40, "cost_usd": "0.004",
+                              "team": "t2"}])
+    sc = graded({**SHIFT, "share": 0.5})
+    r = simulate.run(wh, sc)
+    assert r.quality_basis["measured_requests"] == 3 and r.quality_basis["assumed_requests"] == 11
+    # a person who sees only team t2 sees no graded request
+    only_t2 = simulate.run(wh.as_user("viewer@example.com", teams=["t2"]), sc)
+    assert only_t2.quality_basis["matched_requests"] == 0 and only_t2.quality_basis["measured_requests"] == 0
+
+
+def test_both_forms_together(wh, tmp_path):
+    ten_logged(wh, tmp_path)
+    sc = graded({**SHIFT, "share": 0.5})
+    sc = shadow.with_shadow(sc, shadow.parse("workload,model,score\n*,gpt-4o,0.6\n*,gpt-4o-mini,0.5\n"))
+    assert sc.assumptions.request_grades is not None
+    r = simulate.run(wh, sc)
+    # graded requests as before; the other seven scored from the workload × model measures: all measured
+    base = (0.95 + 0.85 + 3 * 0.6 + 0.75 + 4 * 0.6) / 10
+    assert r.baseline_quality == pytest.approx(base, abs=1e-6)
+    assert r.quality_basis["measured_requests"] == 10
+
+
+def test_cli_simulate_with_a_request_file(wh, tmp_path):
+    import subprocess
+    import sys
+
+    ten_logged(wh, tmp_path)
+    db = str(wh.path)
+    wh.close()
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: half\npolicies:\n  - {kind: shift, share: 0.5, to: {model: gpt-4o-mini}}\n"
+                        "assumptions:\n  quality: {'*': {gpt-4o: 0.8, gpt-4o-mini: 0.7}}\n")
+    grades = tmp_path / "grades.csv"
+    grades.write_text(GRADES)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "modelmix", "simulate", str(scenario), "--db", db, *args],
+                              capture_output=True, text=True, timeout=120)
+
+    p = cli("--shadow", str(grades))
+    assert p.returncode == 0, p.stderr
+    assert "0.815 -> 0.755 (measured on 3 requests" in p.stdout and "4 of 6 graded requests matched" in p.stdout
+    grades.write_text("request_id,model,score\nreq-1,gpt-4o,0.5\nreq-2,gpt-4o,2\n")
+    p = cli("--shadow", str(grades))
+    assert p.returncode != 0 and f"{grades}: row 2, score" in p.stderr

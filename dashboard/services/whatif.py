@@ -72,7 +72,8 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
 
 
 def with_shadow(scenario: Scenario, filename: str, data: bytes) -> Scenario:
-    """The scenario with a shadow-evaluation file's measured scores (workload, model, score)."""
+    """The scenario with a shadow-evaluation file's grades: per request (request_id, model, score[, provider]) or
+    per workload × model (workload, model, score); simulate.shadow tells them apart by their columns."""
     return shadow.with_shadow(scenario, shadow.parse(data.decode("utf-8", errors="replace"), filename))
 
 

@@ -4,10 +4,25 @@
 -- rate: escalation_rate of a cascade, hit_rate of a cache). Claims are made in numpy, exactly as the replay does.
 -- Grain: one row per `usage_replay` row in the period and scope.
 -- Params: $start, $end_excl; the policies' bound values ($p{i}_*), target prices ($p{i}_in0, …), row map
---   ($rr_*) — the same names and values the replay binds (simulate/replay.py).
--- Template slots (block comments named scope, rate_columns, joins, columns) are filled by simulate/frontier.py
--- with the fixed fragments of simulate/policies.py; every value is bound, never spliced.
-with scoped as (
+--   ($rr_*), per-request grades ($g_key, $g_model, $g_score) — the same names and values the replay binds
+--   (simulate/replay.py).
+-- Template slots (block comments named grade_columns, grade_join, scope, rate_columns, joins, columns) are filled
+-- by simulate/frontier.py with the fixed fragments of simulate/policies.py and simulate/replay.py; every value is
+-- bound, never spliced. The grades are joined only when a shadow evaluation graded some replayed request rows.
+with grades as (
+    select
+        cast(row_key as uhugeint) as row_key,
+        map_from_entries(list({'k': model, 'v': score})) as grades
+    from (
+        select
+            unnest(cast($g_key as varchar[])) as row_key,
+            unnest(cast($g_model as varchar[])) as model,
+            unnest(cast($g_score as double[])) as score
+    )
+    group by row_key
+),
+
+scoped as (
     select
         ts, granularity, provider, model, project, team, workload, service_tier, requests,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
@@ -17,7 +32,8 @@ with scoped as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-    from usage_replay
+        /*grade_columns*/
+    from usage_replay as u /*grade_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/
 ),

@@ -2,9 +2,10 @@
 -- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
 --   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
---   $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation); $scope_* and $p{i}_* (scope and policy i values).
--- Template slots (block comments named materialized, row_id, static_flags, scope, rank_ctes, thresholds,
--- policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py with fixed fragments
+--   $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation); $scope_* and $p{i}_* (scope and policy i values);
+--   $g_key, $g_model, $g_score (per-request grades of a shadow evaluation, matched by simulate/request_grades.sql; empty without one).
+-- Template slots (block comments named grade_join, grade_columns, materialized, row_id, static_flags, scope,
+-- rank_ctes, thresholds, policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py with fixed fragments
 -- from simulate/policies.py; every value is bound, never spliced.
 -- Speed: a ranked policy sorts only its eligible request rows' (order key, row id) in a narrow CTE (`ord_i`);
 -- `thr_i` is the key of the last row it takes, and the wide rows compare their own key with it (no sort or join
@@ -12,8 +13,25 @@
 -- (day, team, project, provider, workload, model) before they are unnested, so the unnest and the 11-key
 -- grouping see thousands of rows, not millions.
 -- Rows without any cost come out as lever 'unpriced' (counted, not costed).
+-- Quality: per part, request-weighted from the score table (priors, workload × model measures); request rows a
+-- shadow evaluation grades per request carry their own grades (`g_src`, `g_t{i}`: only joined when there are
+-- any, so a replay without them reads no key) and those win for them: `gr`/`gb`/`gq` are their requests and
+-- baseline/scenario quality sums, blended with the priors for the rest in `final`.
 -- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
-with source_rows as (
+with grades as (
+    select
+        cast(row_key as uhugeint) as row_key,
+        map_from_entries(list({'k': model, 'v': score})) as grades
+    from (
+        select
+            unnest(cast($g_key as varchar[])) as row_key,
+            unnest(cast($g_model as varchar[])) as model,
+            unnest(cast($g_score as double[])) as score
+    )
+    group by row_key
+),
+
+source_rows as (
     select
         ts, granularity, provider, model, project, team, workload, service_tier, requests,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
@@ -24,7 +42,8 @@ with source_rows as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-    from usage_replay
+        /*grade_columns*/
+    from usage_replay as u /*grade_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/
 ),
@@ -93,7 +112,10 @@ grouped as (
         part.target_model, part.lever, part.policy, part.esc, part.qratio,
         sum(part.requests) as requests,
         sum(part.baseline) as baseline_cost_usd,
-        sum(part.cost) as scenario_cost_usd
+        sum(part.cost) as scenario_cost_usd,
+        coalesce(sum(part.gr), 0) as gr,
+        coalesce(sum(part.gb), 0) as gb,
+        coalesce(sum(part.gq), 0) as gq
     from parts
     where part.live
     group by all
@@ -129,20 +151,51 @@ scored as (
     left join scores as dt on dt.workload = '*' and dt.model = lower(g.target_model)
 ),
 
+-- from the score table (priors and workload × model measures): what a request the grades do not cover scores
+priors as (
+    select
+        *,
+        case when same_model then own_score
+             when qratio is not null then own_score
+             else pair_source end as prior_baseline,
+        case when same_model then own_score
+             when qratio is not null then (1 - esc) * qratio * own_score + esc * own_score
+             else (1 - esc) * pair_target + esc * pair_source end as prior_scenario,
+        case when same_model then own_measured
+             when qratio is not null then false
+             else pair_measured end as prior_measured
+    from scored
+),
+
+-- the requests the priors score: those no per-request grade covers, when the priors score the part at all
+blended as (
+    select
+        *,
+        case when prior_baseline is not null and prior_scenario is not null then requests - gr else 0 end
+            as prior_requests
+    from priors
+),
+
 final as (
     select
         day, team, project, provider, workload, source_model, target_model, lever, policy, esc,
         requests, baseline_cost_usd, scenario_cost_usd,
-        case when same_model then own_score
-             when qratio is not null then own_score
-             else pair_source end as baseline_quality,
-        case when same_model then own_score
-             when qratio is not null then (1 - esc) * qratio * own_score + esc * own_score
-             else (1 - esc) * pair_target + esc * pair_source end as scenario_quality,
-        case when same_model then own_measured
-             when qratio is not null then false
-             else pair_measured end as quality_measured
-    from scored
+        case when gr = 0 then prior_baseline
+             when gr + prior_requests > 0
+             then (gb + prior_requests * coalesce(prior_baseline, 0)) / (gr + prior_requests) end as baseline_quality,
+        case when gr = 0 then prior_scenario
+             when gr + prior_requests > 0
+             then (gq + prior_requests * coalesce(prior_scenario, 0)) / (gr + prior_requests) end as scenario_quality,
+        -- the requests the quality figures are means over, and those of them measured (graded per request,
+        -- except under a quality_ratio target; or scored from workload × model measures only)
+        gr + prior_requests as scored_requests,
+        (case when qratio is null then gr else 0 end)
+            + (case when prior_measured then prior_requests else 0 end) as measured_requests,
+        gr + prior_requests > 0
+            and (case when qratio is null then gr else 0 end)
+                + (case when prior_measured then prior_requests else 0 end) >= gr + prior_requests
+            as quality_measured
+    from blended
 )
 
 select * from final

@@ -1,0 +1,67 @@
+-- simulate/request_grades: a shadow evaluation's per-request grades matched to the request rows the replay reads
+-- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`.
+-- Grain: one row per (matched request row, graded model).
+-- Params: $g_request_id, $g_provider, $g_model, $g_score (the file's rows, column by column; provider null = not
+--   given); $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope).
+-- Template slot (block comment named scope) is filled by simulate/replay.py with the scope's fixed fragment.
+-- An id given without a provider is tried under every provider the ledger has, and used only when exactly one
+-- of those keys is a replayed request row. The replay binds the matched keys (as text) and joins on them.
+with graded as (
+    select
+        unnest(cast($g_request_id as varchar[])) as request_id,
+        unnest(cast($g_provider as varchar[])) as provider,
+        unnest(cast($g_model as varchar[])) as model,
+        unnest(cast($g_score as double[])) as score
+),
+
+requests as (
+    select distinct request_id, provider
+    from graded
+),
+
+providers as (
+    select distinct provider
+    from source_choice
+),
+
+-- each graded request's natural key: under its own provider, or under every provider when none is given
+candidates as (
+    select
+        r.request_id,
+        r.provider,
+        p.provider as key_provider,
+        request_row_key(p.provider, r.request_id) as row_key
+    from requests as r
+    join providers as p on p.provider = coalesce(r.provider, p.provider)
+),
+
+replayed as (
+    select
+        row_key,
+        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens
+    from usage_replay
+    where ts >= $start and ts < $end_excl
+        and granularity = 'request'
+        and /*scope*/
+),
+
+matched as (
+    select c.*
+    from candidates as c
+    semi join replayed as u on u.row_key = c.row_key
+    -- an id without a provider counts only when it names one replayed row
+    qualify count(*) over (partition by c.request_id, c.provider) = 1
+),
+
+final as (
+    select
+        cast(m.row_key as varchar) as row_key,
+        m.request_id,
+        m.key_provider as provider,
+        g.model,
+        g.score
+    from matched as m
+    join graded as g on g.request_id = m.request_id and g.provider is not distinct from m.provider
+)
+
+select * from final
