@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from dashboard import state
 from modelmix.settings import Settings
@@ -81,17 +82,24 @@ def providers(section: Mapping[str, Any], settings: Settings) -> list[str | None
     return named or [None]
 
 
-def mode(settings: Settings | None = None) -> str:
-    settings = settings or Settings()
-    if auth_secrets() is not None:
-        return "oidc"
-    return "header" if settings.trusted_header else LOCAL
-
-
 # --- screens that stop the script ------------------------------------------------------------------------
+def _gate() -> None:
+    """The one (hidden) page of someone not let in; its content is drawn by the screen itself."""
+
+
+def _no_navigation() -> None:
+    """Replace whatever navigation the browser shows by a single hidden page, so a signed-out or denied person
+    sees no list of pages (a freshly started process would otherwise show every page file)."""
+    try:
+        st.navigation([st.Page(_gate, title="ModelMix", url_path="welcome")], position="hidden")
+    except StreamlitAPIException:   # inside a fragment's rerun: the navigation stays as it was
+        pass
+
+
 def _screen(title: str, message: str, *, kind: str = "error") -> None:
     """A full-page stop: no navigation, no data; forgets this session's user."""
     st.session_state.pop(state.USER_KEY, None)
+    _no_navigation()
     st.title("ModelMix")
     (st.error if kind == "error" else st.info)(f"**{title}** — {message}")
     st.stop()
@@ -99,6 +107,7 @@ def _screen(title: str, message: str, *, kind: str = "error") -> None:
 
 def _sign_in_screen(section: Mapping[str, Any], settings: Settings) -> None:
     st.session_state.pop(state.USER_KEY, None)
+    _no_navigation()
     st.title("ModelMix")
     st.markdown("AI spend ledger and routing simulator. Sign in with your company account to continue.")
     for name in providers(section, settings):
@@ -133,9 +142,27 @@ def _identity(settings: Settings) -> tuple[str, str, Any]:
 
 
 # --- the person -------------------------------------------------------------------------------------------
+def _through_the_router() -> None:
+    """Until some session has run `app.py` as far as `st.navigation`, Streamlit serves a freshly started process
+    in its file-based multipage mode: a URL such as `/users` runs `pages/users.py` by itself, without the router
+    (no role-based navigation, no banner, a sidebar listing every file). Leave that mode the way `st.navigation`
+    does and rerun, so the router runs and opens the requested page. (The role checks inside pages hold either
+    way; this keeps every page behind the router.) Only on a session's first run, before anyone is resolved:
+    the process leaves the mode for good then, and a rerun would drop a click. (AppTest re-enters the mode on
+    every run and then runs the page script alone, as its docs say; this leaves that as it is.)"""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:     # a Streamlit without it has no file-based mode to leave
+        return
+    if PagesManager.uses_pages_directory and state.USER_KEY not in st.session_state:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_user() -> User:
     """The signed-in person of this session, or a sign-in / denied screen and `st.stop()`."""
-    settings = Settings()
+    _through_the_router()
+    settings = state.settings()
     how, email, claim = _identity(settings)
     owner = state.owner()
     seen = (how, email, owner.data_version)

@@ -82,12 +82,10 @@ def audit_section() -> None:
     if log.is_empty():
         st.info("Nothing recorded for these filters. Widen the days, or pick everyone and every action.")
     else:
-        st.dataframe(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500), column_config={
-            "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "actor": "Who", "action": "Action", "what": "What", "target": "On",
-            "detail": st.column_config.TextColumn("Detail", width="large"),
-            "id": st.column_config.NumberColumn("Id", format="plain", width="small"),
-        })
+        st.dataframe(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500),
+                     column_order=["occurred_at", "actor", "what", "target", "detail"], column_config={
+                         "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                         "actor": "Who", "what": "What", "target": "On", "detail": "Detail"})
         st.download_button(f"Download these {log.height:,} rows (CSV)", svc.audit_csv(log),
                            file_name=f"modelmix-audit-{start}-{end}.csv", mime="text/csv", key="audit_csv",
                            icon=":material/download:")
