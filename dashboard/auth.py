@@ -229,4 +229,5 @@ def sidebar(user: User) -> None:
     if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:", key="auth_logout"):
         for key in (state.USER_KEY, _SEEN_KEY, _SIGNED_IN_KEY):
             st.session_state.pop(key, None)
-        st.logout()
+        st.logout()     # clears st.user and sends the browser to the provider's sign-out
+        st.rerun()      # nothing more of this page: the next run is the sign-in screen

@@ -148,6 +148,28 @@ def test_signed_out_oidc_shows_only_the_sign_in_screen(session):
     assert_no_data(at) and [b.label for b in at.button] == ["Sign in"]
 
 
+def _sidebar_script() -> None:
+    import streamlit as st
+
+    from dashboard import auth
+
+    with st.sidebar:
+        auth.sidebar(auth.User("viewer@example.com", "viewer", ("legal",), "oidc"))
+    st.markdown(f"logged in: {st.user.to_dict().get('is_logged_in')}")
+
+
+def test_sign_out_empties_st_user():
+    """The sidebar's sign-out (AppTest reruns only the page script after the first run of an st.navigation app,
+    so the sidebar widget is driven on its own)."""
+    at = AppTest.from_function(_sidebar_script)
+    at.user = {"is_logged_in": True, "email": "viewer@example.com"}
+    at.run()
+    assert "Signed in as **viewer@example.com** · viewer · legal" in texts(at.sidebar, "caption")
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert at.user == {"is_logged_in": False} and "logged in: False" in texts(at, "markdown")
+
+
 def test_providers_for_the_sign_in_buttons(monkeypatch):
     from modelmix.settings import Settings
 
