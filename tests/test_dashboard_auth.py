@@ -148,6 +148,16 @@ def test_signed_out_oidc_shows_only_the_sign_in_screen(session):
     assert_no_data(at) and [b.label for b in at.button] == ["Sign in"]
 
 
+
+def test_the_sign_in_button_starts_the_oidc_flow(session):
+    """st.login needs Authlib (a dependency through `streamlit[auth]`); without it the click raises."""
+    import authlib  # noqa: F401 -- installed with ModelMix, not only as an extra
+
+    at = session(logged_in=False)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert_no_data(at)
+
 def _sidebar_script() -> None:
     import streamlit as st
 
