@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard.services import ledger
+from dashboard.services import ledger, warmup
 from modelmix.runtime import open_owner
 from modelmix.settings import Settings
 from warehouse import Warehouse
@@ -38,7 +38,10 @@ DATE_WIDGET_KEY = "date_range"
 
 @st.cache_resource(show_spinner=False, on_release=Warehouse.close)
 def _warehouse(path: str) -> Warehouse:
-    return open_owner(path)
+    wh = open_owner(path)
+    if settings().warm_up:
+        warmup.Warmer(wh)     # stops when the ledger closes
+    return wh
 
 
 @functools.lru_cache(maxsize=16)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     inbox_timeout_seconds: float = Field(
         3600.0, description="How long `modelmix ingest` waits for the dashboard to load files it handed over.")
     cache_ttl_seconds: int = Field(300, description="How long the dashboard keeps a query result before re-reading.")
+    warm_up: bool = Field(True, description="Replay the default scenarios of the What-if, Outlook and Budgets pages "
+                          "in the background when the dashboard opens the ledger and after every change of data, so "
+                          "their first render does not wait for a replay.")
     port: int = Field(8501, description="Port of `modelmix serve`.")
     openai_base_url: str = Field("https://api.openai.com", description="Base URL of OpenAI's admin API for "
                                  "`modelmix pull openai` (`--base-url` and a job's `base_url` override it).")

@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -36,6 +34,7 @@ import polars as pl
 
 import sql
 from simulate import quality
+from simulate.memo import Memo
 from simulate.policies import Cache, Cascade
 from simulate.replay import GradeMatch, _grade_columns, _period, _row_map, _target_prices, match_request_grades
 from simulate.scenario import Scenario
@@ -518,27 +517,16 @@ class CumTable:
         return agg
 
 
-# --- the cache: one Prepared per (ledger, data_version, structure) ------------------------------------------
-_CACHE: OrderedDict[tuple, Prepared] = OrderedDict()
-_LOCK = threading.Lock()
+# --- the cache: one Prepared per (ledger, data_version, team scope, structure) ---------------------------------
 CACHE_SIZE = 2   # ≈ 180 MB of arrays per structure at 1 M rows (with its cumulative table), measured
+PREPARED = Memo(CACHE_SIZE)
 
 
 def prepare(wh: Warehouse, scenario: Scenario) -> Prepared:
     """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, team scope,
-    structure); the last CACHE_SIZE are kept. The scope is part of the key so that a team-restricted person
-    never gets arrays prepared from everyone's rows (`Warehouse.as_user`)."""
-    key = (str(wh.path.resolve()), wh.data_version, wh.scope_key, structure_key(scenario))
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    prep = Prepared(wh, scenario)
-    with _LOCK:
-        _CACHE[key] = prep
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return prep
+    structure); the last CACHE_SIZE are kept (simulate.memo: the scope is part of the key, so a team-restricted
+    person never gets arrays prepared from everyone's rows)."""
+    return PREPARED.get(wh, structure_key(scenario), lambda: Prepared(wh, scenario))
 
 
 def _with(scenario: Scenario, i: int, **values: float) -> Scenario:

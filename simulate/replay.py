@@ -17,6 +17,7 @@ import polars as pl
 
 import sql
 from simulate import quality
+from simulate.memo import Memo
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 from warehouse.prices import resolve
@@ -403,8 +404,17 @@ class Result:
         return "\n".join(lines)
 
 
+RUNS = Memo(6)   # the last replays, shared by the sessions of a process (simulate.memo)
+
+
 def run(wh: Warehouse, scenario: Scenario) -> Result:
-    """Replay the ledger's `usage` under `scenario` (one SQL query); pure and seeded, calls no provider."""
+    """Replay the ledger's `usage` under `scenario` (one SQL query); pure and seeded, calls no provider. The
+    result is kept per (ledger, data_version, team scope, scenario): the same replay asked again, by any session,
+    is not run again until the ledger changes. Callers must not mutate it."""
+    return RUNS.get(wh, scenario.model_dump_json(), lambda: _replay(wh, scenario))
+
+
+def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     started = time.perf_counter()
     grades = match_request_grades(wh, scenario)
     text, params = build_sql(wh, scenario, grades)

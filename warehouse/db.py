@@ -137,6 +137,8 @@ class Warehouse:
         # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed;
         # a list so that the per-person views of `as_user` share it with the owner
         self._version_box = [time.monotonic_ns()]
+        self._on_commit: list[Callable[[], None]] = []   # shared with the views of `as_user`
+        self._on_close: list[Callable[[], None]] = []
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
     # --- files DuckDB may read ----------------------------------------------------------------------------
@@ -265,11 +267,25 @@ class Warehouse:
             audit.unbind(token)
         if changes_data:
             self._version_box[0] += 1
+            for listener in self._on_commit:
+                listener()
         return result
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` on the writer thread after every committed change of data (it must return at once: the
+        dashboard's warm-up only sets an event)."""
+        self._on_commit.append(listener)
+
+    def on_close(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` when the owner closes, before the connection does (background readers stop)."""
+        self._on_close.append(listener)
 
     def close(self) -> None:
         if self._is_view:
             return
+        for listener in self._on_close:
+            listener()
+        self._on_close.clear()
         if self.inbox_watcher is not None:
             self.inbox_watcher.stop()
             self.inbox_watcher = None

@@ -235,7 +235,7 @@ def scenario_section(as_of: dt.date) -> None:
     try:
         if source == "Preset":
             presets = svc.scenario_presets()
-            default = presets.index("armstrong-80-99") if "armstrong-80-99" in presets else 0
+            default = presets.index(svc.DEFAULT_IMPACT_PRESET) if svc.DEFAULT_IMPACT_PRESET in presets else 0
             name = mid.selectbox("Preset", presets, index=default, key="scenario_preset")
             text = svc.scenario_text(name)
         else:

@@ -29,8 +29,7 @@ PRESET, BUILD = "A preset", "Build your own"
 
 
 def preset_scenario(start, end) -> Scenario:
-    names = [n for n in simulate.presets() if n != "baseline"]
-    name = st.selectbox("Preset", names, key=PRESET_KEY,
+    name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY,
                         help="Scenario files shipped in simulate/presets/; each quotes its sources.")
     scenario = simulate.load_scenario(name)
     if scenario.description:

@@ -159,6 +159,9 @@ def burndown(wh: Warehouse, scope: str, name: str, period_start: dt.date, period
 
 
 # --- scenario impact ---------------------------------------------------------------------------------------
+DEFAULT_IMPACT_PRESET = "armstrong-80-99"   # the scenario the Budgets page's impact section opens with
+
+
 def scenario_presets() -> list[str]:
     return simulate.presets()
 

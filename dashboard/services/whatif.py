@@ -77,6 +77,11 @@ def with_shadow(scenario: Scenario, filename: str, data: bytes) -> Scenario:
     return shadow.with_shadow(scenario, shadow.parse(data.decode("utf-8", errors="replace"), filename))
 
 
+def preset_names() -> list[str]:
+    """The presets the page offers, the default first (the baseline preset moves nothing: not offered)."""
+    return [n for n in simulate.presets() if n != "baseline"]
+
+
 def with_period(scenario: Scenario, start: dt.date | None, end: dt.date | None) -> Scenario:
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["period"] = {"start": start, "end": end}
