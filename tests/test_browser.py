@@ -3,6 +3,7 @@ headless Chromium driven by Playwright. Never downloads a browser; fails (not sk
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -45,81 +46,28 @@ def _wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float =
     pytest.fail(f"streamlit did not answer on port {port} within {timeout}s:\n{log.read_text()}")
 
 
-@pytest.mark.browser
-def test_overview_renders_in_chromium(tmp_path):
+@contextlib.contextmanager
+def served_app(db: Path, tmp_path: Path, **env: str):
+    """`streamlit run dashboard/app.py` on a free port against `db` (extra MODELMIX_* settings in `env`), and
+    Debian's headless Chromium: yields (browser, base URL); stops both."""
     assert CHROMIUM.is_file(), (
         f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads "
         "a browser")
     from playwright.sync_api import sync_playwright
 
-    db = build_ledger(tmp_path / "ledger.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
-    with Warehouse(db) as wh:     # the figure the page must show: September's spend so far
-        mtd = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage "
-                              "where ts >= date '2025-09-01'"))
-    # the export the test uploads through the page, and what it adds (measured on a scratch ledger)
-    with Warehouse(tmp_path / "scratch.duckdb") as wh:
-        [loaded] = ingest_paths(wh, [UPLOAD])
-        uploaded_rows = loaded.rows_loaded
-        uploaded_spend = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage"))
     port = _free_port()
     log = tmp_path / "streamlit.log"
-    env = dict(os.environ, MODELMIX_DB=str(db))
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**os.environ, "MODELMIX_DB": str(db), **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(proc, port, log)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1440, "height": 1000})
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
-                page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
-                kpi = page.locator('[data-testid="stMetric"]', has_text="Spend so far")
-                kpi.wait_for(timeout=30_000)
-                assert usd(mtd) in kpi.inner_text()
-                assert page.locator('[data-testid="stException"]').count() == 0
-                page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
-
-                # Upload & data: drop an export, see its detected format, load it, see the result
-                page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
-                page.get_by_role("heading", name="Upload & data").wait_for(timeout=30_000)
-                page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UPLOAD))
-                page.get_by_text("openrouter-activity-csv").first.wait_for(timeout=30_000)
-                page.get_by_role("button", name="Load 1 file").click()
-                page.get_by_role("heading", name="Last load").wait_for(timeout=30_000)
-                assert page.get_by_text(f"{uploaded_rows} new row(s) loaded from 1 file(s)").count() == 1
-                assert page.locator('[data-testid="stException"]').count() == 0
-
-                # Explore: the sidebar range moved to the new data's days; the table shows its spend
-                page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
-                page.get_by_role("heading", name="Explore").wait_for(timeout=30_000)
-                page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
-                page.get_by_text(f"1 provider group(s), {usd(uploaded_spend)} in total").wait_for(timeout=30_000)
-                assert page.locator('[data-testid="stException"]').count() == 0
-
-                # What-if: move a routing slider with the keyboard; the savings figure follows
-                page.locator('[data-testid="stSidebarNav"] a', has_text="What-if").click()
-                page.get_by_role("heading", name="What-if").wait_for(timeout=30_000)
-                savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
-                savings.wait_for(timeout=60_000)
-                before = savings.inner_text()
-                knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")   # the share moved
-                at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
-                                       "Number(e.max ?? e.getAttribute('aria-valuemax'))")
-                knob.focus()
-                for _ in range(4):
-                    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-                page.wait_for_function(
-                    """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
-                           .find(e => e.innerText.includes('Savings'));
-                       return m && m.innerText !== text; }""",
-                    arg=['[data-testid="stMetric"]', before], timeout=30_000)
-                assert savings.inner_text() != before
-                assert page.locator('[data-testid="stException"]').count() == 0
+                yield browser, f"http://127.0.0.1:{port}"
             finally:
                 browser.close()
     finally:
@@ -129,4 +77,64 @@ def test_overview_renders_in_chromium(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.browser
+def test_overview_renders_in_chromium(tmp_path):
+    db = build_ledger(tmp_path / "ledger.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
+    with Warehouse(db) as wh:     # the figure the page must show: September's spend so far
+        mtd = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage "
+                              "where ts >= date '2025-09-01'"))
+    # the export the test uploads through the page, and what it adds (measured on a scratch ledger)
+    with Warehouse(tmp_path / "scratch.duckdb") as wh:
+        [loaded] = ingest_paths(wh, [UPLOAD])
+        uploaded_rows = loaded.rows_loaded
+        uploaded_spend = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage"))
+    with served_app(db, tmp_path) as (browser, url):
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(url + "/")
+        page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+        kpi = page.locator('[data-testid="stMetric"]', has_text="Spend so far")
+        kpi.wait_for(timeout=30_000)
+        assert usd(mtd) in kpi.inner_text()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+        # Upload & data: drop an export, see its detected format, load it, see the result
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
+        page.get_by_role("heading", name="Upload & data").wait_for(timeout=30_000)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UPLOAD))
+        page.get_by_text("openrouter-activity-csv").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_role("heading", name="Last load").wait_for(timeout=30_000)
+        assert page.get_by_text(f"{uploaded_rows} new row(s) loaded from 1 file(s)").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # Explore: the sidebar range moved to the new data's days; the table shows its spend
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+        page.get_by_role("heading", name="Explore").wait_for(timeout=30_000)
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+        page.get_by_text(f"1 provider group(s), {usd(uploaded_spend)} in total").wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # What-if: move a routing slider with the keyboard; the savings figure follows
+        page.locator('[data-testid="stSidebarNav"] a', has_text="What-if").click()
+        page.get_by_role("heading", name="What-if").wait_for(timeout=30_000)
+        savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
+        savings.wait_for(timeout=60_000)
+        before = savings.inner_text()
+        knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")   # the share moved
+        at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
+                               "Number(e.max ?? e.getAttribute('aria-valuemax'))")
+        knob.focus()
+        for _ in range(4):
+            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        page.wait_for_function(
+            """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
+                   .find(e => e.innerText.includes('Savings'));
+               return m && m.innerText !== text; }""",
+            arg=['[data-testid="stMetric"]', before], timeout=30_000)
+        assert savings.inner_text() != before
+        assert page.locator('[data-testid="stException"]').count() == 0
     assert (tmp_path / "overview.png").stat().st_size > 10_000

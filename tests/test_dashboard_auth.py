@@ -485,51 +485,26 @@ def test_real_browser_header_mode_and_a_first_direct_url(ledger, tmp_path):
     """A freshly started server (Streamlit still in its file-based page mode) behind a trusted header: the
     first request is a direct URL to a page the viewer may not see. The router still runs: the viewer lands on
     Overview with only their team's spend and the read sections. Without the header: denied, no page list."""
-    import subprocess
-    import sys
-
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
-
-    from playwright.sync_api import sync_playwright
+    from test_browser import served_app
 
     db = tmp_path / "ledger.duckdb"
     shutil.copy(ledger["template"], db)
-    port = _free_port()
-    log = tmp_path / "streamlit.log"
-    env = {**__import__("os").environ, "MODELMIX_DB": str(db), "MODELMIX_TRUSTED_HEADER": "X-Forwarded-Email"}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(proc, port, log)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_context(extra_http_headers={"X-Forwarded-Email": "legal@example.com"}).new_page()
-                page.goto(f"http://127.0.0.1:{port}/users")
-                page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
-                kpi = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Spend", exact=True))
-                kpi.first.wait_for(timeout=60_000)
-                assert usd(ledger["expected"]["legal"]) in kpi.first.inner_text()
-                nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-                assert "Explore" in nav and "What-if" in nav
-                assert not any(name in nav for name in ("Upload", "Prices", "Users", "users", "upload"))
-                assert page.get_by_role("heading", name="Users & audit").count() == 0
-                assert "legal@example.com" in page.locator('[data-testid="stSidebar"]').inner_text()
+    with served_app(db, tmp_path, MODELMIX_TRUSTED_HEADER="X-Forwarded-Email") as (browser, url):
+        page = browser.new_context(extra_http_headers={"X-Forwarded-Email": "legal@example.com"}).new_page()
+        page.goto(url + "/users")
+        page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+        kpi = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Spend", exact=True))
+        kpi.first.wait_for(timeout=60_000)
+        assert usd(ledger["expected"]["legal"]) in kpi.first.inner_text()
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Explore" in nav and "What-if" in nav
+        assert not any(name in nav for name in ("Upload", "Prices", "Users", "users", "upload"))
+        assert page.get_by_role("heading", name="Users & audit").count() == 0
+        assert "legal@example.com" in page.locator('[data-testid="stSidebar"]').inner_text()
 
-                stranger = browser.new_page()           # no header: straight to the port, not through the proxy
-                stranger.goto(f"http://127.0.0.1:{port}/upload")
-                stranger.get_by_text("Access denied").wait_for(timeout=60_000)
-                assert stranger.locator('[data-testid="stSidebarNav"]').count() == 0
-                assert stranger.locator('[data-testid="stMetric"]').count() == 0
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stranger = browser.new_page()           # no header: straight to the port, not through the proxy
+        stranger.goto(url + "/upload")
+        stranger.get_by_text("Access denied").wait_for(timeout=60_000)
+        assert stranger.locator('[data-testid="stSidebarNav"]').count() == 0
+        assert stranger.locator('[data-testid="stMetric"]').count() == 0
+
