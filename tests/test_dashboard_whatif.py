@@ -216,3 +216,28 @@ def test_every_preset_renders_with_a_frontier(page, preset):
     at = page(whatif_preset=preset)
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_per_request_grades_upload_says_how_many_matched(tmp_path, monkeypatch):
+    """The shadow-evaluation upload on the page: per-request grades are matched to the logged request ids, and
+    the page says how many of the file's requests matched (a file that matches none is a warning)."""
+    from test_simulate_shadow import ten_logged
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as wh:
+        ten_logged(wh, tmp_path)
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    try:
+        at = AppTest.from_file(APP, default_timeout=90).run()
+        at.switch_page("pages/whatif.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        grades = b"request_id,model,score,provider\nreq-1,gpt-4o,0.9,openai\nreq-2,gpt-4o,0.8,openai\nnope,gpt-4o,0.5,\n"
+        at.file_uploader(key="whatif_shadow").set_value([("grades.csv", grades, "text/csv")]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("2 of 3 graded requests matched" in c.value for c in at.caption), [c.value for c in at.caption]
+        unknown = b"request_id,model,score\nx1,gpt-4o,0.5\n"
+        at.file_uploader(key="whatif_shadow").set_value([("other.csv", unknown, "text/csv")]).run()
+        assert any("0 of 1 graded requests matched" in w.value for w in at.warning), [w.value for w in at.warning]
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()

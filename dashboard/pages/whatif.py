@@ -260,8 +260,14 @@ try:
             help="Grades (0–1) of logged prompts re-run on the models: columns request_id, model, score, optional "
                  "provider and source (per request: the id your gateway logged); or workload, model, score, "
                  "optional requests and source. They replace the benchmark priors for the requests they cover.")
-    if upload is not None:
-        scenario = svc.with_shadow(scenario, upload.name, upload.getvalue())
+        if upload is not None:
+            scenario = svc.with_shadow(scenario, upload.name, upload.getvalue())
+            if (coverage := svc.grade_coverage(state.warehouse(), scenario)) is not None:
+                matched, graded = coverage
+                say = st.caption if matched else st.warning
+                say(f"{matched:,} of {graded:,} graded requests matched a request in {day_span(start, end)}: "
+                    "their grades replace the priors. Ids are matched to the request ids your gateway logged "
+                    "(with the provider when the file names it); daily exports have no request ids.")
     panel(scenario)
     compare()
     sql_behind(scenario)

@@ -71,6 +71,15 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
                                    "builder")
 
 
+def grade_coverage(wh: Warehouse, scenario: Scenario) -> tuple[int, int] | None:
+    """(graded requests matched to a replayed request row, graded requests in the file) for a scenario with
+    per-request grades, else None. From the prepared tables, which the page's sliders use next."""
+    if scenario.assumptions.request_grades is None:
+        return None
+    grades = frontier.prepare(wh, scenario).grades
+    return grades.matched_requests, grades.graded_requests
+
+
 def with_shadow(scenario: Scenario, filename: str, data: bytes) -> Scenario:
     """The scenario with a shadow-evaluation file's grades: per request (request_id, model, score[, provider]) or
     per workload × model (workload, model, score); simulate.shadow tells them apart by their columns."""
