@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import flash, save_button, show_error, sql_behind
 from dashboard.services import attribution as svc
 from warehouse.errors import ModelMixError
 
@@ -34,21 +34,9 @@ STATUS_HELP = ("decides: sets team/workload for every row it matches · partly s
                "no match: its pattern matches no usage in the range")
 
 
-def show_error(e: ModelMixError) -> None:
-    st.error(f"**{e.title}** — {e.message}")
-
-
-def flash(section: str) -> None:
-    """The confirmation of a save, shown in the section that saved (the page reruns after a save)."""
-    saved = st.session_state.get(FLASH_KEY)
-    if saved and saved[0] == section:
-        del st.session_state[FLASH_KEY]
-        st.success(saved[1])
-
-
 def rules_section() -> None:
     st.subheader("Attribution rules")
-    flash("rules")
+    flash(FLASH_KEY, "rules")
     st.caption("Each rule matches one field of the usage against a glob pattern (`support-*`, case-insensitive) and "
                "sets a team, a workload or both. Rules are tried by priority (lowest first; equal priorities top to "
                "bottom); for each of team and workload, the first matching rule that sets it wins. Where no rule "
@@ -70,26 +58,19 @@ def rules_section() -> None:
     )
     if table.is_empty():
         st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
-    if st.button("Save rules", type="primary", key="rules_save"):
-        try:
-            n = svc.save_rules(state.warehouse(), edited)
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("rules", f"Saved {n:,} attribution rules; the ledger is re-attributed.")
-            st.rerun()
+    save_button("Save rules", "rules_save",
+                lambda: svc.save_rules(state.warehouse(), edited),
+                lambda n: f"Saved {n:,} attribution rules; the ledger is re-attributed.",
+                flash_key=FLASH_KEY, section="rules", type="primary")
     sql_behind(svc.QUERIES["rules"])
     upload = st.file_uploader("Or replace all rules with a file (YAML)", type=["yaml", "yml"], key="rules_file")
     with st.expander("File format"):
         st.code(RULES_EXAMPLE, language="yaml")
-    if upload is not None and st.button(f"Replace all rules with {upload.name}", key="rules_load"):
-        try:
-            n = svc.load_rules_file(state.warehouse(), upload.name, upload.getvalue())
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("rules", f"Loaded {n:,} attribution rules from {upload.name}.")
-            st.rerun()
+    if upload is not None:
+        save_button(f"Replace all rules with {upload.name}", "rules_load",
+                    lambda: svc.load_rules_file(state.warehouse(), upload.name, upload.getvalue()),
+                    lambda n: f"Loaded {n:,} attribution rules from {upload.name}.",
+                    flash_key=FLASH_KEY, section="rules")
 
 
 def coverage_section(start: dt.date, end: dt.date) -> None:
@@ -159,7 +140,7 @@ def matches_section(start: dt.date, end: dt.date) -> None:
 
 def quality_section() -> None:
     st.subheader("Quality: workload × model")
-    flash("quality")
+    flash(FLASH_KEY, "quality")
     st.caption("Scores in [0, 1] the what-if simulator uses to report the quality a routing mix keeps. The shipped "
                "defaults come from public benchmarks (one benchmark per workload block, so compare scores only "
                "within a block; `*` is any workload). Saved scores win over the defaults model by model; a "
@@ -181,14 +162,10 @@ def quality_section() -> None:
     if table.is_empty():
         st.caption("No saved scores yet: the simulator uses the defaults below. Add a row to score a model on your "
                    "own evaluation.")
-    if st.button("Save quality scores", type="primary", key="quality_save"):
-        try:
-            n = svc.save_quality(state.warehouse(), edited)
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("quality", f"Saved {n:,} quality scores.")
-            st.rerun()
+    save_button("Save quality scores", "quality_save",
+                lambda: svc.save_quality(state.warehouse(), edited),
+                lambda n: f"Saved {n:,} quality scores.",
+                flash_key=FLASH_KEY, section="quality", type="primary")
     sql_behind(svc.QUERIES["quality"])
     defaults = svc.quality_defaults()
     workloads = sorted(set(defaults["workload"]))

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import show_error, sql_behind
 from dashboard.services import finance as svc
 from warehouse.errors import ModelMixError
 
@@ -25,10 +25,6 @@ FLASH_KEY = "budgets_flash"
 BUDGET_FILE_EXAMPLE = """budgets:
   - {scope: team, name: engineering, period: month, start: 2025-09, end: 2025-12, amount_usd: 6000}
   - {scope: provider, name: openai, period: quarter, start: 2025-07-01, amount_usd: 9000, note: contract}"""
-
-
-def show_error(e: ModelMixError) -> None:
-    st.error(f"**{e.title}** — {e.message}")
 
 
 def period_name(start: dt.date, period: str) -> str:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import flash, save_button, show_error, sql_behind
 from dashboard.services import prices as svc
 from warehouse.errors import ModelMixError
 
@@ -31,18 +31,6 @@ OVERRIDES_EXAMPLE = """overrides:
     input_mtok: 0.20            # USD per 1M tokens; explicit prices replace the catalog's
     output_mtok: 0.60
     note: GPU cost, amortised"""
-
-
-def show_error(e: ModelMixError) -> None:
-    st.error(f"**{e.title}** — {e.message}")
-
-
-def flash(section: str) -> None:
-    """The confirmation of a save, shown in the section that saved (the page reruns after a save)."""
-    saved = st.session_state.get(FLASH_KEY)
-    if saved and saved[0] == section:
-        del st.session_state[FLASH_KEY]
-        st.success(saved[1])
 
 
 def price_columns(extra: dict | None = None) -> dict:
@@ -143,7 +131,7 @@ def price_in_force_section(default_day: dt.date) -> None:
 
 def overrides_section() -> None:
     st.subheader("Price overrides")
-    flash("overrides")
+    flash(FLASH_KEY, "overrides")
     st.caption("Negotiated prices or discounts per provider and model, with effective dates (inclusive; an empty "
                "end is open-ended), and custom models the catalog lacks. Explicit prices replace the catalog's; a "
                "discount applies to catalog prices. Saving replaces all overrides and reprices the ledger at once.")
@@ -168,14 +156,10 @@ def overrides_section() -> None:
     )
     if table.is_empty():
         st.caption("No overrides yet: add a row above (the + under the table), or upload a file.")
-    if st.button("Save overrides", type="primary", key="overrides_save"):
-        try:
-            n = svc.save_overrides(state.warehouse(), edited)
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("overrides", f"Saved {n:,} price overrides; the ledger is repriced.")
-            st.rerun()
+    save_button("Save overrides", "overrides_save",
+                lambda: svc.save_overrides(state.warehouse(), edited),
+                lambda n: f"Saved {n:,} price overrides; the ledger is repriced.",
+                flash_key=FLASH_KEY, section="overrides", type="primary")
     sql_behind(svc.QUERIES["overrides"])
     upload = st.file_uploader("Or replace all overrides with a file (YAML or CSV)", type=["yaml", "yml", "csv"],
                               key="overrides_file")
@@ -183,14 +167,11 @@ def overrides_section() -> None:
         st.code(OVERRIDES_EXAMPLE, language="yaml")
         st.caption("A CSV has the same columns: `provider,model,effective_from,effective_to,input_mtok,output_mtok,"
                    "cache_read_mtok,cache_write_mtok,discount_pct,note`.")
-    if upload is not None and st.button(f"Replace all overrides with {upload.name}", key="overrides_load"):
-        try:
-            n = svc.load_override_file(state.warehouse(), upload.name, upload.getvalue())
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("overrides", f"Loaded {n:,} price overrides from {upload.name}.")
-            st.rerun()
+    if upload is not None:
+        save_button(f"Replace all overrides with {upload.name}", "overrides_load",
+                    lambda: svc.load_override_file(state.warehouse(), upload.name, upload.getvalue()),
+                    lambda n: f"Loaded {n:,} price overrides from {upload.name}.",
+                    flash_key=FLASH_KEY, section="overrides")
 
 
 def unpriced_section(selected: tuple[dt.date, dt.date] | None) -> None:
@@ -227,7 +208,7 @@ def unpriced_section(selected: tuple[dt.date, dt.date] | None) -> None:
 
 def aliases_section() -> None:
     st.subheader("Model aliases")
-    flash("aliases")
+    flash(FLASH_KEY, "aliases")
     st.caption("A model name as a file spells it → the catalog id to price it as (or a custom model an override "
                "prices). Names match case-insensitively; saving re-resolves every model in the ledger.")
     table = svc.alias_table(run)
@@ -241,14 +222,10 @@ def aliases_section() -> None:
     )
     if table.is_empty():
         st.caption("No aliases yet: add a row above.")
-    if st.button("Save aliases", type="primary", key="aliases_save"):
-        try:
-            n = svc.save_aliases(state.warehouse(), edited)
-        except ModelMixError as e:
-            show_error(e)
-        else:
-            st.session_state[FLASH_KEY] = ("aliases", f"Saved {n:,} model aliases; the ledger is repriced.")
-            st.rerun()
+    save_button("Save aliases", "aliases_save",
+                lambda: svc.save_aliases(state.warehouse(), edited),
+                lambda n: f"Saved {n:,} model aliases; the ledger is repriced.",
+                flash_key=FLASH_KEY, section="aliases", type="primary")
     sql_behind(svc.QUERIES["aliases"])
 
 
