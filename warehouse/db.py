@@ -130,7 +130,7 @@ class Warehouse:
         except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
             self._con.close()
             raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e
-        self._catalog = self._con.execute("select current_database()").fetchone()[0]
+        self._scope_views = self._scope_statements(self._con.execute("select current_database()").fetchone()[0])
         self.staging_dir = Path(staging_dir) if staging_dir else self.path.with_name(self.path.name + ".staging")
         self._harden()
         self._writer = Writer(self._con)
@@ -188,22 +188,26 @@ class Warehouse:
             self._scope(cur)
         return cur
 
+    @staticmethod
+    def _scope_statements(catalog: str) -> tuple[str, ...]:
+        """The temp views of a team-restricted cursor, built once at open. Only identifiers are spliced: the
+        relation names and predicates come from the fixed `_TEAM_SCOPED` table (every one exists once migrations
+        ran), the catalog is this file's database name, quoted as an identifier; the teams themselves are rows
+        of `scope_teams`, inserted with bound parameters."""
+        quoted = '"' + catalog.replace('"', '""') + '"'
+        return tuple(f"create temp view {name} as select * from {quoted}.main.{name} where {allowed}"
+                     for name, allowed in _TEAM_SCOPED.items())
+
     def _scope(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Enforce the team restriction in the query layer: on this cursor, temp views named like the ledger's
         team-carrying relations shadow them (DuckDB resolves a name to the temp schema first, also inside the
         main schema's own views such as `usage_replay`), each filtered by a temp table of the allowed teams,
         filled with bound parameters. Every query on the cursor, named or not, sees only those teams."""
-        catalog = '"' + self._catalog.replace('"', '""') + '"'
         cur.execute("create temp table scope_teams (team varchar primary key)")
         if self.teams:
             cur.executemany("insert into scope_teams values (?)", [[t] for t in self.teams])
-        present = {r[0] for r in cur.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main' "
-            "union all select view_name from duckdb_views() where database_name = current_database() "
-            "and schema_name = 'main'").fetchall()}
-        for name, allowed in _TEAM_SCOPED.items():
-            if name in present:
-                cur.execute(f"create temp view {name} as select * from {catalog}.main.{name} where {allowed}")
+        for statement in self._scope_views:
+            cur.execute(statement)
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame."""
