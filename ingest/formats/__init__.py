@@ -8,6 +8,7 @@ from ingest.formats import openai_costs
 from ingest.formats import anthropic
 from ingest.formats import openrouter
 from ingest.formats import helicone, langfuse
+from ingest.formats import otel_genai_spans
 from ingest.formats.base import Format, Sample
 
 # detection tries formats in this order: the most specific signatures first, `canonical` last
@@ -31,6 +32,7 @@ FORMATS: dict[str, Format] = {
         aws_cur.LEGACY,
         aws_cur.CUR2,
         bedrock_invocation_logs.FORMAT,
+        otel_genai_spans.FORMAT,
         azure_cost_details.FORMAT,
         gcp_billing.EXPORT,
         gcp_billing.COST_TABLE,
