@@ -155,7 +155,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
             f"{' …' if rejected > MAX_REJECT_EXAMPLES else ''}. Fix those rows and load the file again (rows already "
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
     if loaded:
-        ledger.refresh_derived(cur)
+        ledger.refresh_derived(cur, days=(ts_min, ts_max))   # only the days this file's rows fall on
     audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "loaded",
                                             "rows_loaded": loaded, "rows_duplicate": duplicate,
                                             "rows_rejected": rejected})

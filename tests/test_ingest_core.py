@@ -147,7 +147,7 @@ def test_crash_mid_file_leaves_ledger_as_before(wh, csv_file, monkeypatch):
     before = counts(wh)
     from warehouse import ledger
 
-    def boom(cur):
+    def boom(cur, **kw):
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(ledger, "refresh_derived", boom)

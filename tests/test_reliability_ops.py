@@ -131,10 +131,10 @@ def staging_sql(*a, **k):
     if phase == "staging":
         print("PHASE staging", file=sys.stderr, flush=True)
     return real_sql(*a, **k)
-def refresh(cur):
+def refresh(cur, **kw):
     if phase == "refresh":
         print("PHASE refresh", file=sys.stderr, flush=True)
-    return real_refresh(cur)
+    return real_refresh(cur, **kw)
 stage.staging_sql, job.ledger.refresh_derived = staging_sql, refresh
 from modelmix.cli import main
 sys.exit(main(["ingest", *sys.argv[2:]]))

@@ -126,7 +126,9 @@ class Warehouse:
             prices.ensure_catalog(self)
             if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
                 # the rollup is derived; a new ledger gets it empty so readers never miss the table
-                self._con.execute(sql.load("writes/refresh_usage_daily"))
+                from warehouse import ledger
+
+                ledger.create_usage_daily(self._con)
         except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
             self._con.close()
             raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e

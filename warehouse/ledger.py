@@ -3,25 +3,58 @@ prices, and removing an upload. Each function runs on the writer's cursor inside
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 import sql
 from warehouse import audit, prices
 
+Days = tuple[dt.date, dt.date]
 
-def refresh_derived(cur: duckdb.DuckDBPyConnection) -> None:
-    """Model names resolved, attribution applied, rollups rebuilt: everything the view's readers rely on."""
-    prices.resolve_new_models(cur)
-    cur.execute(sql.load("writes/apply_attribution"))
-    cur.execute(sql.load("writes/refresh_source_choice"))
-    cur.execute(sql.load("writes/refresh_usage_daily"))
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.datetime, dt.date | dt.datetime] | None
+                    = None) -> None:
+    """Model names resolved, attribution applied, rollups rebuilt: everything the view's readers rely on.
+
+    `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
+    rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
+    days are attributed, and `source_choice` and `usage_daily` are rebuilt for those days alone (their rows
+    depend only on the usage of their own day), so a daily file costs the size of the file, not of the ledger.
+    `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
+    """
+    window = {"first_day": _day(days[0]), "last_day": _day(days[1])} if days else {"first_day": None, "last_day": None}
+    prices.resolve_new_models(cur, days=window)
+    if days is None:
+        cur.execute("delete from dim_attribution")   # a rule change: every set is evaluated again
+    cur.execute(sql.load("writes/apply_attribution"), window)
+    cur.execute("delete from source_choice where ($first_day is null or day >= $first_day) "
+                "and ($last_day is null or day <= $last_day)", window)
+    cur.execute(sql.load("writes/refresh_source_choice"), window)
+    if days is None:
+        create_usage_daily(cur)
+    else:
+        cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
+        cur.execute("insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
+
+
+def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the rollup from every row: its columns are the query's."""
+    cur.execute("create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
+                {"first_day": None, "last_day": None})
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
     """Take one upload's rows out of the ledger; its log row stays, marked removed, so history is kept."""
+    first, last = cur.execute("select min(ts), max(ts) from usage_raw where ingest_id = $id", {"id": ingest_id}).fetchone()
     removed = cur.execute("delete from usage_raw where ingest_id = $id", {"id": ingest_id}).fetchone()[0]
     cur.execute("update ingest_log set status = 'removed' where ingest_id = $id", {"id": ingest_id})
-    refresh_derived(cur)
+    if removed:
+        refresh_derived(cur, days=(first, last))
     name = cur.execute("select file_name from ingest_log where ingest_id = $id", {"id": ingest_id}).fetchone()
     audit.record(cur, "remove_upload", name[0] if name else None, {"ingest_id": ingest_id, "rows_removed": removed})
     return removed

@@ -136,11 +136,16 @@ def resolve(provider: str, model: str, aliases: dict[str, str] | None = None) ->
     return None, None
 
 
-def resolve_new_models(cur: duckdb.DuckDBPyConnection) -> int:
-    """Fill `model_map` for every (provider, model) in usage_raw it lacks; one Python call per distinct name."""
+def resolve_new_models(cur: duckdb.DuckDBPyConnection, days: dict | None = None) -> int:
+    """Fill `model_map` for every (provider, model) in usage_raw it lacks; one Python call per distinct name.
+    `days`: {"first_day", "last_day"} (dates, or None for all): look only at the rows of those days (the only
+    ones a write added)."""
     missing = cur.execute(
         "select distinct u.provider, u.model from usage_raw u "
-        "anti join model_map m on m.provider = u.provider and m.model = u.model"
+        "anti join model_map m on m.provider = u.provider and m.model = u.model "
+        "where (cast($first_day as date) is null or u.ts >= cast($first_day as date)) "
+        "and (cast($last_day as date) is null or u.ts < cast($last_day as date) + interval 1 day)",
+        days or {"first_day": None, "last_day": None},
     ).fetchall()
     if not missing:
         return 0

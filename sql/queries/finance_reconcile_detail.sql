@@ -6,7 +6,7 @@
 --   billed - expected = residual (the part nothing above explains; flagged over a threshold in Python)
 -- Rows without a list price are 'unpriced': their billed cost is reported apart, never compared.
 -- Grain: one row per day x provider x model x source_format with usage in the range.
--- Reads the parts usage_daily sums per day at each write (sql/writes/refresh_usage_daily.sql prices each row
+-- Reads the parts usage_daily sums per day at each write (sql/writes/usage_daily_rows.sql prices each row
 -- against the catalog and overrides, the rc_* columns); this query adds them up over the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (

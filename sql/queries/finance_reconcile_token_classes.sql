@@ -4,7 +4,7 @@
 -- times the override discount and the batch tier's 50%.
 -- Grain: one row per day x provider x model x token_class with priced, billed usage in the range.
 -- Reads the per-class sums usage_daily keeps per day (the tc_* columns, computed per row at each write by
--- sql/writes/refresh_usage_daily.sql); this query adds them up over the range.
+-- sql/writes/usage_daily_rows.sql); this query adds them up over the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
     select * from usage_daily where day between $start and $end

@@ -2,7 +2,9 @@
 -- reads it. Spend: a billing source before telemetry, one that reports money before one priced from the
 -- catalog, then by format id (stable). Replay: a source with tokens, the finest granularity, telemetry on ties.
 -- Grain: one row per provider x day x source_format in the ledger.
-delete from source_choice;
+-- Params: $first_day, $last_day: the days to build (both null: every day). The caller first deletes those days'
+-- rows (warehouse/ledger.py: refresh_derived); the choice is made within one provider and day, so a day's rows
+-- depend only on that day's usage.
 insert into source_choice
 with per_source as (
     select
@@ -17,6 +19,8 @@ with per_source as (
         count(*) as row_count
     from usage_raw as u
     join ingest_log as l using (ingest_id)
+    where (cast($first_day as date) is null or u.ts >= cast($first_day as date))
+        and (cast($last_day as date) is null or u.ts < cast($last_day as date) + interval 1 day)
     group by all
 ),
 final as (

@@ -1,8 +1,10 @@
--- refresh_usage_daily: the rollup interactive pages read instead of raw rows.
--- Grain: one row per day x every dimension of `usage`. Rebuilt in the same transaction as each write, after
--- source_choice. `spend_usd` is what counts toward spend totals: billed where reported, else list, and 0 for a
--- source that another source of the same provider and day supersedes (see source_choice); billed and list
--- cost stay whole for reconciliation.
+-- usage_daily_rows: the rows of the rollup interactive pages read instead of raw rows, for the days
+-- $first_day..$last_day (both null: every day). Grain: one row per day x every dimension of `usage`.
+-- warehouse/ledger.py (refresh_derived) creates the table from it, or, on an ordinary write, deletes the days the
+-- write touched and inserts them again from it, in the same transaction as the write, after source_choice.
+-- `spend_usd` is what counts toward spend totals: billed where reported, else list, and 0 for a source that
+-- another source of the same provider and day supersedes (see source_choice); billed and list cost stay whole
+-- for reconciliation.
 -- The rc_* and tc_* columns are the reconciliation's per-row parts summed here, once per write, so the
 -- Reconciliation page sums days instead of pricing every row again (queries finance_reconcile_detail and
 -- finance_reconcile_token_classes, which define them):
@@ -11,7 +13,6 @@
 --   tc_<class>_{tokens,list_usd,billed_usd}: per token class (input, cache_read, cache_write, output) of rows
 --         with both a billed and a list cost: tokens, list cost at effective prices, and the row's bill shared
 --         out by list cost.
-create or replace table usage_daily as
 with catalog_of as (
     -- the catalog provider each (provider, catalog model) was resolved to
     select provider, catalog_model as model, min(catalog_provider) as catalog_provider
@@ -41,6 +42,8 @@ priced as (
         and r.ts >= c.valid_from and r.ts < c.valid_to
     left join price_overrides_effective as o
         on o.provider = r.provider and o.model = r.model and r.ts >= o.valid_from and r.ts < o.valid_to
+    where (cast($first_day as date) is null or r.ts >= cast($first_day as date))
+        and (cast($last_day as date) is null or r.ts < cast($last_day as date) + interval 1 day)
 ),
 parts as (
     select
