@@ -17,6 +17,7 @@ import sql
 from ingest import formats, read, stage
 from ingest.formats.base import Format, Sample
 from warehouse import Warehouse, audit, ledger
+from warehouse.db import execute
 from warehouse.errors import DatabaseError, IngestError, ModelMixError
 
 MAX_REJECT_EXAMPLES = 5
@@ -120,7 +121,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     log = {"id": ingest_id, "name": src.name, "sha": digest, "format": fmt.id, "kind": fmt.kind}
     if earlier is not None:
         # the same bytes are already in the ledger: nothing to read
-        cur.execute(sql.load("writes/insert_ingest_log"),
+        execute(cur, sql.load("writes/insert_ingest_log"),
                     {**log, "status": "duplicate", "read": sum(earlier), "loaded": 0, "dup": earlier[0],
                      "rejected": earlier[1], "ts_min": None, "ts_max": None})
         audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "duplicate"})
@@ -144,10 +145,10 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
                           "rows and load the file again")
 
-    cur.execute(sql.load("writes/insert_rejects"), {"ingest_id": ingest_id})
-    loaded = cur.execute(sql.load("writes/insert_new_rows"), {"ingest_id": ingest_id, "format": fmt.id}).fetchone()[0]
+    execute(cur, sql.load("writes/insert_rejects"), {"ingest_id": ingest_id})
+    loaded = execute(cur, sql.load("writes/insert_new_rows"), {"ingest_id": ingest_id, "format": fmt.id}).fetchone()[0]
     duplicate = total - rejected - loaded
-    cur.execute(sql.load("writes/insert_ingest_log"),
+    execute(cur, sql.load("writes/insert_ingest_log"),
                 {**log, "status": "loaded", "read": total, "loaded": loaded, "dup": duplicate,
                  "rejected": rejected, "ts_min": ts_min, "ts_max": ts_max})
     # the rows set aside, named by row and column, so the job's output says what to fix

@@ -9,6 +9,7 @@ import polars as pl
 
 import sql
 from warehouse import Warehouse
+from warehouse.db import execute
 
 
 def utc_naive(t: dt.datetime | None) -> dt.datetime | None:
@@ -63,4 +64,4 @@ def finish(wh: Warehouse, source: str, stream: str, now: dt.datetime, error: str
 
 
 def _run(cur, name: str, params: dict) -> None:
-    cur.execute(sql.load(name), params)
+    execute(cur, sql.load(name), params)

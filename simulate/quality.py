@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import sql
 from warehouse import audit
+from warehouse.db import execute
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -88,7 +89,7 @@ class QualityScore(BaseModel):
 def _replace(cur: Any, frame: pl.DataFrame) -> None:  # cur: the writer's duckdb cursor
     cur.register("incoming", frame.to_arrow())
     try:
-        cur.execute(sql.load("writes/replace_quality_scores"))
+        execute(cur, sql.load("writes/replace_quality_scores"))
     finally:
         cur.unregister("incoming")
     audit.record(cur, "quality_edit", "quality_scores", {"rows": frame.height})

@@ -1,7 +1,8 @@
 """The registry of named SQL files: one query per `.sql` file, loaded by name.
 
-`sql.load("queries/spend_by_day")` returns the text of `sql/queries/spend_by_day.sql`. A miss lists the names
-that exist, so a typo is found at once.
+`sql.load("queries/spend_by_day")` returns the text of `sql/queries/spend_by_day.sql` as a `Text`, a string that
+remembers its file (`origin`), so an error running it can name the file. A miss lists the names that exist, so a
+typo is found at once.
 """
 
 from __future__ import annotations
@@ -16,17 +17,46 @@ class UnknownQuery(KeyError):
     pass
 
 
+class Text(str):
+    """SQL text that knows the file it came from: `origin` is its path from the repository root
+    (`sql/queries/explore_rows.sql`). `replace` (how callers splice a generated fragment into a `/*marker*/`)
+    and `+` (a statement prefixed or suffixed) keep the origin; any other string operation gives a plain `str`,
+    which an error calls an inline query."""
+
+    origin: str
+
+    def __new__(cls, text: str, origin: str) -> Text:
+        self = super().__new__(cls, text)
+        self.origin = origin
+        return self
+
+    def replace(self, old: str, new: str, count: int = -1) -> Text:  # type: ignore[override]
+        return Text(str.replace(self, old, new, count), self.origin)
+
+    def __add__(self, other: str) -> Text:
+        return Text(str.__add__(self, other), self.origin)
+
+    def __radd__(self, other: str) -> Text:       # "insert into t by name " + sql.load(...) keeps the file
+        return Text(other + str(self), self.origin)
+
+
+def origin(text: str) -> str | None:
+    """The `.sql` file `text` was loaded from, or None for SQL written in Python."""
+    return getattr(text, "origin", None)
+
+
 @cache
 def names() -> tuple[str, ...]:
     return tuple(sorted(p.relative_to(ROOT).with_suffix("").as_posix() for p in ROOT.rglob("*.sql")))
 
 
 @cache
-def load(name: str) -> str:
+def load(name: str) -> Text:
+    """The text of `sql/<name>.sql`; raises UnknownQuery (listing the known names) when there is no such file."""
     path = ROOT / f"{name}.sql"
     if not path.is_file():
         raise UnknownQuery(f"no SQL file named {name!r}; known: {', '.join(names())}")
-    return path.read_text(encoding="utf-8")
+    return Text(path.read_text(encoding="utf-8"), f"sql/{name}.sql")
 
 
 def migrations() -> list[tuple[int, str]]:

@@ -12,6 +12,8 @@ import pytest
 import sql
 from ingest import ingest_paths
 from warehouse import DatabaseBusy, Warehouse, ledger
+from warehouse.db import execute
+from warehouse.errors import DatabaseError
 
 HEADER = "ts,provider,model,input_tokens,output_tokens,cost_usd"
 
@@ -20,7 +22,7 @@ def test_migrations_recorded_and_idempotent(tmp_path):
     path = tmp_path / "m.duckdb"
     with Warehouse(path) as wh:
         latest = max(v for v, _ in sql.migrations())
-        assert wh.version == latest
+        assert wh.schema_version == latest
         assert wh.scalar("select count(*) from schema_version") == len(sql.migrations())
         assert wh.scalar("select count(*) from catalog_prices") > 1000
     with Warehouse(path) as wh:  # reopening applies nothing again
@@ -81,3 +83,30 @@ def test_busy_database_is_a_clear_error(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_query_error_names_its_file_and_parameters(wh):
+    with pytest.raises(DatabaseError) as err:
+        wh.query("ingest_history", limt=5)        # misspelt parameter: DuckDB refuses it
+    assert "sql/queries/ingest_history.sql" in err.value.message
+    assert "$limt" in err.value.message
+    # a fragment spliced in with `replace` keeps the file's name
+    text = sql.load("queries/ingest_history").replace("limit $limit", "limit $limit + nope")
+    with pytest.raises(DatabaseError, match=r"sql/queries/ingest_history\.sql \(parameters: \$limit\)"):
+        wh.sql(text, limit=5)
+
+
+def test_scalar_and_inline_sql_errors_name_the_calling_line(wh):
+    with pytest.raises(DatabaseError, match=r"inline query at tests/test_warehouse\.py:\d+ \(parameters: \$x\)"):
+        wh.scalar("select nope + $x", x=1)
+    with pytest.raises(DatabaseError, match=r"inline query at tests/test_warehouse\.py:\d+ \(parameters: none\)"):
+        wh.sql("select * from no_such_table")
+
+
+def test_a_write_job_error_names_its_file(wh):
+    def job(cur):
+        execute(cur, sql.load("writes/insert_rejects"), {"ingest_id": 1})   # no `staged` table outside an ingest
+
+    with pytest.raises(DatabaseError, match=r"sql/writes/insert_rejects\.sql \(parameters: \$ingest_id\)"):
+        wh.write(job)
+    assert wh.scalar("select count(*) from ingest_rejects") == 0

@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 import os
 import queue
+import sys
 import shutil
 import tempfile
 import time
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from warehouse.errors import DatabaseBusy, DatabaseError, PermissionDenied
 T = TypeVar("T")
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+_REPO = Path(__file__).resolve().parent.parent
 _DISK_HINT = "; check that its folder is writable and has free space"
 # the relations that carry a team's spend (or its budget); a team-restricted view shadows each with a temp view
 # keeping the rows this predicate allows
@@ -55,6 +57,40 @@ def one_line(e: BaseException) -> str:
     """A DuckDB error's first line (they carry multi-line context), for a one-line message."""
     lines = str(e).strip().splitlines()
     return lines[0][:300] if lines else type(e).__name__
+
+
+def _where(text: str) -> str:
+    """The `.sql` file `text` came from, or for SQL written in Python the first calling line outside this module."""
+    if origin := sql.origin(text):
+        return origin
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    if frame is None:
+        return "an inline query"
+    path = Path(frame.f_code.co_filename)
+    shown = path.relative_to(_REPO).as_posix() if path.is_relative_to(_REPO) else str(path)
+    return f"the inline query at {shown}:{frame.f_lineno}"
+
+
+def query_error(e: duckdb.Error, text: str, params: Mapping[str, Any] | Sequence[Any] | None) -> DatabaseError:
+    """DuckDB's refusal of one statement as a DatabaseError naming where the statement lives and the names of the
+    parameters bound to it (not their values: they may be a person's email or a long list)."""
+    if isinstance(params, Mapping):
+        bound = ", ".join(f"${k}" for k in sorted(params)) or "none"
+    else:
+        bound = f"{len(params)} positional" if params else "none"
+    return DatabaseError(f"{_where(text)} (parameters: {bound}) failed: {one_line(e)}")
+
+
+def execute(cur: duckdb.DuckDBPyConnection, text: str,
+            params: Mapping[str, Any] | Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """`cur.execute(text, params)` for a job on the writer's cursor; raises DatabaseError naming the `.sql` file
+    and the parameter names when DuckDB refuses it (the job's transaction then rolls back)."""
+    try:
+        return cur.execute(text, params)
+    except duckdb.Error as e:
+        raise query_error(e, text, params) from e
 
 
 class Writer:
@@ -89,7 +125,12 @@ class Writer:
 
 
 class Warehouse:
-    """Open (and migrate) the ledger at `path`. Use `query` to read and `write` to change it."""
+    """Open (and migrate) the ledger at `path`. Use `query` to read and `write` to change it.
+
+    Every error leaves this class as a `ModelMixError`: opening raises DatabaseBusy (another process holds the
+    file) or DatabaseError (cannot open, migrate or harden it); `query`/`sql`/`scalar` raise DatabaseError naming
+    the `.sql` file and the bound parameter names; `write` raises PermissionDenied (a restricted or read-only
+    view), the job's own ModelMixError, or DatabaseError (the change was rolled back)."""
 
     def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None,
                  actor: str | None = None, staging_dir: str | Path | None = None):
@@ -118,7 +159,7 @@ class Warehouse:
         # every cursor converts offsets to UTC, whatever the machine's zone (ICU is built into duckdb)
         self._con.execute("set global TimeZone = 'UTC'")
         self._cursor_lock = threading.Lock()
-        self.version = 0
+        self.schema_version = 0   # the last migration applied (writes bump `data_version`)
         try:
             self._migrate()
             from warehouse import prices  # late: prices uses this module's types
@@ -212,23 +253,32 @@ class Warehouse:
             cur.execute(statement)
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
-        """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame."""
+        """Run the named query `sql/queries/<name>.sql` with bound parameters; return a polars frame.
+        Raises `sql.UnknownQuery` for a name with no file, DatabaseError (naming the file and the parameters) when
+        DuckDB refuses it."""
         return self.sql(sql.load(f"queries/{name}"), **params)
 
     def sql(self, text: str, **params: Any) -> pl.DataFrame:
+        """Run `text` (best: `sql.load(...)`, which carries its file name) with bound parameters on a cursor of
+        its own; return a polars frame. Raises DatabaseError naming the `.sql` file (or, for SQL written in
+        Python, the calling line) and the parameter names when DuckDB refuses it."""
         cur = self.cursor()
         try:
             return pl.from_arrow(cur.sql(text, params=params or None).to_arrow_table())
         except duckdb.Error as e:
-            raise DatabaseError(str(e)) from e
+            raise query_error(e, text, params) from e
         finally:
             cur.close()
 
     def scalar(self, text: str, **params: Any) -> Any:
+        """The first column of the first row of `text` (None when it returns no row). Raises DatabaseError like
+        `sql`."""
         cur = self.cursor()
         try:
             row = cur.execute(text, params or None).fetchone()
             return row[0] if row else None
+        except duckdb.Error as e:
+            raise query_error(e, text, params) from e
         finally:
             cur.close()
 
@@ -321,4 +371,4 @@ class Warehouse:
                 con.rollback()
                 raise DatabaseError(f"migration {version} failed on {self.path}: {e}") from e
             current = version
-        self.version = current
+        self.schema_version = current

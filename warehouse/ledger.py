@@ -9,6 +9,7 @@ import duckdb
 
 import sql
 from warehouse import audit, prices
+from warehouse.db import execute
 
 Days = tuple[dt.date, dt.date]
 
@@ -31,21 +32,21 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     prices.resolve_new_models(cur, days=window)
     if days is None:
         cur.execute("delete from dim_attribution")   # a rule change: every set is evaluated again
-    cur.execute(sql.load("writes/apply_attribution"), window)
+    execute(cur, sql.load("writes/apply_attribution"), window)
     cur.execute("delete from source_choice where ($first_day is null or day >= $first_day) "
                 "and ($last_day is null or day <= $last_day)", window)
-    cur.execute(sql.load("writes/refresh_source_choice"), window)
+    execute(cur, sql.load("writes/refresh_source_choice"), window)
     if days is None:
         create_usage_daily(cur)
     else:
         cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
-        cur.execute("insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
+        execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
 
 
 def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the rollup from every row: its columns are the query's."""
-    cur.execute("create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
-                {"first_day": None, "last_day": None})
+    execute(cur, "create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
+            {"first_day": None, "last_day": None})
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:

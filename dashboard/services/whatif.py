@@ -25,6 +25,7 @@ from simulate.policies import Cache, Cascade
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 from warehouse import audit
+from warehouse.db import execute
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -250,8 +251,8 @@ def save(wh: Warehouse, scenario: Scenario, name: str) -> Scenario:
     named = simulate.parse_scenario(data, name)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     def _save(cur: Any) -> None:
-        cur.execute(sql.load("writes/save_scenario"),
-                    {"name": name, "body": named.model_dump_json(exclude_none=True), "saved_at": now})
+        execute(cur, sql.load("writes/save_scenario"),
+                {"name": name, "body": named.model_dump_json(exclude_none=True), "saved_at": now})
         audit.record(cur, "scenario_save", name, {"policies": len(named.policies)})
 
     wh.write(_save)
