@@ -30,6 +30,9 @@ class Text(str):
         self.origin = origin
         return self
 
+    def __getnewargs__(self) -> tuple[str, str]:   # pickle and copy (st.cache_data keeps the SQL shown in pages)
+        return str(self), self.origin
+
     def replace(self, old: str, new: str, count: int = -1) -> Text:  # type: ignore[override]
         return Text(str.replace(self, old, new, count), self.origin)
 

@@ -110,3 +110,12 @@ def test_a_write_job_error_names_its_file(wh):
     with pytest.raises(DatabaseError, match=r"sql/writes/insert_rejects\.sql \(parameters: \$ingest_id\)"):
         wh.write(job)
     assert wh.scalar("select count(*) from ingest_rejects") == 0
+
+
+def test_sql_text_survives_pickle_and_copy():
+    import copy
+    import pickle
+
+    text = sql.load("queries/users")
+    for again in (pickle.loads(pickle.dumps(text)), copy.deepcopy(text)):
+        assert again == text and sql.origin(again) == "sql/queries/users.sql"
