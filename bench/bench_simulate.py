@@ -31,7 +31,8 @@ select
 from (select i, case when i % 4 = 0 then 'gpt-4o-mini' else 'gpt-4o' end as m from range($n) t(i))
 """
 
-# the replay reads `usage_replay` (per provider and day, the most detailed source), so the baseline does too
+# the replay reads `usage_replay` (per provider and day, the most detailed source), so the baseline does too;
+# cached tokens are billed at the target's input price (it has no cache price), as the replay does
 HAND = """
 with u as (
     select *, coalesce(cost_usd, list_cost_usd) as c,
@@ -45,7 +46,8 @@ r as (
 )
 select sum(c) as baseline,
     sum(case when model = 'gpt-4o' and rk <= floor(0.8 * n)
-             then (input_tokens * 0.15 + output_tokens * 0.6) / 1e6 else c end) as scenario
+             then ((input_tokens + cache_read_tokens + cache_write_tokens) * 0.15 + output_tokens * 0.6) / 1e6
+             else c end) as scenario
 from r
 """
 

@@ -1,0 +1,335 @@
+"""Scale benchmark: a large company's year (10 M, 100 M request rows) on one machine, built from Parquet.
+
+    python bench/scale.py [--rows N] [--increment ROWS] [--memory-limit 1GB] [--skip-prepare] [--keep DIR]
+                          [--json FILE]
+
+Data (untimed, printed): the seeded Northwind generator (`modelmix.sample`) writes the LiteLLM request log in
+slices of at most 2 M rows, at least 12 of them, each slice's rows squeezed into its own consecutive days of
+one year (2025-12-01 + 365 days), so the slices are like a gateway's monthly (or weekly) exports; each slice
+goes to Parquet with DuckDB (typed columns, as a database export would be) and its CSV is deleted, so there is
+never a 50 GB CSV. Generation memory is bounded by the slice.
+
+Then every operation runs in its own child process, so its peak RSS (VmHWM) is its own; each ratio compares
+two operations of the same run:
+
+1. plain        `create table t as select * from read_parquet(all slices)` into a fresh DuckDB file
+2. ingest       `modelmix ingest` of the folder of slices into a fresh ledger (`ingest_paths`, one transaction
+                per file, the app's MODELMIX_MEMORY_LIMIT)                      target <= 1.5x plain
+3. increment    a one-day Parquet file of ROWS new requests (default 500,000) into that ledger
+4. plain incr.  a plain read_parquet of that file into a fresh table           target increment <= 2x this
+5. hand query   bench_simulate's hand-written one-shift replay over `usage_replay`
+6. replay       `simulate.run` of the same shift (totals must agree)           target <= 1.5x hand
+7. preset       `simulate.run` of armstrong-80-99
+8. spend        the headline spend queries (month to date, top teams, chargeback lines) over the whole year
+9. prepare      `frontier.prepare` of the shift over the whole year, its slider table and one lookup
+                (skipped with --skip-prepare: per-row arrays, ~0.5 GB per 1 M rows)
+Target for every operation: peak RSS <= 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+START = dt.date(2025, 12, 1)
+YEAR = 365
+SLICE_ROWS = 2_000_000
+GB = 1e9
+
+
+def _peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu() -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+# --- data (child processes) -------------------------------------------------------------------------------------
+def to_parquet(csv: Path, out: Path, first: dt.date, days: int) -> int:
+    """The generated CSV (30 generated days from `first`) as Parquet, its times squeezed into `days` days."""
+    import duckdb
+
+    f = days / 30
+    squeeze = ("make_timestamp(cast(epoch_us($base) + (epoch_us({c}) - epoch_us($base)) * $f as bigint))")
+    con = duckdb.connect()
+    con.execute(f"""copy (select * replace ({squeeze.format(c='"startTime"')} as "startTime",
+                                            {squeeze.format(c='"endTime"')} as "endTime")
+                          from read_csv($csv)) to '{out}' (format parquet, compression zstd)""",
+                {"csv": str(csv), "base": dt.datetime.combine(first, dt.time()), "f": f})
+    n = con.execute("select count(*) from read_parquet($p)", {"p": str(out)}).fetchone()[0]
+    con.close()
+    return n
+
+
+def gen_slice(data: Path, index: int, rows: int, first: dt.date, days: int, seed: int) -> dict:
+    from modelmix import sample
+
+    work = data / f".gen{index}"
+    csv = sample.generate(work, rows, seed=seed, start=first, days=30)["litellm_spend_logs"]
+    n = to_parquet(csv, data / f"litellm_spend_logs_{index:03d}.parquet", first, days)
+    shutil.rmtree(work)
+    return {"rows": n}
+
+
+# --- operations (child processes) -------------------------------------------------------------------------------
+def _wh(db: Path):
+    from modelmix.settings import Settings
+    from warehouse import Warehouse
+
+    return Warehouse(db, memory_limit=os.environ.get("MODELMIX_BENCH_MEMORY_LIMIT") or Settings().memory_limit)
+
+
+def op_plain(db: Path, src: str) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), config={"memory_limit": os.environ["MODELMIX_BENCH_MEMORY_LIMIT"]}
+                         if os.environ.get("MODELMIX_BENCH_MEMORY_LIMIT") else {})
+    con.execute("create table t as select * from read_parquet($p)", {"p": src})
+    rows = con.execute("select count(*) from t").fetchone()[0]
+    con.close()
+    return {"rows": rows}
+
+
+def op_ingest(db: Path, src: str) -> dict:
+    from ingest import ingest_paths
+
+    with _wh(db) as wh:
+        results = ingest_paths(wh, [src])
+    bad = [r.error for r in results if r.status != "loaded"]
+    if bad:
+        raise SystemExit(f"ingest failed: {bad[:3]}")
+    return {"rows": sum(r.rows_loaded for r in results), "files": len(results),
+            "duplicate": sum(r.rows_duplicate for r in results)}
+
+
+def _shift():
+    import simulate
+
+    return simulate.parse_scenario({"name": "bench", "policies": [
+        {"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 0.8,
+         "to": {"model": "cheap", "prices": {"input": 0.15, "output": 0.6}}}]})
+
+
+def op_hand(db: Path, src: str) -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_simulate", ROOT / "bench" / "bench_simulate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    HAND = mod.HAND  # noqa: N806 -- the same hand-written replay as bench/bench_simulate.py
+
+    with _wh(db) as wh:
+        r = wh.sql(HAND)
+    return {"baseline": float(r["baseline"][0]), "scenario": float(r["scenario"][0])}
+
+
+def op_replay(db: Path, src: str) -> dict:
+    import simulate
+
+    scenario = _shift() if src == "shift" else simulate.load_scenario(src)
+    with _wh(db) as wh:
+        r = simulate.run(wh, scenario)
+    return {"baseline": r.baseline_cost_usd, "scenario": r.scenario_cost_usd}
+
+
+def op_spend(db: Path, src: str) -> dict:
+    with _wh(db) as wh:
+        start, end = wh.sql("select min(day) as a, max(day) as b from usage_daily").row(0)
+        out = {}
+        for name, params in (("spend_month_to_date", {"end": end}),
+                             ("top_teams", {"start": start, "end": end, "limit": 10}),
+                             ("finance_chargeback_lines", {"month_start": start, "month_end": end})):
+            t = time.perf_counter()
+            frame = wh.query(name, **params)
+            out[name] = {"seconds": round(time.perf_counter() - t, 3), "rows": frame.height}
+    return out
+
+
+def op_prepare(db: Path, src: str) -> dict:
+    from simulate import frontier
+
+    shift = _shift()
+    with _wh(db) as wh:
+        t = time.perf_counter()
+        prep = frontier.prepare(wh, shift)
+        table = prep.table(0, shift)
+        prepared = time.perf_counter() - t
+        t = time.perf_counter()
+        at = table.lookup(shift).scenario_cost_usd
+        lookup = time.perf_counter() - t
+    return {"prepare_seconds": prepared, "lookup_ms": lookup * 1000, "scenario": at}
+
+
+OPS = {"gen": None, "plain": op_plain, "ingest": op_ingest, "hand": op_hand, "replay": op_replay,
+       "spend": op_spend, "prepare": op_prepare}
+
+
+def _child(argv: list[str]) -> None:
+    op = argv[0]
+    cpu, t = _cpu(), time.perf_counter()
+    if op == "gen":
+        data, index, rows, first, days, seed = argv[1:]
+        out = gen_slice(Path(data), int(index), int(rows), dt.date.fromisoformat(first), int(days), int(seed))
+    else:
+        out = OPS[op](Path(argv[1]), argv[2])
+    out.update(seconds=time.perf_counter() - t, cpu_seconds=_cpu() - cpu, peak_rss_bytes=_peak_rss())
+    print(json.dumps(out, default=str))
+
+
+_env: dict[str, str] = {}
+
+
+def run(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **_env})
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- orchestration ----------------------------------------------------------------------------------------------
+def make_data(data: Path, rows: int) -> dict:
+    n = max(12, math.ceil(rows / SLICE_ROWS))
+    bounds = [i * YEAR // n for i in range(n + 1)]
+    sizes = [rows // n + (1 if i < rows % n else 0) for i in range(n)]
+    t, cpu, peak, total = time.perf_counter(), 0.0, 0, 0
+    for i in range(n):
+        r = run("gen", data, i, sizes[i], START + dt.timedelta(days=bounds[i]), bounds[i + 1] - bounds[i], 1000 + i)
+        cpu, peak, total = cpu + r["cpu_seconds"], max(peak, r["peak_rss_bytes"]), total + r["rows"]
+    size = sum(f.stat().st_size for f in data.glob("*.parquet"))
+    return {"slices": n, "rows": total, "bytes": size, "seconds": time.perf_counter() - t, "cpu_seconds": cpu,
+            "peak_rss_bytes": peak}
+
+
+def make_increment(tmp: Path, rows: int) -> Path:
+    """One day's file, the day after the year: the generator's 30 days squeezed into one, as Parquet."""
+    from modelmix import sample
+
+    day = START + dt.timedelta(days=YEAR)
+    csv = sample.generate(tmp / "inc", rows, seed=9, start=day, days=30)["litellm_spend_logs"]
+    out = tmp / "increment" / "litellm_spend_logs_increment.parquet"
+    out.parent.mkdir()
+    to_parquet(csv, out, day, 1)
+    shutil.rmtree(tmp / "inc")
+    return out
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--increment", type=int, default=500_000)
+    ap.add_argument("--memory-limit", help="DuckDB memory_limit for every operation (default: the app's setting)")
+    ap.add_argument("--skip-prepare", action="store_true", help="skip frontier.prepare (per-row arrays)")
+    ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; data already there is reused")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child(args.child)
+        return 0
+    if args.memory_limit:
+        _env["MODELMIX_BENCH_MEMORY_LIMIT"] = args.memory_limit
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="modelmix-scale-"))
+    data = tmp / "slices"
+    report: dict = {"rows": args.rows, "load_before": _load()}
+    try:
+        if not any(data.glob("*.parquet")):
+            data.mkdir(parents=True, exist_ok=True)
+            report["data"] = make_data(data, args.rows)
+            d = report["data"]
+            print(f"generated {d['rows']:,} rows in {d['slices']} Parquet slices, {d['bytes'] / 1e6:,.0f} MB, "
+                  f"{d['seconds']:.0f} s (cpu {d['cpu_seconds']:.0f} s, peak {d['peak_rss_bytes'] / GB:.2f} GB) "
+                  f"[load {_load()}]", flush=True)
+        inc = next((tmp / "increment").glob("*.parquet"), None) if (tmp / "increment").is_dir() else None
+        inc = inc or make_increment(tmp, args.increment)
+        ops: dict[str, dict] = {}
+
+        def step(name: str, *a) -> dict:
+            ops[name] = r = run(*a)
+            r["load"] = _load()
+            print(f"  {name:<16} {r['seconds']:8.2f} s  cpu {r['cpu_seconds']:8.1f} s  "
+                  f"peak {r['peak_rss_bytes'] / GB:5.2f} GB  [load {r['load']}]", flush=True)
+            return r
+
+        db, plain_db = tmp / "ledger.duckdb", tmp / "plain.duckdb"
+        for f in (db, plain_db):
+            f.unlink(missing_ok=True)
+        step("plain", "plain", plain_db, str(data / "*.parquet"))
+        plain_db.unlink()
+        step("ingest", "ingest", db, str(data))
+        step("increment", "ingest", db, str(inc))
+        step("plain_increment", "plain", plain_db, str(inc))
+        plain_db.unlink()
+        step("hand", "hand", db, "")
+        step("replay", "replay", db, "shift")
+        step("preset", "replay", db, "armstrong-80-99")
+        step("spend", "spend", db, "")
+        if not args.skip_prepare:
+            step("prepare", "prepare", db, "")
+        report.update(ops=ops, ledger_bytes=db.stat().st_size, load_after=_load())
+        _print(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, default=str))
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _print(r: dict) -> None:
+    o = r["ops"]
+    ok = lambda b: "met" if b else "MISSED"  # noqa: E731
+    ratio = lambda a, b, k="seconds": o[a][k] / o[b][k]  # noqa: E731
+    print(f"\n{o['ingest']['rows']:,} request rows ({o['ingest']['files']} Parquet files); ledger "
+          f"{r['ledger_bytes'] / 1e6:,.0f} MB; load average before {r['load_before']}, after {r['load_after']}")
+    print("| operation | seconds | CPU s | peak RSS | note |\n|---|---:|---:|---:|---|")
+    notes = {
+        "plain": "read_parquet -> table", "ingest": f"ingest / plain {ratio('ingest', 'plain'):.2f}x wall, "
+        f"{ratio('ingest', 'plain', 'cpu_seconds'):.2f}x cpu (<= 1.5x: {ok(ratio('ingest', 'plain') <= 1.5)})",
+        "increment": f"{o['increment']['rows']:,} rows; / plain {ratio('increment', 'plain_increment'):.2f}x wall, "
+        f"{ratio('increment', 'plain_increment', 'cpu_seconds'):.2f}x cpu "
+        f"(<= 2x: {ok(ratio('increment', 'plain_increment') <= 2)})",
+        "plain_increment": "read_parquet of the increment",
+        "hand": f"baseline ${o['hand']['baseline']:,.2f} -> ${o['hand']['scenario']:,.2f}",
+        "replay": f"/ hand {ratio('replay', 'hand'):.2f}x wall, {ratio('replay', 'hand', 'cpu_seconds'):.2f}x cpu "
+        f"(<= 1.5x: {ok(ratio('replay', 'hand') <= 1.5)}); totals "
+        + ("agree" if abs(o['replay']['scenario'] - o['hand']['scenario']) < 0.005
+           and abs(o['replay']['baseline'] - o['hand']['baseline']) < 0.005 else "DIFFER"),
+        "preset": "armstrong-80-99",
+        "spend": ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in o["spend"].items()
+                           if isinstance(v, dict)),
+    }
+    if "prepare" in o:
+        notes["prepare"] = (f"prepare {o['prepare']['prepare_seconds']:.1f} s, lookup "
+                            f"{o['prepare']['lookup_ms']:.1f} ms, ${o['prepare']['scenario']:,.2f}")
+    for k, note in notes.items():
+        s = o[k]
+        print(f"| {k} | {s['seconds']:.2f} | {s['cpu_seconds']:.1f} | {s['peak_rss_bytes'] / GB:.2f} GB"
+              f"{'' if s['peak_rss_bytes'] <= 4 * GB else ' (over 4 GB)'} | {note} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
