@@ -23,11 +23,8 @@ depend on i's share); `sweep` then falls back to `evaluate` per grid point (stil
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -35,8 +32,8 @@ import polars as pl
 import sql
 from simulate import quality
 from simulate.memo import Memo
-from simulate.policies import Cache, Cascade
-from simulate.replay import GradeMatch, _grade_columns, _period, _row_map, _target_prices, match_request_grades
+from simulate.plan import EPS as _EPS
+from simulate.plan import Plan, claimed_count, share_for_count
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 
@@ -44,23 +41,6 @@ if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
 QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (routing.md §1.2)
-_EPS = 1e-12          # the replay's "still unclaimed" threshold
-
-
-def _decimal_share(share: float) -> Decimal:
-    """The replay casts the share to decimal(18, 9) before multiplying (so 0.29 × 100 = 29, not 28)."""
-    return Decimal(repr(float(share))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
-
-
-def claimed_count(share: float, n: int) -> int:
-    return int(math.floor(_decimal_share(share) * n))
-
-
-def share_for_count(k: int, n: int) -> float:
-    """The smallest share (9 decimals) that claims k of n rows: the representative share of that point."""
-    if n == 0 or k == 0:
-        return 0.0
-    return math.ceil(Decimal(k) * Decimal(10**9) / Decimal(n)) / 1e9
 
 
 def structure_key(scenario: Scenario) -> str:
@@ -84,15 +64,8 @@ def structure_key(scenario: Scenario) -> str:
 def slider_values(scenario: Scenario) -> tuple[float, list[float | None], list[float]]:
     """(output_multiplier, share per policy (None: not ranked), rate per policy (escalation / hit rate, else 0))."""
     ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
-    shares, rates = [], []
-    for p in scenario.policies:
-        shares.append(p.share if p.ranked else None)
-        if isinstance(p, Cascade):
-            rates.append(p.rate(ctx))
-        elif isinstance(p, Cache):
-            rates.append(p.hit_rate)
-        else:
-            rates.append(0.0)
+    shares = [p.share if p.ranked else None for p in scenario.policies]
+    rates = [p.rate(ctx) for p in scenario.policies]
     return scenario.assumptions.output_multiplier, shares, rates
 
 
@@ -166,9 +139,10 @@ class Prepared:
 
     def __init__(self, wh: Warehouse, scenario: Scenario):
         self.scenario = scenario
-        self.grades = match_request_grades(wh, scenario)
-        self.sql, params = self._build_sql(wh, scenario, self.grades)
-        frame = wh.sql(self.sql, **params)
+        self.plan = plan = Plan.build(wh, scenario)
+        self.grades = plan.grades
+        self.sql = self._build_sql(plan)
+        frame = wh.sql(self.sql, **plan.bind(self.sql))
         self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
         frame = frame.filter(~pl.col("unpriced"))
         self.n_rows = frame.height
@@ -183,14 +157,14 @@ class Prepared:
         self.levers = [p.lever for p in scenario.policies]
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
-        self.cascade = [isinstance(p, Cascade) for p in scenario.policies]
         self.elig, self.order, self.c0, self.cm, self.cx = [], [], [], [], []
-        for j, pol in enumerate(scenario.policies):
+        for step in plan.steps:
+            j = step.index
             self.elig.append(frame[f"e{j}"].fill_null(False).to_numpy().astype(bool))
-            if pol.ranked:
+            if step.order_keys is not None:
                 # the policy's order keys of its eligible request rows (null elsewhere), sorted here: a window
                 # in SQL would sort the wide rows (measured: most of the prepare's time)
-                keys = [frame[f"o{j}_{k}"] for k in range(len(pol.order_keys(f"p{j}")))]
+                keys = [frame[f"o{j}_{k}"] for k in range(len(step.order_keys))]
                 rows = np.flatnonzero(keys[0].is_not_null().to_numpy())
                 cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).to_numpy()[rows]
                         for c in keys]
@@ -205,62 +179,32 @@ class Prepared:
 
     # --- building ------------------------------------------------------------------------------------------
     @staticmethod
-    def _build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch) -> tuple[str, dict[str, Any]]:
-        scope, params = scenario.scope.sql("scope")
-        graded = bool(grades.key)
-        ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    def _build_sql(plan: Plan) -> str:
         cols = []
-        for j, pol in enumerate(scenario.policies):
-            p = f"p{j}"
-            match, match_params = pol.match.sql(p)
-            params.update(match_params)
-            params.update(pol.params(p, ctx))
-            elig = f"(({match}) and ({pol.eligible_sql()}) and not unpriced)"
+        for step in plan.steps:
+            j = step.index
+            elig = f"({step.eligible} and not unpriced)"
             cols.append(f"{elig} as e{j}")
-            if pol.ranked:
+            if step.order_keys is not None:
                 req = f"({elig} and granularity = 'request')"
-                cols += [f"case when {req} then {key} end as o{j}_{k}" for k, key in enumerate(pol.order_keys(p))]
-            cost = pol.cost_sql(p, j)
-            rate = f"${p}_esc" if isinstance(pol, Cascade) else f"${p}_hit" if isinstance(pol, Cache) else None
+                cols += [f"case when {req} then {key} end as o{j}_{k}" for k, key in enumerate(step.order_keys)]
 
-            def at(m: str, x: str, cost: str = cost, rate: str | None = rate) -> str:
+            def at(m: str, x: str, cost: str = step.cost, rate: str | None = step.rate_param) -> str:
                 text = cost.replace("$output_multiplier", m)
                 return text.replace(rate, x) if rate else text
 
             cols.append(f"cast({at('0.0', '0.0')} as double) as c0_{j}")
             cols.append(f"cast(({at('1.0', '0.0')}) - ({at('0.0', '0.0')}) as double) as cm_{j}")
             cols.append(f"cast(({at('0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as cx_{j}")
-        grade_columns = ""
-        if graded:
+        if plan.graded:
             # the per-request grades of each row's own model and of each model target (replay.sql's g_src, g_t{i})
-            grade_columns = _grade_columns(scenario)
-            cols += ["g_src"] + [f"g_t{j}" for j, pol in enumerate(scenario.policies)
-                                 if pol.target_label() is not None and pol.quality_ratio() is None]
-            params.update({f"p{j}_target": pol.target_label() for j, pol in enumerate(scenario.policies)
-                           if pol.target_label() is not None})
-        columns, tp_params = _target_prices(wh, scenario)
-        joins = ""
-        if any(p.needs_row_rates for p in scenario.policies):
-            columns += ["rr.r_in", "rr.r_cr"]
-            joins = ("asof left join row_rates as rr\n"
-                     "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
-        text = (sql.load("simulate/frontier_rows")
-                .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if graded else "")
-                .replace("/*grade_columns*/", grade_columns)
-                .replace("/*scope*/", scope)
-                .replace("/*rate_columns*/", "".join(", " + c for c in columns))
-                .replace("/*joins*/", joins)
-                .replace("/*columns*/", "".join(",\n        " + c for c in cols)))
-        params.update(_period(scenario))
-        params.update(tp_params)
-        params.update(_row_map(wh, scenario))
-        params.update(grades.params())
-        used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
-        return text, {k: v for k, v in params.items() if k in used}
+            cols += ["g_src"] + [f"g_t{s.index}" for s in plan.steps if s.target_id is not None and s.qratio is None]
+        return plan.with_rows(sql.load("simulate/frontier_rows")).replace(
+            "/*columns*/", "".join(",\n        " + c for c in cols))
 
     def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
-        measured = self.scenario.assumptions.measured
-        scores = quality.table(self.scenario.assumptions.quality, quality.stored_scores(wh), measured)
+        measured = self.plan.measured
+        scores = quality.table(self.plan.quality_overrides, quality.stored_scores(wh), measured)
         keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
         combos = keys.unique()
         policies = self.scenario.policies
@@ -297,9 +241,9 @@ class Prepared:
         has = ~np.isnan(g_src)
         self.q_own = np.where(has, g_src, self.q_own)
         self.m_own = self.m_own | has
-        for j, pol in enumerate(self.scenario.policies):
-            label, qr = pol.target_label(), pol.quality_ratio()
-            if label is None:
+        for step in self.plan.steps:
+            j, qr = step.index, step.qratio
+            if step.target_id is None:
                 cov, qt, meas = has, g_src, True
             elif qr is not None:
                 cov, qt, meas = has, qr * g_src, False
@@ -317,23 +261,9 @@ class Prepared:
         n_pol = len(self.levers)
         out = np.zeros((n_pol + 1, self.n_rows))
         rem = np.ones(self.n_rows)
-        for j in range(n_pol):
+        for j, pol in enumerate(self.scenario.policies):
             elig = self.elig[j] & (rem > _EPS)
-            f = np.zeros(self.n_rows)
-            if self.ranked[j]:
-                share = float(shares[j])
-                order = self.order[j]
-                live = elig[order]                       # static order, only the still-eligible rows count
-                n = int(live.sum())
-                k = claimed_count(share, n)
-                if k:
-                    pos = np.cumsum(live)
-                    took = order[live & (pos <= k)]
-                    f[took] = rem[took]
-                buckets = elig & ~self.is_req
-                f[buckets] = share * rem[buckets]
-            else:
-                f[elig] = rem[elig]
+            f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j])
             out[j] = f
             rem = rem - f
         out[n_pol] = rem
@@ -368,7 +298,7 @@ class Prepared:
             meas = meas + np.where(self.qm[j], wj, 0.0)
             qb = qb + wj * np.nan_to_num(self.qb[j])
             qs = qs + wj * np.nan_to_num(self.qt[j])
-            if self.cascade[j]:
+            if self.scenario.policies[j].escalates:
                 cols[("qs", f"x{j}")] = wj * np.nan_to_num(self.qs[j] - self.qt[j])
             moved = moved + req * f
         cols[("cost", "1")] = cost
@@ -548,7 +478,7 @@ def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float
         for value in grid:
             totals, _ = table._totals(float(value))
             rows.append((float(value), prep._outcome(totals, m, rates)))
-    elif isinstance(pol, (Cascade, Cache)):
+    elif pol.rate_field is not None:
         cols = prep.quantities(prep.claims(shares))
         totals = {k: float(v.sum()) for k, v in cols.items()}
         for value in grid:
@@ -560,8 +490,7 @@ def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float
             rows.append((float(value), prep.evaluate(_with(scenario, policy_index, share=float(value)))))
     else:
         raise ScenarioError(f"policies.{policy_index} ({pol.kind}) has nothing to sweep")
-    return _frame(rows, "escalation_rate" if isinstance(pol, Cascade) else
-                  "hit_rate" if isinstance(pol, Cache) else "share")
+    return _frame(rows, pol.sweep_field)
 
 
 def _frame(rows: list[tuple[float, Outcome]], param: str) -> pl.DataFrame:
@@ -620,7 +549,7 @@ def break_even_escalation(wh: Warehouse, scenario: Scenario, policy_index: int) 
     above 1 the cascade always saves, below 0 it never does. None when the cascade claims nothing."""
     prep = prepare(wh, scenario)
     pol = scenario.policies[policy_index]
-    if not isinstance(pol, Cascade):
+    if not pol.escalates:
         raise ScenarioError(f"policies.{policy_index} is a {pol.kind}, not a cascade")
     m, shares, rates = slider_values(scenario)
     cols = prep.quantities(prep.claims(shares))

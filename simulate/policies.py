@@ -1,8 +1,11 @@
 """Policy kinds: a small interface and a registry. Adding a kind means adding one class here with `@register`.
 
 A policy claims a fraction `f` of each eligible row part that earlier policies left (see docs/simulation.md,
-"Composition") and says what the claimed part costs. It only returns fixed SQL fragments that name its own
-bound parameters (`$p{i}_…`) and allow-listed columns; the replay assembles them (simulate/replay.py).
+"Composition") and says what the claimed part costs. Everything about a kind lives on its class: its SQL
+fragments (fixed text naming its own bound parameters `$p{i}_…` and allow-listed columns), its claim in numpy
+for the slider tables (`claim_rows`, the same rule as its SQL), its slider fields and labels (`knobs`,
+`describe`). The plan (simulate/plan.py) reads them once for both the SQL replay (simulate/replay.py) and the
+numpy slider engine (simulate/frontier.py); neither asks which kind a policy is.
 
 Columns a fragment may use: the canonical token/cost columns of `scoped` (sql/simulate/replay.sql), `base_cost`
 (billed, else list), `list_cost`, `rem_{i}` (fraction still unclaimed before this policy), `tp{i}_in|_out|_cr|_cw`
@@ -13,8 +16,10 @@ among the first floor(share × N) of its eligible ones; see simulate/replay.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Union
 
+import numpy as np
 from pydantic import Field
 
 from simulate.spec import Match, Strict, Target
@@ -27,6 +32,22 @@ def register(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
+@dataclass(frozen=True)
+class Knob:
+    """One value of a policy a person can slide: its field, a label that names the value, bounds and step."""
+
+    field: str
+    label: str
+    value: float
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 0.01
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if abs(100 * x - round(100 * x)) < 1e-9 else f"{100 * x:.1f}%"
+
+
 class Policy(Strict):
     kind: str
     name: str | None = Field(None, description="label in results (default: the kind and its position)")
@@ -35,6 +56,9 @@ class Policy(Strict):
     lever: ClassVar[str]                 # savings are split by lever
     ranked: ClassVar[bool] = False       # claims floor(share × N) ranked request rows (see `order_sql`)
     needs_row_rates: ClassVar[bool] = False
+    rate_field: ClassVar[str | None] = None   # its own rate the cost is linear in (a slider), if any
+    escalates: ClassVar[bool] = False    # quality: (1 − rate) × target + rate × source (a cascade)
+    sweep_rank: ClassVar[int] = 99       # which unranked policy the frontier is drawn for: the lowest first
 
     # --- the interface ----------------------------------------------------------------------------------------
     def eligible_sql(self) -> str:
@@ -53,9 +77,14 @@ class Policy(Strict):
         """Cost of the whole row under this policy (the replay multiplies it by the claimed fraction)."""
         raise NotImplementedError
 
+    def target(self) -> Target | None:
+        """Where its claimed parts go (None: they stay on their own model)."""
+        return None
+
     def priced_target(self) -> Target | None:
         """The target whose token prices the replay must join as `tp{i}` (None: no join needed)."""
-        return None
+        target = self.target()
+        return None if target is None or target.price_ratio is not None else target
 
     def target_label(self) -> str | None:
         """Result label of the target model; None = the row's own model (batch, cache)."""
@@ -66,6 +95,48 @@ class Policy(Strict):
 
     def quality_ratio(self) -> float | None:
         return None
+
+    # --- rate, slider tables and labels -------------------------------------------------------------------------
+    def rate(self, ctx: dict[str, Any]) -> float:
+        """The value of `rate_field` (0 when the kind has none)."""
+        return 0.0
+
+    def rate_param(self, p: str) -> str | None:
+        """The bound parameter of its rate in `cost_sql` (the prepare splits the cost into coefficients on it)."""
+        return None
+
+    @property
+    def sweep_field(self) -> str | None:
+        """The value the frontier sweeps for this policy: its share when ranked, else its rate."""
+        return "share" if self.ranked else self.rate_field
+
+    def claim_rows(self, elig: np.ndarray, rem: np.ndarray, is_req: np.ndarray, order: np.ndarray | None,
+                   share: float | None) -> np.ndarray:
+        """The numpy twin of `claim_sql`: the fraction of each row claimed, given the rows still eligible and
+        unclaimed (`elig`), their remainders, which rows are requests, the static pick order of the eligible
+        request rows (ranked kinds) and the share."""
+        f = np.zeros(rem.shape[0])
+        f[elig] = rem[elig]
+        return f
+
+    def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
+        """The values a person can slide, each labelled with its current value (`describe`)."""
+        return []
+
+    def describe(self, ctx: dict[str, Any]) -> str:
+        """What the policy does, in plain words, with its current values (labels follow the sliders)."""
+        return self.kind
+
+    def default_name(self) -> str:
+        """The label in results when the file gives no `name`: plain words, no values (those move)."""
+        return self.kind
+
+
+def _models(match: Match) -> str:
+    if not match.models:
+        return "requests"
+    shown = ", ".join(match.models[:3]) + (f" and {len(match.models) - 3} more" if len(match.models) > 3 else "")
+    return f"requests on {shown}"
 
 
 def _target_cost(target: Target, p: str, i: int) -> str:
@@ -101,6 +172,29 @@ class _Ranked(Policy):
                 f"(case when took_{i} then rem_{i} else 0.0 end) "
                 f"else ${p}_share * rem_{i} end")
 
+    def claim_rows(self, elig: np.ndarray, rem: np.ndarray, is_req: np.ndarray, order: np.ndarray | None,
+                   share: float | None) -> np.ndarray:
+        """floor(decimal(share) × N) of the N still-eligible request rows in `order`; `share` of each bucket."""
+        from simulate.plan import claimed_count
+
+        f = np.zeros(rem.shape[0])
+        live = elig[order]                       # static order, only the still-eligible rows count
+        k = claimed_count(float(share), int(live.sum()))
+        if k:
+            took = order[live & (np.cumsum(live) <= k)]
+            f[took] = rem[took]
+        buckets = elig & ~is_req
+        f[buckets] = float(share) * rem[buckets]
+        return f
+
+    _noun: ClassVar[str] = "moved"
+
+    def _pick_words(self, share: float) -> str:
+        return {"simplest": f"the simplest {_pct(share)}", "random": f"a random {_pct(share)}"}[self.pick]
+
+    def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
+        return [Knob("share", f"{self.describe(ctx)} (share {self._noun})", self.share)]
+
 
 @register
 class Shift(_Ranked):
@@ -119,14 +213,20 @@ class Shift(_Ranked):
     def cost_sql(self, p: str, i: int) -> str:
         return _target_cost(self.to, p, i)
 
-    def priced_target(self) -> Target | None:
-        return None if self.to.price_ratio is not None else self.to
+    def target(self) -> Target | None:
+        return self.to
 
     def target_label(self) -> str | None:
         return self.to.label
 
     def quality_ratio(self) -> float | None:
         return self.to.quality_ratio
+
+    def describe(self, ctx: dict[str, Any]) -> str:
+        return f"{self._pick_words(self.share)} of {_models(self.match)} to {self.to.label}"
+
+    def default_name(self) -> str:
+        return f"move to {self.to.label}"
 
 
 @register
@@ -138,6 +238,9 @@ class Cascade(Policy):
     escalation_rate: float | None = Field(
         None, ge=0, le=1, description="share re-sent to the original model; default assumptions.escalation_rate")
     lever: ClassVar[str] = "cascade"
+    rate_field: ClassVar[str | None] = "escalation_rate"
+    escalates: ClassVar[bool] = True
+    sweep_rank: ClassVar[int] = 0
 
     def rate(self, ctx: dict[str, Any]) -> float:
         rate = self.escalation_rate if self.escalation_rate is not None else ctx.get("escalation_rate")
@@ -154,8 +257,8 @@ class Cascade(Policy):
     def cost_sql(self, p: str, i: int) -> str:
         return f"({_target_cost(self.first, p, i)} + ${p}_esc * base_cost)"
 
-    def priced_target(self) -> Target | None:
-        return None if self.first.price_ratio is not None else self.first
+    def target(self) -> Target | None:
+        return self.first
 
     def target_label(self) -> str | None:
         return self.first.label
@@ -165,6 +268,19 @@ class Cascade(Policy):
 
     def quality_ratio(self) -> float | None:
         return self.first.quality_ratio
+
+    def rate_param(self, p: str) -> str | None:
+        return f"${p}_esc"
+
+    def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
+        return [Knob("escalation_rate", f"{self.describe(ctx)} (escalation rate)", self.rate(ctx))]
+
+    def describe(self, ctx: dict[str, Any]) -> str:
+        return (f"{_models(self.match)} tried on {self.first.label} first, {_pct(self.rate(ctx))} re-sent to their "
+                "own model")
+
+    def default_name(self) -> str:
+        return f"cascade via {self.first.label}"
 
 
 @register
@@ -187,6 +303,14 @@ class Batch(_Ranked):
     def cost_sql(self, p: str, i: int) -> str:
         return f"base_cost * (1 - ${p}_discount)"
 
+    _noun: ClassVar[str] = "batched"
+
+    def describe(self, ctx: dict[str, Any]) -> str:
+        return f"{self._pick_words(self.share)} of {_models(self.match)} to the batch tier (−{_pct(self.discount)})"
+
+    def default_name(self) -> str:
+        return "batch tier"
+
 
 @register
 class Cache(Policy):
@@ -198,6 +322,23 @@ class Cache(Policy):
     hit_rate: float = Field(ge=0, le=1, description="share of input tokens served from cache, 0–1")
     lever: ClassVar[str] = "caching"
     needs_row_rates: ClassVar[bool] = True
+    rate_field: ClassVar[str | None] = "hit_rate"
+    sweep_rank: ClassVar[int] = 1
+
+    def rate(self, ctx: dict[str, Any]) -> float:
+        return self.hit_rate
+
+    def rate_param(self, p: str) -> str | None:
+        return f"${p}_hit"
+
+    def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
+        return [Knob("hit_rate", f"{self.describe(ctx)} (cache hit rate)", self.hit_rate)]
+
+    def describe(self, ctx: dict[str, Any]) -> str:
+        return f"prompt caching: {_pct(self.hit_rate)} of the input tokens of {_models(self.match)} read from cache"
+
+    def default_name(self) -> str:
+        return "prompt caching"
 
     def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
         return {f"{p}_hit": self.hit_rate}

@@ -7,8 +7,6 @@ whole (0 or 1); aggregated rows fractionally (`share × rem_i`). See docs/simula
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,15 +16,12 @@ import polars as pl
 import sql
 from simulate import quality
 from simulate.memo import Memo
+from simulate.plan import GradeMatch, Plan
 from simulate.scenario import Scenario
-from simulate.spec import ScenarioError
-from warehouse.prices import resolve
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
-_FAR_PAST = dt.datetime(1900, 1, 1)
-_FAR_FUTURE = dt.datetime(9999, 12, 31)
 BREAKDOWN_DIMS = ("day", "team", "project", "provider", "workload", "source_model", "target_model", "lever",
                   "policy")
 
@@ -39,8 +34,8 @@ def _lex_le(keys: list[str], bounds: list[str]) -> str:
     return out
 
 
-def _policy_ctes(scenario: Scenario) -> tuple[str, str, str, str, dict[str, Any]]:
-    """(static flag columns, rank CTEs, threshold joins, policy chain CTEs, bound values).
+def _policy_ctes(plan: Plan) -> tuple[str, str, str, str]:
+    """(static flag columns, rank CTEs, threshold joins, policy chain CTEs).
 
     A ranked policy's picking runs on narrow rows: `ord_i` numbers its eligible, still unclaimed request rows by
     (order key, row id) — only those columns go through the sort (sorting the wide rows carried every column,
@@ -48,19 +43,15 @@ def _policy_ctes(scenario: Scenario) -> tuple[str, str, str, str, dict[str, Any]
     is ≤ that threshold: a streaming comparison, no join back. For a request row "still unclaimed" needs no
     remainder: its `rem` is exactly 1 or 0, so it is unclaimed unless an earlier ranked policy took it or an
     earlier unranked one (which claims every eligible part) matched it."""
-    ranks, thresholds, ctes, params = [], [], [], {}
-    ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    ranks, thresholds, ctes = [], [], []
     unclaimed: list[str] = []          # request rows no earlier policy claimed (predicates on `scoped` + thresholds)
     flags: list[str] = []              # per policy, match and eligibility: evaluated once, in `scoped`
-    for i, pol in enumerate(scenario.policies):
-        p = f"p{i}"
-        match, match_params = pol.match.sql(p)
-        params.update(match_params)
-        params.update(pol.params(p, ctx))
-        flags.append(f"({match}) and ({pol.eligible_sql()}) as m_{i}")
+    for step in plan.steps:
+        i, p, pol = step.index, step.p, step.policy
+        flags.append(f"{step.eligible} as m_{i}")
         took = ""
-        if pol.ranked:
-            keys = [*pol.order_keys(p), "rid"]
+        if step.order_keys is not None:
+            keys = [*step.order_keys, "rid"]
             names = [f"k{j}" for j in range(len(keys))]
             bounds = [f"t{i}_{j}" for j in range(len(keys))]
             where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{i}, false)", *unclaimed])
@@ -90,54 +81,7 @@ def _policy_ctes(scenario: Scenario) -> tuple[str, str, str, str, dict[str, Any]
         ctes.append(f"step_{i + 1} as (\n    select *, rem_{i} - f_{i} as rem_{i + 1} from claim_{i}\n)")
     return ("".join(", " + f for f in flags), ",\n\n".join(ranks) + ("," if ranks else ""),
             "".join(f"\n    cross join {t}" for t in thresholds),
-            ",\n\n".join(ctes) + ("," if ctes else ""), params)
-
-
-def _target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[str, Any]]:
-    """Per priced target, columns `tp{i}_in|_out|_cr|_cw`: bound prices, a CASE over the catalog's validity
-    intervals when prices changed (first interval open to the past, last to the future). A CASE on a few bound
-    values is far cheaper than a range join per row."""
-    columns, params = [], {}
-    for i, pol in enumerate(scenario.policies):
-        target = pol.priced_target()
-        if target is None:
-            continue
-        if target.prices is not None:
-            pr = target.prices
-            rows = [{"valid_to": _FAR_FUTURE, "p_in": pr.input, "p_out": pr.output,
-                     "p_cr": pr.input if pr.cache_read is None else pr.cache_read,
-                     "p_cw": pr.input if pr.cache_write is None else pr.cache_write}]
-        else:
-            cprov, cmodel = target.catalog
-            frame = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
-            if frame.is_empty() or frame["p_in"].null_count() or frame["p_out"].null_count():
-                raise ScenarioError(f"policies.{i}: the catalog has no input/output price for {target.model!r} "
-                                    f"({cprov}/{cmodel}); give `prices` explicitly")
-            rows = frame.to_dicts()
-        for col in ("in", "out", "cr", "cw"):
-            whens = []
-            for j, r in enumerate(rows):
-                params[f"p{i}_{col}{j}"] = float(r[f"p_{col}"])
-                if j < len(rows) - 1:
-                    params[f"p{i}_to{j}"] = r["valid_to"]
-                    whens.append(f"when ts < $p{i}_to{j} then $p{i}_{col}{j}")
-            last = f"$p{i}_{col}{len(rows) - 1}"
-            expr = f"case {' '.join(whens)} else {last} end" if whens else last
-            columns.append(f"cast({expr} as double) as tp{i}_{col}")
-    return columns, params
-
-
-def _row_map(wh: Warehouse, scenario: Scenario) -> dict[str, list]:
-    out: dict[str, list] = {"rr_provider": [], "rr_model": [], "rr_cprovider": [], "rr_cmodel": []}
-    if not any(p.needs_row_rates for p in scenario.policies):
-        return out
-    for provider, model in wh.sql("select distinct provider, model from usage_replay").iter_rows():
-        cprov, cmodel = resolve(provider, model)
-        if cprov is None:
-            continue
-        for k, v in zip(out, (provider, model, cprov, cmodel), strict=True):
-            out[k].append(v)
-    return out
+            ",\n\n".join(ctes) + ("," if ctes else ""))
 
 
 _NO_GRADES = "'gr': cast(0 as double), 'gb': cast(0 as double), 'gq': cast(0 as double)"
@@ -152,23 +96,14 @@ def _graded_sums(k: str, live: str, frac: str, covered: str, scen: str) -> tuple
             f"'gr': gr_{k}, 'gb': gb_{k}, 'gq': gq_{k}")
 
 
-def _grade_columns(scenario: Scenario) -> str:
-    """Per row, the grade of its own model (`g_src`) and of each model target (`g_t{i}`; a quality_ratio target
-    is scored from the source), looked up in the row's grades (null: not graded)."""
-    cols = ["g.grades[lower(model)] as g_src"]
-    for i, pol in enumerate(scenario.policies):
-        if pol.target_label() is not None and pol.quality_ratio() is None:
-            cols.append(f"g.grades[lower($p{i}_target)] as g_t{i}")
-    return "".join(", " + c for c in cols)
-
-
-def _parts(scenario: Scenario, graded: bool = False) -> tuple[str, str, dict[str, Any]]:
-    """(sums, parts, bound values): per (day, team, project, provider, workload, model) group, each part's
-    requests, baseline and scenario cost summed over the rows where the part is more than 1e-12 of the row, and
-    whether there is such a row (`x_…`); then one struct per part, unnested over the groups. With per-request
-    grades (`graded`), also each part's graded sums (`_graded_sums`; a part is covered when the grades its figures
-    use exist for the row); without, those fields are 0."""
-    n = len(scenario.policies)
+def _parts(plan: Plan) -> tuple[str, str]:
+    """(sums, parts): per (day, team, project, provider, workload, model) group, each part's requests, baseline
+    and scenario cost summed over the rows where the part is more than 1e-12 of the row, and whether there is
+    such a row (`x_…`); then one struct per part, unnested over the groups. With per-request grades, also each
+    part's graded sums (`_graded_sums`; a part is covered when the grades its figures use exist for the row);
+    without, those fields are 0."""
+    n = len(plan.steps)
+    graded = plan.graded
     live = f"rem_{n} > 1e-12"
     sums = [f"bool_or({live}) as x_n",
             f"sum(case when {live} then requests * rem_{n} end) as r_n",
@@ -178,28 +113,20 @@ def _parts(scenario: Scenario, graded: bool = False) -> tuple[str, str, dict[str
         more, fields = _graded_sums("n", live, f"rem_{n}", "g_src is not null", "g_src")
         sums += more
     parts = ["{'lever': case when unpriced then 'unpriced' else 'none' end, 'policy': cast(null as varchar), "
-             "'target_model': source_model, 'live': x_n, 'requests': r_n, 'baseline': b_n, 'cost': b_n, "
-             f"'esc': 0.0, 'qratio': cast(null as double), {fields}}}"]
-    params: dict[str, Any] = {}
-    for i, pol in enumerate(scenario.policies):
-        p = f"p{i}"
-        params[f"{p}_label"] = scenario.policy_label(i)
-        params[f"{p}_lever"] = pol.lever
-        label = pol.target_label()
-        if label is not None:
-            params[f"{p}_target"] = label
-        qr = pol.quality_ratio()
-        if qr is not None:
-            params[f"{p}_qratio"] = qr
+             "'target_model': source_model, 'target_id': lower(source_model), 'live': x_n, 'requests': r_n, "
+             f"'baseline': b_n, 'cost': b_n, 'esc': 0.0, 'qratio': cast(null as double), {fields}}}"]
+    for step in plan.steps:
+        i, p, pol = step.index, step.p, step.policy
+        qr = step.qratio
         live = f"f_{i} > 1e-12"
         sums += [f"bool_or({live}) as x_{i}",
                  f"sum(case when {live} then requests * f_{i} end) as r_{i}",
                  f"sum(case when {live} then base_cost * f_{i} end) as b_{i}",
-                 f"sum(case when {live} then f_{i} * {pol.cost_sql(p, i)} end) as c_{i}"]
+                 f"sum(case when {live} then f_{i} * {step.cost} end) as c_{i}"]
         fields = _NO_GRADES
+        esc = f"cast({pol.escalation_sql(p)} as double)"
         if graded:
-            esc = f"cast({pol.escalation_sql(p)} as double)"
-            if label is None:                    # stays on its model (batch, cache)
+            if step.target_id is None:           # stays on its model (batch, cache)
                 covered, scen = "g_src is not null", "g_src"
             elif qr is not None:                 # scored from the source's grade, and stays assumed
                 covered, scen = "g_src is not null", f"((1 - {esc}) * ${p}_qratio + {esc}) * g_src"
@@ -207,102 +134,37 @@ def _parts(scenario: Scenario, graded: bool = False) -> tuple[str, str, dict[str
                 covered, scen = f"g_src is not null and g_t{i} is not null", f"(1 - {esc}) * g_t{i} + {esc} * g_src"
             more, fields = _graded_sums(str(i), live, f"f_{i}", covered, scen)
             sums += more
+        moved = step.target_id is not None
         parts.append(
             f"{{'lever': ${p}_lever, 'policy': ${p}_label, "
-            f"'target_model': {'$' + p + '_target' if label is not None else 'source_model'}, "
-            f"'live': x_{i}, 'requests': r_{i}, 'baseline': b_{i}, 'cost': c_{i}, "
-            f"'esc': cast({pol.escalation_sql(p)} as double), "
+            f"'target_model': {'$' + p + '_target' if moved else 'source_model'}, "
+            f"'target_id': {'$' + p + '_target_id' if moved else 'lower(source_model)'}, "
+            f"'live': x_{i}, 'requests': r_{i}, 'baseline': b_{i}, 'cost': c_{i}, 'esc': {esc}, "
             f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}, "
             f"{fields}}}")
-    return ",\n        ".join(sums), ",\n            ".join(parts), params
+    return ",\n        ".join(sums), ",\n            ".join(parts)
 
 
-def _period(scenario: Scenario) -> dict[str, dt.datetime]:
-    start, end = scenario.period.start, scenario.period.end
-    return {
-        "start": dt.datetime(start.year, start.month, start.day) if start else _FAR_PAST,
-        "end_excl": dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1) if end else _FAR_FUTURE,
-    }
-
-
-@dataclass(frozen=True)
-class GradeMatch:
-    """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
-    request_grades.sql): the bind lists the replay joins on, and how many of the file's requests matched."""
-
-    key: list[str] = field(default_factory=list)      # the rows' natural keys, as text
-    model: list[str] = field(default_factory=list)
-    score: list[float] = field(default_factory=list)
-    graded_requests: int = 0                           # distinct (provider, request id) in the file
-    matched_requests: int = 0                          # replayed request rows that got grades
-
-    def params(self) -> dict[str, list]:
-        return {"g_key": self.key, "g_model": self.model, "g_score": self.score}
-
-
-def match_request_grades(wh: Warehouse, scenario: Scenario) -> GradeMatch:
-    """The scenario's `assumptions.request_grades` matched to the request rows its replay reads (one query over
-    `usage_replay` in the period and scope; none without per-request grades)."""
-    grades = scenario.assumptions.request_grades
-    if grades is None:
-        return GradeMatch()
-    scope, params = scenario.scope.sql("scope")
-    text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
-    params.update(_period(scenario))
-    params.update(g_request_id=grades.request_id, g_provider=grades.provider, g_model=grades.model,
-                  g_score=grades.score)
-    frame = wh.sql(text, **params)
-    return GradeMatch(key=frame["row_key"].to_list(), model=frame["model"].to_list(),
-                      score=frame["score"].to_list(),
-                      graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
-                      matched_requests=frame["row_key"].n_unique())
-
-
-def build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = None) -> tuple[str, dict[str, Any]]:
+def build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = None,
+              plan: Plan | None = None) -> tuple[str, dict[str, Any]]:
     """The replay's SQL text and its bound values (shown to users who want to audit a figure). `grades`: the
-    per-request grades matched by `match_request_grades` (matched here when not given)."""
-    if grades is None:
-        grades = match_request_grades(wh, scenario)
-    graded = bool(grades.key)
-    scope, params = scenario.scope.sql("scope")
-    flags, rank_ctes, thresholds, ctes, policy_params = _policy_ctes(scenario)
+    per-request grades matched by `plan.match_request_grades` (matched here when not given)."""
+    plan = plan or Plan.build(wh, scenario, grades)
+    flags, rank_ctes, thresholds, ctes = _policy_ctes(plan)
     ranked = bool(rank_ctes)
-    columns, tp_params = _target_prices(wh, scenario)
-    joins = ""
-    if any(p.needs_row_rates for p in scenario.policies):
-        columns += ["rr.r_in", "rr.r_cr"]
-        joins = ("asof left join row_rates as rr\n"
-                 "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
-    sums, parts, part_params = _parts(scenario, graded)
-    text = (sql.load("simulate/replay")
-            # the grades are joined only when some matched: without them the replay reads no key
-            .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if graded else "")
-            .replace("/*grade_columns*/", _grade_columns(scenario) if graded else "")
+    sums, parts = _parts(plan)
+    text = (plan.with_rows(sql.load("simulate/replay"))
             # ranked picking reads `scoped` twice and breaks ties by its row id: computed once (the ids must agree)
             .replace("/*materialized*/", "materialized" if ranked else "")
             .replace("/*row_id*/", ", row_number() over () as rid" if ranked else "")
             .replace("/*static_flags*/", flags)
-            .replace("/*scope*/", scope)
             .replace("/*rank_ctes*/", rank_ctes)
             .replace("/*thresholds*/", thresholds)
             .replace("/*policy_ctes*/", ctes)
-            .replace("/*last_step*/", f"step_{len(scenario.policies)}")
-            .replace("/*joins*/", joins)
-            .replace("/*rate_columns*/", "".join(", " + c for c in columns))
+            .replace("/*last_step*/", f"step_{len(plan.steps)}")
             .replace("/*sums*/", sums)
             .replace("/*parts*/", parts))
-    params.update(_period(scenario))
-    params["output_multiplier"] = scenario.assumptions.output_multiplier
-    params.update(policy_params)
-    params.update(tp_params)
-    params.update(_row_map(wh, scenario))
-    params.update(part_params)
-    params.update(quality.bind_lists(scenario.assumptions.quality, quality.stored_scores(wh),
-                                     scenario.assumptions.measured))
-    params.update(grades.params())
-    # DuckDB refuses values the text does not name (header comments don't count)
-    used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
-    return text, {k: v for k, v in params.items() if k in used}
+    return text, plan.bind(text)
 
 
 def _num(x: float | None, digits: int = 6) -> float | None:
@@ -416,8 +278,9 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
 
 def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     started = time.perf_counter()
-    grades = match_request_grades(wh, scenario)
-    text, params = build_sql(wh, scenario, grades)
+    plan = Plan.build(wh, scenario)
+    grades = plan.grades
+    text, params = build_sql(wh, scenario, plan=plan)
     frame = wh.sql(text, **params)
     unpriced = frame.filter(pl.col("lever") == "unpriced")["requests"].sum() or 0
     frame = frame.filter(pl.col("lever") != "unpriced").sort(list(BREAKDOWN_DIMS), nulls_last=True)
@@ -438,14 +301,13 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
         "assumed_requests": _num(w - measured),
         "unscored_requests": _num(total_req - w),
         "scored_share": (w / total_req) if total_req else 0.0,
-        "sources": quality.sources(scenario.assumptions.quality, quality.stored_scores(wh))
+        "sources": quality.sources(plan.quality_overrides, quality.stored_scores(wh))
         + [{"workload": w, "benchmark": "shadow evaluation", "source": "assumptions.measured", "date": ""}
            for w in scenario.assumptions.measured],
     }
     rg = scenario.assumptions.request_grades
     if rg is not None:
-        basis["graded_requests"] = grades.graded_requests
-        basis["matched_requests"] = grades.matched_requests
+        basis.update(grades.basis())
         basis["sources"].append({"workload": "(per request)", "benchmark": "shadow evaluation",
                                  "source": rg.source or "assumptions.request_grades", "date": ""})
     return Result(

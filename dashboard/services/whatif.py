@@ -21,7 +21,6 @@ import simulate
 import sql
 from dashboard.services import QueryRunner, money_as_float
 from simulate import frontier, report, shadow
-from simulate.policies import Cache, Cascade
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 from warehouse import audit
@@ -112,17 +111,14 @@ class Slider:
 
 
 def sliders(scenario: Scenario) -> list[Slider]:
+    """One slider per value of each policy (the policy's own knobs) and the output multiplier."""
     out = []
-    m, shares, rates = frontier.slider_values(scenario)
+    ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    m = scenario.assumptions.output_multiplier
     for i, pol in enumerate(scenario.policies):
         label = scenario.policy_label(i)
-        if pol.ranked:
-            noun = "batched" if pol.kind == "batch" else "moved"
-            out.append(Slider(i, "share", f"{label}: share {noun}", float(shares[i])))
-        if isinstance(pol, Cascade):
-            out.append(Slider(i, "escalation_rate", f"{label}: escalation rate", float(rates[i])))
-        if isinstance(pol, Cache):
-            out.append(Slider(i, "hit_rate", f"{label}: cache hit rate", float(rates[i])))
+        for k in pol.knobs(ctx):
+            out.append(Slider(i, k.field, f"{label}: {k.label}", float(k.value), k.lo, k.hi, k.step))
     out.append(Slider(None, "output_multiplier", "Output length × (verbosity of the target)", float(m), 0.25, 3.0,
                       0.05))
     return out
@@ -147,11 +143,8 @@ def slider_policy(scenario: Scenario) -> int | None:
     ranked = [i for i, p in enumerate(pols) if p.ranked]
     if ranked:
         return ranked[-1]
-    for kind in (Cascade, Cache):
-        found = next((i for i, p in enumerate(pols) if isinstance(p, kind)), None)
-        if found is not None:
-            return found
-    return None
+    swept = [i for i, p in enumerate(pols) if p.rate_field is not None]
+    return min(swept, key=lambda i: (pols[i].sweep_rank, i)) if swept else None
 
 
 def outcome(wh: Warehouse, scenario: Scenario) -> tuple[frontier.Outcome, str]:
@@ -179,13 +172,9 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
         return None
     pol = scenario.policies[i]
     points = frontier.sweep(wh, scenario, i, GRID)
-    if pol.ranked:
-        return Frontier(points, "share", scenario.policy_label(i), frontier.cheapest_at_quality(wh, scenario, i, bar),
-                        None)
-    if isinstance(pol, Cache):
-        return Frontier(points, "hit_rate", scenario.policy_label(i), None, None)
-    return Frontier(points, "escalation_rate", scenario.policy_label(i), None,
-                    frontier.break_even_escalation(wh, scenario, i))
+    return Frontier(points, pol.sweep_field, scenario.policy_label(i),
+                    frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked else None,
+                    frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None)
 
 
 def swept_key(scenario: Scenario) -> str:
@@ -194,9 +183,7 @@ def swept_key(scenario: Scenario) -> str:
     i = slider_policy(scenario)
     data = scenario.model_dump(mode="json", exclude_none=True)
     if i is not None:
-        field = "share" if scenario.policies[i].ranked else (
-            "hit_rate" if isinstance(scenario.policies[i], Cache) else "escalation_rate")
-        data["policies"][i][field] = 0.0
+        data["policies"][i][scenario.policies[i].sweep_field] = 0.0
     return json.dumps(data, sort_keys=True)
 
 

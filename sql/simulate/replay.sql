@@ -1,12 +1,12 @@
 -- simulate/replay: replay `usage_replay` (per provider and day, the most detailed source: see source_choice) under a scenario's ordered policies; baseline vs scenario cost per row part.
 -- Grain: one row per (day, team, project, provider, workload, source_model, target_model, lever, policy).
--- Params: $start, $end_excl (timestamps: the period, end exclusive); $output_multiplier;
---   $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M tokens); $rr_provider, $rr_model, $rr_cprovider, $rr_cmodel (row model -> catalog, for the row's own prices);
---   $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation); $scope_* and $p{i}_* (scope and policy i values);
---   $g_key, $g_model, $g_score (per-request grades of a shadow evaluation, matched by simulate/request_grades.sql; empty without one).
--- Template slots (block comments named grade_join, grade_columns, materialized, row_id, static_flags, scope,
--- rank_ctes, thresholds, policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py with fixed fragments
--- from simulate/policies.py; every value is bound, never spliced.
+-- Params: those of simulate/replay_rows.sql and simulate/row_rates.sql (their text fills the slots of those
+--   names); $output_multiplier; $p{i}_in0, $p{i}_to0, … (policy i's target prices per interval, USD per 1M
+--   tokens); $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation);
+--   $p{i}_* (policy i's values, label, lever, target label and target model id).
+-- Template slots (block comments named replay_rows, row_rates, materialized, row_id, static_flags, rank_ctes,
+-- thresholds, policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py from
+-- the plan (simulate/plan.py) and the fragments of simulate/policies.py; every value is bound, never spliced.
 -- Speed: a ranked policy sorts only its eligible request rows' (order key, row id) in a narrow CTE (`ord_i`);
 -- `thr_i` is the key of the last row it takes, and the wide rows compare their own key with it (no sort or join
 -- of wide rows). `scoped` is then materialised once (the row ids must be the same in both). Parts are summed per
@@ -18,34 +18,8 @@
 -- any, so a replay without them reads no key) and those win for them: `gr`/`gb`/`gq` are their requests and
 -- baseline/scenario quality sums, blended with the priors for the rest in `final`.
 -- Money is DOUBLE inside the replay (fractions of rows); the caller rounds results to 6 decimals.
-with grades as (
-    select
-        cast(row_key as uhugeint) as row_key,
-        map_from_entries(list({'k': model, 'v': score})) as grades
-    from (
-        select
-            unnest(cast($g_key as varchar[])) as row_key,
-            unnest(cast($g_model as varchar[])) as model,
-            unnest(cast($g_score as double[])) as score
-    )
-    group by row_key
-),
-
-source_rows as (
-    select
-        ts, granularity, provider, model, project, team, workload, service_tier, requests,
-        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
-        cast(coalesce(cost_usd, list_cost_usd) as double) as base_cost,
-        cast(list_cost_usd as double) as list_cost,
-        -- neither billed nor list cost: kept only to be counted (lever 'unpriced'), never claimed by a policy
-        coalesce(cost_usd, list_cost_usd) is null as unpriced,
-        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
-        hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
-             cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-        /*grade_columns*/
-    from usage_replay as u /*grade_join*/
-    where ts >= $start and ts < $end_excl
-        and /*scope*/
+with source_rows as (
+    /*replay_rows*/
 ),
 
 -- each policy's static eligibility (match and kind), computed once; with a ranked policy also a row id, and the
@@ -55,24 +29,8 @@ scoped as /*materialized*/ (
     from source_rows
 ),
 
-row_map as (
-    select
-        unnest(cast($rr_provider as varchar[])) as provider,
-        unnest(cast($rr_model as varchar[])) as model,
-        unnest(cast($rr_cprovider as varchar[])) as catalog_provider,
-        unnest(cast($rr_cmodel as varchar[])) as catalog_model
-),
-
 row_rates as (
-    select
-        m.provider,
-        m.model,
-        c.valid_from,
-        c.valid_to,
-        cast(c.input_mtok as double) as r_in,
-        cast(coalesce(c.cache_read_mtok, c.input_mtok) as double) as r_cr
-    from row_map as m
-    join catalog_prices as c on c.catalog_provider = m.catalog_provider and c.model = m.catalog_model
+    /*row_rates*/
 ),
 
 /*rank_ctes*/
@@ -109,7 +67,7 @@ parts as (
 grouped as (
     select
         day, team, project, provider, workload, source_model,
-        part.target_model, part.lever, part.policy, part.esc, part.qratio,
+        part.target_model, part.target_id, part.lever, part.policy, part.esc, part.qratio,
         sum(part.requests) as requests,
         sum(part.baseline) as baseline_cost_usd,
         sum(part.cost) as scenario_cost_usd,
@@ -146,9 +104,9 @@ scored as (
         case when ws.score is not null then ws.measured else coalesce(ds.measured, false) end as own_measured
     from grouped as g
     left join scores as ws on ws.workload = lower(g.workload) and ws.model = lower(g.source_model)
-    left join scores as wt on wt.workload = lower(g.workload) and wt.model = lower(g.target_model)
+    left join scores as wt on wt.workload = lower(g.workload) and wt.model = g.target_id
     left join scores as ds on ds.workload = '*' and ds.model = lower(g.source_model)
-    left join scores as dt on dt.workload = '*' and dt.model = lower(g.target_model)
+    left join scores as dt on dt.workload = '*' and dt.model = g.target_id
 ),
 
 -- from the score table (priors and workload × model measures): what a request the grades do not cover scores

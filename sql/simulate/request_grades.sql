@@ -1,6 +1,7 @@
 -- simulate/request_grades: a shadow evaluation's per-request grades matched to the request rows the replay reads
 -- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`.
--- Grain: one row per (matched request row, graded model).
+-- Grain: one row per (matched request row, graded model); with the row's own model (`row_model`) and the
+-- provider as the file gave it (`provider_given`: null = not given).
 -- Params: $g_request_id, $g_provider, $g_model, $g_score (the file's rows, column by column; provider null = not
 --   given); $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope).
 -- Template slot (block comment named scope) is filled by simulate/replay.py with the scope's fixed fragment.
@@ -38,6 +39,7 @@ candidates as (
 replayed as (
     select
         row_key,
+        model,
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens
     from usage_replay
     where ts >= $start and ts < $end_excl
@@ -58,10 +60,13 @@ final as (
         cast(m.row_key as varchar) as row_key,
         m.request_id,
         m.key_provider as provider,
+        m.provider as provider_given,
+        u.model as row_model,
         g.model,
         g.score
     from matched as m
     join graded as g on g.request_id = m.request_id and g.provider is not distinct from m.provider
+    join replayed as u on u.row_key = m.row_key
 )
 
 select * from final

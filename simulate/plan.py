@@ -1,0 +1,348 @@
+"""The plan of a scenario over a ledger: what the SQL replay (simulate/replay.py) and the numpy slider engine
+(simulate/frontier.py) both read, built once.
+
+    plan = Plan.build(wh, scenario)
+    plan.steps[i]            # policy i: its bind prefix, match, eligibility, order keys, cost, rate, target id
+    plan.rows_sql()          # the rows both read (sql/simulate/replay_rows.sql, slots filled)
+    plan.bind(text)          # the bound values a text names
+
+The plan resolves the scenario's model names as ingest resolves a logged name (the ledger's `model_aliases`,
+then the genai-prices catalog: `gpt-4-1106-preview` → `gpt-4-turbo`), so a target, a `match.models` entry and a
+quality or shadow-grade row name the ids the ledger's `usage.model` holds. Each policy contributes only what its
+class says (simulate/policies.py); nothing here asks which kind a policy is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+import sql
+from simulate import quality
+from simulate.policies import Policy
+from simulate.scenario import Scenario
+from simulate.spec import ScenarioError, Target, glob_to_regex
+from warehouse.prices import resolve
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+FAR_PAST = dt.datetime(1900, 1, 1)
+FAR_FUTURE = dt.datetime(9999, 12, 31)
+EPS = 1e-12          # the replay's "still unclaimed" threshold
+
+
+# --- shares -----------------------------------------------------------------------------------------------------
+def decimal_share(share: float) -> Decimal:
+    """The replay casts the share to decimal(18, 9) before multiplying (so 0.29 × 100 = 29, not 28)."""
+    return Decimal(repr(float(share))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
+
+
+def claimed_count(share: float, n: int) -> int:
+    return int(math.floor(decimal_share(share) * n))
+
+
+def share_for_count(k: int, n: int) -> float:
+    """The smallest share (9 decimals) that claims k of n rows: the representative share of that point."""
+    if n == 0 or k == 0:
+        return 0.0
+    return math.ceil(Decimal(k) * Decimal(10**9) / Decimal(n)) / 1e9
+
+
+def period(scenario: Scenario) -> dict[str, dt.datetime]:
+    start, end = scenario.period.start, scenario.period.end
+    return {
+        "start": dt.datetime(start.year, start.month, start.day) if start else FAR_PAST,
+        "end_excl": dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1) if end else FAR_FUTURE,
+    }
+
+
+def bind(text: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The values `text` names (DuckDB refuses values the text does not name; header comments don't count)."""
+    used = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", text)))
+    return {k: v for k, v in params.items() if k in used}
+
+
+# --- model names ------------------------------------------------------------------------------------------------
+class Names:
+    """Model names resolved as ingest resolves a logged name: the ledger's aliases, then the catalog."""
+
+    def __init__(self, aliases: dict[str, str]):
+        self.aliases = aliases
+        self._seen: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def of(cls, wh: Warehouse) -> Names:
+        return cls({a: m for a, m in wh.sql("select lower(alias) as a, model from model_aliases").iter_rows()})
+
+    def id(self, name: str, provider: str | None = None) -> str:
+        """The ledger's lower-case model id for `name` (the name itself, lower-cased, when nothing resolves it)."""
+        key = (provider or "", name)
+        if key not in self._seen:
+            found = resolve(provider or "", name, self.aliases)[1]
+            self._seen[key] = (found or self.aliases.get(name.lower(), name)).strip().lower()
+        return self._seen[key]
+
+    def target_id(self, target: Target) -> str:
+        if target.model is None:
+            return target.label.lower()          # a price ratio: no model (scored only through quality_ratio)
+        if target.catalog is not None:
+            return target.catalog[1].lower()
+        return self.id(target.model, target.provider)
+
+    def patterns(self, models: list[str]) -> list[str]:
+        """`match.models` plus the resolved id of every entry that is a plain name (globs stay as given)."""
+        out = list(models)
+        for m in models:
+            if not any(c in m for c in "*?"):
+                rid = self.id(m)
+                if rid != m.lower() and rid not in out:
+                    out.append(rid)
+        return out
+
+    def scores(self, table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        """A workload → model → score table with its model names resolved (a name already an id stays)."""
+        return {w: {self.id(m): s for m, s in ms.items()} for w, ms in table.items()}
+
+
+# --- per-request grades -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GradeMatch:
+    """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
+    request_grades.sql): the bind lists the replay joins on, and what was used and what not (and why)."""
+
+    key: list[str] = field(default_factory=list)      # the rows' natural keys, as text
+    model: list[str] = field(default_factory=list)    # resolved, lower-case model ids
+    score: list[float] = field(default_factory=list)
+    graded_requests: int = 0                           # distinct (provider, request id) in the file
+    matched_requests: int = 0                          # replayed request rows with at least one grade used
+    graded_pairs: int = 0                              # (request, model) rows of the file
+    used_pairs: int = 0                                # of those, grades the replay can use
+    unused: dict[str, int] = field(default_factory=dict)   # reason -> (request, model) pairs not used
+
+    def params(self) -> dict[str, list]:
+        return {"g_key": self.key, "g_model": self.model, "g_score": self.score}
+
+    def basis(self) -> dict[str, Any]:
+        return {"graded_requests": self.graded_requests, "matched_requests": self.matched_requests,
+                "graded_pairs": self.graded_pairs, "used_pairs": self.used_pairs, "unused_pairs": dict(self.unused)}
+
+
+NOT_REPLAYED = "request not among the replayed request rows (id, provider, period or scope)"
+OTHER_MODEL = "model is neither the request's logged model nor a policy's target"
+NO_SOURCE = "target graded but the request's logged model is not"
+
+
+def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None = None,
+                         target_ids: list[str] | None = None) -> GradeMatch:
+    """The scenario's `assumptions.request_grades` matched to the request rows its replay reads (one query over
+    `usage_replay` in the period and scope; none without per-request grades). Model names are resolved as ingest
+    resolves them. A grade is used when it is of the row's own model, or of a target model of a request whose
+    own model is graded too (a moved part needs both); every other pair is reported by reason."""
+    grades = scenario.assumptions.request_grades
+    if grades is None:
+        return GradeMatch()
+    names = names or Names.of(wh)
+    targets = set(target_ids or [])
+    scope, params = scenario.scope.sql("scope")
+    text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
+    params.update(period(scenario))
+    ids = {m: names.id(m) for m in set(grades.model)}
+    params.update(g_request_id=grades.request_id, g_provider=grades.provider,
+                  g_model=[ids[m] for m in grades.model], g_score=grades.score)
+    frame = wh.sql(text, **bind(text, params))
+    frame = frame.with_columns(pl.col("row_model").str.to_lowercase())
+    has_own = (frame.group_by("row_key")
+               .agg((pl.col("model") == pl.col("row_model")).any().alias("own_graded")))
+    frame = frame.join(has_own, on="row_key")
+    own = pl.col("model") == pl.col("row_model")
+    target = pl.col("model").is_in(list(targets))
+    frame = frame.with_columns(
+        pl.when(own | (target & pl.col("own_graded"))).then(pl.lit(None, pl.Utf8))
+        .when(target).then(pl.lit(NO_SOURCE)).otherwise(pl.lit(OTHER_MODEL)).alias("why"))
+    used = frame.filter(pl.col("why").is_null())
+    pairs = len(grades.request_id)
+    unused = {r: n for r, n in frame.filter(pl.col("why").is_not_null())["why"].value_counts().iter_rows()}
+    # the file's (request, model) pairs whose request matched no replayed row
+    matched_pairs = frame.select("request_id", "provider_given", "model").unique().height
+    if pairs - matched_pairs:
+        unused[NOT_REPLAYED] = pairs - matched_pairs
+    return GradeMatch(key=used["row_key"].to_list(), model=used["model"].to_list(), score=used["score"].to_list(),
+                      graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
+                      matched_requests=used["row_key"].n_unique(), graded_pairs=pairs, used_pairs=used.height,
+                      unused=dict(sorted(unused.items())))
+
+
+# --- target and row prices --------------------------------------------------------------------------------------
+def target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[str, Any]]:
+    """Per priced target, columns `tp{i}_in|_out|_cr|_cw`: bound prices, a CASE over the catalog's validity
+    intervals when prices changed (first interval open to the past, last to the future). A CASE on a few bound
+    values is far cheaper than a range join per row."""
+    columns, params = [], {}
+    for i, pol in enumerate(scenario.policies):
+        target = pol.priced_target()
+        if target is None:
+            continue
+        if target.prices is not None:
+            pr = target.prices
+            rows = [{"valid_to": FAR_FUTURE, "p_in": pr.input, "p_out": pr.output,
+                     "p_cr": pr.input if pr.cache_read is None else pr.cache_read,
+                     "p_cw": pr.input if pr.cache_write is None else pr.cache_write}]
+        else:
+            cprov, cmodel = target.catalog
+            frame = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
+            if frame.is_empty() or frame["p_in"].null_count() or frame["p_out"].null_count():
+                raise ScenarioError(f"policies.{i}: the catalog has no input/output price for {target.model!r} "
+                                    f"({cprov}/{cmodel}); give `prices` explicitly")
+            rows = frame.to_dicts()
+        for col in ("in", "out", "cr", "cw"):
+            whens = []
+            for j, r in enumerate(rows):
+                params[f"p{i}_{col}{j}"] = float(r[f"p_{col}"])
+                if j < len(rows) - 1:
+                    params[f"p{i}_to{j}"] = r["valid_to"]
+                    whens.append(f"when ts < $p{i}_to{j} then $p{i}_{col}{j}")
+            last = f"$p{i}_{col}{len(rows) - 1}"
+            expr = f"case {' '.join(whens)} else {last} end" if whens else last
+            columns.append(f"cast({expr} as double) as tp{i}_{col}")
+    return columns, params
+
+
+def row_map(wh: Warehouse, scenario: Scenario, names: Names) -> dict[str, list]:
+    """Each replayed (provider, model) → its catalog id, for policies that need the row's own prices."""
+    out: dict[str, list] = {"rr_provider": [], "rr_model": [], "rr_cprovider": [], "rr_cmodel": []}
+    if not any(p.needs_row_rates for p in scenario.policies):
+        return out
+    for provider, model in wh.sql("select distinct provider, model from usage_replay").iter_rows():
+        cprov, cmodel = resolve(provider, model, names.aliases)
+        if cprov is None:
+            continue
+        for k, v in zip(out, (provider, model, cprov, cmodel), strict=True):
+            out[k].append(v)
+    return out
+
+
+# --- the plan ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """Policy i of the plan: everything the replay and the slider engine need of it."""
+
+    index: int
+    policy: Policy
+    p: str                    # bind prefix `p{i}`
+    label: str                # its label in results
+    match: str                # its `match` as a boolean fragment
+    eligible: str             # match and the kind's own eligibility
+    order_keys: list[str] | None    # ranked kinds: the picking order, most significant first
+    cost: str                 # cost of the whole row under the policy
+    rate_param: str | None    # the bound rate its cost is linear in
+    target_id: str | None     # the target's resolved model id (None: the part stays on its model)
+    qratio: float | None
+
+
+@dataclass
+class Plan:
+    scenario: Scenario
+    steps: list[Step]
+    params: dict[str, Any]            # every bound value of the replay and the prepare
+    scope: str
+    grades: GradeMatch
+    price_columns: list[str]
+    needs_row_rates: bool
+    quality_overrides: dict[str, dict[str, float]]
+    measured: dict[str, dict[str, float]]
+    ctx: dict[str, Any]
+
+    @classmethod
+    def build(cls, wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = None) -> Plan:
+        names = Names.of(wh)
+        ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+        scope, params = scenario.scope.sql("scope")
+        steps = []
+        for i, pol in enumerate(scenario.policies):
+            p = f"p{i}"
+            match = pol.match
+            if match.models:
+                match = match.model_copy(update={"models": names.patterns(match.models)})
+            match_sql, match_params = match.sql(p)
+            params.update(match_params)
+            params.update(pol.params(p, ctx))
+            label = scenario.policy_label(i)
+            params[f"{p}_label"] = label
+            params[f"{p}_lever"] = pol.lever
+            target = pol.target()
+            tlabel = pol.target_label()
+            target_id = None
+            if tlabel is not None:
+                target_id = names.target_id(target) if target is not None else tlabel.lower()
+                params[f"{p}_target"] = tlabel
+                params[f"{p}_target_id"] = target_id
+            qr = pol.quality_ratio()
+            if qr is not None:
+                params[f"{p}_qratio"] = qr
+            steps.append(Step(
+                index=i, policy=pol, p=p, label=label, match=match_sql,
+                eligible=f"({match_sql}) and ({pol.eligible_sql()})",
+                order_keys=pol.order_keys(p) if pol.ranked else None,
+                cost=pol.cost_sql(p, i), rate_param=pol.rate_param(p), target_id=target_id, qratio=qr))
+        if grades is None:
+            grades = match_request_grades(wh, scenario, names,
+                                          [s.target_id for s in steps if s.target_id and s.qratio is None])
+        columns, tp_params = target_prices(wh, scenario)
+        params.update(period(scenario))
+        params["output_multiplier"] = scenario.assumptions.output_multiplier
+        params.update(tp_params)
+        params.update(row_map(wh, scenario, names))
+        overrides = names.scores(scenario.assumptions.quality)
+        measured = names.scores(scenario.assumptions.measured)
+        params.update(quality.bind_lists(overrides, quality.stored_scores(wh), measured))
+        params.update(grades.params())
+        return cls(scenario=scenario, steps=steps, params=params, scope=scope, grades=grades,
+                   price_columns=columns, needs_row_rates=any(p.needs_row_rates for p in scenario.policies),
+                   quality_overrides=overrides, measured=measured, ctx=ctx)
+
+    @property
+    def graded(self) -> bool:
+        return bool(self.grades.key)
+
+    def grade_columns(self) -> list[str]:
+        """Per row, the grade of its own model (`g_src`) and of each model target (`g_t{i}`; a quality_ratio
+        target is scored from the source), looked up in the row's grades (null: not graded)."""
+        cols = ["g.grades[lower(model)] as g_src"]
+        cols += [f"g.grades[${s.p}_target_id] as g_t{s.index}" for s in self.steps
+                 if s.target_id is not None and s.qratio is None]
+        return cols
+
+    def rows_sql(self) -> str:
+        """The rows the replay reads (sql/simulate/replay_rows.sql), its slots filled."""
+        return (sql.load("simulate/replay_rows")
+                # the grades are joined only when some matched: without them the rows read no key
+                .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if self.graded else "")
+                .replace("/*grade_columns*/", "".join(", " + c for c in self.grade_columns()) if self.graded else "")
+                .replace("/*scope*/", self.scope))
+
+    def with_rows(self, text: str) -> str:
+        """A template's `replay_rows`, `row_rates`, `rate_columns` and `joins` slots filled."""
+        columns = list(self.price_columns)
+        joins = ""
+        if self.needs_row_rates:
+            columns += ["rr.r_in", "rr.r_cr"]
+            joins = ("asof left join row_rates as rr\n"
+                     "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
+        return (text.replace("/*replay_rows*/", self.rows_sql().strip().replace("\n", "\n    "))
+                .replace("/*row_rates*/", sql.load("simulate/row_rates").strip().replace("\n", "\n    "))
+                .replace("/*rate_columns*/", "".join(", " + c for c in columns))
+                .replace("/*joins*/", joins))
+
+    def bind(self, text: str) -> dict[str, Any]:
+        return bind(text, self.params)
+
+
+__all__ = ["EPS", "GradeMatch", "Names", "Plan", "Step", "bind", "claimed_count", "decimal_share",
+           "match_request_grades", "period", "share_for_count", "target_prices"]

@@ -1,0 +1,42 @@
+-- simulate/replay_rows: the rows a replay reads, as both the replay (simulate/replay.sql) and the slider tables'
+-- prepare (simulate/frontier_rows.sql) read them: `usage_replay` (per provider and day, the most detailed source:
+-- see source_choice) in the period and scope, with the baseline cost, the picking columns and, when a shadow
+-- evaluation graded some replayed request rows, their per-request grades.
+-- Grain: one row per `usage_replay` row in the period and scope.
+-- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope);
+--   $g_key, $g_model, $g_score (per-request grades matched by simulate/request_grades.sql; empty without one);
+--   $p{i}_target_id (policy i's target model id, lower-case; only with grades).
+-- Template slots (block comments named grade_join, grade_columns, scope) are filled by simulate/plan.py with fixed
+-- fragments; every value is bound, never spliced. The grades are joined only when some matched: without them
+-- the rows read no key.
+with grades as (
+    select
+        cast(row_key as uhugeint) as row_key,
+        map_from_entries(list({'k': model, 'v': score})) as grades
+    from (
+        select
+            unnest(cast($g_key as varchar[])) as row_key,
+            unnest(cast($g_model as varchar[])) as model,
+            unnest(cast($g_score as double[])) as score
+    )
+    group by row_key
+),
+
+final as (
+    select
+        ts, granularity, provider, model, project, team, workload, service_tier, requests,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
+        cast(coalesce(cost_usd, list_cost_usd) as double) as base_cost,
+        cast(list_cost_usd as double) as list_cost,
+        -- neither billed nor list cost: kept only to be counted (lever 'unpriced'), never claimed by a policy
+        coalesce(cost_usd, list_cost_usd) is null as unpriced,
+        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
+        hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
+             cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
+        /*grade_columns*/
+    from usage_replay as u /*grade_join*/
+    where ts >= $start and ts < $end_excl
+        and /*scope*/
+)
+
+select * from final
