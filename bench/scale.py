@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-prepare", action="store_true", help="skip frontier.prepare (per-row arrays)")
     ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; data already there is reused")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--generate-only", action="store_true", help="with --keep: write the data, time nothing")
     ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -265,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"[load {_load()}]", flush=True)
         inc = next((tmp / "increment").glob("*.parquet"), None) if (tmp / "increment").is_dir() else None
         inc = inc or make_increment(tmp, args.increment)
+        if args.generate_only:
+            return 0
         ops: dict[str, dict] = {}
 
         def step(name: str, *a) -> dict:
