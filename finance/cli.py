@@ -1,7 +1,7 @@
 """The scheduled jobs' functions, for `modelmix report` and `modelmix alerts` (wired in modelmix/cli.py):
 
     report(wh, month="2026-10", fmt="xlsx", out=Path("ai-spend-2026-10.xlsx")) -> Path
-    alerts(wh) -> list[dict]        # budget and anomaly alerts; the command exits 1 when the list is not empty
+    alerts(wh) -> list[dict]        # budget, anomaly and regression alerts; the command exits 1 when the list is not empty
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from finance import anomalies, budgets, chargeback
+from finance import anomalies, budgets, chargeback, regressions
 from finance.periods import default_as_of, parse_month
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
@@ -18,6 +18,9 @@ from warehouse.errors import ConfigError
 Format = Literal["csv", "xlsx", "focus"]
 _EXPORTS = {"csv": chargeback.export_csv, "xlsx": chargeback.export_xlsx}
 ANOMALY_DAYS = 7  # anomalies on the last week of the ledger are alerts; older ones are history
+REGRESSION_MIN_USD = 1.0  # a regression is an alert once it has cost this much since it started
+CAUSES = {"cache": "Cache efficiency", "prompt_tokens": "Token inflation (prompt)",
+          "output_tokens": "Token inflation (output)", "price": "Price change"}
 
 
 def report(wh: Warehouse, month: str, fmt: Format, out: Path,
@@ -41,6 +44,8 @@ def _money(x: float | None) -> str:
 def alerts(wh: Warehouse, as_of: dt.date | None = None, days: int = ANOMALY_DAYS) -> list[dict]:
     """Open alerts as of the ledger's last day (or `as_of`): budgets already over (`critical`) or forecast to
     end over (`warning`), and spend anomalies per team x model in the last `days` days (`warning`).
+    and regressions (cache efficiency, token inflation, price change) still open in those days that have cost
+    at least REGRESSION_MIN_USD since they started (`warning`; a price fall is a saving, not an alert).
     Every dict has kind, severity, title, message and the figures behind it (JSON-ready: dates as ISO text)."""
     as_of = as_of or default_as_of(wh)
     if as_of is None:
@@ -78,5 +83,18 @@ def alerts(wh: Warehouse, as_of: dt.date | None = None, days: int = ANOMALY_DAYS
             "expected_usd": a["expected_usd"], "excess_usd": a["excess_usd"], "excess_pct": a["excess_pct"],
             "driver_api_key": a.get("driver_api_key"), "driver_project": a.get("driver_project"),
             "driver_token_class": a.get("driver_token_class"),
+        })
+    for r in regressions.detect(wh, start=start, end=as_of).iter_rows(named=True):
+        if r["excess_usd"] is None or r["excess_usd"] < REGRESSION_MIN_USD:
+            continue
+        out.append({
+            "kind": "regression", "severity": "warning", "cause": r["kind"],
+            "title": f"{CAUSES[r['kind']]}: {r['model']}" + (f", team {r['team']}" if r["team"] else "")
+                     + f", since {r['start'].isoformat()}",
+            "message": r["message"], "start": r["start"].isoformat(),
+            "end": r["end"].isoformat() if r["end"] else None, "ongoing": r["ongoing"],
+            "team": r["team"], "workload": r["workload"], "provider": r["provider"], "model": r["model"],
+            "api_key": r["api_key"], "before": r["before"], "after": r["after"], "change_pct": r["change_pct"],
+            "excess_usd": r["excess_usd"], "detail": r["detail"],
         })
     return out

@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, help="the file to write")
     sp.set_defaults(fn=cmd_report)
 
-    sp = with_db(sub.add_parser("alerts", help="budget and anomaly alerts (exit 1 when there are any)"))
+    sp = with_db(sub.add_parser("alerts", help="budget, anomaly and regression alerts (exit 1 when there are any)"))
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(fn=cmd_alerts)
 

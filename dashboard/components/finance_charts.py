@@ -151,6 +151,30 @@ def anomaly_series(df: pl.DataFrame, flagged: pl.DataFrame) -> go.Figure:
     return _layout(fig, y_max=_max(df["spend_usd"], df["threshold_usd"]), y_title="Daily spend (USD)")
 
 
+def regression_series(df: pl.DataFrame, start: dt.date, unit: str, percent: bool) -> go.Figure:
+    """One regression's series: the daily value, its rolling baseline and the flag line, with the day the
+    regression started marked. Columns: day, value, baseline, threshold. `percent`: values are shares."""
+    fig = go.Figure()
+    x = df["day"].to_list()
+    scale = 100.0 if percent else 1.0
+    fmt = "%{y:.0f}%" if percent else "%{y:,.2f}"
+    fig.add_scatter(x=x, y=(df["baseline"] * scale).to_list(), mode="lines", name="Baseline (28-day median)",
+                    line=dict(color=EXPECTED_COLOR, dash="dot", width=1.5),
+                    hovertemplate=f"Baseline: {fmt}<extra></extra>")
+    fig.add_scatter(x=x, y=(df["threshold"] * scale).to_list(), mode="lines", name="Flag line",
+                    line=dict(color=FLAG_COLOR, dash="dash", width=1), hovertemplate=f"Flag line: {fmt}<extra></extra>")
+    fig.add_scatter(x=x, y=(df["value"] * scale).to_list(), mode="lines+markers", name=unit[:1].upper() + unit[1:],
+                    line=dict(color=ACTUAL_COLOR, width=2), marker=dict(size=4),
+                    hovertemplate=f"Value: {fmt}<extra></extra>")
+    fig.add_vline(x=dt.datetime.combine(start, dt.time()).timestamp() * 1000, line=dict(color=FLAG_COLOR, width=2),
+                  annotation_text=f"started {start:%d %b}", annotation_position="top left")
+    fig.update_xaxes(title_text="Day", tickformat="%-d %b")
+    fig.update_layout(template="plotly_white", height=_HEIGHT, margin=dict(l=8, r=8, t=40, b=8), hovermode="x unified",
+                      legend=dict(orientation="h", y=1.12, x=0))
+    fig.update_yaxes(title_text=unit, ticksuffix="%" if percent else "", rangemode="tozero")
+    return fig
+
+
 def reconcile_waterfall(steps: list[tuple[str, float, str]]) -> go.Figure:
     """Naive list price -> explained steps -> expected -> residual -> billed. `steps`: (label, amount, measure)
     with measure absolute | relative | total."""

@@ -102,6 +102,67 @@ def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:
     sql_behind(svc.QUERIES["anomalies"])
 
 
+CAUSE = {"cache": "Cache efficiency", "prompt_tokens": "Token inflation: prompt",
+         "output_tokens": "Token inflation: output", "price": "Price change"}
+UNIT = {"cache": "cache-read share of prompt tokens", "prompt_tokens": "prompt tokens per request",
+        "output_tokens": "output tokens per request", "price": "billed ÷ list price"}
+
+
+def regressions_section(start: dt.date, end: dt.date) -> None:
+    """Lasting shifts with a cause (cache hit rate, tokens per request, price paid) and their dollars since."""
+    st.header("Regressions")
+    df = call(svc.regressions, start=start, end=end)
+    if df.is_empty():
+        st.success(f"No regression active between {start:%d %b %Y} and {end:%d %b %Y}: no series' cache hit rate, "
+                   "tokens per request or billed price moved away from its own recent baseline and stayed there.",
+                   icon=":material/check_circle:")
+        sql_behind(svc.QUERIES["regressions"])
+        return
+    cost = df.filter(pl.col("excess_usd") > 0)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Regressions", f"{df.height:,}", border=True,
+              delta=f"{df.filter(pl.col('ongoing')).height:,} still ongoing", delta_color="off", delta_arrow="off")
+    c2.metric("Cost since they started", usd(cost["excess_usd"].sum() or 0.0), border=True,
+              help="Dollars the regressions that raise cost added since each started (price falls not netted).")
+    top = df.row(0, named=True)
+    c3.metric("Largest", usd(top["excess_usd"] or 0.0), border=True,
+              delta=f"{CAUSE[top['kind']]} · {top['model']}", delta_color="off", delta_arrow="off")
+    shown = df.with_columns(cause=pl.col("kind").replace_strict(CAUSE, default=pl.col("kind")))
+    st.dataframe(
+        shown, hide_index=True, width="stretch",
+        column_order=["cause", "message", "start", "ongoing", "excess_usd", "team", "model", "api_key"],
+        column_config={
+            "cause": st.column_config.TextColumn("Cause"),
+            "message": st.column_config.TextColumn("What happened", width="large"),
+            "start": st.column_config.DateColumn("Started", format="ddd D MMM YYYY"),
+            "ongoing": st.column_config.CheckboxColumn("Ongoing"),
+            "excess_usd": money("Dollars since", format="dollar",
+                                help="What the change cost since it started (negative: a saving)."),
+            "team": st.column_config.TextColumn("Team"),
+            "model": st.column_config.TextColumn("Model"),
+            "api_key": st.column_config.TextColumn("API key"),
+        },
+    )
+    st.caption("A regression starts on the first of two days whose value moved past max(4 robust standard "
+               "deviations, a floor) from the median of the 28 days before (cache hit rate: −10 points and −25%; "
+               "tokens per request: +25%; billed price against the price in force: ±5%); its baseline is then frozen "
+               "until two days are back within half that distance. Dollars: lost cache hits at the input−cache price "
+               "gap, extra tokens at their list price, the price gap on the expected cost.")
+    pick = st.selectbox("Regression", range(df.height), key="regression_pick",
+                        format_func=lambda i: f"{CAUSE[df['kind'][i]]} · {df['model'][i]} · {df['start'][i]:%d %b}")
+    r = df.row(pick, named=True)
+    series = call(svc.regression_series, kind=r["kind"], team=r["team"], workload=r["workload"],
+                  provider=r["provider"], model=r["model"], api_key=r["api_key"],
+                  start=min(start, r["start"] - dt.timedelta(days=WINDOW)), end=end)
+    if series.is_empty():
+        st.info("No daily values for this series in the range.")
+    else:
+        st.markdown(f"**{r['message']}**")
+        st.plotly_chart(charts.regression_series(series, r["start"], UNIT[r["kind"]], r["kind"] == "cache"),
+                        width="stretch")
+    sql_behind(svc.QUERIES["regressions"])
+
+
 def render() -> None:
     st.title("Anomalies")
     selected = state.date_range()
@@ -115,6 +176,7 @@ def render() -> None:
     flags = flagged_table(start, end)
     if flags is not None:
         series_chart(flags, start, end)
+    regressions_section(start, end)
 
 
 try:

@@ -268,21 +268,23 @@ def billed_vs_list(start: dt.date, end: dt.date) -> None:
 def open_alerts() -> None:
     """The count of open alerts (what `modelmix alerts` reports as of the ledger's last day) with links to them."""
     counts = finance_svc.alert_counts(state.call(finance_svc.open_alerts))
-    total = counts["budget"] + counts["anomaly"]
+    total = counts["budget"] + counts["anomaly"] + counts["regression"]
     with st.container(border=True):
         text, budgets_link, anomalies_link = st.columns([4, 2, 2], vertical_alignment="center")
         if total:
             over = f" ({counts['critical']:,} already over)" if counts["critical"] else ""
             text.markdown(f":material/notifications_active: **{plural(total, 'open alert')}**: "
                           f"{plural(counts['budget'], 'budget')} over or forecast to end over{over}; "
-                          f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} in the ledger's "
-                          "last 7 days.")
+                          f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} and "
+                          f"{plural(counts['regression'], 'regression')} (cache, tokens per request, price) in the "
+                          "ledger's last 7 days.")
         else:
             text.markdown(":material/notifications: **No open alerts**: no budget is over or forecast to end over, "
-                          "and no spend anomaly in the ledger's last 7 days.")
+                          "and no spend anomaly or regression in the ledger's last 7 days.")
         budgets_link.page_link("pages/budgets.py", label=f"Budgets & forecast ({counts['budget']:,})",
                                icon=":material/savings:")
-        anomalies_link.page_link("pages/anomalies.py", label=f"Anomalies ({counts['anomaly']:,})",
+        anomalies_link.page_link("pages/anomalies.py",
+                                 label=f"Anomalies ({counts['anomaly'] + counts['regression']:,})",
                                  icon=":material/troubleshoot:")
 
 

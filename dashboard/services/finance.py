@@ -25,6 +25,7 @@ from finance import chargeback as cb
 from finance import cli
 from finance import forecast as fc
 from finance import reconcile as rc
+from finance import regressions as rg
 from finance import scenario_impact as si
 from finance.periods import period_bounds
 from warehouse.db import Warehouse
@@ -48,6 +49,7 @@ DAILY_SPEND_QUERY = {"team": "finance_daily_spend_by_team", "project": "finance_
 QUERIES = {
     "budgets": "finance_budgets",
     "anomalies": "finance_daily_spend_detail",
+    "regressions": "finance_regression_daily",
     "reconcile": "finance_reconcile_detail",
     "token_classes": "finance_reconcile_token_classes",
     "unpriced": "unpriced_models",
@@ -201,6 +203,20 @@ def anomaly_series(wh: Warehouse, team: str, model: str, start: dt.date, end: dt
     return an.daily_series(wh, team, model, start=start, end=end)
 
 
+def regressions(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Regressions (cache efficiency, token inflation, price change) active in [start, end], largest dollars
+    first, with the cause, when it started, before/after and the dollars since."""
+    return rg.detect(wh, start=start, end=end)
+
+
+def regression_series(wh: Warehouse, kind: str, team: str | None, workload: str | None, provider: str | None,
+                      model: str | None, api_key: str | None, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The chart of one regression's series: daily value, rolling baseline and flag line in [start, end]."""
+    kind = _choice({k: k for k in rg.KINDS}, kind, "regression kind")
+    series = {"team": team, "workload": workload, "provider": provider, "model": model, "api_key": api_key}
+    return rg.daily_values(wh, kind, series, start=start, end=end)
+
+
 # --- reconciliation ----------------------------------------------------------------------------------------
 def reconcile_detail(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
     """The range's reconciliation rows (day x provider x model x source) before thresholds: the page reads it
@@ -317,12 +333,13 @@ def chargeback_export(wh: Warehouse, month: str, fmt: str, rule: str = "proporti
 
 # --- alerts ------------------------------------------------------------------------------------------------
 def open_alerts(wh: Warehouse) -> list[dict]:
-    """Budget and anomaly alerts as of the ledger's last day (what `modelmix alerts` prints)."""
+    """Budget, anomaly and regression alerts as of the ledger's last day (what `modelmix alerts` prints)."""
     return cli.alerts(wh)
 
 
 def alert_counts(alerts: list[dict]) -> dict[str, int]:
-    """How many alerts of each kind: budget, anomaly, and critical (budgets already over)."""
+    """How many alerts of each kind: budget, anomaly, regression, and critical (budgets already over)."""
     return {"budget": sum(a["kind"] == "budget" for a in alerts),
             "anomaly": sum(a["kind"] == "anomaly" for a in alerts),
+            "regression": sum(a["kind"] == "regression" for a in alerts),
             "critical": sum(a["severity"] == "critical" for a in alerts)}
