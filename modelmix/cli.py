@@ -241,6 +241,7 @@ def _parse_sweep(text: str, scenario) -> tuple[int, str, list[float]]:
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import simulate
     from simulate import frontier, report
+    from simulate.spec import ScenarioError
 
     scenario = simulate.load_scenario(args.scenario)
     if args.shadow:
@@ -256,7 +257,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
                   if args.json else frame)
             return 0
         result = simulate.run(wh, scenario)
+    if args.strict and result.warnings:
+        raise ScenarioError(f"{args.scenario}: " + "; ".join(result.warnings), title="Scenario warnings (--strict)")
     print(json.dumps(result.to_json(), indent=2, default=str) if args.json else result.summary_text())
+    for w in result.warnings if not args.json else ():
+        print(f"warning: {w}", file=sys.stderr)
     if args.report:
         Path(args.report).write_text(report.result_markdown(scenario, result), encoding="utf-8")
         print(f"wrote {args.report}", file=sys.stderr)
@@ -421,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sweep", metavar="[N.]PARAM=START:STOP:STEP",
                     help="cost and quality over a grid of one policy's share, escalation_rate or hit_rate")
     sp.add_argument("--report", metavar="FILE", help="also write a Markdown report of the result")
+    sp.add_argument("--strict", action="store_true", help="fail on a warning (a `match.models` naming no model "
+                    "with rows in the period and scope)")
     sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
                     "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
                     "measured quality replaces the priors where it covers (docs/simulation.md)")

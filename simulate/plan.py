@@ -244,6 +244,7 @@ class Step:
     rate_param: str | None    # the bound rate its cost is linear in
     target_id: str | None     # the target's resolved model id (None: the part stays on its model)
     qratio: float | None
+    models: list[str] | None = None   # its `match.models`, resolved (the names as given plus their ids)
 
 
 @dataclass
@@ -290,7 +291,8 @@ class Plan:
                 index=i, policy=pol, p=p, label=label, match=match_sql,
                 eligible=f"({match_sql}) and ({pol.eligible_sql()})",
                 order_keys=pol.order_keys(p) if pol.ranked else None,
-                cost=pol.cost_sql(p, i), rate_param=pol.rate_param(p), target_id=target_id, qratio=qr))
+                cost=pol.cost_sql(p, i), rate_param=pol.rate_param(p), target_id=target_id, qratio=qr,
+                models=match.models))
         if grades is None:
             grades = match_request_grades(wh, scenario, names,
                                           [s.target_id for s in steps if s.target_id and s.qratio is None])
@@ -342,6 +344,23 @@ class Plan:
 
     def bind(self, text: str) -> dict[str, Any]:
         return bind(text, self.params)
+
+    def warnings(self, models: set[str] | list[str]) -> list[str]:
+        """What the replay should say about the scenario given the models its rows hold: a policy whose
+        `match.models` names no model of any row moves nothing, silently otherwise."""
+        present = sorted({m.lower() for m in models if m})
+        out = []
+        for s in self.steps:
+            if not s.models:
+                continue
+            pattern = re.compile("|".join(f"(?:{glob_to_regex(m)})" for m in s.models))
+            if not any(pattern.fullmatch(m) for m in present):
+                given = ", ".join(s.policy.match.models or [])
+                shown = ", ".join(present[:8]) + (f" and {len(present) - 8} more" if len(present) > 8 else "")
+                out.append(f"policies.{s.index}.match.models: no row in the period and scope is on {given} (after "
+                           f"resolving names as ingest does), so it moves nothing; the models there: "
+                           f"{shown or 'none'}")
+        return out
 
 
 __all__ = ["EPS", "GradeMatch", "Names", "Plan", "Step", "bind", "claimed_count", "decimal_share",

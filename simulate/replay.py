@@ -186,6 +186,8 @@ class Result:
     unpriced_requests: int = 0
     seconds: float = 0.0
     sql: str = ""
+    warnings: list[str] = field(default_factory=list)
+    exact: dict[str, float | None] = field(default_factory=dict)   # the headline figures before rounding
 
     @property
     def savings_usd(self) -> float:
@@ -212,23 +214,39 @@ class Result:
         return {r["lever"]: round(r["savings_usd"], 6) for r in frame.iter_rows(named=True)}
 
     def to_dict(self) -> dict[str, Any]:
+        """Every figure of the result, with what the quality figures rest on (`quality_basis`), the requests left
+        out unpriced and the warnings. Money at the ledger's own precision (6 decimals, as `decimal(18, 6)`; more
+        digits would be noise of the replay's double arithmetic); every other figure (savings %, quality, requests,
+        shares) unrounded."""
         rows = []
         for r in self.breakdown.iter_rows(named=True):
             rows.append({
                 "day": r["day"].isoformat(), "team": r["team"], "project": r["project"], "provider": r["provider"],
                 "workload": r["workload"], "source_model": r["source_model"], "target_model": r["target_model"],
-                "lever": r["lever"], "policy": r["policy"], "requests": _num(r["requests"]),
+                "lever": r["lever"], "policy": r["policy"], "requests": r["requests"],
                 "baseline_cost_usd": _num(r["baseline_cost_usd"]), "scenario_cost_usd": _num(r["scenario_cost_usd"]),
                 "savings_usd": _num(r["baseline_cost_usd"] - r["scenario_cost_usd"]),
+                "baseline_quality": r["baseline_quality"], "scenario_quality": r["scenario_quality"],
+                "scored_requests": r["scored_requests"], "measured_requests": r["measured_requests"],
             })
+        ex = self.exact or {}
+        by_lever = self.by("lever").filter(pl.col("lever") != "none")
+        by_policy = self.by("policy").filter(pl.col("policy").is_not_null())
         return {
+            "scenario": self.scenario,
             "baseline_cost_usd": self.baseline_cost_usd,
             "scenario_cost_usd": self.scenario_cost_usd,
             "savings_usd": self.savings_usd,
-            "savings_pct": self.savings_pct,
-            "baseline_quality": self.baseline_quality,
-            "scenario_quality": self.scenario_quality,
-            "moved_requests": self.moved_requests,
+            "savings_pct": ex.get("savings_pct", self.savings_pct),
+            "baseline_quality": ex.get("baseline_quality", self.baseline_quality),
+            "scenario_quality": ex.get("scenario_quality", self.scenario_quality),
+            "moved_requests": ex.get("moved_requests", self.moved_requests),
+            "savings_by_lever": {k: _num(v) for k, v in zip(by_lever["lever"], by_lever["savings_usd"], strict=True)},
+            "savings_by_policy": {k: _num(v) for k, v in zip(by_policy["policy"], by_policy["savings_usd"],
+                                                             strict=True)},
+            "quality_basis": self.quality_basis,
+            "unpriced_requests": self.unpriced_requests,
+            "warnings": list(self.warnings),
             "breakdown": rows,
         }
 
@@ -257,12 +275,20 @@ class Result:
                          f"({basis}; scored {qb.get('scored_share', 0):.0%} of requests)")
         else:
             lines.append("  quality         unscored (no prior covers these models; see assumptions.quality)")
+        unscored = self.quality_basis.get("unscored_requests") or 0
+        if unscored and self.baseline_quality is not None:
+            lines.append(f"  unscored        {unscored:,.0f} requests: no score covers their models (the quality "
+                         "figures leave them out)")
         if "graded_requests" in self.quality_basis:
             qb = self.quality_basis
             lines.append(f"  shadow file     {qb['matched_requests']:,} of {qb['graded_requests']:,} graded requests "
-                         "matched a replayed request row (by request id)")
+                         "matched a replayed request row (by request id) and had a grade used")
+            for why, n in (qb.get("unused_pairs") or {}).items():
+                lines.append(f"    not used      {n:,} graded (request, model) pairs: {why}")
         if self.unpriced_requests:
             lines.append(f"  left out        {self.unpriced_requests:,} unpriced requests (no billed or list cost)")
+        for w in self.warnings:
+            lines.append(f"  warning         {w}")
         return "\n".join(lines)
 
 
@@ -282,6 +308,7 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     grades = plan.grades
     text, params = build_sql(wh, scenario, plan=plan)
     frame = wh.sql(text, **params)
+    warnings = plan.warnings(frame["source_model"].unique().drop_nulls().to_list())
     unpriced = frame.filter(pl.col("lever") == "unpriced")["requests"].sum() or 0
     frame = frame.filter(pl.col("lever") != "unpriced").sort(list(BREAKDOWN_DIMS), nulls_last=True)
     base = float(frame["baseline_cost_usd"].sum() or 0)
@@ -293,10 +320,14 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     w = float(scored["scored_requests"].sum() or 0)
     bq = sq = None
     if w > 0:
-        bq = _num((scored["scored_requests"] * scored["baseline_quality"]).sum() / w)
-        sq = _num((scored["scored_requests"] * scored["scenario_quality"]).sum() / w)
+        bq = float((scored["scored_requests"] * scored["baseline_quality"]).sum() / w)
+        sq = float((scored["scored_requests"] * scored["scenario_quality"]).sum() / w)
+    exact = {"baseline_cost_usd": base, "scenario_cost_usd": scen, "savings_usd": base - scen,
+             "savings_pct": 100 * (base - scen) / base if base else None, "baseline_quality": bq,
+             "scenario_quality": sq, "moved_requests": moved}
     measured = float(scored["measured_requests"].sum() or 0)
     basis = {
+        "scored_requests": _num(w),
         "measured_requests": _num(measured),
         "assumed_requests": _num(w - measured),
         "unscored_requests": _num(total_req - w),
@@ -313,9 +344,9 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     return Result(
         scenario=scenario.name,
         baseline_cost_usd=_num(base), scenario_cost_usd=_num(scen),
-        baseline_quality=bq, scenario_quality=sq,
+        baseline_quality=_num(bq), scenario_quality=_num(sq),
         moved_requests=_num(moved),
         breakdown=frame, quality_basis=basis,
         unpriced_requests=int(unpriced),
-        seconds=time.perf_counter() - started, sql=text,
+        seconds=time.perf_counter() - started, sql=text, warnings=warnings, exact=exact,
     )
