@@ -132,7 +132,7 @@ def main() -> None:
         # What-if slider: the fragment's rerun per move (what the browser asks for), the whole page's rerun for
         # comparison, then the service alone
         at = AppTest.from_file(str(APP), default_timeout=args.timeout).run()
-        at.switch_page("pages/whatif.py").run()
+        at.switch_page("views/whatif.py").run()
         slider = at.slider[0]
         lo, hi = slider.min, slider.max
         fragment_ids = list(at._fragment_storage._fragments)    # registered by the last full run

@@ -1,1 +1,1 @@
-"""The Streamlit dashboard: `app.py` routes, `pages/` render, `services/` fetch, `components/` draw."""
+"""The Streamlit dashboard: `app.py` routes, `views/` (the pages) render, `services/` fetch, `components/` draw."""

@@ -1,9 +1,17 @@
 """ModelMix dashboard: the router. Page config, who is signed in (`auth`), the pages in the sections their role
-may see, and the one cross-page widget (the date range in the sidebar). Pages live in `pages/`; everything they
-show comes from `services/`. Each page with a write action checks the role again (`auth.require`)."""
+may see, and the one cross-page widget (the date range in the sidebar). Pages live in `views/`; everything they
+show comes from `services/`. Each page with a write action checks the role again (`auth.require`).
+
+The folder is not called `pages/`: a `pages/` folder beside the entry script puts a freshly started Streamlit
+in its file-based page mode, where the first visitor's direct URL (`/whatif`) runs the page file alone,
+without this router, its navigation or the signed-in person."""
 
 from __future__ import annotations
 
+# pandas before anything draws: plotly finds pandas by looking in sys.modules, so while one session's thread is
+# still importing it, another's chart (first visitors of a fresh server, all at once) met a half-initialised
+# module ("partially initialized module 'pandas' has no attribute 'Series'"); an import waits for it instead
+import pandas  # noqa: F401
 import streamlit as st
 
 from dashboard import auth, state
@@ -14,29 +22,29 @@ st.set_page_config(page_title="ModelMix", layout="wide")
 
 pages = {
     "Spend": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
-        st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+        st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page("views/explore.py", title="Explore", icon=":material/query_stats:"),
     ],
     "Finance": [
-        st.Page("pages/budgets.py", title="Budgets & forecast", icon=":material/savings:"),
-        st.Page("pages/anomalies.py", title="Anomalies", icon=":material/troubleshoot:"),
-        st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/receipt_long:"),
-        st.Page("pages/chargeback.py", title="Chargeback", icon=":material/account_balance:"),
+        st.Page("views/budgets.py", title="Budgets & forecast", icon=":material/savings:"),
+        st.Page("views/anomalies.py", title="Anomalies", icon=":material/troubleshoot:"),
+        st.Page("views/reconciliation.py", title="Reconciliation", icon=":material/receipt_long:"),
+        st.Page("views/chargeback.py", title="Chargeback", icon=":material/account_balance:"),
     ],
     "Simulate": [
-        st.Page("pages/whatif.py", title="What-if", icon=":material/tune:"),
-        st.Page("pages/outlook.py", title="Outlook", icon=":material/timeline:"),
+        st.Page("views/whatif.py", title="What-if", icon=":material/tune:"),
+        st.Page("views/outlook.py", title="Outlook", icon=":material/timeline:"),
     ],
     "Data": [
-        st.Page("pages/upload.py", title="Upload & data", icon=":material/upload_file:"),
-        st.Page("pages/sources.py", title="Sources", icon=":material/cloud_sync:"),
+        st.Page("views/upload.py", title="Upload & data", icon=":material/upload_file:"),
+        st.Page("views/sources.py", title="Sources", icon=":material/cloud_sync:"),
     ],
     "Configure": [
-        st.Page("pages/prices.py", title="Prices", icon=":material/sell:"),
-        st.Page("pages/attribution.py", title="Attribution & quality", icon=":material/rule:"),
+        st.Page("views/prices.py", title="Prices", icon=":material/sell:"),
+        st.Page("views/attribution.py", title="Attribution & quality", icon=":material/rule:"),
     ],
     "Admin": [
-        st.Page("pages/users.py", title="Users & audit", icon=":material/admin_panel_settings:"),
+        st.Page("views/users.py", title="Users & audit", icon=":material/admin_panel_settings:"),
     ],
 }
 # the lowest role that sees each section: viewers read; analysts load and configure; admins manage people

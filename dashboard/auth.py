@@ -142,26 +142,8 @@ def _identity(settings: Settings) -> tuple[str, str, Any]:
 
 
 # --- the person -------------------------------------------------------------------------------------------
-def _through_the_router() -> None:
-    """Until some session has run `app.py` as far as `st.navigation`, Streamlit serves a freshly started process
-    in its file-based multipage mode: a URL such as `/users` runs `pages/users.py` by itself, without the router
-    (no role-based navigation, no banner, a sidebar listing every file). Leave that mode the way `st.navigation`
-    does and rerun, so the router runs and opens the requested page. (The role checks inside pages hold either
-    way; this keeps every page behind the router.) Only on a session's first run, before anyone is resolved:
-    the process leaves the mode for good then, and a rerun would drop a click. (AppTest re-enters the mode on
-    every run and then runs the page script alone, as its docs say; this leaves that as it is.)"""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:     # a Streamlit without it has no file-based mode to leave
-        return
-    if PagesManager.uses_pages_directory and state.USER_KEY not in st.session_state:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def current_user() -> User:
     """The signed-in person of this session, or a sign-in / denied screen and `st.stop()`."""
-    _through_the_router()
     settings = state.settings()
     how, email, claim = _identity(settings)
     owner = state.owner()

@@ -138,3 +138,51 @@ def test_overview_renders_in_chromium(tmp_path):
         assert savings.inner_text() != before
         assert page.locator('[data-testid="stException"]').count() == 0
     assert (tmp_path / "overview.png").stat().st_size > 10_000
+
+
+def _page_urls() -> list[tuple[str, str]]:
+    """(url path, title) of every page registered in app.py: a page's own address is its file's stem, the default
+    page's is `/`."""
+    import ast
+
+    tree = ast.parse((ROOT / "dashboard" / "app.py").read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            path = "" if kw.get("default") else Path(node.args[0].value).stem
+            found.append(("/" + path, kw["title"]))
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_page_url_opens_directly_on_a_fresh_server(tmp_path, sample_db):
+    """A bookmark or a pasted link as the first request of a freshly started server: every page's own URL opens
+    that page through the router (its title, the sectioned navigation, the date range of a ledger full of data),
+    never Streamlit's file list or "No usage loaded yet". All pages are opened at once, so each is among the
+    first visitors."""
+    import shutil
+
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(sample_db, db)
+    urls = _page_urls()
+    assert len(urls) >= 13
+    with served_app(db, tmp_path) as (browser, url):
+        tabs = []
+        for path, title in urls:
+            tab = browser.new_page(viewport={"width": 1440, "height": 900})
+            tab.goto(url + path, wait_until="commit")
+            tabs.append((tab, path, title))
+        for tab, path, title in tabs:
+            tab.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=90_000)
+            nav = tab.locator('[data-testid="stSidebarNav"]')
+            nav.wait_for(timeout=30_000)
+            text = nav.inner_text()
+            assert "Finance" in text and "Budgets & forecast" in text, (path, text)      # sections, titles
+            assert "reconciliation\n" not in text and "whatif" not in text, (path, text)  # not the file list
+            sidebar = tab.locator('[data-testid="stSidebar"]').inner_text()
+            assert "Data from" in sidebar and "No usage loaded yet" not in sidebar, (path, sidebar)
+            assert "No usage loaded yet" not in tab.locator("section.main, [data-testid='stMain']").first.inner_text()
+            exc = tab.locator('[data-testid="stException"]')
+            assert exc.count() == 0, (path, exc.first.inner_text(), (tmp_path / "streamlit.log").read_text()[-3000:])

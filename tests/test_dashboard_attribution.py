@@ -26,7 +26,7 @@ from warehouse.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGE = str(ROOT / "dashboard" / "pages" / "attribution.py")
+PAGE = str(ROOT / "dashboard" / "views" / "attribution.py")
 RANGE = (dt.date(2025, 6, 20), dt.date(2025, 9, 17))
 RULES = """rules:
   - {field: project, pattern: "ticket-*", team: cx, priority: 10}
@@ -113,12 +113,12 @@ def test_registered_under_configure(monkeypatch, ledger):
     try:
         at = AppTest.from_file(APP, default_timeout=120).run()
         assert not at.exception
-        at.switch_page("pages/attribution.py").run()
+        at.switch_page("views/attribution.py").run()
         assert not at.exception
         assert at.title[0].value == "Attribution & quality"
     finally:
         close_app()
-    assert 'st.Page("pages/attribution.py", title="Attribution & quality"' in Path(APP).read_text()
+    assert 'st.Page("views/attribution.py", title="Attribution & quality"' in Path(APP).read_text()
 
 
 def test_rule_matches_have_known_counts(page, ledger):

@@ -28,7 +28,7 @@ from warehouse import Warehouse, users
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ROOT / "dashboard" / "pages"
+PAGES = ROOT / "dashboard" / "views"
 LAST_DAY = dt.date(2025, 9, 17)
 RANGE = (LAST_DAY - dt.timedelta(days=89), LAST_DAY)          # the sidebar's default: the last 90 days
 OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
@@ -132,7 +132,7 @@ def test_local_mode_banner_all_pages_and_one_sign_in(session, copy):
         in texts(at, "markdown")
     assert "Local single-user mode · admin" in texts(at.sidebar, "caption")
     for name, title in [("upload", "Upload & data"), ("prices", "Prices"), ("users", "Users & audit")]:
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"views/{name}.py").run()
         assert not at.exception and at.title[0].value == title
     signed = audit_rows(copy, action="sign_in")
     assert signed["actor"].to_list() == ["local"] and json.loads(signed["detail"][0])["mode"] == "local"
@@ -149,13 +149,20 @@ def test_signed_out_oidc_shows_only_the_sign_in_screen(session):
 
 
 
-def test_the_sign_in_button_starts_the_oidc_flow(session):
-    """st.login needs Authlib (a dependency through `streamlit[auth]`); without it the click raises."""
+def test_the_sign_in_button_starts_the_oidc_flow(session, monkeypatch):
+    """st.login needs Authlib (a dependency through `streamlit[auth]`); without it the click raises. AppTest's
+    `at.secrets` does not reach the secrets file st.login validates, so that check and the provider's redirect URL
+    are stood in for; the Authlib check and the click reaching st.login are real."""
     import authlib  # noqa: F401 -- installed with ModelMix, not only as an extra
+    import streamlit.user_info as user_info
 
+    asked = []
+    monkeypatch.setattr(user_info, "validate_auth_credentials", asked.append)
+    monkeypatch.setattr(user_info, "generate_login_redirect_url", lambda provider: f"/auth/login?provider={provider}")
     at = session(logged_in=False)
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
+    assert asked == ["default"]
     assert_no_data(at)
 
 def _sidebar_script() -> None:
@@ -209,7 +216,7 @@ def test_role_claim_for_an_email_without_a_row(session, monkeypatch):
     at = session(email="newcomer@example.com", claims={"groups": ["staff", "modelmix-analyst"]})
     assert not at.exception and not at.error
     assert "Signed in as **newcomer@example.com** · analyst · every team" in texts(at.sidebar, "caption")
-    at.switch_page("pages/upload.py").run()       # analysts see Data
+    at.switch_page("views/upload.py").run()       # analysts see Data
     assert not at.exception and at.title[0].value == "Upload & data"
 
 
@@ -217,7 +224,7 @@ def test_admins_setting_bootstraps_the_first_admin(session, monkeypatch):
     monkeypatch.setenv("MODELMIX_ADMINS", "boss@example.com, other@example.com")
     at = session(email="Boss@Example.com")
     assert "boss@example.com** · admin" in texts(at.sidebar, "caption")
-    at.switch_page("pages/users.py").run()
+    at.switch_page("views/users.py").run()
     assert not at.exception and at.title[0].value == "Users & audit"
 
 
@@ -255,9 +262,9 @@ def test_viewer_gets_read_sections_only_and_is_denied_on_write_pages(session):
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
     for name in ("upload", "sources", "prices", "attribution", "users"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):   # not in the navigation
-            at.switch_page(f"pages/{name}.py")
+            at.switch_page(f"views/{name}.py")
     for name in ("explore", "budgets", "chargeback", "whatif"):
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"views/{name}.py").run()
         assert not at.exception
     # opened directly (as a crafted URL would run it), each write page stops before showing anything
     for name in ("upload", "sources", "prices", "attribution", "users"):
@@ -283,8 +290,8 @@ def test_viewer_buttons_that_write_are_disabled(session):
 def test_analyst_uploads_and_edits_prices_but_cannot_remove_or_manage_users(session, copy):
     at = session(email="analyst@example.com", db=copy)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/users.py")
-    at.switch_page("pages/upload.py").run()
+        at.switch_page("views/users.py")
+    at.switch_page("views/upload.py").run()
     assert not at.exception and at.title[0].value == "Upload & data"
     at.file_uploader[0].set_value([("sept.csv", canonical_csv(*ROWS), "text/csv")]).run()
     at.button(key="upload_load").click().run()
@@ -339,7 +346,7 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert shown_teams == {"legal"}
     # Explore: grouped by team, one group with legal's spend
     at.session_state["explore_by"] = "team"
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("views/explore.py").run()
     assert not at.exception
     groups = dict(zip(at.dataframe[0].value["group_value"], at.dataframe[0].value["spend_usd"]))
     assert list(groups) == ["legal"] and groups["legal"] == pytest.approx(e["legal"], abs=1e-6)
@@ -373,7 +380,7 @@ def test_cached_results_never_cross_team_scopes(session, ledger):
         assert not at.exception
         assert metric(at, "Spend") == usd(want), email
         at.session_state["explore_by"] = "team"
-        at.switch_page("pages/explore.py").run()
+        at.switch_page("views/explore.py").run()
         shown = set(at.dataframe[0].value["group_value"])
         assert shown == ({"legal"} if want == e["legal"] else set(e["teams"])), email
 
@@ -387,7 +394,7 @@ def test_admin_sees_the_audit_log_and_exports_it_neutralised(session, copy):
         ingest_paths(wh.as_user("analyst@example.com"), [tmp])
         users.record_sign_in(wh, hostile, "header", "viewer")
     at = session(email="admin@example.com", db=copy)
-    at.switch_page("pages/users.py").run()
+    at.switch_page("views/users.py").run()
     assert not at.exception and at.title[0].value == "Users & audit"
     people = [d.value for d in at.dataframe if "email" in d.value.columns][0]
     assert people["email"].to_list() == ["admin@example.com", "analyst@example.com", "legal@example.com",
@@ -457,7 +464,7 @@ def test_a_demotion_applies_to_an_open_session(session, copy):
 def test_one_sign_in_row_per_session(session, copy):
     at = session(email="viewer@example.com", db=copy)
     for name in ("explore", "chargeback", "overview"):
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"views/{name}.py").run()
     at.run()
     session(email="viewer@example.com", db=copy)          # a second session (another tab or browser)
     signed = audit_rows(copy, action="sign_in")

@@ -22,7 +22,7 @@ from ledger_factory import build_ledger, write_usage_csv
 from test_dashboard_overview import APP, LAST_DAY, RANGE_START
 from warehouse import Warehouse
 
-PAGE = "pages/explore.py"
+PAGE = "views/explore.py"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ROOT / "dashboard" / "pages"
+PAGES = ROOT / "dashboard" / "views"
 LAST_DAY = dt.date(2025, 9, 17)
 RANGE = (dt.date(2025, 6, 20), LAST_DAY)
 SPIKE_DAY = dt.date(2025, 9, 15)
@@ -123,13 +123,13 @@ def test_pages_are_registered_under_finance(monkeypatch, ledger, name, title):
     try:
         at = AppTest.from_file(APP, default_timeout=120).run()
         assert not at.exception
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"views/{name}.py").run()
         assert not at.exception
         assert at.title[0].value == title
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
-    assert f'st.Page("pages/{name}.py", title="{title}"' in Path(APP).read_text()
+    assert f'st.Page("views/{name}.py", title="{title}"' in Path(APP).read_text()
 
 
 # --- Budgets & forecast ---------------------------------------------------------------------------------------

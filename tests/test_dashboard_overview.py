@@ -177,6 +177,6 @@ def test_services_and_charts_do_not_import_streamlit():
 
 
 def test_pages_hold_no_sql():
-    for path in (ROOT / "dashboard" / "pages").glob("*.py"):
+    for path in (ROOT / "dashboard" / "views").glob("*.py"):
         text = path.read_text(encoding="utf-8").lower()
         assert "select " not in text and ".sql(" not in text and "import duckdb" not in text, path

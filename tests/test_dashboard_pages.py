@@ -32,7 +32,7 @@ PAGES = registered_pages()
 
 
 def test_every_page_file_is_registered():
-    files = {f"pages/{p.name}" for p in (ROOT / "dashboard" / "pages").glob("*.py")}
+    files = {f"views/{p.name}" for p in (ROOT / "dashboard" / "views").glob("*.py")}
     assert len(PAGES) >= 12 and set(PAGES) == files
 
 

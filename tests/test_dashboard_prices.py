@@ -27,7 +27,7 @@ from warehouse.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PAGE = str(ROOT / "dashboard" / "pages" / "prices.py")
+PAGE = str(ROOT / "dashboard" / "views" / "prices.py")
 RANGE = (dt.date(2025, 6, 20), dt.date(2025, 9, 17))
 GPT4O_LIST = "select sum(list_cost_usd) from usage where model = 'gpt-4o'"
 
@@ -97,13 +97,13 @@ def test_registered_under_configure(monkeypatch, ledger):
     try:
         at = AppTest.from_file(APP, default_timeout=120).run()
         assert not at.exception
-        at.switch_page("pages/prices.py").run()
+        at.switch_page("views/prices.py").run()
         assert not at.exception
         assert at.title[0].value == "Prices"
     finally:
         close_app()
     text = Path(APP).read_text()
-    assert '"Configure": [' in text and 'st.Page("pages/prices.py", title="Prices"' in text
+    assert '"Configure": [' in text and 'st.Page("views/prices.py", title="Prices"' in text
 
 
 # --- the page -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ledger_factory import write_usage_csv
 from test_dashboard_overview import APP
 from warehouse import Warehouse
 
-PAGE = "pages/sources.py"
+PAGE = "views/sources.py"
 KEY_VAR = "MODELMIX_TEST_SOURCES_OPENAI_KEY"      # never set: the "Run now" test needs it missing
 SECRET = "sk-admin-never-shown-1234"
 JOBS = f"""\

@@ -21,7 +21,7 @@ from test_dashboard_overview import APP
 from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/upload.py"
+PAGE = "views/upload.py"
 HEADER = "ts,provider,model,team,requests,input_tokens,output_tokens,cost_usd"
 ROWS = [
     "2025-09-01T00:00:00,openai,gpt-4o-mini,=cmd|calc,10,1000,200,0.5",
@@ -191,7 +191,7 @@ def test_upload_preview_load_and_see_it_elsewhere(tmp_path, upload_app):
 
     # other pages read the new data: Explore shows the new team (its cell neutralised only in exports)
     at.session_state["explore_by"] = "team"
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("views/explore.py").run()
     assert not at.exception
     teams = dict(zip(at.dataframe[0].value["group_value"], at.dataframe[0].value["spend_usd"]))
     assert teams["ops"] == pytest.approx(1.25 + 0.75)

@@ -15,7 +15,7 @@ from simulate import frontier, replay
 from test_dashboard_upload import ROWS, canonical_csv
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-WARMED = ("pages/whatif.py", "pages/outlook.py", "pages/budgets.py")
+WARMED = ("views/whatif.py", "views/outlook.py", "views/budgets.py")
 
 
 @pytest.fixture

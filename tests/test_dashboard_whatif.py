@@ -20,7 +20,7 @@ from simulate import frontier
 from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "dashboard" / "pages" / "whatif.py")
+PAGE = str(ROOT / "dashboard" / "views" / "whatif.py")
 APP = str(ROOT / "dashboard" / "app.py")
 RANGE = (dt.date(2025, 6, 20), dt.date(2025, 9, 17))
 
@@ -159,11 +159,11 @@ def test_empty_ledger(page, tmp_path):
 
 def test_registered_under_simulate():
     text = Path(APP).read_text()
-    assert '"Simulate": [' in text and 'st.Page("pages/whatif.py", title="What-if"' in text
+    assert '"Simulate": [' in text and 'st.Page("views/whatif.py", title="What-if"' in text
 
 
 # --- Outlook ----------------------------------------------------------------------------------------------------
-OUTLOOK = str(ROOT / "dashboard" / "pages" / "outlook.py")
+OUTLOOK = str(ROOT / "dashboard" / "views" / "outlook.py")
 
 
 @pytest.fixture
@@ -229,7 +229,7 @@ def test_a_per_request_grades_upload_says_how_many_matched(tmp_path, monkeypatch
     monkeypatch.setenv("MODELMIX_DB", str(db))
     try:
         at = AppTest.from_file(APP, default_timeout=90).run()
-        at.switch_page("pages/whatif.py").run()
+        at.switch_page("views/whatif.py").run()
         assert not at.exception, [e.value for e in at.exception]
         grades = b"request_id,model,score,provider\nreq-1,gpt-4o,0.9,openai\nreq-2,gpt-4o,0.8,openai\nnope,gpt-4o,0.5,\n"
         at.file_uploader(key="whatif_shadow").set_value([("grades.csv", grades, "text/csv")]).run()

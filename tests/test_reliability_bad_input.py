@@ -192,7 +192,7 @@ def test_upload_page_takes_the_whole_corpus(files, template, tmp_path, monkeypat
     small = [n for n in NAMES if files[n].stat().st_size < 5_000_000]
     try:
         at = AppTest.from_file(APP, default_timeout=120).run()
-        at.switch_page("pages/upload.py").run()
+        at.switch_page("views/upload.py").run()
         assert not at.exception
         at.file_uploader[0].set_value([(n, files[n].read_bytes(), "application/octet-stream") for n in small]).run()
         assert not at.exception

@@ -281,9 +281,9 @@ def open_alerts() -> None:
         else:
             text.markdown(":material/notifications: **No open alerts**: no budget is over or forecast to end over, "
                           "and no spend anomaly or regression in the ledger's last 7 days.")
-        budgets_link.page_link("pages/budgets.py", label=f"Budgets & forecast ({counts['budget']:,})",
+        budgets_link.page_link("views/budgets.py", label=f"Budgets & forecast ({counts['budget']:,})",
                                icon=":material/savings:")
-        anomalies_link.page_link("pages/anomalies.py",
+        anomalies_link.page_link("views/anomalies.py",
                                  label=f"Anomalies ({counts['anomaly'] + counts['regression']:,})",
                                  icon=":material/troubleshoot:")
 
