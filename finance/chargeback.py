@@ -11,7 +11,7 @@ Amounts are split per line (project x provider x model) in exact decimals to the
 rounding remainder on the largest share, so the statement's total always equals the month's spend.
 
 Exports: CSV and Excel neutralise every text cell that a spreadsheet would run as a formula (starting with
-= + - @ tab or CR) by prefixing a single quote. The FOCUS file is a data contract read by FinOps tools, so its
+= + - @ tab or CR) by prefixing a single quote (`warehouse.spreadsheet`, the one rule every export uses). The FOCUS file is a data contract read by FinOps tools, so its
 values are written as they are (it carries no allocation: costs as incurred, team in Tags).
 """
 
@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from finance.periods import add_months, ledger_range, parse_month
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
+from warehouse.spreadsheet import neutralise, neutralise_frame
 
 UNASSIGNED = "unassigned"
 MICRO = Decimal("0.000001")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Allocation(BaseModel):
@@ -139,24 +139,10 @@ def statement(wh: Warehouse, month: str, rule: Allocation | None = None) -> pl.D
 
 
 # --- exports -----------------------------------------------------------------------------------------------
-def neutralise(value):
-    """A text cell a spreadsheet would evaluate (= + - @ tab CR first) gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _safe_text(frame: pl.DataFrame) -> pl.DataFrame:
-    cols = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns([
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in cols])
-
-
 def export_csv(wh: Warehouse, month: str, out: str | Path, rule: Allocation | None = None) -> Path:
     """The statement's lines as CSV (text cells neutralised)."""
     out = Path(out)
-    _safe_text(lines(wh, month, rule)).write_csv(out)
+    neutralise_frame(lines(wh, month, rule)).write_csv(out)
     return out
 
 
@@ -212,4 +198,4 @@ def months(wh: Warehouse) -> list[str]:
 
 
 __all__ = ["Allocation", "allocation", "lines", "statement", "export_csv", "export_xlsx", "export_focus",
-           "focus_rows", "neutralise", "months"]
+           "focus_rows", "months"]

@@ -368,7 +368,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """`modelmix audit`: the audit log (who, when, what), newest first; `--csv FILE` writes it for a spreadsheet."""
     import csv
 
-    from finance.chargeback import neutralise
+    from warehouse.spreadsheet import neutralise
     from warehouse import users
 
     with _open(args, settings) as wh:

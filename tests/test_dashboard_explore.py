@@ -153,10 +153,12 @@ NEUTRALISED = ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+cmd|' /C calc'!A
                "'\rCR", "plain", None]
 
 
-def test_the_neutraliser_is_the_chargeback_one():
+def test_the_neutraliser_is_the_shared_one():
     from finance import chargeback
+    from warehouse import spreadsheet
 
-    assert exports.neutralise is chargeback.neutralise
+    assert exports.neutralise is chargeback.neutralise is spreadsheet.neutralise
+    assert exports.neutralise_frame is chargeback.neutralise_frame is spreadsheet.neutralise_frame
     assert exports.neutralise_frame(NASTY)["team"].to_list() == NEUTRALISED
 
 

@@ -51,3 +51,62 @@ def test_only_warehouse_opens_duckdb():
     for layer in OURS - {"warehouse"}:
         for path in _files(layer):
             assert "duckdb.connect" not in path.read_text(encoding="utf-8"), path
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+VIEWS = ROOT / "dashboard" / "views"
+# what a page may import of ours: services and components, and the dashboard's own session plumbing (the cached
+# query runner and settings in `state`, the signed-in person in `auth`)
+PAGE_MAY_IMPORT = ("dashboard.services", "dashboard.components", "dashboard.state", "dashboard.auth")
+
+
+def _first_party_imports(path: Path) -> set[str]:
+    """Full dotted names of our modules a file imports (`from dashboard import auth` -> dashboard.auth)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module in OURS:
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+            else:
+                found.add(node.module)
+    return {name for name in found if name.split(".")[0] in OURS}
+
+
+def test_pages_import_only_services_and_components():
+    pages = sorted(VIEWS.glob("*.py"))
+    assert len(pages) >= 12
+    for path in pages:
+        stray = {m for m in _first_party_imports(path) if not m.startswith(PAGE_MAY_IMPORT)}
+        assert not stray, f"{path.relative_to(ROOT)} imports {sorted(stray)}: go through dashboard/services"
+        assert "Settings(" not in path.read_text(encoding="utf-8"), f"{path.relative_to(ROOT)}: use state.settings()"
+
+
+def test_the_rule_catches_a_page_importing_a_lower_layer(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text("import simulate\nfrom finance.anomalies import WINDOW\nfrom dashboard import state\n"
+                    "from dashboard.services import finance\n")
+    found = _first_party_imports(page)
+    assert found == {"simulate", "finance.anomalies", "dashboard.state", "dashboard.services"}
+    assert {m for m in found if not m.startswith(PAGE_MAY_IMPORT)} == {"simulate", "finance.anomalies"}
+
+
+def test_no_pages_folder_beside_the_entry_script():
+    """A `pages/` folder beside app.py switches a fresh Streamlit into its file-based page mode (direct URLs then
+    skip the router); the pages live in `views/`."""
+    assert not (ROOT / "dashboard" / "pages").exists()
+
+
+def test_one_neutraliser():
+    """The spreadsheet-formula rule is defined once (warehouse/spreadsheet.py) and imported everywhere else."""
+    defined = []
+    for layer in OURS:
+        for path in _files(layer):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            defined += [(path.relative_to(ROOT).as_posix(), n.name) for n in ast.walk(tree)
+                        if isinstance(n, ast.FunctionDef) and n.name.startswith(("neutralise", "_safe_text"))]
+            defined += [(path.relative_to(ROOT).as_posix(), t.id) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                        for t in n.targets if isinstance(t, ast.Name) and t.id == "FORMULA_START"]
+    assert sorted(defined) == [("warehouse/spreadsheet.py", "FORMULA_START"), ("warehouse/spreadsheet.py", "neutralise"),
+                               ("warehouse/spreadsheet.py", "neutralise_frame")]

@@ -1,9 +1,8 @@
 """Downloads for spreadsheet users: CSV and Excel bytes from a polars frame, with every text cell a
 spreadsheet would run as a formula neutralised. Pure (no streamlit).
 
-The neutraliser itself lives in `finance.chargeback` (its statement exports use it); this module reuses it so
-there is one rule in the code base: a text cell starting with = + - @ tab or CR gets a leading single quote
-(OWASP CSV injection, CWE-1236). Numbers stay numbers, so a negative amount is never touched.
+The neutraliser is `warehouse.spreadsheet` (one rule for every export in the code base: a text cell starting
+with = + - @ tab or CR gets a leading single quote; numbers stay numbers).
 """
 
 from __future__ import annotations
@@ -15,19 +14,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from finance.chargeback import FORMULA_START, neutralise
+from warehouse.spreadsheet import FORMULA_START, neutralise, neutralise_frame
 
 __all__ = ["FORMULA_START", "neutralise", "neutralise_frame", "sheet_name", "to_csv", "to_xlsx"]
-
-
-def neutralise_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """Every text column with formula-like cells prefixed by a single quote; other columns as they are."""
-    text = [c for c, t in df.schema.items() if t == pl.String]
-    return df.with_columns([
-        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(t) for t in FORMULA_START]))
-        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text
-    ])
 
 
 def sheet_name(text: str) -> str:

@@ -3,6 +3,10 @@
 
 A query runner is anything with the signature of `Warehouse.query`: `run(name, **params) -> pl.DataFrame`.
 Pages pass the cached runner from `dashboard.state`; tests pass `Warehouse.query` itself.
+
+Pages import only from here and `dashboard.components` (and the dashboard's own `state` and `auth`), never a
+lower layer; `ModelMixError`, the error family pages show, is re-exported here for them. tests/test_layers.py
+keeps it so.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from typing import Any, Protocol
 import polars as pl
 
 import sql
+from warehouse.errors import ModelMixError
+
+__all__ = ["ModelMixError", "QueryRunner", "money_as_float", "sql_text"]
 
 
 class QueryRunner(Protocol):

@@ -42,6 +42,7 @@ STATUS_LABELS: dict[str, str] = {"over": "Over budget", "forecast_over": "Foreca
                                  "ok": "On track"}
 BUDGET_COLUMNS = ("scope", "name", "period", "period_start", "amount_usd", "note")
 UNASSIGNED = cb.UNASSIGNED
+ANOMALY_WINDOW = an.WINDOW      # days of same-weekday history an anomaly baseline uses
 
 # the named query behind each visual, for the "SQL behind this" expanders (finance/ runs them)
 DAILY_SPEND_QUERY = {"team": "finance_daily_spend_by_team", "project": "finance_daily_spend_by_project",

@@ -54,6 +54,11 @@ def credential_env(job: Any) -> str:
     return job.key_env or pull.PROVIDERS[job.kind].key_env
 
 
+def pull_status(wh: Warehouse) -> pl.DataFrame:
+    """What each pulled source did last (`pull.status`): for the page, through `state.call`'s cache."""
+    return pull.status(wh)
+
+
 def configured(path: Path) -> pl.DataFrame | None:
     """One row per job of the jobs file: name, kind, schedule, what it reads, the credential variable's name;
     None when there is no jobs file. An invalid file raises `ConfigError` naming the file and field."""

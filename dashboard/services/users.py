@@ -17,6 +17,8 @@ from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
 from warehouse.users import ROLE_RIGHTS, ROLES, User
 
+AUDIT_ACTIONS = audit.ACTIONS      # every audited action and what it means
+
 QUERIES = {"users": "users", "audit": "audit_log", "teams": "top_teams"}
 EDIT_COLUMNS = ("email", "role", "teams")
 TITLE = "Users not saved"

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 # the frontier-model list of the armstrong-80-99 preset: "the frontier tier" in the builder
 FRONTIER_TIER = simulate.load_scenario("armstrong-80-99").policies[0].match.models
+load_scenario = simulate.load_scenario      # a shipped preset or a scenario file, by name
 OFFLINE_WORKLOADS = ["batch", "offline", "evaluation", "eval", "enrichment", "backfill"]
 CHEAP_TARGETS = ["gpt-4.1-nano", "gpt-4o-mini", "gpt-4.1-mini", "claude-haiku-4-5", "gemini-2.0-flash",
                  "glm-5.1", "deepseek-chat"]

@@ -15,9 +15,8 @@ from dashboard import state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
-from finance.anomalies import WINDOW
-from warehouse.errors import ModelMixError
 
 call = state.call
 money = st.column_config.NumberColumn
@@ -72,7 +71,7 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
                                             "cache write 1.25, input 1, cache read 0.1): an approximation."),
         },
     )
-    st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the {WINDOW} days "
+    st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the {svc.ANOMALY_WINDOW} days "
                "before by more than 4 robust standard deviations (1.4826 × MAD), and by at least 60% of the usual "
                "level and $1. Drivers are the key, project and token class that rose most above their own usual "
                "level that day.")
@@ -92,7 +91,7 @@ def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:
     # with api keys as series a day's marker sits on the team x model total
     marked = df.join(marked.select("day"), on="day").select("day", "spend_usd")
     if df.is_empty():
-        st.info(f"The range {day_span(start, end)} has no day with the {WINDOW} days of history the baseline needs. "
+        st.info(f"The range {day_span(start, end)} has no day with the {svc.ANOMALY_WINDOW} days of history the baseline needs. "
                 "Widen the date range in the sidebar.")
         return
     st.markdown(f"**Daily spend of {team} on {model}, {day_span(df['day'].min(), df['day'].max())}**")

@@ -13,8 +13,8 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
 from dashboard.components.widgets import flash, save_button, show_error, sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import attribution as svc
-from warehouse.errors import ModelMixError
 
 run = state.run_query
 FLASH_KEY = "attribution_flash"

@@ -16,8 +16,8 @@ from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
 from dashboard.components.widgets import show_error, sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
-from warehouse.errors import ModelMixError
 
 call = state.call
 money = st.column_config.NumberColumn

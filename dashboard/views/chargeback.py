@@ -12,8 +12,8 @@ from dashboard import state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import usd
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
-from warehouse.errors import ModelMixError
 
 call = state.call
 money = st.column_config.NumberColumn

@@ -14,9 +14,9 @@ from dashboard import state
 from dashboard.components import explore_charts, exports
 from dashboard.components.formatting import day_span, usd
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import explore as svc
 from dashboard.services.explore import DIMENSIONS, QUERIES
-from warehouse.errors import ModelMixError
 
 run = state.run_query
 BY_KEY = "explore_by"

@@ -11,8 +11,8 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import usd
+from dashboard.services import ModelMixError
 from dashboard.services import outlook as svc
-from warehouse.errors import ModelMixError
 
 run = state.run_query
 

@@ -14,10 +14,10 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.components.formatting import day_span, pct, signed_pct, usd
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import finance as finance_svc
 from dashboard.services import overview as svc
 from dashboard.services.overview import QUERIES
-from warehouse.errors import ModelMixError
 
 run = state.run_query
 

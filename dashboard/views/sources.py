@@ -12,14 +12,13 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-import pull
 from dashboard import auth, state
 from dashboard.components import sources_charts
 from dashboard.components.formatting import day_span
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import sources as svc
 from dashboard.services.sources import QUERIES
-from warehouse.errors import ModelMixError
 
 RESULT_KEY = "sources_last_run"       # the last "Run now" result, shown after the rerun that refreshes the table
 
@@ -109,7 +108,7 @@ def render() -> None:
     except ModelMixError as e:       # an invalid jobs file: say what is wrong, still show what was pulled
         st.error(f"**{e.title}** — {e.message}")
         jobs = None
-    status = state.call(pull.status)
+    status = state.call(svc.pull_status)
     if jobs is None and status.is_empty():
         if path.is_file():
             st.caption("A valid jobs file looks like this (docs/pulls.md has every field):")

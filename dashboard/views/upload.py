@@ -17,10 +17,9 @@ from dashboard import auth, state
 from dashboard.components import exports, upload_charts
 from dashboard.components.formatting import day_span
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import upload as svc
 from dashboard.services.upload import QUERIES
-from modelmix.settings import Settings
-from warehouse.errors import ModelMixError
 
 run = state.run_query
 SESSION_KEY = "upload_session"        # this session's staging folder name
@@ -41,7 +40,7 @@ def override_key(file_id: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def inspect(path: str, name: str, format_id: str | None) -> list[svc.Inspection]:
-    return svc.inspect(Path(path), name, format_id, Settings().max_unzipped_bytes)
+    return svc.inspect(Path(path), name, format_id, state.settings().max_unzipped_bytes)
 
 
 def staged_files(uploads: list) -> dict[str, dict]:
@@ -104,7 +103,7 @@ def load_files(files: dict[str, dict], overrides: dict[str, str | None]) -> None
             bar.progress((i + 1) / len(files), text=f"{r.path}: {r.status}{rate}")
 
         svc.load(wh, Path(item["path"]), item["name"], overrides.get(file_id), on_result=done,
-                 max_unzipped_bytes=Settings().max_unzipped_bytes)
+                 max_unzipped_bytes=state.settings().max_unzipped_bytes)
     svc.discard([Path(item["path"]) for item in files.values()])
     st.session_state[STAGED_KEY] = {}
     st.session_state[RESULTS_KEY] = results

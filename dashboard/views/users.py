@@ -11,10 +11,8 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.widgets import sql_behind
+from dashboard.services import ModelMixError
 from dashboard.services import users as svc
-from warehouse import audit
-from warehouse.errors import ModelMixError
-from warehouse.users import ROLES
 
 run = state.run_query
 FLASH_KEY = "users_flash"
@@ -43,7 +41,7 @@ def users_section() -> None:
         column_config={
             "email": st.column_config.TextColumn("Email", required=True, help="As the sign-in gives it; "
                                                  "stored lower-case."),
-            "role": st.column_config.SelectboxColumn("Role", options=list(ROLES), required=True),
+            "role": st.column_config.SelectboxColumn("Role", options=list(svc.ROLES), required=True),
             "teams": st.column_config.MultiselectColumn(
                 "Teams (viewers)", options=svc.team_options(run, table), accept_new_options=True,
                 help="Only for viewers: they see only these teams' spend. Empty: every team."),
@@ -75,8 +73,8 @@ def audit_section() -> None:
                            format="YYYY-MM-DD", key="audit_days")
     start, end = (picked[0], picked[-1]) if picked else (None, None)
     actor = c2.selectbox("Who", [EVERYONE, *svc.actors(wh)], key="audit_actor")
-    action = c3.selectbox("Action", [EVERY_ACTION, *audit.ACTIONS], key="audit_action",
-                          format_func=lambda a: a if a == EVERY_ACTION else f"{a} — {audit.ACTIONS[a]}")
+    action = c3.selectbox("Action", [EVERY_ACTION, *svc.AUDIT_ACTIONS], key="audit_action",
+                          format_func=lambda a: a if a == EVERY_ACTION else f"{a} — {svc.AUDIT_ACTIONS[a]}")
     log = svc.audit_table(wh, start, end, None if actor == EVERYONE else actor,
                           None if action == EVERY_ACTION else action)
     if log.is_empty():

@@ -12,13 +12,12 @@ import hashlib
 import polars as pl
 import streamlit as st
 
-import simulate
 from dashboard import auth, state
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
+from dashboard.services import ModelMixError
 from dashboard.services import whatif as svc
-from simulate.scenario import Scenario
-from warehouse.errors import ModelMixError
+from dashboard.services.whatif import Scenario
 
 run = state.run_query
 SOURCE_KEY = "whatif_source"
@@ -31,7 +30,7 @@ PRESET, BUILD = "A preset", "Build your own"
 def preset_scenario(start, end) -> Scenario:
     name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY,
                         help="Scenario files shipped in simulate/presets/; each quotes its sources.")
-    scenario = simulate.load_scenario(name)
+    scenario = svc.load_scenario(name)
     if scenario.description:
         with st.expander("About this preset"):
             st.caption(scenario.description)
