@@ -53,7 +53,7 @@ def _run(monkeypatch, db: Path, script: str, **state) -> AppTest:
 def test_regressions_section_shows_the_cache_drop(monkeypatch, ledger):
     db, found, _ = ledger
     assert found.height == 1 and found["kind"][0] == "cache" and found["start"][0] == DROP_DAY
-    at = _run(monkeypatch, db, "pages/anomalies.py",
+    at = _run(monkeypatch, db, "views/anomalies.py",
               modelmix_date_range=(START + dt.timedelta(days=30), START + dt.timedelta(days=N_DAYS - 1)))
     assert not at.exception
     assert any(h.value == "Regressions" for h in at.header)
