@@ -71,7 +71,8 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
                                             "cache write 1.25, input 1, cache read 0.1): an approximation."),
         },
     )
-    st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the {svc.ANOMALY_WINDOW} days "
+    st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the "
+               f"{svc.ANOMALY_WINDOW} days "
                "before by more than 4 robust standard deviations (1.4826 × MAD), and by at least 60% of the usual "
                "level and $1. Drivers are the key, project and token class that rose most above their own usual "
                "level that day.")
@@ -91,7 +92,8 @@ def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:
     # with api keys as series a day's marker sits on the team x model total
     marked = df.join(marked.select("day"), on="day").select("day", "spend_usd")
     if df.is_empty():
-        st.info(f"The range {day_span(start, end)} has no day with the {svc.ANOMALY_WINDOW} days of history the baseline needs. "
+        st.info(f"The range {day_span(start, end)} has no day with the {svc.ANOMALY_WINDOW} days of history the "
+                "baseline needs. "
                 "Widen the date range in the sidebar.")
         return
     st.markdown(f"**Daily spend of {team} on {model}, {day_span(df['day'].min(), df['day'].max())}**")
@@ -152,7 +154,7 @@ def regressions_section(start: dt.date, end: dt.date) -> None:
     r = df.row(pick, named=True)
     series = call(svc.regression_series, kind=r["kind"], team=r["team"], workload=r["workload"],
                   provider=r["provider"], model=r["model"], api_key=r["api_key"],
-                  start=min(start, r["start"] - dt.timedelta(days=WINDOW)), end=end)
+                  start=min(start, r["start"] - dt.timedelta(days=svc.ANOMALY_WINDOW)), end=end)
     if series.is_empty():
         st.info("No daily values for this series in the range.")
     else:
