@@ -5,13 +5,26 @@ BIN := $(VENV)/bin
 DB ?= sample.duckdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(BIN)/modelmix: pyproject.toml
+LOCK := requirements.lock
+
+# Every package comes from the lock, pinned and hash-checked (setuptools too: the project is built without
+# fetching a build backend), then ModelMix itself, editable, with no dependency resolution of its own.
+$(BIN)/modelmix: pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 setup: $(BIN)/modelmix
+
+# Re-resolve the lock to the newest releases pyproject.toml allows (`make lock P=duckdb` upgrades one package).
+# An upgrade is its own commit, made after `make test` passed on the new lock (README, "Upgrading dependencies").
+lock:
+	$(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install -q pip-tools==7.7.0
+	.venv-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --extra test --build-deps-for wheel \
+	  --strip-extras --no-emit-index-url --no-emit-find-links $(if $(P),--upgrade-package $(P),--upgrade) \
+	  -o $(LOCK) pyproject.toml
 
 # Debian packages the tests use: chromium (the one real-browser test), postgresql (the LiteLLM database pull)
 system-deps:
@@ -30,4 +43,4 @@ demo: setup
 test: system-deps setup
 	$(BIN)/python -m pytest -q
 
-.PHONY: setup system-deps demo test
+.PHONY: setup system-deps demo test lock
