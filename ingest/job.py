@@ -139,7 +139,10 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         "select count(*), count(*) filter (where _errors is not null), min(ts) filter (where _errors is null), "
         "max(ts) filter (where _errors is null) from staged").fetchone()
     if total == 0:
-        raise IngestError(f"{src.name}: has a header but no data rows; export a period with usage and upload that")
+        # a loaded-nothing result, not an error: say what the file held
+        held = cur.execute(stage.source_rows_sql(fmt, sample, src.compression), params).fetchone()[0]
+        cur.execute("drop table if exists staged")
+        return {"status": "loaded", "error": stage.nothing_loaded(src.name, fmt, sample, held)}
     if rejected and (strict or rejected == total):
         why = "every row failed validation" if rejected == total else f"{rejected:,} row(s) failed validation (--strict)"
         raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
@@ -194,8 +197,20 @@ def _read_error(src: read.SourceFile, fmt: Format, sample: Sample, e: duckdb.Err
             n, got, want = found
             return IngestError(f"{src.name}: line {n:,} has {got} columns but the header has {want}; fix or remove "
                                "that line (a stray comma or quote?) and upload again")
+    if isinstance(e, duckdb.BinderException) or text.startswith("Binder Error"):
+        return _binder_error(src, fmt, sample, text)
     return IngestError(f"{src.name}: cannot be read as {fmt.id}{at} ({_first_line(e)}); check that the file is a "
                        "complete, unedited export, or pick its format")
+
+
+def _binder_error(src: read.SourceFile, fmt: Format, sample: Sample, text: str) -> IngestError:
+    """A column the format's SQL names is not in the file as DuckDB read it: say which, never the SQL error."""
+    found = re.search(r'Referenced column "([^"]+)" not found', text)
+    column = found.group(1) if found else None
+    seen = ", ".join(sorted(sample.columns)[:12]) or "none"
+    what = f"has no column {column!r}" if column else "does not have the columns it needs"
+    return IngestError(f"{src.name}: {what} for format {fmt.id} (columns read: {seen}); check that it is a "
+                       "complete, unedited export with its header row, or pick its format")
 
 
 def _ragged_line(path, limit: int = 1_000_000) -> tuple[int, int, int] | None:

@@ -103,21 +103,24 @@ def _scan(path: Path, name: str, compression: str, limit: int) -> int | None:
     expands past `limit` or ends early is rejected before anything reads it; returns the first physical line
     longer than MAX_LINE_BYTES (1-based), or None."""
     expanded, since_newline, lines, long_line = 0, 0, 1, None
+    newline = b"\n"
     try:
         with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as fh:
             while chunk := fh.read(SCAN_CHUNK):
+                if not expanded and b"\n" not in chunk and b"\r" in chunk:
+                    newline = b"\r"     # lone-CR line ends (old Mac / Excel "CSV (Macintosh)")
                 expanded += len(chunk)
                 if compression == "gzip" and expanded > limit:
                     raise IngestError(
                         f"{name}: expands past the {limit:,}-byte limit (MODELMIX_MAX_UNZIPPED_BYTES) and was not "
                         "read; if it is a genuine export, split it or raise the limit")
                 if long_line is None:
-                    first = chunk.find(b"\n")
+                    first = chunk.find(newline)
                     if since_newline + (len(chunk) if first < 0 else first) > MAX_LINE_BYTES:
                         long_line = lines
                     if first >= 0:
-                        lines += chunk.count(b"\n")
-                        since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+                        lines += chunk.count(newline)
+                        since_newline = len(chunk) - chunk.rfind(newline) - 1
                     else:
                         since_newline += len(chunk)
                 elif compression != "gzip":
@@ -213,26 +216,47 @@ def sample(src: SourceFile) -> Sample:
     stripped = text.lstrip()
     if stripped[:1] in "{[":
         return Sample("json", frozenset(_KEY.findall(text[:HEAD_BYTES])), text[:4096])
-    lines = list(itertools.islice(csv.reader(io.StringIO(stripped)), 30))
-    first_line = lines[0] if lines else []
-    # a metadata preamble before the header (GCP console cost table: "Invoice number,123,"): DuckDB's sniffer
-    # skips it when reading; detection needs the header, taken as the first line of the widest raw width when
-    # that is wider than the first line
-    widest = max(lines, key=len, default=[])
-    if len(widest) > len(first_line) and len(first_line) <= 3:
-        first_line = widest
-    if len(first_line) < 2:
-        # a tab- or semicolon-separated file still gets its columns found
-        for sep in ("\t", ";", "|"):
-            alt = next(csv.reader(io.StringIO(stripped), delimiter=sep), [])
-            if len(alt) > len(first_line):
-                first_line = alt
+    delimiter, first_line, pad = _dialect(stripped)
     names = [c.strip() for c in first_line if c.strip()]
     if repeated := sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1}):
         # DuckDB would read the second as `model_1` and the ledger would silently take the first
         raise IngestError(f"{src.name}: has duplicate column name(s) {', '.join(repeated)} in its header; rename or "
                           "remove the repeated column and upload again")
-    return Sample("csv", frozenset(names), text[:4096])
+    return Sample("csv", frozenset(names), text[:4096], delimiter=delimiter, pad=pad)
+
+
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def _dialect(text: str) -> tuple[str, list[str], bool]:
+    """The delimiter, the header's cells and whether records carry empty cells past the header, from the head.
+
+    Lines may end in LF, CRLF or a lone CR (old Mac / Excel): the head is read in universal-newline mode. The
+    delimiter is the candidate (comma, tab, semicolon, pipe) whose header is widest (comma on a tie), so a
+    tab-separated export whose values hold commas ("gpt-4o, input") is still read by tab. A metadata preamble
+    before the header (GCP console cost table: "Invoice number,123,") is skipped: the header is the first line
+    of the widest raw width when that is wider than a short first line. `pad`: a record has more cells than the
+    header and every extra one is empty (a spreadsheet's trailing tab on an empty bucket), which DuckDB reads
+    only with null padding."""
+    best: tuple[str, list[str], bool] = (",", [], False)
+    for sep in DELIMITERS:
+        try:
+            lines = list(itertools.islice(csv.reader(io.StringIO(text, newline=None), delimiter=sep), 30))
+        except csv.Error:
+            continue
+        first = lines[0] if lines else []
+        at = 0
+        widest = max(lines, key=len, default=[])
+        if len(widest) > len(first) and len(first) <= 3:
+            at = lines.index(widest)
+            first = widest
+        if len(first) > len(best[1]):
+            rest = lines[at + 1:]
+            if len(text) >= HEAD_BYTES:
+                rest = rest[:-1]     # the last line of a cut head may be cut too
+            pad = any(len(r) > len(first) and not any(c.strip() for c in r[len(first):]) for r in rest)
+            best = (sep, first, pad)
+    return best
 
 
 def sha256(path: Path) -> str:

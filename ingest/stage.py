@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from ingest.formats.base import TOKEN_COLUMNS, Format, Sample
 
+DELIMITERS = (",", "\t", ";", "|")
+
 TEXT_COLUMNS = ("granularity", "provider", "model", "model_raw", "account", "project", "api_key", "user_id",
                 "team", "workload", "operation", "service_tier")
 REQUIRED_TEXT = ("provider", "model")
@@ -23,16 +25,75 @@ def reader_sql(fmt: Format, sample: Sample, compression: str) -> str:
     """`src`: the file as rows, every value text for CSV/Parquet, numbered from 1 in file order."""
     if sample.container == "parquet":
         body = "select columns(*)::varchar from read_parquet($path)"
+    elif sample.container == "json" and fmt.json_as_text:
+        body = (f"select {_json_text_columns(fmt, sample)} from read_json_objects($path, format = 'auto', "
+                "compression = $compression, maximum_object_size = 268435456)")
     elif sample.container == "json":
         body = ("select * from read_json($path, format = 'auto', compression = $compression, "
                 "maximum_object_size = 268435456, maximum_depth = 64)")
     else:
-        opts = "".join(f", {k} = {v!r}" for k, v in sorted(fmt.csv_options.items()) if k.isidentifier())
+        options = dict(fmt.csv_options)
+        if sample.delimiter != "," or sample.pad:
+            # the delimiter read.sample found (a closed set): DuckDB's sniffer gives up on a tab-separated file
+            # whose empty rows carry a trailing tab, and then reads it as one column
+            options.setdefault("delim", sample.delimiter if sample.delimiter in DELIMITERS else ",")
+        if sample.pad:
+            options["null_padding"] = True
+        opts = "".join(f", {k} = {_sql_literal(v)}" for k, v in sorted(options.items()) if k.isidentifier())
         body = ("select * from read_csv($path, all_varchar = true, header = true, compression = $compression"
                 f"{opts})")
-    have = sample.lower
+    renames = fmt.renames(sample)
+    have = sample.lower | {c.lower() for c in renames.values()}
     extras = "".join(f", null::varchar as {c}" for c in fmt.optional if c.lower() not in have)
-    return f"select row_number() over () as _row, *{extras} from ({body})"
+    star = "*"
+    if renames:
+        star += " rename (" + ", ".join(f"{_ident(a)} as {_ident(b)}" for a, b in sorted(renames.items())) + ")"
+    return f"select row_number() over () as _row, {star}{extras} from ({body})"
+
+
+def _json_text_columns(fmt: Format, sample: Sample) -> str:
+    """One text column per key: those the head shows and those the format reads. A dotted name is the key itself
+    when a record has it, else the path (`usage.input_tokens` -> $.usage.input_tokens)."""
+    names = sorted({*sample.columns, *fmt.required, *fmt.optional, *fmt.aliases}, key=str.lower)
+    seen, cols = set(), []
+    for name in names:
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        literal = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        expr = f"json_extract_string(json, {_sql_literal(literal)})"
+        parts = name.split(".")
+        if len(parts) > 1 and all(parts):
+            path = "$" + "".join('."' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in parts)
+            expr = f"coalesce({expr}, json_extract_string(json, {_sql_literal(path)}))"
+        cols.append(f"{expr} as {_ident(name)}")
+    return ", ".join(cols) or "json"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def source_rows_sql(fmt: Format, sample: Sample, compression: str) -> str:
+    """How many rows the file holds as read (before the format keeps its own), for a file that staged none."""
+    return f"select count(*) from ({reader_sql(fmt, sample, compression)}) where {fmt.data_rows}"
+
+
+def nothing_loaded(name: str, fmt: Format, sample: Sample, rows: int) -> str:
+    """What is true of a file that holds no row to load: empty under its header, or rows the format does not keep
+    (a billing export with no AI service in it, an export of empty buckets)."""
+    if rows == 0:
+        return f"{name}: 0 rows: nothing to load"
+    unit = "records" if sample.container == "json" else "rows"
+    return f"{name}: {rows:,} {unit}, none {fmt.selects}: nothing loaded"
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _check(cond: str, column: str, raw: str, reason: str) -> str:

@@ -178,7 +178,8 @@ def cmd_formats(args: argparse.Namespace, settings: Settings) -> int:
 
     for f in FORMATS.values():
         print(f"{f.id:<24} {f.kind:<10} {'/'.join(f.containers):<14} {f.reads}")
-    print(f"{'mapped-csv':<24} {'telemetry':<10} {'csv':<14} any CSV with a YAML mapping file "
+    print(f"{'mapped-csv':<24} {'telemetry':<10} {'csv/parquet/json':<14} any CSV, Parquet, JSON or JSON lines with "
+          "a YAML mapping file "
           "(`modelmix ingest FILE --mapping MAP.yaml`; never detected; see docs/formats.md)")
     return 0
 

@@ -7,7 +7,8 @@ big ones (a 100 MB single line, a file whose bad byte sits past the 64 KiB sampl
 - `rejected`: the whole file is refused, the ledger is unchanged; the message names the file, says what is
   wrong and what to do (each listed fragment must appear);
 - `partial`: the good rows load, each bad row is set aside with its row number and column;
-- `loaded`: every row loads, hostile text stored verbatim.
+- `loaded`: every row loads, hostile text stored verbatim;
+- `nothing`: the file holds no row to load (a header only): a result, not an error, saying so; nothing written.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def committed() -> dict[str, bytes]:
 # name -> what must happen; `says` fragments (case-insensitive) must all be in the message
 @dataclass(frozen=True)
 class Expect:
-    outcome: str                        # rejected | partial | loaded
+    outcome: str                        # rejected | partial | loaded | nothing
     says: tuple[str, ...] = ()
     rows: int = 0                       # rows loaded (partial/loaded)
     where: tuple[tuple[int, str], ...] = ()   # (row, column) of each set-aside row (partial)
@@ -153,7 +154,7 @@ DO = ("save", "upload", "fix", "extract", "pass --format", "export", "download",
 EXPECT: dict[str, Expect] = {
     "empty.csv": Expect("rejected", ("is empty",)),
     "whitespace_only.csv": Expect("rejected", ("is empty",)),
-    "header_only.csv": Expect("rejected", ("no data rows",)),
+    "header_only.csv": Expect("nothing", ("0 rows", "nothing to load")),
     "binary_garbage.csv": Expect("rejected", ("binary",)),
     "nul_bytes_in_text.csv": Expect("rejected", ("binary",)),
     "utf8_bom.csv": Expect("loaded", rows=2),

@@ -88,7 +88,6 @@ def test_strict_rejects_whole_file_and_changes_nothing(wh, csv_file):
 
 @pytest.mark.parametrize("content, message", [
     (b"", "is empty"),
-    (HEADER.encode() + b"\n", "no data rows"),
     (b"\x00\x01\x02garbage\x00" * 50, "binary"),
     ("\ufeff".encode("utf-16") + "a,b\n1,2\n".encode("utf-16-le"), "UTF-16"),
     (b"foo,bar\n1,2\n", "format not recognised"),
@@ -99,6 +98,14 @@ def test_unreadable_files_rejected_whole(wh, tmp_path, content, message):
     path.write_bytes(content)
     [r] = ingest_paths(wh, [path])
     assert r.status == "rejected" and message in r.error and str(path) in r.error
+    assert counts(wh) == (0, 0)
+
+
+def test_header_only_file_is_a_result_not_an_error(wh, tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_bytes(HEADER.encode() + b"\n")
+    [r] = ingest_paths(wh, [path])
+    assert (r.status, r.rows_loaded, r.error) == ("loaded", 0, f"{path}: 0 rows: nothing to load")
     assert counts(wh) == (0, 0)
 
 

@@ -86,6 +86,13 @@ def check_result(name: str, results: list) -> None:
             check_message(name, get(r, "error"))
         return
     assert set(statuses) == {"loaded"}, (name, results)
+    if exp.outcome == "nothing":
+        assert all(get(r, "rows_loaded") + get(r, "rows_rejected") == 0 for r in results), (name, results)
+        for r in results:
+            message = get(r, "error")
+            assert message and name in message and "\n" not in message, (name, message)
+            assert all(f.lower() in message.lower() for f in exp.says), (name, message)
+        return
     # a shared ledger may hold some rows already (natural keys): they count as duplicates, never twice
     assert sum(get(r, "rows_loaded") + get(r, "rows_duplicate") for r in results) == exp.rows, (name, results)
     rejected = sum(get(r, "rows_rejected") for r in results)
@@ -123,7 +130,7 @@ def test_upload_service(name, files, service_ledger, tmp_path):
     results = svc.load(wh, staged, name, max_unzipped_bytes=TEST_UNZIPPED_LIMIT)
     check_result(name, results)
     after = state(wh)
-    if EXPECT[name].outcome == "rejected":
+    if EXPECT[name].outcome in ("rejected", "nothing"):
         assert after == before, f"{name} changed the ledger"
     else:
         assert after[0] == before[0] + sum(r.rows_loaded for r in results)
@@ -246,7 +253,7 @@ def test_cli(name, cli_run):
     check_result(name, [{**f, "error": f["error"] and f["error"].replace(str(files[name].parent) + "/", "")}
                         for f in mine])
     logged = logs.filter(pl.col("file_name").str.starts_with(path))
-    if EXPECT[name].outcome == "rejected":
+    if EXPECT[name].outcome in ("rejected", "nothing"):
         assert logged.is_empty(), f"{name} left an ingest_log row"
     else:
         assert sum(per_ingest.get(i, 0) for i in logged["ingest_id"]) == sum(f["rows_loaded"] for f in mine)

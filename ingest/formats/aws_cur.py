@@ -72,6 +72,7 @@ LEGACY = CurFormat(
     detect=_legacy,
     keyed=True,
     sources=SOURCES_LEGACY,
+    selects='for Amazon Bedrock',
 )
 
 CUR2 = CurFormat(
@@ -85,4 +86,5 @@ CUR2 = CurFormat(
     detect=_cur2,
     keyed=True,
     sources=SOURCES_CUR2,
+    selects='for Amazon Bedrock',
 )

@@ -19,11 +19,37 @@ OPTIONAL = ("meterCategory", "meterSubCategory", "consumedService", "billingCurr
             "chargeType", "billingAccountName", "AccountName")
 
 
+# Every documented header spelling of the columns the SQL reads (Microsoft Learn "Understand cost details fields":
+# "fields might differ in casing and spacing between account types"): MCA camelCase (`costInBillingCurrency`),
+# EA PascalCase (`CostInBillingCurrency`), the EA portal's spaced download (`Meter Name`, `Consumed Quantity`,
+# `Unit Of Measure`, `ExtendedCost`), the older pay-as-you-go / EA usage details (`Cost`, `PreTaxCost`,
+# `UsageDateTime`, `UsageQuantity`, `SubscriptionGuid`, `InstanceId`, `Currency`). Case, spaces, hyphens and
+# underscores are ignored when matching.
+ALIASES = {
+    "date": ("UsageDateTime", "UsageDate"),
+    "meterName": ("Meter Name",),
+    "meterCategory": ("Meter Category",),
+    "meterSubCategory": ("Meter Sub-Category", "Meter Subcategory"),
+    "unitOfMeasure": ("Unit Of Measure",),
+    "quantity": ("Consumed Quantity", "UsageQuantity"),
+    "costInBillingCurrency": ("Cost", "PreTaxCost", "ExtendedCost", "CostInBillingCurrency"),
+    "billingCurrency": ("Currency",),
+    "consumedService": ("Consumed Service",),
+    "SubscriptionId": ("SubscriptionGuid", "Subscription Id"),
+    "subscriptionName": ("Subscription Name",),
+    "resourceGroupName": ("Resource Group",),
+    "InstanceId": ("Instance Id",),
+}
+_METER = {"metername"}
+_COST_OR_METER = {"costinbillingcurrency", "metercategory", "unitofmeasure", "pretaxcost", "extendedcost", "cost",
+                  "consumedquantity", "usagequantity", "quantity"}
+
+
 def _detect(sample: Sample) -> bool:
-    # the meter name plus one Cost Management money/meter column: loose enough that a file missing a required
-    # column is still recognised and then rejected naming it; a FOCUS export has x_SkuMeterName instead
-    keys = sample.lower
-    return "metername" in keys and bool(keys & {"costinbillingcurrency", "metercategory", "unitofmeasure"})
+    # the meter name plus one Cost Management money/meter column, in any documented spelling: loose enough that a
+    # file missing a required column is still recognised and then rejected naming it; FOCUS has x_SkuMeterName
+    keys = {"".join(ch for ch in c.lower() if ch.isalnum()) for c in sample.columns}
+    return bool(keys & _METER) and bool(keys & _COST_OR_METER)
 
 
 FORMAT = Format(
@@ -35,6 +61,8 @@ FORMAT = Format(
     required=REQUIRED,
     optional=OPTIONAL,
     detect=_detect,
+    aliases=ALIASES,
     sources={"ts": "date", "model": "meterName", "input_tokens": "quantity", "cache_read_tokens": "quantity",
              "output_tokens": "quantity", "cost_usd": "costInBillingCurrency", "service_tier": "meterName"},
+    selects='for an AI service (Azure OpenAI, Foundry Models)',
 )

@@ -25,6 +25,8 @@ class Sample:
     container: Container
     columns: frozenset[str]
     head: str = ""  # the first few KB of text, for formats that need more than column names
+    delimiter: str = ","    # CSV: the delimiter found in the head (comma, tab, semicolon or pipe)
+    pad: bool = False       # CSV: some records have empty cells past the header's width (read with null padding)
 
     @property
     def lower(self) -> frozenset[str]:
@@ -49,14 +51,48 @@ class Format:
     raw: tuple[str, ...] = ()           # computed canonical columns whose source text comes as `_raw_<column>`
     sources: dict[str, str] = field(default_factory=dict)
     csv_options: dict[str, object] = field(default_factory=dict)
+    # the rows the adapter keeps, for the message when a file holds none ("501 rows, none for an AI service …")
+    selects: str = "with usage"
+    data_rows: str = "true"     # SQL over `src`: a data row (not a footer), for that message's row count
+    # other header spellings of a column the SQL names: {sql name: (spelling, ...)}, matched ignoring case, spaces,
+    # hyphens and underscores; a file column spelt so is renamed on read when the SQL name itself is absent
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # JSON records are flat objects read as text (key -> its value as text, an object or array as its JSON text),
+    # so one record of another type (a string where the others have dates, an array for an object) is that
+    # record's problem, judged by validation, not the whole file's; dotted names (`usage.input_tokens`) reach in
+    json_as_text: bool = False
 
     @property
     def sql(self) -> str:
         return sql.load(f"adapters/{self.id.replace('-', '_')}")
 
+    def renames(self, sample: Sample) -> dict[str, str]:
+        """{file column: SQL name} for the columns the file spells another documented way."""
+        have = {c.lower() for c in sample.columns}
+        # a column the SQL reads under its own name is never renamed to another
+        own = {c.lower() for c in (*self.required, *self.optional, *self.aliases)}
+        by_key = {}
+        for c in sorted(sample.columns):
+            if c.lower() not in own:
+                by_key.setdefault(_spelling_key(c), c)
+        out: dict[str, str] = {}
+        for name, spellings in self.aliases.items():
+            if name.lower() in have:
+                continue
+            for s in (name, *spellings):
+                found = by_key.get(_spelling_key(s))
+                if found is not None and found not in out:
+                    out[found] = name
+                    break
+        return out
+
     def missing_columns(self, sample: Sample) -> list[str]:
-        have = sample.lower
+        have = sample.lower | {c.lower() for c in self.renames(sample).values()}
         return [c for c in self.required if c.lower() not in have]
+
+
+def _spelling_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
 def has_all(*names: str) -> Callable[[Sample], bool]:

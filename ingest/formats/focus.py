@@ -40,4 +40,5 @@ FORMAT = Format(
              "provider": "ServiceProviderName", "input_tokens": "ConsumedQuantity",
              "cache_read_tokens": "ConsumedQuantity", "cache_write_tokens": "ConsumedQuantity",
              "output_tokens": "ConsumedQuantity", "cost_usd": "BilledCost", "project": "SubAccountId"},
+    selects='for AI model usage (ServiceCategory "AI and Machine Learning")',
 )

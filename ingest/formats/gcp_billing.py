@@ -69,6 +69,8 @@ EXPORT = SpellingsFormat(
     sources={"ts": "usage_start_time", "granularity": "usage_end_time", "model": "sku.description",
              "input_tokens": "usage.amount", "cache_read_tokens": "usage.amount", "output_tokens": "usage.amount",
              "reasoning_tokens": "usage.amount", "cost_usd": "cost"},
+    selects='for an AI service (Vertex AI, Gemini API)',
+    data_rows="""nullif(trim("Service description"), '') is not null""",    # not the Total / Rounding error footers
 )
 
 COST_TABLE = Format(
@@ -84,4 +86,6 @@ COST_TABLE = Format(
     sources={"ts": "Usage start date", "granularity": "Usage end date", "model": "SKU description",
              "input_tokens": "Usage amount", "cache_read_tokens": "Usage amount", "output_tokens": "Usage amount",
              "reasoning_tokens": "Usage amount", "cost_usd": "Cost ($)"},
+    selects='for an AI service (Vertex AI, Gemini API)',
+    data_rows="""nullif(trim("Service description"), '') is not null""",    # not the Total / Rounding error footers
 )

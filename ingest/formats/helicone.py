@@ -45,4 +45,5 @@ FORMAT = Format(
              "input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",
              "cache_read_tokens": "prompt_cache_read_tokens", "cache_write_tokens": "prompt_cache_write_tokens",
              "reasoning_tokens": "reasoning_tokens", "cost_usd": "cost"},
+    json_as_text=True,
 )

@@ -31,4 +31,6 @@ FORMAT = Format(
     sources={"ts": "start_time", "model": "provided_model_name", "input_tokens": "usage_details",
              "cache_read_tokens": "usage_details", "cache_write_tokens": "usage_details",
              "output_tokens": "usage_details", "reasoning_tokens": "usage_details", "cost_usd": "total_cost"},
+    selects='a GENERATION or EMBEDDING observation',
+    json_as_text=True,
 )

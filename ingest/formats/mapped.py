@@ -1,9 +1,13 @@
-"""`mapped-csv`: any CSV plus a small YAML mapping file, so a company's own gateway logs load without code.
+"""`mapped-csv`: any CSV, Parquet, JSON or JSON-lines file plus a small YAML mapping file, so a company's own
+gateway or agent-harness logs load without code.
 
 The mapping names, for source columns, the canonical column each fills; optional multipliers per canonical
 numeric column (`input_tokens: 1000` for thousands of tokens, `cost_usd: 0.01` for cents); the time format
 (`iso`, `unix_s`, `unix_ms` or a strptime pattern); constant values (`provider: acme-gateway`); the column that
-is the row's own id; whether input counts include cache reads/writes. See docs/formats.md for the file.
+is the row's own id; whether input counts include cache reads/writes; whether output counts leave out the
+reasoning (thinking) tokens reported beside them. In a JSON file a source name may be a dotted path to a nested key
+(`usage.input_tokens`, `usageMetadata.thoughtsTokenCount`); every JSON value is read as text, so one record of
+another type is that record's reject. See docs/formats.md for the file.
 
 The adapter SQL is generated here from the validated mapping, never from raw user text: source column names are
 double-quoted identifiers (quotes doubled), multipliers are numbers, the time format is a whitelisted set of
@@ -21,14 +25,15 @@ from pathlib import Path
 
 import yaml
 
-from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format
+from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format, Sample
 from warehouse.errors import IngestError
 
 FORMAT_ID = "mapped-csv"
 MAPPABLE = tuple(c for c in CANONICAL_COLUMNS if c not in ("list_cost_usd", "source_format", "ingest_id"))
 NUMERIC = ("requests", *TOKEN_COLUMNS, "cost_usd")
 TEXT = tuple(c for c in MAPPABLE if c not in NUMERIC and c != "ts")
-KEYS = {"columns", "scale", "time_format", "constants", "key", "kind", "input_includes_cache"}
+KEYS = {"columns", "scale", "time_format", "constants", "key", "kind", "input_includes_cache",
+        "output_excludes_reasoning"}
 # strptime codes a time format may use; anything else but these separators is refused
 TIME_CODES = set("YymdbBHIMSfzpjea")
 TIME_LITERALS = set(" -/:.,T")
@@ -47,6 +52,15 @@ class MappedFormat(Format):
     @property
     def sql(self) -> str:
         return self.adapter_sql
+
+    def missing_columns(self, sample: Sample) -> list[str]:
+        if sample.container != "json":
+            return super().missing_columns(sample)
+        # JSON: the sample's keys are every key name in the head, nested ones too; a dotted name is there when each
+        # of its parts is (or the dotted name itself is a key)
+        have = sample.lower
+        return [c for c in self.required
+                if c.lower() not in have and not all(part.lower() in have for part in c.split("."))]
 
 
 def _ident(name: str) -> str:
@@ -155,19 +169,26 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
     includes_cache = doc.get("input_includes_cache", False)
     if not isinstance(includes_cache, bool):
         raise MappingError(f"input_includes_cache: must be true or false, not {includes_cache!r}")
+    excludes_reasoning = doc.get("output_excludes_reasoning", False)
+    if not isinstance(excludes_reasoning, bool):
+        raise MappingError(f"output_excludes_reasoning: must be true or false, not {excludes_reasoning!r}")
+    if excludes_reasoning and not ("output_tokens" in source_of and "reasoning_tokens" in source_of):
+        raise MappingError("output_excludes_reasoning: map both output_tokens and reasoning_tokens to columns")
 
-    sql = _adapter_sql(source_of, scale, constants, time_format, None if key is None else str(key), includes_cache)
+    sql = _adapter_sql(source_of, scale, constants, time_format, None if key is None else str(key), includes_cache,
+                       excludes_reasoning)
     required = tuple(dict.fromkeys([*source_of.values(), *([] if key is None else [str(key)])]))
+    raw = (("input_tokens",) if includes_cache and "input_tokens" in source_of else ()) + \
+        (("output_tokens",) if excludes_reasoning else ())
     return MappedFormat(
-        id=FORMAT_ID, kind=kind, reads="any CSV, mapped by a YAML mapping file", containers=("csv", "parquet"),
-        required=required, detect=lambda _s: False, keyed=key is not None,
-        raw=("input_tokens",) if includes_cache and "input_tokens" in source_of else (),
-        sources={t: s for t, s in source_of.items()}, adapter_sql=sql,
+        id=FORMAT_ID, kind=kind, reads="any CSV, Parquet, JSON or JSON lines, mapped by a YAML mapping file",
+        containers=("csv", "parquet", "json"), required=required, detect=lambda _s: False, keyed=key is not None,
+        raw=raw, sources={t: s for t, s in source_of.items()}, adapter_sql=sql, json_as_text=True,
     )
 
 
 def _adapter_sql(source_of: dict[str, str], scale: dict[str, Decimal], constants: dict[str, object],
-                 time_format: str, key: str | None, includes_cache: bool) -> str:
+                 time_format: str, key: str | None, includes_cache: bool, excludes_reasoning: bool = False) -> str:
     cells = [f"{_ident(src)} as c_{target}" for target, src in source_of.items()]
     if key is not None:
         cells.append(f"{_ident(key)} as c__key")
@@ -204,10 +225,17 @@ def _adapter_sql(source_of: dict[str, str], scale: dict[str, Decimal], constants
             selects.append(f"{expr} as _raw_input_tokens")
             expr = (f"try_cast({expr} as double) - coalesce(try_cast({value('cache_read_tokens')} as double), 0) "
                     f"- coalesce(try_cast({value('cache_write_tokens')} as double), 0)")
+        if target == "output_tokens" and excludes_reasoning:
+            # thinking reported beside the output (Gemini thoughtsTokenCount is not in candidatesTokenCount) is
+            # billed as output: output_tokens includes it, reasoning_tokens holds it
+            selects.append(f"{expr} as _raw_output_tokens")
+            expr = (f"coalesce(try_cast({expr} as double), 0) "
+                    f"+ coalesce(try_cast({value('reasoning_tokens')} as double), 0)")
         selects.append(f"{expr} as {target}")
     body = ",\n        ".join(selects)
     cell_list = ",\n        ".join(cells)
     return f"""-- mapped-csv: generated from a validated mapping file (ingest/formats/mapped.py).
+-- A JSON source is read as text columns named by the mapping (dotted names reach nested keys).
 -- Grain: one row per source row. Source columns are quoted identifiers; multipliers and the time format are
 -- validated before they are written here; constants are quoted literals.
 with cells as (

@@ -44,6 +44,7 @@ API = Format(
     detect=_detect_api,
     keyed=True,
     sources={**SOURCES, "cost_usd": "amount.value"},
+    selects='with an amount (every bucket is empty)',
 )
 
 CSV = Format(
@@ -57,4 +58,5 @@ CSV = Format(
     detect=_detect_csv,
     keyed=True,
     sources={**SOURCES, "cost_usd": "amount_value"},
+    selects='with an amount (every bucket is empty)',
 )

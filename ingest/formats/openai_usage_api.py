@@ -40,4 +40,5 @@ FORMAT = Format(
              "cache_read_tokens": "input_cached_tokens", "cache_write_tokens": "input_cache_write_tokens",
              "output_tokens": "output_tokens", "requests": "num_model_requests", "service_tier": "service_tier",
              "project": "project_id", "api_key": "api_key_id"},
+    selects='with usage (every bucket is empty)',
 )

@@ -1,7 +1,8 @@
 -- azure-cost-details: Azure Cost Management cost details (EA or MCA) -> canonical, Azure OpenAI rows only.
 -- Grain: one row per cost line (day x meter x resource x tags); only the meter's token class is set. No source id:
 -- rows are keyed on content. Column names are matched case-insensitively by DuckDB (MeterName = meterName).
--- Traps (formats.md §4): meter spelling varies (`gpt-4o-mini-0718-Inp-glbl Tokens`, `GPT 5 Inpt Glbl`,
+-- Header spellings (EA, MCA, EA portal, legacy `PreTaxCost`/`Cost`) are renamed to these names on read
+-- (ingest/formats/azure_cost_details.py ALIASES). Traps (formats.md §4): meter spelling varies (`gpt-4o-mini-0718-Inp-glbl Tokens`, `GPT 5 Inpt Glbl`,
 -- `gpt 4o 1120 cached Inp glbl`); `1K` / `1M` units per row; `MM/DD/YYYY` or ISO dates; tags JSON sometimes
 -- without its braces; cost in the billing currency: USD as is, else `costInUsd`, else `costInPricingCurrency`
 -- when the pricing currency is USD, else cost / `exchangeRatePricingToBilling`; with none of them the file fails.
@@ -12,8 +13,11 @@ with ai_rows as (
         -- one spelling: lower case, words joined by '-', the trailing "tokens" off
         regexp_replace(regexp_replace(lower(trim(meterName)), '[\s_]+', '-', 'g'), '-tokens?$', '') as meter
     from src
-    where regexp_matches(lower(meterCategory), 'cognitive services|foundry models|openai')
-      and (meterSubCategory ilike '%openai%' or meterCategory ilike '%foundry%' or meterName ilike '%token%')
+    where (regexp_matches(lower(meterCategory), 'cognitive services|foundry models|openai')
+           and (meterSubCategory ilike '%openai%' or meterCategory ilike '%foundry%' or meterName ilike '%token%'))
+       -- an older usage-details file without a meter category: the Cognitive Services token meters
+       or (nullif(trim(meterCategory), '') is null
+           and (consumedService ilike '%cognitiveservices%' or meterName ilike '%token%'))
 ),
 parsed as (
     select
