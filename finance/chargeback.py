@@ -173,7 +173,8 @@ def export_xlsx(wh: Warehouse, month: str, out: str | Path, rule: Allocation | N
 
 
 def focus_rows(wh: Warehouse, month: str) -> pl.DataFrame:
-    """The month's FOCUS 1.2 Cost and Usage rows (see sql/queries/finance_focus_cost_usage.sql)."""
+    """The month's FOCUS Cost and Usage rows, 1.2 columns with the 1.5 draft's AI properties, one per token class
+    (see sql/queries/finance_focus_cost_usage.sql)."""
     start, end = parse_month(month)
     return wh.query("finance_focus_cost_usage", month_start=start, month_end=end)
 

@@ -298,6 +298,26 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_focus_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Row checks of a FOCUS cost-and-usage CSV written from the spec (finance/focus_check.py); exit 1 on any."""
+    from finance import focus_check
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    found = focus_check.violations(path)
+    if args.json:
+        print(json.dumps({"file": str(path), "violations": found.to_dicts()}, indent=2))
+    else:
+        for r in found.iter_rows(named=True):
+            where = f"row {r['row']}, " if r["row"] else ""
+            print(f"{path}: {where}column {r['column']}: {r['rule']}" + (f" ({r['value']!r})" if r["value"] else ""))
+        print(f"{path}: {found.height:,} violation(s) of the FOCUS rules checked" if found.height
+              else f"{path}: passes the FOCUS rules checked")
+    return 1 if found.height else 0
+
+
 def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     from finance import cli as finance_cli
 
@@ -453,11 +473,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sp.set_defaults(fn=cmd_prices)
 
-    sp = with_db(sub.add_parser("report", help="a month's chargeback statement or FOCUS 1.2 file"))
+    sp = with_db(sub.add_parser("report", help="a month's chargeback statement or FOCUS file (1.2 with the 1.5 draft's AI columns)"))
     sp.add_argument("--month", required=True, help="YYYY-MM")
     sp.add_argument("--format", required=True, choices=("csv", "xlsx", "focus"))
     sp.add_argument("--out", required=True, help="the file to write")
     sp.set_defaults(fn=cmd_report)
+
+    sp = sub.add_parser("focus-check", help="check a FOCUS cost-and-usage CSV against the spec's row rules "
+                                            "(exit 1 on any violation)")
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_focus_check)
 
     sp = with_db(sub.add_parser("alerts", help="budget, anomaly and regression alerts (exit 1 when there are any)"))
     sp.add_argument("--json", action="store_true")

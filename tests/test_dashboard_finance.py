@@ -322,7 +322,9 @@ def test_chargeback_statement_and_downloads(page, expected):
     assert metric(at, "Total spend, 2025-09") == usd(float(want["total_usd"].sum()))
     assert svc.UNASSIGNED not in shown["team"].to_list()
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Statement lines (CSV)", "Statement and lines (Excel)", "FOCUS 1.2 cost and usage (CSV)"]
+    assert labels == ["Statement lines (CSV)", "Statement and lines (Excel)", "FOCUS cost and usage (CSV)"]
+    # the FOCUS file is checked against the spec's row rules on the page
+    assert any("passes the specification's row checks" in c.value for c in at.caption), ([c.value for c in at.caption], [w.value for w in at.warning])
 
 
 def test_chargeback_showback_rule(page, expected):

@@ -14,6 +14,8 @@ import polars as pl
 import pytest
 
 from finance import chargeback as cb
+from finance import focus_check
+from ingest import ingest_paths
 from finance_data import load_daily
 from warehouse.errors import ConfigError
 
@@ -110,62 +112,124 @@ def test_xlsx_neutralises_every_text_cell(ledger, tmp_path):
     assert not any("<f>" in s for s in sheets), "no cell may hold a formula"
 
 
-FOCUS_MANDATORY = ["BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
-                   "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargePeriodEnd",
-                   "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
-                   "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory",
-                   "ServiceName"]
-FOCUS_NOT_NULL = ["BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
-                  "ChargeCategory", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost", "EffectiveCost",
-                  "InvoiceIssuerName", "ListCost", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName"]
-FOCUS_KNOWN = set(FOCUS_MANDATORY) | {"ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "PricingCategory",
-                                      "ServiceSubcategory", "SkuId", "SubAccountId", "SubAccountName", "Tags"}
-ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-DECIMAL = re.compile(r"^-?\d+(\.\d+)?([eE]-?\d+)?$")
-
-
 def _check_focus(path, month_start: dt.date):
+    """The file passes the FOCUS row checks (finance/focus_check.py), and its periods are the month's."""
+    bad = focus_check.violations(path)
+    assert bad.is_empty(), bad.head(20)
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert rows
-    header = list(rows[0])
-    assert set(FOCUS_MANDATORY) <= set(header)
-    assert all(c in FOCUS_KNOWN or c.startswith("x_") for c in header), "custom columns must start with x_"
-    service_category = {}
-    for i, r in enumerate(rows):
-        for c in FOCUS_NOT_NULL:
-            assert r[c] != "", f"row {i}: {c} is null"
-        for c in ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"):
-            assert ISO_Z.match(r[c]), f"row {i}: {c}={r[c]!r}"
-        assert r["ChargePeriodStart"] < r["ChargePeriodEnd"]
+    for r in rows:
         assert r["BillingPeriodStart"] == f"{month_start.isoformat()}T00:00:00Z"
-        assert r["BillingPeriodStart"] <= r["ChargePeriodStart"] and r["ChargePeriodEnd"] <= r["BillingPeriodEnd"]
-        assert re.fullmatch(r"[A-Z]{3}", r["BillingCurrency"]) and r["BillingCurrency"] == "USD"
-        assert r["ServiceCategory"] == "AI and Machine Learning"
-        assert r["ChargeCategory"] in {"Usage", "Purchase", "Tax", "Credit", "Adjustment"}
-        assert r["ChargeClass"] in {"", "Correction"}
-        assert r["ChargeFrequency"] in {"One-Time", "Recurring", "Usage-Based"}
-        assert r["PricingCategory"] in {"", "Standard", "Dynamic", "Committed", "Other"}
-        for c in ("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingQuantity", "ConsumedQuantity"):
-            assert DECIMAL.match(r[c]), f"row {i}: {c}={r[c]!r} is not a plain decimal"
-        assert r["PricingUnit"] == "Tokens" and r["ConsumedUnit"] == "Tokens"
-        tags = json.loads(r["Tags"])
-        assert isinstance(tags, dict) and all(not isinstance(v, (dict, list)) for v in tags.values())
-        service_category.setdefault(r["ServiceName"], set()).add(r["ServiceCategory"])
-    assert all(len(v) == 1 for v in service_category.values())
+        assert r["BillingCurrency"] == "USD" and r["ServiceCategory"] == "AI and Machine Learning"
     return rows
 
 
 def test_focus_export_follows_the_rules_on_every_row(ledger, tmp_path):
     rows = _check_focus(cb.export_focus(ledger, "2026-10", tmp_path / "focus.csv"), dt.date(2026, 10, 1))
     assert sum(Decimal(r["BilledCost"]) for r in rows) == Decimal("140")
-    r = next(r for r in rows if json.loads(r["Tags"])["team"] == "alpha")
+    alpha = [r for r in rows if json.loads(r["Tags"])["team"] == "alpha"]
+    # one row per token class: 1000 input and 100 output tokens (the fixture defaults)
+    assert [(r["x_TokenClass"], r["ConsumedQuantity"], r["ConsumedUnit"], r["SkuMeter"]) for r in alpha] == [
+        ("input", "1000.0", "Tokens", "gpt-4o-mini/input"), ("output", "100.0", "Tokens", "gpt-4o-mini/output")]
+    r = alpha[0]
     assert (r["ProviderName"], r["ServiceName"], r["PublisherName"], r["SkuId"]) == (
         "OpenAI", "OpenAI API", "OpenAI", "gpt-4o-mini")
     assert (r["ChargePeriodStart"], r["ChargePeriodEnd"]) == ("2026-10-05T00:00:00Z", "2026-10-06T00:00:00Z")
     assert r["BillingPeriodEnd"] == "2026-11-01T00:00:00Z"
-    # 10 requests x (1000 in + 100 out) per the fixture defaults
-    assert Decimal(r["PricingQuantity"]) == 1100
+    # the 1.5 draft's SKU price properties
+    assert json.loads(r["SkuPriceDetails"]) == {"ModelDeveloper": "OpenAI", "ModelFamily": "GPT",
+                                                "ModelId": "gpt-4o-mini", "ModelVersion": "4o",
+                                                "TokenDirection": "Input", "TokenCacheAction": "Uncached"}
+    assert json.loads(alpha[1]["SkuPriceDetails"])["TokenDirection"] == "Output"
+    assert "TokenCacheAction" not in json.loads(alpha[1]["SkuPriceDetails"])
+    # $60 billed shared by list cost: input 1000 x $0.15/M = $0.00015, output 100 x $0.60/M = $0.00006 -> 5:2
+    assert [Decimal(r["BilledCost"]) for r in alpha] == [Decimal("42.857143"), Decimal("17.142857")]
+    assert [r["x_Requests"] for r in alpha] == ["10", ""]     # once per group, on its largest row
+
+
+def test_focus_ai_columns_cache_reasoning_and_model_identity(wh, tmp_path):
+    load_daily(wh, tmp_path, [
+        {"day": OCT, "cost": 10, "provider": "anthropic", "model": "claude-sonnet-4-5", "input_tokens": 1000,
+         "cache_read_tokens": 8000, "output_tokens": 500},
+        {"day": OCT, "cost": 3, "provider": "google-vertex", "model": "gemini-2.5-flash", "input_tokens": 100,
+         "output_tokens": 0},
+    ])
+    path = tmp_path / "reasoning.csv"
+    path.write_text("ts,granularity,provider,model,requests,input_tokens,cache_write_tokens,output_tokens,"
+                    "reasoning_tokens,cost_usd\n2026-10-05T00:00:00,day,openai,o4-mini,4,100,50,900,600,1\n")
+    ingest_paths(wh, [path])
+    rows = _check_focus(cb.export_focus(wh, "2026-10", tmp_path / "f.csv"), dt.date(2026, 10, 1))
+    got = {(r["SkuId"], r["x_TokenClass"]): r for r in rows}
+    claude = json.loads(got[("claude-sonnet-4-5", "cache_read")]["SkuPriceDetails"])
+    assert claude == {"ModelDeveloper": "Anthropic", "ModelFamily": "Claude Sonnet", "ModelId": "claude-sonnet-4-5",
+                      "ModelVersion": "4.5", "TokenDirection": "Input", "TokenCacheAction": "Read"}
+    assert got[("claude-sonnet-4-5", "cache_read")]["ConsumedQuantity"] == "8000.0"
+    # reasoning is counted as output: one output row holding all 900 tokens, the 600 reasoning shown beside
+    out = got[("o4-mini", "output")]
+    assert (out["ConsumedQuantity"], out["x_ReasoningTokens"]) == ("900.0", "600")
+    assert json.loads(out["SkuPriceDetails"])["TokenDirection"] == "Output"
+    assert json.loads(got[("o4-mini", "cache_write")]["SkuPriceDetails"])["TokenCacheAction"] == "Write"
+    # a family the rules do not know (o-series) is left out, never null
+    assert "ModelFamily" not in json.loads(out["SkuPriceDetails"])
+    gemini = json.loads(got[("gemini-2.5-flash", "input")]["SkuPriceDetails"])
+    assert (gemini["ModelFamily"], gemini["ModelVersion"]) == ("Gemini Flash", "2.5")
+    assert ("gemini-2.5-flash", "output") not in got          # a class without tokens has no row
+    # every group's classes add up to its billed cost exactly
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == Decimal("14")
+
+
+def test_focus_round_trip_through_the_focus_importer(ledger, tmp_path):
+    """The exported file read back by the `focus` format gives the same tokens per class and the same money."""
+    from warehouse import Warehouse
+
+    out = cb.export_focus(ledger, "2026-10", tmp_path / "focus.csv")
+    with Warehouse(tmp_path / "other.duckdb") as other:
+        [r] = ingest_paths(other, [out])
+        assert (r.format, r.status, r.rows_rejected) == ("focus", "loaded", 0)
+        back = other.sql("select model, sum(input_tokens) as i, sum(output_tokens) as o, sum(cost_usd) as c "
+                         "from usage_raw group by all order by all").rows()
+    want = ledger.sql("select model, sum(input_tokens) as i, sum(output_tokens) as o, sum(cost_usd) as c from usage "
+                      "where ts < '2026-11-01' group by all order by all").rows()
+    assert back == want
+
+
+@pytest.mark.parametrize("column, value, rule", [
+    ("BillingCurrency", "usd", "not an ISO 4217 currency code"),
+    ("ChargePeriodStart", "2026-10-05 00:00:00", "not an ISO 8601 UTC date/time (YYYY-MM-DDTHH:MM:SSZ)"),
+    ("BilledCost", "1,000.50", "not a plain decimal number"),
+    ("ServiceCategory", "AI/ML", "not one of"),
+    ("ConsumedUnit", "tokens", "not in the Unit Format"),
+    ("ConsumedUnit", None, "ConsumedUnit must be given exactly when ConsumedQuantity is"),
+    ("ProviderName", None, "null in a non-nullable column"),
+    ("SubAccountName", "", "an empty string, not null"),
+    ("Tags", '{"team": ["a", "b"]}', "value of 'team' is not a scalar"),
+    ("SkuPriceDetails", '{"TokenDirection": "Output", "TokenCacheAction": "Read"}',
+     "TokenCacheAction on tokens generated in a response (TokenDirection Output)"),
+    ("SkuPriceDetails", '{"TokenDirection": "In"}', "TokenDirection 'In' is not Input or Output"),
+    ("SkuPriceDetails", '{"tokenCache": "Read"}', "key 'tokenCache' is neither PascalCase nor x_-prefixed"),
+    ("ListCost", "99.0", "ListCost is not ListUnitPrice x PricingQuantity"),
+])
+def test_focus_checks_catch_each_broken_rule(ledger, tmp_path, column, value, rule):
+    good = cb.export_focus(ledger, "2026-10", tmp_path / "good.csv")
+    assert focus_check.violations(good).is_empty()
+    frame = pl.read_csv(good, infer_schema=False)
+    broken = frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(value, dtype=pl.String))
+                                .otherwise(pl.col(column)).alias(column))
+    path = tmp_path / "broken.csv"
+    broken.write_csv(path, null_value="")
+    bad = focus_check.violations(path)
+    assert bad.height >= 1
+    assert any(r["rule"].startswith(rule) and r["row"] == 2 for r in bad.iter_rows(named=True)), bad
+
+
+def test_focus_checks_whole_file_rules(ledger, tmp_path):
+    frame = pl.read_csv(cb.export_focus(ledger, "2026-10", tmp_path / "good.csv"), infer_schema=False)
+    path = tmp_path / "broken.csv"
+    frame.drop("InvoiceIssuerName").rename({"x_Team": "Team"}).write_csv(path, null_value="")
+    rules = {(r["column"], r["rule"]) for r in focus_check.violations(path).iter_rows(named=True)}
+    assert ("InvoiceIssuerName", "mandatory column missing") in rules
+    assert ("Team", "not a FOCUS column and not prefixed x_") in rules
 
 
 def test_focus_on_the_sample_ledger(sample_wh, tmp_path):

@@ -23,6 +23,7 @@ from finance import anomalies as an
 from finance import budgets as bd
 from finance import chargeback as cb
 from finance import cli
+from finance import focus_check
 from finance import forecast as fc
 from finance import reconcile as rc
 from finance import regressions as rg
@@ -319,7 +320,8 @@ def statement(wh: Warehouse, month: str, rule: str, basis: str = "spend",
 
 def chargeback_export(wh: Warehouse, month: str, fmt: str, rule: str = "proportional", basis: str = "spend",
                       split: tuple[tuple[str, float], ...] = (), team: str | None = None) -> bytes:
-    """The download's bytes: `csv` (statement lines), `xlsx` (statement + lines) or `focus` (FOCUS 1.2)."""
+    """The download's bytes: `csv` (statement lines), `xlsx` (statement + lines) or `focus` (FOCUS 1.2 with the
+    1.5 draft's AI columns)."""
     exports = {"csv": cb.export_csv, "xlsx": cb.export_xlsx}
     if fmt not in (*exports, "focus"):
         raise ValueError(f"unknown export {fmt!r}; known: csv, xlsx, focus")
@@ -330,6 +332,13 @@ def chargeback_export(wh: Warehouse, month: str, fmt: str, rule: str = "proporti
         else:
             exports[fmt](wh, month, out, allocation(rule, basis, split, team))
         return out.read_bytes()
+
+
+def focus_violations(wh: Warehouse, month: str) -> pl.DataFrame:
+    """The month's FOCUS file checked against the spec's row rules (finance/focus_check.py): empty when it
+    passes, else row, column, value and rule per violation."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return focus_check.violations(cb.export_focus(wh, month, Path(tmp) / "focus.csv"))
 
 
 # --- alerts ------------------------------------------------------------------------------------------------

@@ -99,12 +99,21 @@ def downloads(month: str, rule: dict) -> None:
     c2.download_button("Statement and lines (Excel)", call(svc.chargeback_export, month=month, fmt="xlsx", **rule),
                        file_name=f"ai-chargeback-{month}.xlsx", key="download_xlsx", icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")
-    c3.download_button("FOCUS 1.2 cost and usage (CSV)", call(svc.chargeback_export, month=month, fmt="focus"),
+    c3.download_button("FOCUS cost and usage (CSV)", call(svc.chargeback_export, month=month, fmt="focus"),
                        file_name=f"ai-focus-1.2-{month}.csv", mime="text/csv", key="download_focus",
                        icon=":material/download:", width="stretch")
     st.caption("CSV and Excel carry the allocation above; text cells a spreadsheet would run as a formula get a "
-               "leading `'`. The FOCUS file (FinOps Open Cost and Usage Specification 1.2) holds costs as incurred, "
-               "one row per day × provider × account × project × team × workload × model × tier, team in Tags.")
+               "leading `'`. The FOCUS file (FinOps Open Cost and Usage Specification 1.2, with the 1.5 draft's AI "
+               "columns) holds costs as incurred, one row per day × provider × account × project × team × workload × "
+               "model × tier × token class: tokens in ConsumedQuantity, model identity, TokenDirection and "
+               "TokenCacheAction in SkuPriceDetails, team in Tags.")
+    bad = call(svc.focus_violations, month=month)
+    if bad.is_empty():
+        st.caption(":material/verified: The FOCUS file passes the specification's row checks "
+                   "(`modelmix focus-check FILE`).")
+    else:
+        st.warning(f"The FOCUS file breaks {bad.height:,} of the specification's row checks; first: row "
+                   f"{bad['row'][0]}, column {bad['column'][0]}: {bad['rule'][0]}.")
     sql_behind(svc.QUERIES["focus"])
 
 
