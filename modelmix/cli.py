@@ -343,6 +343,41 @@ def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    from finance import whole_bill
+
+    with _open(args, settings) as wh:
+        if args.file:
+            n = whole_bill.replace_subscriptions(wh, whole_bill.load_subscriptions_file(args.file))
+            print(f"{n} subscription line(s) loaded from {args.file}")
+        print(whole_bill.subscriptions(wh))
+    return 0
+
+
+def cmd_self_hosted(args: argparse.Namespace, settings: Settings) -> int:
+    from finance import whole_bill
+
+    with _open(args, settings) as wh:
+        if args.file:
+            n = whole_bill.replace_self_hosted(wh, whole_bill.load_self_hosted_file(args.file))
+            print(f"{n} self-hosted cost line(s) loaded from {args.file}; the ledger is re-priced")
+        rec = whole_bill.reconcile(wh)
+        if args.json:
+            print(json.dumps({"periods": rec.to_dicts()}, indent=2, default=str))
+            return 0
+        if rec.is_empty():
+            print("No self-hosted cost lines. Load a file: modelmix self-hosted FILE")
+        for r in rec.iter_rows(named=True):
+            rate = "no tokens logged" if r["usd_per_mtok"] is None else f"${float(r['usd_per_mtok']):,.4f} per 1M tokens"
+            print(f"{r['provider']}/{r['model']} {r['start_date']}..{r['end_date']}: ${float(r['cost_usd']):,.2f} over "
+                  f"{r['tokens']:,} tokens = {rate}; priced ${float(r['priced_usd']):,.2f}, residual "
+                  f"${float(r['residual_usd']):,.2f}" + (" (a price override wins)" if r["overridden"] else ""))
+            if r["usd_per_mtok"] is not None:
+                p = float(r["usd_per_mtok"])
+                print(f"  What-if target: to: {{model: {r['model']}, prices: {{input: {p:.6g}, output: {p:.6g}}}}}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.backup import backup
 
@@ -492,6 +527,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("budgets", help="show budgets, or replace them from a YAML/CSV file"))
     sp.add_argument("file", nargs="?")
     sp.set_defaults(fn=cmd_budgets)
+
+    sp = with_db(sub.add_parser("subscriptions", help="show seats and subscriptions, or replace them from a YAML/CSV "
+                                                      "file"))
+    sp.add_argument("file", nargs="?")
+    sp.set_defaults(fn=cmd_subscriptions)
+
+    sp = with_db(sub.add_parser("self-hosted", help="show self-hosted inference costs and their effective $/1M "
+                                                    "tokens, or replace them from a YAML/CSV file"))
+    sp.add_argument("file", nargs="?")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_self_hosted)
 
     sp = with_db(sub.add_parser("backup", help="write the whole ledger to a new folder (EXPORT DATABASE)"))
     sp.add_argument("folder", metavar="DIR")

@@ -26,6 +26,8 @@ ACTIONS = {
     "aliases_edit": "edited model aliases",
     "quality_edit": "edited the quality table",
     "budgets_edit": "edited budgets",
+    "subscriptions_edit": "edited seats and subscriptions",
+    "self_hosted_edit": "edited self-hosted inference costs",
     "scenario_save": "saved a scenario",
     "scenario_delete": "deleted a scenario",
     "user_edit": "added or changed a user",

@@ -40,6 +40,7 @@ _TEAM_SCOPED = {
     "usage": f"team in {_ALLOWED}",
     "usage_daily": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
+    "subscriptions": f"team in {_ALLOWED}",
 }
 
 

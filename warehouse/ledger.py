@@ -36,11 +36,28 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     cur.execute("delete from source_choice where ($first_day is null or day >= $first_day) "
                 "and ($last_day is null or day <= $last_day)", window)
     execute(cur, sql.load("writes/refresh_source_choice"), window)
+    moved = refresh_self_hosted_rates(cur)
+    if days is not None and moved is not None:
+        # a self-hosted period's rate moved (new tokens in it): every day of that period is priced anew
+        window = {"first_day": min(window["first_day"], moved[0]), "last_day": max(window["last_day"], moved[1])}
     if days is None:
         create_usage_daily(cur)
     else:
         cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
+
+
+def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """Recompute the effective $/1M tokens of every self-hosted cost period (migration 013) from the tokens now
+    logged; return the first and last day of the periods whose rate changed (their list costs move), or None."""
+    read = "select provider, model, valid_from, valid_to, usd_per_mtok from self_hosted_rates"
+    before = set(cur.execute(read).fetchall())
+    cur.execute("delete from self_hosted_rates")
+    execute(cur, sql.load("writes/refresh_self_hosted_rates"))
+    changed = before ^ set(cur.execute(read).fetchall())
+    if not changed:
+        return None
+    return (min(c[2] for c in changed).date(), max(c[3] - dt.timedelta(days=1) for c in changed).date())
 
 
 def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:

@@ -27,6 +27,7 @@ from finance import focus_check
 from finance import forecast as fc
 from finance import reconcile as rc
 from finance import regressions as rg
+from finance import whole_bill as wb
 from finance import scenario_impact as si
 from finance.periods import period_bounds
 from warehouse.db import Warehouse
@@ -52,6 +53,8 @@ QUERIES = {
     "budgets": "finance_budgets",
     "anomalies": "finance_daily_spend_detail",
     "regressions": "finance_regression_daily",
+    "whole_bill": "finance_whole_bill_monthly",
+    "self_hosted": "finance_self_hosted_reconcile",
     "reconcile": "finance_reconcile_detail",
     "token_classes": "finance_reconcile_token_classes",
     "unpriced": "unpriced_models",
@@ -332,6 +335,18 @@ def chargeback_export(wh: Warehouse, month: str, fmt: str, rule: str = "proporti
         else:
             exports[fmt](wh, month, out, allocation(rule, basis, split, team))
         return out.read_bytes()
+
+
+def whole_bill(wh: Warehouse, month: str) -> pl.DataFrame:
+    """The month's whole AI bill per team: token spend, seats and subscriptions, total, seats, active users and
+    cost per active user, largest total first (money as Float64)."""
+    start, end = period_bounds(dt.date.fromisoformat(month + "-01"), "month")
+    return money_as_float(wb.bill(wh, start, end))
+
+
+def self_hosted(wh: Warehouse) -> pl.DataFrame:
+    """Each self-hosted cost period against what the ledger priced for it (money as Float64)."""
+    return money_as_float(wb.reconcile(wh))
 
 
 def focus_violations(wh: Warehouse, month: str) -> pl.DataFrame:

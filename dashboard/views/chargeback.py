@@ -117,6 +117,53 @@ def downloads(month: str, rule: dict) -> None:
     sql_behind(svc.QUERIES["focus"])
 
 
+def whole_bill_block(month: str) -> None:
+    """Token spend beside seats and subscriptions per team, and self-hosted inference against its cost file."""
+    st.subheader(f"The whole AI bill, {month}")
+    bill = call(svc.whole_bill, month=month)
+    if bill.is_empty() or not bill["seat_usd"].sum():
+        st.info("No seats or subscriptions for this month. Load them with `modelmix subscriptions FILE` (vendor, "
+                "product, team, seats, price per seat, period) to see them beside token spend.",
+                icon=":material/badge:")
+    if not bill.is_empty():
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Token spend", usd(bill["token_usd"].sum()), border=True)
+        c2.metric("Seats and subscriptions", usd(bill["seat_usd"].sum()), border=True)
+        c3.metric("Whole bill", usd(bill["total_usd"].sum()), border=True)
+        st.dataframe(bill, hide_index=True, width="stretch",
+                     column_order=["team", "token_usd", "seat_usd", "total_usd", "seats", "active_users",
+                                   "cost_per_active_user_usd"],
+                     column_config={
+                         "team": st.column_config.TextColumn("Team"),
+                         "token_usd": money("Token spend", format="dollar"),
+                         "seat_usd": money("Seats & subscriptions", format="dollar",
+                                           help="Each line's seats × price per seat, spread over the days of its "
+                                                "month (or year)."),
+                         "total_usd": money("Total", format="dollar"),
+                         "seats": st.column_config.NumberColumn("Seats", help="Most seats held on a day."),
+                         "active_users": st.column_config.NumberColumn(
+                             "Active users", help="Distinct users the usage names; empty when no source names them."),
+                         "cost_per_active_user_usd": money("Per active user", format="dollar"),
+                     })
+        sql_behind(svc.QUERIES["whole_bill"])
+    hosted = call(svc.self_hosted)
+    if not hosted.is_empty():
+        st.markdown("**Self-hosted inference**: each cost period over the tokens logged for its model is an "
+                    "effective price, which prices those rows in every view.")
+        st.dataframe(hosted, hide_index=True, width="stretch",
+                     column_config={
+                         "start_date": st.column_config.DateColumn("From"),
+                         "end_date": st.column_config.DateColumn("To"),
+                         "cost_usd": money("Cost (file)", format="dollar"),
+                         "tokens": st.column_config.NumberColumn("Tokens logged", format="localized"),
+                         "usd_per_mtok": money("$ per 1M tokens", format="$%.4f"),
+                         "priced_usd": money("Priced in the ledger", format="dollar"),
+                         "residual_usd": money("Residual", format="dollar"),
+                         "overridden": st.column_config.CheckboxColumn("Override wins"),
+                     })
+        sql_behind(svc.QUERIES["self_hosted"])
+
+
 def render() -> None:
     st.title("Chargeback")
     selected = state.date_range()
@@ -136,6 +183,7 @@ def render() -> None:
         st.subheader(f"Statement, {month}")
         statement_block(month, rule)
         downloads(month, rule)
+        whole_bill_block(month)
     except ModelMixError as e:
         st.error(f"**{e.title}** — {e.message}")
 

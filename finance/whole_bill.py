@@ -1,0 +1,234 @@
+"""The whole AI bill: seats and subscriptions beside token spend, and self-hosted inference priced from its cost.
+
+Seats and subscriptions (migration 012), a YAML file (a list under `subscriptions:`) or a CSV with these columns:
+
+    subscriptions:
+      - {vendor: OpenAI, product: ChatGPT Enterprise, team: research, seats: 40, price_per_seat_usd: 60,
+         period: month, start: 2026-01-01}
+      - {vendor: GitHub, product: Copilot Business, team: platform, seats: 25, price_per_seat_usd: 228,
+         period: year, start: 2026-01, end: 2026-12-31, note: annual}
+
+`period` is what the price is per (a seat per `month` or per `year`); the cost is spread per day over the days of
+each month (or year), from `start` through `end` (inclusive; open when absent). `bill(wh, start, end)` puts it
+beside token spend per team and month, with active users where a usage source names users.
+
+Self-hosted inference (migration 013), a YAML file (a list under `self_hosted:`) or a CSV:
+
+    self_hosted:
+      - {model: llama-70b-selfhosted, start: 2026-10-01, end: 2026-10-31, gpu_hours: 1488, usd_per_gpu_hour: 2.10}
+      - {provider: internal, model: llama-70b-selfhosted, start: 2026-11, amount_usd: 3100, note: reserved nodes}
+
+A line is GPU-hours x a rate, or a flat `amount_usd` (or both, added); `start`/`end` bound the period it pays for
+(`YYYY-MM` alone means that whole month). At every write the ledger turns each period into an effective USD per
+1M tokens from the tokens it logged for that provider and model (`self_hosted_rates`), and prices those rows with
+it, so the internal provider has a list cost in every view, reconciles against its cost file (`reconcile`), and
+can be a What-if target (`target`). Periods of one provider and model must not overlap; a user price override for
+the same provider and model wins over the derived rate.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from warehouse import audit, ledger
+from warehouse.config import read_records, validate_records
+from warehouse.db import Warehouse
+from warehouse.errors import ConfigError
+
+
+def _month_start(v):
+    if isinstance(v, str) and len(v.strip()) == 7:  # YYYY-MM
+        return v.strip() + "-01"
+    return v
+
+
+class Subscription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: str = Field(min_length=1)
+    product: str = Field(min_length=1)
+    team: str = Field(min_length=1, description="the team it is charged to, as it appears in usage")
+    seats: int = Field(ge=0)
+    price_per_seat_usd: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    period: Literal["month", "year"] = "month"
+    start: dt.date
+    end: dt.date | None = None
+    note: str | None = None
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _month_first(cls, v):
+        return _month_start(v)
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _month_end(cls, v):
+        if isinstance(v, str) and len(v.strip()) == 7:
+            y, m = map(int, v.strip().split("-"))
+            return dt.date(y, m, calendar.monthrange(y, m)[1])
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Subscription:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class SelfHostedCost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field("internal", min_length=1)
+    model: str = Field(min_length=1, description="the model id as usage shows it")
+    start: dt.date
+    end: dt.date | None = Field(None, description="inclusive; absent with a YYYY-MM start: that month's last day")
+    gpu_hours: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
+    usd_per_gpu_hour: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    amount_usd: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_month(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("start"), str) and len(data["start"].strip()) == 7:
+            y, m = map(int, data["start"].strip().split("-"))
+            data = {**data, "start": dt.date(y, m, 1)}
+            data.setdefault("end", dt.date(y, m, calendar.monthrange(y, m)[1]))
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> SelfHostedCost:
+        if self.end is None:
+            raise ValueError("give `end` (or a YYYY-MM `start` for a whole month)")
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if self.amount_usd is None and (self.gpu_hours is None or self.usd_per_gpu_hour is None):
+            raise ValueError("give gpu_hours and usd_per_gpu_hour, or amount_usd")
+        if (self.gpu_hours is None) != (self.usd_per_gpu_hour is None):
+            raise ValueError("gpu_hours and usd_per_gpu_hour go together")
+        return self
+
+
+def load_subscriptions_file(path: str | Path) -> list[Subscription]:
+    """Validate a seats/subscriptions file; an error names the file, the entry (1-based) and the field."""
+    path = Path(path)
+    return validate_records(path, read_records(path, "subscriptions"), Subscription)
+
+
+def load_self_hosted_file(path: str | Path) -> list[SelfHostedCost]:
+    """Validate a self-hosted cost file; overlapping periods of one provider and model are refused, naming both."""
+    path = Path(path)
+    entries = validate_records(path, read_records(path, "self_hosted"), SelfHostedCost)
+    check_overlaps(entries, str(path))
+    return entries
+
+
+def check_overlaps(entries: list[SelfHostedCost], where: str) -> None:
+    """Two lines of one provider and model whose periods overlap would price the same tokens twice, unless they
+    cover exactly the same period (then their costs add up)."""
+    by_key: dict[tuple[str, str], list[tuple[int, SelfHostedCost]]] = {}
+    for i, e in enumerate(entries, start=1):
+        by_key.setdefault((e.provider, e.model), []).append((i, e))
+    for (provider, model), lines in by_key.items():
+        lines.sort(key=lambda x: x[1].start)
+        for (i, a), (j, b) in zip(lines, lines[1:]):
+            if b.start <= a.end and (a.start, a.end) != (b.start, b.end):
+                raise ConfigError(f"{where}: entries {i} and {j} ({provider}/{model}) cover overlapping periods "
+                                  f"({a.start}..{a.end} and {b.start}..{b.end}); split the cost by period")
+
+
+SUBSCRIPTION_COLUMNS = ("vendor", "product", "team", "seats", "price_per_seat_usd", "period", "start_date",
+                        "end_date", "note")
+SELF_HOSTED_COLUMNS = ("provider", "model", "start_date", "end_date", "gpu_hours", "usd_per_gpu_hour", "amount_usd",
+                       "note")
+# the statements, built once from these fixed names (no caller text reaches them)
+_STATEMENTS = {
+    "subscriptions": ("delete from subscriptions", "insert into subscriptions (" + ", ".join(SUBSCRIPTION_COLUMNS)
+                      + ") select * from incoming", SUBSCRIPTION_COLUMNS, "subscriptions_edit"),
+    "self_hosted_costs": ("delete from self_hosted_costs", "insert into self_hosted_costs ("
+                          + ", ".join(SELF_HOSTED_COLUMNS) + ") select * from incoming", SELF_HOSTED_COLUMNS,
+                          "self_hosted_edit"),
+}
+
+
+def _frame(entries: list[BaseModel], columns: tuple[str, ...]) -> pl.DataFrame:
+    recs = [{**e.model_dump(), "start_date": e.start, "end_date": e.end} for e in entries]
+    return pl.DataFrame(recs, infer_schema_length=None).select(columns) if recs else pl.DataFrame()
+
+
+def _replace(cur: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    delete, insert, _, action = _STATEMENTS[table]
+    cur.execute(delete)
+    if frame.height:
+        cur.register("incoming", frame.to_arrow())
+        cur.execute(insert)
+        cur.unregister("incoming")
+    if table == "self_hosted_costs":
+        ledger.refresh_derived(cur)      # the rates price every view: rebuild them and the rollup
+    audit.record(cur, action, table, {"rows": frame.height})
+    return frame.height
+
+
+def replace_subscriptions(wh: Warehouse, entries: list[Subscription]) -> int:
+    """Replace the whole subscriptions table in one write transaction; returns the rows written."""
+    return wh.write(_replace, "subscriptions", _frame(entries, SUBSCRIPTION_COLUMNS))
+
+
+def replace_self_hosted(wh: Warehouse, entries: list[SelfHostedCost]) -> int:
+    """Replace the self-hosted costs, derive their rates and re-price the ledger, in one write transaction."""
+    check_overlaps(entries, "self-hosted costs")
+    return wh.write(_replace, "self_hosted_costs", _frame(entries, SELF_HOSTED_COLUMNS))
+
+
+def subscriptions(wh: Warehouse) -> pl.DataFrame:
+    """The subscriptions as entered, with each line's monthly cost."""
+    return wh.query("finance_subscriptions")
+
+
+def self_hosted_costs(wh: Warehouse) -> pl.DataFrame:
+    """The self-hosted cost lines as entered, with each line's cost."""
+    return wh.query("finance_self_hosted_costs")
+
+
+def subscription_daily(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Seats and subscriptions spread per day x vendor x product x team over [start, end]."""
+    return wh.query("finance_subscription_daily", start=start, end=end)
+
+
+def bill(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per month x team: token spend, seats and subscriptions, total, seats held, active users and cost per
+    active user (null where no usage source names users)."""
+    return wh.query("finance_whole_bill_monthly", start=start, end=end)
+
+
+def reconcile(wh: Warehouse) -> pl.DataFrame:
+    """Each self-hosted cost period: cost, tokens, effective $/1M, what the ledger priced, and the residual."""
+    return wh.query("finance_self_hosted_reconcile")
+
+
+def target(wh: Warehouse, model: str, provider: str = "internal", on: dt.date | None = None) -> dict:
+    """A What-if `to:` target for a self-hosted model at its effective rate: the period holding `on`, else the
+    latest period with tokens. Raises ConfigError when the model has no priced period."""
+    rates = reconcile(wh).filter((pl.col("provider") == provider) & (pl.col("model") == model)
+                                 & pl.col("usd_per_mtok").is_not_null())
+    if rates.is_empty():
+        raise ConfigError(f"{provider}/{model} has no self-hosted cost period with logged tokens; load its cost "
+                          "file (modelmix self-hosted FILE) and its usage first", title="No self-hosted rate")
+    pick = rates.filter((pl.col("start_date") <= on) & (pl.col("end_date") >= on)) if on else rates.tail(1)
+    row = (pick if pick.height else rates.tail(1)).row(0, named=True)
+    rate = float(row["usd_per_mtok"])
+    return {"model": model, "name": f"{model} (self-hosted)",
+            "prices": {"input": rate, "output": rate, "cache_read": rate, "cache_write": rate}}
+
+
+__all__ = ["SelfHostedCost", "Subscription", "bill", "check_overlaps", "load_self_hosted_file",
+           "load_subscriptions_file", "reconcile", "replace_self_hosted", "replace_subscriptions",
+           "self_hosted_costs", "subscription_daily", "subscriptions", "target"]
