@@ -276,9 +276,10 @@ def cmd_outlook(args: argparse.Namespace, settings: Settings) -> int:
     scenario = simulate.load_scenario(args.scenario)
     with _open(args, settings) as wh:
         o = outlook.outlook(wh, scenario, outlook.Assumptions(months=args.months, seed=args.seed))
+        bridge = simulate.spend_bridge(wh, scenario)
     if args.json:
         print(json.dumps({"scenario": scenario.name, "months": args.months, "totals": o.totals,
-                          "assumptions": outlook.assumption_table(o),
+                          "assumptions": outlook.assumption_table(o), "history_spend_bridge": bridge.to_dict(),
                           "monthly": o.frame.to_dicts()}, indent=2, default=str))
         return 0
     print(f"Outlook for {scenario.name} over {args.months} months (USD, P10 / P50 / P90):")
@@ -286,6 +287,9 @@ def cmd_outlook(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {series:<9} " + " / ".join(f"${t[k]:,.0f}" for k in sorted(t)))
     for a in outlook.assumption_table(o):
         print(f"  {a['assumption']}: {a['value']}")
+    print(f"The projection starts from the replay baseline of the history ({bridge.first_day} to {bridge.last_day}), "
+          "from spend:")
+    print("\n".join(bridge.lines()))
     return 0
 
 

@@ -15,6 +15,7 @@ import polars as pl
 
 import sql
 from simulate import quality
+from simulate.bridge import SpendBridge, spend_bridge
 from simulate.memo import Memo
 from simulate.plan import GradeMatch, Plan
 from simulate.scenario import Scenario
@@ -188,6 +189,7 @@ class Result:
     sql: str = ""
     warnings: list[str] = field(default_factory=list)
     exact: dict[str, float | None] = field(default_factory=dict)   # the headline figures before rounding
+    spend_bridge: SpendBridge | None = None     # spend over the period and its bridge to the baseline
 
     @property
     def savings_usd(self) -> float:
@@ -247,6 +249,7 @@ class Result:
             "quality_basis": self.quality_basis,
             "unpriced_requests": self.unpriced_requests,
             "warnings": list(self.warnings),
+            "spend_bridge": self.spend_bridge.to_dict() if self.spend_bridge else None,
             "breakdown": rows,
         }
 
@@ -259,7 +262,8 @@ class Result:
             return f"${x:,.2f}"
 
         lines = [f"Scenario: {self.scenario}",
-                 f"  baseline cost   {money(self.baseline_cost_usd)}",
+                 f"  baseline cost   {money(self.baseline_cost_usd)}  (the replay's baseline; its bridge to spend "
+                 "is below)",
                  f"  scenario cost   {money(self.scenario_cost_usd)}",
                  f"  savings         {money(self.savings_usd)}"
                  + (f" ({self.savings_pct:.2f}%)" if self.savings_pct is not None else ""),
@@ -289,6 +293,9 @@ class Result:
             lines.append(f"  left out        {self.unpriced_requests:,} unpriced requests (no billed or list cost)")
         for w in self.warnings:
             lines.append(f"  warning         {w}")
+        if self.spend_bridge is not None:
+            lines.append("From spend to the replay's baseline:")
+            lines += self.spend_bridge.lines()
         return "\n".join(lines)
 
 
@@ -349,4 +356,5 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
         breakdown=frame, quality_basis=basis,
         unpriced_requests=int(unpriced),
         seconds=time.perf_counter() - started, sql=text, warnings=warnings, exact=exact,
+        spend_bridge=spend_bridge(wh, scenario),
     )

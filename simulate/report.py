@@ -24,21 +24,25 @@ def _usd(x: float | None) -> str:
 
 
 def markdown(scenario: Scenario, figures: dict[str, Any], by_lever: dict[str, float], teams: pl.DataFrame,
-             quality_note: str | None = None) -> str:
+             quality_note: str | None = None, bridge: Any = None) -> str:
     """`figures`: baseline_cost_usd, scenario_cost_usd, savings_usd, savings_pct, moved_requests.
-    `teams`: team, baseline_cost_usd, scenario_cost_usd, savings_usd."""
+    `teams`: team, baseline_cost_usd, scenario_cost_usd, savings_usd. `bridge`: the period's spend and its
+    bridge to the replay baseline (a simulate.SpendBridge), written under the figures."""
     buf = io.StringIO()
     period = scenario.period
     buf.write(f"# What-if: {scenario.name}\n\n")
     buf.write(f"Period: {period.start or 'first day'} to {period.end or 'last day'} (UTC, inclusive)\n\n")
     buf.write("| figure | value |\n|---|---|\n")
-    buf.write(f"| Baseline spend | {_usd(figures['baseline_cost_usd'])} |\n"
-              f"| Scenario spend | {_usd(figures['scenario_cost_usd'])} |\n")
+    buf.write(f"| Replay baseline | {_usd(figures['baseline_cost_usd'])} |\n"
+              f"| Replay under the scenario | {_usd(figures['scenario_cost_usd'])} |\n")
     pct = "—" if figures.get("savings_pct") is None else f"{figures['savings_pct']:.1f}%"
     buf.write(f"| Savings | {_usd(figures['savings_usd'])} ({pct}) |\n")
     if quality_note:
         buf.write(f"| Quality vs baseline | {quality_note} |\n")
-    buf.write(f"| Moved requests | {figures['moved_requests']:,.0f} |\n\n## Savings by lever\n\n"
+    buf.write(f"| Moved requests | {figures['moved_requests']:,.0f} |\n\n")
+    if bridge is not None:
+        buf.write("## From spend to the replay baseline\n\n```\n" + "\n".join(bridge.lines()) + "\n```\n\n")
+    buf.write("## Savings by lever\n\n"
               "| lever | savings |\n|---|---|\n")
     for lever, v in by_lever.items():
         buf.write(f"| {lever} | {_usd(v)} |\n")
@@ -63,4 +67,4 @@ def result_markdown(scenario: Scenario, result: Any) -> str:
     figures = {"baseline_cost_usd": result.baseline_cost_usd, "scenario_cost_usd": result.scenario_cost_usd,
                "savings_usd": result.savings_usd, "savings_pct": result.savings_pct,
                "moved_requests": result.moved_requests}
-    return markdown(scenario, figures, result.savings_by_lever(), result.by("team"), note)
+    return markdown(scenario, figures, result.savings_by_lever(), result.by("team"), note, result.spend_bridge)

@@ -361,7 +361,7 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert not at.exception
     impact = [d.value for d in at.dataframe if "baseline_cost_usd" in d.value.columns][0]
     assert impact["team"].to_list() == ["legal"]
-    assert metric(at, "Baseline spend") == usd(float(impact["baseline_cost_usd"].sum()))
+    assert metric(at, "Replay baseline") == usd(float(impact["baseline_cost_usd"].sum()))
     full = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE)
     everyone = [d.value for d in full.dataframe if "baseline_cost_usd" in d.value.columns][0]
     assert len(everyone) > 1

@@ -273,13 +273,13 @@ def test_reconciliation_page_matches_the_summary(page, expected):
     at = page("reconciliation")
     assert not at.exception
     s = expected["reconcile"]
-    assert metric(at, "Billed") == usd(s["billed_usd"])
+    assert metric(at, "Billed, all sources") == usd(s["billed_usd"])
     assert metric(at, "Expected at list") == usd(s["expected_usd"])
     assert metric(at, "Unexplained residual") == usd(s["residual_usd"])
     assert metric(at, "Flagged rows") == f"{s['flagged_rows']:,}"
     waterfall = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert waterfall["type"] == "waterfall"
-    assert waterfall["x"][0] == "Naive list price" and waterfall["x"][-1] == "Billed"
+    assert waterfall["x"][0] == "Naive list price" and waterfall["x"][-1] == "Billed, all sources"
     unpriced = frame(at, "first_day")
     assert unpriced["model"].to_list() == expected["unpriced"]["model"].to_list() == ["acme-llama-ft-v2"]
     shown = sql_shown(at)

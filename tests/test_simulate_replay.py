@@ -173,7 +173,7 @@ def test_breakdown_by_dimensions_and_json_keys(wh, tmp_path):
     # every figure of the result (issue 13: the JSON used to leave out quality_basis and unpriced_requests)
     assert list(d) == ["scenario", "baseline_cost_usd", "scenario_cost_usd", "savings_usd", "savings_pct",
                        "baseline_quality", "scenario_quality", "moved_requests", "savings_by_lever",
-                       "savings_by_policy", "quality_basis", "unpriced_requests", "warnings", "breakdown"]
+                       "savings_by_policy", "quality_basis", "unpriced_requests", "warnings", "spend_bridge", "breakdown"]
     assert {row["lever"] for row in d["breakdown"]} == {"none", "model_shift"}
     assert r.by("target_model")["target_model"].to_list() == ["cheap-1", "gpt-4o"]
     with pytest.raises(ValueError, match="unknown breakdown"):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 
-def usd(value: float | None, decimals: int = 2) -> str:
-    """$1,234.57 (negative: -$1,234.57); an em dash for no value."""
+def usd(value: float | Decimal | None, decimals: int = 2) -> str:
+    """$1,234.57 (negative: -$1,234.57); an em dash for no value. Rounded half away from zero on the decimal
+    value (as SQL's round() does), not on the float's binary expansion: 0.125 shows as $0.13 on every page."""
     if value is None:
         return "—"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.{decimals}f}"
+    amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{decimals}f}"
 
 
 def signed_pct(value: float | None, decimals: int = 1) -> str | None:

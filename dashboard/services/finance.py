@@ -245,7 +245,7 @@ def waterfall_steps(s: dict[str, float]) -> list[tuple[str, float, str]]:
         ("Long-context tier", s["tier_extra_usd"], "relative"),
         ("Expected (list)", s["expected_usd"], "total"),
         ("Unexplained residual", s["residual_usd"], "relative"),
-        ("Billed", s["billed_usd"], "total"),
+        ("Billed, all sources", s["billed_usd"], "total"),
     ]
 
 

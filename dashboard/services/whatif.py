@@ -257,7 +257,7 @@ def load_saved(body: str) -> Scenario:
 
 def compare(wh: Warehouse, scenarios: list[Scenario]) -> pl.DataFrame:
     """Side by side: one column per scenario, one row per figure (from the prepared tables)."""
-    cols: dict[str, list[Any]] = {"figure": ["Baseline spend", "Scenario spend", "Savings", "Savings %",
+    cols: dict[str, list[Any]] = {"figure": ["Replay baseline", "Replay under the scenario", "Savings", "Savings %",
                                              "Quality vs baseline", "Moved requests"]}
     for sc in scenarios:
         out = frontier.prepare(wh, sc).evaluate(sc)
@@ -270,7 +270,8 @@ def compare(wh: Warehouse, scenarios: list[Scenario]) -> pl.DataFrame:
 scenario_yaml = report.scenario_yaml
 
 
-def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFrame) -> str:
+def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFrame,
+                    bridge: simulate.SpendBridge | None = None) -> str:
     note = None
     if out.quality_ratio is not None:
         note = (f"{100 * out.quality_ratio:.1f}% (measured by shadow evaluation for {out.measured_requests:,.0f} "
@@ -278,4 +279,4 @@ def report_markdown(scenario: Scenario, out: frontier.Outcome, teams: pl.DataFra
                 f"of {out.total_requests:,.0f})")
     figures = {k: getattr(out, k) for k in ("baseline_cost_usd", "scenario_cost_usd", "savings_usd", "savings_pct",
                                             "moved_requests")}
-    return report.markdown(scenario, figures, out.savings_by_lever, teams, note)
+    return report.markdown(scenario, figures, out.savings_by_lever, teams, note, bridge)

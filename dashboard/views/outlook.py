@@ -9,10 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import bridges
 from dashboard.components import whatif_charts as charts
-from dashboard.components.formatting import usd
+from dashboard.components.formatting import day_span, usd
 from dashboard.services import ModelMixError
 from dashboard.services import outlook as svc
+from dashboard.services import spend as spend_svc
 
 run = state.run_query
 
@@ -64,6 +66,11 @@ try:
     st.caption(f"P10–P90 over {assumptions.months} months: baseline {usd(t['baseline']['p10'])} – "
                f"{usd(t['baseline']['p90'])}, scenario {usd(t['scenario']['p10'])} – {usd(t['scenario']['p90'])}, "
                f"savings {usd(t['savings']['p10'])} – {usd(t['savings']['p90'])}.")
+    bridge = state.call(spend_svc.replay_bridge, body=spend_svc.scope_body(svc.parse(choices[label])))
+    if bridge.first_day is not None:
+        st.caption(f"The projection starts from the replay baseline of {day_span(bridge.first_day, bridge.last_day)}, "
+                   "not from spend: where a request log sees only part of a provider's traffic, only that part is "
+                   "projected. " + bridges.replay_baseline(bridge) + ".")
     if assumptions.growth is None and o.fit.fitted and not o.fit.reliable:
         st.warning(f"The fitted traffic growth is unreliable ({o.fit.monthly_growth:+.1%} ± {o.fit.std_error:.1%} "
                    f"a month over {o.fit.months_used} months); the draws are clipped to ±20% a month. Turn the fit "

@@ -11,12 +11,13 @@ import polars as pl
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts
+from dashboard.components import bridges, charts
 from dashboard.components.formatting import day_span, pct, signed_pct, usd
 from dashboard.components.widgets import sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import finance as finance_svc
 from dashboard.services import overview as svc
+from dashboard.services import spend as spend_svc
 from dashboard.services.overview import QUERIES
 
 run = state.run_query
@@ -73,7 +74,7 @@ def month_kpis(end: dt.date) -> None:
         f"({m['as_of_day']:%d %b %Y}), not today's calendar month, so an older export still reads sensibly. "
         f"**Run-rate** = spend so far ÷ days elapsed ({m['days_elapsed']} of {m['days_in_month']}) × days in the "
         f"month: a straight-line projection that ignores weekday patterns and planned changes. "
-        f"**Spend** is the billed cost where the source reports it, else the list price from the catalog."
+        + bridges.SPEND_DEFINITION
     )
     sql_behind(QUERIES["month_to_date"])
     coverage_note(m["last_month_start"], end)
@@ -125,9 +126,10 @@ def range_kpis(t: dict, start: dt.date, end: dt.date) -> None:
     c1.metric("Spend", usd(t["spend_usd"]), border=True,
               delta=f"{t['requests']:,} requests" + (f" · {usd(per_1k)} per 1k" if per_1k else ""),
               delta_color="off", delta_arrow="off",
-              help="Billed cost where the source reports it, else the catalog list price; where sources overlap, "
-                   "one counts. Unpriced usage with no billed cost adds nothing. Cost per 1k requests uses only "
-                   "usage that reports request counts (cost-only billing exports have none).")
+              help="The provider's bill where a billing source covers the provider and day, else the request "
+                   "log's cost (billed, or the catalog list price); where sources overlap, one counts. Unpriced "
+                   "usage with no billed cost adds nothing. Cost per 1k requests uses only usage that reports "
+                   "request counts (cost-only billing exports have none).")
     if t["billed_compared_usd"] or t["list_compared_usd"]:
         gap = t["billed_compared_usd"] - t["list_compared_usd"]
         gap_pct = svc.pct_change(t["billed_compared_usd"], t["list_compared_usd"])
@@ -302,7 +304,10 @@ def render() -> None:
         return
     month_kpis(end)
     range_kpis(totals, start, end)
+    st.caption(bridges.spend_from_costing(spend_svc.billed_list_bridge(run, start, end)) + ". "
+               + bridges.SPEND_DEFINITION)
     sql_behind(QUERIES["billed_vs_list_totals"])
+    sql_behind(spend_svc.QUERIES["billed_list"])
     unpriced_warning(start, end)
     spend_over_time(start, end)
     top_tables(start, end)

@@ -12,11 +12,13 @@ import polars as pl
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import bridges
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import signed_pct, usd
 from dashboard.components.widgets import sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
+from dashboard.services import spend as spend_svc
 
 call = state.call
 money = st.column_config.NumberColumn
@@ -37,7 +39,7 @@ def thresholds() -> tuple[float, float]:
     return float(pct), float(abs_usd)
 
 
-def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float) -> dict | None:
+def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, end: dt.date) -> dict | None:
     s = svc.reconcile_summary(detail, pct, abs_usd)
     if not s["billed_usd"] and not s["expected_usd"]:
         st.info("No usage in this range carries both a billed cost and a catalog price, so there is nothing to "
@@ -45,7 +47,10 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float) -> dict | None:
                 "Azure or GCP billing export) next to the usage to compare what was billed with list prices.")
         return None
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Billed", usd(s["billed_usd"]), border=True, help="Cost the sources report, on usage with a list price.")
+    c1.metric("Billed, all sources", usd(s["billed_usd"]), border=True,
+              help="Cost every source reports on usage with a list price, overlapping sources included (a gateway "
+                   "log beside the provider's bill): each source is reconciled on its own. Not spend: the line "
+                   "below bridges it to spend.")
     c2.metric("Expected at list", usd(s["expected_usd"]), border=True,
               help="Catalog price of the same usage, overrides and batch tier applied.")
     gap = signed_pct(100 * s["residual_usd"] / s["expected_usd"]) if s["expected_usd"] else None
@@ -54,6 +59,9 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float) -> dict | None:
     c4.metric("Flagged rows", f"{s['flagged_rows']:,}", border=True,
               delta=f"{usd(s['flagged_residual_usd'])} residual", delta_color="off", delta_arrow="off",
               help="Day × provider × model × source rows whose residual exceeds the threshold.")
+    st.caption(bridges.billed_all_sources(spend_svc.all_sources_bridge(state.run_query, start, end)) + ". "
+               + bridges.SPEND_DEFINITION)
+    sql_behind(spend_svc.QUERIES["all_sources"])
     st.markdown("**From list price to the bill**")
     st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
     st.caption(WATERFALL_HELP)
@@ -204,7 +212,7 @@ def render() -> None:
     pct, abs_usd = thresholds()
     # one read of the range (cached); every visual is a pure function of it and the thresholds
     detail = call(svc.reconcile_detail, start=start, end=end)
-    if waterfall(detail, pct, abs_usd) is not None:
+    if waterfall(detail, pct, abs_usd, start, end) is not None:
         by_provider_and_day(detail, pct, abs_usd)
         by_model(detail, start, end, pct, abs_usd)
         flagged_rows(detail, pct, abs_usd)

@@ -13,9 +13,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, state
+from dashboard.components import bridges
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.services import ModelMixError
+from dashboard.services import spend as spend_svc
 from dashboard.services import whatif as svc
 from dashboard.services.whatif import Scenario
 
@@ -93,10 +95,14 @@ def slider_values(scenario: Scenario) -> Scenario:
     return svc.with_values(scenario, values)
 
 
-def headline(out, how: str) -> None:
+def headline(out, how: str, bridge) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Baseline spend", usd(out.baseline_cost_usd), border=True)
-    c2.metric("Scenario spend", usd(out.scenario_cost_usd), border=True)
+    c1.metric("Replay baseline", usd(out.baseline_cost_usd), border=True,
+              help="What the replayed requests cost as they ran: the starting point the scenario is compared with. "
+                   "It reads the most detailed source of each provider and day (a request log before a daily "
+                   "bill), so it can differ from spend; the line below bridges the two.")
+    c2.metric("Replay under the scenario", usd(out.scenario_cost_usd), border=True,
+              help="The same requests replayed under the scenario's routing.")
     c3.metric("Savings", usd(out.savings_usd),
               delta=None if out.savings_pct is None else f"{out.savings_pct:.1f}%", border=True)
     q = out.quality_ratio
@@ -114,6 +120,7 @@ def headline(out, how: str) -> None:
         f"({assumed / total:.0%}), unscored {unscored:,.0f} "
         f"(no benchmark scores both models). Moved requests: {out.moved_requests:,.0f}. "
         f"Figures from the prepared table ({'a lookup' if how == 'lookup' else 'array evaluation'}, no query).")
+    st.caption(bridges.replay_baseline(bridge) + ". " + bridges.SPEND_DEFINITION)
 
 
 def results(scenario: Scenario) -> None:
@@ -124,7 +131,8 @@ def results(scenario: Scenario) -> None:
     with st.spinner("Preparing the slider tables: one pass over the period's requests, once per scenario "
                     "structure…"):
         out, how = svc.outcome(wh, scenario)
-    headline(out, how)
+    bridge = state.call(spend_svc.replay_bridge, body=spend_svc.scope_body(scenario))
+    headline(out, how, bridge)
     left, right = st.columns(2)
     with left:
         st.subheader("Savings by lever")
@@ -163,7 +171,7 @@ def results(scenario: Scenario) -> None:
             "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
             "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
     full_replay(wh, scenario, out)
-    exports(wh, scenario, out, teams)
+    exports(wh, scenario, out, teams, bridge)
 
 
 def sql_behind(structure: Scenario) -> None:
@@ -185,12 +193,12 @@ def full_replay(wh, scenario: Scenario, out) -> None:
     if result and result[0] == key:
         r = result[1]
         agree = abs(r.scenario_cost_usd - out.scenario_cost_usd) < 0.005
-        st.success(f"Full replay in {r.seconds:.2f} s: scenario spend {usd(r.scenario_cost_usd)}, savings "
+        st.success(f"Full replay in {r.seconds:.2f} s: replay under the scenario {usd(r.scenario_cost_usd)}, savings "
                    f"{usd(r.savings_usd)}" + (" — the slider figures agree to the cent." if agree else
                                               f" (slider figure {usd(out.scenario_cost_usd)})."))
 
 
-def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
+def exports(wh, scenario: Scenario, out, teams: pl.DataFrame, bridge) -> None:
     st.subheader("Save, export, compare")
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     with c1:
@@ -205,7 +213,7 @@ def exports(wh, scenario: Scenario, out, teams: pl.DataFrame) -> None:
         # the files are written when clicked (deferred), not on every slider move
         st.download_button("Scenario file (YAML)", functools.partial(svc.scenario_yaml, scenario),
                            f"{scenario.name}.yaml", "application/yaml", width="stretch")
-    st.download_button("Report (Markdown)", functools.partial(svc.report_markdown, scenario, out, teams),
+    st.download_button("Report (Markdown)", functools.partial(svc.report_markdown, scenario, out, teams, bridge),
                        f"{scenario.name}-report.md", "text/markdown")
 
 

@@ -2,9 +2,11 @@
 -- $first_day..$last_day (both null: every day). Grain: one row per day x every dimension of `usage`.
 -- warehouse/ledger.py (refresh_derived) creates the table from it, or, on an ordinary write, deletes the days the
 -- write touched and inserts them again from it, in the same transaction as the write, after source_choice.
--- `spend_usd` is what counts toward spend totals: billed where reported, else list, and 0 for a source that
--- another source of the same provider and day supersedes (see source_choice); billed and list cost stay whole
--- for reconciliation.
+-- `spend_usd` is what counts toward spend totals (the one definition of spend, docs/finance.md): billed where
+-- reported, else list, and 0 for a source that another source of the same provider and day supersedes (see
+-- source_choice); `source_cost_usd` is that source's own cost whether it counts or not, and `in_replay` whether
+-- the replay reads it (the spend bridges, sql/queries/bridge_spend_*.sql, read both); billed and list cost stay
+-- whole for reconciliation.
 -- The rc_* and tc_* columns are the reconciliation's per-row parts summed here, once per write, so the
 -- Reconciliation page sums days instead of pricing every row again (queries finance_reconcile_detail and
 -- finance_reconcile_token_classes, which define them):
@@ -76,7 +78,7 @@ daily as (
         sum(reasoning_tokens)::bigint as reasoning_tokens,
         sum(cost_usd) as cost_usd,
         sum(list_cost_usd) as list_cost_usd,
-        sum(coalesce(cost_usd, list_cost_usd)) as source_spend_usd,
+        sum(coalesce(cost_usd, list_cost_usd)) as source_cost_usd,
         count(*) filter (where list_cost_usd is null
             and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens > 0) as unpriced_rows,
         -- reconciliation (finance_reconcile_detail)
@@ -92,6 +94,9 @@ daily as (
         sum(pre_batch - catalog_std) filter (where cost_usd is not null and not has_override and c_in is not null)
             as rc_tier_extra_usd,
         sum(cost_usd) filter (where not is_priced) as rc_unpriced_billed_usd,
+        -- of which lines with no quantities (invoice lines, fees, credits): nothing to price, not an unpriced model
+        sum(cost_usd) filter (where not is_priced
+            and input_tokens + cache_read_tokens + cache_write_tokens + output_tokens = 0) as rc_cost_only_usd,
         sum(list_cost_usd) filter (where cost_usd is null) as rc_list_only_usd,
         -- token classes (finance_reconcile_token_classes): rows with a billed and a list cost
         sum(input_tokens) filter (where is_compared) as tc_input_tokens,
@@ -116,10 +121,11 @@ daily as (
 ),
 final as (
     select
-        d.* exclude (source_spend_usd),
+        d.*,
         coalesce(s.source_kind, 'telemetry') as source_kind,
         coalesce(s.in_spend, true) as in_spend,
-        case when coalesce(s.in_spend, true) then d.source_spend_usd else 0 end as spend_usd
+        coalesce(s.in_replay, true) as in_replay,
+        case when coalesce(s.in_spend, true) then d.source_cost_usd else 0 end as spend_usd
     from daily as d
     left join source_choice as s
         on s.provider = d.provider and s.day = d.day and s.source_format = d.source_format
