@@ -62,9 +62,10 @@ def load(name: str) -> Text:
     return Text(path.read_text(encoding="utf-8"), f"sql/{name}.sql")
 
 
-def migrations() -> list[tuple[int, str]]:
+def migrations() -> list[tuple[int, Text]]:
     """(version, sql) pairs in order, from files named `NNN_description.sql`."""
     found = []
     for path in sorted((ROOT / "migrations").glob("*.sql")):
-        found.append((int(path.name.split("_", 1)[0]), path.read_text(encoding="utf-8")))
+        found.append((int(path.name.split("_", 1)[0]),
+                      Text(path.read_text(encoding="utf-8"), f"sql/migrations/{path.name}")))
     return found

@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import sql
 from dashboard.components import exports
 from dashboard.components.formatting import usd
 from dashboard.services import explore as svc
@@ -65,11 +66,15 @@ def test_group_by_allow_list_refuses_unknown_dimensions():
     with pytest.raises(ValueError, match="unknown time grain"):
         svc.trend(run, RANGE_START, LAST_DAY, "team", "Quarter")
     assert calls == [], "nothing reached the database"
-    # every dimension is bound as a value and matched in SQL against fixed column names
+    # every dimension is bound as a value and matched in SQL against fixed column names: in the macros of
+    # migration 018, which each Explore query calls with the bound $dimension and $filters
+    macros = sql.load("migrations/018_shared_macros")
+    for dim in svc.DIMENSIONS:
+        assert f"when '{dim}' then {dim}" in macros, dim
+        assert f"filters.{dim}::varchar[], coalesce({dim}, '(none)')" in macros, dim
     for name in ("explore_trend", "explore_breakdown", "explore_rows"):
         text = sql_text(name)
-        for dim in svc.DIMENSIONS:
-            assert f"when '{dim}' then {dim}" in text, (name, dim)
+        assert "usage_dimension($dimension, " in text and "usage_filter_keeps($filters, " in text, name
 
 
 def test_filters_param_has_every_dimension():

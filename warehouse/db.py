@@ -357,11 +357,13 @@ class Warehouse:
 
     # --- schema --------------------------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """Apply, in order, every migration this ledger has not recorded, not only those above its highest: the
+        numbers are handed out ahead (docs/design.md, "Migrations"), so a higher one may land before a lower."""
         con = self._con
         con.execute("create table if not exists schema_version (version integer primary key, applied_at timestamp)")
-        current = con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+        applied = {v for (v,) in con.execute("select version from schema_version").fetchall()}
         for version, text in sql.migrations():
-            if version <= current:
+            if version in applied:
                 continue
             con.begin()
             try:
@@ -370,6 +372,6 @@ class Warehouse:
                 con.commit()
             except duckdb.Error as e:
                 con.rollback()
-                raise DatabaseError(f"migration {version} failed on {self.path}: {e}") from e
-            current = version
-        self.schema_version = current
+                raise DatabaseError(f"migration {sql.origin(text)} failed on {self.path}: {one_line(e)}") from e
+            applied.add(version)
+        self.schema_version = max(applied, default=0)

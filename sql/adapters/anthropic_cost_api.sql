@@ -6,25 +6,10 @@
 -- description, then it is parsed from the display name in `description` ("Claude Sonnet 4 Usage - Input
 -- Tokens" -> claude-sonnet-4). Priority Tier costs are not in this endpoint. Cost rows are not requests and
 -- carry no tokens (the report has none): requests and tokens are 0.
-with buckets as (
+-- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+with fields as (
     select
-        p._row as page_row,
-        unnest(p.data) as bucket,
-        generate_subscripts(p.data, 1) as bucket_i
-    from src as p
-),
-results as (
-    select
-        b.page_row,
-        b.bucket_i,
-        json_extract_string(to_json(b.bucket), ['$.starting_at', '$.ending_at']) as t,
-        unnest(b.bucket.results) as result,
-        generate_subscripts(b.bucket.results, 1) as result_i
-    from buckets as b
-),
-fields as (
-    select
-        row_number() over (order by page_row, bucket_i, result_i) as _row,
+        _row,
         t[1] as start_txt,
         try_cast(t[1] as timestamptz) as start_at,
         try_cast(t[2] as timestamptz) as end_at,
@@ -41,7 +26,7 @@ fields as (
             '$.workspace_id',       -- 10
             '$.speed'               -- 11
         ]) as f
-    from results
+    from api_page_results(src, '$.starting_at', '$.ending_at')
 ),
 typed as (
     select
@@ -73,12 +58,7 @@ final as (
                   coalesce(model_txt, ''), coalesce(tier_raw, ''), coalesce(context_window, ''),
                   coalesce(inference_geo, ''), coalesce(speed, '')) as _key,
         start_txt as ts,
-        case width_s
-            when 86400 then 'day'
-            when 3600 then 'hour'
-            when 60 then 'minute'
-            else coalesce(cast(width_s as varchar) || ' s buckets', 'no ending_at')
-        end as granularity,
+        bucket_granularity(width_s, 'no ending_at') as granularity,
         'anthropic' as provider,
         coalesce(model_txt, model_from_description, 'unknown') as model,
         coalesce(model_txt, regexp_extract(description, '^(Claude .+?) Usage\b', 1)) as model_raw,

@@ -8,25 +8,10 @@
 -- cache_creation.ephemeral_5m_input_tokens + ephemeral_1h_input_tokens (summed); output_tokens includes
 -- thinking. The report has no request count, so requests is 0 (unknown), never a guessed 1 per bucket.
 -- workspace_id null = the default workspace (or not grouped); api_key_id null = Console/Workbench usage.
-with buckets as (
+-- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+with fields as (
     select
-        p._row as page_row,
-        unnest(p.data) as bucket,
-        generate_subscripts(p.data, 1) as bucket_i
-    from src as p
-),
-results as (
-    select
-        b.page_row,
-        b.bucket_i,
-        json_extract_string(to_json(b.bucket), ['$.starting_at', '$.ending_at']) as t,
-        unnest(b.bucket.results) as result,
-        generate_subscripts(b.bucket.results, 1) as result_i
-    from buckets as b
-),
-fields as (
-    select
-        row_number() over (order by page_row, bucket_i, result_i) as _row,
+        _row,
         t[1] as start_txt,
         try_cast(t[1] as timestamptz) as start_at,
         try_cast(t[2] as timestamptz) as end_at,
@@ -47,7 +32,7 @@ fields as (
             '$.service_account_id',                             -- 14
             '$.speed'                                           -- 15
         ]) as f
-    from results
+    from api_page_results(src, '$.starting_at', '$.ending_at')
 ),
 typed as (
     select
@@ -84,12 +69,7 @@ final as (
                   coalesce(context_window, ''), coalesce(inference_geo, ''), coalesce(account_id, ''),
                   coalesce(service_account_id, ''), coalesce(speed, '')) as _key,
         start_txt as ts,
-        case width_s
-            when 86400 then 'day'
-            when 3600 then 'hour'
-            when 60 then 'minute'
-            else coalesce(cast(width_s as varchar) || ' s buckets', 'no ending_at')
-        end as granularity,
+        bucket_granularity(width_s, 'no ending_at') as granularity,
         'anthropic' as provider,
         -- API ids (claude-sonnet-4-20250514) resolve in the catalog as they are; not grouped by model: unknown
         coalesce(model_txt, 'unknown') as model,

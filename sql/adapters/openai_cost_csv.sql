@@ -7,6 +7,7 @@
 -- Unix-second start_time (UTC). user_email, project_name and organization_name are personal or display data
 -- and are not read at all; user_id (an OpenAI `user-…` id) is kept. Without grouping a row is the org total
 -- (no line item): model `unknown`, operation `other`. Cost rows are not requests: requests and tokens are 0.
+-- Line items are classified by the macro openai_cost_line_items (migration 018), as in openai-costs-api.
 with cells as (
     select
         _row,
@@ -38,33 +39,8 @@ times as (
                  cast(epoch(try_cast(end_iso as timestamptz)) as bigint)) as end_s
     from cost_rows
 ),
-prefix as (
-    -- "priority | <model>, <class>[, long context]"
-    select
-        *,
-        regexp_matches(coalesce(line_item, ''), '^priority\s*\|', 'i') as is_priority,
-        regexp_replace(regexp_replace(coalesce(line_item, ''), '^priority\s*\|\s*', '', 'i'),
-                       ',\s*long context\s*$', '', 'i') as item
-    from times
-),
-split as (
-    select
-        *,
-        trim(regexp_extract(item, '^(.+),\s*([^,]+)$', 1)) as model_part,
-        lower(trim(regexp_extract(item, '^(.+),\s*([^,]+)$', 2))) as token_class
-    from prefix
-),
-parsed as (
-    select
-        *,
-        -- a known token class after the last comma makes it a model line item; anything else is a tool/storage item
-        regexp_matches(token_class,
-            '^((batch|flex|priority) )?(input|output|cached input|cache writes?|cache write input|'
-            || 'input_tokens|output_tokens|cached_input_tokens|input_cached_tokens|cache_write_tokens|'
-            || 'input_cache_write_tokens|audio|image|images|characters|seconds|minutes)$') as is_model_item,
-        lower(regexp_extract(model_part, '\s(audio|image|text)$', 1)) as modality,
-        regexp_replace(model_part, '\s+(audio|image|text)$', '') as model_name
-    from split
+items as (
+    select * from openai_cost_line_items(times)
 ),
 final as (
     select
@@ -74,38 +50,18 @@ final as (
                   coalesce(api_key_id, ''), coalesce(user_id, ''), coalesce(api_source, '')) as _key,
         case when start_s is not null then cast(make_timestamp(start_s * 1000000) as varchar)
              else coalesce(start_txt, start_iso) end as ts,
-        case end_s - start_s
-            when 86400 then 'day'
-            when 3600 then 'hour'
-            when 60 then 'minute'
-            else coalesce(cast(end_s - start_s as varchar) || ' s buckets', 'no end_time')
-        end as granularity,
+        bucket_granularity(end_s - start_s, 'no end_time') as granularity,
         'openai' as provider,
-        case when is_model_item then model_name else 'unknown' end as model,
-        case when is_model_item then model_name else line_item end as model_raw,
+        item_model as model,
+        item_model_raw as model_raw,
         organization_id as account,
         project_id as project,
         api_key_id as api_key,
         user_id,
         null as team,
         null as workload,
-        case
-            when not is_model_item then 'other'
-            when modality = 'audio' or token_class in ('audio', 'characters', 'seconds', 'minutes')
-                or regexp_matches(model_name, '^(whisper|tts|gpt-audio|gpt-4o-(mini-)?(audio|transcribe|tts))')
-                then 'audio'
-            when modality = 'image' or token_class in ('image', 'images')
-                or regexp_matches(model_name, '^(dall-e|gpt-image)') then 'images'
-            when regexp_matches(model_name, '^text-embedding') then 'embeddings'
-            when regexp_matches(model_name, 'moderation') then 'moderation'
-            else 'chat'
-        end as operation,
-        case
-            when is_priority or starts_with(token_class, 'priority ') then 'priority'
-            when is_model_item and starts_with(token_class, 'batch ') then 'batch'
-            when is_model_item and starts_with(token_class, 'flex ') then 'flex'
-            else 'standard'
-        end as service_tier,
+        item_operation as operation,
+        item_service_tier as service_tier,
         0 as requests,
         0 as input_tokens,
         0 as cache_read_tokens,
@@ -115,6 +71,6 @@ final as (
         -- dollars as given; another currency is left visibly unconvertible so the row is set aside, not summed
         case when currency is null or currency = 'usd' then amount_txt else amount_txt || ' ' || currency end
             as cost_usd
-    from parsed
+    from items
 )
 select * from final

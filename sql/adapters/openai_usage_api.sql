@@ -7,25 +7,10 @@
 -- reasoning, which the API does not expose. Result fields are read through their JSON text so that fields an
 -- endpoint lacks (embeddings have no cache fields) are null rather than a binder error, and a bad value reaches
 -- the framework's checks as text.
-with buckets as (
+-- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+with fields as (
     select
-        p._row as page_row,
-        unnest(p.data) as bucket,
-        generate_subscripts(p.data, 1) as bucket_i
-    from src as p
-),
-results as (
-    select
-        b.page_row,
-        b.bucket_i,
-        json_extract_string(to_json(b.bucket), ['$.start_time', '$.end_time']) as t,
-        unnest(b.bucket.results) as result,
-        generate_subscripts(b.bucket.results, 1) as result_i
-    from buckets as b
-),
-fields as (
-    select
-        row_number() over (order by page_row, bucket_i, result_i) as _row,
+        _row,
         try_cast(try_cast(t[1] as double) as bigint) as start_s,
         try_cast(try_cast(t[2] as double) as bigint) as end_s,
         t[1] as start_time,
@@ -49,7 +34,7 @@ fields as (
             '$.source',                          -- 16 images: generation/edit/variation
             '$.size'                             -- 17 images: 1024x1024
         ]) as f
-    from results
+    from api_page_results(src, '$.start_time', '$.end_time')
 ),
 typed as (
     select
@@ -95,12 +80,7 @@ final as (
                   coalesce(service_tier_raw, ''), coalesce(api_source, ''), coalesce(image_source, ''),
                   coalesce(image_size, '')) as _key,
         make_timestamp(start_s * 1000000) as ts,
-        case end_s - start_s
-            when 60 then 'minute'
-            when 3600 then 'hour'
-            when 86400 then 'day'
-            else coalesce(cast(end_s - start_s as varchar) || ' s buckets', 'no end_time')
-        end as granularity,
+        bucket_granularity(end_s - start_s, 'no end_time') as granularity,
         'openai' as provider,
         -- not grouped by model: keep the usage, visibly unpriced
         coalesce(model_raw, 'unknown') as model,
