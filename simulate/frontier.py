@@ -205,31 +205,32 @@ class Prepared:
     def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
         measured = self.plan.measured
         scores = quality.table(self.plan.quality_overrides, quality.stored_scores(wh), measured)
+        # per distinct (workload, model) pair, not per row: a code per row (polars' hash grouping, no join or
+        # sort of the rows), the pair's scores computed once, then gathered by code
         keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
-        combos = keys.unique()
-        policies = self.scenario.policies
-        rows = []
-        for w, m in combos.iter_rows():
-            own = _part_quality(w, m, None, None, scores, measured)
-            row = {"workload": w, "model": m, "own": own[0], "mown": own[3]}
-            for j, pol in enumerate(policies):
-                label = pol.target_label()
-                qb, qt, qs, meas = _part_quality(w, m, None if label is None else label.lower(), pol.quality_ratio(),
-                                                 scores, measured)
-                row |= {f"qb{j}": qb, f"qt{j}": qt, f"qs{j}": qs, f"qm{j}": meas}
-            rows.append(row)
-        table = pl.DataFrame(rows, schema={"workload": pl.Utf8, "model": pl.Utf8, "own": pl.Float64,
-                                           "mown": pl.Boolean,
-                                           **{f"q{k}{j}": pl.Boolean if k == "m" else pl.Float64
-                                              for j in range(len(policies)) for k in "btsm"}})
-        joined = keys.with_row_index("_i").join(table, on=["workload", "model"], how="left").sort("_i")
-        self.q_own = joined["own"].fill_null(float("nan")).to_numpy()
-        self.m_own = joined["mown"].fill_null(False).to_numpy().astype(bool)
-        self.qb, self.qt, self.qs, self.qm = [], [], [], []
-        for j in range(len(policies)):
-            for name, out in (("qb", self.qb), ("qt", self.qt), ("qs", self.qs)):
-                out.append(joined[f"{name}{j}"].fill_null(float("nan")).to_numpy())
-            self.qm.append(joined[f"qm{j}"].fill_null(False).to_numpy().astype(bool))
+        w, m = (keys[c].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64) for c in ("workload", "model"))
+        pair = w * (int(m.max(initial=0)) + 1) + m
+        uniq, first = np.unique(pair, return_index=True)
+        codes = np.searchsorted(uniq, pair)
+        combos = keys[first]
+        steps = self.plan.steps
+        n_c = combos.height
+        own, mown = np.full(n_c, np.nan), np.zeros(n_c, dtype=bool)
+        per = {(k, j): (np.zeros(n_c, dtype=bool) if k == "m" else np.full(n_c, np.nan))
+               for j in range(len(steps)) for k in "btsm"}
+        for c, (w, m) in enumerate(combos.select("workload", "model").iter_rows()):
+            o = _part_quality(w, m, None, None, scores, measured)
+            own[c], mown[c] = o[0], o[3]
+            for s in steps:
+                qb, qt, qs, meas = _part_quality(w, m, s.target_id, s.qratio, scores, measured)
+                for k, v in zip("btsm", (qb, qt, qs, meas), strict=True):
+                    per[(k, s.index)][c] = v
+        self.q_own = own[codes]
+        self.m_own = mown[codes]
+        self.qb = [per[("b", j)][codes] for j in range(len(steps))]
+        self.qt = [per[("t", j)][codes] for j in range(len(steps))]
+        self.qs = [per[("s", j)][codes] for j in range(len(steps))]
+        self.qm = [per[("m", j)][codes] for j in range(len(steps))]
         if "g_src" in frame.columns:
             self._request_grades(frame)
 
@@ -269,37 +270,47 @@ class Prepared:
         out[n_pol] = rem
         return out
 
-    def quantities(self, claims: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    def quantities(self, claims: np.ndarray, idx: np.ndarray | None = None) -> dict[tuple[str, str], np.ndarray]:
         """Per-row coefficient columns: (quantity, multiplier) -> vector, where multiplier is '1', 'm' (the
-        output multiplier) or 'x{j}' (policy j's rate). Every figure is linear in these multipliers."""
+        output multiplier) or 'x{j}' (policy j's rate). Every figure is linear in these multipliers. `idx`: only
+        those rows (`claims` then holds their columns only)."""
+
+        def g(a: np.ndarray) -> np.ndarray:
+            return a if idx is None else a[idx]
+
         n_pol = len(self.levers)
-        req = self.requests
+        n = self.n_rows if idx is None else len(idx)
+        req = g(self.requests)
+        base = g(self.base)
         none = claims[n_pol]
         cols: dict[tuple[str, str], np.ndarray] = {}
-        cost = none * self.base
-        cost_m = np.zeros(self.n_rows)
-        scored = ~np.isnan(self.q_own)
+        cost = none * base
+        cost_m = np.zeros(n)
+        q_own = g(self.q_own)
+        scored = ~np.isnan(q_own)
         w_none = np.where(scored, req * none, 0.0)
-        own = np.nan_to_num(self.q_own)
+        own = np.nan_to_num(q_own)
         w, qb, qs = w_none.copy(), w_none * own, w_none * own
-        meas = np.where(self.m_own, w_none, 0.0)
-        moved = np.zeros(self.n_rows)
+        meas = np.where(g(self.m_own), w_none, 0.0)
+        moved = np.zeros(n)
         for j in range(n_pol):
             f = claims[j]
-            cost = cost + f * self.c0[j]
-            cost_m = cost_m + f * self.cm[j]
-            cols[("cost", f"x{j}")] = f * self.cx[j]
-            cols[(f"save{j}", "1")] = f * (self.base - self.c0[j])
-            cols[(f"save{j}", "m")] = -f * self.cm[j]
-            cols[(f"save{j}", f"x{j}")] = -f * self.cx[j]
-            ok = ~(np.isnan(self.qb[j]) | np.isnan(self.qt[j]) | np.isnan(self.qs[j]))
+            c0, cm, cx = g(self.c0[j]), g(self.cm[j]), g(self.cx[j])
+            pqb, pqt, pqs = g(self.qb[j]), g(self.qt[j]), g(self.qs[j])
+            cost = cost + f * c0
+            cost_m = cost_m + f * cm
+            cols[("cost", f"x{j}")] = f * cx
+            cols[(f"save{j}", "1")] = f * (base - c0)
+            cols[(f"save{j}", "m")] = -f * cm
+            cols[(f"save{j}", f"x{j}")] = -f * cx
+            ok = ~(np.isnan(pqb) | np.isnan(pqt) | np.isnan(pqs))
             wj = np.where(ok, req * f, 0.0)
             w = w + wj
-            meas = meas + np.where(self.qm[j], wj, 0.0)
-            qb = qb + wj * np.nan_to_num(self.qb[j])
-            qs = qs + wj * np.nan_to_num(self.qt[j])
+            meas = meas + np.where(g(self.qm[j]), wj, 0.0)
+            qb = qb + wj * np.nan_to_num(pqb)
+            qs = qs + wj * np.nan_to_num(pqt)
             if self.scenario.policies[j].escalates:
-                cols[("qs", f"x{j}")] = wj * np.nan_to_num(self.qs[j] - self.qt[j])
+                cols[("qs", f"x{j}")] = wj * np.nan_to_num(pqs - pqt)
             moved = moved + req * f
         cols[("cost", "1")] = cost
         cols[("cost", "m")] = cost_m
@@ -391,28 +402,33 @@ class CumTable:
         lo, hi = list(shares), list(shares)
         lo[i], hi[i] = 0.0, 1.0
         fa, fb = prep.claims(lo), prep.claims(hi)
-        qa, qb = prep.quantities(fa), prep.quantities(fb)
-        self.keys = sorted(set(qa) | set(qb))
-        zero = np.zeros(prep.n_rows)
-        delta = np.vstack([qb.get(k, zero) - qa.get(k, zero) for k in self.keys])
-        self.base_totals = np.array([qa.get(k, zero).sum() for k in self.keys])
+        qa = prep.quantities(fa)
+        # a row's figures depend on its own claims only: the deltas live on the rows whose claims differ (the
+        # policy's eligible rows, and what later policies then claim differently), computed there only
+        changed = np.flatnonzero((fa != fb).any(axis=0))
+        qb = prep.quantities(fb[:, changed], changed)
+        self.keys = sorted(qa)                                     # the same columns for any claims
+        delta = np.vstack([qb[k] - qa[k][changed] for k in self.keys])
+        self.base_totals = np.array([qa[k].sum() for k in self.keys])
         claimed = fb[i] > _EPS
         order = prep.order[i]
         self.rows = order[claimed[order] & prep.is_req[order]]      # the N dynamically eligible request rows
         self.n = len(self.rows)
+        at_rows = np.searchsorted(changed, self.rows)             # each of them changed (claimed at 1, not at 0)
         self.cum = np.zeros((len(self.keys), self.n + 1))
-        np.cumsum(delta[:, self.rows], axis=1, out=self.cum[:, 1:])
+        np.cumsum(delta[:, at_rows], axis=1, out=self.cum[:, 1:])
         self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
-        self.bucket_delta = delta[:, self.buckets].sum(axis=1)
+        at_buckets = np.searchsorted(changed, self.buckets)
+        self.bucket_delta = delta[:, at_buckets].sum(axis=1)
         # per-team figures: team totals of the unclaimed state per cost coefficient, and the cost deltas in rank
         # order (contiguous), so a move adds one bincount over the first k rows
         cost_keys = [k for k in self.keys if k[0] == "cost"]
         n_teams = len(prep.teams)
-        self.team_base = {k: np.bincount(prep.team_codes, weights=qa.get(k, zero), minlength=n_teams)
+        self.team_base = {k: np.bincount(prep.team_codes, weights=qa[k], minlength=n_teams)
                           for k in cost_keys}
         self.team_sorted = prep.team_codes[self.rows]
-        self.delta_sorted = {k: np.ascontiguousarray(delta[self.keys.index(k)][self.rows]) for k in cost_keys}
-        self.team_buckets = {k: np.bincount(prep.team_codes[self.buckets], weights=delta[self.keys.index(k)][self.buckets],
+        self.delta_sorted = {k: np.ascontiguousarray(delta[self.keys.index(k)][at_rows]) for k in cost_keys}
+        self.team_buckets = {k: np.bincount(prep.team_codes[self.buckets], weights=delta[self.keys.index(k)][at_buckets],
                                             minlength=n_teams) for k in cost_keys}
 
     def _totals(self, share: float) -> tuple[dict[tuple[str, str], float], int]:

@@ -70,6 +70,8 @@ def test_targets_and_matches_named_as_logged(gsm_wh):
     sc = scenario(shift(1.0), grades=None, assumptions={"quality": {"*": {"gpt-4-turbo": 0.9, "mixtral-8x7b": 0.6}}})
     r = simulate.run(gsm_wh, sc)
     assert (r.baseline_quality, r.scenario_quality) == (0.9, 0.6)
+    out = frontier.prepare(gsm_wh, sc).evaluate(sc)                 # the slider tables read the same plan
+    assert (out.baseline_quality, out.scenario_quality) == (0.9, 0.6)
 
 
 def test_a_match_naming_no_model_with_rows_warns(gsm_wh, tmp_path):
