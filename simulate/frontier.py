@@ -51,6 +51,7 @@ def structure_key(scenario: Scenario) -> str:
     if grades is not None:
         data["assumptions"]["request_grades"] = grades.digest()
     data.pop("name", None)
+    data.pop("title", None)
     data.pop("description", None)
     data["assumptions"].pop("output_multiplier", None)
     data["assumptions"].pop("escalation_rate", None)
@@ -175,6 +176,10 @@ class Prepared:
                 out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
         self._quality(wh, frame)
         self.baseline_cost = float(self.base.sum())
+        # what the page says when a scenario moves nothing: each policy's eligible requests, and the plan's
+        # warnings (a match.models naming no model with rows)
+        self.eligible_requests = [float(self.requests[e].sum()) for e in self.elig]
+        self.warnings = plan.warnings(frame["model"].unique().drop_nulls().to_list())
         self._tables: dict[int, tuple[tuple, CumTable]] = {}
 
     # --- building ------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class Knob:
     lo: float = 0.0
     hi: float = 1.0
     step: float = 0.01
+    percent: bool = True      # shown as a percentage (0–100 %)
 
 
 def _pct(x: float) -> str:
@@ -121,7 +122,8 @@ class Policy(Strict):
         return f
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
-        """The values a person can slide, each labelled with its current value (`describe`)."""
+        """The values a person can slide, each labelled in words that carry its current value (a label must
+        follow its slider: "the simplest 25% …", never a fixed "80%")."""
         return []
 
     def describe(self, ctx: dict[str, Any]) -> str:
@@ -134,10 +136,17 @@ class Policy(Strict):
 
 
 def _models(match: Match) -> str:
-    if not match.models:
-        return "requests"
-    shown = ", ".join(match.models[:3]) + (f" and {len(match.models) - 3} more" if len(match.models) > 3 else "")
-    return f"requests on {shown}"
+    """The requests a match names, in words: `requests on gpt-4o, o1 in workloads batch, eval`."""
+
+    def few(items: list[str]) -> str:
+        return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+
+    out = "requests"
+    if match.models:
+        out += f" on {few(match.models)}"
+    if match.workloads:
+        out += f" in workloads {few(match.workloads)}"
+    return out
 
 
 def seed_mix(seed: int) -> int:
@@ -203,7 +212,7 @@ class _Ranked(Policy):
         return {"simplest": f"the simplest {_pct(share)}", "random": f"a random {_pct(share)}"}[self.pick]
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
-        return [Knob("share", f"{self.describe(ctx)} (share {self._noun})", self.share)]
+        return [Knob("share", f"{self._pick_words(self.share)} of eligible requests {self._noun}", self.share)]
 
 
 @register
@@ -283,7 +292,7 @@ class Cascade(Policy):
         return f"${p}_esc"
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
-        return [Knob("escalation_rate", f"{self.describe(ctx)} (escalation rate)", self.rate(ctx))]
+        return [Knob("escalation_rate", f"{_pct(self.rate(ctx))} escalated to the original model", self.rate(ctx))]
 
     def describe(self, ctx: dict[str, Any]) -> str:
         return (f"{_models(self.match)} tried on {self.first.label} first, {_pct(self.rate(ctx))} re-sent to their "
@@ -342,7 +351,7 @@ class Cache(Policy):
         return f"${p}_hit"
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
-        return [Knob("hit_rate", f"{self.describe(ctx)} (cache hit rate)", self.hit_rate)]
+        return [Knob("hit_rate", f"{_pct(self.hit_rate)} of input tokens read from cache", self.hit_rate)]
 
     def describe(self, ctx: dict[str, Any]) -> str:
         return f"prompt caching: {_pct(self.hit_rate)} of the input tokens of {_models(self.match)} read from cache"

@@ -81,6 +81,8 @@ class Assumptions(Strict):
 
 class Scenario(Strict):
     name: str
+    title: str | None = Field(None, description="a plain-words title for menus (presets); the source goes in "
+                              "`description`")
     description: str | None = None
     period: Period = Field(default_factory=Period)
     scope: Match = Field(default_factory=Match, description="rows the whole scenario looks at")
@@ -98,8 +100,12 @@ class Scenario(Strict):
         return self
 
     def policy_label(self, i: int) -> str:
+        """Its `name`, else plain words for its kind (`move to gpt-4o-mini`, `batch tier`); a label two policies
+        would share gets its position: `batch tier (2)`."""
         p = self.policies[i]
-        return p.name or f"{i + 1}:{p.kind}"
+        label = p.name or p.default_name()
+        same = [j for j, q in enumerate(self.policies) if (q.name or q.default_name()) == label]
+        return label if len(same) == 1 else f"{label} ({same.index(i) + 1})"
 
 
 def _format(e: ValidationError) -> str:

@@ -64,10 +64,14 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert not at.exception
     assert at.title[0].value == "What-if"
     assert metric(at, "Savings") == usd(e80)
-    [share] = [s for s in at.slider if "share moved" in s.label]
-    share.set_value(0.35).run()
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    assert "the simplest 80% of eligible requests moved" in share.label and share.value == 80
+    share.set_value(35).run()                                   # shares are shown as percentages
     assert not at.exception
     assert metric(at, "Savings") == usd(e35)
+    # the label follows the slider (it used to keep "80%" from the preset's policy name)
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    assert "the simplest 35% of eligible requests moved" in share.label and "80%" not in share.label
     assert e35 < e80
     assert any("measured** on 0 requests" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2                     # waterfall and frontier
@@ -102,8 +106,8 @@ def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     calls = []
     plain = svc.with_period
     monkeypatch.setattr(svc, "with_period", lambda *a, **k: calls.append(a) or plain(*a, **k))
-    [share] = [s for s in at.slider if "share moved" in s.label]
-    share.set_value(0.35)
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    share.set_value(35)
     with fragment_rerun(at):
         at.run()
     assert not at.exception, at.exception
@@ -129,9 +133,10 @@ def test_builder_cascade_and_escalation_slider(page):
     at = page(whatif_source="Build your own", whatif_route="cascade",
               whatif_target_model="gpt-4o-mini")
     assert not at.exception, at.exception
-    [esc] = [s for s in at.slider if "escalation rate" in s.label]
+    [esc] = [s for s in at.slider if "escalated to the original model" in s.label]
+    assert esc.label.endswith(": 20% escalated to the original model")
     before = metric(at, "Savings")
-    esc.set_value(0.6).run()
+    esc.set_value(60).run()
     assert not at.exception
     assert metric(at, "Savings") != before
     assert any("Break-even escalation rate" in c.value for c in at.caption)
@@ -241,3 +246,26 @@ def test_a_per_request_grades_upload_says_how_many_matched(tmp_path, monkeypatch
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_preset_titles_and_why_a_preset_saves_nothing(page):
+    """Presets are titled in plain words (the file name and sources sit in the description); a preset none of
+    whose traffic is in the ledger says why it saves $0; no "1:batch" labels."""
+    at = page(whatif_preset="batch-offline")
+    assert not at.exception
+    [preset] = [s for s in at.selectbox if s.label == "Preset"]
+    assert "Offline work to the batch tier" in preset.options and "batch-offline" not in preset.options
+    assert any("None of the requests in this range is eligible" in i.value and "batch tier" in i.value
+               for i in at.info)
+    assert not any(":batch" in s.label for s in at.slider)
+    assert metric(at, "Savings") == usd(0)
+
+
+def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
+    # the cascade preset's small models are not scored in every workload's benchmark block: some requests are
+    # unscored, and the page says how many beside the quality figure (it showed only the percentage)
+    at = page(whatif_preset="cascade-small-first")
+    assert not at.exception, at.exception
+    assert any("Unscored:" in w.value and "the quality figure covers only the other" in w.value
+               for w in [*at.warning, *at.info])
+    assert "Quality vs baseline (scored requests only)" in [m.label for m in at.metric]

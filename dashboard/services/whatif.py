@@ -98,31 +98,71 @@ def with_period(scenario: Scenario, start: dt.date | None, end: dt.date | None) 
     return simulate.parse_scenario(data, scenario.name)
 
 
+def preset_title(name: str) -> str:
+    """A preset's plain-words title (its file's `title`; the source is in its description)."""
+    return simulate.load_scenario(name).title or name
+
+
 @dataclass(frozen=True)
 class Slider:
-    """One value the page offers as a slider: policy index (None = assumptions), field, label, bounds."""
+    """One value the page offers as a slider: policy index (None = assumptions), field, a label carrying the
+    value, and value/bounds/step in the units shown (percent for shares and rates: 0–100)."""
 
     index: int | None
     field: str
     label: str
     value: float
     lo: float = 0.0
-    hi: float = 1.0
-    step: float = 0.01
+    hi: float = 100.0
+    step: float = 0.1
+    percent: bool = True
+
+    @property
+    def format(self) -> str:
+        return "%.1f%%" if self.percent else "%.2f×"
+
+    def actual(self, shown: float) -> float:
+        """The scenario value of a shown value (a percentage back to 0–1)."""
+        return round(float(shown) / 100, 9) if self.percent else float(shown)
 
 
 def sliders(scenario: Scenario) -> list[Slider]:
-    """One slider per value of each policy (the policy's own knobs) and the output multiplier."""
+    """One slider per value of each policy (the policy's own knobs) and the output multiplier; labels are
+    built from the scenario's values, so a page that builds them from the current values has labels that follow
+    the sliders."""
     out = []
     ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
     m = scenario.assumptions.output_multiplier
     for i, pol in enumerate(scenario.policies):
         label = scenario.policy_label(i)
         for k in pol.knobs(ctx):
-            out.append(Slider(i, k.field, f"{label}: {k.label}", float(k.value), k.lo, k.hi, k.step))
-    out.append(Slider(None, "output_multiplier", "Output length × (verbosity of the target)", float(m), 0.25, 3.0,
-                      0.05))
+            scale = 100.0 if k.percent else 1.0
+            out.append(Slider(i, k.field, f"{label}: {k.label}", round(float(k.value) * scale, 6), k.lo * scale,
+                              k.hi * scale, 0.1 if k.percent else k.step, k.percent))
+    out.append(Slider(None, "output_multiplier", f"Output length × {m:.2f} (verbosity of the target)", float(m),
+                      0.25, 3.0, 0.05, percent=False))
     return out
+
+
+def shown_values(specs: list[Slider], shown: dict[tuple[int | None, str], float]) -> dict[tuple[int | None, str], float]:
+    """Scenario values from the sliders' shown values (percentages to shares)."""
+    by_key = {(s.index, s.field): s for s in specs}
+    return {k: by_key[k].actual(v) for k, v in shown.items()}
+
+
+def why_nothing_moves(wh: Warehouse, scenario: Scenario) -> str | None:
+    """Why the scenario saves nothing when none of the range's traffic is eligible for any of its policies (a
+    preset for workloads or models the ledger does not have): None when some traffic is eligible."""
+    if not scenario.policies:
+        return None
+    prep = frontier.prepare(wh, scenario)
+    if any(n > 0 for n in prep.eligible_requests):
+        return None
+    ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
+    what = "; ".join(p.describe(ctx) for p in scenario.policies)
+    extra = (" " + " ".join(prep.warnings)) if prep.warnings else ""
+    return (f"None of the requests in this range is eligible for this scenario ({what}), so it saves $0: the "
+            f"ledger has no traffic on the models or workloads it names.{extra}")
 
 
 def with_values(scenario: Scenario, values: dict[tuple[int | None, str], float]) -> Scenario:

@@ -30,12 +30,13 @@ PRESET, BUILD = "A preset", "Build your own"
 
 
 def preset_scenario(start, end) -> Scenario:
-    name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY,
+    name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY, format_func=svc.preset_title,
                         help="Scenario files shipped in simulate/presets/; each quotes its sources.")
     scenario = svc.load_scenario(name)
     if scenario.description:
-        with st.expander("About this preset"):
+        with st.expander("About this preset: what it assumes and where the figures come from"):
             st.caption(scenario.description)
+            st.caption(f"Preset file: `{name}`")
     return svc.with_period(scenario, start, end)
 
 
@@ -83,16 +84,21 @@ def built_scenario(start, end) -> Scenario:
 
 def slider_values(scenario: Scenario) -> Scenario:
     """One slider per value of the scenario; keys carry the structure, so a new structure starts at its own
-    values."""
+    values. Labels are built from the sliders' current values (they follow the slider: "the simplest 25% …")."""
     tag = hashlib.sha1(svc.frontier.structure_key(scenario).encode()).hexdigest()[:10]
-    values = {}
     specs = svc.sliders(scenario)
+
+    def key(s: svc.Slider) -> str:
+        return f"whatif_{tag}_{s.index}_{s.field}"
+
+    current = svc.shown_values(specs, {(s.index, s.field): st.session_state.get(key(s), s.value) for s in specs})
+    labels = [s.label for s in svc.sliders(svc.with_values(scenario, current))]
+    values = {}
     cols = st.columns(min(len(specs), 4))
-    for n, s in enumerate(specs):
+    for n, (s, label) in enumerate(zip(specs, labels, strict=True)):
         with cols[n % len(cols)]:
-            values[(s.index, s.field)] = st.slider(s.label, s.lo, s.hi, s.value, s.step,
-                                                   key=f"whatif_{tag}_{s.index}_{s.field}")
-    return svc.with_values(scenario, values)
+            values[(s.index, s.field)] = st.slider(label, s.lo, s.hi, s.value, s.step, format=s.format, key=key(s))
+    return svc.with_values(scenario, svc.shown_values(specs, values))
 
 
 def headline(out, how: str, bridge) -> None:
@@ -106,10 +112,19 @@ def headline(out, how: str, bridge) -> None:
     c3.metric("Savings", usd(out.savings_usd),
               delta=None if out.savings_pct is None else f"{out.savings_pct:.1f}%", border=True)
     q = out.quality_ratio
-    c4.metric("Quality vs baseline", "—" if q is None else f"{100 * q:.1f}%",
-              delta=None if q is None else f"{100 * (q - 1):+.1f} pts", border=True,
-              help="Request-weighted expected quality of the scenario ÷ the baseline's.")
     unscored = out.total_requests - out.scored_requests
+    c4.metric("Quality vs baseline" if unscored < 0.5 else "Quality vs baseline (scored requests only)",
+              "—" if q is None else f"{100 * q:.1f}%",
+              delta=None if q is None else f"{100 * (q - 1):+.1f} pts", border=True,
+              help="Request-weighted expected quality of the scenario ÷ the baseline's, over the requests some "
+                   "score covers; unscored requests are left out of it.")
+    if unscored >= 0.5:
+        say = st.warning if unscored > 0.5 * (out.total_requests or 1) else st.info
+        say(f"**Unscored: {unscored:,.0f} of {out.total_requests:,.0f} requests** "
+            f"({unscored / (out.total_requests or 1):.0%}) have no quality score for their models (no benchmark "
+            "scores both, and no shadow grade): the quality figure covers only the other "
+            f"{out.scored_requests:,.0f}. Add scores on Attribution & quality, a `quality_ratio` on the target, or a "
+            "shadow-evaluation file.", icon=":material/help:")
     assumed = out.scored_requests - out.measured_requests
     total = out.total_requests or 1
     measured = (f"**measured** by shadow evaluation on {out.measured_requests:,.0f} requests "
@@ -132,6 +147,8 @@ def results(scenario: Scenario) -> None:
                     "structure…"):
         out, how = svc.outcome(wh, scenario)
     bridge = state.call(spend_svc.replay_bridge, body=spend_svc.scope_body(scenario))
+    if (why := svc.why_nothing_moves(wh, scenario)) is not None:
+        st.info(why, icon=":material/info:")
     headline(out, how, bridge)
     left, right = st.columns(2)
     with left:
