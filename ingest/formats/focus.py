@@ -9,6 +9,11 @@ Adjustment as money only). The model and token class come from `SkuMeter` (or Az
 `BillingCurrency`: not USD -> divided by `x_BillingExchangeRate` (billing currency per USD pricing currency)
 when the file has it, else the whole file is refused naming `BillingCurrency`. FOCUS 1.3 renames `ProviderName`
 to `ServiceProviderName`; both are read. Kind `billing`.
+
+The model, when the meter names only a token class ("Input Tokens"): the FOCUS 1.5 draft `ModelId`, a model key of
+`SkuPriceDetails`, "… tokens for <model> in <region>" in the description, a model-naming `ResourceName`, the draft
+`ModelFamily`; never the class itself. Infrastructure under an ML service (VMs, disks, bandwidth) is kept with its
+money as model `infrastructure` under the cloud's name (`azure`, `aws`, `google-cloud`), not an AI provider.
 """
 
 from ingest.formats.base import Format, Sample
@@ -17,7 +22,8 @@ REQUIRED = ("BilledCost", "BillingCurrency", "ChargeCategory", "ChargePeriodStar
             "ServiceCategory", "ServiceName", "PricingQuantity", "PricingUnit")
 OPTIONAL = ("ProviderName", "ServiceProviderName", "PublisherName", "InvoiceIssuerName", "BillingAccountId",
             "SubAccountId", "SubAccountName", "ConsumedQuantity", "ConsumedUnit", "SkuId", "SkuMeter",
-            "x_SkuMeterName", "ChargeDescription", "Tags", "PricingCurrency", "x_BillingExchangeRate", "RegionId")
+            "x_SkuMeterName", "ChargeDescription", "Tags", "PricingCurrency", "x_BillingExchangeRate", "RegionId",
+            "SkuPriceDetails", "ResourceName", "ResourceType", "ModelId", "ModelFamily")
 
 
 def _detect(sample: Sample) -> bool:

@@ -11,6 +11,13 @@ with ai_rows as (
         coalesce(nullif(trim(SkuMeter), ''), nullif(trim(x_SkuMeterName), ''), nullif(trim(ChargeDescription), ''),
                  nullif(trim(SkuId), '')) as meter_text,
         coalesce(nullif(trim(ServiceProviderName), ''), nullif(trim(ProviderName), '')) as provider_name,
+        -- SkuPriceDetails (FOCUS 1.1+): a JSON object of the price's properties; a key naming the model
+        -- (`ModelId`, `ModelName`, `Model`, or x_-prefixed) is read
+        case when json_valid(SkuPriceDetails) and json_type(SkuPriceDetails) = 'OBJECT' then
+            list_filter(list_transform(json_keys(SkuPriceDetails), lambda k: {'k': k, 'v': SkuPriceDetails ->> k}),
+                        lambda e: regexp_matches(lower(e.k), '^(x_)?model(_?(id|name))?$')
+                                  and nullif(trim(e.v), '') is not null)[1].v
+        end as details_model,
         case when json_valid(Tags) then Tags end as tags_json,
         -- the quantity and its unit: consumed, else pricing
         case when nullif(trim(ConsumedQuantity), '') is not null then ConsumedQuantity else PricingQuantity end as qty,
@@ -41,11 +48,43 @@ classed as (
             when regexp_matches(coalesce(slash_class, m), '(^|[^a-z])(output|outp|outpt|completion)') then 'output'
             when regexp_matches(coalesce(slash_class, m), '(^|[^a-z])(input|inp|inpt|prompt)') then 'input'
         end as token_class,
-        coalesce(slash_model, nullif(regexp_extract(regexp_replace(m, '[\s_]+', '-', 'g'),
-            '^(.*?)(-\d{4})?-(cached|cache|inp|inpt|input|outp|outpt|output|batch)(-|$)', 1), ''), m) as model_id,
+        coalesce(
+            -- "$3.00 per million input tokens for Claude Sonnet 4.5 in US East (N. Virginia)"
+            nullif(regexp_replace(regexp_extract(m, '\bfor ([a-z][a-z0-9 .:_/-]*?)( in [a-z].*)?$', 1), '\s+', '-', 'g'),
+                   ''),
+            nullif(regexp_extract(regexp_replace(m, '[\s_]+', '-', 'g'),
+            '^(.*?)(-\d{4})?-(cached|cache|inp|inpt|input|outp|outpt|output|batch|provisioned|ptu)(-|$)', 1), ''), m) as meter_model,
+        -- the last path part of a resource name (a Bedrock model ARN ends in the model id)
+        nullif(regexp_extract(trim(ResourceName), '([^/:]+(:\d+)?)$', 1), '') as resource_model,
         cast(replace(coalesce(nullif(unit_parts.n, ''), '1'), ',', '') as bigint)
             * case unit_parts.scale when 'k' then 1000 when 'm' then 1000000 else 1 end as unit_factor
     from parsed
+),
+resolved as (
+    select
+        *,
+        -- the model, first that names one: FOCUS 1.5 draft ModelId, the `<model>/<token type>` SKU meter,
+        -- SkuPriceDetails, the meter text (Azure meter names), the resource name, the draft ModelFamily; a text that
+        -- is only a token class ("Input Tokens", "output tokens") names no model
+        coalesce(
+            nullif(trim(ModelId), ''),
+            case when not regexp_matches(lower(coalesce(slash_model, '')), '^[\s_/-]*$') then slash_model end,
+            nullif(trim(details_model), ''),
+            case when not regexp_matches(meter_model, '^[\s_/().-]*((uncached|cached|cache|read|write|creation|input|output|prompt|completion|inp|outp|inpt|outpt|reasoning|thinking|text|audio|image|tokens?|count|units?|batch|standard|global|regional|for|per|million|thousand|1k|1m)[\s_/().-]*)*$')
+                 then meter_model end,
+            case when resource_model is not null
+                      and regexp_matches(lower(resource_model), 'gpt|claude|gemini|llama|mistral|nova|titan|cohere|command|jamba|deepseek|qwen|embed|o[1-9]')
+                 then resource_model end,
+            nullif(trim(ModelFamily), '')) as model_found,
+        -- infrastructure under an AI service (VMs, disks, storage, bandwidth): not model usage
+        ChargeCategory = 'Usage' and not in_tokens
+            and nullif(trim(ModelId), '') is null and slash_model is null and nullif(trim(details_model), '') is null
+            and not regexp_matches(coalesce(m, ''), 'gpt|claude|gemini|llama|mistral|nova|titan|cohere|jamba|deepseek|qwen|embedding|ptu|provisioned|token|character|image')
+            and (regexp_matches(coalesce(unit, ''), 'hour|\bhr|gb|gib|tb|byte|month|core|vcpu|instance|node')
+                 or regexp_matches(lower(concat_ws(' ', meter_text, ResourceType)),
+                                   'virtual machine|\bvm\b|disk|storage|bandwidth|data transfer|egress|ingress|ip address|compute|instance|cluster|node|gpu'))
+            as infrastructure
+    from classed
 ),
 final as (
     select
@@ -58,6 +97,11 @@ final as (
             else 'month'
         end as granularity,
         case
+            -- infrastructure keeps its money under the cloud's own name, never an AI provider's
+            when infrastructure and (provider_name ilike '%amazon%' or provider_name ilike 'aws%') then 'aws'
+            when infrastructure and provider_name ilike '%microsoft%' then 'azure'
+            when infrastructure and provider_name ilike '%google%' then 'google-cloud'
+            when infrastructure then regexp_replace(lower(trim(coalesce(provider_name, 'cloud'))), '[^a-z0-9]+', '-', 'g')
             when ServiceName ilike '%bedrock%' then 'aws-bedrock'
             when ServiceName ilike '%vertex%' or ServiceName ilike '%gemini%' then 'google-vertex'
             when ServiceName ilike '%openai%' and provider_name ilike '%microsoft%' then 'azure-openai'
@@ -67,8 +111,14 @@ final as (
             else regexp_replace(lower(trim(provider_name)), '[^a-z0-9]+', '-', 'g')
         end as provider,
         -- `gpt-4-8k` context variants price as their model
-        case when ChargeCategory <> 'Usage' and slash_model is null then lower(ChargeCategory)
-             else regexp_replace(model_id, '-(8k|32k|128k)$', '') end as model,
+        case when infrastructure then 'infrastructure'
+             -- a credit or adjustment names a model only in a model column
+             when ChargeCategory <> 'Usage' and coalesce(nullif(trim(ModelId), ''), slash_model,
+                                                         nullif(trim(details_model), '')) is null
+                 then lower(ChargeCategory)
+             -- `claude-sonnet-4.5` (a display name) is the catalog's claude-sonnet-4-5
+             when lower(model_found) like 'claude%' then regexp_replace(lower(replace(model_found, '.', '-')), '-(8k|32k|128k)$', '')
+             else coalesce(regexp_replace(model_found, '-(8k|32k|128k)$', ''), 'unknown') end as model,
         meter_text as model_raw,
         BillingAccountId as account,
         SubAccountId as project,
@@ -76,7 +126,7 @@ final as (
         null as user_id,
         tags_json ->> 'team' as team,
         tags_json ->> 'workload' as workload,
-        case when m like '%embed%' then 'embeddings' else 'chat' end as operation,
+        case when infrastructure then 'other' when m like '%embed%' then 'embeddings' else 'chat' end as operation,
         case
             when regexp_matches(m, '(^|[^a-z])batch') then 'batch'
             when regexp_matches(m, '(^|[^a-z])flex') then 'flex'
@@ -98,6 +148,6 @@ final as (
             else error('BillingCurrency is ' || coalesce(currency, 'empty')
                        || ', not USD, and the file gives no exchange rate (x_BillingExchangeRate)')
         end as cost_usd
-    from classed
+    from resolved
 )
 select * exclude (tokens) from final
