@@ -25,7 +25,9 @@ from pathlib import Path
 from ingest.formats.base import Sample
 from warehouse.errors import DatabaseError, IngestError
 
-DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".zip", ".txt", ".tsv"}
+DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".zip", ".txt", ".tsv", ".xlsx", ".xlsm"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+SHEET_HEAD_ROWS = 30
 HEAD_BYTES = 64 * 1024
 # DuckDB's max_line_size: a CSV record longer than this cannot be read. A physical line past it is found by a
 # cheap streaming scan here, because DuckDB's sniffer takes minutes to say so (36 s for one 100 MB line).
@@ -89,6 +91,8 @@ def _magic(path: Path) -> bytes:
 def _open_one(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile | IngestError]:
     magic = _magic(path)
     if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        if _is_workbook(path, name):
+            return _workbook(path, name, workdir, limit)
         return _unzip(path, name, workdir, limit)
     compression = "gzip" if magic.startswith(b"\x1f\x8b") else "none"
     try:
@@ -132,6 +136,100 @@ def _scan(path: Path, name: str, compression: str, limit: int) -> int | None:
     return long_line
 
 
+def _is_workbook(path: Path, name: str) -> bool:
+    """An Excel workbook is a zip too: known by its name, or by the `xl/workbook.xml` member."""
+    if Path(name).suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _workbook(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile | IngestError]:
+    """Each sheet of an Excel workbook as a CSV file of text cells, named `book.xlsx/Sheet`. Sheets whose
+    header a known format recognises are read; when some are, the others are named in one line as skipped; when
+    none is, every sheet with a header is handed on (for `--format` or a mapping, or to be refused by name).
+
+    Every cell is read as text (dates as `YYYY-MM-DD HH:MM:SS`, numbers as written), so validation judges each row
+    as for a CSV. The header is the first non-empty row, or, when that is short (a title, "Invoice number, 123"),
+    the widest of the first rows. "row N" in a message is the N-th row below the header."""
+    import fastexcel
+    import polars as pl
+
+    from ingest import formats
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(i.file_size for i in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as e:
+        return [IngestError(f"{name}: is not a readable Excel workbook ({e}); open and save it again in Excel, or "
+                            "export the sheet as CSV")]
+    if expanded > limit:
+        return [IngestError(f"{name}: expands past the {limit:,}-byte limit (MODELMIX_MAX_UNZIPPED_BYTES) and was not "
+                            "read; save the sheet with the usage as CSV and upload that")]
+    try:
+        book = fastexcel.read_excel(str(path))
+        sheet_names = list(book.sheet_names)
+    except Exception as e:   # fastexcel raises its own error types for a damaged workbook
+        return [IngestError(f"{name}: is not a readable Excel workbook ({_first(e)}); open and save it again in "
+                            "Excel, or export the sheet as CSV")]
+    sheets: list[tuple[str, SourceFile | IngestError, bool]] = []
+    skipped: list[str] = []
+    for sheet in sheet_names:
+        member = f"{name}/{sheet}"
+        try:
+            frame = book.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        except Exception as e:
+            sheets.append((sheet, IngestError(f"{member}: this sheet cannot be read ({_first(e)}); export it as CSV "
+                                              "and upload that"), False))
+            continue
+        if frame.height == 0 or frame.width == 0:
+            skipped.append(f"{sheet} (empty)")
+            continue
+        head = frame.head(SHEET_HEAD_ROWS).rows()
+        widths = [sum(1 for c in row if c is not None and str(c).strip()) for row in head]
+        at = next((i for i, w in enumerate(widths) if w), None)
+        if at is None:
+            skipped.append(f"{sheet} (empty)")
+            continue
+        widest = max(range(len(head)), key=lambda i: widths[i])
+        if widths[at] <= 3 and widths[widest] > widths[at]:
+            at = widest
+        header = [str(c).strip() if c is not None else "" for c in head[at]]
+        keep = [(i, h) for i, h in enumerate(header) if h]
+        names = [h for _, h in keep]
+        if repeated := sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1}):
+            sheets.append((sheet, IngestError(f"{member}: has duplicate column name(s) {', '.join(repeated)} in its "
+                                              "header; rename or remove the repeated column and upload again"), False))
+            continue
+        data = frame.slice(at + 1).select([pl.col(frame.columns[i]).alias(h) for i, h in keep])
+        data = data.filter(pl.any_horizontal(pl.all().is_not_null() & (pl.all().str.strip_chars() != "")))
+        # written as CSV (every value text), so each CSV format reads a sheet exactly as its own export
+        target = Path(tempfile.mkdtemp(dir=workdir)) / "sheet.csv"
+        data.write_csv(target)
+        known = formats.detect(Sample("csv", frozenset(names))) is not None
+        sheets.append((sheet, SourceFile(target, member, "none"), known))
+    if any(known for _, _, known in sheets):
+        out: list[SourceFile | IngestError] = [item for _, item, known in sheets if known]
+        skipped += [f"{sheet}" for sheet, item, known in sheets if not known]
+    else:
+        out = [item for _, item, _ in sheets]
+    if skipped and any(isinstance(o, SourceFile) for o in out):
+        out.append(IngestError(f"{name}: sheet(s) {', '.join(skipped)} skipped, not a known export; if one holds "
+                               "usage, save it as CSV and load it with --format or --mapping"))
+    elif not out:
+        out.append(IngestError(f"{name}: no sheet holds a table ({', '.join(skipped) or 'no sheets'}); check that "
+                               "it is the export workbook"))
+    return out
+
+
+def _first(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else type(e).__name__
+
+
 def _unzip(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile | IngestError]:
     try:
         archive = zipfile.ZipFile(path)
@@ -147,7 +245,7 @@ def _unzip(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile 
             safe = Path(info.filename).name
             if not safe or Path(safe).suffix.lower() not in DATA_SUFFIXES - {".zip"}:
                 what = "a zip inside a zip is not read" if safe.lower().endswith(".zip") else "skipped, not a data file"
-                out.append(IngestError(f"{member}: {what} (zip members must be csv/json/jsonl/parquet/gz); extract "
+                out.append(IngestError(f"{member}: {what} (zip members must be csv/tsv/json/jsonl/parquet/xlsx/gz); extract "
                                        "the data files and upload them"))
                 continue
             target = Path(tempfile.mkdtemp(dir=workdir)) / safe
@@ -166,7 +264,7 @@ def _unzip(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile 
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
                 out.append(IngestError(f"{member}: cannot be extracted ({e})"))
                 continue
-            if _magic(target).startswith(b"PK\x03\x04"):
+            if _magic(target).startswith(b"PK\x03\x04") and not _is_workbook(target, member):
                 out.append(IngestError(f"{member}: a zip inside a zip is not read; extract it first"))
                 continue
             out.extend(_open_one(target, member, workdir, limit))

@@ -17,7 +17,7 @@ FILE = DATA / "focus_ai_models_and_infra_2026-11-03.csv"
 
 def _load(wh):
     [r] = ingest_paths(wh, [FILE])
-    assert (r.format, r.status, r.rows_loaded, r.rows_rejected) == ("focus", "loaded", 8, 0)
+    assert (r.format, r.status, r.rows_loaded, r.rows_rejected) == ("focus", "loaded", 9, 0)
     return wh.sql("select provider, model, operation, input_tokens, cache_read_tokens, output_tokens, cost_usd "
                   "from usage_raw order by cost_usd desc").rows()
 
@@ -34,6 +34,8 @@ def test_model_comes_from_whichever_column_names_it(wh):
     assert rows[("aws-bedrock", "anthropic.claude-3-haiku-20240307-v1:0")] == ("chat", 0, 0, 200_000, Decimal("0.25"))
     # FOCUS 1.5 draft ModelId
     assert rows[("azure-openai", "gpt-4.1-mini")] == ("chat", 0, 800_000, 0, Decimal("0.08"))
+    # the 1.5 draft's SkuPriceDetails properties: ModelId, TokenDirection Input + TokenCacheAction Read
+    assert rows[("anthropic", "claude-sonnet-4-5")] == ("chat", 0, 1_000_000, 0, Decimal("0.3"))
     # provisioned throughput billed by the hour is model spend (money only), not infrastructure
     assert rows[("azure-openai", "gpt-4o")] == ("chat", 0, 0, 0, Decimal("48"))
 
@@ -49,4 +51,4 @@ def test_infrastructure_keeps_its_money_under_the_cloud_name(wh):
     assert infra == [("azure", "other", 0, Decimal("9.6")), ("azure", "other", 0, Decimal("0.87")),
                      ("azure", "other", 0, Decimal("0.32"))]
     # every dollar of the file's AI and Machine Learning rows is in the ledger
-    assert sum(r[-1] for r in rows) == Decimal("65.12")
+    assert sum(r[-1] for r in rows) == Decimal("65.42")

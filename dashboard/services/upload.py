@@ -29,7 +29,7 @@ from modelmix.settings import Settings
 from warehouse import Warehouse, ledger
 from warehouse.errors import IngestError
 
-UPLOAD_TYPES = ["csv", "json", "jsonl", "ndjson", "parquet", "gz", "zip"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet", "xlsx", "xlsm", "gz", "zip"]
 CHUNK_BYTES = 4 << 20                 # copy uploads in 4 MiB chunks, never the whole file at once
 PREVIEW_ROWS = 10
 PREVIEW_HEAD_BYTES = 256 * 1024

@@ -18,6 +18,14 @@ with ai_rows as (
                         lambda e: regexp_matches(lower(e.k), '^(x_)?model(_?(id|name))?$')
                                   and nullif(trim(e.v), '') is not null)[1].v
         end as details_model,
+        -- the 1.5 draft's SkuPriceDetails properties: TokenDirection Input/Output, TokenCacheAction
+        -- Uncached/Read/Write, ModelFamily
+        case when json_valid(SkuPriceDetails) then lower(trim(SkuPriceDetails ->> 'TokenDirection')) end
+            as details_direction,
+        case when json_valid(SkuPriceDetails) then lower(trim(SkuPriceDetails ->> 'TokenCacheAction')) end
+            as details_cache,
+        case when json_valid(SkuPriceDetails) then nullif(trim(SkuPriceDetails ->> 'ModelFamily'), '') end
+            as details_family,
         case when json_valid(Tags) then Tags end as tags_json,
         -- the quantity and its unit: consumed, else pricing
         case when nullif(trim(ConsumedQuantity), '') is not null then ConsumedQuantity else PricingQuantity end as qty,
@@ -43,6 +51,10 @@ classed as (
         *,
         case
             when ChargeCategory <> 'Usage' or not in_tokens then null
+            when details_direction = 'output' then 'output'
+            when details_direction = 'input' and details_cache = 'read' then 'cache_read'
+            when details_direction = 'input' and details_cache = 'write' then 'cache_write'
+            when details_direction = 'input' then 'input'
             when regexp_matches(coalesce(slash_class, m), 'cache[ _-]?(read|hit)|cached') then 'cache_read'
             when regexp_matches(coalesce(slash_class, m), 'cache[ _-]?(write|creation)') then 'cache_write'
             when regexp_matches(coalesce(slash_class, m), '(^|[^a-z])(output|outp|outpt|completion)') then 'output'
@@ -75,7 +87,8 @@ resolved as (
             case when resource_model is not null
                       and regexp_matches(lower(resource_model), 'gpt|claude|gemini|llama|mistral|nova|titan|cohere|command|jamba|deepseek|qwen|embed|o[1-9]')
                  then resource_model end,
-            nullif(trim(ModelFamily), '')) as model_found,
+            nullif(trim(ModelFamily), ''),
+            details_family) as model_found,
         -- infrastructure under an AI service (VMs, disks, storage, bandwidth): not model usage
         ChargeCategory = 'Usage' and not in_tokens
             and nullif(trim(ModelId), '') is null and slash_model is null and nullif(trim(details_model), '') is null
