@@ -15,7 +15,7 @@ in-process with Streamlit's AppTest (no browser: server-side time only):
 
 AppTest is run as a server runs after its first navigation (see `as_after_navigation`).
 
-Targets (issue 5): first render <= 1 s, slider move <= 100 ms.
+Targets (docs/benchmarks.md, "Dashboard"): first render <= 1 s, slider move <= 100 ms.
 Usage: python bench/dashboard.py [--rows 5000000] [--timeout 600]
 """
 

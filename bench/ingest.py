@@ -18,7 +18,7 @@ each step in a fresh child process (so peak RSS is the step's own, read from /pr
 JSON, ...). --shape narrow: the same rows cut to the columns the format requires plus the provider and key
 (8 columns), so parsing is a smaller share of the work and ModelMix's own costs show.
 
-Targets (issue 14): ingest <= 1.5x plain, both shapes; increment <= 2x a plain read of it; peak RSS < 1.5 GB.
+Targets (docs/benchmarks.md, "Ingest"): ingest <= 1.5x plain, both shapes; increment <= 2x a plain read of it; peak RSS < 1.5 GB.
 """
 
 from __future__ import annotations

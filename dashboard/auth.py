@@ -1,4 +1,4 @@
-"""Who is using the dashboard, and what they may do (issue 6). Fail closed: no identity, no role, no data.
+"""Who is using the dashboard, and what they may do (docs/reliability.md, "Sign-in and roles"). Fail closed: no identity, no role, no data.
 
 The identity comes from exactly one of three modes, chosen by the deployment:
 

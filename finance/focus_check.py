@@ -1,7 +1,7 @@
 """Row checks of a FOCUS Cost and Usage file, written from the specification (FOCUS 1.2 columns and attributes,
 and the 1.5 working draft's AI properties of SkuPriceDetails), because no current FOCUS validator installs from
 PyPI: `focus-validator` 1.0.0 is the only release there, validates FOCUS 1.0 with misspelt column names and exits 0
-on failure (research formats.md §8.2).
+on failure (docs/research.md "FOCUS").
 
     violations(path) -> polars frame (row, column, value, rule)   # empty when the file passes
 

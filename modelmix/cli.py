@@ -1,4 +1,4 @@
-"""`modelmix`: the jobs' interface (DESIGN.md, "Command line"). Exit codes: 0 ok, 1 a file/row rejected or an
+"""`modelmix`: the jobs' interface (docs/design.md, "Command line"). Exit codes: 0 ok, 1 a file/row rejected or an
 error, 2 usage error."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`modelmix pull …` and `modelmix jobs …` (registered in modelmix/cli.py). Exit codes: 0 every stream/job ok,
 1 one failed (or a config error), 2 usage error. While the dashboard holds the ledger, everything goes through
-its inbox (DESIGN.md, single writer)."""
+its inbox (docs/design.md, "Storage and concurrency")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Seeded synthetic data: a year of AI traffic for the fictional company "Northwind Analytics".
 
 `generate(out_dir, rows, seed)` writes
-- `litellm_spend_logs.csv`: `rows` request rows in the LiteLLM_SpendLogs export layout (formats.md §7), and
+- `litellm_spend_logs.csv`: `rows` request rows in the LiteLLM_SpendLogs export layout (docs/research.md "LiteLLM
+  spend logs"), and
 - `daily_<provider>.csv` for openai, anthropic, aws-bedrock and google-vertex: canonical-format daily totals
   (granularity `day`, `cost_usd` = billed), as the provider's invoice sees them: ALL of the company's traffic,
   the projects that call the provider directly and the gateway's. Where the log and an export cover the same

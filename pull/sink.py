@@ -1,5 +1,5 @@
 """Where pulled files go: straight into the ledger this process holds (`LocalSink`), or, while another process
-(the dashboard) holds it, through the inbox of DESIGN.md (`InboxSink`): the owner ingests the files and records
+(the dashboard) holds it, through the inbox of docs/design.md (`InboxSink`): the owner ingests the files and records
 the pull state, so the single-writer rule holds and the cursor moves only with the rows it describes.
 
 Both speak the same four operations: `cursor`, `start`, `load` (ingest one page's files; on success count the

@@ -5,7 +5,7 @@
     print(result.summary_text()); result.to_json()
     result.spend_bridge                                     # spend over the period -> the replay's baseline
 
-May import warehouse and sql only (DESIGN.md, Layout).
+May import warehouse and sql only (docs/design.md, "Layout"; tests/test_layers.py).
 """
 
 from simulate.bridge import SpendBridge, spend_bridge

@@ -1,4 +1,5 @@
-"""What-if slider tables and the cost–quality frontier (issue 4, item 5; DESIGN.md "Storage and concurrency").
+"""What-if slider tables and the cost–quality frontier (docs/simulation.md "Slider tables and the frontier";
+docs/design.md "Storage and concurrency").
 
 One SQL pass (sql/simulate/frontier_rows.sql, built from the same policy fragments as the replay) fetches, per
 replayed row, each policy's static eligibility, rank key and cost coefficients. `Prepared` then makes the
@@ -40,7 +41,7 @@ from simulate.spec import ScenarioError
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
-QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (routing.md §1.2)
+QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (docs/research.md "RouteLLM")
 
 
 def structure_key(scenario: Scenario) -> str:

@@ -1,4 +1,5 @@
-"""Outlook: a monthly projection over N months (default 18) of baseline vs scenario spend (issue 4, item 6).
+"""Outlook: a monthly projection over N months (default 18) of baseline vs scenario spend (docs/simulation.md
+"Outlook").
 
     spend_baseline(t) = level × (1 + g)^t × D^(−t/12)
     spend_scenario(t) = spend_baseline(t) × (1 − a(t) × (1 − r))          t = 1 … N months after the history
@@ -11,7 +12,8 @@
   clipped to ±20% a month; a fit with a standard error above 5%/month is flagged unreliable.
 - D, catalog price decline per year at constant capability (a price factor: 10 = ten times cheaper a year).
   It applies to both series (the same models and their successors get cheaper whatever the routing).
-  Sources (research/routing.md §3.1, §6.4): Epoch AI (Mar 12 2025): 9x–900x/yr by benchmark, median of its 21
+  Sources (docs/research.md "Price decline at constant capability"): Epoch AI (Mar 12 2025): 9x–900x/yr by benchmark,
+  median of its 21
   series 46x; a16z "LLMflation" (Nov 12 2024): ≈10x/yr; Gundlach et al., arXiv 2511.23455 (Nov 2025): 5x–10x/yr
   at frontier capability levels, ≈3x/yr hardware-adjusted algorithmic efficiency for open models, while the
   price of *running the frontier* rises 3x–18x/yr. Default range: low 1x (no decline — a team that keeps

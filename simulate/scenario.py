@@ -1,4 +1,4 @@
-"""The scenario file (v1, DESIGN.md "Simulation semantics"): a pydantic model loaded from YAML or JSON, or a
+"""The scenario file (v1, docs/design.md "Simulation semantics"): a pydantic model loaded from YAML or JSON, or a
 preset shipped in simulate/presets/. Every error names the field: `policies.0.shift.share: …`."""
 
 from __future__ import annotations

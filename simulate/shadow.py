@@ -1,7 +1,8 @@
 """Shadow evaluation: quality measured on your own traffic replaces the benchmark priors for the requests it
 covers, and the result says which part of its quality figure is measured and which assumed.
 
-A shadow-evaluation file grades a sample of logged prompts re-run on candidate models (routing.md §1.1: the
+A shadow-evaluation file grades a sample of logged prompts re-run on candidate models (docs/research.md "Offline
+replay and shadow evaluation": the
 counterfactual q[i, j] of an enterprise log). Two forms, told apart by their columns (CSV, or JSON/YAML: a
 list of such objects):
 

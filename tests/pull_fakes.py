@@ -1,5 +1,6 @@
 """A local fake of the OpenAI, Anthropic and OpenRouter admin APIs: `http.server` in a thread on 127.0.0.1 (a free
-port), answering in the documented shapes (formats.md §1a, §1b, §2a, §2b, §6): daily buckets including empty
+port), answering in the documented shapes (docs/research.md "OpenAI Usage API", "OpenAI Costs API", "Anthropic Admin
+API usage report", "Anthropic Admin API cost report", "OpenRouter"): daily buckets including empty
 ones, `has_more`/`next_page` paging (at most `page_size` buckets a page), auth headers checked. Faults are
 scripted per request number (429 with Retry-After, 500) or by `die_after_pages` (the server stops for good)."""
 

@@ -1,5 +1,5 @@
-"""A ledger shaped like RouteLLM's public GSM8K outcomes (routing.md §1.2, "Our re-computation"), built here from
-the published counts only (no data downloaded): 1,307 prompts (contaminated ones removed), GPT-4-1106 right and
+"""A ledger shaped like RouteLLM's public GSM8K outcomes (docs/research.md "RouteLLM", our re-computation), built
+here from the published counts only (no data downloaded): 1,307 prompts (contaminated ones removed), GPT-4-1106 right and
 Mixtral-8x7B wrong on 382 (29.2%), both right on 739, Mixtral only on 94, neither on 92 — so GPT-4 scores
 1,121/1,307 = 85.8%, Mixtral 833/1,307 = 63.7%, and an oracle router 1,215/1,307 = 93.0%.
 

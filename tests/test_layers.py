@@ -1,4 +1,4 @@
-"""The layer rules of DESIGN.md, checked by parsing imports: only dashboard/ imports streamlit; only warehouse/
+"""The layer rules of docs/design.md and the README, checked by parsing imports: only dashboard/ imports streamlit; only warehouse/
 opens DuckDB; ingest/ and simulate/ build on warehouse and sql only; sql/ imports nothing of ours."""
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from pg_server import INSTALL_HINT, PostgresServer, find_bin_dir
 from pull import LocalSink, status
 from pull.sqlsource import SqlPull, pull_sql, safe_url
 
-# the columns of LiteLLM's schema.prisma that matter here, with Prisma's Postgres types (formats.md §7)
+# the columns of LiteLLM's schema.prisma that matter here, with Prisma's Postgres types (docs/research.md "LiteLLM
+# spend logs")
 SPEND_LOGS_DDL = """
 create table "LiteLLM_SpendLogs" (
     request_id text primary key,

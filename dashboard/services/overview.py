@@ -1,6 +1,6 @@
 """The Overview page's data: one function per visual, each running one named query.
 
-Spend everywhere is the DESIGN.md baseline: the billed cost where the source reports it, else the list cost
+Spend everywhere is the docs/design.md baseline: the billed cost where the source reports it, else the list cost
 from the price catalog. Money comes back as Float64 (exact decimal sums are done in SQL).
 """
 

@@ -48,7 +48,8 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
                    pick: str, batch: bool, batch_workloads: list[str], cache: bool) -> Scenario:
     """A scenario from the builder's choices: [batch?] → route (shift or cascade) → [cache?]. Batch comes first so
     the route's share stays a lookup (a ranked policy after it would change its N). Sliders start at 0.5 share,
-    0.2 escalation, 0.5 batch share, 0.45 hit rate (routing.md §6.2: chat with a fixed system prompt 30–60%)."""
+    0.2 escalation, 0.5 batch share, 0.45 hit rate (docs/research.md "Savings levers and their defaults": chat with a
+    fixed system prompt 30–60%)."""
     patterns = list(FRONTIER_TIER or []) if tier else []
     patterns += [m for m in models if m not in patterns]
     if not patterns:

@@ -1,5 +1,6 @@
 """Anthropic: Admin API usage and cost reports (JSON pages) and the Claude Console usage and cost CSV exports
-(formats.md §2). All four are kind `billing` (Anthropic's own metering and charges).
+(docs/research.md "Anthropic Admin API usage report", "… cost report", "Claude Console CSV exports"). All four
+are kind `billing` (Anthropic's own metering and charges).
 
 - `anthropic-usage-api`: `usage_report/messages` pages; tokens per bucket, no money, no request count.
   `uncached_input_tokens` already excludes cache; 5-minute and 1-hour cache writes are summed.

@@ -1,4 +1,5 @@
-"""`aws-cur` and `aws-cur2`: the Bedrock line items of an AWS Cost and Usage Report (formats.md §3a).
+"""`aws-cur` and `aws-cur2`: the Bedrock line items of an AWS Cost and Usage Report (docs/research.md "AWS Cost and
+Usage Report").
 
 `aws-cur` reads the legacy CUR CSV (`lineItem/UsageType`, `pricing/unit`, `product/ProductName`,
 `resourceTags/user:team` headers); `aws-cur2` reads CUR 2.0 / Data Exports (snake_case `line_item_usage_type`,

@@ -1,4 +1,5 @@
-"""`azure-cost-details`: Azure Cost Management cost details / usage details CSV (formats.md §4), MCA
+"""`azure-cost-details`: Azure Cost Management cost details / usage details CSV (docs/research.md "Azure cost
+details"), MCA
 (`meterName`, `costInBillingCurrency`, `costInUsd`, `exchangeRatePricingToBilling`) and EA (`MeterName`,
 `CostInBillingCurrency`, `ResourceGroup`) headers alike: DuckDB matches column names case-insensitively, so one
 mapping reads both, and columns only one of them has are optional.

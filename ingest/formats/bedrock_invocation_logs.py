@@ -1,4 +1,5 @@
-"""`bedrock-invocation-logs`: Amazon Bedrock model invocation logs (formats.md §3b), as delivered to S3 or exported
+"""`bedrock-invocation-logs`: Amazon Bedrock model invocation logs (docs/research.md "Bedrock model invocation
+logs"), as delivered to S3 or exported
 from CloudWatch Logs: one JSON document per invocation (JSON lines, or a JSON array), usually gzip'd.
 
 Traps: `input.inputTokenCount` is the NON-cached input only, with `cacheReadInputTokenCount` and

@@ -1,4 +1,4 @@
-"""`canonical`: a CSV or Parquet whose header names canonical columns (DESIGN.md); the format of last resort."""
+"""`canonical`: a CSV or Parquet whose header names canonical columns (docs/design.md); the format of last resort."""
 
 from ingest.formats.base import Format, Sample
 

@@ -1,5 +1,5 @@
 """`focus`: FinOps FOCUS 1.0-1.3 cost and usage files (CSV or Parquet), as clouds (AWS Data Exports FOCUS, Azure
-Cost Management FOCUS export, GCP), resellers and FinOps tools write them (formats.md §8).
+Cost Management FOCUS export, GCP), resellers and FinOps tools write them (docs/research.md "FOCUS").
 
 Only AI rows are read (`ServiceCategory` "AI and Machine Learning"; charge categories Usage, and Credit /
 Adjustment as money only). The model and token class come from `SkuMeter` (or Azure's `x_SkuMeterName`, else

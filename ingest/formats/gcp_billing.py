@@ -1,5 +1,6 @@
 """Google Cloud billing: `gcp-billing-export` (the BigQuery billing export flattened to CSV/Parquet) and
-`gcp-cost-table` (the console's Billing -> Reports -> "Cost table" CSV download). formats.md §5.
+`gcp-cost-table` (the console's Billing -> Reports -> "Cost table" CSV download). docs/research.md "Google Cloud
+Billing export".
 
 Only Vertex AI / Gemini API rows are read. The SKU description carries model, token class, modality, context
 band and tier ("Gemini 2.5 Flash Text Input - Predictions", "Generate content cached input token count gemini

@@ -1,4 +1,5 @@
-"""`helicone-requests`: Helicone request exports (formats.md §9), one row per proxied request, keyed by request id.
+"""`helicone-requests`: Helicone request exports (docs/research.md "Helicone and Langfuse"), one row per proxied
+request, keyed by request id.
 
 Shapes read by one SQL file (a column a shape lacks is added as null):
 - the `helicone` CLI export (`helicone requests export --format csv|json|jsonl --fields …`): `request_id`,

@@ -1,5 +1,6 @@
 """`langfuse-observations`: Langfuse observation exports (blob storage `observations`/`observations_v2`, CSV, JSON,
-JSON lines, Parquet; formats.md §9). One row per GENERATION (LLM call) or EMBEDDING observation, keyed by
+JSON lines, Parquet; docs/research.md "Helicone and Langfuse"). One row per GENERATION (LLM call) or EMBEDDING
+observation, keyed by
 observation `id`; SPAN, EVENT and other observation types are skipped, not rejected.
 
 `usage_details` / `cost_details` arrive as JSON text (CSV), a JSON object (JSON) or DuckDB map text `{k=v}`

@@ -1,6 +1,7 @@
 """`litellm-spend-logs`: an export (CSV/JSON/Parquet) of LiteLLM proxy's `LiteLLM_SpendLogs` table.
 
-One row per request. Traps (formats.md §7): `prompt_tokens` follows OpenAI semantics for every provider, so it
+One row per request. Traps (docs/research.md "LiteLLM spend logs"): `prompt_tokens` follows OpenAI semantics for
+every provider, so it
 includes cache reads and writes, which live only in the `metadata` JSON; `spend` is LiteLLM's own estimate from
 its price map, not the provider's invoice (so this is telemetry); `api_key` is a hash; times are naive UTC.
 """

@@ -1,4 +1,5 @@
-"""`openai-costs-api` and `openai-cost-csv`: OpenAI's money, per day and line item (formats.md §1b, §1c).
+"""`openai-costs-api` and `openai-cost-csv`: OpenAI's money, per day and line item (docs/research.md "OpenAI Costs
+API", "OpenAI dashboard CSV exports").
 
 `openai-costs-api` reads pages of `GET /v1/organization/costs` (one page, a JSON array of pages, or JSON lines of
 pages); `openai-cost-csv` reads the dashboard's Cost export `cost_<from>_<to>.csv`. Both carry the same rows:

@@ -1,4 +1,5 @@
-"""`openai-usage-api`: pages from OpenAI's Usage API, `GET /v1/organization/usage/{endpoint}` (formats.md §1a).
+"""`openai-usage-api`: pages from OpenAI's Usage API, `GET /v1/organization/usage/{endpoint}` (docs/research.md
+"OpenAI Usage API").
 
 A file is one page object `{"object": "page", "data": [buckets], "has_more": …}`, a JSON array of pages, or JSON
 lines of pages (DuckDB's `read_json(format='auto')` makes each page one `src` row in all three cases). Each bucket

@@ -1,6 +1,7 @@
 """`openai-usage-csv`: the OpenAI platform dashboard's Activity export, `completions_usage_<from>_<to>.csv`.
 
-No official documentation; the header is known from real exported files (formats.md §1c): `start_time`,
+No official documentation; the header is known from real exported files (docs/research.md "OpenAI dashboard CSV
+exports"): `start_time`,
 `end_time` (Unix s), `start_time_iso`, `end_time_iso`, the group-by columns `project_id`, `user_id`, `api_key_id`,
 `model`, `batch`, `service_tier`, and the Usage API's counters (`num_model_requests`, `input_tokens`,
 `input_cached_tokens`, `input_cache_write_tokens` (2026), `output_tokens`, the text/audio/image splits,

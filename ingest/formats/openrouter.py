@@ -1,5 +1,5 @@
 """OpenRouter: the Activity page's daily CSV and per-generation CSV, and `/api/v1/generation` JSON responses
-(formats.md §6). Provider `openrouter` (OpenRouter bills it); models are OpenRouter slugs such as
+(docs/research.md "OpenRouter"). Provider `openrouter` (OpenRouter bills it); models are OpenRouter slugs such as
 `anthropic/claude-sonnet-4.5`, which the catalog resolves. Kind `billing`: OpenRouter's own charges.
 """
 

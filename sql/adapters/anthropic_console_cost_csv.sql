@@ -1,7 +1,8 @@
 -- anthropic-console-cost-csv: Claude Console Cost page export (claude_api_cost_YYYY_MM.csv) -> canonical
 -- money-only rows. Grain: one row per day x model x workspace x API key x usage type x token type (x context
 -- window x cost type x geo x speed).
--- Header versions (formats.md §2c): 2024 usage_date_utc,model,workspace,api_key,usage_type,token_type,cost_usd;
+-- Header versions (docs/research.md "Claude Console CSV exports"): 2024
+-- usage_date_utc,model,workspace,api_key,usage_type,token_type,cost_usd;
 -- 2025-12 adds context_window, cost_type; 2026-03 adds list_price_usd, inference_geo, speed; 2026-08 adds
 -- api_key_id, api_key_status. Missing columns are null. Traps: `model` is a DISPLAY NAME ("Claude Sonnet 4.5",
 -- "Claude 3.5 Sonnet 2024-10-22") mapped to the catalog id here (lower case, date to YYYYMMDD, spaces and

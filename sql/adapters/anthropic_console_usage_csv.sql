@@ -1,6 +1,7 @@
 -- anthropic-console-usage-csv: Claude Console Usage page export (tokens per day) -> canonical.
 -- Grain: one row per day x model x API key (name) x workspace x usage type x context window (x geo x speed).
--- Header versions (formats.md §2c): the 2026 header splits cache writes into _cache_write_5m and
+-- Header versions (docs/research.md "Claude Console CSV exports"): the 2026 header splits cache writes into
+-- _cache_write_5m and
 -- _cache_write_1h and adds inference_geo, speed; the older one has a single _cache_write column. Every value is
 -- text. Traps: usage_input_tokens_no_cache already excludes cache reads and writes; context_window holds
 -- "≤ 200k" (U+2264, read as UTF-8; a BOM is stripped by the reader); model_version may be an API id or a

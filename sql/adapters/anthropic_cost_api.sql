@@ -1,7 +1,8 @@
 -- anthropic-cost-api: Anthropic Admin API cost report pages (GET /v1/organizations/cost_report) -> canonical
 -- money-only rows. Grain: one row per result, i.e. per daily bucket x group-by combination (workspace,
 -- description = model x token type x tier x context window ...). Empty buckets yield no rows.
--- Traps (formats.md §2b): `amount` is a STRING in the lowest currency unit, CENTS, with decimals ("123.78912"
+-- Traps (docs/research.md "Anthropic Admin API cost report"): `amount` is a STRING in the lowest currency unit,
+-- CENTS, with decimals ("123.78912"
 -- = $1.2378912): converted here, once, by x 0.01 in DECIMAL; RFC 3339 times; `model` is null unless grouped by
 -- description, then it is parsed from the display name in `description` ("Claude Sonnet 4 Usage - Input
 -- Tokens" -> claude-sonnet-4). Priority Tier costs are not in this endpoint. Cost rows are not requests and

@@ -3,7 +3,8 @@
 -- workspace, model, service tier, context window, inference geo, account, service account, speed).
 -- `src` is one row per page (a page, a JSON array of pages, or JSON lines of pages); empty buckets
 -- (results: []) yield no rows.
--- Traps (formats.md §2a): starting_at/ending_at are RFC 3339 text (UTC); uncached_input_tokens ALREADY excludes
+-- Traps (docs/research.md "Anthropic Admin API usage report"): starting_at/ending_at are RFC 3339 text (UTC);
+-- uncached_input_tokens ALREADY excludes
 -- cache reads and writes (opposite of OpenAI), so it is input_tokens as is; cache writes are split by TTL in
 -- cache_creation.ephemeral_5m_input_tokens + ephemeral_1h_input_tokens (summed); output_tokens includes
 -- thinking. The report has no request count, so requests is 0 (unknown), never a guessed 1 per bucket.

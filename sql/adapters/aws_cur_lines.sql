@@ -1,7 +1,7 @@
 -- aws-cur / aws-cur2 (shared): Bedrock line items of a Cost and Usage Report -> canonical.
 -- Input: `cur`, one row per CUR line item with the columns aws_cur.sql / aws_cur2.sql rename to.
 -- Grain: one canonical row per Bedrock line item (hour or day x usage type x resource x caller), with only the
--- line item's token class set. Traps (formats.md §3a):
+-- line item's token class set. Traps (docs/research.md "AWS Cost and Usage Report"):
 --   * Bedrock rows: product code AmazonBedrock / AmazonBedrockService, or a Marketplace usage type (`MP:`) whose
 --     product name ends "(Amazon Bedrock Edition)". Other services are skipped, as are Tax / Fee / RIFee / Savings
 --     Plan fee and negation rows; Credit and Refund rows load as money only (tokens 0, requests 0).

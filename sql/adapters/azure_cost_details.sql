@@ -2,7 +2,8 @@
 -- Grain: one row per cost line (day x meter x resource x tags); only the meter's token class is set. No source id:
 -- rows are keyed on content. Column names are matched case-insensitively by DuckDB (MeterName = meterName).
 -- Header spellings (EA, MCA, EA portal, legacy `PreTaxCost`/`Cost`) are renamed to these names on read
--- (ingest/formats/azure_cost_details.py ALIASES). Traps (formats.md §4): meter spelling varies (`gpt-4o-mini-0718-Inp-glbl Tokens`, `GPT 5 Inpt Glbl`,
+-- (ingest/formats/azure_cost_details.py ALIASES). Traps (docs/research.md "Azure cost details"): meter spelling
+-- varies (`gpt-4o-mini-0718-Inp-glbl Tokens`, `GPT 5 Inpt Glbl`,
 -- `gpt 4o 1120 cached Inp glbl`); `1K` / `1M` units per row; `MM/DD/YYYY` or ISO dates; tags JSON sometimes
 -- without its braces; cost in the billing currency: USD as is, else `costInUsd`, else `costInPricingCurrency`
 -- when the pricing currency is USD, else cost / `exchangeRatePricingToBilling`; with none of them the file fails.

@@ -1,4 +1,4 @@
--- canonical: a file already in the DESIGN.md input columns (absent optional ones arrive as null).
+-- canonical: a file already in the docs/design.md input columns (absent optional ones arrive as null).
 -- Grain: one row per file row. Values stay text; the framework casts and validates them.
 select
     _row,

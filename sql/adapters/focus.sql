@@ -1,7 +1,7 @@
 -- focus: FinOps FOCUS 1.0-1.3 cost and usage rows -> canonical, AI and Machine Learning rows only.
 -- Grain: one row per FOCUS row (charge period x SKU/meter x sub account x tags); only its token class is set;
 -- Credit / Adjustment rows are money only. FOCUS has no row id: keyed on content.
--- Traps (formats.md §8): ProviderName became ServiceProviderName in 1.3; units `Tokens`, `1000 Tokens`,
+-- Traps (docs/research.md "FOCUS"): ProviderName became ServiceProviderName in 1.3; units `Tokens`, `1000 Tokens`,
 -- `1M Tokens` (ConsumedUnit, else PricingUnit); null as empty field; Tags a JSON object; BilledCost in
 -- BillingCurrency (USD as is; else / x_BillingExchangeRate when given; else the file fails).
 with ai_rows as (

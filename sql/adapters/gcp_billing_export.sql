@@ -2,7 +2,8 @@
 -- Grain: one row per export row (usage window, usually an hour, x SKU x project x labels); only the SKU's token
 -- class is set. No source id: keyed on content. Headers come dotted (`sku.description`) or underscored
 -- (`sku_description`) depending on who flattened the table, so every field is read by name from the row as JSON.
--- Traps (formats.md §5): model, token class and tier only in the SKU text; usage.amount in usage.unit (`count` =
+-- Traps (docs/research.md "Google Cloud Billing export"): model, token class and tier only in the SKU text;
+-- usage.amount in usage.unit (`count` =
 -- tokens; hours/characters/requests are money only); net cost = cost + sum(credits.amount) (credits negative);
 -- cost in `currency`: not USD -> cost / currency_conversion_rate (local currency per USD), else the file fails.
 with rows_json as (

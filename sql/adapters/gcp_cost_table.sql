@@ -1,7 +1,8 @@
 -- gcp-cost-table: the Google Cloud console's Reports "Cost table" CSV -> canonical, Vertex AI / Gemini rows only.
 -- Grain: one row per table row (project x SKU x credit type for the report period); only the SKU's token class
 -- is set; credit rows (a `Credit type`, no usage amount, negative cost) are money only. Keyed on content.
--- Traps (formats.md §5): metadata lines before the header (skipped by the reader), footer rows with `Cost type`
+-- Traps (docs/research.md "Google Cloud Billing export"): metadata lines before the header (skipped by the reader),
+-- footer rows with `Cost type`
 -- "Rounding error" / "Total" and no SKU (dropped), thousands separators in `Usage amount` ("12,450,000"), the
 -- currency in the cost header (`Unrounded Cost ($)`): the unrounded column is used, found by its prefix; a
 -- header in another currency symbol fails the file. Dates only: ts is the period start at 00:00 UTC.

@@ -1,7 +1,8 @@
 -- openai-cost-csv: the OpenAI dashboard's Cost export, cost_<from>_<to>.csv -> canonical money-only rows.
 -- Grain: one row per bucket (a day, as the dashboard exports months) x group-by combination (line item,
 -- project, key, user), as in the Costs API. Every value is text.
--- Traps (formats.md §1c): amount_value has 30+ fractional digits ("0.003400000000000000000000000000000000"),
+-- Traps (docs/research.md "OpenAI dashboard CSV exports"): amount_value has 30+ fractional digits
+-- ("0.003400000000000000000000000000000000"),
 -- read as text and cast to DECIMAL by the framework (never DOUBLE); every empty bucket is a row with blank
 -- metric cells (skipped, not rejected); start_time_iso sometimes lacks its offset, so time comes from the
 -- Unix-second start_time (UTC). user_email, project_name and organization_name are personal or display data

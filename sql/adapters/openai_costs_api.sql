@@ -2,7 +2,8 @@
 -- Grain: one row per result, i.e. per daily bucket x group-by combination (line_item, project, key, user,
 -- api_source). `src` is one row per page (a page, a JSON array of pages, or JSON lines of pages); buckets and
 -- results are unnested here and empty buckets (results: []) yield no rows.
--- Traps (formats.md §1b): amount.value is USD DOLLARS (a number, sometimes a string); start_time/end_time are
+-- Traps (docs/research.md "OpenAI Costs API"): amount.value is USD DOLLARS (a number, sometimes a string);
+-- start_time/end_time are
 -- Unix seconds (UTC); line_item is free text "<model>, <token class>" with an optional "priority | " prefix,
 -- ", long context" suffix, "batch "/"flex " class prefix and modality words ("… audio, input"); items without
 -- a model (tool calls, storage) keep model `unknown`, operation `other`, and the item text as model_raw.

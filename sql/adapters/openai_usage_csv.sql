@@ -1,6 +1,7 @@
 -- openai-usage-csv: the OpenAI dashboard's Activity export, completions_usage_<from>_<to>.csv -> canonical.
 -- Grain: one row per bucket x group-by combination (project, user, key, model, batch, service tier), as in the
--- Usage API. Every value is text. Traps (formats.md §1c): counts rendered as floats ("4.0"), booleans as
+-- Usage API. Every value is text. Traps (docs/research.md "OpenAI dashboard CSV exports"): counts rendered as floats
+-- ("4.0"), booleans as
 -- Python/Excel text ("False", "TRUE"), every empty bucket present as a row whose metric cells are all blank
 -- (skipped here as no usage, not rejected), start_time_iso sometimes without its UTC offset. Time comes from
 -- the integer start_time (Unix seconds, UTC); start_time_iso is only a fallback, read as UTC when it has no

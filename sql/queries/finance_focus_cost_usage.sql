@@ -1,5 +1,6 @@
 -- finance_focus_cost_usage: a month of counted spend as FOCUS 1.2 Cost and Usage rows with the AI columns of the
--- FOCUS 1.5 working draft (formats.md §8; docs/finance.md "FOCUS for AI"): one row per day x provider x account
+-- FOCUS 1.5 working draft (docs/research.md "FOCUS"; docs/finance.md "FOCUS for AI"): one row per day x provider x
+-- account
 -- x project x team x workload x model x service tier x token class (input = uncached input, cache read, cache
 -- write, output with reasoning included). Mandatory columns always set; times ISO 8601 UTC with Z
 -- (ChargePeriodEnd exclusive); currency 'USD'; ServiceCategory 'AI and Machine Learning'.
