@@ -50,7 +50,9 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
                  on_result: Callable[[FileResult], None] | None = None, fmt: Format | None = None) -> list[FileResult]:
     """Ingest every file under `paths` (folders walked, zips opened); one result per file, in order.
     `display_names` maps a path to the name the user knows it by (files handed over through the inbox).
-    `fmt` skips detection with a format built at run time (a mapping file's `mapped-csv`)."""
+    `fmt` skips detection with a format built at run time (a mapping file's `mapped-csv`).
+    Raises nothing for a file: every ModelMixError (a rejected file, named by file, row and column; a read-only
+    view's PermissionDenied; a full disk's DatabaseError) becomes that file's result `error`."""
     results = []
     with wh.staging_area() as tmp:
         for item in read.expand(paths, Path(tmp), max_unzipped_bytes, display_names or {}):

@@ -305,7 +305,8 @@ RUNS = Memo(6)   # the last replays, shared by the sessions of a process (simula
 def run(wh: Warehouse, scenario: Scenario) -> Result:
     """Replay the ledger's `usage` under `scenario` (one SQL query); pure and seeded, calls no provider. The
     result is kept per (ledger, data_version, team scope, scenario): the same replay asked again, by any session,
-    is not run again until the ledger changes. Callers must not mutate it."""
+    is not run again until the ledger changes. Callers must not mutate it. Raises ScenarioError (a scenario the
+    ledger can't replay, e.g. a target with no price) or DatabaseError (naming the replay's .sql file)."""
     return RUNS.get(wh, scenario.model_dump_json(), lambda: _replay(wh, scenario))
 
 
