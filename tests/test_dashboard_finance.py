@@ -390,3 +390,39 @@ def test_no_budgets_yet_says_what_to_do(page, tmp_path):
     at = page("budgets", db=db)
     assert not at.exception
     assert any("No budget covers 17 Sep 2025" in i.value and "upload a budgets file" in i.value for i in at.info)
+
+
+def _burndown_title(at: AppTest) -> str:
+    [title] = [m.value for m in at.markdown if m.value.startswith("**Burn-down: ")]
+    return title
+
+
+def test_budgets_past_periods_keep_selector_and_chart_on_one_budget(page, expected):
+    """Issue 15 §2: after "Include past periods" the selector showed one budget and the chart another. The pick
+    is the budget itself: kept while it is listed, back to the first row when it is not; the selector's label and
+    the burn-down's title always name the same budget."""
+    at = page("budgets")
+    picker = at.selectbox(key="burndown_pick")
+    support = next(o for o in picker.options if o.startswith("team support"))
+    picker.select(support).run()
+    assert not at.exception
+    assert at.selectbox(key="burndown_pick").value.startswith("team|support|quarter|2025-07-01")
+    assert _burndown_title(at).startswith("**Burn-down: team support, Q3 2025")
+
+    at.toggle(key="budgets_past").set_value(True).run()     # more rows, another order: the pick stays support
+    assert not at.exception
+    picker = at.selectbox(key="burndown_pick")
+    assert len(picker.options) > 4
+    assert picker.value.startswith("team|support|quarter|2025-07-01")
+    assert _burndown_title(at).startswith("**Burn-down: team support, Q3 2025")
+
+    august = next(o for o in picker.options if o.startswith("team product — August 2025"))
+    picker.select(august).run()
+    assert _burndown_title(at).startswith("**Burn-down: team product, August 2025")
+    at.toggle(key="budgets_past").set_value(False).run()    # August is gone: back to the first row, both agree
+    assert not at.exception
+    picker = at.selectbox(key="burndown_pick")
+    first = frame(at, "status_label").row(0, named=True)
+    assert picker.value == f"{first['scope']}|{first['name']}|{first['period']}|{first['period_start']:%Y-%m-%d}"
+    assert picker.options[0].startswith(f"{first['scope']} {first['name']} — ")
+    assert _burndown_title(at).startswith(f"**Burn-down: {first['scope']} {first['name']}, ")

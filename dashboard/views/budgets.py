@@ -149,11 +149,24 @@ def status_section(as_of: dt.date) -> None:
     burndown_block(df, as_of)
 
 
+BURNDOWN_KEY = "burndown_pick"
+
+
+def budget_id(r: dict) -> str:
+    """A budget period's stable identity, whatever the table's order or filter: scope, name, period, start."""
+    return f"{r['scope']}|{r['name']}|{r['period']}|{r['period_start']:%Y-%m-%d}"
+
+
 def burndown_block(status: pl.DataFrame, as_of: dt.date) -> None:
-    rows = status.to_dicts()
-    labels = [f"{r['scope']} {r['name']} — {period_name(r['period_start'], r['period'])} ({r['status_label']})"
-              for r in rows]
-    pick = st.selectbox("Burn-down of", range(len(rows)), format_func=lambda i: labels[i], key="burndown_pick")
+    """The burn-down of one budget period. The choice is the budget itself (not its position in the table), and
+    when the list changes (past periods shown or hidden, another day, a save) a choice no longer listed goes
+    back to the first row, so the selector and the chart always name the same budget."""
+    rows = {budget_id(r): r for r in status.to_dicts()}
+    labels = {i: f"{r['scope']} {r['name']} — {period_name(r['period_start'], r['period'])} ({r['status_label']})"
+              for i, r in rows.items()}
+    if st.session_state.get(BURNDOWN_KEY) not in rows:
+        st.session_state[BURNDOWN_KEY] = next(iter(rows))
+    pick = st.selectbox("Burn-down of", list(rows), format_func=labels.__getitem__, key=BURNDOWN_KEY)
     r = rows[pick]
     df = call(svc.burndown, scope=r["scope"], name=r["name"], period_start=r["period_start"], period=r["period"],
               as_of=as_of)
