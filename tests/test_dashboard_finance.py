@@ -313,8 +313,11 @@ def test_reconciliation_reads_the_range_once(page, monkeypatch):
 # --- Chargeback -----------------------------------------------------------------------------------------------
 def test_chargeback_statement_and_downloads(page, expected):
     at = page("chargeback")
+    assert not at.exception             # the default is the last complete month: September is still running
+    assert at.selectbox(key="chargeback_month").value == "2025-08"
+    at.selectbox(key="chargeback_month").select("2025-09").run()
     assert not at.exception
-    assert at.selectbox(key="chargeback_month").value == "2025-09"
+    assert any(w.value.startswith("**2025-09 is incomplete**") for w in at.warning)
     want = expected["statement"]
     shown = frame(at, "allocated_usd")
     assert shown["team"].to_list() == want["team"].to_list()
@@ -328,7 +331,7 @@ def test_chargeback_statement_and_downloads(page, expected):
 
 
 def test_chargeback_showback_rule(page, expected):
-    at = page("chargeback", chargeback_rule="None (showback)")
+    at = page("chargeback", chargeback_rule="None (showback)", chargeback_month="2025-09")
     assert not at.exception
     shown = frame(at, "allocated_usd")
     assert svc.UNASSIGNED in shown["team"].to_list()
@@ -338,7 +341,7 @@ def test_chargeback_showback_rule(page, expected):
 @pytest.mark.parametrize("rule", ["Fixed split", "Named team"])
 def test_chargeback_other_rules_allocate_everything(page, expected, rule):
     # the fixed split starts as equal shares and the named team as the first team: both valid, nothing left over
-    at = page("chargeback", chargeback_rule=rule)
+    at = page("chargeback", chargeback_rule=rule, chargeback_month="2025-09")
     assert not at.exception and not at.error
     shown = frame(at, "allocated_usd")
     assert svc.UNASSIGNED not in shown["team"].to_list()

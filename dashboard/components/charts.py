@@ -3,6 +3,8 @@ thousands separators; colours stable per provider so a provider looks the same o
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -59,9 +61,10 @@ def _colors(names: list[str], fixed: dict[str, str]) -> dict[str, str]:
 
 
 def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], fixed_colors: dict[str, str],
-                   bucket: str) -> go.Figure:
+                   bucket: str, incomplete: tuple[dt.date, dt.date] | None = None) -> go.Figure:
     """One bar trace per series, first in `order` at the bottom; series with no spend are left out. The legend
-    sits on the right and lists the series top-down as they are stacked."""
+    sits on the right and lists the series top-down as they are stacked. `incomplete` (first, last day) is
+    shaded and labelled: days some source does not cover yet, so their bars are partial."""
     spent = set(df.group_by(by).agg(pl.col("spend_usd").sum()).filter(pl.col("spend_usd") > 0)[by].to_list())
     order = [name for name in order if name in spent]
     colors = _colors(order, fixed_colors)
@@ -81,21 +84,42 @@ def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], fixed_colors: di
                       legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02,
                                   traceorder="reversed", font=dict(size=12)),
                       margin=dict(l=8, r=8, t=12, b=8))
+    if incomplete is not None:
+        shade_incomplete(fig, *incomplete, bucket)
     return fig
 
 
-def spend_by_provider(df: pl.DataFrame, bucket: str = "week") -> go.Figure:
+def shade_incomplete(fig: go.Figure, first: dt.date, last: dt.date, bucket: str = "day") -> go.Figure:
+    """A grey band over the days [first, last] labelled "incomplete" (bars there miss a source's usage). A bar is
+    drawn at its period's start, so the band starts at the period holding `first`."""
+    if bucket == "week":
+        first = first - dt.timedelta(days=first.weekday())
+    elif bucket == "month":
+        first = first.replace(day=1)
+    half = {"day": 0.5, "week": 3.5, "month": 15}.get(bucket, 0.5)
+    x0 = dt.datetime.combine(first, dt.time()) - dt.timedelta(days=half)
+    x1 = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=half)
+    fig.add_vrect(x0=x0.isoformat(), x1=x1.isoformat(),
+                  fillcolor="#9aa0a6", opacity=0.18, line_width=0, layer="below",
+                  annotation_text="incomplete", annotation_position="top left",
+                  annotation_font=dict(size=11, color="#5f6368"))
+    return fig
+
+
+def spend_by_provider(df: pl.DataFrame, bucket: str = "week",
+                      incomplete: tuple[dt.date, dt.date] | None = None) -> go.Figure:
     """Stacked bars of spend per provider per period. Columns: period, provider, spend_usd."""
     totals = df.group_by("provider").agg(pl.col("spend_usd").sum()).sort(["spend_usd", "provider"],
                                                                           descending=[True, False])
-    return _stacked_spend(df, "provider", totals["provider"].to_list(), PROVIDER_COLORS, bucket)
+    return _stacked_spend(df, "provider", totals["provider"].to_list(), PROVIDER_COLORS, bucket, incomplete)
 
 
-def spend_by_model(df: pl.DataFrame, bucket: str = "week") -> go.Figure:
+def spend_by_model(df: pl.DataFrame, bucket: str = "week",
+                   incomplete: tuple[dt.date, dt.date] | None = None) -> go.Figure:
     """Stacked bars of spend per model per period, largest model at the bottom, 'other' on top.
     Columns: period, model, spend_rank, spend_usd."""
     order = (df.group_by("model").agg(pl.col("spend_rank").min()).sort(["spend_rank", "model"])["model"].to_list())
-    return _stacked_spend(df, "model", order, {}, bucket)
+    return _stacked_spend(df, "model", order, {}, bucket, incomplete)
 
 
 def billed_vs_list(df: pl.DataFrame) -> go.Figure:

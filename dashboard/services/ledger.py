@@ -1,8 +1,12 @@
-"""What the whole dashboard needs to know about the ledger itself (its date span)."""
+"""What the whole dashboard needs to know about the ledger itself: its date span, and how far every source's
+usage reaches (so a period some sources do not cover yet is marked incomplete, never read as a drop)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
 
 from dashboard.services import QueryRunner
 
@@ -29,3 +33,66 @@ def fit_range(picked: tuple[dt.date, ...] | None, first: dt.date, last: dt.date)
         return default_range(first, last)
     fitted = tuple(min(max(d, first), last) for d in picked)
     return fitted if len(fitted) == 1 else (min(fitted), max(fitted))
+
+
+# --- how complete the latest days are ------------------------------------------------------------------------
+LAG_TOLERANCE_DAYS = 2      # a source ending a day or two before the latest day is still current (exports lag)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How far the ledger holds every current source, up to a day `end`.
+
+    A source is *current* when it has usage in the latest day's month or the month before; a current source
+    whose usage ends more than LAG_TOLERANCE_DAYS before the latest day *lags*: the days after its end miss its
+    usage, so they look like a drop. `complete_through` is the last day every current source covers (the
+    latest day when none lags). Sources that ended earlier (an old one-off export) do not count."""
+
+    latest: dt.date | None
+    complete_through: dt.date | None
+    lagging: pl.DataFrame           # source_format, first_day, last_day, row_count of the lagging sources
+
+    @property
+    def is_complete(self) -> bool:
+        return self.latest is None or self.complete_through == self.latest
+
+    def ends_in(self, start: dt.date, end: dt.date) -> pl.DataFrame:
+        """The lagging sources whose usage ends inside [start, end): the period misses their later days."""
+        return self.lagging.filter(pl.col("last_day").is_between(start, end - dt.timedelta(days=1)))
+
+    def is_period_complete(self, start: dt.date, end: dt.date) -> bool:
+        """Whether [start, end] (both inclusive) holds every current source's usage."""
+        return self.complete_through is None or end <= self.complete_through
+
+    def describe(self, start: dt.date | None = None, end: dt.date | None = None) -> str:
+        """'`focus` ends 31 Oct 2026, `openai-usage-csv` ends 31 Oct 2026' (those ending inside the period)."""
+        frame = self.lagging if start is None else self.ends_in(start, end or self.latest)
+        return ", ".join(f"`{r['source_format']}` ends {r['last_day']:%-d %b %Y}" for r in frame.iter_rows(named=True))
+
+    def last_complete_month(self) -> dt.date | None:
+        """The first day of the latest calendar month that is over and holds every current source: the month of
+        `complete_through` when that is its last day, else the month before."""
+        if self.complete_through is None:
+            return None
+        c = self.complete_through
+        if (c + dt.timedelta(days=1)).month != c.month:
+            return c.replace(day=1)
+        return (c.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def completeness(coverage: pl.DataFrame) -> Completeness:
+    """`Completeness` from the per-source coverage (query `source_coverage`: source_format, first_day, last_day,
+    row_count up to a day)."""
+    if coverage.is_empty():
+        return Completeness(None, None, coverage)
+    latest = coverage["last_day"].max()
+    since = (latest.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    lagging = coverage.filter(pl.col("last_day").is_between(
+        since, latest - dt.timedelta(days=LAG_TOLERANCE_DAYS + 1))).sort(["last_day", "source_format"])
+    through = lagging["last_day"].min() if lagging.height else latest
+    return Completeness(latest, through, lagging)
+
+
+def source_completeness(run: QueryRunner, end: dt.date) -> Completeness:
+    """`Completeness` of the ledger up to `end` (query `source_coverage`)."""
+    return completeness(run("source_coverage", end=end))

@@ -3,6 +3,7 @@ data_version) and the projection over it (simulate.outlook, milliseconds). No st
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,12 @@ def parse(body: str) -> Scenario:
 def daily_history(wh: Warehouse, body: str) -> pl.DataFrame:
     """day, baseline_usd, scenario_usd of the scenario replayed over its period (the whole ledger when open)."""
     return sim_outlook.daily_from_result(simulate.run(wh, parse(body)))
+
+
+def complete_history(daily: pl.DataFrame, through: dt.date | None) -> pl.DataFrame:
+    """The replayed days up to `through` (the last day every current source covers): the days after it miss a
+    source's usage, and a projection from them would start from a level that is only the gap."""
+    return daily if through is None else daily.filter(pl.col("day") <= through)
 
 
 def project(daily: pl.DataFrame, assumptions: Assumptions) -> sim_outlook.Outlook:

@@ -14,6 +14,7 @@ from dashboard.components.formatting import usd
 from dashboard.components.widgets import sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
+from dashboard.services import ledger
 
 call = state.call
 money = st.column_config.NumberColumn
@@ -164,6 +165,12 @@ def whole_bill_block(month: str) -> None:
         sql_behind(svc.QUERIES["self_hosted"])
 
 
+def month_complete(done: ledger.Completeness, month: str) -> bool:
+    """Whether the month ('2026-10') is over in the ledger and holds every current source's usage."""
+    full = done.last_complete_month()
+    return full is not None and month <= f"{full:%Y-%m}"
+
+
 def render() -> None:
     st.title("Chargeback")
     selected = state.date_range()
@@ -172,12 +179,22 @@ def render() -> None:
                 "`modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
         return
     months = call(svc.chargeback_months)
-    end_month = f"{selected[1]:%Y-%m}"
-    month = st.columns([1, 3])[0].selectbox("Month", months,
-                                            index=months.index(end_month) if end_month in months else 0,
-                                            key="chargeback_month",
-                                            help="Months with usage, newest first. The default is the month of "
-                                                 "the date range's end.")
+    done = ledger.source_completeness(state.run_query, selected[1])
+    incomplete = {m: f"{m} · incomplete" for m in months if not month_complete(done, m)}
+    full = done.last_complete_month()
+    default = f"{full:%Y-%m}" if full is not None and f"{full:%Y-%m}" in months else f"{selected[1]:%Y-%m}"
+    month = st.columns([1, 3])[0].selectbox(
+        "Month", months, index=months.index(default) if default in months else 0, key="chargeback_month",
+        format_func=lambda m: incomplete.get(m, m),
+        help="Months with usage, newest first. The default is the last complete month up to the date range's "
+             "end: a month is incomplete while it is still running or some source's usage stops before its end.")
+    if month in incomplete:
+        st.warning(f"**{month} is incomplete**: "
+                   + (f"{done.describe()}, so its statement misses their later usage"
+                      if not done.is_complete and month >= f"{done.complete_through:%Y-%m}"
+                      else "the month is not over in the ledger yet")
+                   + ". Charge back a complete month, or load the newer exports first.",
+                   icon=":material/hourglass_bottom:")
     try:
         rule = rule_inputs(month)
         st.subheader(f"Statement, {month}")

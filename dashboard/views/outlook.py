@@ -6,6 +6,8 @@ Thin by design: widgets -> one service call per visual -> a figure builder -> re
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from dashboard import state
@@ -13,6 +15,7 @@ from dashboard.components import bridges
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.services import ModelMixError
+from dashboard.services import ledger
 from dashboard.services import outlook as svc
 from dashboard.services import spend as spend_svc
 
@@ -54,7 +57,20 @@ try:
         st.info("**No usage loaded yet.** Load an export on *Upload & data*; the outlook projects your own history.",
                 icon=":material/upload_file:")
         st.stop()
-    o = svc.project(daily, assumptions)
+    done = ledger.source_completeness(run, daily["day"].max())
+    fitted_days = svc.complete_history(daily, done.complete_through)
+    if fitted_days.is_empty():
+        st.warning("No day of the history holds every source's usage yet, so there is nothing sound to project "
+                   f"from: {done.describe()}.", icon=":material/hourglass_bottom:")
+        st.stop()
+    o = svc.project(fitted_days, assumptions)
+    fit_months = o.history["month"].to_list()
+    st.info(f"**Fitted on {fit_months[0]:%b %Y} – {fit_months[-1]:%b %Y}** ({len(fit_months)} months; "
+            f"today's level: {usd(o.level_usd)} a month, from the 28 days to {fitted_days['day'].max():%-d %b %Y})."
+            + ("" if done.is_complete else
+               f" Left out: {day_span(done.complete_through + dt.timedelta(days=1), done.latest)}, which is "
+               f"incomplete ({done.describe()}); projecting from it would start from the gap, not from spend."),
+            icon=":material/straighten:")
     c1, c2, c3 = st.columns(3)
     t = o.totals
     c1.metric(f"Baseline, next {assumptions.months} months (P50)", usd(t["baseline"]["p50"]), border=True,
