@@ -145,8 +145,15 @@ def test_budgets_page_shows_the_forecast_and_backtest(page, expected):
     top = want.sort("forecast_total_usd", descending=True)["key"][0]
     assert at.selectbox(key="forecast_key").value == top
     bt = expected["backtest"].filter(pl.col("key") == top)
-    assert metric(at, "Mean month-total error") == f"{bt['ape_total_pct'].mean():.1f}%"
-    assert metric(at, "Months inside P10–P90") == f"{int(bt['inside_band'].sum())} of {bt.height}"
+    assert metric(at, "Typical error of a month's total") == f"{bt['ape_total_pct'].mean():.0f}%"
+    assert metric(at, "Months inside the P10–P90 band") == f"{int(bt['inside_band'].sum())} of {bt.height}"
+    # the verdict in words, and the band drawn only when the backtest supports it
+    level, verdict = svc.backtest_verdict(svc.backtest_summary(bt))
+    said = [e.value for kind in ("success", "info", "warning") for e in at.get(kind)]
+    assert any(verdict in t for t in said), (verdict, said)
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {t.get("name") for t in chart["data"]}
+    assert ("P10–P90 band" in names) == (level in ("reliable", "rough")), (level, names)
     assert frame(at, "ape_total_pct")["ape_total_pct"].to_list() == pytest.approx(bt["ape_total_pct"].to_list())
     assert "-- finance_daily_spend_by_team:" in sql_shown(at)
 
@@ -429,3 +436,20 @@ def test_budgets_past_periods_keep_selector_and_chart_on_one_budget(page, expect
     assert picker.value == f"{first['scope']}|{first['name']}|{first['period']}|{first['period_start']:%Y-%m-%d}"
     assert picker.options[0].startswith(f"{first['scope']} {first['name']} — ")
     assert _burndown_title(at).startswith(f"**Burn-down: {first['scope']} {first['name']}, ")
+
+
+@pytest.mark.parametrize("summary, level, words", [
+    ({"months": 0, "mean_ape_pct": None, "max_ape_pct": None, "mean_mape_pct": None, "inside": 0}, "none",
+     "Not enough history for a reliable forecast"),
+    ({"months": 2, "mean_ape_pct": 5.0, "max_ape_pct": 6.0, "mean_mape_pct": 9.0, "inside": 2}, "unreliable",
+     "only 2 months could be tested"),
+    ({"months": 3, "mean_ape_pct": 4157.0, "max_ape_pct": 12271.0, "mean_mape_pct": 1041.0, "inside": 1},
+     "unreliable", "Not a reliable forecast: tested on 3 months, a month's total was off by 4,157% on average"),
+    ({"months": 6, "mean_ape_pct": 30.0, "max_ape_pct": 60.0, "mean_mape_pct": 40.0, "inside": 5}, "rough",
+     "A rough guide"),
+    ({"months": 6, "mean_ape_pct": 8.0, "max_ape_pct": 15.0, "mean_mape_pct": 20.0, "inside": 5}, "reliable",
+     "A reliable forecast: tested on 6 months, a month's total was off by 8% on average (5 of 6"),
+])
+def test_backtest_verdict_in_plain_words(summary, level, words):
+    got, sentence = svc.backtest_verdict(summary)
+    assert got == level and words in sentence

@@ -57,8 +57,9 @@ def _mark_day(fig: go.Figure, day: dt.date, text: str, color: str) -> None:
                        font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
 
 
-def forecast_band(df: pl.DataFrame, as_of: dt.date | None = None) -> go.Figure:
-    """Daily spend of one key: actual bars up to the as-of day, then the forecast line in its P10-P90 band.
+def forecast_band(df: pl.DataFrame, as_of: dt.date | None = None, band: bool = True) -> go.Figure:
+    """Daily spend of one key: actual bars up to the as-of day, then the forecast line in its P10-P90 band
+    (`band=False`: the line alone, flagged as unreliable, for a forecast its backtest does not support).
     Columns: day, actual_usd, forecast_usd, p10_usd, p90_usd."""
     past = df.filter(pl.col("actual_usd").is_not_null())
     future = df.filter(pl.col("forecast_usd").is_not_null())
@@ -67,15 +68,18 @@ def forecast_band(df: pl.DataFrame, as_of: dt.date | None = None) -> go.Figure:
                 hovertemplate="Actual: $%{y:,.2f}<extra></extra>")
     if future.height:
         x = future["day"].to_list()
-        _band(fig, x, future["p10_usd"].to_list(), future["p90_usd"].to_list(), "P10–P90 band")
-        fig.add_scatter(x=x, y=future["forecast_usd"].to_list(), mode="lines+markers", name="Forecast (P50)",
+        if band:
+            _band(fig, x, future["p10_usd"].to_list(), future["p90_usd"].to_list(), "P10–P90 band")
+        fig.add_scatter(x=x, y=future["forecast_usd"].to_list(), mode="lines+markers",
+                        name="Forecast (P50)" if band else "Forecast (unreliable)",
                         line=dict(color=FORECAST_COLOR, dash="dash", width=2), marker=dict(size=4),
                         hovertemplate="Forecast: $%{y:,.2f}<extra></extra>")
     if as_of is not None and future.height:
         _mark_day(fig, as_of, f"as of {as_of:%d %b}", EXPECTED_COLOR)
     fig.update_xaxes(title_text="Day", tickformat="%-d %b")
     fig.update_layout(bargap=0.15)
-    return _layout(fig, y_max=_max(df["actual_usd"], df["p90_usd"]), y_title="Daily spend (USD)")
+    return _layout(fig, y_max=_max(df["actual_usd"], df["p90_usd"] if band else df["forecast_usd"]),
+                   y_title="Daily spend (USD)")
 
 
 def burndown(df: pl.DataFrame, budget: float | None, crossing_date: dt.date | None = None) -> go.Figure:

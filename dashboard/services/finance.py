@@ -102,6 +102,36 @@ def backtest_summary(bt: pl.DataFrame) -> dict[str, Any]:
 
 
 # --- budgets ---------------------------------------------------------------------------------------------
+# the backtest's verdict: a forecast is "reliable" when at least this many whole months were tested, their
+# month totals were off by at most RELIABLE_ERROR_PCT on average and most landed inside the band; a mean error
+# above UNRELIABLE_ERROR_PCT (or too few months) is "not reliable", and its band is not drawn
+MIN_BACKTEST_MONTHS = 3
+RELIABLE_ERROR_PCT = 20.0
+UNRELIABLE_ERROR_PCT = 50.0
+
+
+def backtest_verdict(s: dict[str, Any]) -> tuple[str, str]:
+    """(level, sentence) for a backtest summary: level 'reliable' | 'rough' | 'unreliable' | 'none', the sentence
+    in plain words for a finance reader."""
+    months, err = s["months"], s["mean_ape_pct"]
+    if not months:
+        return "none", ("Not enough history for a reliable forecast: no whole month has 3 weeks of spend before "
+                        "it to test the forecast on.")
+    tested = f"{months} month{'s' if months != 1 else ''}"
+    if months < MIN_BACKTEST_MONTHS:
+        return "unreliable", (f"Not enough history for a reliable forecast: only {tested} could be tested "
+                              f"(at least {MIN_BACKTEST_MONTHS} are needed to judge it).")
+    if err > UNRELIABLE_ERROR_PCT or 2 * s["inside"] < months:
+        return "unreliable", (f"Not a reliable forecast: tested on {tested}, a month's total was off by "
+                              f"{err:,.0f}% on average and {s['inside']} of {months} landed inside the band. "
+                              "Spend here moves more than its history explains (launches, migrations, new sources).")
+    if err > RELIABLE_ERROR_PCT:
+        return "rough", (f"A rough guide: tested on {tested}, a month's total was off by {err:,.0f}% on average "
+                         f"({s['inside']} of {months} inside the band).")
+    return "reliable", (f"A reliable forecast: tested on {tested}, a month's total was off by {err:,.0f}% on "
+                        f"average ({s['inside']} of {months} inside the band).")
+
+
 def budget_table(wh: Warehouse) -> pl.DataFrame:
     """The budgets as the editable table: one row per period, amount as a float."""
     return bd.budgets(wh).select(BUDGET_COLUMNS).with_columns(pl.col("amount_usd").cast(pl.Float64),

@@ -67,29 +67,38 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
     sql_behind(svc.DAILY_SPEND_QUERY[by])
 
     key = st.selectbox(f"{by_label} to chart", df["key"].to_list(), key="forecast_key")
+    bt = call(svc.backtest, by=by, key=key)
+    level, verdict = svc.backtest_verdict(svc.backtest_summary(bt))
     daily = call(svc.forecast_daily, by=by, key=key, as_of=as_of, since=since, period=period)
     st.markdown(f"**Daily spend of {key}: actual, then forecast to {end:%d %b %Y}**")
-    st.plotly_chart(charts.forecast_band(daily, as_of), width="stretch")
+    if level in ("unreliable", "none"):
+        st.warning(f"**{verdict}** The P10–P90 band is not drawn: it would promise a precision the history "
+                   "does not support. Read the forecast line as a rough direction only.",
+                   icon=":material/report:")
+    st.plotly_chart(charts.forecast_band(daily, as_of, band=level not in ("unreliable", "none")), width="stretch")
     sql_behind(svc.DAILY_SPEND_QUERY[by])
-    backtest_block(by, by_label, key)
+    backtest_block(key, bt, level, verdict)
 
 
-def backtest_block(by: str, by_label: str, key: str) -> None:
-    bt = call(svc.backtest, by=by, key=key)
-    st.markdown(f"**How far to trust it: backtest of {key}**")
+def backtest_block(key: str, bt: pl.DataFrame, level: str, verdict: str) -> None:
+    st.markdown(f"**How far to trust it: the forecast tested on {key}'s past months**")
     if bt.is_empty():
-        st.info(f"Not enough history to backtest {key}: a month is tested when at least 3 weeks of spend come "
-                "before it. Load older usage exports to see how accurate the forecast has been.")
+        st.info(f"{verdict} A month is tested when at least 3 weeks of spend come before it. Load older usage "
+                "exports to see how accurate the forecast has been.")
         return
     s = svc.backtest_summary(bt)
+    if level in ("reliable", "rough"):      # an unreliable verdict is already said above the chart
+        (st.success if level == "reliable" else st.info)(verdict)
+    flag = "" if level in ("reliable", "rough") else " · unreliable"
     c1, c2, c3 = st.columns(3)
-    c1.metric("Mean month-total error", pct(s["mean_ape_pct"]), border=True,
-              delta=f"worst month {pct(s['max_ape_pct'])}", delta_color="off", delta_arrow="off",
+    c1.metric(f"Typical error of a month's total{flag}", pct(s["mean_ape_pct"], 0), border=True,
+              delta=f"worst month {pct(s['max_ape_pct'], 0)}", delta_color="off", delta_arrow="off",
               help="Each whole month forecast from the day before it began (the longest horizon), against what "
-                   "was spent.")
-    c2.metric("Daily MAPE", pct(s["mean_mape_pct"]), border=True,
-              help="Mean absolute % error of the daily values (days with spend), averaged over the months.")
-    c3.metric("Months inside P10–P90", f"{s['inside']} of {s['months']}", border=True,
+                   "was spent: the average of how far off it was, in % of what was spent.")
+    c2.metric(f"Typical error of a day{flag}", pct(s["mean_mape_pct"], 0), border=True,
+              help="How far off the daily values were on average (days with spend), in % of what was spent "
+                   "(mean absolute percentage error).")
+    c3.metric("Months inside the P10–P90 band", f"{s['inside']} of {s['months']}", border=True,
               help="A well-calibrated band holds about 8 in 10 months.")
     st.dataframe(
         bt, hide_index=True, width="stretch",
@@ -101,8 +110,8 @@ def backtest_block(by: str, by_label: str, key: str) -> None:
             "forecast_usd": money("Forecast", format="dollar"),
             "p10_usd": money("P10", format="dollar"),
             "p90_usd": money("P90", format="dollar"),
-            "ape_total_pct": money("Month-total error", format="%.1f%%"),
-            "mape_daily_pct": money("Daily MAPE", format="%.1f%%"),
+            "ape_total_pct": money("Error of the month's total", format="%.0f%%"),
+            "mape_daily_pct": money("Typical daily error", format="%.0f%%"),
             "inside_band": st.column_config.CheckboxColumn("Inside band"),
         },
     )
