@@ -239,16 +239,25 @@ def _parse_sweep(text: str, scenario) -> tuple[int, str, list[float]]:
     return index, param, [float(x) for x in grid]
 
 
+def _scenario_with_files(args: argparse.Namespace):
+    """The scenario of `simulate` with its --scores router scores (added before it validates: a `pick: score`
+    policy needs them) and its --shadow grades."""
+    import simulate
+    from simulate import router, shadow
+
+    extra = {"router_scores": router.scores_data(router.load(args.scores), args.router)} if args.scores else None
+    scenario = simulate.load_scenario(args.scenario, extra)
+    if args.shadow:
+        scenario = shadow.with_shadow(scenario, shadow.load(args.shadow))
+    return scenario
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import simulate
     from simulate import frontier, report
     from simulate.spec import ScenarioError
 
-    scenario = simulate.load_scenario(args.scenario)
-    if args.shadow:
-        from simulate import shadow
-
-        scenario = shadow.with_shadow(scenario, shadow.load(args.shadow))
+    scenario = _scenario_with_files(args)
     with _open(args, settings) as wh:
         if args.sweep:
             index, param, grid = _parse_sweep(args.sweep, scenario)
@@ -488,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report", metavar="FILE", help="also write a Markdown report of the result")
     sp.add_argument("--strict", action="store_true", help="fail on a warning (a `match.models` naming no model "
                     "with rows in the period and scope)")
+    sp.add_argument("--scores", metavar="FILE", help="a router's scores per request (request_id,score[,router,"
+                    "provider]; CSV/JSON/YAML) for policies with `pick: score`: the lowest-scored requests move first")
+    sp.add_argument("--router", metavar="NAME", help="the router to use when the --scores file holds several")
     sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
                     "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
                     "measured quality replaces the priors where it covers (docs/simulation.md)")

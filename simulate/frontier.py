@@ -47,10 +47,11 @@ QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (d
 def structure_key(scenario: Scenario) -> str:
     """The scenario without its slider values: what a prepared table depends on."""
     # per-request grades count by their digest (a JSON dump of them through json.dumps: ~1 ms per 1,000 rows)
-    data = scenario.model_dump(mode="json", exclude={"assumptions": {"request_grades"}})
-    grades = scenario.assumptions.request_grades
-    if grades is not None:
-        data["assumptions"]["request_grades"] = grades.digest()
+    data = scenario.model_dump(mode="json", exclude={"assumptions": {"request_grades", "router_scores"}})
+    for name in ("request_grades", "router_scores"):
+        value = getattr(scenario.assumptions, name)
+        if value is not None:
+            data["assumptions"][name] = value.digest()
     data.pop("name", None)
     data.pop("title", None)
     data.pop("description", None)

@@ -179,6 +179,36 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
                       unused=dict(sorted(unused.items())))
 
 
+@dataclass(frozen=True)
+class ScoreMatch:
+    """A router's scores matched to the replayed request rows (the same matching as per-request grades)."""
+
+    key: list[str] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+    scored_requests: int = 0          # distinct (provider, request id) in the file
+    matched_requests: int = 0         # replayed request rows that got a score
+
+    def params(self) -> dict[str, list]:
+        return {"rs_key": self.key, "rs_score": self.score}
+
+
+def match_router_scores(wh: Warehouse, scenario: Scenario) -> ScoreMatch:
+    """`assumptions.router_scores` matched to the request rows the replay reads (sql/simulate/request_grades.sql
+    with the router in place of a model: one query; none without scores)."""
+    rs = scenario.assumptions.router_scores
+    if rs is None:
+        return ScoreMatch()
+    scope, params = scenario.scope.sql("scope")
+    text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
+    params.update(period(scenario))
+    params.update(g_request_id=rs.request_id, g_provider=rs.provider, g_model=["router"] * len(rs.request_id),
+                  g_score=rs.score)
+    frame = wh.sql(text, **bind(text, params))
+    return ScoreMatch(key=frame["row_key"].to_list(), score=frame["score"].to_list(),
+                      scored_requests=len(set(zip(rs.provider, rs.request_id, strict=True))),
+                      matched_requests=frame["row_key"].n_unique())
+
+
 # --- target and row prices --------------------------------------------------------------------------------------
 def target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[str, Any]]:
     """Per priced target, columns `tp{i}_in|_out|_cr|_cw`: bound prices, a CASE over the catalog's validity
@@ -254,6 +284,7 @@ class Plan:
     params: dict[str, Any]            # every bound value of the replay and the prepare
     scope: str
     grades: GradeMatch
+    router: ScoreMatch
     price_columns: list[str]
     needs_row_rates: bool
     quality_overrides: dict[str, dict[str, float]]
@@ -305,7 +336,9 @@ class Plan:
         measured = names.scores(scenario.assumptions.measured)
         params.update(quality.bind_lists(overrides, quality.stored_scores(wh), measured))
         params.update(grades.params())
-        return cls(scenario=scenario, steps=steps, params=params, scope=scope, grades=grades,
+        router = match_router_scores(wh, scenario)
+        params.update(router.params())
+        return cls(scenario=scenario, steps=steps, params=params, scope=scope, grades=grades, router=router,
                    price_columns=columns, needs_row_rates=any(p.needs_row_rates for p in scenario.policies),
                    quality_overrides=overrides, measured=measured, ctx=ctx)
 
@@ -327,6 +360,12 @@ class Plan:
                 # the grades are joined only when some matched: without them the rows read no key
                 .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if self.graded else "")
                 .replace("/*grade_columns*/", "".join(", " + c for c in self.grade_columns()) if self.graded else "")
+                # a router's scores: joined when some matched; the column exists whenever a policy picks by them
+                .replace("/*router_join*/", "left join router as rs on rs.row_key = u.row_key" if self.router.key
+                         else "")
+                .replace("/*router_columns*/", (", rs.r_score" if self.router.key else
+                                                ", cast(null as double) as r_score")
+                         if any(s.policy.needs_router_scores for s in self.steps) else "")
                 .replace("/*scope*/", self.scope))
 
     def with_rows(self, text: str) -> str:
@@ -363,5 +402,5 @@ class Plan:
         return out
 
 
-__all__ = ["EPS", "GradeMatch", "Names", "Plan", "Step", "bind", "claimed_count", "decimal_share",
+__all__ = ["EPS", "GradeMatch", "Names", "Plan", "ScoreMatch", "match_router_scores", "Step", "bind", "claimed_count", "decimal_share",
            "match_request_grades", "period", "share_for_count", "target_prices"]

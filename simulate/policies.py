@@ -55,6 +55,7 @@ class Policy(Strict):
     name: str | None = Field(None, description="label in results (default: the kind and its position)")
     match: Match = Field(default_factory=Match, description="which rows are eligible")
 
+    needs_router_scores: ClassVar[bool] = False   # its order reads `r_score` (pick: score)
     lever: ClassVar[str]                 # savings are split by lever
     ranked: ClassVar[bool] = False       # claims floor(share × N) ranked request rows (see `order_sql`)
     needs_row_rates: ClassVar[bool] = False
@@ -165,7 +166,7 @@ class _Ranked(Policy):
     """Moves floor(share × N) of the N eligible request rows, ranked by `pick`; aggregated rows split by share."""
 
     share: float = Field(ge=0, le=1, description="share of eligible requests moved, 0–1")
-    pick: Literal["simplest", "random"] = "simplest"
+    pick: Literal["simplest", "random", "score"] = "simplest"
     seed: int = Field(0, description="seed of `pick: random`")
     ranked: ClassVar[bool] = True
 
@@ -177,7 +178,15 @@ class _Ranked(Policy):
         ~95% of their rows)."""
         if self.pick == "simplest":
             return ["total_tokens", "ts", "row_hash"]
+        if self.pick == "score":
+            # a router's score per request (assumptions.router_scores): the lowest first; requests it did not
+            # score after every scored one
+            return ["coalesce(r_score, cast('infinity' as double))", "row_hash"]
         return [f"hash(xor(row_hash, cast(${p}_seedmix as ubigint)))", "row_hash"]
+
+    @property
+    def needs_router_scores(self) -> bool:
+        return self.pick == "score"
 
     def order_sql(self, p: str) -> str:
         return ", ".join(self.order_keys(p))
@@ -209,7 +218,8 @@ class _Ranked(Policy):
     _noun: ClassVar[str] = "moved"
 
     def _pick_words(self, share: float) -> str:
-        return {"simplest": f"the simplest {_pct(share)}", "random": f"a random {_pct(share)}"}[self.pick]
+        return {"simplest": f"the simplest {_pct(share)}", "random": f"a random {_pct(share)}",
+                "score": f"the router's lowest-scored {_pct(share)}"}[self.pick]
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
         return [Knob("share", f"{self._pick_words(self.share)} of eligible requests {self._noun}", self.share)]
@@ -309,7 +319,7 @@ class Batch(_Ranked):
 
     kind: Literal["batch"] = "batch"
     share: float = Field(1.0, ge=0, le=1)
-    pick: Literal["simplest", "random"] = "random"
+    pick: Literal["simplest", "random", "score"] = "random"
     discount: float = Field(0.5, ge=0, le=1, description="batch discount; 0.5 at OpenAI, Anthropic, Google")
     lever: ClassVar[str] = "batch"
 

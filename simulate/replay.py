@@ -289,6 +289,10 @@ class Result:
                          "matched a replayed request row (by request id) and had a grade used")
             for why, n in (qb.get("unused_pairs") or {}).items():
                 lines.append(f"    not used      {n:,} graded (request, model) pairs: {why}")
+        if "router_scores" in self.quality_basis:
+            rs = self.quality_basis["router_scores"]
+            lines.append(f"  router scores   {rs['matched_requests']:,} of {rs['scored_requests']:,} scored requests "
+                         "matched a replayed request row (pick: score moves the lowest first)")
         if self.unpriced_requests:
             lines.append(f"  left out        {self.unpriced_requests:,} unpriced requests (no billed or list cost)")
         for w in self.warnings:
@@ -344,6 +348,10 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
         + [{"workload": w, "benchmark": "shadow evaluation", "source": "assumptions.measured", "date": ""}
            for w in scenario.assumptions.measured],
     }
+    if scenario.assumptions.router_scores is not None:
+        rs = plan.router
+        basis["router_scores"] = {"router": scenario.assumptions.router_scores.router,
+                                  "scored_requests": rs.scored_requests, "matched_requests": rs.matched_requests}
     rg = scenario.assumptions.request_grades
     if rg is not None:
         basis.update(grades.basis())

@@ -56,6 +56,27 @@ class RequestGrades(Strict):
         return self
 
 
+class RouterScores(Strict):
+    """One router's score per logged request (simulate.router): `pick: score` moves the eligible requests with the
+    lowest scores first. Read the score as the router's estimate that the request needs its own (source) model,
+    e.g. RouteLLM's strong-model win rate; any scale, lower = safer to move."""
+
+    request_id: list[str]
+    provider: list[str | None]
+    score: list[float]
+    router: str | None = Field(None, description="the router's name (kept for the record)")
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+
+    @model_validator(mode="after")
+    def _columns(self) -> RouterScores:
+        n = len(self.request_id)
+        if not n or any(len(c) != n for c in (self.provider, self.score)):
+            raise ValueError("request_id, provider and score must be non-empty lists of the same length")
+        return self
+
+
 class Assumptions(Strict):
     output_multiplier: float = Field(
         1.0, gt=0, description="output tokens of moved parts × this (verbosity of the target model)")
@@ -68,6 +89,8 @@ class Assumptions(Strict):
     request_grades: RequestGrades | None = Field(
         None, description="shadow evaluation per request id (simulate.shadow): replaces every other score for the "
         "request rows it covers")
+    router_scores: RouterScores | None = Field(
+        None, description="a router's score per request (simulate.router), read by `pick: score`")
 
     @field_validator("quality", "measured")
     @classmethod
@@ -93,6 +116,9 @@ class Scenario(Strict):
     def _cascade_rates(self) -> Scenario:
         ctx = {"escalation_rate": self.assumptions.escalation_rate}
         for i, policy in enumerate(self.policies):
+            if policy.needs_router_scores and self.assumptions.router_scores is None:
+                raise ValueError(f"policies.{i}: `pick: score` needs a router's scores (a file of request_id,score"
+                                 "[,router,provider]: `--scores FILE`, or the What-if upload)")
             try:
                 policy.params(f"p{i}", ctx)
             except ValueError as e:
@@ -130,8 +156,8 @@ def presets() -> list[str]:
     return sorted(p.stem for p in PRESETS.glob("*.yaml"))
 
 
-def load_scenario(path_or_name: str | Path) -> Scenario:
-    """A scenario from a .yaml/.yml/.json file, or a preset's name (`armstrong-80-99`)."""
+def load_data(path_or_name: str | Path) -> tuple[Any, str]:
+    """The raw data of a .yaml/.yml/.json file or a preset, and its path (for error messages)."""
     path = Path(path_or_name)
     if not path.is_file():
         preset = PRESETS / f"{path_or_name}.yaml"
@@ -141,7 +167,15 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         path = preset
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        return (json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)), str(path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
         raise ScenarioError(f"{path}: cannot read: {e}") from e
-    return parse_scenario(data, str(path))
+
+
+def load_scenario(path_or_name: str | Path, assumptions: dict[str, Any] | None = None) -> Scenario:
+    """A scenario from a .yaml/.yml/.json file, or a preset's name (`armstrong-80-99`). `assumptions`: entries
+    added to the file's (a router's scores, which a `pick: score` policy needs to validate)."""
+    data, source = load_data(path_or_name)
+    if assumptions and isinstance(data, dict):
+        data = {**data, "assumptions": {**(data.get("assumptions") or {}), **assumptions}}
+    return parse_scenario(data, source)

@@ -57,3 +57,11 @@ def grades_csv() -> str:
         rows.append(f"q-{k},{STRONG},{strong[k]},openai")
         rows.append(f"q-{k},{WEAK},{weak[k]},openai")
     return "\n".join(rows) + "\n"
+
+
+def perfect_router_csv(router: str = "perfect") -> str:
+    """A router that knows the answers: 1 where only the strong model is right (keep it there), else 0."""
+    strong, weak = outcomes()
+    rows = ["request_id,score,router,provider"]
+    rows += [f"q-{k},{int(strong[k] and not weak[k])},{router},openai" for k in range(N)]
+    return "\n".join(rows) + "\n"

@@ -269,3 +269,30 @@ def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
     assert any("Unscored:" in w.value and "the quality figure covers only the other" in w.value
                for w in [*at.warning, *at.info])
     assert "Quality vs baseline (scored requests only)" in [m.label for m in at.metric]
+
+
+def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
+    """A router's scores uploaded on the builder: "By the router's scores" moves the lowest-scored requests."""
+    from test_simulate_shadow import ten_logged
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as wh:
+        ten_logged(wh, tmp_path)
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    try:
+        at = AppTest.from_file(APP, default_timeout=90).run()
+        at.switch_page("views/whatif.py").run()
+        at.segmented_control(key="whatif_source").set_value("Build your own").run()
+        at.multiselect(key="whatif_models").set_value(["gpt-4o"]).run()
+        # the router wants the three most expensive requests (req-8..10) kept, the rest may move
+        scores = "request_id,score,router\n" + "".join(f"req-{k},{k / 10},mine\n" for k in range(1, 11))
+        at.file_uploader(key="whatif_scores").set_value([("scores.csv", scores.encode(), "text/csv")]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("10 scored requests from mine" in c.value for c in at.caption)
+        at.radio(key="whatif_pick").set_value("score").run()
+        assert not at.exception, [e.value for e in at.exception]
+        [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+        assert "the router's lowest-scored 50%" in share.label
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()

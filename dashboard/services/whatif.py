@@ -20,7 +20,7 @@ import polars as pl
 import simulate
 import sql
 from dashboard.services import QueryRunner, money_as_float
-from simulate import frontier, report, shadow
+from simulate import frontier, report, router, shadow
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 from warehouse import audit
@@ -45,7 +45,8 @@ def mix(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
 
 def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, models: list[str], tier: bool,
                    route: str, target_model: str | None, price_ratio: float | None, quality_ratio: float | None,
-                   pick: str, batch: bool, batch_workloads: list[str], cache: bool) -> Scenario:
+                   pick: str, batch: bool, batch_workloads: list[str], cache: bool,
+                   router_scores: dict | None = None) -> Scenario:
     """A scenario from the builder's choices: [batch?] → route (shift or cascade) → [cache?]. Batch comes first so
     the route's share stays a lookup (a ranked policy after it would change its N). Sliders start at 0.5 share,
     0.2 escalation, 0.5 batch share, 0.45 hit rate (docs/research.md "Savings levers and their defaults": chat with a
@@ -69,8 +70,14 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
                          "to": target, "match": {"models": patterns}})
     if cache:
         policies.append({"kind": "cache", "name": "prompt caching", "hit_rate": 0.45})
-    return simulate.parse_scenario({"name": name, "period": {"start": start, "end": end}, "policies": policies},
-                                   "builder")
+    assumptions = {"router_scores": router_scores} if router_scores is not None else {}
+    return simulate.parse_scenario({"name": name, "period": {"start": start, "end": end}, "policies": policies,
+                                    "assumptions": assumptions}, "builder")
+
+
+def router_scores(filename: str, data: bytes) -> dict:
+    """A router-score file (request_id, score[, router, provider]) as `assumptions.router_scores` data."""
+    return router.scores_data(router.parse(data.decode("utf-8", errors="replace"), filename))
 
 
 def grade_coverage(wh: Warehouse, scenario: Scenario) -> tuple[int, int] | None:

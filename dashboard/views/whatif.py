@@ -68,8 +68,11 @@ def built_scenario(start, end) -> Scenario:
         st.markdown("**How**")
         route = st.radio("Routing", ["shift", "cascade"], key="whatif_route", horizontal=True,
                          format_func={"shift": "Move a share", "cascade": "Cascade (try cheap first)"}.get)
-        pick = st.radio("Which requests move", ["simplest", "random"], key="whatif_pick", horizontal=True,
-                        format_func={"simplest": "Simplest first", "random": "Random"}.get,
+        scores = router_scores()
+        picks = ["simplest", "random"] + (["score"] if scores is not None else [])
+        pick = st.radio("Which requests move", picks, key="whatif_pick", horizontal=True,
+                        format_func={"simplest": "Simplest first", "random": "Random",
+                                     "score": "By the router's scores (lowest first)"}.get,
                         disabled=route == "cascade")
         batch = st.checkbox("Batch offline work", key="whatif_batch")
         batch_workloads = []
@@ -79,7 +82,24 @@ def built_scenario(start, end) -> Scenario:
         cache = st.checkbox("Raise the prompt-cache hit rate", key="whatif_cache")
     return svc.build_scenario(name="my-scenario", start=start, end=end, models=picked, tier=tier, route=route,
                               target_model=target_model, price_ratio=ratio, quality_ratio=q, pick=pick, batch=batch,
-                              batch_workloads=batch_workloads, cache=cache)
+                              batch_workloads=batch_workloads, cache=cache,
+                              router_scores=scores if pick == "score" else None)
+
+
+def router_scores() -> dict | None:
+    """A candidate router's scores per request (optional upload): what it would save and cost in quality on
+    this traffic, as the builder's "which requests move"."""
+    upload = st.file_uploader(
+        "Router scores (optional)", type=["csv", "json", "yaml", "yml"], key="whatif_scores",
+        help="A router's score per logged request: columns request_id, score, optional router and provider "
+             "(RouteLLM's strong-model win rate, Not Diamond's, your own classifier's). Lower = safer to move: "
+             "the lowest-scored requests move first.")
+    if upload is None:
+        return None
+    scores = svc.router_scores(upload.name, upload.getvalue())
+    st.caption(f"{len(scores['request_id']):,} scored requests" + (f" from {scores['router']}"
+                                                                   if scores.get("router") else ""))
+    return scores
 
 
 def slider_values(scenario: Scenario) -> Scenario:

@@ -5,10 +5,11 @@
 -- Grain: one row per `usage_replay` row in the period and scope.
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope);
 --   $g_key, $g_model, $g_score (per-request grades matched by simulate/request_grades.sql; empty without one);
---   $p{i}_target_id (policy i's target model id, lower-case; only with grades).
--- Template slots (block comments named grade_join, grade_columns, scope) are filled by simulate/plan.py with fixed
--- fragments; every value is bound, never spliced. The grades are joined only when some matched: without them
--- the rows read no key.
+--   $p{i}_target_id (policy i's target model id, lower-case; only with grades); $rs_key, $rs_score (a router's
+--   scores matched to the same rows, for `pick: score`; empty without one).
+-- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, scope) are filled
+-- by simulate/plan.py with fixed fragments; every value is bound, never spliced. The grades and the router's
+-- scores are joined only when some matched: without them the rows read no key.
 with grades as (
     select
         cast(row_key as uhugeint) as row_key,
@@ -22,6 +23,12 @@ with grades as (
     group by row_key
 ),
 
+router as (
+    select
+        cast(unnest(cast($rs_key as varchar[])) as uhugeint) as row_key,
+        unnest(cast($rs_score as double[])) as r_score
+),
+
 final as (
     select
         ts, granularity, provider, model, project, team, workload, service_tier, requests,
@@ -33,8 +40,8 @@ final as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-        /*grade_columns*/
-    from usage_replay as u /*grade_join*/
+        /*grade_columns*/ /*router_columns*/
+    from usage_replay as u /*grade_join*/ /*router_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/
 )
