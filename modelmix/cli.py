@@ -7,7 +7,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -412,25 +411,56 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    """`modelmix users list|add|remove`: who may sign in to the dashboard, as what (recorded in the audit log)."""
+    """`modelmix users list|add|remove`: who may sign in to the dashboard, as what (recorded in the audit log).
+    While the dashboard holds the ledger, the change goes to it through the inbox, like `modelmix ingest`."""
+    import polars as pl
+
     from warehouse import users
 
     _table_style()
-    with _open(args, settings) as wh:
-        if args.action == "add":
-            u = users.save(wh, args.email, args.role, args.team or None)
-            scope = f", teams {', '.join(u.teams)}" if u.teams else ""
-            print(f"{u.email}: {u.role}{scope}", file=sys.stderr)
-        elif args.action == "remove":
-            users.remove(wh, args.email)
-            print(f"removed {args.email.strip().lower()}", file=sys.stderr)
-        frame = users.list_users(wh)
+    try:
+        wh = _open(args, settings)
+    except DatabaseBusy:
+        frame = _users_hand_over(args, settings)
+    else:
+        with wh:
+            if args.action == "add":
+                users.save(wh, args.email, args.role, args.team or None)
+            elif args.action == "remove":
+                users.remove(wh, args.email)
+            frame = users.list_users(wh)
+    if args.action == "add":
+        u = users.user(args.email, args.role, args.team or None)
+        print(f"{u.email}: {u.role}" + (f", teams {', '.join(u.teams)}" if u.teams else ""), file=sys.stderr)
+    elif args.action == "remove":
+        print(f"removed {args.email.strip().lower()}", file=sys.stderr)
     if frame.is_empty():
         print("No users: the dashboard admits only emails in MODELMIX_ADMINS or with a role claim. Add one with "
               "`modelmix users add EMAIL --role admin`.")
     else:
-        print(frame.with_columns(frame["teams"].list.join(", ")))
+        print(frame.with_columns(pl.col("teams").list.join(", ")))
     return 0
+
+
+def _users_hand_over(args: argparse.Namespace, settings: Settings):
+    """The dashboard holds the ledger: it makes the change (audited as this process's user) and sends the table."""
+    import polars as pl
+
+    from warehouse import users
+    from warehouse.inbox import hand_over
+
+    db = _db(args, settings)
+    if args.action == "add":
+        users.user(args.email, args.role, args.team or None)      # a bad email or role is refused here, at once
+    print(f"{db} is open in the dashboard; handing the change to it…", file=sys.stderr)
+    answer = hand_over(db, [], {"users": {"action": args.action, "email": getattr(args, "email", None),
+                                          "role": getattr(args, "role", None), "teams": getattr(args, "team", None)}},
+                       timeout=settings.inbox_timeout_seconds)
+    if answer.get("error"):
+        raise ModelMixError(answer["error"], title=answer.get("title") or "The dashboard could not change the users")
+    schema = {"email": pl.String, "role": pl.String, "teams": pl.List(pl.String), "added_at": pl.String,
+              "added_by": pl.String}
+    return pl.DataFrame(answer["users"], schema=schema)
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
@@ -458,18 +488,31 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def serve_command(db: Path, port: str, settings: Settings) -> list[str]:
+    """The `streamlit run` command line of `modelmix serve`."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            # "none": a short message in the browser, the traceback only in the server log ("false" still shows it)
+            "--client.showErrorDetails", "none",
+            # Streamlit's own cap (MB) no lower than ours; the upload service enforces the exact byte limit
+            "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20))]
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    env = {**os.environ, "MODELMIX_DB": str(_db(args, settings).resolve())}
+    """The dashboard, in this process: `modelmix serve` becomes the Streamlit server (exec, same process id), so
+    a SIGTERM from `kill`, a supervisor or a test harness reaches the server itself, which stops and releases
+    the port and the ledger. (A wrapper waiting on a child server died alone on SIGTERM and left the server
+    running as an orphan holding both.)"""
+    db = str(_db(args, settings).resolve())
     port = str(args.port or settings.port)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           # "none": a short message in the browser, the traceback only in the server log ("false" still shows it)
-           "--client.showErrorDetails", "none",
-           # Streamlit's own cap (MB) no lower than ours; the upload service enforces the exact byte limit
-           "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20))]
-    print(f"ModelMix on http://localhost:{port} (ledger {env['MODELMIX_DB']})", file=sys.stderr)
-    # run from the repository root so .streamlit/config.toml (theme, toolbar) applies wherever we were started
-    return subprocess.call(cmd, env=env, cwd=APP.parent.parent)
+    cmd = serve_command(Path(db), port, settings)
+    print(f"ModelMix on http://localhost:{port} (ledger {db})", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # from the repository root so .streamlit/config.toml (theme, toolbar) applies wherever we were started
+    os.chdir(APP.parent.parent)
+    os.execve(sys.executable, cmd, {**os.environ, "MODELMIX_DB": db})
+    return 0   # not reached: exec replaced this process
 
 
 def build_parser() -> argparse.ArgumentParser:

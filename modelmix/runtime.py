@@ -26,6 +26,10 @@ def inbox_handler(wh: Warehouse, settings: Settings):
             from pull.sink import serve_inbox
 
             return serve_inbox(who, paths, options["pull"], max_unzipped_bytes=settings.max_unzipped_bytes)
+        if "users" in options:  # a `modelmix users` process: list, add or remove, audited as its user
+            from warehouse.users import serve_inbox as serve_users
+
+            return serve_users(who, options["users"])
         results = ingest_paths(who, paths, format_id=options.get("format"), strict=bool(options.get("strict")),
                                max_unzipped_bytes=settings.max_unzipped_bytes, display_names=display)
         return {"files": [r.to_json() for r in results]}

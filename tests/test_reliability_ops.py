@@ -289,7 +289,11 @@ def test_backup_restore_round_trip(template, tmp_path):
     assert p.returncode == 0, p.stderr
     with Warehouse(target) as wh:
         assert wh.sql(summary).row(0) == before                    # counts, sums, attribution: identical
-        assert {t: wh.scalar('select count(*) from "' + t + '"') for t in counts} == counts
+        # every table as it was, plus the restore's own audit row
+        assert {t: wh.scalar('select count(*) from "' + t + '"') for t in counts} == {**counts,
+                                                                                        "audit_log": counts["audit_log"] + 1}
+        assert wh.sql("select action, target from audit_log order by occurred_at desc limit 1").row(0) == (
+            "restore", str((tmp_path / "bk").resolve()))
         # the sequence goes on after the restored ids
         [r] = ingest_paths(wh, [usage_file(tmp_path / "more.csv", 5, 3)])
         assert r.status == "loaded" and r.ingest_id > before[4]

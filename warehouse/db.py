@@ -25,13 +25,16 @@ import polars as pl
 
 import sql
 from warehouse import audit
-from warehouse.errors import DatabaseBusy, DatabaseError, PermissionDenied
+from warehouse.errors import DatabaseBusy, DatabaseError, LedgerDamaged, PermissionDenied
 
 T = TypeVar("T")
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 _REPO = Path(__file__).resolve().parent.parent
 _DISK_HINT = "; check that its folder is writable and has free space"
+# what DuckDB says of a truncated or corrupted database file or write-ahead log (duckdb 2.0)
+_DAMAGE_MARKERS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
+                   "Corrupt WAL file", "Failure while replaying WAL", "computed checksum")
 # the relations that carry a team's spend (or its budget); a team-restricted view shadows each with a temp view
 # keeping the rows this predicate allows
 _ALLOWED = "(select team from temp.scope_teams)"
@@ -52,6 +55,39 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True   # exists, owned by someone else
     return True
+
+
+def is_damage(e: BaseException) -> bool:
+    """Whether a DuckDB error says the file itself is truncated or corrupted (not busy, not a disk problem)."""
+    return any(m in str(e) for m in _DAMAGE_MARKERS)
+
+
+def damaged(path: Path, e: BaseException) -> LedgerDamaged:
+    """The error for a damaged ledger: what DuckDB found, and the way back (the last backup, by name)."""
+    from warehouse.backup import way_back   # late: backup builds on this module
+
+    return LedgerDamaged(f"{path} is damaged and cannot be read ({one_line(e)}). {way_back(path)}")
+
+
+def harden(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Lock a connection down: DuckDB may read and write files only in `folder` (and its own spill folder), loads
+    no extension, and no later statement may change that (`lock_configuration`). Every connection to a ledger
+    goes through this: the Warehouse's, and the one `restore` imports a backup with."""
+    allowed = str(folder.resolve()) + os.sep
+    # SET takes no bound parameters; the folder is ours (the ledger's name), quoted as a literal
+    con.execute("set allowed_directories = ['" + allowed.replace("'", "''") + "']")
+    con.execute("set autoload_known_extensions = false")
+    con.execute("set autoinstall_known_extensions = false")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+
+
+def clear_dead_staging(folder: Path) -> None:
+    """Remove the staging folders (`ingest-<pid>-…`) of processes that no longer exist (killed mid-job)."""
+    for left in folder.glob("ingest-*"):
+        pid = left.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def one_line(e: BaseException) -> str:
@@ -145,23 +181,29 @@ class Warehouse:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        self._had_wal = Path(str(self.path) + ".wal").exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(self.path), config=config)
-        except duckdb.IOException as e:
+        except duckdb.Error as e:
+            if is_damage(e):
+                raise damaged(self.path, e) from e
+            if not isinstance(e, duckdb.IOException):
+                raise DatabaseError(f"cannot open {self.path}: {one_line(e)}{_DISK_HINT}") from e
             if any(m in str(e) for m in _LOCK_MARKERS):
                 raise DatabaseBusy(
                     f"{self.path} is held by another ModelMix process (the dashboard?). "
                     "`modelmix ingest` hands files to it through the inbox; other commands must wait for it to stop."
                 ) from e
             raise DatabaseError(f"cannot open {self.path}: {one_line(e)}{_DISK_HINT}") from e
-        except (OSError, duckdb.Error) as e:
+        except OSError as e:
             raise DatabaseError(f"cannot open {self.path}: {one_line(e)}{_DISK_HINT}") from e
         # every cursor converts offsets to UTC, whatever the machine's zone (ICU is built into duckdb)
         self._con.execute("set global TimeZone = 'UTC'")
         self._cursor_lock = threading.Lock()
         self.schema_version = 0   # the last migration applied (writes bump `data_version`)
         try:
+            self._check_size()
             self._migrate()
             from warehouse import prices  # late: prices uses this module's types
 
@@ -173,7 +215,12 @@ class Warehouse:
                 ledger.create_usage_daily(self._con)
         except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
             self._con.close()
+            if is_damage(e):
+                raise damaged(self.path, e) from e
             raise DatabaseError(f"cannot prepare {self.path}: {one_line(e)}{_DISK_HINT}") from e
+        except BaseException:      # a failed migration or backup (already a ModelMixError): release the file
+            self._con.close()
+            raise
         self._scope_views = self._scope_statements(self._con.execute("select current_database()").fetchone()[0])
         self.staging_dir = Path(staging_dir) if staging_dir else self.path.with_name(self.path.name + ".staging")
         self._harden()
@@ -185,6 +232,21 @@ class Warehouse:
         self._on_close: list[Callable[[], None]] = []
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
+    def _check_size(self) -> None:
+        """A file shorter than the blocks its header lists was truncated (an interrupted copy, a full disk during
+        a copy): say so now, not at the first query that reads a missing block. Only for a file opened without a
+        write-ahead log: replaying one allocates blocks the file does not hold yet."""
+        if self._had_wal:
+            return
+        # every used block has its own place in the file, so the file holds at least that many (free blocks may
+        # lie past a file DuckDB shortened)
+        block, blocks = self._con.execute("select block_size, used_blocks from pragma_database_size() "
+                                          "where database_name = current_database()").fetchone()
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size < block * blocks:
+            raise LedgerDamaged(f"{self.path} is damaged: it is truncated ({size:,} bytes, but its header lists "
+                                f"{blocks:,} blocks of {block:,} bytes in use). {_backup_hint(self.path)}")
+
     # --- files DuckDB may read ----------------------------------------------------------------------------
     def _harden(self) -> None:
         """Lock DuckDB down before anything touches an upload: it may read and write files only in the staging
@@ -192,19 +254,11 @@ class Warehouse:
         (`lock_configuration`). A file named in a hostile CSV cell or a crafted query can't reach the disk."""
         try:
             self.staging_dir.mkdir(parents=True, exist_ok=True)
-            for left in self.staging_dir.glob("ingest-*"):    # folders of a process that died mid-ingest
-                pid = left.name.split("-")[1]
-                if pid.isdigit() and not _alive(int(pid)):
-                    shutil.rmtree(left, ignore_errors=True)
+            clear_dead_staging(self.staging_dir)    # folders of a process that died mid-job
         except OSError as e:
             self._con.close()
             raise DatabaseError(f"cannot prepare the staging folder {self.staging_dir}: {one_line(e)}{_DISK_HINT}") from e
-        folder = str(self.staging_dir.resolve()) + os.sep
-        # SET takes no bound parameters; the folder is ours (the ledger's name), quoted as a literal
-        self._con.execute("set allowed_directories = ['" + folder.replace("'", "''") + "']")
-        self._con.execute("set autoload_known_extensions = false")
-        self._con.execute("set enable_external_access = false")
-        self._con.execute("set lock_configuration = true")
+        harden(self._con, self.staging_dir)
 
     def staging_area(self) -> tempfile.TemporaryDirectory:
         """A fresh folder inside the only one DuckDB may read: an ingest stages every file it reads there."""
@@ -267,6 +321,8 @@ class Warehouse:
         try:
             return pl.from_arrow(cur.sql(text, params=params or None).to_arrow_table())
         except duckdb.Error as e:
+            if is_damage(e):
+                raise damaged(self.path, e) from e
             raise query_error(e, text, params) from e
         finally:
             cur.close()
@@ -279,6 +335,8 @@ class Warehouse:
             row = cur.execute(text, params or None).fetchone()
             return row[0] if row else None
         except duckdb.Error as e:
+            if is_damage(e):
+                raise damaged(self.path, e) from e
             raise query_error(e, text, params) from e
         finally:
             cur.close()
@@ -308,6 +366,8 @@ class Warehouse:
         try:
             return self._writer.submit(self._in_transaction, self.actor, changes_data, fn, *args).result()
         except duckdb.Error as e:
+            if is_damage(e):
+                raise damaged(self.path, e) from e
             raise DatabaseError(f"the change to {self.path} was not saved: {one_line(e)}{_DISK_HINT}") from e
 
     def _in_transaction(self, cur: duckdb.DuckDBPyConnection, actor: str, changes_data: bool,
@@ -358,13 +418,19 @@ class Warehouse:
     # --- schema --------------------------------------------------------------------------------------------
     def _migrate(self) -> None:
         """Apply, in order, every migration this ledger has not recorded, not only those above its highest: the
-        numbers are handed out ahead (docs/design.md, "Migrations"), so a higher one may land before a lower."""
+        numbers are handed out ahead (docs/design.md, "Migrations"), so a higher one may land before a lower. Each
+        runs in its own transaction (a kill mid-way leaves the ledger at the last one committed, and the next open
+        applies the rest). A ledger that already holds a schema is first backed up whole into `<ledger>.backups/`
+        (`warehouse.backup.before_migration`), so a migration that goes wrong has a way back."""
         con = self._con
         con.execute("create table if not exists schema_version (version integer primary key, applied_at timestamp)")
         applied = {v for (v,) in con.execute("select version from schema_version").fetchall()}
-        for version, text in sql.migrations():
-            if version in applied:
-                continue
+        pending = [(v, text) for v, text in sql.migrations() if v not in applied]
+        if pending and applied:
+            from warehouse.backup import before_migration   # late: backup builds on this module
+
+            before_migration(con, self.path, max(applied), pending[0][0])
+        for version, text in pending:
             con.begin()
             try:
                 con.execute(text)
@@ -372,6 +438,15 @@ class Warehouse:
                 con.commit()
             except duckdb.Error as e:
                 con.rollback()
-                raise DatabaseError(f"migration {sql.origin(text)} failed on {self.path}: {one_line(e)}") from e
+                if is_damage(e):
+                    raise damaged(self.path, e) from e
+                raise DatabaseError(f"migration {sql.origin(text) or version} failed on {self.path}: {one_line(e)}. It changed "
+                                    f"nothing (the migrations before it are kept). {_backup_hint(self.path)}") from e
             applied.add(version)
         self.schema_version = max(applied, default=0)
+
+
+def _backup_hint(path: Path) -> str:
+    from warehouse.backup import way_back
+
+    return way_back(path)

@@ -24,6 +24,12 @@ class DatabaseError(ModelMixError):
     title = "Database error"
 
 
+class LedgerDamaged(DatabaseError):
+    """The ledger file (or its write-ahead log) is truncated or corrupted; the message names the way back."""
+
+    title = "Ledger damaged"
+
+
 class IngestError(ModelMixError):
     """A whole file was rejected (unreadable, unknown format, missing column, --strict)."""
 

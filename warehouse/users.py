@@ -197,6 +197,27 @@ def record_sign_in(wh: Warehouse, actor: str, mode: str, role: str, teams: Itera
     wh.as_user(actor).write(_sign_in, mode, role, list(teams) if teams else None, changes_data=False)
 
 
+# --- `modelmix users` while the dashboard holds the ledger ----------------------------------------------------
+def serve_inbox(wh: Warehouse, op: dict) -> dict:
+    """The owner's side of `modelmix users` handed over through the inbox (DuckDB lets one process hold the
+    file): apply `op` (`{"action": "list" | "add" | "remove", "email", "role", "teams"}`) as the asking process's
+    user (`wh` is its view) and answer with the users table, or with the error's title and message."""
+    try:
+        action = op.get("action")
+        if action == "add":
+            save(wh, op.get("email"), op.get("role"), op.get("teams") or None)
+        elif action == "remove":
+            remove(wh, str(op.get("email") or ""))
+        elif action != "list":
+            raise UserError(f"unknown users action {action!r}")
+    except ModelMixError as e:
+        return {"files": [], "error": e.message, "title": e.title}
+    rows = list_users(wh).to_dicts()
+    for r in rows:
+        r["added_at"] = r["added_at"].isoformat() if isinstance(r.get("added_at"), dt.datetime) else r.get("added_at")
+    return {"files": [], "users": rows}
+
+
 # --- the audit log -----------------------------------------------------------------------------------------
 def audit_log(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = None, actor: str | None = None,
               action: str | None = None) -> pl.DataFrame:
