@@ -136,6 +136,36 @@ def test_cli_simulate_and_outlook_carry_the_bridge(ledger, capsys):
     assert usd(sb["spend_usd"]) in text and usd(sb["replay_baseline_usd"]) in text
 
 
+def test_exports_budgets_and_alerts_count_spend(ledger, tmp_path, capsys):
+    """`modelmix report` (csv, xlsx, focus), budgets and `modelmix alerts` on the month: each adds up to spend."""
+    import polars as pl
+
+    spend = cents(ledger["spend_usd"])
+    db = str(ledger["db"])
+    for fmt in ("csv", "xlsx", "focus"):
+        out = tmp_path / f"march.{fmt}"
+        assert cli.main(["report", "--db", db, "--month", "2026-03", "--format", fmt, "--out", str(out)]) == 0
+        if fmt == "csv":
+            total = pl.read_csv(out)["spend_usd"].sum()
+        elif fmt == "xlsx":
+            total = pl.read_excel(out, sheet_name="Statement")["total_usd"].sum()
+        else:
+            total = pl.read_csv(out, infer_schema_length=0)["BilledCost"].cast(pl.Decimal(38, 12)).sum()
+        assert near(total, spend, "0.005"), (fmt, total, spend)
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets:\n"
+                       "  - {scope: provider, name: openai, period: month, start: 2026-03, amount_usd: 1}\n"
+                       "  - {scope: provider, name: anthropic, period: month, start: 2026-03, amount_usd: 1}\n")
+    assert cli.main(["budgets", "--db", db, str(budgets)]) == 0
+    capsys.readouterr()
+    assert cli.main(["alerts", "--db", db, "--json"]) == 1
+    over = [a for a in json.loads(capsys.readouterr().out)["alerts"] if a["kind"] == "budget"]
+    assert {a["name"] for a in over} == {"openai", "anthropic"}
+    assert near(sum(Decimal(str(a["actual_usd"])) for a in over), spend)
+    with Warehouse(ledger["db"]) as wh:
+        wh.write(lambda cur: cur.execute("delete from budgets"))
+
+
 def test_equation_parses_back():
     text = bridges.equation(("Replay baseline", 5.0), [("+", "spend", 7.5), ("−", "billed on replayed days", 3.0),
                                                        ("+", "what the log recorded", 0.51), ("+", "rounding", -0.01)])
@@ -245,6 +275,7 @@ def test_every_page_shows_one_spend_or_bridges_to_it(ledger, page):
     # Chargeback: the month's statement is spend
     at = page("chargeback")
     assert money(metric(at, "Total spend, 2026-03")) == spend
+    assert money(metric(at, "Token spend")) == spend        # the whole-bill block: spend + seats and subscriptions
 
     # What-if: the replay baseline is not spend; its bridge says why
     at = page("whatif")
