@@ -42,7 +42,7 @@ def billed_all_sources(b: dict[str, Any]) -> str:
     days = b.get("superseded_provider_days") or 0
     return equation(("Billed, all sources", b["billed_all_usd"]), [
         ("+", "spend", b["spend_usd"]),
-        ("+", f"billed in {sources} on {days:,} provider-days another source's bill counts for",
+        ("+", f"what {sources} recorded on {days:,} provider-days a provider's bill already covers",
          b["superseded_billed_usd"]),
         ("−", "spend with no bill, at list price", b["list_only_usd"]),
         ("−", "spend billed for models the catalog cannot price", b["billed_unpriced_usd"]),
@@ -56,9 +56,26 @@ def replay_baseline(b: Any) -> str:
     sources = b.replay_sources or "request logs"
     return equation(("Replay baseline", b.replay_baseline_usd), [
         ("+", "spend", b.spend_usd),
-        ("−", f"billed on {b.replaced_provider_days:,} provider-days the replay reads from {sources} instead",
+        ("−", f"the bill on {b.replaced_provider_days:,} provider-days the replay reads from {sources} instead",
          b.replaced_usd),
         ("+", f"what {sources} recorded on those days", b.replay_source_usd),
         ("−", "usage outside the scenario's scope", b.outside_scope_usd),
         ("+", "rounding", b.rounding_usd),
     ])
+
+
+def all_sources_why(b: dict[str, Any]) -> str:
+    """Why billed across all sources is not spend (empty when nothing overlaps)."""
+    if not b.get("superseded_provider_days"):
+        return ""
+    return (f"Each source is reconciled on its own, so {b['superseded_sources']} appears here beside the "
+            "provider's bill for the same days; spend counts the bill only.")
+
+
+def replay_why(b: Any) -> str:
+    """Why the replay baseline is not spend (empty when the replay reads the sources spend counts)."""
+    if not b.replaced_provider_days:
+        return ""
+    return (f"The replay needs individual requests, so it reads {b.replay_sources} wherever that log covers a "
+            "provider and day. Traffic the bill includes but the log does not see (callers that bypass the "
+            "gateway) is not replayed: savings cover the logged traffic only.")

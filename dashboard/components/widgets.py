@@ -11,9 +11,9 @@ from dashboard.services import sql_text
 from warehouse.errors import ModelMixError
 
 
-def sql_behind(name: str) -> None:
+def sql_behind(name: str, label: str = "SQL behind this") -> None:
     """The expander under a chart or table showing the named query it comes from, so a figure can be audited."""
-    with st.expander("SQL behind this"):
+    with st.expander(label):
         st.caption(f"`sql/queries/{name}.sql` — parameters are bound, never spliced into the text.")
         st.code(sql_text(name), language="sql")
 

@@ -14,6 +14,7 @@ from dashboard import state
 from dashboard.components import bridges
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
+from dashboard.components.widgets import sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import ledger
 from dashboard.services import outlook as svc
@@ -87,6 +88,7 @@ try:
         st.caption(f"The projection starts from the replay baseline of {day_span(bridge.first_day, bridge.last_day)}, "
                    "not from spend: where a request log sees only part of a provider's traffic, only that part is "
                    "projected. " + bridges.replay_baseline(bridge) + ".")
+        sql_behind(spend_svc.QUERIES["replay"], label="SQL behind the bridge to spend")
     if assumptions.growth is None and o.fit.fitted and not o.fit.reliable:
         st.warning(f"The fitted traffic growth is unreliable ({o.fit.monthly_growth:+.1%} ± {o.fit.std_error:.1%} "
                    f"a month over {o.fit.months_used} months); the draws are clipped to ±20% a month. Turn the fit "

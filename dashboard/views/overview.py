@@ -338,7 +338,7 @@ def render() -> None:
     st.caption(bridges.spend_from_costing(spend_svc.billed_list_bridge(run, start, end)) + ". "
                + bridges.SPEND_DEFINITION)
     sql_behind(QUERIES["billed_vs_list_totals"])
-    sql_behind(spend_svc.QUERIES["billed_list"])
+    sql_behind(spend_svc.QUERIES["billed_list"], label="SQL behind the spend bridge")
     unpriced_warning(start, end)
     spend_over_time(start, end)
     top_tables(start, end)

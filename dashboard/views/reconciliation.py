@@ -59,9 +59,10 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
     c4.metric("Flagged rows", f"{s['flagged_rows']:,}", border=True,
               delta=f"{usd(s['flagged_residual_usd'])} residual", delta_color="off", delta_arrow="off",
               help="Day × provider × model × source rows whose residual exceeds the threshold.")
-    st.caption(bridges.billed_all_sources(spend_svc.all_sources_bridge(state.run_query, start, end)) + ". "
-               + bridges.SPEND_DEFINITION)
-    sql_behind(spend_svc.QUERIES["all_sources"])
+    b = spend_svc.all_sources_bridge(state.run_query, start, end)
+    st.caption(" ".join(filter(None, (bridges.billed_all_sources(b) + ".", bridges.all_sources_why(b),
+                                      bridges.SPEND_DEFINITION))))
+    sql_behind(spend_svc.QUERIES["all_sources"], label="SQL behind the bridge to spend")
     st.markdown("**From list price to the bill**")
     st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
     st.caption(WATERFALL_HELP)

@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, state
-from dashboard.components import bridges
+from dashboard.components import bridges, widgets
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.services import ModelMixError
@@ -155,7 +155,9 @@ def headline(out, how: str, bridge) -> None:
         f"({assumed / total:.0%}), unscored {unscored:,.0f} "
         f"(no benchmark scores both models). Moved requests: {out.moved_requests:,.0f}. "
         f"Figures from the prepared table ({'a lookup' if how == 'lookup' else 'array evaluation'}, no query).")
-    st.caption(bridges.replay_baseline(bridge) + ". " + bridges.SPEND_DEFINITION)
+    st.caption(" ".join(filter(None, (bridges.replay_baseline(bridge) + ".", bridges.replay_why(bridge),
+                                      bridges.SPEND_DEFINITION))))
+    widgets.sql_behind(spend_svc.QUERIES["replay"], label="SQL behind the bridge to spend")
 
 
 def results(scenario: Scenario) -> None:
