@@ -41,6 +41,9 @@ def open_owner(path: str | Path, settings: Settings | None = None, *, watch_inbo
     """Open the ledger for this process; with `watch_inbox`, also serve CLI ingests handed over through it."""
     settings = settings or Settings()
     wh = Warehouse(path, memory_limit=settings.memory_limit or None)
+    from pull.state import clear_dead_runs
+
+    clear_dead_runs(wh)     # a pull killed while an earlier process held the ledger: failed, not 'running' forever
     load_configured_files(wh, settings)
     if watch_inbox:
         watcher = InboxWatcher(path, inbox_handler(wh, settings), poll=settings.inbox_poll_seconds)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -210,7 +209,7 @@ def pull_provider(sink: Sink, kind: str, options: PullOptions | None = None) -> 
     reports = []
     client = ApiClient(provider=kind, base_url=options.base_url or provider.base_url, headers=provider.headers(key),
                        key_env=key_env, retry=options.retry, timeout=options.timeout)
-    with client, tempfile.TemporaryDirectory(prefix="modelmix-pull-") as tmp:
+    with client, sink.scratch() as tmp:
         for stream in provider.streams:
             report = StreamReport(source, stream.name)
             reports.append(report)

@@ -9,6 +9,8 @@ rows and move the cursor), `finish`. `serve_inbox` is the owner's side of `Inbox
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,6 +37,7 @@ class Sink(Protocol):
              mapping: Path | None = None, display: dict[str, str] | None = None,
              loaded_until: dt.datetime | None = None) -> PageResult: ...
     def finish(self, source: str, stream: str, now: dt.datetime, error: str | None) -> None: ...
+    def scratch(self) -> tempfile.TemporaryDirectory: ...
 
 
 def _summarise(files: list[dict]) -> PageResult:
@@ -81,6 +84,11 @@ class LocalSink:
 
     def finish(self, source: str, stream: str, now: dt.datetime, error: str | None) -> None:
         state.finish(self.wh, source, stream, now, error)
+
+    def scratch(self) -> tempfile.TemporaryDirectory:
+        """A folder for the pulled pages: inside the ledger's staging folder (removed when the pull ends, or at
+        the next open if this process is killed), never the system temp directory."""
+        return self.wh.staging_area()
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -130,6 +138,13 @@ class InboxSink:
                                    "display": [(display or {}).get(str(f), str(f)) for f in files],
                                    "loaded_until": _iso(loaded_until)})
         return _summarise(answer["files"])
+
+    def scratch(self) -> tempfile.TemporaryDirectory:
+        """A folder for the pulled pages inside the ledger's staging folder (as `LocalSink.scratch`; named for this
+        process, so the owner's next open removes it if this process is killed)."""
+        staging = self.db_path.with_name(self.db_path.name + ".staging")
+        staging.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix=f"ingest-{os.getpid()}-pull-", dir=staging)
 
     def finish(self, source: str, stream: str, now: dt.datetime, error: str | None) -> None:
         self._ask([], {"op": "finish", "source": source, "stream": stream, "now": _iso(now), "error": error})

@@ -18,7 +18,6 @@ import csv
 import datetime as dt
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,12 +75,37 @@ def safe_url(url: str) -> str:
         return "<database URL>"
 
 
+def _check_url(url: str, where: str) -> None:
+    """A URL SQLAlchemy can't parse, with a port that is no port, or for a driver that isn't installed: a config
+    error naming where the URL came from and what is wrong, never the URL itself (it may hold a password)."""
+    shape = "dialect+driver://user:password@host:port/database, e.g. postgresql+psycopg://litellm@db:5432/litellm"
+    try:
+        parsed = sa.engine.make_url(url)
+    except ValueError:      # SQLAlchemy parses the port with int()
+        raise PullConfigError(f"the database URL in {where} has a port that is not a number; write it as "
+                              f"{shape}") from None
+    except sa.exc.ArgumentError:
+        raise PullConfigError(f"the database URL in {where} is not a URL SQLAlchemy can read; write it as "
+                              f"{shape}") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise PullConfigError(f"the database URL in {where} has port {parsed.port}, outside 1-65535")
+    try:
+        parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise PullConfigError(f"the database URL in {where} names {parsed.drivername!r}, which SQLAlchemy has no "
+                              f"driver for here; use one of postgresql+psycopg, mysql+pymysql, sqlite") from None
+    except ImportError as e:
+        raise PullConfigError(f"the database URL in {where} needs the Python package {e.name or 'of its driver'}, "
+                              "which is not installed") from None
+
+
 def _resolve(spec: SqlPull) -> tuple[str, SqlPull]:
     env = os.environ if spec.env is None else spec.env
     url = spec.url or (env.get(spec.url_env) if spec.url_env else None)
     if not url:
         raise PullConfigError(f"give the database URL: --url, or set {spec.url_env}" if spec.url_env
                               else "give the database URL (--url, or --url-env NAME of a variable holding it)")
+    _check_url(url, f"${spec.url_env}" if spec.url_env and not spec.url else "--url")
     if spec.preset:
         try:
             p = PRESETS[spec.preset]
@@ -184,7 +208,7 @@ def _stream_chunks(url: str, spec: SqlPull, start: dt.datetime | None, sink: Sin
                    report: StreamReport) -> None:
     engine = sa.create_engine(url)
     try:
-        with engine.connect() as conn, tempfile.TemporaryDirectory(prefix="modelmix-pull-") as tmp:
+        with engine.connect() as conn, sink.scratch() as tmp:
             stmt = _statement(conn, spec, start)
             result = conn.execution_options(yield_per=spec.chunk_rows).execute(stmt)
             header = list(result.keys())

@@ -63,5 +63,16 @@ def finish(wh: Warehouse, source: str, stream: str, now: dt.datetime, error: str
                                                 "error": error})
 
 
+INTERRUPTED = ("interrupted: the process running this pull stopped before it finished (killed or crashed); the "
+               "rows of its committed pages are kept, and the next run starts again from its cursor")
+
+
+def clear_dead_runs(wh: Warehouse, now: dt.datetime | None = None) -> None:
+    """Mark runs left 'running' by a process that died as failed (INTERRUPTED). Only for a process that just
+    opened the ledger as its owner: no pull of it can be running then."""
+    wh.write(_run, "writes/pull_state_interrupted",
+             {"now": utc_naive(now or dt.datetime.now(dt.timezone.utc)), "error": INTERRUPTED})
+
+
 def _run(cur, name: str, params: dict) -> None:
     execute(cur, sql.load(name), params)
