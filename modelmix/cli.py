@@ -265,6 +265,19 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2, default=str)
                   if args.json else frame)
             return 0
+        if args.oracle:
+            ranked = [i for i, p in enumerate(scenario.policies) if p.ranked]
+            if not ranked:
+                raise ScenarioError(f"{args.scenario}: --oracle needs a shift or batch policy (a share to rank)")
+            rep = frontier.router_report(wh, scenario, ranked[-1])
+            if args.json:
+                print(json.dumps({"policy": ranked[-1], **rep.to_json()}, indent=2, default=str))
+            else:
+                print(f"source (share 0) quality {rep.strong_quality:.4f}, all moved {rep.weak_quality:.4f}")
+                for name, m in rep.metrics.items():
+                    shown = ", ".join(f"{k} {'-' if v is None else f'{v:.4f}'}" for k, v in m.items())
+                    print(f"  {name:<7} {shown}")
+            return 0
         result = simulate.run(wh, scenario)
     if args.strict and result.warnings:
         raise ScenarioError(f"{args.scenario}: " + "; ".join(result.warnings), title="Scenario warnings (--strict)")
@@ -543,6 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scores", metavar="FILE", help="a router's scores per request (request_id,score[,router,"
                     "provider]; CSV/JSON/YAML) for policies with `pick: score`: the lowest-scored requests move first")
     sp.add_argument("--router", metavar="NAME", help="the router to use when the --scores file holds several")
+    sp.add_argument("--oracle", action="store_true", help="the oracle bound, the random line and the last ranked "
+                    "policy's curve with RouteLLM's metrics (APGR, CPT(50%%), CPT(80%%), share moved at 95%% "
+                    "quality); with --json every curve (<= 201 points each)")
     sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
                     "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
                     "measured quality replaces the priors where it covers (docs/simulation.md)")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -585,5 +585,132 @@ def break_even_escalation(wh: Warehouse, scenario: Scenario, policy_index: int) 
     return (prep.baseline_cost - c0) / slope
 
 
-__all__ = ["QUALITY_BAR", "CumTable", "Outcome", "Prepared", "QualityPoint", "break_even_escalation",
-           "cheapest_at_quality", "prepare", "structure_key", "sweep"]
+
+# --- the oracle bound and a router's metrics (RouteLLM: APGR, CPT) ---------------------------------------------
+@dataclass
+class Curve:
+    """Cost and quality of one way to pick policy i's eligible requests, at every moved count k = 0..N."""
+
+    name: str
+    moved: np.ndarray               # k
+    strong_share: np.ndarray        # share of the N eligible requests kept on their own (source) model: 1 − k/N
+    cost: np.ndarray                # scenario cost at k
+    quality: np.ndarray             # scenario quality at k (NaN: nothing scored)
+
+    def metrics(self, strong: float, weak: float) -> dict[str, float | None]:
+        """RouteLLM's metrics against the source ("strong") and target ("weak") qualities: APGR = ∫ PGR d(strong
+        share) over [0, 1] (trapezoids over every count), PGR = (q − weak) / (strong − weak); CPT(x) = the
+        smallest strong share whose PGR ≥ x (exact at every count, no interpolation); and the largest share moved
+        keeping ≥ 95% of the strong quality."""
+        gap = strong - weak
+        n = len(self.moved) - 1
+        out: dict[str, float | None] = {"apgr": None, "cpt50": None, "cpt80": None, "moved_at_95": None}
+        q = self.quality
+        if n <= 0 or np.isnan(q).any():
+            return out
+        ok95 = q >= QUALITY_BAR * strong - 1e-12
+        out["moved_at_95"] = float(self.moved[ok95].max() / n) if ok95.any() else 0.0
+        if abs(gap) < 1e-15:
+            return out
+        pgr = (q - weak) / gap
+        c = self.strong_share
+        order = np.argsort(c, kind="stable")
+        out["apgr"] = float(np.trapezoid(pgr[order], c[order]))
+        for name, x in (("cpt50", 0.5), ("cpt80", 0.8)):
+            reached = pgr >= x - 1e-12
+            out[name] = float(c[reached].min()) if reached.any() else None
+        return out
+
+    def frame(self, points: int = 201) -> pl.DataFrame:
+        """At most `points` evenly spaced counts (for a chart), the last count included."""
+        idx = np.unique(np.linspace(0, len(self.moved) - 1, min(points, len(self.moved))).round().astype(int))
+        return pl.DataFrame({"curve": self.name, "moved": self.moved[idx], "strong_share": self.strong_share[idx],
+                             "scenario_cost_usd": self.cost[idx], "quality": self.quality[idx]})
+
+
+@dataclass
+class RouterReport:
+    """Policy i's curve, the oracle bound and the random line, with RouteLLM's metrics for each."""
+
+    policy: Curve
+    oracle: Curve
+    random: Curve
+    strong_quality: float
+    weak_quality: float
+    baseline_quality: float | None
+    metrics: dict[str, dict[str, float | None]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"strong_quality": self.strong_quality, "weak_quality": self.weak_quality,
+                "baseline_quality": self.baseline_quality, "metrics": self.metrics,
+                "curves": {c.name: c.frame().to_dicts() for c in (self.policy, self.oracle, self.random)}}
+
+
+def _curve_from_deltas(name: str, table: CumTable, diffs: np.ndarray, mult: np.ndarray,
+                       keys: dict[str, list[int]]) -> Curve:
+    """Totals at every count when the rows' per-row deltas `diffs` (keys × N) are taken in their given order."""
+    n = table.n
+    cum = np.zeros((diffs.shape[0], n + 1))
+    np.cumsum(diffs, axis=1, out=cum[:, 1:])
+    share = np.ceil(np.arange(n + 1) * 1e9 / max(n, 1)) / 1e9
+    tot = (table.base_totals[:, None] + cum + share[None, :] * table.bucket_delta[:, None]) * mult[:, None]
+
+    def agg(name: str) -> np.ndarray:
+        return tot[keys[name]].sum(axis=0) if keys.get(name) else np.zeros(n + 1)
+
+    w = agg("w")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quality = np.where(w > 0, agg("qs") / np.where(w > 0, w, 1), np.nan)
+    k = np.arange(n + 1)
+    return Curve(name, k, 1 - k / max(n, 1), agg("cost"), quality)
+
+
+def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> RouterReport:
+    """The oracle bound, the random line and policy `policy_index`'s own curve (a ranked policy with nothing
+    ranked after it), each at every moved count, with APGR, CPT(50%), CPT(80%) and the share moved at 95% of
+    the source's quality.
+
+    The oracle is the cheapest assignment any router could reach at each quality level, from the per-row figures
+    the slider tables already hold (per-request grades where a shadow evaluation gives them, else the priors):
+    requests that lose no quality and save money move first (biggest quality gain first), then in order of
+    quality lost per dollar saved, then the rest. Taking rows by that ratio traces the upper hull of every
+    assignment in cost × quality (the fractional-knapsack bound; exact at every count where the ratio order is
+    an integral solution), so every router's curve lies on or under it. The random line joins the policy's two
+    end points (a random pick's expectation)."""
+    prep = prepare(wh, scenario)
+    table = prep.table(policy_index, scenario)
+    m, _, rates = slider_values(scenario)
+    mult_of = prep._multipliers(m, rates)
+    mult = np.array([mult_of[k[1]] for k in table.keys])
+    keys: dict[str, list[int]] = {}
+    for j, k in enumerate(table.keys):
+        keys.setdefault(k[0], []).append(j)
+    diffs = np.diff(table.cum, axis=1)                 # per row, in the policy's rank order
+    policy = _curve_from_deltas("policy", table, diffs, mult, keys)
+    # per-row scenario-quality and cost deltas at the scenario's multipliers (the oracle's ranking)
+    d_q = (diffs[keys.get("qs", [])] * mult[keys.get("qs", [])][:, None]).sum(axis=0) if keys.get("qs") else 0
+    d_c = (diffs[keys["cost"]] * mult[keys["cost"]][:, None]).sum(axis=0)
+    loss, saving = -np.asarray(d_q, dtype=float) * np.ones(table.n), -d_c
+    free = (loss <= 0) & (saving >= 0)
+    worth = ~free & (saving > 0)
+    group = np.where(free, 0, np.where(worth, 1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(worth, loss / np.where(saving > 0, saving, 1), 0.0)
+    second = np.where(free, loss, np.where(worth, ratio, loss))
+    third = np.where(free, -saving, 0.0)
+    order = np.lexsort((third, second, group))
+    oracle = _curve_from_deltas("oracle", table, diffs[:, order], mult, keys)
+    k = policy.moved
+    n = max(table.n, 1)
+    rand_q = policy.quality[0] + (policy.quality[-1] - policy.quality[0]) * k / n
+    rand_c = policy.cost[0] + (policy.cost[-1] - policy.cost[0]) * k / n
+    random = Curve("random", k, policy.strong_share, rand_c, rand_q)
+    strong, weak = float(policy.quality[0]), float(policy.quality[-1])
+    out = prep.evaluate(scenario)
+    return RouterReport(policy, oracle, random, strong, weak, out.baseline_quality,
+                        {c.name: c.metrics(strong, weak) for c in (policy, oracle, random)})
+
+
+__all__ = ["QUALITY_BAR", "CumTable", "Curve", "Outcome", "Prepared", "QualityPoint", "RouterReport",
+           "break_even_escalation", "cheapest_at_quality", "claimed_count", "prepare", "router_report",
+           "share_for_count", "structure_key", "sweep"]

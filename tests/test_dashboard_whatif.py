@@ -76,6 +76,7 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert any("measured** on 0 requests" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2                     # waterfall and frontier
     assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
+    assert any("Against the oracle bound" in c.value and "APGR" in c.value for c in at.caption)
     teams = at.dataframe[0].value
     assert {"team", "baseline_cost_usd", "scenario_cost_usd"} <= set(teams.columns)
 

@@ -49,7 +49,8 @@ def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) ->
 
 
 def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float | None],
-                   bar_point: tuple[float, float | None] | None, bar: float = 0.95) -> go.Figure:
+                   bar_point: tuple[float, float | None] | None, bar: float = 0.95,
+                   bounds: pl.DataFrame | None = None) -> go.Figure:
     """Cost (x) against quality vs baseline in % (y) along a policy's share or escalation rate, with the
     current slider point and the cheapest point at the quality bar marked. Columns: `param`,
     scenario_cost_usd, quality_ratio. One `go.Figure(data, layout)` call, as `savings_waterfall`."""
@@ -60,6 +61,16 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
         mode="lines+markers", name="Frontier", line=dict(color=BASE_COLOR), marker=dict(size=5),
         customdata=[100 * v for v in df[param].to_list()],
         hovertemplate=f"{label} %{{customdata:.0f}}%<br>Spend $%{{x:,.0f}}<br>Quality %{{y:.1f}}%<extra></extra>")]
+    # the oracle bound (the best any router could do) and the random line under it, when given
+    for name, text, dash in (("oracle", "Oracle bound (any router)", "dash"), ("random", "Random pick", "dot")):
+        if bounds is None:
+            continue
+        b = bounds.filter((pl.col("curve") == name) & pl.col("quality_ratio").is_not_null())
+        if b.height:
+            traces.append(dict(type="scatter", x=b["scenario_cost_usd"].to_list(),
+                               y=[100 * q for q in b["quality_ratio"].to_list()], mode="lines", name=text,
+                               line=dict(color=BAR_COLOR if name == "oracle" else "#999999", dash=dash, width=1),
+                               hovertemplate=f"{text}: $%{{x:,.0f}}, %{{y:.1f}}%<extra></extra>"))
     if bar_point is not None and bar_point[1] is not None:
         traces.append(dict(type="scatter", x=[bar_point[0]], y=[100 * bar_point[1]], mode="markers",
                            name=f"Cheapest at ≥{100 * bar:.0f}%",

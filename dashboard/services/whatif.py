@@ -213,6 +213,8 @@ class Frontier:
     policy: str
     at_bar: frontier.QualityPoint | None
     break_even: float | None
+    bounds: pl.DataFrame | None = None   # curve (oracle | random), scenario_cost_usd, quality_ratio: ranked only
+    metrics: dict | None = None          # RouteLLM's APGR, CPT(50%), CPT(80%), moved at 95% per curve
 
 
 def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUALITY_BAR) -> Frontier | None:
@@ -221,9 +223,35 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
         return None
     pol = scenario.policies[i]
     points = frontier.sweep(wh, scenario, i, GRID)
+    bounds = metrics = None
+    if pol.ranked:
+        rep = frontier.router_report(wh, scenario, i)
+        base = rep.baseline_quality
+        if base:
+            bounds = pl.concat([c.frame() for c in (rep.oracle, rep.random)]).with_columns(
+                (pl.col("quality") / base).alias("quality_ratio"))
+            metrics = rep.metrics
     return Frontier(points, pol.sweep_field, scenario.policy_label(i),
                     frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked else None,
-                    frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None)
+                    frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None, bounds, metrics)
+
+
+def metrics_text(metrics: dict) -> str:
+    """RouteLLM's router metrics in words, for the policy, the oracle bound and the random line."""
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{100 * x:.0f}%"
+
+    def num(x: float | None) -> str:
+        return "—" if x is None else f"{x:.2f}"
+
+    p, o = metrics["policy"], metrics["oracle"]
+    return (f"Against the oracle bound (dashed: the cheapest any router could reach at each quality, from the same "
+            f"grades or priors) and a random pick (dotted): APGR {num(p['apgr'])} for this pick, {num(o['apgr'])} "
+            f"for the oracle, 0.50 random; calls kept on the source model to recover 50% / 80% of the quality "
+            f"gap: {pct(p['cpt50'])} / {pct(p['cpt80'])} (oracle {pct(o['cpt50'])} / {pct(o['cpt80'])}); share "
+            f"moved keeping 95% of the source's quality: {pct(p['moved_at_95'])} (oracle {pct(o['moved_at_95'])}). "
+            "RouteLLM's metrics (APGR: area under the gap-recovered curve).")
 
 
 def swept_key(scenario: Scenario) -> str:

@@ -187,7 +187,9 @@ def results(scenario: Scenario) -> None:
             bar = fr.at_bar
             st.plotly_chart(charts.frontier_chart(
                 fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
-                None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio)), width="stretch")
+                None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio), bounds=fr.bounds), width="stretch")
+            if fr.metrics is not None:
+                st.caption(svc.metrics_text(fr.metrics))
             if bar is not None:
                 st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
                            f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "

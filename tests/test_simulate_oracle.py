@@ -1,0 +1,100 @@
+"""The oracle bound and RouteLLM's router metrics (simulate/frontier.py: router_report) against known answers on
+a ledger shaped like RouteLLM's public GSM8K outcomes (1,307 prompts; GPT-4 right and Mixtral wrong on 382)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import routellm_gsm8k as gsm
+import simulate
+from simulate import frontier, router, shadow
+
+N = gsm.N
+
+
+def scenario(pick: str = "simplest", seed: int = 0, scores: str | None = None):
+    data = {"name": "g", "policies": [{"kind": "shift", "share": 0.5, "pick": pick, "seed": seed,
+                                        "to": {"model": gsm.WEAK}}]}
+    if scores is not None:
+        data["assumptions"] = {"router_scores": router.scores_data(router.parse(scores))}
+    return shadow.with_shadow(simulate.parse_scenario(data), shadow.parse(gsm.grades_csv(), "g.csv"))
+
+
+@pytest.fixture(scope="module")
+def gsm_wh(tmp_path_factory):
+    from warehouse import Warehouse
+
+    folder = tmp_path_factory.mktemp("gsm")
+    with Warehouse(folder / "l.duckdb") as wh:
+        gsm.load(wh, folder)
+        yield wh
+
+
+def test_oracle_keeps_full_quality_with_exactly_the_strong_only_share_on_gpt4(gsm_wh):
+    rep = frontier.router_report(gsm_wh, scenario(), 0)
+    q = rep.oracle.quality * N                     # correct answers at each count moved
+    # share 0 and 1: each model's accuracy exactly
+    assert (rep.strong_quality, rep.weak_quality) == (pytest.approx(gsm.STRONG_ACC, abs=1e-12),
+                                                      pytest.approx(gsm.WEAK_ACC, abs=1e-12))
+    assert q[0] == pytest.approx(1121) and q[-1] == pytest.approx(833)
+    # first the 94 Mixtral gets right and GPT-4 not (a gain), then the 831 where both agree, then the 382
+    assert np.allclose(q[:95], 1121 + np.arange(95))
+    assert np.allclose(q[94:926], gsm.N - gsm.NEITHER)            # 1,215: the oracle's accuracy
+    assert q.max() == pytest.approx(1215) and q[926] == pytest.approx(1214)
+    assert rep.oracle.strong_share[925] == pytest.approx(382 / N)    # 29.2% of calls on GPT-4
+    assert np.allclose(q[925:], 1215 - np.arange(383))
+    # APGR of that curve, by hand: mean correct answers over the counts (trapezoids) = 1,510,625 / 1,307
+    assert rep.metrics["oracle"]["apgr"] == pytest.approx((1510625 / N - 833) / 288, abs=1e-9)
+    # PGR 0.5 needs 833 + 144 = 977 right: from 1,215 the oracle falls one per count after 925 moved, so
+    # 1,163 moved, i.e. 144 / 1,307 of calls on GPT-4; PGR 0.8 (1,063.4 right): 1,076 moved
+    assert rep.metrics["oracle"]["cpt50"] == pytest.approx(144 / N, abs=1e-12)
+    assert rep.metrics["oracle"]["cpt80"] == pytest.approx((N - 1076) / N, abs=1e-12)
+    # the oracle lies on or over the policy's curve in cost × quality (every router's)
+    for k in range(0, N + 1, 7):
+        cheaper = rep.oracle.cost <= rep.policy.cost[k] + 1e-12
+        assert rep.oracle.quality[cheaper].max() >= rep.policy.quality[k] - 1e-12
+
+
+@pytest.mark.slow
+def test_random_pick_is_the_straight_line_in_expectation(gsm_wh):
+    apgr, mid = [], []
+    for seed in range(12):
+        rep = frontier.router_report(gsm_wh, scenario("random", seed), 0)
+        apgr.append(rep.metrics["policy"]["apgr"])
+        mid.append(rep.policy.quality[N // 2])
+        assert rep.metrics["random"]["apgr"] == pytest.approx(0.5, abs=1e-9)
+        assert rep.metrics["random"]["cpt50"] == pytest.approx(0.5, abs=1e-3)
+    assert np.mean(apgr) == pytest.approx(0.5, abs=0.03)
+    assert np.mean(mid) == pytest.approx((gsm.STRONG_ACC + gsm.WEAK_ACC) / 2, abs=0.01)
+
+
+def test_a_perfect_router_reaches_the_oracle_and_metrics_reach_the_json(gsm_wh):
+    rep = frontier.router_report(gsm_wh, scenario("score", scores=gsm.perfect_router_csv()), 0)
+    # it moves the 925 zeros first (in row order), so at 925 moved it is exactly at the oracle's accuracy
+    assert rep.policy.quality[925] * N == pytest.approx(1215)
+    assert rep.metrics["policy"]["moved_at_95"] >= 925 / N
+    assert rep.metrics["policy"]["apgr"] > rep.metrics["random"]["apgr"]
+    out = rep.to_json()
+    assert set(out["metrics"]) == {"policy", "oracle", "random"}
+    assert len(out["curves"]["oracle"]) <= 201 and out["curves"]["oracle"][-1]["moved"] == N
+
+
+def test_cli_oracle(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from warehouse import Warehouse
+
+    with Warehouse(tmp_path / "l.duckdb") as wh:
+        gsm.load(wh, tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\npolicies:\n  - {{kind: shift, share: 0.5, to: {{model: {gsm.WEAK}}}}}\n")
+    grades = tmp_path / "g.csv"
+    grades.write_text(gsm.grades_csv())
+    p = subprocess.run([sys.executable, "-m", "modelmix", "simulate", str(path), "--db", str(tmp_path / "l.duckdb"),
+                        "--shadow", str(grades), "--oracle", "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["metrics"]["oracle"]["apgr"] == pytest.approx((1510625 / N - 833) / 288, abs=1e-9)
