@@ -7,7 +7,7 @@ import itertools
 import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,20 +29,58 @@ class FileResult:
     format: str | None = None
     status: str = "rejected"       # loaded | duplicate | rejected
     rows_loaded: int = 0
-    rows_duplicate: int = 0
+    rows_duplicate: int = 0        # already in the ledger, or superseded by a later line of the same file
     rows_rejected: int = 0
+    rows_replaced: int = 0         # earlier ledger rows this file replaced (a later export of their window)
+    rows_warned: int = 0           # loaded rows with a plausibility warning (ingest_warnings)
     error: str | None = None
     ingest_id: int | None = None
     seconds: float = 0.0
+    parts: dict = field(default_factory=dict)      # part -> {rows, requests, cost_usd, tokens}
+    replaced: list = field(default_factory=list)   # [{ingest_id, file, kind, day_from, day_to, days, rows, cost_usd}]
 
     @property
     def rows_per_second(self) -> float:
         total = self.rows_loaded + self.rows_duplicate + self.rows_rejected
         return total / self.seconds if self.seconds else 0.0
 
+    def cost(self, part: str) -> float:
+        return (self.parts.get(part) or {}).get("cost_usd") or 0.0
+
+    @property
+    def conservation(self) -> str | None:
+        """One line a finance user can check against the file: "file $190.34 → loaded $190.34 …" (tokens where the
+        file has no money column)."""
+        file = self.parts.get("file")
+        if not file:
+            return None
+        priced = file.get("cost_usd") is not None
+
+        def amount(part: dict) -> str:
+            return money(part.get("cost_usd") or 0) if priced else f"{part.get('tokens') or 0:,} tokens"
+
+        shown = [f"{label} {amount(self.parts[p])}"
+                 for p, label in (("loaded", "loaded"), ("already_loaded", "already in the ledger"),
+                                  ("superseded_in_file", "superseded by a later line of the file"),
+                                  ("rejected", "rejected"))
+                 if (self.parts.get(p) or {}).get("rows")]
+        line = f"file {amount(file)} → {' + '.join(shown) or 'nothing'}"
+        for r in self.replaced:
+            what = (f"{r['rows']:,} row(s) over {r['days']} day(s) of {r['file']}" if r["kind"] == "window"
+                    else f"{r['rows']:,} restated request(s) of {r['file']}")
+            line += f"; replaced {what}: −{money(r['cost_usd'] or 0)}"
+        return line
+
     def to_json(self) -> dict:
-        keys = ("path", "format", "status", "rows_loaded", "rows_duplicate", "rows_rejected", "error")
-        return {k: v for k, v in asdict(self).items() if k in keys}
+        keys = ("path", "format", "status", "rows_loaded", "rows_duplicate", "rows_rejected", "rows_replaced",
+                "rows_warned", "error", "ingest_id", "parts", "replaced")
+        out = {k: v for k, v in asdict(self).items() if k in keys}
+        out["conservation"] = self.conservation
+        return out
+
+
+def money(x: float) -> str:
+    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
 
 
 def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | None = None, strict: bool = False,
@@ -115,30 +153,38 @@ def _describe_rejects(cur: duckdb.DuckDBPyConnection, name: str) -> str:
 
 def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sample: Sample, digest: str,
           strict: bool) -> dict:
-    """Runs on the writer thread inside one transaction; raising rolls the whole file back."""
-    earlier = cur.execute(
-        "select rows_loaded + rows_duplicate, rows_rejected from ingest_log where sha256 = $sha and status = 'loaded' "
-        "order by ingest_id limit 1", {"sha": digest}).fetchone()
+    """Runs on the writer thread inside one transaction; raising rolls the whole file back. Every row of the file
+    ends in one part (loaded, already loaded, superseded in the file, rejected) and every ledger row it replaces
+    is recorded against the load it came from (docs/design.md, "Dedupe and conservation")."""
     ingest_id = cur.execute("select nextval('ingest_id_seq')").fetchone()[0]
     log = {"id": ingest_id, "name": src.name, "sha": digest, "format": fmt.id, "kind": fmt.kind}
+    # the same bytes loaded before and still whole in the ledger (nothing of it replaced or removed since)
+    earlier = cur.execute(
+        "select ingest_id, rows_loaded + rows_duplicate, rows_rejected from ingest_log l where sha256 = $sha "
+        "and status = 'loaded' and not exists (select 1 from ingest_replacements r "
+        "where r.replaced_ingest_id = l.ingest_id) order by ingest_id desc limit 1", {"sha": digest}).fetchone()
     if earlier is not None:
-        # the same bytes are already in the ledger: nothing to read
         execute(cur, sql.load("writes/insert_ingest_log"),
-                    {**log, "status": "duplicate", "read": sum(earlier), "loaded": 0, "dup": earlier[0],
-                     "rejected": earlier[1], "ts_min": None, "ts_max": None})
+                    {**log, "status": "duplicate", "read": earlier[1] + earlier[2], "loaded": 0, "dup": earlier[1],
+                     "rejected": earlier[2], "replaced": 0, "warned": 0, "ts_min": None, "ts_max": None})
+        execute(cur, sql.load("writes/copy_ingest_parts"), {"ingest_id": ingest_id, "earlier": earlier[0]})
         audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "duplicate"})
-        return {"status": "duplicate", "rows_duplicate": earlier[0], "rows_rejected": earlier[1],
-                "ingest_id": ingest_id}
+        return {"status": "duplicate", "rows_duplicate": earlier[1], "rows_rejected": earlier[2],
+                "ingest_id": ingest_id, **_accounting(cur, ingest_id)}
 
     try:
         params = {"path": str(src.path)}
+        staging = stage.staging_sql(fmt, sample, src.compression)
+        if "$ingest_id" in staging:
+            params["ingest_id"] = ingest_id
         if sample.container != "parquet":
             params["compression"] = "gzip" if src.compression == "gzip" else "none"
-        cur.execute(stage.staging_sql(fmt, sample, src.compression), params)
+        cur.execute(staging, params)
     except duckdb.Error as e:
         raise _read_error(src, fmt, sample, e) from e
-    total, rejected, ts_min, ts_max = cur.execute(
-        "select count(*), count(*) filter (where _errors is not null), min(ts) filter (where _errors is null), "
+    total, rejected, warned, ts_min, ts_max = cur.execute(
+        "select count(*), count(*) filter (where _errors is not null), "
+        "count(*) filter (where _errors is null and _warnings is not null), min(ts) filter (where _errors is null), "
         "max(ts) filter (where _errors is null) from staged").fetchone()
     if total == 0:
         # a loaded-nothing result, not an error: say what the file held
@@ -150,24 +196,57 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
                           "rows and load the file again")
 
+    if fmt.keyed:
+        execute(cur, sql.load("writes/classify_requests"))
+        execute(cur, sql.load("writes/request_outgoing"))
+    else:
+        execute(cur, sql.load("writes/statement_ledger_window"), {"format": fmt.id, "ingest_id": ingest_id})
+        execute(cur, sql.load("writes/classify_statement"))
+        execute(cur, sql.load("writes/statement_outgoing"))
+    replaced = cur.execute("select count(*) from outgoing").fetchone()[0]
+    if replaced:
+        execute(cur, sql.load("writes/record_replacements"), {"ingest_id": ingest_id})
+        execute(cur, sql.load("writes/remove_outgoing"))
     execute(cur, sql.load("writes/insert_rejects"), {"ingest_id": ingest_id})
+    execute(cur, sql.load("writes/insert_warnings"), {"ingest_id": ingest_id})
     loaded = execute(cur, sql.load("writes/insert_new_rows"), {"ingest_id": ingest_id, "format": fmt.id}).fetchone()[0]
+    execute(cur, sql.load("writes/insert_ingest_parts"), {"ingest_id": ingest_id})
     duplicate = total - rejected - loaded
     execute(cur, sql.load("writes/insert_ingest_log"),
                 {**log, "status": "loaded", "read": total, "loaded": loaded, "dup": duplicate,
-                 "rejected": rejected, "ts_min": ts_min, "ts_max": ts_max})
+                 "rejected": rejected, "replaced": replaced, "warned": warned, "ts_min": ts_min, "ts_max": ts_max})
     # the rows set aside, named by row and column, so the job's output says what to fix
     note = (f"{rejected:,} row(s) set aside, the rest loaded: {_describe_rejects(cur, src.name)}"
             f"{' …' if rejected > MAX_REJECT_EXAMPLES else ''}. Fix those rows and load the file again (rows already "
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
-    if loaded:
-        ledger.refresh_derived(cur, days=(ts_min, ts_max))   # only the days this file's rows fall on
+    if loaded or replaced:
+        # only the days this file's rows and the rows it replaced fall on
+        first, last = cur.execute("select min(ts), max(ts) from (select ts from incoming where _fate in "
+                                  "('loaded', 'restated') union all select ts from outgoing)").fetchone()
+        ledger.refresh_derived(cur, days=(first, last))
+    accounting = _accounting(cur, ingest_id)
     audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "loaded",
                                             "rows_loaded": loaded, "rows_duplicate": duplicate,
-                                            "rows_rejected": rejected})
-    cur.execute("drop table if exists staged")
+                                            "rows_rejected": rejected, "rows_replaced": replaced,
+                                            "rows_warned": warned, "replaced": accounting["replaced"]})
+    for t in ("staged", "incoming", "outgoing", "ledger_window"):
+        cur.execute(f"drop table if exists {t}")
     return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
-            "ingest_id": ingest_id, "error": note}
+            "rows_replaced": replaced, "rows_warned": warned, "ingest_id": ingest_id, "error": note, **accounting}
+
+
+def _accounting(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> dict:
+    """The file's conservation (its totals as read and where they went) and what it replaced, as plain values."""
+    parts = {r[0]: {"rows": r[1], "requests": int(r[2] or 0), "cost_usd": r[3], "tokens": int(r[4] or 0)}
+             for r in execute(cur, sql.load("queries/ingest_conservation"), {"ingest_id": ingest_id}).fetchall()}
+    replaced = [{"ingest_id": r[0], "file": r[1], "kind": r[2], "day_from": str(r[3]), "day_to": str(r[4]),
+                 "days": r[5], "rows": r[6], "cost_usd": r[7]}
+                for r in execute(cur, sql.load("queries/ingest_replaced"), {"ingest_id": ingest_id}).fetchall()]
+    for r in replaced:
+        r["cost_usd"] = float(r["cost_usd"]) if r["cost_usd"] is not None else None
+    return {"parts": {k: {**v, "cost_usd": float(v["cost_usd"]) if v["cost_usd"] is not None else None}
+                      for k, v in parts.items()},
+            "replaced": replaced}
 
 
 _DISK = ("No space left", "Permission denied", "Read-only file system", "read-only", "File too large",

@@ -1,8 +1,9 @@
 """The staging statement: read the file, run the format's mapping SQL, cast and validate in one pass.
 
 The text is assembled from the fixed canonical column names and the format's own SQL file only; the file
-path and every value are bound parameters. Output: table `staged` with the typed canonical columns, `_row`,
-`row_key` and `_errors` (null for a good row; else a list of {column, value, reason}).
+path, the ingest id and every value are bound parameters. Output: table `staged` with the typed canonical columns,
+`_row`, `row_key`, `_errors` (null for a row that loads; else a list of {column, value, reason}) and `_warnings`
+(the same shape: what looks wrong about a row that loads all the same).
 """
 
 from __future__ import annotations
@@ -103,25 +104,41 @@ def _check(cond: str, column: str, raw: str, reason: str) -> str:
             f"'reason': '{why}'}} end")
 
 
+def _amount(raw: str) -> str:
+    """Text as money at full precision: a plain decimal exactly, else a number in exponent form ('1e-7')."""
+    return (f"coalesce(try_cast(trim(cast({raw} as varchar)) as decimal(38, 12)), "
+            f"try_cast(try_cast({raw} as double) as decimal(38, 12)))")
+
+
 def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
+    """Two lists per row: `checks` reject it (it cannot be placed: no time, a non-number in a number column,
+    nothing to place), `warns` keep it with a named warning (implausible but money all the same)."""
     src = lambda c: fmt.sources.get(c, c)  # noqa: E731 -- the file's own column name, for messages
-    typed, checks = [], []
+    typed, checks, warns = [], [], []
 
     typed.append("cast(try_cast(m.ts as timestamptz) as timestamp) as ts")
     checks.append(_check("m.ts is null or trim(cast(m.ts as varchar)) = ''", src("ts"), "m.ts", "missing time"))
     checks.append(_check("try_cast(m.ts as timestamptz) is null and trim(cast(m.ts as varchar)) <> ''",
                          src("ts"), "m.ts", "not a date/time"))
-    checks.append(_check("try_cast(m.ts as timestamptz) not between timestamptz '2015-01-01' "
-                         "and current_timestamp + interval 366 day", src("ts"), "m.ts",
-                         "time outside 2015 to next year"))
+    warns.append(_check("try_cast(m.ts as timestamptz) < timestamptz '2015-01-01'", src("ts"), "m.ts",
+                        "time before 2015"))
+    warns.append(_check("try_cast(m.ts as timestamptz) > current_timestamp + interval 1 day", src("ts"), "m.ts",
+                        "time in the future"))
     for c in TEXT_COLUMNS:
-        typed.append(f"nullif(trim(cast(m.{c} as varchar)), '') as {c}")
-    for c in REQUIRED_TEXT:
-        checks.append(_check(f"nullif(trim(cast(m.{c} as varchar)), '') is null", src(c), f"m.{c}", "missing"))
+        if c in REQUIRED_TEXT:   # a row with money or tokens but no name is kept as 'unknown' (warned below)
+            typed.append(f"coalesce(nullif(trim(cast(m.{c} as varchar)), ''), 'unknown') as {c}")
+        elif c == "operation":
+            typed.append("coalesce(nullif(trim(cast(m.operation as varchar)), ''), 'chat') as operation")
+        elif c == "service_tier":
+            typed.append("coalesce(nullif(trim(cast(m.service_tier as varchar)), ''), 'standard') as service_tier")
+        else:
+            typed.append(f"nullif(trim(cast(m.{c} as varchar)), '') as {c}")
+    # unknown enum values are kept verbatim: a new tier or bucket width is still billed usage
     for c, allowed in (("granularity", GRANULARITIES), ("operation", OPERATIONS), ("service_tier", TIERS)):
         lst = ", ".join(f"'{a}'" for a in allowed)
-        checks.append(_check(f"m.{c} is not null and m.{c} not in ({lst})", src(c), f"m.{c}",
-                             f"not one of {'/'.join(allowed)}"))
+        warns.append(_check(f"m.{c} is not null and trim(cast(m.{c} as varchar)) not in ({lst})", src(c), f"m.{c}",
+                            f"not one of {'/'.join(allowed)} (kept as written)"))
+    quantities = []
     for c in ("requests", *TOKEN_COLUMNS):
         default = 1 if c == "requests" else 0
         raw = f"m._raw_{c}" if c in fmt.raw else f"m.{c}"
@@ -130,23 +147,39 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
         blank = f"({raw} is null or trim(cast({raw} as varchar)) = '')"
         checks.append(_check(f"not {blank} and try_cast({raw} as double) is null", src(c), raw, "not a number"))
         checks.append(_check(f"isnan({num}) or isinf({num})", src(c), raw, "not a finite number"))
-        checks.append(_check(f"{num} < 0", src(c), f"m.{c}", "negative"))
-        checks.append(_check(f"{num} <> floor({num})", src(c), raw, "not a whole number"))
-        checks.append(_check(f"{num} > {MAX_TOKENS}", src(c), raw, "implausibly large"))
-    typed.append("try_cast(m.cost_usd as decimal(18, 6)) as cost_usd")
-    checks.append(_check("m.cost_usd is not null and trim(cast(m.cost_usd as varchar)) <> '' "
-                         "and try_cast(m.cost_usd as decimal(18, 6)) is null", src("cost_usd"), "m.cost_usd",
-                         "not an amount"))
-    checks.append(_check("try_cast(m.reasoning_tokens as double) > try_cast(m.output_tokens as double)",
-                         src("reasoning_tokens"), "m.reasoning_tokens", "more than output_tokens"))
+        # past 10^13 in one row is a unit mistake that would swamp every total: set aside, named
+        checks.append(_check(f"abs({num}) > {MAX_TOKENS}", src(c), raw, "implausibly large"))
+        warns.append(_check(f"{num} < 0", src(c), f"m.{c}", "negative (kept as written)"))
+        warns.append(_check(f"{num} <> round({num})", src(c), raw, "not a whole number (rounded)"))
+        if c != "requests":
+            quantities.append(f"coalesce({num}, 0) <> 0")
+    typed.append(f"{_amount('m.cost_usd')} as cost_usd")
+    checks.append(_check(f"m.cost_usd is not null and trim(cast(m.cost_usd as varchar)) <> '' "
+                         f"and {_amount('m.cost_usd')} is null", src("cost_usd"), "m.cost_usd", "not an amount"))
+    # where a source reports thinking apart from output the adapter adds it to output (docs/formats.md); more
+    # reasoning than output left is a source's own inconsistency, kept and named
+    warns.append(_check("try_cast(m.reasoning_tokens as double) > try_cast(m.output_tokens as double)",
+                        src("reasoning_tokens"), "m.reasoning_tokens", "more than output_tokens"))
+    has_money = f"{_amount('m.cost_usd')} is not null"
+    something = f"({' or '.join(quantities)} or {has_money})"
+    for c in REQUIRED_TEXT:
+        name_missing = f"nullif(trim(cast(m.{c} as varchar)), '') is null"
+        warns.append(_check(f"{name_missing} and {something}", src(c), f"m.{c}", "missing (kept as unknown)"))
+    checks.append(_check(f"nullif(trim(cast(m.model as varchar)), '') is null and not {something}", src("model"),
+                         "m.model", "nothing to place: no model, tokens or cost"))
 
     errors = ", ".join(checks)
+    warnings = ", ".join(warns)
     content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *TEXT_COLUMNS, "requests", *TOKEN_COLUMNS, "cost_usd"))
     if fmt.keyed:
         # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids
-        row_key = f"coalesce(request_row_key(provider, _key), md5_number(concat_ws('|', {content})))"
+        # (an id-less row: its content plus its occurrence among identical id-less rows, so each line counts)
+        row_key = (f"coalesce(request_row_key(provider, _key), md5_number(concat_ws('|', {content}, row_number() "
+                   f"over (partition by case when _key is null then concat_ws('|', {content}) end order by _row))))")
     else:
-        row_key = f"md5_number(concat_ws('|', {content}, row_number() over (partition by {content} order by _row)))"
+        # a statement's line has no identity beyond this load: unique per ingest and row (dedupe of statements is
+        # by window, writes/replace_window.sql)
+        row_key = "md5_number(concat_ws('|', 'ingest', $ingest_id, _row))"
     typed_sql = ",\n        ".join(typed)
     return f"""
 create or replace temp table staged as
@@ -161,16 +194,18 @@ checked as (
         m._row,
         m._key,
         {typed_sql},
-        list_filter([{errors}], lambda e: e is not null) as _err
+        list_filter([{errors}], lambda e: e is not null) as _err,
+        list_filter([{warnings}], lambda e: e is not null) as _warn
     from mapped as m
 ),
 keyed as (
     select
-        * exclude (_err, model_raw),
+        * exclude (_err, _warn, model_raw),
         coalesce(model_raw, model) as model_raw,
         nullif(_err, []) as _errors,
-        -- the source's id when it has one; else the content plus its occurrence, so two identical rows in one
-        -- file both load and the same file again adds nothing
+        nullif(_warn, []) as _warnings,
+        -- a request's id (provider, id) when the source issues one; id-less rows of such a source: the content plus
+        -- its occurrence; a statement's line: this load and row
         {row_key} as row_key
     from checked
 )

@@ -44,10 +44,17 @@ def _print_result(r: dict) -> None:
         print(f"REJECTED  {msg if msg.startswith(r['path']) else r['path'] + ': ' + msg}", file=sys.stderr)
         return
     line = (f"{r['status']:<9} {r['path']} [{r['format']}]: {r['rows_loaded']:,} loaded, "
-            f"{r['rows_duplicate']:,} duplicate, {r['rows_rejected']:,} rejected")
+            f"{r['rows_duplicate']:,} already in the ledger, {r['rows_rejected']:,} rejected")
+    if r.get("rows_replaced"):
+        line += f", {r['rows_replaced']:,} earlier rows replaced"
     if r.get("rows_per_second"):
         line += f" ({r['rows_per_second']:,.0f} rows/s)"
     print(line, file=sys.stderr)
+    if r.get("conservation"):   # every dollar of the file: loaded, already there, rejected, what it replaced
+        print(f"          {r['conservation']}", file=sys.stderr)
+    if r.get("rows_warned"):
+        print(f"          {r['rows_warned']:,} row(s) loaded with a warning (see the Upload page or "
+              "`modelmix verify`)", file=sys.stderr)
     if r.get("error"):      # the rows set aside: file, row, column, reason
         print(f"          {r['error']}", file=sys.stderr)
 
@@ -358,6 +365,24 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if found else 0
 
 
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse import checks
+
+    with _open(args, settings) as wh:
+        results = checks.run_all(wh)
+    failed = [r for r in results if not r.ok]
+    if args.json:
+        print(json.dumps({"checks": [{"name": r.name, "ok": r.ok, "violations": r.bad.height,
+                                      "rows": r.bad.head(20).to_dicts()} for r in results]}, indent=2, default=str))
+    else:
+        for r in results:
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name.removeprefix('checks/')}: {r.purpose}")
+            if not r.ok:
+                print(f"     {r.bad.height:,} violation(s):\n{r.bad.head(10)}")
+        print(f"{len(results) - len(failed)} of {len(results)} checks passed")
+    return 1 if failed else 0
+
+
 def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
     from finance import budgets
 
@@ -598,6 +623,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("alerts", help="budget, anomaly and regression alerts (exit 1 when there are any)"))
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(fn=cmd_alerts)
+
+    sp = with_db(sub.add_parser("verify", help="run every data check on the ledger (exit 1 on any violation)"))
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_verify)
 
     sp = with_db(sub.add_parser("budgets", help="show budgets, or replace them from a YAML/CSV file"))
     sp.add_argument("file", nargs="?")

@@ -48,7 +48,7 @@ USAGE_API = Format(
     containers=("json",),
     required=(*ENVELOPE, "uncached_input_tokens"),
     detect=_detect_usage_api,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={"ts": "starting_at", "granularity": "ending_at", "model": "model", "project": "workspace_id",
              "api_key": "api_key_id", "user_id": "account_id", "service_tier": "service_tier",
              "input_tokens": "uncached_input_tokens", "cache_read_tokens": "cache_read_input_tokens",
@@ -63,7 +63,7 @@ COST_API = Format(
     containers=("json",),
     required=(*ENVELOPE, "amount"),
     detect=_detect_cost_api,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={"ts": "starting_at", "granularity": "ending_at", "model": "model", "project": "workspace_id",
              "service_tier": "service_tier", "cost_usd": "amount"},
 )
@@ -79,7 +79,7 @@ CONSOLE_USAGE_CSV = Format(
               "usage_input_tokens_cache_write_1h", "usage_input_tokens_cache_write", "usage_input_tokens_cache_read",
               "web_search_count", "inference_geo", "speed"),
     detect=_detect_console_usage,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={"ts": "usage_date_utc", "model": "model_version", "project": "workspace", "api_key": "api_key",
              "service_tier": "usage_type", "input_tokens": "usage_input_tokens_no_cache",
              "cache_read_tokens": "usage_input_tokens_cache_read",
@@ -97,7 +97,7 @@ CONSOLE_COST_CSV = Format(
     optional=("workspace", "api_key", "usage_type", "context_window", "list_price_usd", "cost_type",
               "inference_geo", "speed", "api_key_id", "api_key_status"),
     detect=_detect_console_cost,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={"ts": "usage_date_utc", "model": "model", "project": "workspace", "api_key": "api_key",
              "service_tier": "usage_type", "operation": "cost_type", "cost_usd": "cost_usd"},
 )

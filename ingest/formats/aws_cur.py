@@ -71,7 +71,7 @@ LEGACY = CurFormat(
     containers=("csv", "parquet"),
     required=LEGACY_REQUIRED,
     detect=_legacy,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources=SOURCES_LEGACY,
     selects='for Amazon Bedrock',
 )
@@ -85,7 +85,7 @@ CUR2 = CurFormat(
     required=CUR2_REQUIRED,
     optional=CUR2_OPTIONAL,
     detect=_cur2,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources=SOURCES_CUR2,
     selects='for Amazon Bedrock',
 )

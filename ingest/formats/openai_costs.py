@@ -43,7 +43,7 @@ API = Format(
     containers=("json",),
     required=API_REQUIRED,
     detect=_detect_api,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={**SOURCES, "cost_usd": "amount.value"},
     selects='with an amount (every bucket is empty)',
 )
@@ -57,7 +57,7 @@ CSV = Format(
     required=CSV_REQUIRED,
     optional=CSV_OPTIONAL,
     detect=_detect_csv,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={**SOURCES, "cost_usd": "amount_value"},
     selects='with an amount (every bucket is empty)',
 )

@@ -36,7 +36,7 @@ ACTIVITY_CSV = Format(
     required=ACTIVITY_REQUIRED,
     optional=("BYOK Usage", "Reasoning Tokens"),
     detect=_detect_activity,
-    keyed=True,
+    keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     sources={"ts": "Date", "model": "Slug", "cost_usd": "Usage", "requests": "Requests",
              "input_tokens": "Prompt Tokens", "output_tokens": "Completion Tokens",
              "reasoning_tokens": "Reasoning Tokens"},

@@ -1,0 +1,37 @@
+-- classify_requests: the fate of each staged row of a source that issues request ids (keyed formats). A request
+-- is unique by (provider, id) across the ledger (row_key): a later line of the same file with the same id
+-- supersedes the earlier one; an id already in the ledger with the same content is already loaded; with other
+-- content it is restated (the newest load wins; the old row goes to `outgoing`).
+-- Grain: one row per staged row that passed validation. params: none (reads temp table staged)
+create or replace temp table incoming as
+with good as (
+    select
+        *,
+        usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id, team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd) as _h,
+        row_number() over (partition by row_key order by _row desc) as _from_end
+    from staged
+    where _errors is null
+),
+bounds as (
+    -- a restated request keeps its time: the ledger is searched around the file's own window (zone maps)
+    select min(ts) - interval 1 day as lo, max(ts) + interval 1 day as hi from good
+),
+known as (
+    select u.row_key, usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id, team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd) as _old_h
+    from usage_raw as u, bounds as b
+    where u.ts between b.lo and b.hi
+      and u.row_key in (select row_key from good)
+),
+final as (
+    select
+        g.* exclude (_from_end),
+        case
+            when g._from_end > 1 then 'superseded_in_file'
+            when k.row_key is null then 'loaded'
+            when k._old_h = g._h then 'already_loaded'
+            else 'restated'
+        end as _fate
+    from good as g
+    left join known as k using (row_key)
+)
+select * from final
