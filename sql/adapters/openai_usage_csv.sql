@@ -75,10 +75,11 @@ final as (
         -- naive UTC as text; a start time that cannot be read reaches the framework's check as it was written
         case when start_s is not null then cast(make_timestamp(cast(start_s as bigint) * 1000000) as varchar)
              else coalesce(start_txt, nullif(trim(start_time_iso), '')) end as ts,
+        -- the export's last bucket ends at 23:59:59 (86,399 s): a bucket one second short is the same grain
         case cast(end_s - start_s as bigint)
-            when 60 then 'minute'
-            when 3600 then 'hour'
-            when 86400 then 'day'
+            when 60 then 'minute' when 59 then 'minute'
+            when 3600 then 'hour' when 3599 then 'hour'
+            when 86400 then 'day' when 86399 then 'day'
             else coalesce(cast(cast(end_s - start_s as bigint) as varchar) || ' s buckets', 'no end_time')
         end as granularity,
         'openai' as provider,
