@@ -66,8 +66,9 @@ class FileResult:
                  if (self.parts.get(p) or {}).get("rows")]
         line = f"file {amount(file)} → {' + '.join(shown) or 'nothing'}"
         for r in self.replaced:
-            what = (f"{r['rows']:,} row(s) over {r['days']} day(s) of {r['file']}" if r["kind"] == "window"
-                    else f"{r['rows']:,} restated request(s) of {r['file']}")
+            name = Path(r["file"] or "an earlier load").name
+            what = (f"{r['rows']:,} row(s) over {r['days']} day(s) of {name}" if r["kind"] == "window"
+                    else f"{r['rows']:,} restated request(s) of {name}")
             line += f"; replaced {what}: −{money(r['cost_usd'] or 0)}"
         return line
 
@@ -97,7 +98,10 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
             if isinstance(item, IngestError):
                 result = FileResult(path=item.message.split(":", 1)[0], error=item.message)
             else:
-                result = ingest_file(wh, item, format_id=format_id, strict=strict, fmt=fmt, workdir=Path(tmp))
+                # the loads of this call so far: part files of one split billing export don't replace each other
+                batch = [r.ingest_id for r in results if r.status == "loaded" and r.ingest_id is not None]
+                result = ingest_file(wh, item, format_id=format_id, strict=strict, fmt=fmt, workdir=Path(tmp),
+                                     batch=batch)
             results.append(result)
             if on_result:
                 on_result(result)
@@ -105,8 +109,10 @@ def ingest_paths(wh: Warehouse, paths: list[str | Path], *, format_id: str | Non
 
 
 def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = None,
-                strict: bool = False, fmt: Format | None = None, workdir: Path) -> FileResult:
-    """`workdir`: a folder of `wh.staging_area()`; DuckDB reads files only there (Warehouse._harden)."""
+                strict: bool = False, fmt: Format | None = None, workdir: Path, batch: list[int] | None = None
+                ) -> FileResult:
+    """`workdir`: a folder of `wh.staging_area()`; DuckDB reads files only there (Warehouse._harden).
+    `batch`: ingest ids loaded together with this file (one folder, zip or upload)."""
     started = time.perf_counter()
     result = FileResult(path=src.name)
     staged = src
@@ -129,7 +135,7 @@ def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = 
                               "the most one CSV record may hold; check that it is a CSV export with one record per "
                               "line, or re-export it without the long field")
         digest = read.sha256(src.path)
-        loaded = wh.write(_load, src, fmt, sample, digest, strict)
+        loaded = wh.write(_load, src, fmt, sample, digest, strict, batch or [])
         result.__dict__.update(loaded)
     except IngestError as e:
         result.error = e.message
@@ -152,7 +158,7 @@ def _describe_rejects(cur: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sample: Sample, digest: str,
-          strict: bool) -> dict:
+          strict: bool, batch: list[int]) -> dict:
     """Runs on the writer thread inside one transaction; raising rolls the whole file back. Every row of the file
     ends in one part (loaded, already loaded, superseded in the file, rejected) and every ledger row it replaces
     is recorded against the load it came from (docs/design.md, "Dedupe and conservation")."""
@@ -200,7 +206,9 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         execute(cur, sql.load("writes/classify_requests"))
         execute(cur, sql.load("writes/request_outgoing"))
     else:
-        execute(cur, sql.load("writes/statement_ledger_window"), {"format": fmt.id, "ingest_id": ingest_id})
+        # a split billing export's parts loaded together are one statement: they never replace each other
+        together = [*batch, ingest_id] if fmt.parts else [ingest_id]
+        execute(cur, sql.load("writes/statement_ledger_window"), {"format": fmt.id, "together": together})
         execute(cur, sql.load("writes/classify_statement"))
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]

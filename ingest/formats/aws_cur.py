@@ -65,6 +65,7 @@ SOURCES_CUR2 = {"ts": "line_item_usage_start_date", "granularity": "line_item_us
 
 LEGACY = CurFormat(
     id="aws-cur",
+    parts=True,
     kind="billing",
     reads="AWS Cost and Usage Report, legacy CUR CSV (lineItem/UsageType headers): Bedrock line items, one row "
           "per line item (hour or day x usage type x resource x caller)",
@@ -78,6 +79,7 @@ LEGACY = CurFormat(
 
 CUR2 = CurFormat(
     id="aws-cur2",
+    parts=True,
     kind="billing",
     reads="AWS CUR 2.0 / Data Exports (line_item_usage_type headers, product and resource_tags maps as JSON, "
           "line_item_iam_principal): Bedrock line items, one row per line item",

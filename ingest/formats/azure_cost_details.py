@@ -55,6 +55,7 @@ def _detect(sample: Sample) -> bool:
 
 FORMAT = Format(
     id="azure-cost-details",
+    parts=True,
     kind="billing",
     reads="Azure Cost Management cost/usage details CSV (EA or MCA headers): Azure OpenAI / Foundry Models "
           "meter rows, one per day x meter x resource",

@@ -47,7 +47,10 @@ class Format:
     required: tuple[str, ...]
     detect: Callable[[Sample], bool]
     optional: tuple[str, ...] = ()      # source columns added as null when the file lacks them
-    keyed: bool = False                 # rows carry the source's own unique id in `_key`
+    keyed: bool = False                 # rows carry the source's own unique id in `_key` (a request id): dedupe by
+                                        # it; else the file is a statement of its window (docs/design.md)
+    parts: bool = False                 # a cloud billing export written as several part files: the files of one
+                                        # load (folder, zip, multi-file upload) are parts of one statement
     raw: tuple[str, ...] = ()           # computed canonical columns whose source text comes as `_raw_<column>`
     sources: dict[str, str] = field(default_factory=dict)
     csv_options: dict[str, object] = field(default_factory=dict)

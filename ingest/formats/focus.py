@@ -35,6 +35,7 @@ def _detect(sample: Sample) -> bool:
 
 FORMAT = Format(
     id="focus",
+    parts=True,
     kind="billing",
     reads="FinOps FOCUS 1.0-1.3 cost and usage CSV/Parquet: AI and Machine Learning rows, one per charge period "
           "x SKU/meter x sub account x tags",

@@ -60,6 +60,7 @@ def _cost_table(sample: Sample) -> bool:
 
 EXPORT = SpellingsFormat(
     id="gcp-billing-export",
+    parts=True,
     kind="billing",
     reads="Google Cloud billing export (BigQuery gcp_billing_export_v1 flattened to CSV/Parquet, dotted or "
           "underscored headers): Vertex AI / Gemini API SKU rows, one per usage window x SKU x project x labels",

@@ -51,7 +51,10 @@ final as (
                   coalesce(workspace_txt, ''), coalesce(usage_type_txt, ''), window_key, coalesce(geo_txt, ''),
                   coalesce(speed_txt, '')) as _key,
         day_txt as ts,
-        'day' as granularity,
+        -- the Usage page exports days ("2026-07-05") or, grouped by hour, hours ("2026-07-05 03:00:00"): a time of
+        -- day in the cell makes the row an hour bucket
+        case when regexp_matches(coalesce(day_txt, ''), '\d[T ]\d{1,2}:\d{2}') then 'hour' else 'day' end
+            as granularity,
         'anthropic' as provider,
         coalesce(model_id, 'unknown') as model,
         model_txt as model_raw,
