@@ -208,7 +208,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     else:
         # a split billing export's parts loaded together are one statement: they never replace each other
         together = [*batch, ingest_id] if fmt.parts else [ingest_id]
-        execute(cur, sql.load("writes/statement_ledger_window"), {"format": fmt.id, "together": together})
+        execute(cur, sql.load("writes/statement_ledger_window"),
+                {"formats": formats.family(fmt), "together": together})
         execute(cur, sql.load("writes/classify_statement"))
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]

@@ -129,7 +129,7 @@ def test_cost_api_amounts_are_cents_strings(wh):
         # model null: parsed from the description's display name
         ("claude-haiku-4-5", "Claude Haiku 4.5", "wrkspc_01NwSupport3Kd", "chat", "standard", Decimal("1.204500")),
         ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929", "wrkspc_01NwFinance7Qh", "chat", "standard",
-         Decimal("1.237891")),                                          # "123.78912" -> $1.2378912
+         Decimal("1.2378912")),                                          # "123.78912" -> $1.2378912
     ]
     assert wh.sql("select sum(requests + input_tokens + output_tokens) as n from usage_raw")["n"][0] == 0
 

@@ -58,7 +58,7 @@ def test_mca_eur_file_loads_ai_meters_in_usd(wh):
         "model_raw": "gpt-4o-0806-Inp-glbl Tokens", "account": "Northwind-Prod", "project": "nw-assist",
         "team": "customer-support", "workload": "chat", "operation": "chat", "service_tier": "standard",
         "requests": 0, "input_tokens": 837_005, "cache_read_tokens": 0, "cache_write_tokens": 0,
-        "output_tokens": 0, "cost_usd": Decimal("2.092513"),
+        "output_tokens": 0, "cost_usd": Decimal("2.0925125"),
     }
     lo, hi = wh.sql("select min(ts), max(ts) from usage_raw").row(0)
     assert (lo, hi) == (datetime(2026, 7, 1), datetime(2026, 7, 31))
@@ -68,7 +68,7 @@ def test_mca_cached_meter_and_per_million_meter(wh):
     _one(wh, MCA)
     cached = _row(wh, "model_raw = 'gpt 4o 0806 cached Inp glbl' and ts = '2026-07-01'")
     assert (cached["model"], cached["input_tokens"], cached["cache_read_tokens"], cached["cost_usd"]) == \
-        ("gpt-4o", 0, 1_039_710, Decimal("1.299638"))
+        ("gpt-4o", 0, 1_039_710, Decimal("1.2996375"))
     gpt5 = wh.sql("select model, sum(input_tokens) i, sum(output_tokens) o from usage_raw "
                   "where model_raw like 'GPT 5%' group by model").rows()
     # quantities in 1M: every value a whole number of tokens
@@ -102,7 +102,7 @@ def test_only_the_exchange_rate_converts(wh, tmp_path):
     assert _one(wh, path).rows_loaded == 217
     # EUR 1.9251115 / 0.92 = USD 2.0925125
     got = _row(wh, "model_raw = 'gpt-4o-0806-Inp-glbl Tokens' and ts = '2026-07-01'")
-    assert got["cost_usd"] == Decimal("2.092513")
+    assert got["cost_usd"] == Decimal("2.0925125")
 
 
 def test_foreign_currency_without_a_rate_rejects_the_file_naming_the_column(wh, tmp_path):

@@ -102,7 +102,7 @@ def test_foreign_currency_uses_the_exchange_rate_or_rejects_the_file(wh, tmp_pat
     _one(wh, _rewrite(tmp_path / "rate.csv", eur(True)))
     # 2.009319 EUR / 0.9
     assert _row(wh, "model_raw = 'claude-sonnet-4-5/cache_read' and ts = '2026-10-01'")["cost_usd"] == \
-        Decimal("2.232577")
+        Decimal("2.232576666667")
 
 
 def test_missing_required_column_is_named(wh, tmp_path):

@@ -49,7 +49,7 @@ def test_helicone_cli_csv_rows(wh):
     # o4-mini: tokens 6608 = prompt 5217 + completion 879 + reasoning 512; ...Z is UTC; cost in dollars
     assert _row(wh, "2026-08-12 19:17:08.033") == (
         datetime(2026, 8, 12, 19, 17, 8, 33000), "openai", "o4-mini", None, "u-1042", None, None,
-        "chat", 1, 5217, 0, 0, 879 + 512, 512, Decimal("0.011859"))
+        "chat", 1, 5217, 0, 0, 879 + 512, 512, Decimal("0.0118591"))
     # a failed (429) request is still one request, with no tokens and no money
     assert _row(wh, "2026-08-11 11:18:51.488")[8:] == (1, 0, 0, 0, 0, 0, Decimal("0.000000"))
     providers = wh.sql("select provider, count(*) as n from usage_raw group by all order by all").rows()
@@ -145,7 +145,7 @@ def test_langfuse_jsonl_rows_and_spans_skipped(wh):
     # o4-mini: input 4735 excludes input_cached_tokens 1024; output 341 excludes output_reasoning_tokens 384
     assert _row(wh, "2026-09-08 07:37:27.156345") == (
         datetime(2026, 9, 8, 7, 37, 27, 156345), "openai", "o4-mini", "cm-northwind-prod", "u-2207", None,
-        "invoice-qa", "chat", 1, 4735, 1024, 0, 341 + 384, 384, Decimal("0.008680"))
+        "invoice-qa", "chat", 1, 4735, 1024, 0, 341 + 384, 384, Decimal("0.0086801"))
     # claude: cache_creation_input_tokens -> cache writes
     assert _row(wh, "2026-09-09 12:29:22.657214")[1:] == (
         "anthropic", "claude-sonnet-4-5-20250929", "cm-northwind-prod", "u-2207", None, "invoice-qa",
@@ -163,7 +163,7 @@ def _flat(doc: dict) -> dict:
 
 
 FIRST = (datetime(2026, 9, 8, 7, 37, 27, 156345), "openai", "o4-mini", "cm-northwind-prod", "u-2207", None,
-         "invoice-qa", "chat", 1, 4735, 1024, 0, 725, 384, Decimal("0.008680"))
+         "invoice-qa", "chat", 1, 4735, 1024, 0, 725, 384, Decimal("0.0086801"))
 
 
 def test_langfuse_csv_with_json_text_details(wh, tmp_path):

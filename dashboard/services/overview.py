@@ -28,6 +28,7 @@ QUERIES = {
     "billed_vs_list_by_provider": "billed_vs_list_by_provider",
     "unpriced_models": "unpriced_models",
     "source_coverage": "source_coverage",
+    "ingest_quality_in_range": "ingest_quality_in_range",
 }
 
 
@@ -97,6 +98,12 @@ def billed_vs_list_by_provider(run: QueryRunner, start: dt.date, end: dt.date) -
 def unpriced_models(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
     """Models without a catalog price: provider, model, unpriced_rows, requests, billed_usd, first/last day."""
     return money_as_float(run(QUERIES["unpriced_models"], start=start, end=end))
+
+
+def data_quality(run: QueryRunner, start: dt.date, end: dt.date) -> dict:
+    """Rows flagged or set aside by the loads behind the range: files, rows_warned, rows_rejected,
+    rejected_cost_usd (ingest_quality_in_range)."""
+    return money_as_float(run(QUERIES["ingest_quality_in_range"], start=start, end=end)).row(0, named=True)
 
 
 def source_coverage(run: QueryRunner, end: dt.date) -> pl.DataFrame:

@@ -38,6 +38,9 @@ HISTORY_LIMIT = 200
 QUERIES = {
     "history": "ingest_history",
     "rejects": "ingest_rejects",
+    "warnings": "ingest_warnings",
+    "conservation": "ingest_conservation",
+    "replaced": "ingest_replaced",
     "coverage": "coverage_by_provider_day",
 }
 
@@ -243,16 +246,50 @@ def load(wh: Warehouse, path: Path, name: str, format_id: str | None = None, *,
 
 
 def results_frame(results: list[FileResult]) -> pl.DataFrame:
-    """One row per loaded file for the results table."""
+    """One row per loaded file for the results table, with its verdict and where its dollars went."""
     return pl.DataFrame(
-        [{"file": r.path, "format": r.format, "status": r.status, "rows_loaded": r.rows_loaded,
-          "rows_duplicate": r.rows_duplicate, "rows_rejected": r.rows_rejected,
+        [{"file": r.path, "format": r.format, "verdict": verdict(r)[0], "status": r.status,
+          "rows_loaded": r.rows_loaded, "rows_duplicate": r.rows_duplicate, "rows_rejected": r.rows_rejected,
+          "rows_replaced": r.rows_replaced, "rows_warned": r.rows_warned, "conservation": r.conservation,
           "rows_per_second": round(r.rows_per_second), "seconds": round(r.seconds, 2), "error": r.error,
           "ingest_id": r.ingest_id} for r in results],
-        schema={"file": pl.String, "format": pl.String, "status": pl.String, "rows_loaded": pl.Int64,
-                "rows_duplicate": pl.Int64, "rows_rejected": pl.Int64, "rows_per_second": pl.Int64,
-                "seconds": pl.Float64, "error": pl.String, "ingest_id": pl.Int64},
+        schema={"file": pl.String, "format": pl.String, "verdict": pl.String, "status": pl.String,
+                "rows_loaded": pl.Int64, "rows_duplicate": pl.Int64, "rows_rejected": pl.Int64,
+                "rows_replaced": pl.Int64, "rows_warned": pl.Int64, "conservation": pl.String,
+                "rows_per_second": pl.Int64, "seconds": pl.Float64, "error": pl.String, "ingest_id": pl.Int64},
     )
+
+
+def verdict(r: FileResult) -> tuple[str, str]:
+    """One verdict per file in plain words, and its level (success | info | warning | error)."""
+    if r.status == "rejected":
+        return "rejected", "error"
+    if r.status == "duplicate" or (not r.rows_loaded and not r.rows_replaced):
+        return "nothing new: already in the ledger", "info"
+    parts = [f"loaded {r.rows_loaded:,} row(s)"]
+    if r.rows_replaced:
+        parts.append(f"replaced {r.rows_replaced:,} earlier row(s)")
+    if r.rows_rejected:
+        parts.append(f"{r.rows_rejected:,} row(s) rejected")
+    if r.rows_warned:
+        parts.append(f"{r.rows_warned:,} with a warning")
+    return ", ".join(parts), "warning" if r.rows_rejected or r.rows_warned else "success"
+
+
+def warnings(run: QueryRunner, ingest_id: int) -> pl.DataFrame:
+    """The rows one upload loaded with a plausibility warning: row_number, column_name, value, warning."""
+    return run(QUERIES["warnings"], ingest_id=int(ingest_id))
+
+
+def conservation(run: QueryRunner, ingest_id: int) -> pl.DataFrame:
+    """Where one upload's rows went: part (file, loaded, already_loaded, superseded_in_file, rejected), rows,
+    requests, cost_usd, tokens."""
+    return money_as_float(run(QUERIES["conservation"], ingest_id=int(ingest_id)))
+
+
+def replaced(run: QueryRunner, ingest_id: int) -> pl.DataFrame:
+    """The earlier uploads whose rows this one replaced (a later export of their window, restated requests)."""
+    return money_as_float(run(QUERIES["replaced"], ingest_id=int(ingest_id)))
 
 
 # --- history, rejects, removal ---------------------------------------------------------------------------

@@ -198,6 +198,24 @@ def unpriced_warning(start: dt.date, end: dt.date) -> None:
     sql_behind(QUERIES["unpriced_models"])
 
 
+def data_quality_note(start: dt.date, end: dt.date) -> None:
+    """What the loads behind this range flagged (kept, counted) or set aside (named, not counted)."""
+    q = svc.data_quality(run, start, end)
+    if not q["rows_warned"] and not q["rows_rejected"]:
+        return
+    parts = []
+    if q["rows_warned"]:
+        parts.append(f"{q['rows_warned']:,} row(s) loaded with a warning (an unknown tier, more reasoning than "
+                     "output, …: their money counts)")
+    if q["rows_rejected"]:
+        parts.append(f"{q['rows_rejected']:,} row(s) rejected as unplaceable"
+                     + (f", holding {usd(q['rejected_cost_usd'])}" if q["rejected_cost_usd"] else "")
+                     + " (not counted)")
+    st.caption(f":material/fact_check: **Data quality** — the {plural(q['files'], 'file', 'files')} behind this "
+               f"range: {'; '.join(parts)}. Each row is named on the Upload & data page.")
+    sql_behind(QUERIES["ingest_quality_in_range"])
+
+
 def spend_over_time(start: dt.date, end: dt.date) -> None:
     st.subheader("Spend over time")
     done = ledger.completeness(svc.source_coverage(run, end))
@@ -340,6 +358,7 @@ def render() -> None:
     sql_behind(QUERIES["billed_vs_list_totals"])
     sql_behind(spend_svc.QUERIES["billed_list"], label="SQL behind the spend bridge")
     unpriced_warning(start, end)
+    data_quality_note(start, end)
     spend_over_time(start, end)
     top_tables(start, end)
     billed_vs_list(start, end)

@@ -61,13 +61,15 @@ def staged_files(uploads: list) -> dict[str, dict]:
     return {u.file_id: staged[u.file_id] for u in uploads if u.file_id in staged}
 
 
-def preview(file_id: str, item: dict) -> str | None:
-    """The detected format and first rows of one staged file; returns the chosen format override."""
+def preview(file_id: str, item: dict) -> tuple[str | None, bool]:
+    """The detected format and first rows of one staged file; returns the chosen format override and whether
+    the file can be loaded as it stands (a known format with its columns)."""
     labels = svc.format_labels()
     choice = st.columns([2, 3])[0].selectbox("Format", [AUTO, *labels], format_func=lambda v: labels.get(v, v),
                           key=override_key(file_id),
                           help="Leave on automatic unless detection picks the wrong format.")
     override = None if choice == AUTO else choice
+    ok = True
     for ins in inspect(item["path"], item["name"], override):
         if len(ins.name) > len(item["name"]):       # a zip member
             st.markdown(f"**{ins.name.removeprefix(item['name'] + '/')}** (in the zip)")
@@ -79,15 +81,17 @@ def preview(file_id: str, item: dict) -> str | None:
         if ins.missing:
             st.error(f"Missing required column(s) for `{ins.format_id}`: {', '.join(ins.missing)}. "
                      "This file won't load with this format.")
+            ok = False
         if ins.error:
             st.error(ins.error)
+            ok = False
         if ins.preview is not None and ins.preview.width:
             st.caption(f"First {ins.preview.height} row(s) as text, as the file has them:")
             st.dataframe(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
         elif ins.preview_text:
             st.caption("Start of the file:")
             st.code(ins.preview_text, language="json", height=240)
-    return override
+    return override, ok
 
 
 def load_files(files: dict[str, dict], overrides: dict[str, str | None]) -> None:
@@ -124,13 +128,20 @@ def upload_section() -> None:
                    "before anything is loaded. Files already loaded are recognised and not counted twice.")
         return
     files = staged_files(uploads)
-    overrides = {}
+    overrides, invalid = {}, []
     for file_id, item in files.items():
         with st.expander(f"{item['name']} — {svc.size_text(item['size'])}", expanded=len(files) <= 3):
-            overrides[file_id] = preview(file_id, item)
-    label = f"Load {len(files)} file{'s' if len(files) != 1 else ''}"
-    if st.button(label, type="primary", icon=":material/upload:", key="upload_load"):
-        load_files(files, overrides)
+            overrides[file_id], ok = preview(file_id, item)
+        if not ok:
+            invalid.append(file_id)
+    loadable = {k: v for k, v in files.items() if k not in invalid}
+    if invalid:
+        names = ", ".join(files[k]["name"] for k in invalid)
+        st.warning(f"Not loadable as they stand: {names} (see why above). Pick the right format, or remove "
+                   "them from the list; the other files load without them.")
+    label = f"Load {len(loadable)} file{'s' if len(loadable) != 1 else ''}"
+    if st.button(label, type="primary", icon=":material/upload:", key="upload_load", disabled=not loadable):
+        load_files(loadable, overrides)
 
 
 def results_section() -> None:
@@ -138,40 +149,61 @@ def results_section() -> None:
     if not results:
         return
     st.subheader("Last load")
-    df = svc.results_frame(results)
-    loaded = int(df["rows_loaded"].sum())
-    bad = df.filter(pl.col("status") == "rejected").height
-    msg = f"{loaded:,} new row(s) loaded from {df.height} file(s)"
-    if bad:
-        msg += f"; {bad} file(s) rejected (see Error)"
-    msg += (". Every page now reads the new data." if loaded else
-            ". Nothing new: what these files hold is already in the ledger.")
-    (st.warning if bad or df["rows_rejected"].sum() else st.success)(msg)
-    st.dataframe(df, hide_index=True, width="stretch", column_order=[
-        "file", "format", "status", "rows_loaded", "rows_duplicate", "rows_rejected", "rows_per_second", "error"],
-        column_config={
-            "file": st.column_config.TextColumn("File"),
-            "format": st.column_config.TextColumn("Format"),
-            "status": st.column_config.TextColumn("Status"),
-            "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-            "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),
-            "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
-            "rows_per_second": st.column_config.NumberColumn("Rows/s", format="localized"),
-            "error": st.column_config.TextColumn("Error (file, row, column)", width="large"),
-        })
+    st.caption("One verdict per file, and where each of its dollars went: loaded, already in the ledger, "
+               "rejected (each row named), or an earlier export's rows it replaced.")
     for r in results:
-        if r.rows_rejected and r.ingest_id and r.status == "loaded":
-            rej = svc.rejects(run, r.ingest_id)
-            st.markdown(f"**{r.path}**: {r.rows_rejected:,} row(s) set aside")
-            st.dataframe(rej.head(20), hide_index=True, width="stretch", column_config={
-                "row_number": st.column_config.NumberColumn("Row", format="plain"),
-                "column_name": "Column", "value": "Value", "reason": "Reason"})
-            st.download_button("Download rejected rows (CSV)", exports.to_csv(rej),
-                               file_name=f"modelmix-rejects-{r.ingest_id}.csv", mime="text/csv",
-                               key=f"upload_rejects_{r.ingest_id}", icon=":material/download:")
+        text, level = svc.verdict(r)
+        body = f"**{r.path}** — {text}."
+        if r.status == "rejected":
+            body += f"  \n{r.error}"
+        elif r.conservation:
+            body += f"  \n{r.conservation}"
+        getattr(st, level)(body)
+        if r.status == "loaded" and r.ingest_id and (r.rows_rejected or r.rows_warned):
+            file_rows(r.ingest_id, r.path, r.rows_rejected, r.rows_warned, key="last")
+    df = svc.results_frame(results)
+    with st.expander("Details per file"):
+        st.dataframe(df, hide_index=True, width="stretch", column_order=[
+            "file", "format", "verdict", "rows_loaded", "rows_duplicate", "rows_rejected", "rows_replaced",
+            "rows_warned", "conservation", "rows_per_second"],
+            column_config={
+                "file": st.column_config.TextColumn("File"),
+                "format": st.column_config.TextColumn("Format"),
+                "verdict": st.column_config.TextColumn("Verdict", width="medium"),
+                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+                "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),
+                "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+                "rows_replaced": st.column_config.NumberColumn("Earlier rows replaced", format="localized"),
+                "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
+                "conservation": st.column_config.TextColumn("Where its money went", width="large"),
+                "rows_per_second": st.column_config.NumberColumn("Rows/s", format="localized"),
+            })
     if st.button("Clear these results", key="upload_clear_results"):
         st.session_state.pop(RESULTS_KEY, None)
         st.rerun()
+
+
+def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str) -> None:
+    """An upload's rejected rows (not loaded) and its rows loaded with a warning, each with a download."""
+    if rejected:
+        rej = svc.rejects(run, ingest_id)
+        st.markdown(f"{rejected:,} row(s) of **{name}** set aside (not loaded):")
+        st.dataframe(rej.head(20), hide_index=True, width="stretch", column_config={
+            "row_number": st.column_config.NumberColumn("Row", format="plain"),
+            "column_name": "Column", "value": "Value", "reason": st.column_config.TextColumn("Reason", width="large")})
+        st.download_button("Download rejected rows (CSV)", exports.to_csv(rej),
+                           file_name=f"modelmix-rejects-{ingest_id}.csv", mime="text/csv",
+                           key=f"upload_rejects_{key}_{ingest_id}", icon=":material/download:")
+    if warned:
+        warn = svc.warnings(run, ingest_id)
+        st.markdown(f"{warned:,} row(s) of **{name}** loaded with a warning (their money counts):")
+        st.dataframe(warn.head(20), hide_index=True, width="stretch", column_config={
+            "row_number": st.column_config.NumberColumn("Row", format="plain"),
+            "column_name": "Column", "value": "Value",
+            "warning": st.column_config.TextColumn("Warning", width="large")})
+        st.download_button("Download rows with warnings (CSV)", exports.to_csv(warn),
+                           file_name=f"modelmix-warnings-{ingest_id}.csv", mime="text/csv",
+                           key=f"upload_warnings_{key}_{ingest_id}", icon=":material/download:")
 
 
 def history_section() -> None:
@@ -182,13 +214,20 @@ def history_section() -> None:
         sql_behind(QUERIES["history"])
         return
     st.dataframe(df, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
-        "ingest_id", "file_name", "format", "source_kind", "status", "rows_loaded", "rows_duplicate",
-        "rows_rejected", "ts_min", "ts_max", "loaded_at"], column_config={
+        "ingest_id", "file_name", "format", "status", "file_cost_usd", "loaded_cost_usd", "rows_loaded",
+        "rows_duplicate", "rows_rejected", "rows_warned", "rows_replaced_later", "ts_min", "ts_max", "loaded_at"],
+        column_config={
+        "file_cost_usd": st.column_config.NumberColumn("File's cost", format="dollar",
+                                                       help="The file's own total as read, every row"),
+        "loaded_cost_usd": st.column_config.NumberColumn("Loaded cost", format="dollar"),
+        "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
+        "rows_replaced_later": st.column_config.NumberColumn(
+            "Replaced later", format="localized", help="Rows a later export of the same window replaced"),
         "ingest_id": st.column_config.NumberColumn("Id", format="plain", width="small"),
         "file_name": st.column_config.TextColumn("File", width="large"),
         "format": "Format", "source_kind": "Source", "status": "Status",
         "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-        "rows_duplicate": st.column_config.NumberColumn("Duplicate", format="localized"),
+        "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),
         "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
         "ts_min": st.column_config.DatetimeColumn("First usage", format="YYYY-MM-DD"),
         "ts_max": st.column_config.DatetimeColumn("Last usage", format="YYYY-MM-DD"),
@@ -206,16 +245,27 @@ def upload_details(history: pl.DataFrame) -> None:
     if picked is None:
         return
     row = history.filter(pl.col("ingest_id") == picked).row(0, named=True)
+    parts = svc.conservation(run, picked)
+    if not parts.is_empty():
+        st.markdown("**Where its rows and dollars went**")
+        st.dataframe(parts, hide_index=True, width="stretch", column_config={
+            "part": "Part", "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "requests": st.column_config.NumberColumn("Requests", format="localized"),
+            "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+            "tokens": st.column_config.NumberColumn("Tokens", format="localized")})
+        took = svc.replaced(run, picked)
+        if not took.is_empty():
+            st.caption("It replaced rows of earlier uploads: " + "; ".join(
+                f"#{t['replaced_ingest_id']} {t['file_name']} ({t['kind']}, {t['day_from']} to {t['day_to']}: "
+                f"{t['rows']:,} rows, ${t['cost_usd'] or 0:,.2f})" for t in took.iter_rows(named=True)))
+        sql_behind(QUERIES["conservation"])
     left, right = st.columns(2)
     with left:
-        if row["rows_rejected"] and row["status"] != "duplicate":
-            rej = svc.rejects(run, picked)
-            st.download_button(f"Download its {rej.height:,} rejected row(s) (CSV)", exports.to_csv(rej),
-                               file_name=f"modelmix-rejects-{picked}.csv", mime="text/csv",
-                               key="upload_history_rejects", icon=":material/download:")
+        if (row["rows_rejected"] or row["rows_warned"]) and row["status"] != "duplicate":
+            file_rows(picked, row["file_name"], row["rows_rejected"], row["rows_warned"] or 0, key="history")
             sql_behind(QUERIES["rejects"])
         else:
-            st.caption("No rejected rows kept for this upload.")
+            st.caption("No rejected or warned rows for this upload.")
     with right:
         if row["status"] != "loaded" or not row["rows_loaded"]:
             st.caption("Nothing to remove: this upload added no rows."

@@ -42,6 +42,13 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def family(fmt: Format) -> list[str]:
+    """The format ids whose statements a file of `fmt` speaks for: its own, and its family's (docs/design.md)."""
+    if fmt.family is None:
+        return [fmt.id]
+    return sorted({fmt.id, *(f.id for f in FORMATS.values() if f.family == fmt.family)})
+
+
 def get(format_id: str) -> Format:
     try:
         return FORMATS[format_id]

@@ -51,6 +51,8 @@ class Format:
                                         # it; else the file is a statement of its window (docs/design.md)
     parts: bool = False                 # a cloud billing export written as several part files: the files of one
                                         # load (folder, zip, multi-file upload) are parts of one statement
+    family: str | None = None           # formats that render the same statement (a dashboard CSV and its API):
+                                        # a later one of either replaces the other's overlapping rows
     raw: tuple[str, ...] = ()           # computed canonical columns whose source text comes as `_raw_<column>`
     sources: dict[str, str] = field(default_factory=dict)
     csv_options: dict[str, object] = field(default_factory=dict)

@@ -36,6 +36,7 @@ FORMAT = Format(
     required=REQUIRED,
     optional=OPTIONAL,
     detect=_detect,
+    family="openai-usage",
     keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     raw=("input_tokens",),
     sources={"ts": "start_time", "granularity": "end_time", "model": "model", "input_tokens": "input_tokens",
