@@ -194,7 +194,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         "max(ts) filter (where _errors is null) from staged").fetchone()
     if total == 0:
         # a loaded-nothing result, not an error: say what the file held
-        held = cur.execute(stage.source_rows_sql(fmt, sample, src.compression), params).fetchone()[0]
+        read_params = {k: v for k, v in params.items() if k != "ingest_id"}
+        held = cur.execute(stage.source_rows_sql(fmt, sample, src.compression), read_params).fetchone()[0]
         cur.execute("drop table if exists staged")
         return {"status": "loaded", "error": stage.nothing_loaded(src.name, fmt, sample, held)}
     if rejected and (strict or rejected == total):

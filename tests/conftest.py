@@ -14,9 +14,23 @@ SAMPLE_DATA = ROOT / "sample_data"
 
 
 @pytest.fixture
-def wh(tmp_path):
+def wh(tmp_path, request):
+    """A fresh ledger; after the test, every data check (`modelmix verify`) must pass on it, unless the test
+    breaks the ledger on purpose (`@pytest.mark.breaks_ledger`)."""
     with Warehouse(tmp_path / "ledger.duckdb") as w:
         yield w
+        if request.node.get_closest_marker("breaks_ledger") is None:
+            from warehouse import checks
+            from warehouse.errors import DatabaseError
+
+            try:
+                results = checks.run_all(w)
+            except DatabaseError as e:
+                if "closed" in str(e).lower():   # the test closed the ledger itself
+                    return
+                raise
+            bad = [f"{r.name}:\n{r.bad}" for r in results if not r.ok]
+            assert not bad, "modelmix verify fails on this test's ledger:\n" + "\n".join(bad)
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,15 @@ def test_ingest_json_and_exit_codes(tmp_path, csv_file):
     assert p.returncode == 0, p.stderr
     files = json.loads(p.stdout)["files"]
     assert files == [{"path": str(good), "format": "canonical", "status": "loaded", "rows_loaded": 1,
-                      "rows_duplicate": 0, "rows_rejected": 0, "error": None}]
+                      "rows_duplicate": 0, "rows_rejected": 0, "rows_replaced": 0, "rows_warned": 0,
+                      "error": None, "ingest_id": 1,
+                      "parts": {"file": {"rows": 1, "requests": 1, "cost_usd": 0.1, "tokens": 11},
+                                "loaded": {"rows": 1, "requests": 1, "cost_usd": 0.1, "tokens": 11}},
+                      "replaced": [], "conservation": "file $0.10 → loaded $0.10"}]
     again = json.loads(run("ingest", str(good), "--db", db, "--json").stdout)["files"][0]
     assert (again["status"], again["rows_loaded"], again["rows_duplicate"]) == ("duplicate", 0, 1)
 
-    partly_bad = csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,10,1,", "2026-01-02T00:00:00Z,openai,gpt-4o,-1,1,")
+    partly_bad = csv_file(HEADER, "2026-01-02T00:00:00Z,openai,gpt-4o,10,1,", "2026-01-02T00:00:00Z,openai,gpt-4o,x,1,")
     p = run("ingest", str(partly_bad), "--db", db)
     assert p.returncode == 1 and "1 loaded" in p.stderr and "1 rejected" in p.stderr
 

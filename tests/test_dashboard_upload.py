@@ -176,14 +176,17 @@ def test_upload_preview_load_and_see_it_elsewhere(tmp_path, upload_app):
 
     at.button(key="upload_load").click().run()
     assert not at.exception
-    results = at.dataframe[0].value
+    # one verdict per file, with where its money went
+    assert at.warning[0].value.startswith("**sept.csv** — loaded 3 row(s), 1 row(s) rejected.")
+    assert "file $2.60 → loaded $2.50 + rejected $0.10" in at.warning[0].value
+    assert at.info[0].value.startswith("**usage.csv** — nothing new: already in the ledger.")
+    rejects = at.dataframe[0].value
+    assert rejects.iloc[0]["column_name"] == "input_tokens" and rejects.iloc[0]["value"] == "12x"
+    assert any(b.label == "Download rejected rows (CSV)" for b in at.get("download_button"))
+    results = at.dataframe[1].value
     assert results["file"].to_list() == ["sept.csv", "usage.csv"]
     assert results["status"].to_list() == ["loaded", "duplicate"]
     assert results["rows_loaded"].to_list()[0] == 3 and results["rows_rejected"].to_list()[0] == 1
-    assert "3 new row(s) loaded from 2 file(s)" in at.warning[0].value
-    rejects = at.dataframe[1].value
-    assert rejects.iloc[0]["column_name"] == "input_tokens" and rejects.iloc[0]["value"] == "12x"
-    assert any(b.label == "Download rejected rows (CSV)" for b in at.get("download_button"))
     assert len(at.dataframe[2].value) == history_rows + 2          # history: both uploads, newest first
     assert at.dataframe[2].value.iloc[0]["file_name"] == "usage.csv"
     # the uploader was replaced by a fresh one, so nothing waits any more

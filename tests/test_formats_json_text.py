@@ -58,7 +58,7 @@ def test_mapping_reads_a_session_transcript_and_names_bad_records(wh):
     r = _one(wh, CLAUDE_CODE, fmt=load_mapping(DATA / "claude_code_session.mapping.yaml"))
     assert (r.status, r.rows_loaded, r.rows_rejected) == ("loaded", 2, 2)
     # the user line has no model; the sidechain line's input_tokens is an array
-    assert f"{CLAUDE_CODE} row 1, column message.model: missing" in r.error
+    assert f"{CLAUDE_CODE} row 1, column message.model: nothing to place" in r.error
     assert f"{CLAUDE_CODE} row 4, column message.usage.input_tokens: not a number ('[3]')" in r.error
     rows = wh.sql("select model, project, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens "
                   "from usage_raw order by ts").rows()

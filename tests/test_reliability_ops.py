@@ -247,7 +247,7 @@ def test_full_disk(template, tmp_path):
 # --- backup and restore ------------------------------------------------------------------------------------
 def filled_ledger(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "partly_bad.csv"
-    bad.write_text(HEADER + "\n2026-02-01T00:00:00Z,openai,gpt-4o,x,-5,1,0.1\n2026-02-01T00:00:00Z,openai,gpt-4o,x,5,1,0.1\n")
+    bad.write_text(HEADER + "\n2026-02-01T00:00:00Z,openai,gpt-4o,x,lots,1,0.1\n2026-02-01T00:00:00Z,openai,gpt-4o,x,5,1,0.1\n")
     with Warehouse(db) as wh:
         ingest_paths(wh, [usage_file(tmp_path / "u.csv", 4, 500), bad])
         config.replace_rules(wh, [config.AttributionRule(field="project", pattern="session-*", team="ops")])
