@@ -439,6 +439,20 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_lake(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse import lake
+
+    with _open(args, settings) as wh:
+        done = lake.export(wh, args.folder)
+    if args.json:
+        print(json.dumps(done, indent=2))
+    else:
+        print(f"lake {done['folder']}: {done['partitions']} partitions (month x provider), {len(done['written'])} "
+              f"written ({done['rows_written']:,} rows), {done['kept']} unchanged, {len(done['deleted'])} deleted, "
+              f"in {done['seconds']:.1f} s", file=sys.stderr)
+    return 0
+
+
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.backup import restore
 
@@ -646,6 +660,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_db(sub.add_parser("backup", help="write the whole ledger to a new folder (EXPORT DATABASE)"))
     sp.add_argument("folder", metavar="DIR")
     sp.set_defaults(fn=cmd_backup)
+
+    sp = sub.add_parser("lake", help="the ledger's rows as Hive-partitioned Parquet for Spark (docs/scale-out.md)")
+    lake_sub = sp.add_subparsers(dest="action", required=True)
+    ex = with_db(lake_sub.add_parser("export", help="write or bring up to date DIR (only changed partitions)"))
+    ex.add_argument("folder", metavar="DIR")
+    ex.add_argument("--json", action="store_true", help="print what was written as JSON")
+    ex.set_defaults(fn=cmd_lake)
 
     sp = with_db(sub.add_parser("restore", help="rebuild the ledger from a backup folder"))
     sp.add_argument("folder", metavar="DIR")

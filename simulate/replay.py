@@ -314,6 +314,12 @@ def run(wh: Warehouse, scenario: Scenario) -> Result:
     return RUNS.get(wh, scenario.model_dump_json(), lambda: _replay(wh, scenario))
 
 
+def run_on(engine: Any, scenario: Scenario) -> Result:
+    """The same replay on another engine that has `Warehouse.sql`'s signature and the ledger's relations (the
+    Spark lake, warehouse/spark.py: it transpiles this very SQL); not cached."""
+    return _replay(engine, scenario)
+
+
 def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     started = time.perf_counter()
     plan = Plan.build(wh, scenario)

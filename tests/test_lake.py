@@ -1,0 +1,94 @@
+"""`modelmix lake export DIR`: the ledger's rows as Hive-partitioned Parquet (month x provider), incremental."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from ingest import ingest_paths
+from modelmix.cli import main
+from tests.conftest import write_csv
+from warehouse import Warehouse, lake, ledger
+
+CANONICAL = "ts,granularity,provider,model,project,team,requests,input_tokens,output_tokens,cost_usd"
+
+
+def _read(folder) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    glob = str(folder / "usage" / "*" / "*" / "*.parquet").replace("'", "''")   # a test's tmp path
+    con.execute(f"create view lake as select * from read_parquet('{glob}', hive_partitioning = true)")
+    return con
+
+
+def _totals(con, relation: str) -> tuple:
+    return con.execute(f"select count(*), sum(requests), sum(cost_usd), sum(list_cost_usd), "
+                       f"count(distinct team) from {relation}").fetchone()
+
+
+@pytest.fixture
+def ledger_copy(sample_db, tmp_path):
+    copy = tmp_path / "sample.duckdb"
+    shutil.copy(sample_db, copy)
+    return copy
+
+
+def test_export_holds_every_row_priced_and_attributed(ledger_copy, tmp_path):
+    out = tmp_path / "lake"
+    assert main(["lake", "export", str(out), "--db", str(ledger_copy)]) == 0
+    manifest = json.loads((out / lake.MANIFEST).read_text())
+    con = _read(out)
+    with Warehouse(ledger_copy) as wh:
+        want = wh.sql("select count(*) as n, sum(requests) as r, sum(cost_usd) as c, sum(list_cost_usd) as l, "
+                      "count(distinct team) as t from usage").row(0)
+        replay_rows = wh.sql("select count(*) from usage_replay").item()
+        parts = wh.sql("select count(distinct (strftime(ts, '%Y-%m'), provider)) from usage").item()
+    assert _totals(con, "lake") == want
+    assert con.execute("select count(*) from lake where in_replay").fetchone()[0] == replay_rows
+    assert len(manifest["partitions"]) == parts
+    # partition columns come from the folders, not the files (Hive layout)
+    one = next((out / "usage").glob("month=*/provider=*/part-0.parquet"))
+    names = duckdb.sql(f"select * from read_parquet('{one}', hive_partitioning = false) limit 0").columns
+    assert "provider" not in names and "row_hash" in names and "row_key" in names
+    for table in lake.TABLES:
+        assert (out / "tables" / f"{table}.parquet").exists()
+
+
+def test_export_is_incremental(ledger_copy, tmp_path):
+    out = tmp_path / "lake"
+    with Warehouse(ledger_copy) as wh:
+        first = lake.export(wh, out)
+        assert first["written"] and first["kept"] == 0
+        again = lake.export(wh, out)
+        assert again["written"] == [] and again["kept"] == first["partitions"]
+
+        path = write_csv(tmp_path / "new.csv", CANONICAL,
+                         "2027-03-02T10:00:00Z,hour,openai,gpt-4o,assistant,product,10,1000,200,1.5",
+                         "2027-03-09T10:00:00Z,hour,anthropic,claude-sonnet-4-5,review,eng,3,900,100,")
+        [r] = ingest_paths(wh, [path])
+        assert r.status == "loaded", r.error
+        after_load = lake.export(wh, out)
+        assert sorted(after_load["written"]) == ["2027-03/anthropic", "2027-03/openai"]
+
+        # a price change re-prices rows: the partitions whose list cost changed are written again
+        wh.write(lambda cur: cur.execute(
+            "insert into price_overrides (provider, model, effective_from, discount_pct) "
+            "values ('openai', 'gpt-4o', date '2027-01-01', 20)"))
+        wh.write(ledger.refresh_derived)
+        assert "2027-03/openai" in lake.export(wh, out)["written"]
+
+        # a removed upload: its partitions vanish
+        wh.write(ledger.remove_ingest, r.ingest_id)
+        gone = lake.export(wh, out)
+        assert sorted(gone["deleted"]) == ["2027-03/anthropic", "2027-03/openai"]
+        assert not (out / "usage" / "month=2027-03").exists() or not any((out / "usage" / "month=2027-03").iterdir())
+        assert _totals(_read(out), "lake")[0] == wh.sql("select count(*) from usage").item()
+
+
+def test_export_refuses_a_foreign_folder(ledger_copy, tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with Warehouse(ledger_copy) as wh, pytest.raises(lake.LakeError, match="not empty"):
+        lake.export(wh, tmp_path / "other")

@@ -1,0 +1,307 @@
+"""Spark engine: the same SQL files as DuckDB, transpiled with sqlglot, over a lake (warehouse/lake.py).
+
+`SparkLake(folder, master)` opens a Spark session (local mode, `local[N]`; a cluster through a Spark Connect
+URL `sc://host:15002`) and registers the lake as the relations the ledger's SQL reads: `usage_keyed`, `usage`,
+`usage_replay` (the rows with `in_replay`) and the small tables of `lake.TABLES`. `SparkLake.sql(text,
+**params)` has `Warehouse.sql`'s signature and returns a polars frame, so `simulate.replay.run_on(lake,
+scenario)` runs the simulator's own query text (sql/simulate/*.sql filled by simulate/plan.py) on Spark, and
+`SparkLake.query(name)` runs a `sql/queries` file. There is no second, hand-written copy of any query.
+
+How a DuckDB text becomes Spark SQL (`to_spark`), each step a rewrite of the parsed tree, never of the text:
+
+- bound values (`$name`) become literals of the same type (Spark's own parameter markers cannot carry lists);
+- a select of nothing but `unnest(cast($list as T[]))` columns (the replay's bound tables: quality scores, row
+  models, grades) becomes a VALUES table, since Spark allows one generator per select;
+- `hash(...)` of the replay's row columns becomes the lake's `row_hash` column (DuckDB's 64-bit hash, exported
+  as a signed bigint whose order is the hash's order); `hash(row_hash, seed)` (a random pick) becomes DuckDB's
+  hash function written in Spark arithmetic (murmur64 mix and combine, 64-bit wrapping: ANSI mode off), so a
+  random pick chooses the same rows;
+- `row_number() over ()` (the replay's tie-break id of a materialised CTE, which Spark would compute twice) becomes
+  the row's natural key `row_key`, carried from `usage_replay`;
+- what has no Spark form raises `SparkUnsupported` naming the query file and the construct: an ASOF join (policies
+  priced at each row's own catalog rates, e.g. `cache`), a `uhugeint` (per-request grades), QUALIFY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
+
+import sql
+from warehouse.errors import ModelMixError
+from warehouse.lake import MANIFEST, TABLES
+
+MIN_LONG = -(2**63)
+_MIX = "-2969869836916459117"  # 0xd6e8feb86659fd93 as a signed 64-bit integer: DuckDB's murmur64 multiplier
+
+
+class SparkUnsupported(ModelMixError):
+    title = "Not supported on Spark"
+
+
+class SparkError(ModelMixError):
+    title = "Spark query failed"
+
+
+def _name(text: Any) -> str:
+    """The query's file name (sql.Text remembers it) or its first header line."""
+    for attr in ("origin",):
+        value = getattr(text, attr, None)
+        if value:
+            return str(value)
+    m = re.match(r"\s*--\s*([\w/]+)", str(text))
+    return m.group(1) if m else "query"
+
+
+def _literal(value: Any) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float, Decimal)):
+        return exp.Literal.number(repr(float(value)) if isinstance(value, float) else str(value))
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "timestamp")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "date")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    raise SparkUnsupported(f"a bound value of type {type(value).__name__} has no Spark literal")
+
+
+def _param_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Parameter):
+        inner = node.this
+        return inner.name if isinstance(inner, exp.Expression) else str(inner)
+    if isinstance(node, exp.Placeholder):
+        return node.name or None
+    return None
+
+
+def _murmur(x: str) -> str:
+    """DuckDB's MurmurHash64 of a 64-bit value, in Spark SQL (wrapping arithmetic)."""
+    a = f"(({x}) ^ shiftrightunsigned(({x}), 32))"
+    b = f"(({a}) * {_MIX})"
+    c = f"(({b}) ^ shiftrightunsigned(({b}), 32))"
+    d = f"(({c}) * {_MIX})"
+    return f"(({d}) ^ shiftrightunsigned(({d}), 32))"
+
+
+def _duckdb_hash2(row_hash_signed: str, seed: str) -> str:
+    """hash(row_hash, seed) as DuckDB computes it, returned order-preserving signed (bits xor 2^63)."""
+    u = f"(({row_hash_signed}) ^ {MIN_LONG})"                # the unsigned hash's bits
+    h1 = _murmur(u)
+    h2 = _murmur(f"cast(({seed}) as bigint)")
+    mixed = f"((({h1}) ^ shiftrightunsigned(({h1}), 32)) * {_MIX})"
+    return f"((({mixed}) ^ ({h2})) ^ {MIN_LONG})"
+
+
+_ROW_HASH_ARGS = ["ts", "provider", "model_raw", "account", "project", "api_key", "user_id", "requests",
+                  "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "ingest_id"]
+
+
+def _unique_cte_names(tree: exp.Expression) -> None:
+    """A query spliced into a CTE keeps its own WITH (the replay's rows end in `final`, like the replay): Spark's
+    SQL (and sqlglot's Spark output, which lifts nested CTEs to the top) needs one namespace, so a nested CTE is
+    renamed after the CTE holding it, with the references in its scope."""
+    for with_ in list(tree.find_all(exp.With)):
+        holder = with_.find_ancestor(exp.CTE)
+        if holder is None:
+            continue
+        scope = with_.parent
+        for cte in with_.expressions:
+            old, new = cte.alias, f"{holder.alias}__{cte.alias}"
+            cte.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
+            for table in scope.find_all(exp.Table):
+                if table.name == old and not table.args.get("db"):
+                    table.set("this", exp.to_identifier(new))
+                    if not table.alias:
+                        table.set("alias", exp.TableAlias(this=exp.to_identifier(old)))
+
+
+def to_spark(text: Any, params: dict[str, Any]) -> str:
+    """The DuckDB query `text` with `params` bound, as Spark SQL (see the module's docstring)."""
+    name = _name(text)
+    raw = str(text)
+    code = re.sub(r"--[^\n]*", "", raw)
+    if re.search(r"\bqualify\b", code, re.I):
+        raise SparkUnsupported(f"{name}: uses QUALIFY, which Spark SQL has no form of")
+    try:
+        tree = sqlglot.parse_one(raw, read="duckdb")
+    except sqlglot.errors.ParseError as e:
+        raise SparkUnsupported(f"{name}: sqlglot cannot parse it ({str(e).splitlines()[0]})") from e
+    tree = eliminate_ctes(tree)
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)   # Spark has no MATERIALIZED; see row_number() below for what it kept
+    _unique_cte_names(tree)       # e.g. the replay's `grades` CTE, unread without a shadow evaluation
+    if any(d.this in (exp.DataType.Type.UINT128, exp.DataType.Type.UBIGINT) for d in tree.find_all(exp.DataType)):
+        raise SparkUnsupported(f"{name}: uses an unsigned 64/128-bit integer (per-request grades of a shadow "
+                               "evaluation join on the 128-bit row key), which Spark has no type for; run this "
+                               "scenario on DuckDB")
+
+    # 1. bound tables: select unnest(cast($a as T[])) as x, unnest(...) as y  ->  VALUES
+    for select in list(tree.find_all(exp.Select)):
+        cols = select.expressions
+        if (select.args.get("from_") or select.args.get("from")) is None and cols and all(
+                isinstance(c, exp.Alias) and isinstance(c.this, (exp.Unnest, exp.Explode)) for c in cols):
+            names, lists, types = [], [], []
+            for c in cols:
+                inner = c.this.expressions[0] if isinstance(c.this, exp.Unnest) else c.this.this
+                cast = inner if isinstance(inner, exp.Cast) else None
+                pname = _param_name(cast.this if cast else inner)
+                if pname is None or pname not in params:
+                    raise SparkUnsupported(f"{name}: unnest of something other than a bound list")
+                names.append(c.alias)
+                lists.append(list(params[pname]))
+                types.append(cast.to.expressions[0].sql("spark") if cast and cast.to.expressions else "string")
+            if len({len(v) for v in lists}) != 1:
+                raise SparkUnsupported(f"{name}: bound lists of different lengths unnested together")
+            casts = ", ".join(f"cast({n} as {t}) as {n}" for n, t in zip(names, types, strict=True))
+            if lists[0]:
+                rows = ", ".join("(" + ", ".join(_literal(v).sql("spark") for v in row) + ")"
+                                 for row in zip(*lists, strict=True))
+                repl = f"select {casts} from (values {rows}) as t({', '.join(names)})"
+            else:
+                nulls = ", ".join(f"cast(null as {t}) as {n}" for n, t in zip(names, types, strict=True))
+                repl = f"select {nulls} from (values (1)) as t(x) where 1 = 0"
+            select.replace(sqlglot.parse_one(repl, read="spark"))
+
+    # 2. ASOF joins: only onto row_rates, whose intervals per (provider, model) are the catalog's, contiguous and
+    #    disjoint (valid_to = the next valid_from): there "the last interval starting at or before ts" is "the
+    #    interval holding ts", a plain range join
+    for join in list(tree.find_all(exp.Join)):
+        if (join.args.get("method") or "").upper() != "ASOF":
+            continue
+        table = join.this
+        cond = join.args.get("on")
+        ge = [c for c in (cond.flatten() if isinstance(cond, exp.And) else [cond]) if isinstance(c, exp.GTE)
+              and c.expression.name == "valid_from"] if cond is not None else []
+        if not (isinstance(table, exp.Table) and table.name == "row_rates" and ge):
+            raise SparkUnsupported(f"{name}: uses an ASOF join onto {table.sql()}, which Spark SQL has no form of")
+        ts = ge[0].this
+        join.set("method", None)
+        join.set("on", exp.and_(cond, exp.LT(this=ts.copy(), expression=exp.column("valid_to",
+                                                                                  table=table.alias_or_name))))
+
+    # 3. values
+    def bind(node: exp.Expression) -> exp.Expression:
+        pname = _param_name(node)
+        if pname is not None:
+            if pname not in params:
+                raise SparkUnsupported(f"{name}: no value bound for ${pname}")
+            return _literal(params[pname])
+        return node
+
+    tree = tree.transform(bind)
+
+    # 4. hashes, row ids
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        fname = node.name.lower() if isinstance(node, (exp.Anonymous, exp.Func)) else ""
+        if isinstance(node, exp.Anonymous) and fname == "hash" or type(node).__name__ == "Hash":
+            args = node.expressions if isinstance(node, exp.Anonymous) else [node.this, *node.expressions]
+            cols = [a.name for a in args]
+            if cols == _ROW_HASH_ARGS:
+                return exp.column("row_hash")
+            if len(args) == 2 and cols[0] == "row_hash":
+                return sqlglot.parse_one(_duckdb_hash2("row_hash", args[1].sql("spark")), read="spark")
+            raise SparkUnsupported(f"{name}: hash({', '.join(a.sql() for a in args)}) has no Spark equivalent "
+                                   "(DuckDB's hash differs from Spark's)")
+        if type(node).__name__ == "ToDays":
+            return exp.func("make_interval", *[exp.Literal.number(0)] * 3, node.this)
+        if type(node).__name__ == "RegexpFullMatch":
+            # the whole string must match: Spark's RLIKE finds a match anywhere, so anchor the (bound) pattern
+            pattern = node.expression
+            if not isinstance(pattern, exp.Literal):
+                raise SparkUnsupported(f"{name}: regexp_full_match with a pattern that is not a bound value")
+            return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{pattern.this})$"))
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) \
+                and not node.args.get("partition_by") and not node.args.get("order"):
+            return exp.column("row_key")
+        return node
+
+    tree = tree.transform(rewrite)
+    # a window over aliases of its own select (DuckDB resolves them laterally; Spark refuses in windows): the
+    # aliased expressions themselves
+    for select in tree.find_all(exp.Select):
+        aliases = {a.alias: a.this for a in select.expressions if isinstance(a, exp.Alias)}
+        for window in [w for e in select.expressions for w in e.find_all(exp.Window)]:
+            for col in list(window.find_all(exp.Column)):
+                if not col.table and col.name in aliases and not isinstance(aliases[col.name], exp.Window):
+                    col.replace(aliases[col.name].copy())
+    if any(isinstance(n, exp.Column) and n.name == "row_key" for n in tree.find_all(exp.Column)):
+        # carry the natural key out of usage_replay (the replay's rows select named columns)
+        for select in tree.find_all(exp.Select):
+            src = (select.args.get("from_") or select.args.get("from"))
+            table = src.this if src is not None else None
+            if isinstance(table, exp.Table) and table.name == "usage_replay" and not any(
+                    c.alias_or_name == "row_key" for c in select.expressions):
+                select.select(exp.column("row_key", table=table.alias_or_name), append=True, copy=False)
+    try:
+        return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    except sqlglot.errors.UnsupportedError as e:
+        raise SparkUnsupported(f"{name}: {e}") from e
+
+
+class SparkLake:
+    """A lake opened in Spark; `sql`/`query` like Warehouse's. `master`: `local[N]` (default `local[2]`) or a
+    Spark Connect URL (`sc://host:port`)."""
+
+    def __init__(self, folder: str | Path, master: str = "local[2]", conf: dict[str, str] | None = None):
+        folder = str(folder).rstrip("/")
+        if "://" not in folder and not (Path(folder) / MANIFEST).exists():
+            raise SparkError(f"{folder}: not a lake (no {MANIFEST}); write one with `modelmix lake export {folder}`")
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as e:
+            raise SparkError("pyspark is not installed: pip install 'modelmix[spark]' (and a Java 17 runtime)") from e
+        builder = SparkSession.builder.appName("modelmix")
+        builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
+        settings = {
+            "spark.sql.ansi.enabled": "false",            # 64-bit wrapping arithmetic (the hash), DuckDB-like casts
+            "spark.sql.session.timeZone": "UTC",          # the ledger's timestamps are naive UTC
+            "spark.sql.shuffle.partitions": "4",
+            "spark.ui.enabled": "false",
+            "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+            **(conf or {}),
+        }
+        for k, v in settings.items():
+            builder = builder.config(k, v)
+        self.spark = builder.getOrCreate()
+        self.folder = folder
+        rows = self.spark.read.option("basePath", f"{folder}/usage").parquet(f"{folder}/usage")
+        rows.createOrReplaceTempView("usage_keyed")
+        rows.createOrReplaceTempView("usage")
+        rows.filter("in_replay").createOrReplaceTempView("usage_replay")
+        for table in TABLES:
+            self.spark.read.parquet(f"{folder}/tables/{table}.parquet").createOrReplaceTempView(table)
+
+    def sql(self, text: Any, **params: Any) -> pl.DataFrame:
+        spark_sql = to_spark(text, params)
+        try:
+            table = self.spark.sql(spark_sql).toArrow()
+        except Exception as e:  # noqa: BLE001 -- pyspark raises many types; all become one error naming the query
+            first = str(e).strip().splitlines()[0][:400] if str(e).strip() else type(e).__name__
+            raise SparkError(f"{_name(text)} failed on Spark: {first}") from e
+        return pl.from_arrow(table)
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        return self.sql(sql.load(f"queries/{name}"), **params)
+
+    def close(self) -> None:
+        self.spark.stop()
+
+    def __enter__(self) -> SparkLake:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
