@@ -26,11 +26,13 @@ lock:
 	  --strip-extras --no-emit-index-url --no-emit-find-links $(if $(P),--upgrade-package $(P),--upgrade) \
 	  -o $(LOCK) pyproject.toml
 
-# Debian packages the tests use: chromium (the one real-browser test), postgresql (the LiteLLM database pull)
+# Debian packages the tests use: chromium (the one real-browser test), postgresql (the LiteLLM database pull),
+# a Java 17 runtime (the Spark engine in local mode, tests/test_spark.py)
 system-deps:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v java >/dev/null 2>&1 || need="$$need openjdk-17-jre-headless"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing Debian packages:$$need"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \

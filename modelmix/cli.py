@@ -264,28 +264,41 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from simulate.spec import ScenarioError
 
     scenario = _scenario_with_files(args)
-    with _open(args, settings) as wh:
+    if args.engine == "spark":
+        from simulate import replay
+        from warehouse.spark import SparkLake
+
+        if not args.lake:
+            raise SystemExit("simulate --engine spark needs --lake DIR (write one with `modelmix lake export DIR`)")
         if args.sweep:
-            index, param, grid = _parse_sweep(args.sweep, scenario)
-            frame = frontier.sweep(wh, scenario, index, grid)
-            _table_style()
-            print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2, default=str)
-                  if args.json else frame)
-            return 0
+            raise SystemExit("--sweep runs on DuckDB only (the slider tables are local); drop --engine spark")
         if args.oracle:
-            ranked = [i for i, p in enumerate(scenario.policies) if p.ranked]
-            if not ranked:
-                raise ScenarioError(f"{args.scenario}: --oracle needs a shift or batch policy (a share to rank)")
-            rep = frontier.router_report(wh, scenario, ranked[-1])
-            if args.json:
-                print(json.dumps({"policy": ranked[-1], **rep.to_json()}, indent=2, default=str))
-            else:
-                print(f"source (share 0) quality {rep.strong_quality:.4f}, all moved {rep.weak_quality:.4f}")
-                for name, m in rep.metrics.items():
-                    shown = ", ".join(f"{k} {'-' if v is None else f'{v:.4f}'}" for k, v in m.items())
-                    print(f"  {name:<7} {shown}")
-            return 0
-        result = simulate.run(wh, scenario)
+            raise SystemExit("--oracle runs on DuckDB only (the slider tables are local); drop --engine spark")
+        with SparkLake(args.lake, master=args.spark_master) as lake:
+            result = replay.run_on(lake, scenario)
+    else:
+        with _open(args, settings) as wh:
+            if args.sweep:
+                index, param, grid = _parse_sweep(args.sweep, scenario)
+                frame = frontier.sweep(wh, scenario, index, grid)
+                _table_style()
+                print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2,
+                                 default=str) if args.json else frame)
+                return 0
+            if args.oracle:
+                ranked = [i for i, p in enumerate(scenario.policies) if p.ranked]
+                if not ranked:
+                    raise ScenarioError(f"{args.scenario}: --oracle needs a shift or batch policy (a share to rank)")
+                rep = frontier.router_report(wh, scenario, ranked[-1])
+                if args.json:
+                    print(json.dumps({"policy": ranked[-1], **rep.to_json()}, indent=2, default=str))
+                else:
+                    print(f"source (share 0) quality {rep.strong_quality:.4f}, all moved {rep.weak_quality:.4f}")
+                    for name, m in rep.metrics.items():
+                        shown = ", ".join(f"{k} {'-' if v is None else f'{v:.4f}'}" for k, v in m.items())
+                        print(f"  {name:<7} {shown}")
+                return 0
+            result = simulate.run(wh, scenario)
     if args.strict and result.warnings:
         raise ScenarioError(f"{args.scenario}: " + "; ".join(result.warnings), title="Scenario warnings (--strict)")
     print(json.dumps(result.to_json(), indent=2, default=str) if args.json else result.summary_text())
@@ -601,6 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
                     "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
                     "measured quality replaces the priors where it covers (docs/simulation.md)")
+    sp.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="spark: run the same replay SQL on Spark over a lake (docs/scale-out.md)")
+    sp.add_argument("--lake", metavar="DIR", help="the lake `modelmix lake export` wrote (with --engine spark)")
+    sp.add_argument("--spark-master", default="local[2]",
+                    help="Spark master: local[N] (default local[2]) or a Spark Connect URL sc://host:15002")
     sp.set_defaults(fn=cmd_simulate)
 
     sp = with_db(sub.add_parser("outlook", help="project a scenario's spend month by month (P10/P50/P90)"))

@@ -39,8 +39,9 @@ import sql
 from warehouse.errors import ModelMixError
 from warehouse.lake import MANIFEST, TABLES
 
-MIN_LONG = -(2**63)
-_MIX = "-2969869836916459117"  # 0xd6e8feb86659fd93 as a signed 64-bit integer: DuckDB's murmur64 multiplier
+# -2^63 written so that Spark reads a bigint (the literal -9223372036854775808 would be minus a DECIMAL(19, 0))
+MIN_LONG = "shiftleft(cast(1 as bigint), 63)"
+_MIX = str(0xD6E8FEB86659FD93 - 2**64)   # DuckDB's murmur64 multiplier as a signed 64-bit integer
 
 
 class SparkUnsupported(ModelMixError):
