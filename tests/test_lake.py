@@ -35,6 +35,7 @@ def ledger_copy(sample_db, tmp_path):
     return copy
 
 
+@pytest.mark.slow
 def test_export_holds_every_row_priced_and_attributed(ledger_copy, tmp_path):
     out = tmp_path / "lake"
     assert main(["lake", "export", str(out), "--db", str(ledger_copy)]) == 0
@@ -56,6 +57,7 @@ def test_export_holds_every_row_priced_and_attributed(ledger_copy, tmp_path):
         assert (out / "tables" / f"{table}.parquet").exists()
 
 
+@pytest.mark.slow
 def test_export_is_incremental(ledger_copy, tmp_path):
     out = tmp_path / "lake"
     with Warehouse(ledger_copy) as wh:
