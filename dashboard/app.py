@@ -82,5 +82,7 @@ with st.sidebar:
         start, end = (picked[0], picked[-1]) if picked else ledger.default_range(first, last)
         state.set_date_range((start, end))
         st.caption(f"Data from {first:%d %b %Y} to {last:%d %b %Y}")
+    st.toggle("Show SQL", key=state.SHOW_SQL_KEY, value=False,
+              help="Show the query behind each figure, under it, so any number can be audited.")
 
 st.navigation({name: listed for name, listed in pages.items() if user.at_least(SECTION_ROLE[name])}).run()

@@ -7,7 +7,8 @@ The identity comes from exactly one of three modes, chosen by the deployment:
   is refused).
 - **header**: `MODELMIX_TRUSTED_HEADER` names a request header set by a sign-in proxy (oauth2-proxy, IAP). A
   request without it is denied. Only safe when the port is reachable through the proxy alone.
-- **local**: neither. One person on their own machine: an admin named `local`, with a banner on every page.
+- **local**: neither. One person on their own machine: an admin named `local`, with a small
+  "Local mode" badge in the sidebar whose info button explains it.
 
 The role (oidc, header) comes from `warehouse.users.role_for`: MODELMIX_ADMINS, else the `users` table, else the
 claim named by MODELMIX_ROLE_CLAIM; none of these -> a "not registered" screen. The person is resolved once per
@@ -190,22 +191,25 @@ def need_text(role: str) -> str:
 
 
 # --- the sidebar ------------------------------------------------------------------------------------------
-# no square brackets: the banner is a `:orange-background[...]` directive
-LOCAL_BANNER = ("**Local single-user mode**: no sign-in, anyone who can open this address is an admin. For a "
-                "shared deployment configure OIDC sign-in (an `auth` section in `.streamlit/secrets.toml`) or "
-                "`MODELMIX_TRUSTED_HEADER` behind a sign-in proxy; see docs/reliability.md, \"Sign-in and roles\".")
+LOCAL_BADGE = "Local mode: no sign-in"
+LOCAL_EXPLAINED = ("**Local single-user mode**: no sign-in, anyone who can open this address is an admin. That "
+                   "suits one person on their own machine. For a shared deployment, configure OIDC sign-in (an "
+                   "`auth` section in `.streamlit/secrets.toml`) or `MODELMIX_TRUSTED_HEADER` behind a sign-in "
+                   "proxy; see docs/reliability.md, \"Sign-in and roles\".")
 
 
 def banner(user: User) -> None:
-    """The local-mode warning, above every page."""
-    if user.mode == LOCAL:     # markdown, not st.warning: a page's own warnings stay the page's
-        st.markdown(f":orange-background[:material/lock_open: {LOCAL_BANNER}]")
+    """Nothing above the pages: local mode is said by a small badge in the sidebar (`sidebar`), its meaning one
+    click away, so it does not sit as an orange banner over every page of a local install."""
 
 
 def sidebar(user: User) -> None:
     """Who is signed in, as what, over which teams; sign-out for OIDC."""
     if user.mode == LOCAL:
-        st.caption("Local single-user mode · admin")
+        badge, more = st.columns([3, 1], vertical_alignment="center")
+        badge.badge(LOCAL_BADGE, icon=":material/lock_open:", color="orange")
+        with more.popover("", icon=":material/info:", help="What local mode means"):
+            st.markdown(LOCAL_EXPLAINED)
         return
     st.caption(f"Signed in as **{user.email}** · {user.role} · {user.scope_text}")
     if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:", key="auth_logout"):

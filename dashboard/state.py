@@ -34,6 +34,7 @@ from warehouse.errors import PermissionDenied
 USER_KEY = "modelmix_user"      # the signed-in `dashboard.auth.User` of this session
 DATE_RANGE_KEY = "modelmix_date_range"
 DATE_WIDGET_KEY = "date_range"
+SHOW_SQL_KEY = "show_sql"      # the sidebar's "Show SQL" toggle: the query under each figure
 
 
 @st.cache_resource(show_spinner=False, on_release=Warehouse.close)

@@ -199,6 +199,7 @@ def explore_app(monkeypatch):
     def open_page(db, **state) -> AppTest:
         monkeypatch.setenv("MODELMIX_DB", str(db))
         at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["show_sql"] = True     # the sidebar's Show SQL toggle
         for k, v in state.items():
             at.session_state[k] = v
         at.run()

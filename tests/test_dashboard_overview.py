@@ -59,9 +59,12 @@ def ledger(tmp_path_factory) -> dict:
 @pytest.fixture
 def run_app(monkeypatch):
     """Run the app on a ledger file; afterwards drop the caches (which closes the cached warehouse)."""
-    def run(db: Path) -> AppTest:
+    def run(db: Path, **state) -> AppTest:
         monkeypatch.setenv("MODELMIX_DB", str(db))
-        return AppTest.from_file(APP, default_timeout=90).run()
+        at = AppTest.from_file(APP, default_timeout=90)
+        for k, v in state.items():
+            at.session_state[k] = v
+        return at.run()
 
     yield run
     st.cache_data.clear()
@@ -112,8 +115,21 @@ def test_kpis_match_the_ledger(ledger, run_app):
     assert delta.startswith(f"{e['unpriced_rows']:,} of {e['rows']:,} rows")
 
 
-def test_charts_tables_warning_and_sql(ledger, run_app):
+def test_sql_is_one_toggle_away(ledger, run_app):
+    """Issue 15 §4: no "SQL behind this" expanders by default; the sidebar's one "Show SQL" toggle brings every
+    one back."""
     at = run_app(ledger["db"])
+    assert not at.exception
+    assert not [x for x in at.expander if x.label == "SQL behind this"] and not at.code
+    [toggle] = [t for t in at.sidebar.toggle if t.label == "Show SQL"]
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert len([x for x in at.expander if x.label == "SQL behind this"]) >= 8
+
+
+def test_charts_tables_warning_and_sql(ledger, run_app):
+    at = run_app(ledger["db"], show_sql=True)
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3
     # movers (team, model), top teams, top models, billed vs list

@@ -77,7 +77,9 @@ def sources_app(monkeypatch, tmp_path):
             path.write_text(jobs, encoding="utf-8")
         monkeypatch.setenv("MODELMIX_DB", str(db))
         monkeypatch.setenv("MODELMIX_JOBS_FILE", str(path))
-        at = AppTest.from_file(APP, default_timeout=90).run()
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["show_sql"] = True     # the sidebar's Show SQL toggle
+        at.run()
         assert not at.exception
         at.switch_page(PAGE).run()
         assert not at.exception

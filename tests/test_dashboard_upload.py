@@ -147,7 +147,9 @@ def test_coverage_grid_shows_gaps_and_overlaps():
 def upload_app(monkeypatch):
     def open_page(db) -> AppTest:
         monkeypatch.setenv("MODELMIX_DB", str(db))
-        at = AppTest.from_file(APP, default_timeout=90).run()
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["show_sql"] = True     # the sidebar's Show SQL toggle
+        at.run()
         assert not at.exception
         at.switch_page(PAGE).run()
         assert not at.exception

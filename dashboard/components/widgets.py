@@ -11,8 +11,15 @@ from dashboard.services import sql_text
 from warehouse.errors import ModelMixError
 
 
+SHOW_SQL_KEY = "show_sql"     # dashboard.state.SHOW_SQL_KEY: the sidebar toggle app.py draws
+
+
 def sql_behind(name: str, label: str = "SQL behind this") -> None:
-    """The expander under a chart or table showing the named query it comes from, so a figure can be audited."""
+    """The expander under a chart or table showing the named query it comes from, so a figure can be audited;
+    drawn while the sidebar's "Show SQL" toggle is on (off by default, so a page is not a column of "SQL"
+    expanders). A page run on its own, without the router's sidebar, shows them."""
+    if not st.session_state.get(SHOW_SQL_KEY, True):
+        return
     with st.expander(label):
         st.caption(f"`sql/queries/{name}.sql` — parameters are bound, never spliced into the text.")
         st.code(sql_text(name), language="sql")
