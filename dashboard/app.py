@@ -85,4 +85,6 @@ with st.sidebar:
     st.toggle("Show SQL", key=state.SHOW_SQL_KEY, value=False,
               help="Show the query behind each figure, under it, so any number can be audited.")
 
-st.navigation({name: listed for name, listed in pages.items() if user.at_least(SECTION_ROLE[name])}).run()
+# expanded: every section and page listed (collapsed, Streamlit hides the last ones behind "View N more")
+st.navigation({name: listed for name, listed in pages.items() if user.at_least(SECTION_ROLE[name])},
+              expanded=True).run()

@@ -180,6 +180,7 @@ def test_every_page_url_opens_directly_on_a_fresh_server(tmp_path, sample_db):
             nav.wait_for(timeout=30_000)
             text = nav.inner_text()
             assert "Finance" in text and "Budgets & forecast" in text, (path, text)      # sections, titles
+            assert "Users & audit" in text and "View" not in text, (path, text)        # every page listed
             assert "reconciliation\n" not in text and "whatif" not in text, (path, text)  # not the file list
             sidebar = tab.locator('[data-testid="stSidebar"]').inner_text()
             assert "Data from" in sidebar and "No usage loaded yet" not in sidebar, (path, sidebar)

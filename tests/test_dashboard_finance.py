@@ -392,7 +392,7 @@ def test_empty_ledger_says_what_to_do(page, tmp_path, name):
     Warehouse(tmp_path / "empty.duckdb").close()
     at = page(name, db=tmp_path / "empty.duckdb", date_range=None)
     assert not at.exception
-    assert "No usage loaded yet" in at.info[0].value and "modelmix ingest FILE" in at.info[0].value
+    assert "No usage loaded yet" in at.info[0].value and "**Upload & data**" in at.info[0].value
 
 
 def test_no_budgets_yet_says_what_to_do(page, tmp_path):

@@ -177,7 +177,7 @@ def test_empty_ledger_says_what_to_do(tmp_path, run_app):
     assert not at.exception
     assert not at.metric and not at.get("plotly_chart")
     guidance = at.info[0].value
-    assert "No usage loaded yet" in guidance and "modelmix ingest FILE" in guidance
+    assert "No usage loaded yet" in guidance and "**Upload & data**" in guidance
     assert any("No usage loaded yet" in c.value for c in at.sidebar.caption)
 
 

@@ -169,11 +169,11 @@ def render() -> None:
     selected = state.date_range()
     if selected is None:
         st.info("**No usage loaded yet**, so there is nothing to watch. Load a usage export with "
-                "`modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+                "the **Upload & data** page (an analyst can load exports there).", icon=":material/upload_file:")
         return
     start, end = selected
     st.caption(f"Flagged days between {start:%d %b %Y} and {end:%d %b %Y} (the date range in the sidebar), largest "
-               "excess first. `modelmix alerts` reports those of the ledger's last 7 days.")
+               "excess first. The Overview's alert box counts those of the ledger's last 7 days.")
     flags = flagged_table(start, end)
     if flags is not None:
         series_chart(flags, start, end)

@@ -308,7 +308,7 @@ def render() -> None:
     selected = state.date_range()
     if selected is None:
         st.info("**No usage loaded yet**, so there is nothing to forecast. Load a usage export with "
-                "`modelmix ingest FILE` (or `make demo` for sample data), then set budgets here.",
+                "the **Upload & data** page (an analyst can load exports there), then set budgets here.",
                 icon=":material/upload_file:")
         edit_section()
         return

@@ -61,8 +61,8 @@ def rule_inputs(month: str) -> dict:
 def statement_block(month: str, rule: dict) -> None:
     df = call(svc.statement, month=month, **rule)
     if df.is_empty():
-        st.info(f"No spend in {month}. Pick another month, or load that month's usage exports with "
-                "`modelmix ingest FILE`.")
+        st.info(f"No spend in {month}. Pick another month, or load that month's usage exports on "
+                "the **Upload & data** page.")
         return
     total = df["total_usd"].sum()
     allocated = df["allocated_usd"].sum()
@@ -176,7 +176,7 @@ def render() -> None:
     selected = state.date_range()
     if selected is None:
         st.info("**No usage loaded yet**, so there is no month to charge back. Load usage exports with "
-                "`modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+                "the **Upload & data** page (an analyst can load exports there).", icon=":material/upload_file:")
         return
     months = call(svc.chargeback_months)
     done = ledger.source_completeness(state.run_query, selected[1])

@@ -152,7 +152,7 @@ def render() -> None:
     st.title("Explore")
     selected = state.date_range()
     if selected is None:
-        st.info("**No usage loaded yet.** Load usage exports on **Upload & data** (or with `modelmix ingest FILE`), "
+        st.info("**No usage loaded yet.** Load usage exports on **Upload & data**, "
                 "then come back to slice the spend.", icon=":material/upload_file:")
         return
     start, end = selected

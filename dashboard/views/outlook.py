@@ -41,7 +41,9 @@ def inputs() -> svc.Assumptions:
     with c3:
         ramp = st.slider("Months to adopt the scenario", 0, 24, (6, 12), key="outlook_ramp",
                          help="A linear ramp from today's mix to the scenario's; 0 = from the first month.")
-        seed = st.number_input("Seed", 0, 10_000, 0, key="outlook_seed")
+        seed = st.number_input("Random seed", 0, 10_000, 0, key="outlook_seed",
+                               help="The bands come from 2,000 random draws; the same number gives the same "
+                                    "bands, another number shows how much they move by chance.")
     return svc.Assumptions(months=months, growth=growth, decline=(lo, mode, hi), adoption_months=ramp,
                            draws=2000, seed=int(seed))
 

@@ -31,10 +31,10 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 def empty_ledger() -> None:
     st.info(
-        "**No usage loaded yet.** Load a usage export with `modelmix ingest FILE` "
-        "(OpenAI or Anthropic usage/cost exports, LiteLLM spend logs, or a CSV in the canonical columns; "
-        "`modelmix formats` lists them). While this dashboard runs, `modelmix ingest` hands the file to it — "
-        "reload the page when the command finishes. To try ModelMix with bundled sample data, run `make demo`.",
+        "**No usage loaded yet.** Load a usage export on the **Upload & data** page (OpenAI, Anthropic, "
+        "Google, AWS and Azure usage or cost exports, LiteLLM and other gateway logs, or a CSV in the canonical "
+        "columns: the page detects the format and shows the first rows before loading). On the server, "
+        "`modelmix ingest FILE` does the same, and `make demo` loads the bundled sample data.",
         icon=":material/upload_file:",
     )
     st.caption(f"Ledger file: `{state.db_path()}`")
@@ -191,8 +191,8 @@ def unpriced_warning(start: dt.date, end: dt.date) -> None:
     its, them = ("its", "it") if df.height == 1 else ("their", "them")
     st.warning(
         f"**{plural(df.height, 'model has', 'models have')} no catalog price**, so {its} usage counts toward spend "
-        "only where the source reported a billed cost:\n\n" + "\n".join(lines) + f"\n\nPrice {them} with "
-        "`modelmix overrides FILE` (negotiated or self-hosted prices), or map the name to a known model with an alias.",
+        "only where the source reported a billed cost:\n\n" + "\n".join(lines) + f"\n\nPrice {them} on the "
+        "**Prices** page (negotiated or self-hosted prices), or map the name to a known model with an alias there.",
         icon=":material/warning:",
     )
     sql_behind(QUERIES["unpriced_models"])

@@ -157,7 +157,7 @@ def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     else:
         st.caption(f"{df.height:,} rows whose billed cost differs from expected by more than {pct:g}% and "
                    f"{usd(abs_usd)}, largest gap first. A steady negative residual on one provider usually means a "
-                   "negotiated discount missing from the price overrides: add it with `modelmix overrides FILE`.")
+                   "negotiated discount missing from the price overrides: add it on the **Prices** page.")
         st.dataframe(
             df, hide_index=True, width="stretch",
             column_order=["day", "provider", "model", "source_format", "billed_usd", "expected_usd", "residual_usd",
@@ -183,7 +183,7 @@ def unpriced_models(start: dt.date, end: dt.date) -> None:
         st.success("Every model in this range has a catalog price.", icon=":material/check_circle:")
     else:
         st.caption("Models the price catalog does not know: their spend is only what the source billed, never "
-                   "compared with a list price. Price them with `modelmix overrides FILE` (negotiated or self-hosted "
+                   "compared with a list price. Price them on the **Prices** page (negotiated or self-hosted "
                    "prices), or map the name to a known model with an alias.")
         st.dataframe(
             df, hide_index=True, width="stretch",
@@ -205,7 +205,7 @@ def render() -> None:
     selected = state.date_range()
     if selected is None:
         st.info("**No usage loaded yet**, so there is nothing to reconcile. Load usage and the providers' cost "
-                "exports with `modelmix ingest FILE` (or `make demo` for sample data).", icon=":material/upload_file:")
+                "exports with the **Upload & data** page (an analyst can load exports there).", icon=":material/upload_file:")
         return
     start, end = selected
     st.caption(f"Billed cost vs catalog list price, {start:%d %b %Y} – {end:%d %b %Y} "
