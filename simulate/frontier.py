@@ -56,6 +56,7 @@ def structure_key(scenario: Scenario) -> str:
     data.pop("title", None)
     data.pop("description", None)
     data["assumptions"].pop("output_multiplier", None)
+    data["assumptions"].pop("input_multiplier", None)
     data["assumptions"].pop("escalation_rate", None)
     for p in data["policies"]:
         p.pop("name", None)
@@ -64,12 +65,14 @@ def structure_key(scenario: Scenario) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def slider_values(scenario: Scenario) -> tuple[float, list[float | None], list[float]]:
-    """(output_multiplier, share per policy (None: not ranked), rate per policy (escalation / hit rate, else 0))."""
+def slider_values(scenario: Scenario) -> tuple[tuple[float, float], list[float | None], list[float]]:
+    """((output_multiplier, input_multiplier), share per policy (None: not ranked), rate per policy (escalation /
+    hit rate, else 0))."""
     ctx = {"escalation_rate": scenario.assumptions.escalation_rate}
     shares = [p.share if p.ranked else None for p in scenario.policies]
     rates = [p.rate(ctx) for p in scenario.policies]
-    return scenario.assumptions.output_multiplier, shares, rates
+    a = scenario.assumptions
+    return (a.output_multiplier, a.input_multiplier), shares, rates
 
 
 @dataclass
@@ -160,7 +163,7 @@ class Prepared:
         self.levers = [p.lever for p in scenario.policies]
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
-        self.elig, self.order, self.c0, self.cm, self.cx = [], [], [], [], []
+        self.elig, self.order, self.c0, self.cm, self.ci, self.cx = [], [], [], [], [], []
         for step in plan.steps:
             j = step.index
             self.elig.append(frame[f"e{j}"].fill_null(False).to_numpy().astype(bool))
@@ -174,7 +177,7 @@ class Prepared:
                 self.order.append(rows[np.lexsort(cols[::-1])])
             else:
                 self.order.append(None)
-            for name, out in (("c0", self.c0), ("cm", self.cm), ("cx", self.cx)):
+            for name, out in (("c0", self.c0), ("cm", self.cm), ("ci", self.ci), ("cx", self.cx)):
                 out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
         self._quality(wh, frame)
         self.baseline_cost = float(self.base.sum())
@@ -196,12 +199,13 @@ class Prepared:
                 req = f"({elig} and granularity = 'request')"
                 cols += [f"case when {req} then {key} end as o{j}_{k}" for k, key in enumerate(step.order_keys)]
 
-            def at(m: str, x: str, cost: str = step.cost, rate: str | None = step.rate_param) -> str:
-                text = cost.replace("$output_multiplier", m)
+            def at(m: str, x: str, i: str = "0.0", cost: str = step.cost, rate: str | None = step.rate_param) -> str:
+                text = cost.replace("$output_multiplier", m).replace("$input_multiplier", i)
                 return text.replace(rate, x) if rate else text
 
             cols.append(f"cast({at('0.0', '0.0')} as double) as c0_{j}")
             cols.append(f"cast(({at('1.0', '0.0')}) - ({at('0.0', '0.0')}) as double) as cm_{j}")
+            cols.append(f"cast(({at('0.0', '0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as ci_{j}")
             cols.append(f"cast(({at('0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as cx_{j}")
         if plan.graded:
             # the per-request grades of each row's own model and of each model target (replay.sql's g_src, g_t{i})
@@ -293,6 +297,7 @@ class Prepared:
         cols: dict[tuple[str, str], np.ndarray] = {}
         cost = none * base
         cost_m = np.zeros(n)
+        cost_i = np.zeros(n)
         q_own = g(self.q_own)
         scored = ~np.isnan(q_own)
         w_none = np.where(scored, req * none, 0.0)
@@ -302,11 +307,13 @@ class Prepared:
         moved = np.zeros(n)
         for j in range(n_pol):
             f = claims[j]
-            c0, cm, cx = g(self.c0[j]), g(self.cm[j]), g(self.cx[j])
+            c0, cm, ci, cx = g(self.c0[j]), g(self.cm[j]), g(self.ci[j]), g(self.cx[j])
             pqb, pqt, pqs = g(self.qb[j]), g(self.qt[j]), g(self.qs[j])
             cost = cost + f * c0
             cost_m = cost_m + f * cm
+            cost_i = cost_i + f * ci
             cols[("cost", f"x{j}")] = f * cx
+            cols[(f"save{j}", "i")] = -f * ci
             cols[(f"save{j}", "1")] = f * (base - c0)
             cols[(f"save{j}", "m")] = -f * cm
             cols[(f"save{j}", f"x{j}")] = -f * cx
@@ -321,6 +328,7 @@ class Prepared:
             moved = moved + req * f
         cols[("cost", "1")] = cost
         cols[("cost", "m")] = cost_m
+        cols[("cost", "i")] = cost_i
         cols[("w", "1")] = w
         cols[("qb", "1")] = qb
         cols[("qs", "1")] = qs
@@ -329,8 +337,11 @@ class Prepared:
         return cols
 
     @staticmethod
-    def _multipliers(m: float, rates: list[float]) -> dict[str, float]:
-        return {"1": 1.0, "m": m, **{f"x{j}": r for j, r in enumerate(rates)}}
+    def _multipliers(m: float | tuple[float, float], rates: list[float]) -> dict[str, float]:
+        """Each coefficient's multiplier: '1', the output ('m') and input ('i') token multipliers (`m`: the
+        output multiplier, or (output, input)), each policy's rate ('x{j}')."""
+        out_m, in_m = m if isinstance(m, tuple) else (m, 1.0)
+        return {"1": 1.0, "m": out_m, "i": in_m, **{f"x{j}": r for j, r in enumerate(rates)}}
 
     def _outcome(self, totals: dict[tuple[str, str], float], m: float, rates: list[float],
                  by_team: pl.DataFrame | None = None) -> Outcome:

@@ -330,6 +330,7 @@ class Plan:
         columns, tp_params = target_prices(wh, scenario)
         params.update(period(scenario))
         params["output_multiplier"] = scenario.assumptions.output_multiplier
+        params["input_multiplier"] = scenario.assumptions.input_multiplier
         params.update(tp_params)
         params.update(row_map(wh, scenario, names))
         overrides = names.scores(scenario.assumptions.quality)

@@ -158,8 +158,18 @@ def seed_mix(seed: int) -> int:
 def _target_cost(target: Target, p: str, i: int) -> str:
     if target.price_ratio is not None:
         return f"base_cost * ${p}_ratio"
-    return (f"(input_tokens * tp{i}_in + cache_read_tokens * tp{i}_cr + cache_write_tokens * tp{i}_cw"
+    inm = f"${p}_inmult" if target.input_multiplier is not None else "$input_multiplier"
+    return (f"((input_tokens * tp{i}_in + cache_read_tokens * tp{i}_cr + cache_write_tokens * tp{i}_cw) * {inm}"
             f" + output_tokens * $output_multiplier * tp{i}_out) / 1000000.0")
+
+
+def _target_params(target: Target, p: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if target.price_ratio is not None:
+        out[f"{p}_ratio"] = target.price_ratio
+    if target.input_multiplier is not None:
+        out[f"{p}_inmult"] = target.input_multiplier
+    return out
 
 
 class _Ranked(Policy):
@@ -234,10 +244,7 @@ class Shift(_Ranked):
     lever: ClassVar[str] = "model_shift"
 
     def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
-        out = super().params(p, ctx)
-        if self.to.price_ratio is not None:
-            out[f"{p}_ratio"] = self.to.price_ratio
-        return out
+        return {**super().params(p, ctx), **_target_params(self.to, p)}
 
     def cost_sql(self, p: str, i: int) -> str:
         return _target_cost(self.to, p, i)
@@ -278,10 +285,7 @@ class Cascade(Policy):
         return rate
 
     def params(self, p: str, ctx: dict[str, Any]) -> dict[str, Any]:
-        out = {f"{p}_esc": self.rate(ctx)}
-        if self.first.price_ratio is not None:
-            out[f"{p}_ratio"] = self.first.price_ratio
-        return out
+        return {f"{p}_esc": self.rate(ctx), **_target_params(self.first, p)}
 
     def cost_sql(self, p: str, i: int) -> str:
         return f"({_target_cost(self.first, p, i)} + ${p}_esc * base_cost)"

@@ -80,6 +80,9 @@ class RouterScores(Strict):
 class Assumptions(Strict):
     output_multiplier: float = Field(
         1.0, gt=0, description="output tokens of moved parts × this (verbosity of the target model)")
+    input_multiplier: float = Field(
+        1.0, gt=0, description="input tokens of moved parts × this (tokenizer of the target model); a target's "
+        "own `input_multiplier` wins")
     escalation_rate: float | None = Field(None, ge=0, le=1, description="default for cascades that give none")
     quality: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="workload (or '*') → model → score in [0, 1]; wins over the defaults")

@@ -88,6 +88,9 @@ class Target(Strict):
     name: str | None = Field(None, description="label in results (default: model, or 'price_ratio:R')")
     quality_ratio: float | None = Field(
         None, ge=0, description="target quality = this × the source model's score (overrides the score table)")
+    input_multiplier: float | None = Field(
+        None, gt=0, description="input tokens (incl. cache read/write) of moved parts × this on this target (its "
+        "tokenizer: the same text is more or fewer tokens); default assumptions.input_multiplier")
     _catalog: tuple[str, str] | None = PrivateAttr(None)
 
     @model_validator(mode="after")

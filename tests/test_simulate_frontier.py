@@ -146,3 +146,20 @@ def test_curve_is_exact_at_every_count(wh, tmp_path):
     costs = table.curve(1.0, [0.0])["cost"]
     expected = [simulate.run(wh, with_share(sc, 0, k / 10)).scenario_cost_usd for k in range(11)]
     assert np.allclose(costs, expected, atol=1e-12)
+
+
+def test_input_multiplier_known_answer_and_slider_lookup(wh, tmp_path):
+    """Input tokens of moved parts × the target's tokenizer ratio: cheap-1 at $1 / $2 per 1M, requests k = 1..10
+    with 100 k input and 10 k output tokens: (100 k × 1 × r + 10 k × 2) / 1M summed = (100 r + 20) × 55 / 1M."""
+    ten_requests(wh, tmp_path)
+    for assumed, own, r in ((1.0, None, 1.0), (2.0, None, 2.0), (2.0, 1.5, 1.5)):
+        to = {**CHEAP, **({"input_multiplier": own} if own else {})}
+        sc = scenario({"kind": "shift", "share": 1.0, "to": to}, assumptions={"input_multiplier": assumed})
+        result = simulate.run(wh, sc)
+        assert result.scenario_cost_usd == pytest.approx((100 * r + 20) * 55 / 1e6, abs=1e-12)
+        assert_same(frontier.prepare(wh, sc).table(0, sc).lookup(sc), result)
+    # a slider value, not structure: the same prepared table answers another multiplier
+    a = scenario({"kind": "shift", "share": 1.0, "to": CHEAP}, assumptions={"input_multiplier": 1.0})
+    b = scenario({"kind": "shift", "share": 1.0, "to": CHEAP}, assumptions={"input_multiplier": 2.6})
+    assert frontier.prepare(wh, a) is frontier.prepare(wh, b)
+    assert frontier.prepare(wh, b).evaluate(b).scenario_cost_usd == pytest.approx((260 + 20) * 55 / 1e6, abs=1e-12)

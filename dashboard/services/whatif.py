@@ -149,6 +149,9 @@ def sliders(scenario: Scenario) -> list[Slider]:
                               k.hi * scale, 0.1 if k.percent else k.step, k.percent))
     out.append(Slider(None, "output_multiplier", f"Output length × {m:.2f} (verbosity of the target)", float(m),
                       0.25, 3.0, 0.05, percent=False))
+    i = scenario.assumptions.input_multiplier
+    out.append(Slider(None, "input_multiplier", f"Input tokens × {i:.2f} (tokenizer of the target)", float(i),
+                      0.5, 3.0, 0.05, percent=False))
     return out
 
 
