@@ -17,6 +17,7 @@ two operations of the same run:
                 per file, the app's MODELMIX_MEMORY_LIMIT)                      target <= 1.5x plain
 3. increment    a one-day Parquet file of ROWS new requests (default 500,000) into that ledger
 4. plain incr.  a plain read_parquet of that file into a fresh table           target increment <= 2x this
+   lake         `modelmix lake export` of the ledger, then again after step 3 (only changed partitions)
 5. hand query   bench_simulate's hand-written one-shift replay over `usage_replay`
 6. replay       `simulate.run` of the same shift (totals must agree)           target <= 1.5x hand
 7. preset       `simulate.run` of armstrong-80-99
@@ -121,6 +122,14 @@ def op_ingest(db: Path, src: str) -> dict:
             "duplicate": sum(r.rows_duplicate for r in results)}
 
 
+def op_lake(db: Path, src: str) -> dict:
+    from warehouse import lake
+
+    with _wh(db) as wh:
+        done = lake.export(wh, src)
+    return {"partitions": done["partitions"], "written": len(done["written"]), "rows": done["rows_written"]}
+
+
 def _shift():
     import simulate
 
@@ -179,7 +188,7 @@ def op_prepare(db: Path, src: str) -> dict:
     return {"prepare_seconds": prepared, "lookup_ms": lookup * 1000, "scenario": at}
 
 
-OPS = {"gen": None, "plain": op_plain, "ingest": op_ingest, "hand": op_hand, "replay": op_replay,
+OPS = {"gen": None, "plain": op_plain, "ingest": op_ingest, "lake": op_lake, "hand": op_hand, "replay": op_replay,
        "spend": op_spend, "prepare": op_prepare}
 
 
@@ -283,7 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         step("plain", "plain", plain_db, str(data / "*.parquet"))
         plain_db.unlink()
         step("ingest", "ingest", db, str(data))
+        shutil.rmtree(tmp / "lake", ignore_errors=True)
+        step("lake", "lake", db, str(tmp / "lake"))
         step("increment", "ingest", db, str(inc))
+        step("lake_incr", "lake", db, str(tmp / "lake"))
         step("plain_increment", "plain", plain_db, str(inc))
         plain_db.unlink()
         step("hand", "hand", db, "")
@@ -322,6 +334,9 @@ def _print(r: dict) -> None:
         + ("agree" if abs(o['replay']['scenario'] - o['hand']['scenario']) < 0.005
            and abs(o['replay']['baseline'] - o['hand']['baseline']) < 0.005 else "DIFFER"),
         "preset": "armstrong-80-99",
+        "lake": f"modelmix lake export: {o['lake']['partitions']} partitions, {o['lake']['rows']:,} rows",
+        "lake_incr": f"the export again after the increment: {o['lake_incr']['written']} partition(s) written, "
+        f"{o['lake_incr']['rows']:,} rows",
         "spend": ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in o["spend"].items()
                            if isinstance(v, dict)),
     }
