@@ -281,6 +281,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             if args.sweep:
                 index, param, grid = _parse_sweep(args.sweep, scenario)
                 frame = frontier.sweep(wh, scenario, index, grid)
+            if args.seeds:
+                import polars as pl
+
+                band = frontier.seed_band(wh, scenario, index, seeds=args.seeds, grid=grid)
+                frame = frame.join(band.drop("share").with_columns(pl.Series("share", grid)), on="share", how="left")
                 _table_style()
                 print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2,
                                  default=str) if args.json else frame)
@@ -607,6 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "with rows in the period and scope)")
     sp.add_argument("--scores", metavar="FILE", help="a router's scores per request (request_id,score[,router,"
                     "provider]; CSV/JSON/YAML) for policies with `pick: score`: the lowest-scored requests move first")
+    sp.add_argument("--seeds", type=int, metavar="N", help="with --sweep of a `pick: random` share: the savings "
+                    "and quality band over seeds 0..N-1 (min, p10, p50, p90, max per grid point)")
     sp.add_argument("--router", metavar="NAME", help="the router to use when the --scores file holds several")
     sp.add_argument("--oracle", action="store_true", help="the oracle bound, the random line and the last ranked "
                     "policy's curve with RouteLLM's metrics (APGR, CPT(50%%), CPT(80%%), share moved at 95%% "

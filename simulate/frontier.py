@@ -164,6 +164,7 @@ class Prepared:
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
         self.elig, self.order, self.c0, self.cm, self.ci, self.cx = [], [], [], [], [], []
+        self.row_hash: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for step in plan.steps:
             j = step.index
             self.elig.append(frame[f"e{j}"].fill_null(False).to_numpy().astype(bool))
@@ -175,6 +176,10 @@ class Prepared:
                 cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).to_numpy()[rows]
                         for c in keys]
                 self.order.append(rows[np.lexsort(cols[::-1])])
+                # a random pick's order keys are (hash(row_hash xor seed mix), row_hash): keep the row hashes so
+                # any other seed's order is a numpy sort (seed_band), the same permutation the SQL would give
+                if getattr(step.policy, "pick", None) == "random":
+                    self.row_hash[j] = (rows, cols[1].astype(np.uint64))
             else:
                 self.order.append(None)
             for name, out in (("c0", self.c0), ("cm", self.cm), ("ci", self.ci), ("cx", self.cx)):
@@ -597,6 +602,72 @@ def break_even_escalation(wh: Warehouse, scenario: Scenario, policy_index: int) 
 
 
 
+# --- the noise of a random pick ------------------------------------------------------------------------------
+_MURMUR = np.uint64(0xD6E8FEB86659FD93)
+
+
+def _duckdb_hash(x: np.ndarray) -> np.ndarray:
+    """DuckDB's hash() of a UBIGINT (MurmurHash64's finaliser), vectorised: the same value as `hash(x)` in SQL."""
+    x = x.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(32)
+        x *= _MURMUR
+        x ^= x >> np.uint64(32)
+        x *= _MURMUR
+        x ^= x >> np.uint64(32)
+    return x
+
+
+def seed_order(prep: Prepared, i: int, seed: int) -> np.ndarray:
+    """Policy i's (`pick: random`) eligible request rows in the order seed `seed` gives — the replay's order key
+    hash(xor(row_hash, seed_mix(seed))), then row_hash — computed in numpy, no query."""
+    from simulate.policies import seed_mix
+
+    rows, rh = prep.row_hash[i]
+    h = _duckdb_hash(rh ^ np.uint64(seed_mix(seed)))
+    return rows[np.lexsort((rh, h))]
+
+
+def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int | list[int] = 20,
+              grid: list[float] | np.ndarray | None = None) -> pl.DataFrame:
+    """The savings and quality band of a random pick over `seeds` (a count: seeds 0…N−1, or a list), per grid
+    share: min, p10, p50, p90, max of savings_usd and scenario_quality across seeds. One prepared table: each
+    seed is a numpy sort of the eligible rows' hashes and a running sum of the table's per-row deltas in that
+    order (no query, no new claims: which rows are eligible does not depend on the seed)."""
+    pol = scenario.policies[policy_index]
+    if getattr(pol, "pick", None) != "random":
+        raise ScenarioError(f"policies.{policy_index}: a seed band needs `pick: random`")
+    prep = prepare(wh, scenario)
+    table = prep.table(policy_index, scenario)
+    grid = np.asarray([i / 20 for i in range(21)] if grid is None else grid, dtype=float)
+    m, _, rates = slider_values(scenario)
+    mult_of = prep._multipliers(m, rates)
+    mult = np.array([mult_of[k[1]] for k in table.keys])
+    names = [k[0] for k in table.keys]
+    diffs = np.diff(table.cum, axis=1)                    # per row, in the table's own order
+    pos = np.empty(prep.n_rows, dtype=np.int64)
+    pos[table.rows] = np.arange(table.n)
+    ks = np.array([claimed_count(float(s), table.n) for s in grid])
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    sav, qual = np.zeros((len(seeds), len(grid))), np.full((len(seeds), len(grid)), np.nan)
+    for r, seed in enumerate(seeds):
+        order = seed_order(prep, policy_index, seed)
+        order = order[np.isin(order, table.rows, assume_unique=True)]     # the table's N eligible rows
+        cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(diffs[:, pos[order]], axis=1)], axis=1)
+        tot = (table.base_totals[:, None] + cum[:, ks] + grid[None, :] * table.bucket_delta[:, None]) * mult[:, None]
+        by = {n: tot[[j for j, x in enumerate(names) if x == n]].sum(axis=0) for n in set(names)}
+        sav[r] = prep.baseline_cost - by["cost"]
+        w = by.get("w", np.zeros(len(grid)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            qual[r] = np.where(w > 0, by.get("qs", 0) / np.where(w > 0, w, 1), np.nan)
+    out = {"share": grid}
+    for name, arr in (("savings_usd", sav), ("scenario_quality", qual)):
+        for label, q in (("min", 0), ("p10", 10), ("p50", 50), ("p90", 90), ("max", 100)):
+            out[f"{name}_{label}"] = np.percentile(arr, q, axis=0) if not np.isnan(arr).all() else np.full(len(grid),
+                                                                                                             np.nan)
+    return pl.DataFrame(out).with_columns(pl.lit(len(seeds)).alias("seeds"))
+
+
 # --- the oracle bound and a router's metrics (RouteLLM: APGR, CPT) ---------------------------------------------
 @dataclass
 class Curve:
@@ -724,4 +795,4 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
 
 __all__ = ["QUALITY_BAR", "CumTable", "Curve", "Outcome", "Prepared", "QualityPoint", "RouterReport",
            "break_even_escalation", "cheapest_at_quality", "claimed_count", "prepare", "router_report",
-           "share_for_count", "structure_key", "sweep"]
+           "seed_band", "seed_order", "share_for_count", "structure_key", "sweep"]

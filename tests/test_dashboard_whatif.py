@@ -297,3 +297,10 @@ def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_random_pick_draws_the_seed_band(page):
+    at = page(whatif_source="Build your own", whatif_pick="random", whatif_target_model="gpt-4o-mini")
+    assert not at.exception, at.exception
+    [fig] = [c for c in at.get("plotly_chart") if "Random seeds" in c.proto.spec]
+    assert "Oracle bound" in fig.proto.spec

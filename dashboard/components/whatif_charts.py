@@ -62,7 +62,8 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
         customdata=[100 * v for v in df[param].to_list()],
         hovertemplate=f"{label} %{{customdata:.0f}}%<br>Spend $%{{x:,.0f}}<br>Quality %{{y:.1f}}%<extra></extra>")]
     # the oracle bound (the best any router could do) and the random line under it, when given
-    for name, text, dash in (("oracle", "Oracle bound (any router)", "dash"), ("random", "Random pick", "dot")):
+    for name, text, dash in (("oracle", "Oracle bound (any router)", "dash"), ("random", "Random pick", "dot"),
+                             ("seeds p10", "Random seeds, p10", "dashdot"), ("seeds p90", "Random seeds, p90", "dashdot")):
         if bounds is None:
             continue
         b = bounds.filter((pl.col("curve") == name) & pl.col("quality_ratio").is_not_null())

@@ -36,6 +36,7 @@ OFFLINE_WORKLOADS = ["batch", "offline", "evaluation", "eval", "enrichment", "ba
 CHEAP_TARGETS = ["gpt-4.1-nano", "gpt-4o-mini", "gpt-4.1-mini", "claude-haiku-4-5", "gemini-2.0-flash",
                  "glm-5.1", "deepseek-chat"]
 GRID = [i / 20 for i in range(21)]
+SEEDS = 10          # seeds of a random pick's band on the frontier
 
 
 def mix(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -231,8 +232,14 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
         rep = frontier.router_report(wh, scenario, i)
         base = rep.baseline_quality
         if base:
-            bounds = pl.concat([c.frame() for c in (rep.oracle, rep.random)]).with_columns(
-                (pl.col("quality") / base).alias("quality_ratio"))
+            frames = [c.frame().select("curve", "scenario_cost_usd", "quality") for c in (rep.oracle, rep.random)]
+            if getattr(pol, "pick", None) == "random":
+                # the band of a random pick over 10 seeds (numpy reorders of the same table, no query)
+                band = frontier.seed_band(wh, scenario, i, seeds=SEEDS, grid=GRID)
+                cost = rep.policy.cost[0] - band["savings_usd_p50"]
+                frames += [pl.DataFrame({"curve": f"seeds {p}", "scenario_cost_usd": cost,
+                                         "quality": band[f"scenario_quality_{p}"]}) for p in ("p10", "p90")]
+            bounds = pl.concat(frames).with_columns((pl.col("quality") / base).alias("quality_ratio"))
             metrics = rep.metrics
     return Frontier(points, pol.sweep_field, scenario.policy_label(i),
                     frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked else None,
