@@ -17,13 +17,13 @@ LEVER_LABELS = {"model_shift": "Model shift", "cascade": "Cascade", "batch": "Ba
 
 
 def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) -> go.Figure:
-    """Baseline spend, minus each lever's savings, to the scenario's spend: floating bars (a saving steps down in
+    """The replay baseline, minus each lever's savings, to the replay under the scenario: floating bars (a saving steps down in
     green, a lever that costs more steps up in red). Columns of `levers`: lever, savings_usd.
 
     Built in one `go.Figure(data, layout)` call (each `update_*` call validates again): this figure is redrawn on
     every slider move, which has 100 ms in all."""
     names = [LEVER_LABELS.get(x, x) for x in levers["lever"].to_list()]
-    x, bases, heights, colors, texts = ["Baseline"], [0.0], [baseline], [BASE_COLOR], [f"${baseline:,.0f}"]
+    x, bases, heights, colors, texts = ["Replay baseline"], [0.0], [baseline], [BASE_COLOR], [f"${baseline:,.0f}"]
     level = baseline
     for name, saved in zip(names, levers["savings_usd"].to_list(), strict=True):
         new = level - saved
@@ -43,7 +43,7 @@ def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) ->
                hovertemplate="%{x}: %{text}<extra></extra>")
     layout = _layout(height=_HEIGHT, margin=dict(l=8, r=8, t=28, b=8), hovermode="closest", showlegend=False,
                      bargap=0.35, legend=dict(title=dict(text=""), traceorder="normal"),
-                     yaxis=dict(title=dict(text="Spend (USD)"), tickprefix="$", tickformat=money_tickformat(baseline),
+                     yaxis=dict(title=dict(text="Replayed cost (USD)"), tickprefix="$", tickformat=money_tickformat(baseline),
                                 rangemode="tozero", range=[0, max(baseline, scenario, 1e-9) * 1.15]))
     return go.Figure(data=[bar], layout=layout)
 

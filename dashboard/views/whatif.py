@@ -207,7 +207,7 @@ def results(scenario: Scenario) -> None:
     else:
         st.dataframe(teams, hide_index=True, width="stretch", column_config={
             "team": "Team",
-            "baseline_cost_usd": st.column_config.NumberColumn("Baseline", format="dollar"),
+            "baseline_cost_usd": st.column_config.NumberColumn("Replay baseline", format="dollar"),
             "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
             "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
             "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
