@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -70,17 +71,70 @@ def expand(paths: list[str | Path], workdir: Path, max_unzipped_bytes: int,
     """Files to ingest, in a stable order: folders walked for data files, zip members extracted to `workdir`."""
     out: list[SourceFile | IngestError] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
-        elif p.is_file():
-            files = [p]
-        else:
-            out.append(IngestError(f"{p}: no such file or folder"))
+        try:
+            files = list_files(p)
+        except IngestError as e:
+            out.append(e)
             continue
         for f in files:
-            out.extend(_open_one(f, (display_names or {}).get(str(f), str(f)), workdir, max_unzipped_bytes))
+            name = clean_name((display_names or {}).get(str(f), str(f)))
+            out.extend(_open_one(f, name, workdir, max_unzipped_bytes))
     return out
+
+
+# --- hostile names and archives (issue 18) ---------------------------------------------------------------------
+MAX_NAME_CHARS = 255
+MAX_ZIP_MEMBERS = 1000      # past this an archive is refused whole: each member would be its own load job
+# C0/C1 controls (NUL, newline, escape, …) and the bidirectional overrides that can disguise a name's ending
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_name(name: str) -> str:
+    """A file name as messages show it and the ledger stores it: control characters (NUL, line breaks) and
+    bidirectional overrides replaced by `?`, at most MAX_NAME_CHARS characters (the middle cut out). A name is
+    display text only: no file is ever created under it."""
+    text = _UNSAFE_CHARS.sub("?", str(name)).strip() or "(unnamed file)"
+    if len(text) > MAX_NAME_CHARS:
+        keep = (MAX_NAME_CHARS - 1) // 2
+        text = f"{text[:keep]}…{text[-keep:]}"
+    return text
+
+
+def list_files(p: Path) -> list[Path]:
+    """The files a command-line path names (a folder walked for data files), or an IngestError saying why none:
+    a path that does not exist, or that the system refuses (too long, a NUL byte, no permission)."""
+    try:
+        if p.is_dir():
+            return sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
+                          and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        if p.is_file():
+            return [p]
+    except (OSError, ValueError) as e:      # ValueError: an embedded NUL byte
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise IngestError(f"{clean_name(str(p))}: cannot be read ({reason})") from None
+    raise IngestError(f"{clean_name(str(p))}: no such file or folder")
+
+
+def _zip_refusal(archive: zipfile.ZipFile, name: str) -> IngestError | None:
+    """Why a whole archive is refused before anything is extracted: too many members (many tiny files)."""
+    members = sum(1 for info in archive.infolist() if not info.is_dir())
+    if members > MAX_ZIP_MEMBERS:
+        return IngestError(f"{name}: holds {members:,} files, more than the {MAX_ZIP_MEMBERS:,} a zip may hold; "
+                           "extract it and load the folder with `modelmix ingest FOLDER`")
+    return None
+
+
+def _member_refusal(info: zipfile.ZipInfo, member: str) -> IngestError | None:
+    """Why one member is not extracted: a symbolic link (read as a file it would be the link's target text, and
+    extracted as a link it could point anywhere) or another special file."""
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return IngestError(f"{member}: is a symbolic link inside the zip, not a file; it was not read (extract "
+                           "the real file and upload that)")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return IngestError(f"{member}: is not a regular file inside the zip; it was not read (extract the data "
+                           "files and upload them)")
+    return None
 
 
 def _magic(path: Path) -> bytes:
@@ -236,26 +290,38 @@ def _unzip(path: Path, name: str, workdir: Path, limit: int) -> list[SourceFile 
     except zipfile.BadZipFile as e:
         return [IngestError(f"{name}: not a readable zip file ({e}); download or copy it again")]
     out: list[SourceFile | IngestError] = []
+    total = 0
     with archive:
+        if refused := _zip_refusal(archive, name):
+            return [refused]
         for info in archive.infolist():
+            if total > limit:       # said once, on the member that crossed it
+                break
             if info.is_dir():
                 continue
-            member = f"{name}/{info.filename}"
-            # never trust member paths: keep only the base name, in a folder of our own
-            safe = Path(info.filename).name
+            member = clean_name(f"{name}/{info.filename}")
+            if refused := _member_refusal(info, member):
+                out.append(refused)
+                continue
+            # never trust member paths: only the base name's suffix is used, for a file of our own naming
+            safe = Path(info.filename.replace("\\", "/")).name
             if not safe or Path(safe).suffix.lower() not in DATA_SUFFIXES - {".zip"}:
                 what = "a zip inside a zip is not read" if safe.lower().endswith(".zip") else "skipped, not a data file"
                 out.append(IngestError(f"{member}: {what} (zip members must be csv/tsv/json/jsonl/parquet/xlsx/gz); extract "
                                        "the data files and upload them"))
                 continue
-            target = Path(tempfile.mkdtemp(dir=workdir)) / safe
+            target = Path(tempfile.mkdtemp(dir=workdir)) / f"member{Path(safe).suffix.lower()}"
             written = 0
             try:
                 with archive.open(info) as src, open(target, "wb") as dst:
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
+                        total += len(chunk)
                         if written > limit:
                             raise IngestError(f"{member}: expands past the {limit:,}-byte limit (MODELMIX_MAX_UNZIPPED_BYTES)")
+                        if total > limit:
+                            raise IngestError(f"{member}: the zip's files together expand past the {limit:,}-byte "
+                                              "limit (MODELMIX_MAX_UNZIPPED_BYTES); the rest was not read")
                         dst.write(chunk)
             except IngestError as e:
                 target.unlink(missing_ok=True)

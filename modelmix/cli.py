@@ -133,17 +133,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _hand_over(db: Path, args: argparse.Namespace, settings: Settings) -> list[dict]:
     """The database is held by the dashboard: give it the files through the inbox and wait for its answer."""
-    from ingest.read import DATA_SUFFIXES
+    from ingest.read import list_files
+    from warehouse.errors import IngestError
     from warehouse.inbox import hand_over
 
     files: list[Path] = []
     for p in map(Path, args.paths):
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES)
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise ModelMixError(f"{p}: no such file or folder", title="File not found")
+        try:
+            files += list_files(p)
+        except IngestError as e:
+            raise ModelMixError(e.message, title="File not found") from None
     print(f"{db} is open in the dashboard; handing {len(files)} file(s) to it…", file=sys.stderr)
     answer = hand_over(db, files, {"format": args.format, "strict": args.strict},
                        timeout=settings.inbox_timeout_seconds)

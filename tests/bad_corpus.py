@@ -61,6 +61,22 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+def _zip_with_symlink(link: str, target: str) -> bytes:
+    """A zip whose member `link` is a symbolic link to `target` (as `zip --symlinks` stores one)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo(link, (2026, 3, 1, 0, 0, 0))
+        info.create_system = 3                       # unix: the mode bits below are meant
+        info.external_attr = (0o120777 << 16)        # S_IFLNK | rwx
+        z.writestr(info, target)
+    return buf.getvalue()
+
+
+def _zip_many_tiny(n: int) -> bytes:
+    return _zip({f"part-{i:05d}.csv": _csv(GOOD.replace("10:00", f"{i // 60 % 24:02d}:{i % 60:02d}"))
+                 for i in range(n)})
+
+
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
@@ -106,6 +122,12 @@ def committed() -> dict[str, bytes]:
         "zip_inside_zip_renamed.zip": _zip({"inner.csv": _zip({"usage.csv": _csv(GOOD)})}),
         "truncated.zip": _zip({"usage.csv": _csv(GOOD, GOOD2)})[:40],
         "zip_of_non_data.zip": _zip({"readme.exe": b"MZ\x90\x00"}),
+        "zip_symlink_member.zip": _zip_with_symlink("usage.csv", "/etc/passwd"),
+        "zip_many_tiny_members.zip": _zip_many_tiny(1_001),
+        "zip_hostile_member_names.zip": _zip({
+            "..\\..\\..\\windows-traversal.csv": _csv(GOOD.replace("10:00", "10:02")),
+            "x" * 300 + ".csv": _csv(GOOD.replace("10:00", "10:03")),
+            "line\nbreak\u202eslx.csv": _csv(GOOD.replace("10:00", "10:04"))}),
         "inconsistent_column_counts.csv": _csv(GOOD, "2026-03-01T11:00:00Z,openai,gpt-4o,alpha,1,1,0.1,EXTRA,MORE",
                                                "2026-03-01T12:00:00Z,openai", GOOD2),
         "unterminated_quote.csv": _csv(GOOD, '2026-03-01T11:00:00Z,openai,"gpt-4o,alpha,1,1,0.1', GOOD2),
@@ -171,6 +193,9 @@ EXPECT: dict[str, Expect] = {
     "zip_inside_zip_renamed.zip": Expect("rejected", ("zip inside a zip", "extract")),
     "truncated.zip": Expect("rejected", ("zip",)),
     "zip_of_non_data.zip": Expect("rejected", ("not a data file",)),
+    "zip_symlink_member.zip": Expect("rejected", ("symbolic link", "extract")),
+    "zip_many_tiny_members.zip": Expect("rejected", ("1,001 files", "more than the 1,000")),
+    "zip_hostile_member_names.zip": Expect("loaded", rows=3),
     "inconsistent_column_counts.csv": Expect("rejected", ("line", "columns")),
     # DuckDB reads a quote inside an unquoted field as a character: the model is stored as `"gpt-4o`, verbatim
     "unterminated_quote.csv": Expect("loaded", rows=3),

@@ -486,7 +486,8 @@ def test_tracebacks_are_hidden_from_users(monkeypatch, tmp_path):
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
     seen: list[list[str]] = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kwargs: seen.append(cmd) or 0)
+    monkeypatch.chdir(tmp_path)             # serve changes to the repository root before it execs
+    monkeypatch.setattr(cli.os, "execve", lambda exe, cmd, env: seen.append(cmd))
     assert cli.main(["serve", "--db", str(tmp_path / "l.duckdb"), "--port", "8599"]) == 0
     assert seen[0][seen[0].index("--client.showErrorDetails") + 1] == "none"
 
