@@ -29,6 +29,7 @@ from streamlit.errors import StreamlitAPIException
 from dashboard import state
 from modelmix.settings import Settings
 from warehouse import users
+from warehouse.errors import ModelMixError
 from warehouse.users import ROLES
 
 LOCAL = "local"
@@ -142,6 +143,16 @@ def _identity(settings: Settings) -> tuple[str, str, Any]:
     return LOCAL, LOCAL, None
 
 
+def _team_map(settings: Settings) -> dict[str, list[str]] | None:
+    return _read_team_map(str(settings.team_claim_map)) if settings.team_claim_map else None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _read_team_map(path: str) -> dict[str, list[str]]:
+    """The team mapping file, read at most once a minute (edits apply within a minute, no restart)."""
+    return users.load_team_map(path)
+
+
 # --- the person -------------------------------------------------------------------------------------------
 def current_user() -> User:
     """The signed-in person of this session, or a sign-in / denied screen and `st.stop()`."""
@@ -155,8 +166,11 @@ def current_user() -> User:
     if how == LOCAL:
         user = User(LOCAL, "admin", None, LOCAL)
     else:
-        found = users.role_for(owner, email, admins=settings.admins.split(","), claim=claim,
-                               claim_prefix=settings.role_claim_prefix)
+        try:
+            found = users.role_for(owner, email, admins=settings.admins.split(","), claim=claim,
+                                   claim_prefix=settings.role_claim_prefix, team_map=_team_map(settings))
+        except ModelMixError as e:      # UnknownTeam, or an unreadable mapping file: no access, the reason shown
+            _screen(e.title, e.message)
         if found is None:
             _screen("Not registered", f"you are signed in as {email}, but ModelMix has no role for this address. "
                     "Ask an admin to add you on the Users & audit page (or `modelmix users add "

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     role_claim_prefix: str = Field(
         "modelmix-", description="The claim values that grant a role: this prefix and the role's name "
         "(`modelmix-viewer`, `modelmix-analyst`, `modelmix-admin`); the highest one wins.")
+    team_claim_map: Path | None = Field(
+        None, description="A YAML file mapping identity-provider group values to teams (`groups: {okta-legal: "
+        "legal}`) for viewers whose role comes from the role claim; values `<role_claim_prefix>team-<name>` need "
+        "no file. A claim naming only teams the ledger doesn't know is denied.")
     admins: str = Field(
         "", description="Comma-separated emails that are always admins when signed in (a bootstrap for the first "
         "admin; `modelmix users add EMAIL --role admin` is the other way).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -107,12 +108,20 @@ def get(wh: Warehouse, email: str) -> User | None:
     return User(email=row["email"], role=row["role"], teams=row["teams"])
 
 
+class UnknownTeam(ModelMixError):
+    """An identity claim names teams, and none of them is a team the ledger knows: no access (fail closed)."""
+
+    title = "No known team"
+
+
 def role_for(wh: Warehouse, email: str, *, admins: Iterable[str] = (), claim: Any = None,
-             claim_prefix: str = "modelmix-") -> User | None:
+             claim_prefix: str = "modelmix-", team_map: dict[str, list[str]] | None = None) -> User | None:
     """The role a signed-in email gets, or None (fail closed: not registered). In order: an email listed in
     `admins` (the MODELMIX_ADMINS bootstrap) is an admin; else its row in `users`; else the highest role named
-    in the identity claim (a list, or comma-separated text) as `<claim_prefix><role>`, e.g. `modelmix-analyst`,
-    with every team."""
+    in the identity claim (a list, or comma-separated text) as `<claim_prefix><role>`, e.g. `modelmix-analyst`.
+    A viewer from a claim sees the teams the same claim names (`claim_teams`), or every team when it names
+    none; a claim that names teams none of which the ledger knows raises UnknownTeam (no access, rather than
+    every team). Analysts and admins change the whole ledger, so team values don't restrict them."""
     email = str(email or "").strip().lower()
     if not _EMAIL.match(email):
         return None
@@ -122,17 +131,73 @@ def role_for(wh: Warehouse, email: str, *, admins: Iterable[str] = (), claim: An
     if row is not None:
         return row
     role = claim_role(claim, claim_prefix)
-    return None if role is None else User(email=email, role=role)
+    if role is None:
+        return None
+    if role != "viewer":
+        return User(email=email, role=role)
+    named = claim_teams(claim, claim_prefix, team_map)
+    if named is None:
+        return User(email=email, role=role)
+    known = {t.lower(): t for t in wh.query("known_teams")["team"].to_list()}
+    teams = sorted({known[t.lower()] for t in named if t.lower() in known})
+    if not teams:
+        raise UnknownTeam(f"your identity provider gives {email} the viewer role for team(s) "
+                          f"{', '.join(sorted(named)) or '(none)'}, and ModelMix knows none of them, so no spend "
+                          "is shown. Ask an admin to fix the group in the identity provider or the team mapping "
+                          "file (MODELMIX_TEAM_CLAIM_MAP).")
+    return User(email=email, role=role, teams=teams)
+
+
+def _claim_values(claim: Any) -> list[str]:
+    if claim is None:
+        return []
+    values = claim.split(",") if isinstance(claim, str) else claim if isinstance(claim, (list, tuple, set)) else []
+    return [str(v).strip() for v in values if str(v).strip()]
 
 
 def claim_role(claim: Any, prefix: str = "modelmix-") -> str | None:
     """The highest role an identity claim grants: values equal (case-insensitively) to prefix + role name."""
-    if claim is None:
-        return None
-    values = claim.split(",") if isinstance(claim, str) else claim if isinstance(claim, (list, tuple, set)) else []
-    given = {str(v).strip().lower() for v in values}
+    given = {v.lower() for v in _claim_values(claim)}
     granted = [r for r in ROLES if f"{prefix}{r}".lower() in given]
     return granted[-1] if granted else None
+
+
+def claim_teams(claim: Any, prefix: str = "modelmix-", team_map: dict[str, list[str]] | None = None) -> list[str] | None:
+    """The teams an identity claim names, or None when it names none: values `<prefix>team-<name>` (e.g.
+    `modelmix-team-legal`), and values the mapping file lists (`team_map`: group -> teams, case-insensitive)."""
+    marker = f"{prefix}team-".lower()
+    mapped = {k.strip().lower(): v for k, v in (team_map or {}).items()}
+    found: set[str] | None = None
+    for value in _claim_values(claim):
+        low = value.lower()
+        if low.startswith(marker) and len(value) > len(marker):
+            found = (found or set()) | {value[len(marker):]}
+        if low in mapped:
+            found = (found or set()) | set(mapped[low])
+    return None if found is None else sorted(found)
+
+
+def load_team_map(path: str | Path) -> dict[str, list[str]]:
+    """The team mapping file (MODELMIX_TEAM_CLAIM_MAP): YAML `groups: {<group value>: <team or [teams]>}`."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the team mapping file ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+    groups = raw.get("groups") if isinstance(raw, dict) else None
+    if not isinstance(groups, dict):
+        raise ConfigError(f"{path}: expected `groups:` mapping each group value to a team or a list of teams")
+    out: dict[str, list[str]] = {}
+    for group, teams in groups.items():
+        items = [teams] if isinstance(teams, str) else teams
+        if not isinstance(items, list) or not all(isinstance(t, str) and t.strip() for t in items):
+            raise ConfigError(f"{path}: groups.{group}: give a team name or a list of team names")
+        out[str(group)] = [t.strip() for t in items]
+    return out
 
 
 # --- changing ----------------------------------------------------------------------------------------------
