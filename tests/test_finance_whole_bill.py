@@ -170,3 +170,10 @@ def test_chargeback_page_shows_the_whole_bill(ledger, tmp_path, monkeypatch):
     assert (research["total_usd"], research["active_users"]) == (pytest.approx(2461.5), 5)
     hosted = next(pl.from_pandas(d.value) for d in at.dataframe if "usd_per_mtok" in d.value.columns)
     assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
+
+
+def test_example_files_validate():
+    from tests.test_dashboard_regressions import ROOT
+
+    assert len(wb.load_subscriptions_file(ROOT / "docs" / "examples" / "subscriptions.yaml")) == 4
+    assert len(wb.load_self_hosted_file(ROOT / "docs" / "examples" / "self_hosted.yaml")) == 2
