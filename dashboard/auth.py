@@ -222,7 +222,7 @@ def sidebar(user: User) -> None:
     if user.mode == LOCAL:
         badge, more = st.columns([3, 1], vertical_alignment="center")
         badge.badge(LOCAL_BADGE, icon=":material/lock_open:", color="orange")
-        with more.popover("", icon=":material/info:", help="What local mode means"):
+        with more.popover("Why", help="What local mode means"):
             st.markdown(LOCAL_EXPLAINED)
         return
     st.caption(f"Signed in as **{user.email}** · {user.role} · {user.scope_text}")

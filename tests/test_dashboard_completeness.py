@@ -87,11 +87,14 @@ def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app
     so_far = metric(at, "Spend so far")
     assert so_far.label.endswith("· incomplete") and so_far.proto.delta.startswith("-99")
     assert so_far.proto.color == GRAY and "not comparable" in so_far.proto.delta_description  # never green
-    run_rate = metric(at, "Month-end run-rate")
+    run_rate = metric(at, "Run-rate")
     assert run_rate.label.endswith("· incomplete") and run_rate.proto.color == GRAY
     october = metric(at, "Last month (October 2026)")         # complete: its change keeps its colour
     assert "incomplete" not in october.label and october.proto.color != GRAY
     assert any("The shaded days (1–27 Nov 2026) are incomplete" in c.value for c in at.caption)
+    # no movers against a month a source does not cover (each would be the missing source at -100%)
+    assert any(c.value.startswith("**Movers** (what changed most") for c in at.caption)
+    assert not any("This month so far" in d.value.columns for d in at.dataframe)
     band = [s for c in at.get("plotly_chart") for s in __import__("json").loads(c.proto.spec)["layout"]
             .get("shapes", [])]
     assert band and all(s["x0"].startswith("2026-10-") or s["x0"].startswith("2026-11-") for s in band)

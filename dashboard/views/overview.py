@@ -53,13 +53,14 @@ def month_kpis(end: dt.date) -> None:
     this_ok = done.is_period_complete(month, m["as_of_day"])
     last_ok = done.is_period_complete(last_month, month - dt.timedelta(days=1))
     mark = "" if this_ok else " · incomplete"
+    short_span = day_span(month, m["as_of_day"]).removesuffix(f" {month.year}")
 
     st.subheader(f"This month: {month:%B %Y}" + ("" if this_ok else " (incomplete)"))
     if not this_ok:
         incomplete_note(done, month)
     c1, c2, c3 = st.columns(3)
     c1.metric(
-        f"Spend so far ({day_span(month, m['as_of_day'])}){mark}", usd(m["this_month_usd"]),
+        f"Spend so far ({short_span}){mark}", usd(m["this_month_usd"]),
         delta=signed_pct(svc.pct_change(m["this_month_usd"], m["last_month_same_days_usd"])),
         delta_description=f"vs {day_span(last_month, same_days_end).removesuffix(f' {last_month.year}')}"
                           + ("" if this_ok else ", not comparable"),
@@ -75,7 +76,7 @@ def month_kpis(end: dt.date) -> None:
         help=f"Spend in {prior_month:%B %Y}: {usd(m['prior_month_usd'])}.",
     )
     c3.metric(
-        f"Month-end run-rate ({month:%B %Y}){mark}", usd(m["run_rate_usd"]),
+        f"Run-rate ({month:%b %Y}){mark}", usd(m["run_rate_usd"]),
         delta=signed_pct(svc.pct_change(m["run_rate_usd"], m["last_month_usd"])),
         delta_description=f"vs {last_month:%B} total" + ("" if this_ok else ", not comparable"),
         delta_color="inverse" if this_ok else "off", border=True,
@@ -90,7 +91,10 @@ def month_kpis(end: dt.date) -> None:
     sql_behind(QUERIES["month_to_date"])
     if this_ok:
         coverage_note(m["last_month_start"], end)
-    month_movers(month, m["as_of_day"], last_month, same_days_end)
+        month_movers(month, m["as_of_day"], last_month, same_days_end)
+    else:       # against a month some source does not cover, every mover would be the missing source
+        st.caption(f"**Movers** (what changed most against the same days of last month) are shown for complete "
+                   f"months only; {month:%B %Y} misses part of its sources.")
 
 
 def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_end: dt.date) -> None:
