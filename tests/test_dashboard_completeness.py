@@ -144,3 +144,14 @@ def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     names = {t.get("name") for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
     assert "P10–P90 band" not in names and "Forecast (unreliable)" in names
     assert all(m.label.endswith("· unreliable") for m in at.metric if m.label.startswith("Typical error"))
+
+
+def test_reconciliation_does_not_point_below_to_an_empty_list(app):
+    """Issue 15 §5: on the sample ledger a credit line (money-only, no tokens) was reported as "billed for models
+    the catalog cannot price (below)" above "Every model in this range has a catalog price"."""
+    at = app()
+    at.switch_page("views/reconciliation.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Every model in this range has a catalog price." for s in at.success)
+    [note] = [c.value for c in at.caption if c.value.startswith("Not in the waterfall")]
+    assert "as money-only lines (credits, fees" in note and "(below)" not in note

@@ -71,7 +71,13 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
         extras.append(f"{usd(s['list_only_usd'])} of usage has a list price but no billed cost (gateway logs, "
                       "priced from the catalog) and is not compared")
     if s["unpriced_billed_usd"]:
-        extras.append(f"{usd(s['unpriced_billed_usd'])} was billed for models the catalog cannot price (below)")
+        # models the catalog cannot price are listed below; money-only lines (credits, fees, cost-report rows
+        # with no token counts) have no list price either but are no model to price: never say "(below)" then
+        listed = not call(svc.unpriced, start=start, end=end).is_empty()
+        extras.append(f"{usd(s['unpriced_billed_usd'])} was billed " + (
+            "for models the catalog cannot price (below) or as money-only lines (credits, fees) with no token "
+            "counts to price" if listed else
+            "as money-only lines (credits, fees, cost rows with no token counts), which have no list price"))
     if extras:
         st.caption("Not in the waterfall: " + "; ".join(extras) + ".")
     sql_behind(svc.QUERIES["reconcile"])
