@@ -26,6 +26,20 @@ HEADER = "ts,provider,model,team,user_id,input_tokens,output_tokens,cost_usd"
 def ledger(wh, tmp_path):
     """November: research runs 1M in + 0.5M out a day on the internal model (users u0-u2) and 10k+1k on gpt-4o
     billed $0.05 (users u0-u4)."""
+    return _load(wh, tmp_path)
+
+
+@pytest.fixture
+def ledger_file(tmp_path):
+    """The same ledger as a closed file, for a subprocess or a page to open."""
+    from warehouse import Warehouse
+
+    with Warehouse(tmp_path / "closed.duckdb") as w:
+        _load(w, tmp_path)
+    return tmp_path / "closed.duckdb"
+
+
+def _load(wh, tmp_path):
     rows = [HEADER]
     for d in range(1, 31):
         rows.append(f"2026-11-{d:02d}T10:00:00Z,internal,llama-70b-selfhosted,research,u{d % 3},1000000,500000,")
@@ -131,9 +145,8 @@ def test_bad_files_are_named(tmp_path):
             wb.target(w, "m")
 
 
-def test_cli_loads_and_shows(ledger, tmp_path):
-    db = str(ledger.path)
-    ledger.close()
+def test_cli_loads_and_shows(ledger_file, tmp_path):
+    db = str(ledger_file)
     p = run("subscriptions", str(_write(tmp_path, "s.yaml", SUBS)), "--db", db)
     assert p.returncode == 0 and "3 subscription line(s) loaded" in p.stdout, p.stderr
     p = run("self-hosted", str(_write(tmp_path, "sh.yaml", SELF_HOSTED)), "--db", db)
@@ -143,16 +156,17 @@ def test_cli_loads_and_shows(ledger, tmp_path):
     assert "What-if target: to: {model: llama-70b-selfhosted, prices: {input: 40, output: 40}}" in p.stdout
 
 
-def test_chargeback_page_shows_the_whole_bill(ledger, tmp_path, monkeypatch):
+def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from tests.test_dashboard_regressions import ROOT
+    from warehouse import Warehouse
 
-    wb.replace_subscriptions(ledger, wb.load_subscriptions_file(_write(tmp_path, "s.yaml", SUBS)))
-    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
-    db = ledger.path
-    ledger.close()
+    with Warehouse(ledger_file) as w:
+        wb.replace_subscriptions(w, wb.load_subscriptions_file(_write(tmp_path, "s.yaml", SUBS)))
+        wb.replace_self_hosted(w, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
+    db = ledger_file
     monkeypatch.setenv("MODELMIX_DB", str(db))
     try:
         at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "chargeback.py"), default_timeout=120)
