@@ -211,7 +211,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         together = [*batch, ingest_id] if fmt.parts else [ingest_id]
         execute(cur, sql.load("writes/statement_ledger_window"),
                 {"formats": formats.family(fmt), "together": together})
-        execute(cur, sql.load("writes/classify_statement"))
+        overlaps = cur.execute("select count(*) from ledger_window").fetchone()[0]
+        execute(cur, sql.load("writes/classify_statement" if overlaps else "writes/classify_all_new"))
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]
     if replaced:

@@ -7,7 +7,6 @@ create or replace temp table incoming as
 with good as (
     select
         *,
-        usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id, team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd) as _h,
         row_number() over (partition by row_key order by _row desc) as _from_end
     from staged
     where _errors is null
@@ -17,7 +16,11 @@ bounds as (
     select min(ts) - interval 1 day as lo, max(ts) + interval 1 day as hi from good
 ),
 known as (
-    select u.row_key, usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id, team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd) as _old_h
+    select
+        u.row_key,
+        usage_content_hash(u.ts, u.granularity, u.provider, u.model, u.model_raw, u.account, u.project, u.api_key,
+            u.user_id, u.team, u.workload, u.operation, u.service_tier, u.requests, u.input_tokens,
+            u.cache_read_tokens, u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, u.cost_usd) as _old_h
     from usage_raw as u, bounds as b
     where u.ts between b.lo and b.hi
       and u.row_key in (select row_key from good)
@@ -28,7 +31,11 @@ final as (
         case
             when g._from_end > 1 then 'superseded_in_file'
             when k.row_key is null then 'loaded'
-            when k._old_h = g._h then 'already_loaded'
+            -- hashed only where the id is known already (most rows of a new file are not)
+            when k._old_h = usage_content_hash(g.ts, g.granularity, g.provider, g.model, g.model_raw, g.account,
+                g.project, g.api_key, g.user_id, g.team, g.workload, g.operation, g.service_tier, g.requests,
+                g.input_tokens, g.cache_read_tokens, g.cache_write_tokens, g.output_tokens, g.reasoning_tokens,
+                g.cost_usd) then 'already_loaded'
             else 'restated'
         end as _fate
     from good as g

@@ -7,7 +7,9 @@ create or replace temp table incoming as
 with good as (
     select
         *,
-        usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id, team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd) as _h,
+        usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id,
+            team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens,
+            output_tokens, reasoning_tokens, cost_usd) as _h,
         cast(ts as date) as _day,
         usage_scope(provider, account, project, operation) as _scope
     from staged
