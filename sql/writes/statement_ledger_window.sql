@@ -1,8 +1,8 @@
 -- statement_ledger_window: the ledger rows a statement (a file without request ids: a cost or usage export of a
 -- window) speaks for: rows of the same format (or its family: a dashboard CSV and its API) and scope (provider,
 -- account, project/workspace, operation) whose buckets overlap the file's own span, from its first bucket's start
--- to its last bucket's end. An hourly export of a day overlaps that day's daily row (and the other way round); the next page of an hourly pull that starts at noon
--- does not overlap the morning's hours. Rows of the loads in $together (this one, and for a billing export split
+-- to its last bucket's end. An hourly export of a day overlaps that day's daily row (and the other way round);
+-- the next page of an hourly pull that starts at noon does not overlap the morning's hours. Rows of the loads in $together (this one, and for a billing export split
 -- into part files, its other parts loaded in the same call) are not spoken for.
 -- Grain: one row per usage_raw row. params: $formats (format ids), $together (ingest ids)
 create or replace temp table ledger_window as
