@@ -314,3 +314,36 @@ def test_overlapping_exports_in_random_order_give_the_truth(wh, tmp_path, seed):
     per_format = dict(wh.sql("select source_format, sum(cost_usd) from usage_raw group by all").rows())
     assert all(abs(Decimal(str(v)) - truth) < Decimal("1e-9") for v in per_format.values()), per_format
     assert_verified(wh)
+
+
+# --- 7. `modelmix verify`: every check, exit 1 on a violation ---------------------------------------------------
+
+def test_verify_passes_then_names_a_lost_row(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from warehouse import Warehouse
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as w:
+        ingest_paths(w, [write(tmp_path / "claude_api_cost_2026_08.csv", CONSOLE_COST,
+                               [cost_line("2026-08-15", "output", "4.00"), cost_line("2026-08-16", "output", "6.00")])])
+
+    def verify() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "modelmix", "verify", "--db", str(db), "--json"],
+                              capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+    ok = verify()
+    assert ok.returncode == 0, ok.stderr
+    checks_run = json.loads(ok.stdout)["checks"]
+    assert {c["name"] for c in checks_run} >= {"checks/assert_ingest_conservation", "checks/assert_row_keys_unique"}
+    assert all(c["ok"] for c in checks_run)
+    with Warehouse(db) as w:        # a dollar lost behind ingest's back
+        w.write(lambda cur: cur.execute("delete from usage_raw where ts = timestamp '2026-08-16'"))
+    bad = verify()
+    assert bad.returncode == 1
+    failed = {c["name"]: c for c in json.loads(bad.stdout)["checks"] if not c["ok"]}
+    assert "checks/assert_ingest_conservation" in failed
+    assert any(r["measure"] == "cost_usd" for r in failed["checks/assert_ingest_conservation"]["rows"])
