@@ -501,9 +501,14 @@ def test_real_browser_header_mode_and_a_first_direct_url(ledger, tmp_path):
 
     db = tmp_path / "ledger.duckdb"
     shutil.copy(ledger["template"], db)
-    with served_app(db, tmp_path, MODELMIX_TRUSTED_HEADER="X-Forwarded-Email") as (browser, url):
-        page = browser.new_context(extra_http_headers={"X-Forwarded-Email": "legal@example.com"}).new_page()
-        page.goto(url + "/users")
+    from header_proxy import HeaderProxy
+
+    with served_app(db, tmp_path, MODELMIX_TRUSTED_HEADER="X-Forwarded-Email") as (browser, url), \
+            HeaderProxy(int(url.rsplit(":", 1)[1]), {"X-Forwarded-Email": "legal@example.com"}) as proxy:
+        # through a sign-in proxy: Chromium sends Playwright's extra_http_headers on page requests but not on the
+        # WebSocket upgrade Streamlit reads the headers from
+        page = browser.new_page()
+        page.goto(proxy.url + "/users")
         page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
         kpi = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Spend", exact=True))
         kpi.first.wait_for(timeout=60_000)

@@ -9,6 +9,7 @@ import pytest
 
 from dashboard import auth
 from dashboard.components.formatting import usd
+from header_proxy import HeaderProxy
 from test_browser import served_app
 from test_dashboard_auth import (APP, RANGE, assert_no_data, copy, ledger, metric,  # noqa: F401 -- fixtures
                                  session, texts)
@@ -99,30 +100,37 @@ def test_trusted_header_groups_restrict_a_viewer(session, ledger, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_real_browser_groups_header_restricts_a_viewer(ledger, tmp_path):
-    """Chromium sends the proxy's headers (a simulated sign-in proxy): the groups give the viewer role and team
-    legal; the Overview shows legal's spend. Groups naming an unknown team: denied, no figures."""
+    """Chromium through a sign-in proxy that adds the email and groups headers (tests/header_proxy.py): the groups
+    give the viewer role and team legal; the Overview shows legal's spend. Groups naming an unknown team: denied,
+    no figures."""
     import shutil
 
     db = shutil.copy(ledger["template"], tmp_path / "l.duckdb")
     env = {"MODELMIX_TRUSTED_HEADER": "X-Forwarded-Email", "MODELMIX_ROLE_CLAIM": "X-Forwarded-Groups",
            "MODELMIX_WARM_UP": "false"}
+    viewer = {"X-Forwarded-Email": "browser-viewer@example.com",
+              "X-Forwarded-Groups": "staff,modelmix-viewer,modelmix-team-legal"}
+    stray = {"X-Forwarded-Email": "browser-stray@example.com",
+             "X-Forwarded-Groups": "modelmix-viewer,modelmix-team-nosuch"}
     with served_app(db, tmp_path, **env) as (browser, url):
-        ctx = browser.new_context(extra_http_headers={"X-Forwarded-Email": "browser-viewer@example.com",
-                                                      "X-Forwarded-Groups": "staff,modelmix-viewer,modelmix-team-legal"})
-        page = ctx.new_page()
-        page.goto(url + "/")
-        try:
-            page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
-        except Exception:
-            pytest.fail(page.locator("body").inner_text()[:2000])
-        page.get_by_text("browser-viewer@example.com").first.wait_for(timeout=30_000)
-        assert "viewer · legal" in page.locator('[data-testid="stSidebar"]').inner_text()
-        assert page.locator('[data-testid="stException"]').count() == 0
-        ctx.close()
-        ctx = browser.new_context(extra_http_headers={"X-Forwarded-Email": "browser-stray@example.com",
-                                                      "X-Forwarded-Groups": "modelmix-viewer,modelmix-team-nosuch"})
-        page = ctx.new_page()
-        page.goto(url + "/")
-        page.get_by_text("No known team").first.wait_for(timeout=60_000)
-        assert page.locator('[data-testid="stMetric"]').count() == 0
-        ctx.close()
+        port = int(url.rsplit(":", 1)[1])
+        with HeaderProxy(port, viewer) as proxy:
+            page = browser.new_page()
+            page.goto(proxy.url + "/")
+            try:
+                page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+            except Exception:
+                pytest.fail(page.locator("body").inner_text()[:2000])
+            page.get_by_text("browser-viewer@example.com").first.wait_for(timeout=30_000)
+            assert "viewer · legal" in page.locator('[data-testid="stSidebar"]').inner_text()
+            kpi = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Spend", exact=True))
+            kpi.first.wait_for(timeout=60_000)
+            assert usd(ledger["expected"]["legal"]) in kpi.first.inner_text()
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.close()
+        with HeaderProxy(port, stray) as proxy:
+            page = browser.new_page()
+            page.goto(proxy.url + "/")
+            page.get_by_text("No known team").first.wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stMetric"]').count() == 0
+            page.close()
