@@ -23,7 +23,7 @@ REQUIRED = ("BilledCost", "BillingCurrency", "ChargeCategory", "ChargePeriodStar
 OPTIONAL = ("ProviderName", "ServiceProviderName", "PublisherName", "InvoiceIssuerName", "BillingAccountId",
             "SubAccountId", "SubAccountName", "ConsumedQuantity", "ConsumedUnit", "SkuId", "SkuMeter",
             "x_SkuMeterName", "ChargeDescription", "Tags", "PricingCurrency", "x_BillingExchangeRate", "RegionId",
-            "SkuPriceDetails", "ResourceName", "ResourceType", "ModelId", "ModelFamily")
+            "SkuPriceDetails", "ResourceName", "ResourceType", "ModelId", "ModelFamily", "x_ReasoningTokens")
 
 
 def _detect(sample: Sample) -> bool:

@@ -19,7 +19,7 @@ FORMAT = Format(
               "metadata", "status", "model_group"),
     detect=has_all("request_id", "startTime", "prompt_tokens", "completion_tokens", "spend"),
     keyed=True,
-    raw=("input_tokens",),
+    raw=("input_tokens", "output_tokens"),
     sources={"ts": "startTime", "input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",
              "cost_usd": "spend", "provider": "custom_llm_provider", "cache_read_tokens": "metadata",
              "cache_write_tokens": "metadata", "reasoning_tokens": "metadata"},

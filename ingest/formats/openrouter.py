@@ -1,6 +1,10 @@
 """OpenRouter: the Activity page's daily CSV and per-generation CSV, and `/api/v1/generation` JSON responses
 (docs/research.md "OpenRouter"). Provider `openrouter` (OpenRouter bills it); models are OpenRouter slugs such as
 `anthropic/claude-sonnet-4.5`, which the catalog resolves. Kind `billing`: OpenRouter's own charges.
+
+Tokens: completion counts include reasoning (OpenRouter counts reasoning as output), except where a row reports more
+reasoning than completion (native counts of providers that report thinking apart, e.g. Gemini's
+thoughtsTokenCount): there output_tokens = completion + reasoning. reasoning_tokens always holds the reasoning.
 """
 
 from ingest.formats.base import Format, Sample
@@ -37,6 +41,7 @@ ACTIVITY_CSV = Format(
     optional=("BYOK Usage", "Reasoning Tokens"),
     detect=_detect_activity,
     keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
+    raw=("output_tokens",),
     sources={"ts": "Date", "model": "Slug", "cost_usd": "Usage", "requests": "Requests",
              "input_tokens": "Prompt Tokens", "output_tokens": "Completion Tokens",
              "reasoning_tokens": "Reasoning Tokens"},
@@ -52,7 +57,7 @@ GENERATIONS_CSV = Format(
     optional=("tokens_reasoning", "tokens_cached", "api_key_name", "app_name", "user"),
     detect=_detect_generations,
     keyed=True,
-    raw=("input_tokens",),
+    raw=("input_tokens", "output_tokens"),
     sources={"ts": "created_at", "model": "model_permaslug", "cost_usd": "cost_total",
              "input_tokens": "tokens_prompt", "cache_read_tokens": "tokens_cached",
              "output_tokens": "tokens_completion", "reasoning_tokens": "tokens_reasoning",
@@ -68,7 +73,7 @@ GENERATION_JSON = Format(
     required=GENERATION_REQUIRED,
     detect=_detect_generation,
     keyed=True,
-    raw=("input_tokens",),
+    raw=("input_tokens", "output_tokens"),
     sources={"ts": "created_at", "model": "model", "cost_usd": "total_cost",
              "input_tokens": "native_tokens_prompt", "cache_read_tokens": "native_tokens_cached",
              "output_tokens": "native_tokens_completion", "reasoning_tokens": "native_tokens_reasoning",

@@ -1,5 +1,6 @@
 -- anthropic-console-usage-csv: Claude Console Usage page export (tokens per day) -> canonical.
--- Grain: one row per day x model x API key (name) x workspace x usage type x context window (x geo x speed).
+-- Grain: one row per day (or hour: an hourly export's usage_date_utc has a time of day, and the smallest step between
+-- its times sets `hour`/`minute`) x model x API key (name) x workspace x usage type x context window (x geo x speed).
 -- Header versions (docs/research.md "Claude Console CSV exports"): the 2026 header splits cache writes into
 -- _cache_write_5m and
 -- _cache_write_1h and adds inference_geo, speed; the older one has a single _cache_write column. Every value is
@@ -44,6 +45,17 @@ mapped as (
         end as cache_write_txt
     from cells
 ),
+bucket as (
+    -- the bucket width, from the data: a daily export's usage_date_utc is a date; an hourly (or per-minute) export
+    -- carries a time of day, and the smallest step between its distinct times is the width
+    select
+        coalesce(bool_or(day_txt like '%:%'), false) as has_clock,
+        min(step) filter (where step > 0) as min_step
+    from (
+        select epoch(t) - lag(epoch(t)) over (order by t) as step, day_txt
+        from (select distinct try_cast(day_txt as timestamptz) as t, day_txt from cells)
+    )
+),
 final as (
     select
         _row,
@@ -52,9 +64,12 @@ final as (
                   coalesce(speed_txt, '')) as _key,
         day_txt as ts,
         -- the Usage page exports days ("2026-07-05") or, grouped by hour, hours ("2026-07-05 03:00:00"): a time of
-        -- day in the cell makes the row an hour bucket
-        case when regexp_matches(coalesce(day_txt, ''), '\d[T ]\d{1,2}:\d{2}') then 'hour' else 'day' end
-            as granularity,
+        -- day in the file makes its rows hour buckets (minute buckets when its times step by a minute)
+        case
+            when not b.has_clock then 'day'
+            when b.min_step <= 60 then 'minute'
+            else 'hour'
+        end as granularity,
         'anthropic' as provider,
         coalesce(model_id, 'unknown') as model,
         model_txt as model_raw,
@@ -77,6 +92,6 @@ final as (
         output_txt as output_tokens,
         0 as reasoning_tokens,
         null as cost_usd
-    from mapped
+    from mapped, bucket as b
 )
 select * from final

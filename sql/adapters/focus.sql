@@ -152,7 +152,9 @@ final as (
         case when token_class = 'cache_read' then tokens else '0' end as cache_read_tokens,
         case when token_class = 'cache_write' then tokens else '0' end as cache_write_tokens,
         case when token_class = 'output' then tokens else '0' end as output_tokens,
-        0 as reasoning_tokens,
+        -- x_ReasoningTokens (ModelMix's own FOCUS export): the reasoning inside an output row's tokens
+        case when token_class = 'output' then coalesce(nullif(trim(x_ReasoningTokens), ''), '0') else '0' end
+            as reasoning_tokens,
         case
             when currency = 'USD' then BilledCost
             when try_cast(x_BillingExchangeRate as double) > 0

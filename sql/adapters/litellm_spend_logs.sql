@@ -58,7 +58,12 @@ final as (
         try_cast(prompt_tokens as double)
             - coalesce(try_cast(m[1] as bigint), try_cast(m[2] as bigint), 0)
             - coalesce(try_cast(m[3] as bigint), 0) as input_tokens,
-        completion_tokens as output_tokens,
+        -- completion_tokens follows OpenAI semantics (reasoning included); a row reporting more reasoning than
+        -- completion evidently left it out (thinking billed as output): then output = completion + reasoning
+        completion_tokens as _raw_output_tokens,
+        case when try_cast(m[4] as double) > try_cast(completion_tokens as double)
+             then cast(try_cast(completion_tokens as double) + try_cast(m[4] as double) as varchar)
+             else completion_tokens end as output_tokens,
         coalesce(try_cast(m[4] as bigint), 0) as reasoning_tokens,
         spend as cost_usd
     from meta

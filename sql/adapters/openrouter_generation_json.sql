@@ -51,7 +51,12 @@ final as (
         try_cast(f[5] as double) - coalesce(try_cast(f[8] as double), 0) as input_tokens,
         f[8] as cache_read_tokens,
         0 as cache_write_tokens,
-        f[6] as output_tokens,
+        -- thinking reported apart from the completion (native counts of some providers: reasoning above the
+        -- completion) is added to it, since it is billed as output; otherwise the completion already includes it
+        f[6] as _raw_output_tokens,
+        case when try_cast(f[7] as double) > try_cast(f[6] as double)
+             then cast(try_cast(f[6] as double) + try_cast(f[7] as double) as varchar)
+             else f[6] end as output_tokens,
         f[7] as reasoning_tokens,
         f[4] as cost_usd
     from fields
