@@ -27,8 +27,10 @@ def reader_sql(fmt: Format, sample: Sample, compression: str) -> str:
     if sample.container == "parquet":
         body = "select columns(*)::varchar from read_parquet($path)"
     elif sample.container == "json" and fmt.json_as_text:
-        body = (f"select {_json_text_columns(fmt, sample)} from read_json_objects($path, format = 'auto', "
-                "compression = $compression, maximum_object_size = 268435456)")
+        paths, columns = _json_text_columns(fmt, sample)
+        body = (f"select {columns} from (select json_extract_string(json, [{paths}]) as v "
+                "from read_json_objects($path, format = 'auto', compression = $compression, "
+                "maximum_object_size = 268435456))")
     elif sample.container == "json":
         body = ("select * from read_json($path, format = 'auto', compression = $compression, "
                 "maximum_object_size = 268435456, maximum_depth = 64)")
@@ -52,23 +54,30 @@ def reader_sql(fmt: Format, sample: Sample, compression: str) -> str:
     return f"select row_number() over () as _row, {star}{extras} from ({body})"
 
 
-def _json_text_columns(fmt: Format, sample: Sample) -> str:
-    """One text column per key: those the head shows and those the format reads. A dotted name is the key itself
-    when a record has it, else the path (`usage.input_tokens` -> $.usage.input_tokens)."""
+def _json_text_columns(fmt: Format, sample: Sample) -> tuple[str, str]:
+    """The JSON paths to read from each record (one parse per record: a list of paths) and the text columns made
+    of them: one per key the head shows and per key the format reads. A dotted name is the key itself when a
+    record has it, else the path (`usage.input_tokens` -> $.usage.input_tokens)."""
     names = sorted({*sample.columns, *fmt.required, *fmt.optional, *fmt.aliases}, key=str.lower)
-    seen, cols = set(), []
+    seen, paths, cols = set(), [], []
+
+    def quoted(part: str) -> str:
+        return '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
     for name in names:
         if name.lower() in seen:
             continue
         seen.add(name.lower())
-        literal = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        expr = f"json_extract_string(json, {_sql_literal(literal)})"
+        paths.append(_sql_literal("$." + quoted(name)))
+        expr = f"v[{len(paths)}]"
         parts = name.split(".")
         if len(parts) > 1 and all(parts):
-            path = "$" + "".join('."' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in parts)
-            expr = f"coalesce({expr}, json_extract_string(json, {_sql_literal(path)}))"
+            paths.append(_sql_literal("$" + "".join("." + quoted(p) for p in parts)))
+            expr = f"coalesce({expr}, v[{len(paths)}])"
         cols.append(f"{expr} as {_ident(name)}")
-    return ", ".join(cols) or "json"
+    if not paths:
+        return "'$'", "v[1] as json"
+    return ", ".join(paths), ", ".join(cols)
 
 
 def _ident(name: str) -> str:
