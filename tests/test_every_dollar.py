@@ -169,12 +169,20 @@ OPENROUTER = ("generation_id,created_at,cost_total,cost_web_search,cost_cache,co
 
 
 def test_more_reasoning_than_output_is_kept_with_a_warning(wh, tmp_path):
+    # OpenRouter: a row reporting more reasoning than completion left the thinking out of the completion; the
+    # adapter adds it (thinking is billed as output, docs/formats.md "Token conventions"): no warning, no reject
     rows = [f"gen-{i},2026-09-12 08:0{i}:00.000,0.0123,0,0,0,0,1000,{c},{rz},0,openai/gpt-oss-120b,DeepInfra,,false,"
             "true,,stop,stop,1840,412,false,prod,app" for i, (c, rz) in enumerate([(137, 40), (12, 300), (50, 0)])]
     [r] = ingest_paths(wh, [write(tmp_path / "openrouter_generations.csv", OPENROUTER, rows)])
     assert (r.status, r.rows_loaded, r.rows_rejected) == ("loaded", 3, 0)
-    assert r.rows_warned >= 1
     assert ledger_cost(wh) == Decimal("0.0369")
+    assert wh.scalar("select output_tokens from usage_raw where reasoning_tokens = 300") == 312
+    # a source that states its output as already including reasoning (canonical) and says less: kept, warned
+    canon = write(tmp_path / "canon.csv", "ts,provider,model,input_tokens,output_tokens,reasoning_tokens,cost_usd",
+                  ["2026-09-13T08:00:00Z,openai,o4-mini,1000,12,300,0.01"])
+    [c] = ingest_paths(wh, [canon])
+    assert (c.status, c.rows_loaded, c.rows_rejected) == ("loaded", 1, 0)
+    assert c.rows_warned >= 1
     assert wh.scalar("select count(*) from ingest_warnings where warning like 'more than output_tokens%'") == 1
     assert_verified(wh)
 

@@ -15,16 +15,21 @@ HOURLY = DATA / "claude_usage_2026-09-14_hourly.csv"
 HEADER = DAILY.read_text(encoding="utf-8").splitlines()[0]
 
 
+def _day(wh):
+    return wh.sql("select granularity, count(*), min(ts), max(ts), sum(input_tokens), sum(output_tokens) "
+                  "from usage_raw where ts >= '2026-09-14' and ts < '2026-09-15' group by 1 order by 1").rows()
+
+
 def test_hourly_export_is_labelled_hour_and_daily_stays_day(wh):
     [daily] = ingest_paths(wh, [DAILY])
+    assert (daily.format, daily.rows_loaded) == ("anthropic-console-usage-csv", 30)
+    assert _day(wh) == [("day", 1, datetime(2026, 9, 14), datetime(2026, 9, 14), 24_140, 3_014)]
     [hourly] = ingest_paths(wh, [HOURLY])
-    assert (daily.format, daily.rows_loaded, hourly.format, hourly.rows_loaded) == (
-        "anthropic-console-usage-csv", 30, "anthropic-console-usage-csv", 4)
-    rows = wh.sql("select granularity, count(*), min(ts), max(ts), sum(input_tokens), sum(output_tokens) "
-                  "from usage_raw where ts >= '2026-09-14' and ts < '2026-09-15' group by 1 order by 1").rows()
-    # the hourly export holds the same day's tokens as the daily row, in four hourly buckets
-    assert rows == [("day", 1, datetime(2026, 9, 14), datetime(2026, 9, 14), 24_140, 3_014),
-                    ("hour", 4, datetime(2026, 9, 14, 2), datetime(2026, 9, 14, 21), 24_140, 3_014)]
+    assert (hourly.format, hourly.rows_loaded) == ("anthropic-console-usage-csv", 4)
+    # the hourly export holds the same day's tokens in four hour buckets; as the later statement of that day it
+    # replaces the daily row (docs/design.md), so the day is counted once
+    assert _day(wh) == [("hour", 4, datetime(2026, 9, 14, 2), datetime(2026, 9, 14, 21), 24_140, 3_014)]
+    assert wh.sql("select count(*) from usage_raw where granularity = 'day'").item() == 29
 
 
 def test_an_hourly_bucket_at_midnight_is_still_an_hour(wh, tmp_path):
