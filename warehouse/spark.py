@@ -231,6 +231,30 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
         return node
 
     tree = tree.transform(rewrite)
+    # count(distinct (a, b)): Spark counts distinct tuples as count(distinct a, b) (the columns here are not null)
+    for count in tree.find_all(exp.Count):
+        d = count.this
+        if isinstance(d, exp.Distinct) and len(d.expressions) == 1 and isinstance(d.expressions[0], exp.Tuple):
+            d.set("expressions", [e.copy() for e in d.expressions[0].expressions])
+    # string_agg(distinct x, sep order by x) [filter (where c)]: Spark's LISTAGG ... WITHIN GROUP fails inside
+    # (4.x ClassCastException); the same list as a sorted set, joined, null when empty as DuckDB gives
+    for agg in list(tree.find_all(exp.GroupConcat)):
+        order = agg.this if isinstance(agg.this, exp.Order) else None
+        distinct = order.this if order is not None else agg.this
+        keys = [o.this for o in order.expressions] if order is not None else []
+        if not (isinstance(distinct, exp.Distinct) and len(distinct.expressions) == 1
+                and (not keys or keys[0] == distinct.expressions[0])):
+            raise SparkUnsupported(f"{name}: string_agg other than of distinct values in their own order")
+        holder = agg.parent if isinstance(agg.parent, exp.Filter) else agg
+        inner = exp.func("collect_set", distinct.expressions[0].copy())
+        if holder is not agg:
+            inner = exp.Filter(this=inner, expression=holder.expression.copy())
+        sep = agg.args.get("separator") or exp.Literal.string(",")
+        joined = sqlglot.parse_one("case when size(s) = 0 then null else array_join(array_sort(s), sep) end",
+                                   read="spark")
+        joined = joined.transform(lambda n: inner.copy() if isinstance(n, exp.Column) and n.name == "s"
+                                  else sep.copy() if isinstance(n, exp.Column) and n.name == "sep" else n)
+        holder.replace(joined)
     # a window over aliases of its own select (DuckDB resolves them laterally; Spark refuses in windows): the
     # aliased expressions themselves
     for select in tree.find_all(exp.Select):
