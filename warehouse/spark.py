@@ -145,10 +145,6 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)   # Spark has no MATERIALIZED; see row_number() below for what it kept
     _unique_cte_names(tree)       # e.g. the replay's `grades` CTE, unread without a shadow evaluation
-    if any(d.this in (exp.DataType.Type.UINT128, exp.DataType.Type.UBIGINT) for d in tree.find_all(exp.DataType)):
-        raise SparkUnsupported(f"{name}: uses an unsigned 64/128-bit integer (per-request grades of a shadow "
-                               "evaluation join on the 128-bit row key), which Spark has no type for; run this "
-                               "scenario on DuckDB")
 
     # 1. bound tables: select unnest(cast($a as T[])) as x, unnest(...) as y  ->  VALUES
     for select in list(tree.find_all(exp.Select)):
@@ -213,6 +209,13 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
             cols = [a.name for a in args]
             if cols == _ROW_HASH_ARGS:
                 return exp.column("row_hash")
+            if len(args) == 1 and isinstance(args[0], exp.BitwiseXor) and args[0].this.name == "row_hash" \
+                    and isinstance(args[0].expression, exp.Cast) and isinstance(args[0].expression.this, exp.Literal):
+                # hash(xor(row_hash, cast(seedmix as ubigint))): a random pick's key (simulate/policies.py)
+                v = int(args[0].expression.this.this) % 2**64
+                mix = str(v - 2**64 if v >= 2**63 else v)
+                bits = f"((row_hash ^ {MIN_LONG}) ^ cast({mix} as bigint))"
+                return sqlglot.parse_one(f"(({_murmur(bits)}) ^ {MIN_LONG})", read="spark")
             if len(args) == 2 and cols[0] == "row_hash":
                 return sqlglot.parse_one(_duckdb_hash2("row_hash", args[1].sql("spark")), read="spark")
             raise SparkUnsupported(f"{name}: hash({', '.join(a.sql() for a in args)}) has no Spark equivalent "
@@ -231,6 +234,10 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
         return node
 
     tree = tree.transform(rewrite)
+    if any(d.this in (exp.DataType.Type.UINT128, exp.DataType.Type.UBIGINT) for d in tree.find_all(exp.DataType)):
+        raise SparkUnsupported(f"{name}: uses an unsigned 64/128-bit integer (per-request grades of a shadow "
+                               "evaluation join on the 128-bit row key), which Spark has no type for; run this "
+                               "scenario on DuckDB")
     # count(distinct (a, b)): Spark counts distinct tuples as count(distinct a, b) (the columns here are not null)
     for count in tree.find_all(exp.Count):
         d = count.this
