@@ -124,6 +124,25 @@ def test_a_scoped_scenario_takes_what_its_scope_leaves_out(ledger):
     assert any("outside the scope" in line for line in sb.lines())
 
 
+def test_a_team_restricted_viewer_gets_its_teams_bridge(ledger):
+    # engineering is the Anthropic traffic of the gateway log: no bill of its own, so the replay reads what spend
+    # counts; product's OpenAI requests are logged on the 10th-20th under a bill that (unattributed) is not theirs
+    with Warehouse(ledger["db"]) as wh:
+        view = wh.as_user("viewer@example.com", ["engineering"])
+        b = view.query("bridge_spend_replay", start=RANGE[0], end=RANGE[1]).row(0, named=True)
+        result = simulate.run(view, simulate.load_scenario("baseline"))
+    assert near(b["spend_usd"], ledger["log_anthropic_usd"])
+    assert b["replaced_provider_days"] == 0 and b["replay_baseline_usd"] == b["spend_usd"]
+    assert cents(result.baseline_cost_usd) == b["replay_baseline_usd"]
+    assert cents(result.spend_bridge.spend_usd) == b["spend_usd"]
+    with Warehouse(ledger["db"]) as wh:
+        view = wh.as_user("viewer@example.com", ["product"])
+        b = view.query("bridge_spend_replay", start=RANGE[0], end=RANGE[1]).row(0, named=True)
+        result = simulate.run(view, simulate.load_scenario("baseline"))
+    assert b["spend_usd"] == 0 and near(b["replay_source_usd"], ledger["log_openai_usd"])
+    assert cents(result.baseline_cost_usd) == b["replay_baseline_usd"] == b["replay_source_usd"] + b["rounding_usd"]
+
+
 def test_cli_simulate_and_outlook_carry_the_bridge(ledger, capsys):
     assert cli.main(["simulate", "armstrong-80-99", "--db", str(ledger["db"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
