@@ -68,6 +68,14 @@ with st.sidebar:
         state.set_date_range(None)
     else:
         first, last = bounds
+
+        def apply_preset() -> None:     # a preset sets the range widget's value before it is drawn again
+            picked = st.session_state.get("date_preset")
+            if picked:
+                st.session_state[state.DATE_WIDGET_KEY] = ledger.preset_range(picked, first, last)
+
+        st.pills("Period", ledger.PRESETS, key="date_preset", on_change=apply_preset,
+                 help=f"Counted back from the ledger's last day with usage ({last:%-d %b %Y}).")
         state.seed_date_widget(first, last)
         picked = st.date_input(
             "Date range",

@@ -155,3 +155,20 @@ def test_reconciliation_does_not_point_below_to_an_empty_list(app):
     assert any(s.value == "Every model in this range has a catalog price." for s in at.success)
     [note] = [c.value for c in at.caption if c.value.startswith("Not in the waterfall")]
     assert "as money-only lines (credits, fees" in note and "(below)" not in note
+
+
+@pytest.mark.parametrize("name, want", [
+    ("Month to date", (D(2026, 11, 1), D(2026, 11, 27))), ("Last month", (D(2026, 10, 1), D(2026, 10, 31))),
+    ("Quarter to date", (D(2026, 10, 1), D(2026, 11, 27))), ("Year to date", (D(2026, 3, 2), D(2026, 11, 27))),
+    ("Last 90 days", (D(2026, 8, 30), D(2026, 11, 27))), ("Everything", (D(2026, 3, 2), D(2026, 11, 27)))])
+def test_date_presets_count_back_from_the_last_day(name, want):
+    assert ledger.preset_range(name, D(2026, 3, 2), D(2026, 11, 27)) == want
+
+
+def test_a_date_preset_sets_the_range(app):
+    """Issue 15 §7: picking "Last month" in the sidebar sets the date range every page reads."""
+    at = app()
+    at.sidebar.button_group(key="date_preset").set_value("Last month").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["modelmix_date_range"] == (D(2026, 10, 1), D(2026, 10, 31))
+    assert at.subheader[0].value == "This month: October 2026"      # a complete month: no "(incomplete)"

@@ -37,13 +37,14 @@ def fit_range(picked: tuple[dt.date, ...] | None, first: dt.date, last: dt.date)
 
 # --- how complete the latest days are ------------------------------------------------------------------------
 LAG_TOLERANCE_DAYS = 2      # a source ending a day or two before the latest day is still current (exports lag)
+CURRENT_DAYS = 31           # a source with usage in the 31 days before the latest day is current
 
 
 @dataclass(frozen=True)
 class Completeness:
     """How far the ledger holds every current source, up to a day `end`.
 
-    A source is *current* when it has usage in the latest day's month or the month before; a current source
+    A source is *current* when it has usage in the CURRENT_DAYS before the latest day; a current source
     whose usage ends more than LAG_TOLERANCE_DAYS before the latest day *lags*: the days after its end miss its
     usage, so they look like a drop. `complete_through` is the last day every current source covers (the
     latest day when none lags). Sources that ended earlier (an old one-off export) do not count."""
@@ -86,7 +87,7 @@ def completeness(coverage: pl.DataFrame) -> Completeness:
     if coverage.is_empty():
         return Completeness(None, None, coverage)
     latest = coverage["last_day"].max()
-    since = (latest.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    since = latest - dt.timedelta(days=CURRENT_DAYS)
     lagging = coverage.filter(pl.col("last_day").is_between(
         since, latest - dt.timedelta(days=LAG_TOLERANCE_DAYS + 1))).sort(["last_day", "source_format"])
     through = lagging["last_day"].min() if lagging.height else latest
@@ -96,3 +97,29 @@ def completeness(coverage: pl.DataFrame) -> Completeness:
 def source_completeness(run: QueryRunner, end: dt.date) -> Completeness:
     """`Completeness` of the ledger up to `end` (query `source_coverage`)."""
     return completeness(run("source_coverage", end=end))
+
+
+# --- date presets ----------------------------------------------------------------------------------------------
+PRESETS = ("Last 90 days", "Month to date", "Last month", "Quarter to date", "Year to date", "Everything")
+
+
+def preset_range(name: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The (start, end) of a named period, counted back from the ledger's last day with usage (not today: an
+    older export still reads sensibly), never before its first day."""
+    month = last.replace(day=1)
+    if name == "Last 90 days":
+        return default_range(first, last)
+    if name == "Month to date":
+        start, end = month, last
+    elif name == "Last month":
+        end = month - dt.timedelta(days=1)
+        start = end.replace(day=1)
+    elif name == "Quarter to date":
+        start, end = month.replace(month=3 * ((last.month - 1) // 3) + 1), last
+    elif name == "Year to date":
+        start, end = dt.date(last.year, 1, 1), last
+    elif name == "Everything":
+        start, end = first, last
+    else:
+        raise ValueError(f"unknown period {name!r}; choose one of {', '.join(PRESETS)}")
+    return max(first, start), max(first, end)
