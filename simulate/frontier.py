@@ -678,6 +678,7 @@ class Curve:
     strong_share: np.ndarray        # share of the N eligible requests kept on their own (source) model: 1 − k/N
     cost: np.ndarray                # scenario cost at k
     quality: np.ndarray             # scenario quality at k (NaN: nothing scored)
+    baseline: np.ndarray | None = None   # baseline quality over the same scored requests at k
 
     def metrics(self, strong: float, weak: float) -> dict[str, float | None]:
         """RouteLLM's metrics against the source ("strong") and target ("weak") qualities: APGR = ∫ PGR d(strong
@@ -743,8 +744,11 @@ def _curve_from_deltas(name: str, table: CumTable, diffs: np.ndarray, mult: np.n
     w = agg("w")
     with np.errstate(invalid="ignore", divide="ignore"):
         quality = np.where(w > 0, agg("qs") / np.where(w > 0, w, 1), np.nan)
+        baseline = np.where(w > 0, agg("qb") / np.where(w > 0, w, 1), np.nan)
     k = np.arange(n + 1)
-    return Curve(name, k, 1 - k / max(n, 1), agg("cost"), quality)
+    curve = Curve(name, k, 1 - k / max(n, 1), agg("cost"), quality)
+    curve.baseline = baseline          # the baseline quality over the same scored requests, per count
+    return curve
 
 
 def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> RouterReport:
@@ -788,8 +792,9 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     rand_c = policy.cost[0] + (policy.cost[-1] - policy.cost[0]) * k / n
     random = Curve("random", k, policy.strong_share, rand_c, rand_q)
     strong, weak = float(policy.quality[0]), float(policy.quality[-1])
-    out = prep.evaluate(scenario)
-    return RouterReport(policy, oracle, random, strong, weak, out.baseline_quality,
+    here = claimed_count(float(scenario.policies[policy_index].share), table.n)
+    base_q = policy.baseline[here]
+    return RouterReport(policy, oracle, random, strong, weak, None if np.isnan(base_q) else round(float(base_q), 6),
                         {c.name: c.metrics(strong, weak) for c in (policy, oracle, random)})
 
 
