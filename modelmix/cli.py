@@ -280,11 +280,12 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             if args.sweep:
                 index, param, grid = _parse_sweep(args.sweep, scenario)
                 frame = frontier.sweep(wh, scenario, index, grid)
-            if args.seeds:
-                import polars as pl
+                if args.seeds:
+                    import polars as pl
 
-                band = frontier.seed_band(wh, scenario, index, seeds=args.seeds, grid=grid)
-                frame = frame.join(band.drop("share").with_columns(pl.Series("share", grid)), on="share", how="left")
+                    band = frontier.seed_band(wh, scenario, index, seeds=args.seeds, grid=grid)
+                    frame = frame.join(band.drop("share").with_columns(pl.Series("share", grid)), on="share",
+                                       how="left")
                 _table_style()
                 print(json.dumps({"policy": index, "param": param, "points": frame.to_dicts()}, indent=2,
                                  default=str) if args.json else frame)
