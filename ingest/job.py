@@ -212,7 +212,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         execute(cur, sql.load("writes/statement_ledger_window"),
                 {"formats": formats.family(fmt), "together": together})
         overlaps = cur.execute("select count(*) from ledger_window").fetchone()[0]
-        execute(cur, sql.load("writes/classify_statement" if overlaps else "writes/classify_all_new"))
+        execute(cur, sql.load("writes/classify_statement" if overlaps else "writes/no_fates"))
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]
     if replaced:
@@ -232,15 +232,15 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
     if loaded or replaced:
         # only the days this file's rows and the rows it replaced fall on
-        first, last = cur.execute("select min(ts), max(ts) from (select ts from incoming where _fate in "
-                                  "('loaded', 'restated') union all select ts from outgoing)").fetchone()
+        first, last = cur.execute("select min(ts), max(ts) from (select ts from staged where _errors is null "
+                                  "union all select ts from outgoing)").fetchone()
         ledger.refresh_derived(cur, days=(first, last))
     accounting = _accounting(cur, ingest_id)
     audit.record(cur, "ingest", src.name, {"ingest_id": ingest_id, "format": fmt.id, "status": "loaded",
                                             "rows_loaded": loaded, "rows_duplicate": duplicate,
                                             "rows_rejected": rejected, "rows_replaced": replaced,
                                             "rows_warned": warned, "replaced": accounting["replaced"]})
-    for t in ("staged", "incoming", "outgoing", "ledger_window"):
+    for t in ("staged", "fates", "outgoing", "ledger_window"):
         cur.execute(f"drop table if exists {t}")
     return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
             "rows_replaced": replaced, "rows_warned": warned, "ingest_id": ingest_id, "error": note, **accounting}

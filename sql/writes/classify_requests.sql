@@ -1,9 +1,10 @@
--- classify_requests: the fate of each staged row of a source that issues request ids (keyed formats). A request
--- is unique by (provider, id) across the ledger (row_key): a later line of the same file with the same id
+-- classify_requests: the rows of a request file (a source that issues request ids) that are not simply new. A
+-- request is unique by (provider, id) across the ledger (row_key): a later line of the same file with the same id
 -- supersedes the earlier one; an id already in the ledger with the same content is already loaded; with other
--- content it is restated (the newest load wins; the old row goes to `outgoing`).
--- Grain: one row per staged row that passed validation. params: none (reads temp table staged)
-create or replace temp table incoming as
+-- content it is restated (the newest load wins; the old row goes in writes/request_outgoing.sql). Every staged
+-- row that passed validation and is not here is loaded.
+-- Grain: one row per such staged row (usually few). params: none (reads temp table staged)
+create or replace temp table fates as
 with good as (
     select
         *,
@@ -25,9 +26,10 @@ known as (
     where u.ts between b.lo and b.hi
       and u.row_key in (select row_key from good)
 ),
-final as (
+marked as (
     select
-        g.* exclude (_from_end),
+        g._row,
+        g.row_key,
         case
             when g._from_end > 1 then 'superseded_in_file'
             when k.row_key is null then 'loaded'
@@ -40,5 +42,10 @@ final as (
         end as _fate
     from good as g
     left join known as k using (row_key)
+),
+final as (
+    select _row, row_key, null::date as _day, null::varchar as _scope, _fate
+    from marked
+    where _fate <> 'loaded'
 )
 select * from final

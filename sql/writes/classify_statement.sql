@@ -1,12 +1,14 @@
--- classify_statement: the fate of each staged row of a statement. Within the file every line counts, identical
--- lines included. Per day and scope, the file's rows either match the overlapping ledger rows exactly (the same
--- multiset of row contents: already_loaded, nothing changes) or replace them (loaded; the old rows go in
--- writes/statement_outgoing.sql): a later export of the same window wins, whatever its grain.
--- Grain: one row per staged row that passed validation. params: none (reads temp tables staged, ledger_window)
-create or replace temp table incoming as
+-- classify_statement: the rows of a statement that are already in the ledger. Within the file every line counts,
+-- identical lines included. Per day and scope, the file's rows either match the overlapping ledger rows exactly
+-- (the same multiset of row contents: already_loaded, nothing changes) or replace them (loaded; the old rows go
+-- in writes/statement_outgoing.sql): a later export of the same window wins, whatever its grain. Every staged row
+-- that passed validation and is not here is loaded.
+-- Grain: one row per already-loaded staged row. params: none (reads temp tables staged, ledger_window)
+create or replace temp table fates as
 with good as (
     select
-        *,
+        _row,
+        row_key,
         usage_content_hash(ts, granularity, provider, model, model_raw, account, project, api_key, user_id,
             team, workload, operation, service_tier, requests, input_tokens, cache_read_tokens, cache_write_tokens,
             output_tokens, reasoning_tokens, cost_usd) as _h,
@@ -29,10 +31,8 @@ changed as (
     where nc.n is distinct from oc.n
 ),
 final as (
-    select
-        g.*,
-        case when c._day is null then 'already_loaded' else 'loaded' end as _fate
+    select g._row, g.row_key, g._day, g._scope, 'already_loaded' as _fate
     from good as g
-    left join changed as c on c._day = g._day and c._scope = g._scope
+    anti join changed as c on c._day = g._day and c._scope = g._scope
 )
 select * from final

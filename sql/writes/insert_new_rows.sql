@@ -1,5 +1,6 @@
--- insert_new_rows: the rows this load adds to the ledger: those classified `loaded` or `restated`
--- (writes/classify_requests.sql, writes/classify_statement.sql). params: $ingest_id, $format
+-- insert_new_rows: the rows this load adds to the ledger: every staged row that passed validation except those
+-- already loaded or superseded by a later line of the file (temp table fates: writes/classify_requests.sql,
+-- writes/classify_statement.sql). params: $ingest_id, $format
 insert into usage_raw
 with final as (
     select
@@ -11,7 +12,8 @@ with final as (
         $ingest_id as ingest_id,
         row_key,
         hash(account, project, api_key, user_id, provider, model, team, workload) as dim_key
-    from incoming
-    where _fate in ('loaded', 'restated')
+    from staged
+    where _errors is null
+      and _row not in (select _row from fates where _fate in ('already_loaded', 'superseded_in_file'))
 )
 select * from final

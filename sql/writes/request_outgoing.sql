@@ -1,11 +1,11 @@
 -- request_outgoing: the ledger rows of requests that this load restates (same provider and id, other content):
--- the newest load wins. Grain: one row per usage_raw row to remove. params: none (reads temp table incoming)
+-- the newest load wins. Grain: one row per usage_raw row to remove. params: none (reads temp tables fates, staged)
 create or replace temp table outgoing as
 with restated as (
-    select row_key from incoming where _fate = 'restated'
+    select row_key from fates where _fate = 'restated'
 ),
 bounds as (
-    select min(ts) - interval 1 day as lo, max(ts) + interval 1 day as hi from incoming
+    select min(ts) - interval 1 day as lo, max(ts) + interval 1 day as hi from staged where _errors is null
 ),
 final as (
     select u.*, 'restated' as _kind
