@@ -205,7 +205,7 @@ def need_text(role: str) -> str:
 
 
 # --- the sidebar ------------------------------------------------------------------------------------------
-LOCAL_BADGE = "Local mode: no sign-in"
+LOCAL_BADGE = "Local mode"
 LOCAL_EXPLAINED = ("**Local single-user mode**: no sign-in, anyone who can open this address is an admin. That "
                    "suits one person on their own machine. For a shared deployment, configure OIDC sign-in (an "
                    "`auth` section in `.streamlit/secrets.toml`) or `MODELMIX_TRUSTED_HEADER` behind a sign-in "
@@ -220,7 +220,7 @@ def banner(user: User) -> None:
 def sidebar(user: User) -> None:
     """Who is signed in, as what, over which teams; sign-out for OIDC."""
     if user.mode == LOCAL:
-        badge, more = st.columns([3, 1], vertical_alignment="center")
+        badge, more = st.columns([2, 1], vertical_alignment="center")
         badge.badge(LOCAL_BADGE, icon=":material/lock_open:", color="orange")
         with more.popover("Why", help="What local mode means"):
             st.markdown(LOCAL_EXPLAINED)

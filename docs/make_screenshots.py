@@ -1,6 +1,6 @@
 """Refresh the README's screenshots (docs/screenshot-*.png): the bundled sample ledger, `streamlit run` on a free
 port, Debian's headless Chromium; each page's first screen once it has settled.
-Usage: python docs/make_screenshots.py"""
+Usage: python docs/make_screenshots.py [overview whatif ...] (default: all)"""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with server(APP, {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(Path(tmp) / "jobs.yaml")}) as url:
             for name, path in SHOTS.items():
+                if sys.argv[1:] and name not in sys.argv[1:]:
+                    continue
                 page = browser.new_page(viewport={"width": 1440, "height": 1100})
                 page.add_init_script(OBSERVE)
                 page.goto(url + path, wait_until="commit")

@@ -130,7 +130,7 @@ def test_local_mode_banner_all_pages_and_one_sign_in(session, copy):
     assert not at.exception
     # a small sidebar badge, not a banner over the page; its meaning one click away (the popover)
     sidebar_md = texts(at.sidebar, "markdown")
-    assert ":orange-badge[:material/lock_open: Local mode: no sign-in]" in sidebar_md
+    assert ":orange-badge[:material/lock_open: Local mode]" in sidebar_md
     assert "anyone who can open this address is an admin" in sidebar_md
     main_md = "\n".join(str(e.value) for e in at.main.get("markdown"))
     assert "Local single-user mode" not in main_md and "orange-background" not in main_md
