@@ -108,7 +108,10 @@ def test_overview_renders_in_chromium(tmp_path):
         page.get_by_text("openrouter-activity-csv").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="Load 1 file").click()
         page.get_by_role("heading", name="Last load").wait_for(timeout=30_000)
-        assert page.get_by_text(f"{uploaded_rows} new row(s) loaded from 1 file(s)").count() == 1
+        # one verdict per file, with where its money went
+        verdict = page.locator('[data-testid="stAlert"]', has_text=f"loaded {uploaded_rows} row(s)")
+        verdict.wait_for(timeout=30_000)
+        assert "→ loaded $" in verdict.inner_text()
         assert page.locator('[data-testid="stException"]').count() == 0
 
         # Explore: the sidebar range moved to the new data's days; the table shows its spend
