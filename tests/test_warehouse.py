@@ -30,7 +30,9 @@ def test_migrations_recorded_and_idempotent(tmp_path):
 
 
 def test_readers_run_while_the_writer_loads(wh, tmp_path):
-    rows = [f"2026-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z,openai,gpt-4o-mini,{i},{i % 7},0.001" for i in range(20000)]
+    # four exports of four different weeks (a file of the same days would replace the earlier one's rows)
+    rows = [f"2026-01-{1 + (i // 5000) * 7 + i % 7:02d}T{i % 24:02d}:00:00Z,openai,gpt-4o-mini,{i},{i % 7},0.001"
+            for i in range(20000)]
     files = []
     for n in range(4):
         path = tmp_path / f"part{n}.csv"
