@@ -157,7 +157,7 @@ def ledger_for(rows: int | None, tmp: Path) -> tuple[str, Path]:
         with Warehouse(db) as wh:
             ingest_paths(wh, [SAMPLE])
         return "sample ledger", db
-    from modelmix import sample
+    from cli import sample
 
     sample.generate(tmp / f"data-{rows}", rows)
     with Warehouse(db) as wh:

@@ -1,6 +1,6 @@
 """Bench the dashboard server-side: each page's first render and a What-if slider move, on N request rows.
 
-Generates N rows with `modelmix.sample.generate` into a temporary folder and ingests them once (untimed), then,
+Generates N rows with `cli.sample.generate` into a temporary folder and ingests them once (untimed), then,
 in-process with Streamlit's AppTest (no browser: server-side time only):
 
 - one warm-up run of the app (imports, opening the ledger, the sidebar's date query);
@@ -59,7 +59,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from ingest import ingest_paths
-    from modelmix import sample
+    from cli import sample
     from warehouse import Warehouse
 
     as_after_navigation()

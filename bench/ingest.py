@@ -134,7 +134,7 @@ def make_increment(tmp: Path, rows: int, day: dt.date, shape: str) -> Path:
     """`rows` new requests (another seed), their 30 generated days squeezed into `day`: one day's file."""
     import polars as pl
 
-    from modelmix import sample
+    from cli import sample
 
     path = sample.generate(tmp / "increment", rows, seed=9, start=day, days=30)["litellm_spend_logs"]
     fmt = "%Y-%m-%d %H:%M:%S%.3f"
@@ -152,7 +152,7 @@ def make_increment(tmp: Path, rows: int, day: dt.date, shape: str) -> Path:
 
 def make_files(tmp: Path, rows: int, shape: str = "wide") -> tuple[Path, Path, int]:
     """The request log, and the overlap file: its last half plus as many new rows (another seed's ids)."""
-    from modelmix import sample
+    from cli import sample
 
     first = sample.generate(tmp / "first", rows, seed=7)["litellm_spend_logs"]
     half = rows // 2

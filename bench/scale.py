@@ -3,7 +3,7 @@
     python bench/scale.py [--rows N] [--increment ROWS] [--memory-limit 1GB] [--skip-prepare] [--keep DIR]
                           [--json FILE]
 
-Data (untimed, printed): the seeded Northwind generator (`modelmix.sample`) writes the LiteLLM request log in
+Data (untimed, printed): the seeded Northwind generator (`cli.sample`) writes the LiteLLM request log in
 slices of at most 2 M rows, at least 12 of them, each slice's rows squeezed into its own consecutive days of
 one year (2025-12-01 + 365 days), so the slices are like a gateway's monthly (or weekly) exports; each slice
 goes to Parquet with DuckDB (typed columns, as a database export would be) and its CSV is deleted, so there is
@@ -82,7 +82,7 @@ def to_parquet(csv: Path, out: Path, first: dt.date, days: int) -> int:
 
 
 def gen_slice(data: Path, index: int, rows: int, first: dt.date, days: int, seed: int) -> dict:
-    from modelmix import sample
+    from cli import sample
 
     work = data / f".gen{index}"
     csv = sample.generate(work, rows, seed=seed, start=first, days=30)["litellm_spend_logs"]
@@ -93,10 +93,10 @@ def gen_slice(data: Path, index: int, rows: int, first: dt.date, days: int, seed
 
 # --- operations (child processes) -------------------------------------------------------------------------------
 def _wh(db: Path):
-    from modelmix.settings import Settings
+    from modelmix.settings import settings
     from warehouse import Warehouse
 
-    return Warehouse(db, memory_limit=os.environ.get("MODELMIX_BENCH_MEMORY_LIMIT") or Settings().memory_limit)
+    return Warehouse(db, memory_limit=os.environ.get("MODELMIX_BENCH_MEMORY_LIMIT") or settings().memory_limit)
 
 
 def op_plain(db: Path, src: str) -> dict:
@@ -231,7 +231,7 @@ def make_data(data: Path, rows: int) -> dict:
 
 def make_increment(tmp: Path, rows: int) -> Path:
     """One day's file, the day after the year: the generator's 30 days squeezed into one, as Parquet."""
-    from modelmix import sample
+    from cli import sample
 
     day = START + dt.timedelta(days=YEAR)
     csv = sample.generate(tmp / "inc", rows, seed=9, start=day, days=30)["litellm_spend_logs"]

@@ -9,16 +9,14 @@
 - Query results are cached by `st.cache_data` keyed on plain values: the database path, the warehouse's
   `data_version` (bumped by every committed write, so an ingest shows at once), the person's team scope (so a
   restricted viewer never gets a result computed for everyone, nor the reverse), the query name and its
-  parameters. The TTL is `Settings().cache_ttl_seconds`.
+  parameters. The TTL is `settings().cache_ttl_seconds`.
 - The global date range chosen in the sidebar (`app.py`) is kept in session state for the pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +25,7 @@ import streamlit as st
 
 from dashboard.services import ledger, warmup
 from modelmix.runtime import open_owner
-from modelmix.settings import Settings
+from modelmix.settings import settings
 from warehouse import Warehouse
 from warehouse.errors import PermissionDenied
 
@@ -45,15 +43,6 @@ def _warehouse(path: str) -> Warehouse:
     return wh
 
 
-@functools.lru_cache(maxsize=16)
-def _settings(environment: tuple[tuple[str, str], ...]) -> Settings:
-    return Settings()
-
-
-def settings() -> Settings:
-    """`Settings()` for the current MODELMIX_* environment, built once per distinct environment: building it costs
-    about 5 ms, and every query of a page run asks for the ledger path and the signed-in person."""
-    return _settings(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("MODELMIX_"))))
 
 
 def db_path() -> str:
@@ -83,7 +72,7 @@ def _scoped(path: str, scope: tuple[str, ...] | None) -> Warehouse:
     return wh.as_user(wh.actor, scope, read_only=True)
 
 
-@st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=512, show_spinner=False)
+@st.cache_data(ttl=settings().cache_ttl_seconds, max_entries=512, show_spinner=False)
 def _cached_query(path: str, data_version: int, scope: tuple[str, ...] | None, name: str,
                   params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
     return _scoped(path, scope).query(name, **dict(params))
@@ -95,7 +84,7 @@ def run_query(name: str, /, **params: Any) -> pl.DataFrame:
     return _cached_query(str(wh.path.resolve()), wh.data_version, wh.scope_key, name, tuple(sorted(params.items())))
 
 
-@st.cache_data(ttl=Settings().cache_ttl_seconds, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=settings().cache_ttl_seconds, max_entries=256, show_spinner=False)
 def _cached_call(path: str, data_version: int, scope: tuple[str, ...] | None, module: str, name: str,
                  params: tuple[tuple[str, Any], ...]) -> Any:
     service = getattr(importlib.import_module(module), name)

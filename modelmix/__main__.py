@@ -1,5 +1,7 @@
+"""`python -m modelmix`: the command line (cli.main), as the `modelmix` script runs it."""
+
 import sys
 
-from modelmix.cli import main
+from cli.main import main
 
 sys.exit(main())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest import ingest_paths
 from modelmix.settings import Settings
+from modelmix.settings import settings as get_settings
 from warehouse import Warehouse, config
 from warehouse.inbox import InboxWatcher
 
@@ -39,7 +40,7 @@ def inbox_handler(wh: Warehouse, settings: Settings):
 
 def open_owner(path: str | Path, settings: Settings | None = None, *, watch_inbox: bool = True) -> Warehouse:
     """Open the ledger for this process; with `watch_inbox`, also serve CLI ingests handed over through it."""
-    settings = settings or Settings()
+    settings = settings or get_settings()
     wh = Warehouse(path, memory_limit=settings.memory_limit or None)
     from pull.state import clear_dead_runs
 

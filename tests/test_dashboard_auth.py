@@ -481,7 +481,7 @@ def test_tracebacks_are_hidden_from_users(monkeypatch, tmp_path):
     exception; "false" would not do: Streamlit reads it as "stacktrace"."""
     import tomllib
 
-    from modelmix import cli
+    from cli import main as cli
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.components.formatting import usd
 from dashboard.services import finance as svc
-from finance import anomalies, budgets, chargeback, cli, forecast, reconcile, scenario_impact
+from finance import anomalies, budgets, chargeback, forecast, jobs, reconcile, scenario_impact
 from ledger_factory import build_ledger, write_usage_csv
 from warehouse import Warehouse
 
@@ -77,7 +77,7 @@ def expected(ledger) -> dict:
             "statement": chargeback.statement(wh, "2025-09"),
             "showback": chargeback.statement(wh, "2025-09", chargeback.allocation(rule="none")),
             "impact": scenario_impact.impact(wh, "armstrong-80-99", as_of=LAST_DAY),
-            "alerts": cli.alerts(wh),
+            "alerts": jobs.alerts(wh),
         }
 
 

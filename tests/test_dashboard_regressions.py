@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from finance import cli, regressions
+from finance import jobs, regressions
 from tests.regression_data import Series, build
 from warehouse import Warehouse
 
@@ -34,7 +34,7 @@ def ledger(tmp_path_factory) -> tuple[Path, pl.DataFrame, list[dict]]:
             Series("support", "model-b", "key-2", requests=800, prompt=2000, share=0.7, output=200),
         ], START, N_DAYS)
         found = regressions.detect(wh, start=START + dt.timedelta(days=30))
-        alerts = cli.alerts(wh)
+        alerts = jobs.alerts(wh)
     return tmp / "ledger.duckdb", found, alerts
 
 

@@ -107,7 +107,7 @@ def test_runs_on_sample_ledger_and_empty(wh, sample_wh):
 
 
 def _sample_generator():
-    return pytest.importorskip("modelmix.sample", reason="the seeded sample generator is not in this tree")
+    return pytest.importorskip("cli.sample", reason="the seeded sample generator is not in this tree")
 
 
 def test_runaway_agent_of_the_sample_generator_is_found(wh, tmp_path):

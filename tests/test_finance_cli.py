@@ -1,4 +1,4 @@
-"""The job functions `finance.cli.report` and `finance.cli.alerts` on small known ledgers."""
+"""The job functions `finance.jobs.report` and `finance.jobs.alerts` on small known ledgers."""
 
 from __future__ import annotations
 
@@ -9,27 +9,27 @@ import json
 import pytest
 
 from finance import budgets as bd
-from finance import cli
+from finance import jobs
 from finance_data import days, load_daily
 from warehouse.errors import ConfigError
 
 
 def test_report_writes_each_format(sample_wh, tmp_path):
     for fmt, name in (("csv", "s.csv"), ("xlsx", "s.xlsx"), ("focus", "f.csv")):
-        out = cli.report(sample_wh, "2026-10", fmt, tmp_path / name)
+        out = jobs.report(sample_wh, "2026-10", fmt, tmp_path / name)
         assert out == tmp_path / name and out.stat().st_size > 0
     with (tmp_path / "f.csv").open() as f:
         assert "ServiceCategory" in next(csv.reader(f))
     with pytest.raises(ConfigError, match="not one of csv, xlsx, focus"):
-        cli.report(sample_wh, "2026-10", "pdf", tmp_path / "x.pdf")
+        jobs.report(sample_wh, "2026-10", "pdf", tmp_path / "x.pdf")
     with pytest.raises(ConfigError, match="YYYY-MM"):
-        cli.report(sample_wh, "10/2026", "csv", tmp_path / "x.csv")
+        jobs.report(sample_wh, "10/2026", "csv", tmp_path / "x.csv")
 
 
 def test_no_alerts_on_a_quiet_ledger(wh, tmp_path):
-    assert cli.alerts(wh) == []
+    assert jobs.alerts(wh) == []
     load_daily(wh, tmp_path, [{"day": d, "cost": 10.0} for d in days(dt.date(2026, 9, 1), dt.date(2026, 11, 10))])
-    assert cli.alerts(wh) == []
+    assert jobs.alerts(wh) == []
 
 
 def test_budget_and_anomaly_alerts(wh, tmp_path):
@@ -38,7 +38,7 @@ def test_budget_and_anomaly_alerts(wh, tmp_path):
     load_daily(wh, tmp_path, rows)
     bd.replace_budgets(wh, [bd.Budget(scope="team", name="alpha", start="2026-11", amount_usd=150),
                             bd.Budget(scope="team", name="t1", start="2026-11", amount_usd=10)])
-    got = cli.alerts(wh)
+    got = jobs.alerts(wh)
     json.dumps(got)  # JSON-ready
     kinds = sorted((a["kind"], a["severity"], a.get("name") or a.get("team")) for a in got)
     assert kinds == [("anomaly", "warning", "alpha"), ("budget", "critical", "alpha")]

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from finance import cli as finance_cli
+from finance import jobs as finance_jobs
 from finance import regressions as rg
 from tests.regression_data import Series, build
 
@@ -123,11 +123,11 @@ def test_messages_read_like_the_issue(injected):
 
 def test_alerts_report_active_regressions_that_cost_money(injected, monkeypatch):
     wh, _series, _truth, found = injected
-    monkeypatch.setattr(finance_cli.anomalies, "detect", lambda *a, **k: pl.DataFrame())
-    alerts = [a for a in finance_cli.alerts(wh) if a["kind"] == "regression"]
+    monkeypatch.setattr(finance_jobs.anomalies, "detect", lambda *a, **k: pl.DataFrame())
+    alerts = [a for a in finance_jobs.alerts(wh) if a["kind"] == "regression"]
     last = START + dt.timedelta(days=N_DAYS - 1)
     active = found.filter((pl.col("ongoing") | (pl.col("end") >= last - dt.timedelta(days=6)))
-                          & (pl.col("excess_usd") >= finance_cli.REGRESSION_MIN_USD))
+                          & (pl.col("excess_usd") >= finance_jobs.REGRESSION_MIN_USD))
     assert len(alerts) == active.height > 0
     assert {a["cause"] for a in alerts} <= set(KIND_LIST)
     assert all(a["severity"] == "warning" and a["excess_usd"] > 0 for a in alerts)

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ingest import ingest_paths
-from modelmix.cli import main
+from cli.main import main
 from tests.conftest import write_csv
 from warehouse import Warehouse, lake, ledger
 

@@ -351,7 +351,7 @@ def export(*a):
     print("PHASE export", file=sys.stderr, flush=True)
     return real(*a)
 backup._export = export
-from modelmix.cli import main
+from cli.main import main
 sys.exit(main(["backup", sys.argv[2], "--db", sys.argv[1]]))
 """
 
@@ -363,7 +363,7 @@ def refresh(cur):
     print("PHASE refresh", file=sys.stderr, flush=True)
     return real(cur)
 ledger.refresh_derived = refresh
-from modelmix.cli import main
+from cli.main import main
 sys.exit(main(["rules", sys.argv[2], "--db", sys.argv[1]]))
 """
 

@@ -136,7 +136,7 @@ def refresh(cur, **kw):
         print("PHASE refresh", file=sys.stderr, flush=True)
     return real_refresh(cur, **kw)
 stage.staging_sql, job.ledger.refresh_derived = staging_sql, refresh
-from modelmix.cli import main
+from cli.main import main
 sys.exit(main(["ingest", *sys.argv[2:]]))
 """
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ingest import ingest_paths
-from modelmix import sample
+from cli import sample
 from warehouse import Warehouse
 from warehouse.prices import resolve
 

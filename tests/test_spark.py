@@ -13,7 +13,7 @@ import pytest
 import simulate
 import sql
 from ingest import ingest_paths
-from modelmix import sample
+from cli import sample
 from simulate import replay
 from warehouse import Warehouse, lake
 from warehouse.spark import SparkUnsupported, to_spark

@@ -23,7 +23,7 @@ import spend_ledger
 from dashboard.components import bridges
 from dashboard.components.formatting import usd
 from ledger_factory import build_ledger
-from modelmix import cli
+from cli import main as cli
 from warehouse import Warehouse
 
 PAGES = Path(__file__).resolve().parent.parent / "dashboard" / "views"

@@ -53,7 +53,7 @@ def test_data_check_returns_no_rows(sample_wh, name):
 
 
 def test_every_other_sql_file_is_used_by_code():
-    code = "\n".join(p.read_text(encoding="utf-8") for d in ("ingest", "warehouse", "simulate", "finance", "dashboard", "modelmix", "pull")
+    code = "\n".join(p.read_text(encoding="utf-8") for d in ("ingest", "warehouse", "simulate", "finance", "dashboard", "modelmix", "pull", "cli")
                      for p in (ROOT / d).rglob("*.py"))
     adapters = {f"adapters/{f.id.replace('-', '_')}" for f in FORMATS.values()}
     for name in sql.names():

@@ -22,7 +22,7 @@ from dashboard.services import money_as_float
 from finance import anomalies as an
 from finance import budgets as bd
 from finance import chargeback as cb
-from finance import cli
+from finance import jobs
 from finance import focus_check
 from finance import forecast as fc
 from finance import reconcile as rc
@@ -389,7 +389,7 @@ def focus_violations(wh: Warehouse, month: str) -> pl.DataFrame:
 # --- alerts ------------------------------------------------------------------------------------------------
 def open_alerts(wh: Warehouse) -> list[dict]:
     """Budget, anomaly and regression alerts as of the ledger's last day (what `modelmix alerts` prints)."""
-    return cli.alerts(wh)
+    return jobs.alerts(wh)
 
 
 def alert_counts(alerts: list[dict]) -> dict[str, int]:

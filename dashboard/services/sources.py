@@ -17,7 +17,7 @@ import polars as pl
 
 import pull
 from dashboard.services import QueryRunner
-from modelmix.settings import Settings
+from modelmix.settings import settings
 from warehouse import Warehouse
 
 QUERIES = {
@@ -44,7 +44,7 @@ STATUS_ORDER = {"failed": 0, "running": 1, "ok": 2}    # a job shows its worst s
 
 def jobs_path() -> Path:
     """The jobs file (setting `jobs_file`, MODELMIX_JOBS_FILE)."""
-    return Settings().jobs_file.expanduser()
+    return settings().jobs_file.expanduser()
 
 
 def credential_env(job: Any) -> str:

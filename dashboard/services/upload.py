@@ -25,7 +25,7 @@ import polars as pl
 from dashboard.services import QueryRunner, money_as_float
 from ingest import FileResult, formats, ingest_paths, read
 from ingest.formats.base import Format
-from modelmix.settings import Settings
+from modelmix.settings import settings
 from warehouse import Warehouse, ledger
 from warehouse.errors import IngestError
 
@@ -56,7 +56,7 @@ def safe_suffix(name: str) -> str:
 def stage(upload: BinaryIO, name: str, folder: Path, max_bytes: int | None = None) -> Path:
     """Copy an upload to a server-chosen file in `folder`, chunk by chunk; return its path. Past `max_bytes`
     (default: the `max_upload_bytes` setting) the copy stops, is deleted, and an IngestError says what to do."""
-    limit = Settings().max_upload_bytes if max_bytes is None else max_bytes
+    limit = settings().max_upload_bytes if max_bytes is None else max_bytes
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{uuid.uuid4().hex}{safe_suffix(name)}"
     upload.seek(0)

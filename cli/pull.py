@@ -1,4 +1,4 @@
-"""`modelmix pull …` and `modelmix jobs …` (registered in modelmix/cli.py). Exit codes: 0 every stream/job ok,
+"""`modelmix pull …` and `modelmix jobs …` (registered in cli/main.py). Exit codes: 0 every stream/job ok,
 1 one failed (or a config error), 2 usage error. While the dashboard holds the ledger, everything goes through
 its inbox (docs/design.md, "Storage and concurrency")."""
 

@@ -1,4 +1,4 @@
-"""The scheduled jobs' functions, for `modelmix report` and `modelmix alerts` (wired in modelmix/cli.py):
+"""The scheduled jobs' functions, for `modelmix report` and `modelmix alerts` (wired in cli/main.py):
 
     report(wh, month="2026-10", fmt="xlsx", out=Path("ai-spend-2026-10.xlsx")) -> Path
     alerts(wh) -> list[dict]        # budget, anomaly and regression alerts; the command exits 1 when the list is not empty

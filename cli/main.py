@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from modelmix.settings import Settings
+from modelmix.settings import settings as get_settings
 from warehouse.errors import DatabaseBusy, ModelMixError
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -213,7 +214,7 @@ def cmd_config_table(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
-    from modelmix import sample
+    from cli import sample
 
     sample.main_sample(rows=args.rows, out=Path(args.out), seed=args.seed)
     return 0
@@ -340,10 +341,10 @@ def cmd_outlook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from finance import cli as finance_cli
+    from finance import jobs as finance_jobs
 
     with _open(args, settings) as wh:
-        out = finance_cli.report(wh, args.month, args.format, Path(args.out))
+        out = finance_jobs.report(wh, args.month, args.format, Path(args.out))
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -369,10 +370,10 @@ def cmd_focus_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
-    from finance import cli as finance_cli
+    from finance import jobs as finance_jobs
 
     with _open(args, settings) as wh:
-        found = finance_cli.alerts(wh)
+        found = finance_jobs.alerts(wh)
     if args.json:
         print(json.dumps({"alerts": found}, indent=2, default=str))
     else:
@@ -734,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", nargs="?")
     sp.set_defaults(fn=cmd_config_table)
 
-    from modelmix import pull_cli
+    from cli import pull as pull_cli
 
     pull_cli.add_parsers(sub, with_db)  # `pull` and `jobs`
 
@@ -748,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    settings = get_settings()
     try:
         return args.fn(args, settings)
     except ModelMixError as e:
