@@ -1,7 +1,13 @@
-"""Shared fixtures: real DuckDB files in tmp folders, and one ledger holding all of sample_data/."""
+"""Shared fixtures: real DuckDB files in tmp folders, and one ledger holding all of sample_data/.
+
+tests/ mirrors the code (tests/ingest, tests/simulate, tests/dashboard, ...); the helper modules beside this
+file (ledger_factory, finance_data, pull_fakes, ...) are shared by all of them. A few test modules import
+helpers from another folder's module by name (e.g. `from test_dashboard_overview import APP`), so every
+test folder is on sys.path, as when they shared one folder."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +17,8 @@ from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
+sys.path[1:1] = [str(d) for d in sorted(Path(__file__).resolve().parent.iterdir())
+                 if d.is_dir() and any(d.glob("test_*.py")) and str(d) not in sys.path]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@
 -- in neither. A scenario's own scope (simulate.spend_bridge) takes a further term off.
 -- Every figure is its own exact sum rounded to the cent; `rounding_usd` is what the rounded terms miss (a cent,
 -- usually 0), so the displayed bridge adds up exactly. replay_baseline_usd is the replay's own baseline
--- (tests/test_spend_bridges.py).
+-- (tests/simulate/test_spend_bridges.py).
 -- Grain: exactly one row (first_day, last_day: the period's days with usage; null when none).
 -- Params: $start, $end (dates, inclusive).
 with daily as (

@@ -1,0 +1,192 @@
+"""One real-browser test of the whole app: `streamlit run` on a free port against a test ledger, Debian's
+headless Chromium driven by Playwright. Never downloads a browser; fails (not skips) when Chromium is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard.components.formatting import usd
+from ingest import ingest_paths
+from ledger_factory import build_ledger, write_usage_csv
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+UPLOAD = ROOT / "sample_data" / "openrouter_activity_2026-09-01_2026-09-07.csv"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer on port {port} within {timeout}s:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def served_app(db: Path, tmp_path: Path, **env: str):
+    """`streamlit run dashboard/app.py` on a free port against `db` (extra MODELMIX_* settings in `env`), and
+    Debian's headless Chromium: yields (browser, base URL); stops both."""
+    assert CHROMIUM.is_file(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads "
+        "a browser")
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    log = tmp_path / "streamlit.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env={**os.environ, "MODELMIX_DB": str(db), **env}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(proc, port, log)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield browser, f"http://127.0.0.1:{port}"
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.browser
+def test_overview_renders_in_chromium(tmp_path):
+    db = build_ledger(tmp_path / "ledger.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
+    with Warehouse(db) as wh:     # the figure the page must show: September's spend so far
+        mtd = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage "
+                              "where ts >= date '2025-09-01'"))
+    # the export the test uploads through the page, and what it adds (measured on a scratch ledger)
+    with Warehouse(tmp_path / "scratch.duckdb") as wh:
+        [loaded] = ingest_paths(wh, [UPLOAD])
+        uploaded_rows = loaded.rows_loaded
+        uploaded_spend = float(wh.scalar("select sum(coalesce(cost_usd, list_cost_usd)) from usage"))
+    with served_app(db, tmp_path) as (browser, url):
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(url + "/")
+        page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+        kpi = page.locator('[data-testid="stMetric"]', has_text="Spend so far")
+        kpi.wait_for(timeout=30_000)
+        assert usd(mtd) in kpi.inner_text()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+        # Upload & data: drop an export, see its detected format, load it, see the result
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
+        page.get_by_role("heading", name="Upload & data").wait_for(timeout=30_000)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UPLOAD))
+        page.get_by_text("openrouter-activity-csv").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_role("heading", name="Last load").wait_for(timeout=30_000)
+        # one verdict per file, with where its money went
+        verdict = page.locator('[data-testid="stAlert"]', has_text=f"loaded {uploaded_rows} row(s)")
+        verdict.wait_for(timeout=30_000)
+        assert "→ loaded $" in verdict.inner_text()
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # Explore: the sidebar range moved to the new data's days; the table shows its spend
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+        page.get_by_role("heading", name="Explore").wait_for(timeout=30_000)
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+        page.get_by_text(f"1 provider group(s), {usd(uploaded_spend)} in total").wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # What-if: move a routing slider with the keyboard; the savings figure follows
+        page.locator('[data-testid="stSidebarNav"] a', has_text="What-if").click()
+        page.get_by_role("heading", name="What-if").wait_for(timeout=30_000)
+        savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
+        savings.wait_for(timeout=60_000)
+        before = savings.inner_text()
+        knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")   # the share moved
+        at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
+                               "Number(e.max ?? e.getAttribute('aria-valuemax'))")
+        knob.focus()
+        for _ in range(4):
+            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        page.wait_for_function(
+            """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
+                   .find(e => e.innerText.includes('Savings'));
+               return m && m.innerText !== text; }""",
+            arg=['[data-testid="stMetric"]', before], timeout=30_000)
+        assert savings.inner_text() != before
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert (tmp_path / "overview.png").stat().st_size > 10_000
+
+
+def _page_urls() -> list[tuple[str, str]]:
+    """(url path, title) of every page registered in app.py: a page's own address is its file's stem, the default
+    page's is `/`."""
+    import ast
+
+    tree = ast.parse((ROOT / "dashboard" / "app.py").read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            path = "" if kw.get("default") else Path(node.args[0].value).stem
+            found.append(("/" + path, kw["title"]))
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_page_url_opens_directly_on_a_fresh_server(tmp_path, sample_db):
+    """A bookmark or a pasted link as the first request of a freshly started server: every page's own URL opens
+    that page through the router (its title, the sectioned navigation, the date range of a ledger full of data),
+    never Streamlit's file list or "No usage loaded yet". All pages are opened at once, so each is among the
+    first visitors."""
+    import shutil
+
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(sample_db, db)
+    urls = _page_urls()
+    assert len(urls) >= 13
+    with served_app(db, tmp_path) as (browser, url):
+        tabs = []
+        for path, title in urls:
+            tab = browser.new_page(viewport={"width": 1440, "height": 900})
+            tab.goto(url + path, wait_until="commit")
+            tabs.append((tab, path, title))
+        for tab, path, title in tabs:
+            tab.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=90_000)
+            nav = tab.locator('[data-testid="stSidebarNav"]')
+            nav.wait_for(timeout=30_000)
+            text = nav.inner_text()
+            assert "Finance" in text and "Budgets & forecast" in text, (path, text)      # sections, titles
+            assert "Users & audit" in text and "View" not in text, (path, text)        # every page listed
+            assert "reconciliation\n" not in text and "whatif" not in text, (path, text)  # not the file list
+            sidebar = tab.locator('[data-testid="stSidebar"]').inner_text()
+            assert "Data from" in sidebar and "No usage loaded yet" not in sidebar, (path, sidebar)
+            assert "No usage loaded yet" not in tab.locator("section.main, [data-testid='stMain']").first.inner_text()
+            exc = tab.locator('[data-testid="stException"]')
+            assert exc.count() == 0, (path, exc.first.inner_text(), (tmp_path / "streamlit.log").read_text()[-3000:])

@@ -1,0 +1,306 @@
+"""The What-if page through AppTest on a small ledger: a slider move shows the savings `frontier.sweep` computes
+for that share; the builder, the full replay, saving and comparing scenarios, and the empty ledger."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import simulate
+from dashboard.components.formatting import usd
+from dashboard.services import whatif as svc
+from ledger_factory import build_ledger, write_usage_csv
+from simulate import frontier
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "dashboard" / "views" / "whatif.py")
+APP = str(ROOT / "dashboard" / "app.py")
+RANGE = (dt.date(2025, 6, 20), dt.date(2025, 9, 17))
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("whatif")
+    return build_ledger(folder / "ledger.duckdb", [write_usage_csv(folder / "usage.csv")])
+
+
+@pytest.fixture
+def page(monkeypatch, ledger):
+    def run(db: Path | None = None, **state) -> AppTest:
+        monkeypatch.setenv("MODELMIX_DB", str(db or ledger))
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.session_state["modelmix_date_range"] = RANGE if db is None else None
+        for k, v in state.items():
+            at.session_state[k] = v
+        return at.run()
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert len(found) == 1, (label, [m.label for m in at.metric])
+    return found[0]
+
+
+def expected_savings(ledger: Path, preset: str, share: float) -> float:
+    sc = svc.with_period(simulate.load_scenario(preset), *RANGE)
+    with Warehouse(ledger) as wh:
+        return frontier.sweep(wh, sc, 0, [share])["savings_usd"][0]
+
+
+def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
+    e80, e35 = expected_savings(ledger, "armstrong-80-99", 0.8), expected_savings(ledger, "armstrong-80-99", 0.35)
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception
+    assert at.title[0].value == "What-if"
+    assert metric(at, "Savings") == usd(e80)
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    assert "the simplest 80% of eligible requests moved" in share.label and share.value == 80
+    share.set_value(35).run()                                   # shares are shown as percentages
+    assert not at.exception
+    assert metric(at, "Savings") == usd(e35)
+    # the label follows the slider (it used to keep "80%" from the preset's policy name)
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    assert "the simplest 35% of eligible requests moved" in share.label and "80%" not in share.label
+    assert e35 < e80
+    assert any("measured** on 0 requests" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 2                     # waterfall and frontier
+    assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
+    assert any("Against the oracle bound" in c.value and "APGR" in c.value for c in at.caption)
+    teams = at.dataframe[0].value
+    assert {"team", "baseline_cost_usd", "scenario_cost_usd"} <= set(teams.columns)
+
+
+@contextlib.contextmanager
+def fragment_rerun(at: AppTest):
+    """Scope the next `at.run()` to the page's fragments, as a browser does when a widget inside a fragment
+    changes. AppTest (Streamlit 1.67) always reruns the whole script on `set_value(...).run()`; this passes the
+    fragment ids the last run registered, the way the frontend's rerun request carries them."""
+    from streamlit.testing.v1 import local_script_runner
+
+    ids = list(at._fragment_storage._fragments)
+    assert ids, "the page registered no fragment"
+    plain = local_script_runner.RerunData
+    local_script_runner.RerunData = functools.partial(plain, fragment_id_queue=ids)
+    try:
+        yield
+    finally:
+        local_script_runner.RerunData = plain
+
+
+def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
+    """A slider sits in the page's fragment: its move reruns the sliders and results, not the pickers above (the
+    preset's scenario is not rebuilt), and still shows the savings of the new share."""
+    e35 = expected_savings(ledger, "armstrong-80-99", 0.35)
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception
+    calls = []
+    plain = svc.with_period
+    monkeypatch.setattr(svc, "with_period", lambda *a, **k: calls.append(a) or plain(*a, **k))
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    share.set_value(35)
+    with fragment_rerun(at):
+        at.run()
+    assert not at.exception, at.exception
+    assert calls == []                                          # the page outside the fragment did not run
+    assert metric(at, "Savings") == usd(e35)
+    assert len(at.get("plotly_chart")) == 2                     # the fragment's charts (AppTest's tree holds
+    assert not at.title                                         # only what this run drew, not the page above)
+    at.run()                                                    # a full rerun builds the scenario again
+    assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
+
+
+def test_full_replay_agrees_with_the_sliders(page):
+    at = page(whatif_preset="harvey-3x")
+    assert not at.exception
+    [btn] = [b for b in at.button if b.label == "Run full replay"]
+    btn.click().run()
+    assert not at.exception
+    assert "agree to the cent" in at.success[0].value
+    assert any("with final as" in c.value or "select * from final" in c.value for c in at.code)
+
+
+def test_builder_cascade_and_escalation_slider(page):
+    at = page(whatif_source="Build your own", whatif_route="cascade",
+              whatif_target_model="gpt-4o-mini")
+    assert not at.exception, at.exception
+    [esc] = [s for s in at.slider if "escalated to the original model" in s.label]
+    assert esc.label.endswith(": 20% escalated to the original model")
+    before = metric(at, "Savings")
+    esc.set_value(60).run()
+    assert not at.exception
+    assert metric(at, "Savings") != before
+    assert any("Break-even escalation rate" in c.value for c in at.caption)
+
+
+def test_save_and_compare(page, ledger):
+    at = page(whatif_preset="batch-offline")
+    at.text_input(key="whatif_save_name").set_value("offline batch")
+    [save] = [b for b in at.button if b.label == "Save scenario"]
+    save.click().run()
+    assert not at.exception
+    at.run()
+    assert not at.exception
+    compared = [d.value for d in at.dataframe if "figure" in d.value.columns]
+    assert compared and "offline batch" in compared[0].columns
+
+
+def test_empty_ledger(page, tmp_path):
+    with Warehouse(tmp_path / "empty.duckdb"):
+        pass
+    at = page(db=tmp_path / "empty.duckdb")
+    assert not at.exception
+    assert "No usage loaded yet" in at.info[0].value
+
+
+def test_registered_under_simulate():
+    text = Path(APP).read_text()
+    assert '"Simulate": [' in text and 'st.Page("views/whatif.py", title="What-if"' in text
+
+
+# --- Outlook ----------------------------------------------------------------------------------------------------
+OUTLOOK = str(ROOT / "dashboard" / "views" / "outlook.py")
+
+
+@pytest.fixture
+def outlook_page(monkeypatch, ledger):
+    def run(db: Path | None = None, **state) -> AppTest:
+        monkeypatch.setenv("MODELMIX_DB", str(db or ledger))
+        at = AppTest.from_file(OUTLOOK, default_timeout=120)
+        for k, v in state.items():
+            at.session_state[k] = v
+        return at.run()
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledger):
+    from simulate import outlook
+
+    with Warehouse(ledger) as wh:
+        o = outlook.outlook(wh, simulate.load_scenario("armstrong-80-99"),
+                            outlook.Assumptions(decline=(1.0, 3.0, 10.0), adoption_months=(6, 12)))
+    at = outlook_page(outlook_scenario="Preset: armstrong-80-99")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Outlook"
+    assert metric(at, "Savings, next 18 months (P50)") == usd(o.totals["savings"]["p50"])
+    assert len(at.get("plotly_chart")) == 1
+    at.slider(key="outlook_months").set_value(6).run()
+    assert not at.exception
+    assert metric(at, "Baseline, next 6 months (P50)")
+
+
+def test_outlook_on_an_empty_ledger(outlook_page, tmp_path):
+    with Warehouse(tmp_path / "empty.duckdb"):
+        pass
+    at = outlook_page(db=tmp_path / "empty.duckdb")
+    assert not at.exception
+    assert "No usage loaded yet" in at.info[0].value
+
+
+def test_shadow_upload_sets_measured_scores():
+    sc = svc.with_shadow(simulate.load_scenario("harvey-3x"), "grades.csv", b"workload,model,score\nchat,gpt-4o,0.9\n")
+    assert sc.assumptions.measured == {"chat": {"gpt-4o": 0.9}}
+    with pytest.raises(simulate.ScenarioError, match="grades.csv: row 1, score"):
+        svc.with_shadow(sc, "grades.csv", b"workload,model,score\nchat,gpt-4o,9\n")
+
+
+@pytest.mark.parametrize("preset", ["batch-offline", "cache-prompts", "cascade-small-first"])
+def test_every_preset_renders_with_a_frontier(page, preset):
+    at = page(whatif_preset=preset)
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_per_request_grades_upload_says_how_many_matched(tmp_path, monkeypatch):
+    """The shadow-evaluation upload on the page: per-request grades are matched to the logged request ids, and
+    the page says how many of the file's requests matched (a file that matches none is a warning)."""
+    from test_simulate_shadow import ten_logged
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as wh:
+        ten_logged(wh, tmp_path)
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    try:
+        at = AppTest.from_file(APP, default_timeout=90).run()
+        at.switch_page("views/whatif.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        grades = b"request_id,model,score,provider\nreq-1,gpt-4o,0.9,openai\nreq-2,gpt-4o,0.8,openai\nnope,gpt-4o,0.5,\n"
+        at.file_uploader(key="whatif_shadow").set_value([("grades.csv", grades, "text/csv")]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("2 of 3 graded requests matched" in c.value for c in at.caption), [c.value for c in at.caption]
+        unknown = b"request_id,model,score\nx1,gpt-4o,0.5\n"
+        at.file_uploader(key="whatif_shadow").set_value([("other.csv", unknown, "text/csv")]).run()
+        assert any("0 of 1 graded requests matched" in w.value for w in at.warning), [w.value for w in at.warning]
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def test_preset_titles_and_why_a_preset_saves_nothing(page):
+    """Presets are titled in plain words (the file name and sources sit in the description); a preset none of
+    whose traffic is in the ledger says why it saves $0; no "1:batch" labels."""
+    at = page(whatif_preset="batch-offline")
+    assert not at.exception
+    [preset] = [s for s in at.selectbox if s.label == "Preset"]
+    assert "Offline work to the batch tier" in preset.options and "batch-offline" not in preset.options
+    assert any("None of the requests in this range is eligible" in i.value and "batch tier" in i.value
+               for i in at.info)
+    assert not any(":batch" in s.label for s in at.slider)
+    assert metric(at, "Savings") == usd(0)
+
+
+def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
+    # the cascade preset's small models are not scored in every workload's benchmark block: some requests are
+    # unscored, and the page says how many beside the quality figure (it showed only the percentage)
+    at = page(whatif_preset="cascade-small-first")
+    assert not at.exception, at.exception
+    assert any("Unscored:" in w.value and "the quality figure covers only the other" in w.value
+               for w in [*at.warning, *at.info])
+    assert "Quality vs baseline (scored requests only)" in [m.label for m in at.metric]
+
+
+def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
+    """A router's scores uploaded on the builder: "By the router's scores" moves the lowest-scored requests."""
+    from test_simulate_shadow import ten_logged
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as wh:
+        ten_logged(wh, tmp_path)
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    try:
+        at = AppTest.from_file(APP, default_timeout=90).run()
+        at.switch_page("views/whatif.py").run()
+        at.segmented_control(key="whatif_source").set_value("Build your own").run()
+        at.multiselect(key="whatif_models").set_value(["gpt-4o"]).run()
+        # the router wants the three most expensive requests (req-8..10) kept, the rest may move
+        scores = "request_id,score,router\n" + "".join(f"req-{k},{k / 10},mine\n" for k in range(1, 11))
+        at.file_uploader(key="whatif_scores").set_value([("scores.csv", scores.encode(), "text/csv")]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("10 scored requests from mine" in c.value for c in at.caption)
+        at.radio(key="whatif_pick").set_value("score").run()
+        assert not at.exception, [e.value for e in at.exception]
+        [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+        assert "the router's lowest-scored 50%" in share.label
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def test_random_pick_draws_the_seed_band(page):
+    at = page(whatif_source="Build your own", whatif_pick="random", whatif_target_model="gpt-4o-mini")
+    assert not at.exception, at.exception
+    [fig] = [c for c in at.get("plotly_chart") if "Random seeds" in c.proto.spec]
+    assert "Oracle bound" in fig.proto.spec

@@ -1,0 +1,193 @@
+"""The whole AI bill (finance/whole_bill.py): seats and subscriptions spread per day beside token spend with cost
+per active user; self-hosted inference costs turned into an effective $/1M tokens that prices the internal model in
+every view, reconciles to its cost file, re-prices when more tokens of its period arrive, yields to a user override,
+and gives a What-if target that simulate.run accepts. Hand-computed figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+import simulate
+from finance import whole_bill as wb
+from ingest import ingest_paths
+from test_cli import run
+from warehouse import config
+from warehouse.errors import ConfigError
+
+NOV = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+HEADER = "ts,provider,model,team,user_id,input_tokens,output_tokens,cost_usd"
+
+
+@pytest.fixture
+def ledger(wh, tmp_path):
+    """November: research runs 1M in + 0.5M out a day on the internal model (users u0-u2) and 10k+1k on gpt-4o
+    billed $0.05 (users u0-u4)."""
+    return _load(wh, tmp_path)
+
+
+@pytest.fixture
+def ledger_file(tmp_path):
+    """The same ledger as a closed file, for a subprocess or a page to open."""
+    from warehouse import Warehouse
+
+    with Warehouse(tmp_path / "closed.duckdb") as w:
+        _load(w, tmp_path)
+    return tmp_path / "closed.duckdb"
+
+
+def _load(wh, tmp_path):
+    rows = [HEADER]
+    for d in range(1, 31):
+        rows.append(f"2026-11-{d:02d}T10:00:00Z,internal,llama-70b-selfhosted,research,u{d % 3},1000000,500000,")
+        rows.append(f"2026-11-{d:02d}T11:00:00Z,openai,gpt-4o,research,u{d % 5},10000,1000,0.05")
+    path = tmp_path / "usage.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert [r.status for r in ingest_paths(wh, [path])] == ["loaded"]
+    return wh
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+SUBS = """subscriptions:
+  - {vendor: OpenAI, product: ChatGPT Enterprise, team: research, seats: 10, price_per_seat_usd: 60, period: month, start: 2026-11}
+  - {vendor: GitHub, product: Copilot Business, team: platform, seats: 5, price_per_seat_usd: 228, period: year, start: 2026-01-01, end: 2026-12-31}
+  - {vendor: Anthropic, product: Claude Team, team: research, seats: 4, price_per_seat_usd: 30, period: month, start: 2026-11-16, end: 2026-11-30}
+"""
+SELF_HOSTED = """self_hosted:
+  - {model: llama-70b-selfhosted, start: 2026-11, gpu_hours: 720, usd_per_gpu_hour: 2.5}
+"""
+
+
+def test_subscriptions_spread_per_day_beside_token_spend(ledger, tmp_path):
+    assert wb.replace_subscriptions(ledger, wb.load_subscriptions_file(_write(tmp_path, "s.yaml", SUBS))) == 3
+    daily = wb.subscription_daily(ledger, *NOV)
+    # a monthly seat costs price / days of its month per day: 10 x $60 / 30 = $20 a day, $600 for November
+    chatgpt = daily.filter(pl.col("product") == "ChatGPT Enterprise")
+    assert chatgpt.height == 30 and chatgpt["cost_usd"].sum() == Decimal("600")
+    # a yearly price is spread over the days of its year: 5 x $228 / 365 a day
+    copilot = daily.filter(pl.col("product") == "Copilot Business")
+    assert float(copilot["cost_usd"].sum()) == pytest.approx(5 * 228 / 365 * 30, abs=1e-4)
+    # half a month of Claude Team: 15 days x 4 x $30 / 30
+    assert daily.filter(pl.col("product") == "Claude Team")["cost_usd"].sum() == Decimal("60")
+    bill = {r["team"]: r for r in wb.bill(ledger, *NOV).iter_rows(named=True)}
+    research = bill["research"]
+    # tokens: the internal model is unpriced until its cost file is loaded; gpt-4o billed 30 x $0.05
+    assert research["token_usd"] == Decimal("1.5")
+    assert research["seat_usd"] == Decimal("660")
+    assert research["total_usd"] == Decimal("661.5")
+    assert (research["seats"], research["active_users"]) == (14, 5)
+    assert research["cost_per_active_user_usd"] == Decimal("132.3")
+    # a team with seats but no usage naming users has no cost per active user
+    assert bill["platform"]["active_users"] is None and bill["platform"]["cost_per_active_user_usd"] is None
+
+
+def test_self_hosted_cost_prices_reconciles_and_reprices(ledger, tmp_path):
+    assert ledger.sql("select count(*) from usage where provider = 'internal' and list_cost_usd is null").item() == 30
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
+    # 720 GPU-hours x $2.50 = $1,800 over 30 x 1.5M = 45M tokens: $40 per 1M tokens
+    [r] = wb.reconcile(ledger).iter_rows(named=True)
+    assert (r["cost_usd"], r["tokens"], r["usd_per_mtok"]) == (Decimal("1800"), 45_000_000, Decimal("40"))
+    assert (r["priced_usd"], r["residual_usd"], r["overridden"]) == (Decimal("1800"), Decimal("0"), False)
+    # every view prices it: a day of 1.5M tokens is $60 of list cost, counted in spend
+    assert ledger.sql("select distinct list_cost_usd from usage where provider = 'internal'").item() == Decimal("60")
+    assert wb.bill(ledger, *NOV).row(0, named=True)["token_usd"] == Decimal("1801.5")
+    # 1.5M more tokens in the period: $1,800 / 46.5M; the earlier days are re-priced too
+    extra = _write(tmp_path, "more.csv", HEADER + "\n2026-11-30T12:00:00Z,internal,llama-70b-selfhosted,research,u9,"
+                                                  "1500000,0,\n")
+    ingest_paths(ledger, [extra])
+    [r] = wb.reconcile(ledger).iter_rows(named=True)
+    assert r["tokens"] == 46_500_000 and float(r["usd_per_mtok"]) == pytest.approx(1800 / 46.5)
+    assert abs(r["residual_usd"]) <= Decimal("0.0001")
+    first_day = ledger.sql("select list_cost_usd from usage_daily where provider = 'internal' "
+                           "and day = '2026-11-01'").item()
+    assert float(first_day) == pytest.approx(1.5 * 1800 / 46.5, abs=1e-5)
+
+
+def test_a_user_override_wins_and_the_target_replays(ledger, tmp_path):
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
+    target = wb.target(ledger, "llama-70b-selfhosted")
+    assert target["prices"] == {"input": 40.0, "output": 40.0, "cache_read": 40.0, "cache_write": 40.0}
+    # What-if: move all gpt-4o traffic to the self-hosted model at its effective rate
+    scenario = {"name": "to self-hosted", "period": {"start": "2026-11-01", "end": "2026-11-30"},
+                "policies": [{"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 1.0, "to": target}]}
+    result = simulate.run(ledger, simulate.parse_scenario(scenario))
+    # 30 x 11k tokens x $40/M = $13.20 instead of the $1.50 billed: the internal model is dearer here
+    assert result.baseline_cost_usd == pytest.approx(1800 + 1.5, abs=1e-6)
+    assert result.scenario_cost_usd == pytest.approx(1800 + 30 * 11_000 * 40 / 1e6, abs=1e-6)
+    overrides = _write(tmp_path, "o.yaml", "overrides:\n  - {provider: internal, model: llama-70b-selfhosted, "
+                                           "effective_from: 2026-01-01, input_mtok: 10, output_mtok: 10}\n")
+    config.replace_overrides(ledger, config.load_overrides_file(overrides))
+    assert ledger.sql("select distinct list_cost_usd from usage where provider = 'internal'").item() == Decimal("15")
+    assert wb.reconcile(ledger)["overridden"].to_list() == [True]
+
+
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"entry 1, field seats"):
+        wb.load_subscriptions_file(_write(tmp_path, "s.yaml", "subscriptions:\n  - {vendor: a, product: b, team: c, "
+                                                             "seats: -1, price_per_seat_usd: 1, start: 2026-01}\n"))
+    with pytest.raises(ConfigError, match="gpu_hours and usd_per_gpu_hour, or amount_usd"):
+        wb.load_self_hosted_file(_write(tmp_path, "a.yaml", "self_hosted:\n  - {model: m, start: 2026-11}\n"))
+    overlap = "self_hosted:\n  - {model: m, start: 2026-11, amount_usd: 1}\n  - {model: m, start: 2026-11-15, " \
+              "end: 2026-12-15, amount_usd: 1}\n"
+    with pytest.raises(ConfigError, match="entries 1 and 2 .* overlapping"):
+        wb.load_self_hosted_file(_write(tmp_path, "b.yaml", overlap))
+    with pytest.raises(ConfigError, match="no self-hosted cost period"):
+        from warehouse import Warehouse
+        with Warehouse(tmp_path / "empty.duckdb") as w:
+            wb.target(w, "m")
+
+
+def test_cli_loads_and_shows(ledger_file, tmp_path):
+    db = str(ledger_file)
+    p = run("subscriptions", str(_write(tmp_path, "s.yaml", SUBS)), "--db", db)
+    assert p.returncode == 0 and "3 subscription line(s) loaded" in p.stdout, p.stderr
+    p = run("self-hosted", str(_write(tmp_path, "sh.yaml", SELF_HOSTED)), "--db", db)
+    assert p.returncode == 0, p.stderr
+    assert "internal/llama-70b-selfhosted 2026-11-01..2026-11-30: $1,800.00 over 45,000,000 tokens = $40.0000 per " \
+           "1M tokens; priced $1,800.00, residual $0.00" in p.stdout
+    assert "What-if target: to: {model: llama-70b-selfhosted, prices: {input: 40, output: 40}}" in p.stdout
+
+
+def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from test_dashboard_regressions import ROOT
+    from warehouse import Warehouse
+
+    with Warehouse(ledger_file) as w:
+        wb.replace_subscriptions(w, wb.load_subscriptions_file(_write(tmp_path, "s.yaml", SUBS)))
+        wb.replace_self_hosted(w, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
+    db = ledger_file
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "chargeback.py"), default_timeout=120)
+        at.session_state["modelmix_date_range"] = NOV
+        at.run()
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not at.exception
+    assert any(h.value == "The whole AI bill, 2026-11" for h in at.subheader)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Seats and subscriptions"] == "$753.70" and metrics["Token spend"] == "$1,801.50"
+    bill = next(pl.from_pandas(d.value) for d in at.dataframe if "seat_usd" in d.value.columns)
+    research = bill.filter(pl.col("team") == "research").row(0, named=True)
+    assert (research["total_usd"], research["active_users"]) == (pytest.approx(2461.5), 5)
+    hosted = next(pl.from_pandas(d.value) for d in at.dataframe if "usd_per_mtok" in d.value.columns)
+    assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
+
+
+def test_example_files_validate():
+    from test_dashboard_regressions import ROOT
+
+    assert len(wb.load_subscriptions_file(ROOT / "docs" / "examples" / "subscriptions.yaml")) == 4
+    assert len(wb.load_self_hosted_file(ROOT / "docs" / "examples" / "self_hosted.yaml")) == 2

@@ -1,0 +1,110 @@
+"""Scenario files: loading YAML/JSON/presets, and errors that name the field."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+import simulate
+from simulate import ScenarioError, parse_scenario
+
+
+def bad(data) -> str:
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(data)
+    return e.value.message
+
+
+def test_minimal_scenario_defaults():
+    s = parse_scenario({"name": "x"})
+    assert s.policies == [] and s.assumptions.output_multiplier == 1.0 and s.period.start is None
+
+
+def test_every_kind_parses():
+    s = parse_scenario({"name": "x", "policies": [
+        {"kind": "shift", "share": 0.8, "to": {"model": "gpt-4o-mini"}},
+        {"kind": "shift", "share": 0.8, "pick": "random", "seed": 3, "to": {"price_ratio": 0.01}},
+        {"kind": "shift", "share": 1, "to": {"model": "my-llama", "prices": {"input": 0.2, "output": 0.4}}},
+        {"kind": "cascade", "first": {"model": "claude-haiku-4-5"}, "escalation_rate": 0.2},
+        {"kind": "batch", "match": {"teams": ["data"]}},
+        {"kind": "cache", "hit_rate": 0.5, "match": {"models": ["claude-*"]}},
+    ]})
+    assert [p.kind for p in s.policies] == ["shift", "shift", "shift", "cascade", "batch", "cache"]
+    assert s.policies[0].to.catalog == ("openai", "gpt-4o-mini")
+    assert s.policies[4].discount == 0.5 and s.policies[4].share == 1.0
+
+
+def test_share_outside_0_1_names_the_field():
+    msg = bad({"name": "x", "policies": [{"kind": "shift", "share": 1.5, "to": {"price_ratio": 0.1}}]})
+    assert "policies.0.shift.share" in msg and "less than or equal to 1" in msg
+
+
+def test_unknown_kind_names_the_field_and_the_known_kinds():
+    msg = bad({"name": "x", "policies": [{"kind": "teleport"}]})
+    assert "policies.0" in msg and "'teleport'" in msg and "'shift'" in msg and "'cache'" in msg
+
+
+def test_unknown_model_is_checked_against_the_catalog():
+    msg = bad({"name": "x", "policies": [{"kind": "shift", "share": 1, "to": {"model": "gpt-17-ultra"}}]})
+    assert "policies.0.shift.to" in msg and "unknown model 'gpt-17-ultra'" in msg and "prices" in msg
+
+
+def test_target_needs_exactly_one_of_model_or_ratio():
+    msg = bad({"name": "x", "policies": [{"kind": "shift", "share": 1,
+                                           "to": {"model": "gpt-4o-mini", "price_ratio": 0.5}}]})
+    assert "exactly one" in msg
+
+
+def test_typo_in_a_key_is_an_error():
+    msg = bad({"name": "x", "policies": [{"kind": "batch", "shar": 0.5}]})
+    assert "policies.0.batch.shar" in msg
+
+
+def test_cascade_without_escalation_rate():
+    msg = bad({"name": "x", "policies": [{"kind": "cascade", "first": {"price_ratio": 0.1}}]})
+    assert "policies.0" in msg and "escalation_rate" in msg
+
+
+def test_quality_score_outside_0_1_and_bad_period():
+    assert "quality.chat.gpt-4o" in bad({"name": "x", "assumptions": {"quality": {"chat": {"gpt-4o": 2}}}})
+    assert "end" in bad({"name": "x", "period": {"start": "2025-02-01", "end": "2025-01-01"}})
+    assert "name" in bad({"policies": []})
+
+
+def test_load_yaml_and_json_files(tmp_path):
+    y = tmp_path / "s.yaml"
+    y.write_text("name: y\nperiod: {start: 2025-01-01, end: 2025-01-31}\n"
+                 "policies:\n  - kind: batch\n    share: 0.5\n")
+    assert simulate.load_scenario(y).policies[0].share == 0.5
+    j = tmp_path / "s.json"
+    j.write_text(json.dumps({"name": "j", "policies": [{"kind": "cache", "hit_rate": 0.3}]}))
+    assert simulate.load_scenario(str(j)).name == "j"
+    broken = tmp_path / "b.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError, match="cannot read"):
+        simulate.load_scenario(broken)
+    (tmp_path / "bad.yaml").write_text("name: b\npolicies:\n  - kind: shift\n    share: -1\n    to: {price_ratio: 1}\n")
+    with pytest.raises(ScenarioError, match=r"bad.yaml: policies.0.shift.share"):
+        simulate.load_scenario(tmp_path / "bad.yaml")
+
+
+def test_unknown_name_lists_the_presets():
+    with pytest.raises(ScenarioError, match="presets: .*armstrong-80-99.*baseline"):
+        simulate.load_scenario("no-such-thing")
+
+
+def test_simulate_imports_only_warehouse_and_sql():
+    allowed_internal = {"simulate", "warehouse", "sql"}
+    forbidden = {"streamlit", "ingest", "dashboard", "modelmix", "duckdb"}
+    for path in (Path(__file__).resolve().parents[2] / "simulate").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in forbidden, f"{path.name} imports {name}"
+                if top in {"simulate", "warehouse", "sql"}:
+                    assert top in allowed_internal
