@@ -75,3 +75,11 @@ def csv_file(tmp_path):
         return write_csv(tmp_path / (name or f"file{next(counter)}.csv"), header, *rows)
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """A real-browser test starts a server and Chromium (10-90 s here): it is slow wherever it lives, so the
+    fast loop (`pytest -m "not slow"`) never waits for one."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
