@@ -4,7 +4,9 @@ with parts as (
     select
         ingest_id,
         sum(cost_usd) filter (where part = 'file') as file_cost_usd,
-        sum(cost_usd) filter (where part = 'loaded') as loaded_cost_usd,
+        -- a file with money that loaded nothing (already in the ledger) loaded $0, not an unknown amount
+        case when sum(cost_usd) filter (where part = 'file') is not null
+            then coalesce(sum(cost_usd) filter (where part = 'loaded'), 0) end as loaded_cost_usd,
         sum(cost_usd) filter (where part = 'rejected') as rejected_cost_usd
     from ingest_parts
     group by ingest_id
