@@ -108,6 +108,10 @@ def test_real_oidc_round_trip(ledger, tmp_path):  # noqa: F811 -- the fixture
         page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
         page.get_by_role("button", name="Sign out").click(timeout=30_000)
         page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+        for _ in range(100):            # the provider's end-session hit may land just after the page shows
+            if idp.signed_out:
+                break
+            page.wait_for_timeout(100)
         assert idp.signed_out == 1
         assert page.locator('[data-testid="stMetric"]').count() == 0
         ctx.close()
