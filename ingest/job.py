@@ -240,8 +240,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
                                             "rows_loaded": loaded, "rows_duplicate": duplicate,
                                             "rows_rejected": rejected, "rows_replaced": replaced,
                                             "rows_warned": warned, "replaced": accounting["replaced"]})
-    for t in ("staged", "fates", "outgoing", "ledger_window"):
-        cur.execute(f"drop table if exists {t}")
+    cur.execute("drop table if exists staged; drop table if exists fates; drop table if exists outgoing; "
+                "drop table if exists ledger_window")
     return {"status": "loaded", "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
             "rows_replaced": replaced, "rows_warned": warned, "ingest_id": ingest_id, "error": note, **accounting}
 
