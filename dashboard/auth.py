@@ -229,5 +229,11 @@ def sidebar(user: User) -> None:
     if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:", key="auth_logout"):
         for key in (state.USER_KEY, _SEEN_KEY, _SIGNED_IN_KEY):
             st.session_state.pop(key, None)
-        st.logout()     # clears st.user and sends the browser to the provider's sign-out
-        st.rerun()      # nothing more of this page: the next run is the sign-in screen
+        # st.logout() empties st.user at once and queues a message that sends the browser to /auth/logout (which
+        # deletes the identity cookie and redirects to the provider's end-session endpoint). It must be the last
+        # thing of this run, ended by st.stop(): a rerun here (st.rerun) starts a new run, and a new run drops
+        # every queued message not yet sent to the browser, that redirect included (only lifecycle messages and
+        # toasts survive). When the redirect was dropped, which happened about 1 run in 3, the page showed the
+        # sign-in screen (st.user was empty) while the cookie lived on: the next visit was still signed in.
+        st.logout()
+        st.stop()
