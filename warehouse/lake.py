@@ -25,10 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 
 import sql
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, execute, query_error
 from warehouse.errors import ModelMixError
 
 MANIFEST = "_modelmix_lake.json"
@@ -51,12 +52,16 @@ def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
 def _write(cur: Any, text: str, params: dict[str, Any], path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name("." + path.name + ".tmp")
-    reader = cur.sql(text, params=params).to_arrow_reader(BATCH_ROWS)
-    rows = 0
-    with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as out:
-        for batch in reader:
-            out.write_batch(batch)
-            rows += batch.num_rows
+    try:   # DuckDB may refuse the query at once or while streaming: either way the error names its file
+        reader = cur.sql(text, params=params).to_arrow_reader(BATCH_ROWS)
+        rows = 0
+        with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as out:
+            for batch in reader:
+                out.write_batch(batch)
+                rows += batch.num_rows
+    except duckdb.Error as e:
+        tmp.unlink(missing_ok=True)
+        raise query_error(e, text, params) from e
     os.replace(tmp, path)
     return rows
 
@@ -87,7 +92,7 @@ def export(wh: Warehouse, folder: str | Path) -> dict[str, Any]:
     written, kept, rows_written = [], [], 0
     cur.execute("begin transaction")          # one snapshot for the fingerprints, the rows and the tables
     try:
-        parts = cur.execute(sql.load("queries/lake_partitions")).fetchall()
+        parts = execute(cur, sql.load("queries/lake_partitions")).fetchall()
         new = {f"{m}/{p}": {"month": m, "provider": p, "rows": n, "fingerprint": f} for m, p, n, f in parts}
         for key, part in new.items():
             path = partition_path(folder, part["month"], part["provider"])

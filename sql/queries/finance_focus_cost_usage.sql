@@ -12,38 +12,18 @@
 -- cost (by tokens when the model is unpriced), in micro-dollars, the remainder on the largest class, so the
 -- month's BilledCost adds up exactly. ListCost = ContractedCost = the class's list cost (catalog in force with
 -- overrides and the batch tier; no long-context tier split), the billed share where unpriced. List prices per
--- class are priced as finance_regression_daily prices them. A group without tokens (a money-only line) is one
+-- class: macro token_class_prices (migration 022), as finance_regression_daily prices them. A group without tokens (a money-only line) is one
 -- row with no token class, quantity or unit price.
 -- x_Requests sits on the group's largest row only, so summing it counts each request once. Usage with neither a
 -- billed nor a list cost (an unpriced model in a log without cost) has BilledCost 0 and x_CostUnknown true.
 -- Grain: one row per day x provider x account x project x team x workload x model x service_tier x token class.
 -- Params: $month_start, $month_end (dates, inclusive; one billing period).
 with daily as (
-    select * from usage_daily where day between $month_start and $month_end and in_spend
-),
-catalog_of as (
-    select provider, catalog_model as model, min(catalog_provider) as catalog_provider
-    from model_map
-    where catalog_model is not null
-    group by all
+    select *, cast(day as timestamp) as price_at from usage_daily where day between $month_start and $month_end and in_spend
 ),
 priced as (
-    select
-        d.*,
-        (case when o.input_mtok is not null then 1 else 1 - coalesce(o.discount_pct, 0) / 100 end)
-            * (case when d.service_tier = 'batch' then 0.5 else 1 end) as factor,
-        coalesce(o.input_mtok, c.input_mtok) as p_in,
-        coalesce(o.output_mtok, c.output_mtok) as p_out,
-        coalesce(o.cache_read_mtok, c.cache_read_mtok, o.input_mtok, c.input_mtok) as p_cr,
-        coalesce(o.cache_write_mtok, c.cache_write_mtok, o.input_mtok, c.input_mtok) as p_cw
-    from daily as d
-    left join catalog_of as m on m.provider = d.provider and m.model = d.model
-    left join catalog_prices as c
-        on c.catalog_provider = m.catalog_provider and c.model = d.model
-        and cast(d.day as timestamp) >= c.valid_from and cast(d.day as timestamp) < c.valid_to
-    left join price_overrides_effective as o
-        on o.provider = d.provider and o.model = d.model
-        and cast(d.day as timestamp) >= o.valid_from and cast(d.day as timestamp) < o.valid_to
+    -- list prices per token class in force that day (macro of migration 022)
+    select * from token_class_prices(daily)
 ),
 grouped as (
     select

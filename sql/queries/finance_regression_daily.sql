@@ -2,37 +2,18 @@
 -- series part: prompt tokens and cache reads (cache efficiency), tokens of request rows per request (token
 -- inflation), billed against expected cost on rows that have both (price changes), and list cost per token class
 -- so a change can be put in dollars. Counted sources only (in_spend), as every spend view.
--- List prices per class are the catalog's in force that day with overrides applied (explicit prices, else the
--- discount) and the batch tier at 50%, as the usage view prices a row; the long-context tier is not split out.
+-- List prices per class (macro token_class_prices, migration 022) are the catalog's in force that day with
+-- overrides applied (explicit prices, else the discount) and the batch tier at 50%, as the usage view prices a
+-- row; the long-context tier is not split out.
 -- A model without a cache price bills cache reads at its input price (no saving to lose).
 -- Grain: one row per day x provider x team x workload x model x api_key with counted usage in the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end and in_spend
-),
-catalog_of as (
-    select provider, catalog_model as model, min(catalog_provider) as catalog_provider
-    from model_map
-    where catalog_model is not null
-    group by all
+    select *, cast(day as timestamp) as price_at from usage_daily where day between $start and $end and in_spend
 ),
 priced as (
-    select
-        d.*,
-        (case when o.input_mtok is not null then 1 else 1 - coalesce(o.discount_pct, 0) / 100 end)
-            * (case when d.service_tier = 'batch' then 0.5 else 1 end) as factor,
-        coalesce(o.input_mtok, c.input_mtok) as p_in,
-        coalesce(o.output_mtok, c.output_mtok) as p_out,
-        coalesce(o.cache_read_mtok, c.cache_read_mtok, o.input_mtok, c.input_mtok) as p_cr,
-        coalesce(o.cache_write_mtok, c.cache_write_mtok, o.input_mtok, c.input_mtok) as p_cw
-    from daily as d
-    left join catalog_of as m on m.provider = d.provider and m.model = d.model
-    left join catalog_prices as c
-        on c.catalog_provider = m.catalog_provider and c.model = d.model
-        and cast(d.day as timestamp) >= c.valid_from and cast(d.day as timestamp) < c.valid_to
-    left join price_overrides_effective as o
-        on o.provider = d.provider and o.model = d.model
-        and cast(d.day as timestamp) >= o.valid_from and cast(d.day as timestamp) < o.valid_to
+    -- list prices per token class in force that day (macro of migration 022)
+    select * from token_class_prices(daily)
 ),
 final as (
     select

@@ -15,37 +15,15 @@
 --   tc_<class>_{tokens,list_usd,billed_usd}: per token class (input, cache_read, cache_write, output) of rows
 --         with both a billed and a list cost: tokens, list cost at effective prices, and the row's bill shared
 --         out by list cost.
-with catalog_of as (
-    -- the catalog provider each (provider, catalog model) was resolved to
-    select provider, catalog_model as model, min(catalog_provider) as catalog_provider
-    from model_map
-    where catalog_model is not null
-    group by all
+with in_window as (
+    select *, ts as price_at
+    from usage
+    where (cast($first_day as date) is null or ts >= cast($first_day as date))
+        and (cast($last_day as date) is null or ts < cast($last_day as date) + interval 1 day)
 ),
 priced as (
-    select
-        r.*,
-        c.input_mtok as c_in,
-        c.output_mtok as c_out,
-        coalesce(c.cache_read_mtok, c.input_mtok) as c_cr,
-        coalesce(c.cache_write_mtok, c.input_mtok) as c_cw,
-        o.provider is not null as has_override,
-        case when r.service_tier = 'batch' then 0.5 else 1.0 end as batch_factor,
-        (case when o.input_mtok is not null then 1 else 1 - coalesce(o.discount_pct, 0) / 100 end)
-            * (case when r.service_tier = 'batch' then 0.5 else 1 end) as factor,
-        coalesce(o.input_mtok, c.input_mtok) as p_in,
-        coalesce(o.output_mtok, c.output_mtok, 0) as p_out,
-        coalesce(o.cache_read_mtok, c.cache_read_mtok, o.input_mtok, c.input_mtok) as p_cr,
-        coalesce(o.cache_write_mtok, c.cache_write_mtok, o.input_mtok, c.input_mtok) as p_cw
-    from usage as r
-    left join catalog_of as m on m.provider = r.provider and m.model = r.model
-    left join catalog_prices as c
-        on c.catalog_provider = m.catalog_provider and c.model = r.model
-        and r.ts >= c.valid_from and r.ts < c.valid_to
-    left join price_overrides_effective as o
-        on o.provider = r.provider and o.model = r.model and r.ts >= o.valid_from and r.ts < o.valid_to
-    where (cast($first_day as date) is null or r.ts >= cast($first_day as date))
-        and (cast($last_day as date) is null or r.ts < cast($last_day as date) + interval 1 day)
+    -- catalog and in-force prices per token class at the row's ts (macro of migration 022)
+    select * exclude (p_out), coalesce(p_out, 0) as p_out from token_class_prices(in_window)
 ),
 parts as (
     select

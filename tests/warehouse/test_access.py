@@ -48,6 +48,31 @@ def test_every_named_query_returns_only_the_allowed_teams(sample_wh):
     assert checked >= 5                                      # the test really looked at team-bearing queries
 
 
+def test_shared_price_macro_prices_only_the_allowed_teams_rows(sample_wh):
+    """The per-token-class price join lives in one persistent macro (migration 022, `token_class_prices`); the rows
+    are its argument, so on a restricted cursor it prices the temp view of the caller, never main's rows: the
+    view's result is exactly the owner's result over the allowed teams' rows (and the queries built on it too)."""
+    view = sample_wh.as_user("viewer@example.com", TEAMS)
+    priced = ("with d as (select *, cast(day as timestamp) as price_at from usage_daily) "
+              "select team, model, day, count(*) as n, sum(input_tokens * p_in * factor) as list_in, "
+              "sum(output_tokens * p_out * factor) as list_out, sum(cache_read_tokens * p_cr * factor) as list_cr "
+              "from token_class_prices(d) group by all order by all")
+    everyone = sample_wh.sql(priced)
+    assert set(everyone["team"]) - set(TEAMS)                       # the ledger really holds other teams' rows
+    expected = everyone.filter(everyone["team"].is_in(TEAMS))
+    assert expected.height and expected["list_in"].drop_nulls().sum() > 0   # and priced rows of the allowed ones
+    assert view.sql(priced).rows() == expected.rows()
+    # the queries built on it: the detectors' daily measures and the FOCUS export
+    for name, team_col, params in (
+            ("finance_regression_daily", "team", {"start": dt.date(2025, 1, 1), "end": dt.date(2026, 12, 31)}),
+            ("finance_focus_cost_usage", "x_Team", {"month_start": dt.date(2026, 10, 1),
+                                                     "month_end": dt.date(2026, 10, 31)})):
+        full = sample_wh.query(name, **params)
+        assert set(full[team_col]) - set(TEAMS), name
+        seen = view.query(name, **params)
+        assert seen.height and seen.rows() == full.filter(full[team_col].is_in(TEAMS)).rows(), name
+
+
 def test_no_teams_means_no_rows_and_unrestricted_means_all(sample_wh):
     assert sample_wh.as_user("nobody@example.com", []).scalar("select count(*) from usage") == 0
     everyone = sample_wh.scalar("select count(*) from usage")

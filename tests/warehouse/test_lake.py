@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import duckdb
@@ -11,7 +12,9 @@ import pytest
 from ingest import ingest_paths
 from cli.main import main
 from tests.conftest import write_csv
+import sql
 from warehouse import Warehouse, lake, ledger
+from warehouse.errors import DatabaseError
 
 CANONICAL = "ts,granularity,provider,model,project,team,requests,input_tokens,output_tokens,cost_usd"
 
@@ -94,3 +97,20 @@ def test_export_refuses_a_foreign_folder(ledger_copy, tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with Warehouse(ledger_copy) as wh, pytest.raises(lake.LakeError, match="not empty"):
         lake.export(wh, tmp_path / "other")
+
+
+@pytest.mark.parametrize("name, said", [("queries/lake_partitions", "none"),
+                                        ("queries/lake_rows", "$month_end, $month_start, $provider")])
+def test_a_refused_query_names_its_file(wh, tmp_path, monkeypatch, name, said):
+    """Both of the export's named queries run through the error-naming path (warehouse.db.query_error): a query
+    DuckDB refuses says which .sql file it is and which parameters it was given, and leaves no partial file."""
+    [r] = ingest_paths(wh, [write_csv(tmp_path / "one.csv", CANONICAL,   # one partition, so the rows query runs
+                                      "2027-03-02T10:00:00Z,hour,openai,gpt-4o,assistant,product,10,1000,200,1.5")])
+    assert r.status == "loaded", r.error
+    real = sql.load
+    uses = "" if said == "none" else " where $month_start < $month_end and $provider is not null"
+    broken = sql.Text("select * from no_such_relation" + uses, f"sql/{name}.sql")
+    monkeypatch.setattr(lake.sql, "load", lambda n: broken if n == name else real(n))
+    with pytest.raises(DatabaseError, match=rf"sql/{name}\.sql \(parameters: {re.escape(said)}\) failed: Catalog"):
+        lake.export(wh, tmp_path / "lake")
+    assert not list((tmp_path / "lake").rglob("*.tmp"))
