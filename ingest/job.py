@@ -206,6 +206,9 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     if fmt.keyed:
         execute(cur, sql.load("writes/classify_requests"))
         execute(cur, sql.load("writes/request_outgoing"))
+        if fmt.sessions:
+            # a request loaded before without its session id: this export's id fills it in (not a restatement)
+            execute(cur, sql.load("writes/fill_session_ids"))
     else:
         # a split billing export's parts loaded together are one statement: they never replace each other
         together = [*batch, ingest_id] if fmt.parts else [ingest_id]

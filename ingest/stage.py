@@ -13,7 +13,10 @@ from ingest.formats.base import TOKEN_COLUMNS, Format, Sample
 DELIMITERS = (",", "\t", ";", "|")
 
 TEXT_COLUMNS = ("granularity", "provider", "model", "model_raw", "account", "project", "api_key", "user_id",
-                "team", "workload", "operation", "service_tier")
+                "team", "workload", "operation", "service_tier", "session_id")
+# a row's content, as its id-less key hashes it: every text column but the session id, which is metadata of the
+# row (migration 019): an export that lacks it must key its rows as an older load of the same rows did
+CONTENT_TEXT = tuple(c for c in TEXT_COLUMNS if c != "session_id")
 REQUIRED_TEXT = ("provider", "model")
 GRANULARITIES = ("request", "minute", "hour", "day", "month")
 OPERATIONS = ("chat", "embeddings", "images", "audio", "moderation", "other")
@@ -134,7 +137,9 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
     warns.append(_check("try_cast(m.ts as timestamptz) > current_timestamp + interval 1 day", src("ts"), "m.ts",
                         "time in the future"))
     for c in TEXT_COLUMNS:
-        if c in REQUIRED_TEXT:   # a row with money or tokens but no name is kept as 'unknown' (warned below)
+        if c == "session_id" and not fmt.sessions:
+            typed.append("cast(null as varchar) as session_id")   # the format logs no conversation id
+        elif c in REQUIRED_TEXT:   # a row with money or tokens but no name is kept as 'unknown' (warned below)
             typed.append(f"coalesce(nullif(trim(cast(m.{c} as varchar)), ''), 'unknown') as {c}")
         elif c == "operation":
             typed.append("coalesce(nullif(trim(cast(m.operation as varchar)), ''), 'chat') as operation")
@@ -179,7 +184,7 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
 
     errors = ", ".join(checks)
     warnings = ", ".join(warns)
-    content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *TEXT_COLUMNS, "requests", *TOKEN_COLUMNS, "cost_usd"))
+    content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *CONTENT_TEXT, "requests", *TOKEN_COLUMNS, "cost_usd"))
     if fmt.keyed:
         # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids
         # (an id-less row: its content plus its occurrence among identical id-less rows, so each line counts)

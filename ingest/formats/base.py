@@ -66,6 +66,9 @@ class Format:
     # so one record of another type (a string where the others have dates, an array for an object) is that
     # record's problem, judged by validation, not the whole file's; dotted names (`usage.input_tokens`) reach in
     json_as_text: bool = False
+    # the SQL returns `session_id`: the session, trace or conversation id the source logs (migration 019); a
+    # format without it stages null
+    sessions: bool = False
 
     @property
     def sql(self) -> str:

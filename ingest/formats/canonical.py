@@ -4,7 +4,8 @@ from ingest.formats.base import Format, Sample
 
 REQUIRED = ("ts", "provider", "model", "input_tokens", "output_tokens")
 OPTIONAL = ("granularity", "model_raw", "account", "project", "api_key", "user_id", "team", "workload", "operation",
-            "service_tier", "requests", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd")
+            "service_tier", "requests", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd",
+            "session_id")
 
 
 def _detect(sample: Sample) -> bool:
@@ -19,4 +20,5 @@ FORMAT = Format(
     required=REQUIRED,
     optional=OPTIONAL,
     detect=_detect,
+    sessions=True,
 )

@@ -8,6 +8,7 @@ Shapes read by one SQL file (a column a shape lacks is added as null):
   `provider`, `request_user_id`, `request_properties`, cache and reasoning counts, `cost` (dollars);
 - a raw dump of Helicone's ClickHouse `request_response_rmt` table: `request_created_at` plus `status` and
   `properties`, and `cost` as an integer ×1e9 (COST_PRECISION_MULTIPLIER), divided here.
+Sessions (`Helicone-Session-Id` request header) are stored as the property of that name: read as session_id.
 Helicone's cost is its own estimate from its price registry, so this is telemetry.
 """
 
@@ -47,4 +48,5 @@ FORMAT = Format(
              "cache_read_tokens": "prompt_cache_read_tokens", "cache_write_tokens": "prompt_cache_write_tokens",
              "reasoning_tokens": "reasoning_tokens", "cost_usd": "cost"},
     json_as_text=True,
+    sessions=True,
 )

@@ -25,7 +25,7 @@ FORMAT = Format(
     containers=("csv", "json", "parquet"),
     required=("id", "type", "start_time", "usage_details"),
     optional=("provided_model_name", "model", "cost_details", "total_cost", "trace_id", "trace_name", "user_id",
-              "project_id"),
+              "project_id", "session_id"),
     detect=_detect,
     keyed=True,
     raw=("output_tokens",),
@@ -34,4 +34,5 @@ FORMAT = Format(
              "output_tokens": "usage_details", "reasoning_tokens": "usage_details", "cost_usd": "total_cost"},
     selects='a GENERATION or EMBEDDING observation',
     json_as_text=True,
+    sessions=True,
 )

@@ -42,5 +42,6 @@ FORMAT = Format(
              "cache_read_tokens": "gen_ai.usage.cache_read.input_tokens",
              "cache_write_tokens": "gen_ai.usage.cache_creation.input_tokens",
              "reasoning_tokens": "gen_ai.usage.reasoning.output_tokens",
-             "service_tier": "openai.response.service_tier"},
+             "service_tier": "openai.response.service_tier", "session_id": "gen_ai.conversation.id"},
+    sessions=True,
 )

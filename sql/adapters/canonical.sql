@@ -14,6 +14,7 @@ select
     user_id,
     team,
     workload,
+    session_id,
     coalesce(nullif(lower(trim(operation)), ''), 'chat') as operation,
     coalesce(nullif(lower(trim(service_tier)), ''), 'standard') as service_tier,
     requests,

@@ -5,7 +5,8 @@
 -- prompt_tokens is taken to include the cache reads and writes (both subtracted); completion_tokens excludes
 -- reasoning_tokens (Helicone's total_tokens = prompt + completion + reasoning), so output = the two added.
 -- Properties (JSON text, a JSON object, or ClickHouse map text) are read with one regex per key name, with or
--- without the `Helicone-Property-` header prefix: Project (else App) -> project, Team -> team, Workload -> workload.
+-- without the `Helicone-Property-` header prefix: Project (else App) -> project, Team -> team, Workload -> workload;
+-- Helicone-Session-Id (the sessions header, stored as a property of that name) -> session_id.
 with cells as (
     select
         _row,
@@ -42,7 +43,9 @@ props as (
         nullif(trim(regexp_extract(props, '(?i)[{,\s''"](?:helicone-property-)?team[''"]?\s*[:=]\s*[''"]*([^''",}]*)', 1)), '')
             as prop_team,
         nullif(trim(regexp_extract(props, '(?i)[{,\s''"](?:helicone-property-)?workload[''"]?\s*[:=]\s*[''"]*([^''",}]*)', 1)), '')
-            as prop_workload
+            as prop_workload,
+        nullif(trim(regexp_extract(props, '(?i)[{,\s''"]helicone-session-id[''"]?\s*[:=]\s*[''"]*([^''",}]*)', 1)), '')
+            as prop_session
     from cells
 ),
 final as (
@@ -76,6 +79,7 @@ final as (
         user_txt as user_id,
         prop_team as team,
         prop_workload as workload,
+        prop_session as session_id,
         case
             when path_txt like '%embeddings%' then 'embeddings'
             when path_txt like '%moderations%' then 'moderation'

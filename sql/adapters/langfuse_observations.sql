@@ -7,6 +7,8 @@
 -- (input_cached_tokens | cache_read_input_tokens | input_cache_read) and writes (cache_creation_input_tokens |
 -- input_cache_creation); output excludes output_reasoning_tokens, which are added back (canonical output
 -- includes reasoning). cost: total_cost, else cost_details.total (USD, Langfuse's estimate).
+-- session_id: the trace's session (`session_id`, trace context of observations_v2), else the trace id (a trace
+-- is one invocation: its observations share their context and prompt cache).
 with observations as (
     select *
     from src
@@ -22,6 +24,8 @@ cells as (
         nullif(trim(cast(project_id as varchar)), '') as project_txt,
         nullif(trim(cast(user_id as varchar)), '') as user_txt,
         nullif(trim(cast(trace_name as varchar)), '') as trace_name_txt,
+        coalesce(nullif(trim(cast(session_id as varchar)), ''), nullif(trim(cast(trace_id as varchar)), ''))
+            as session_txt,
         -- a JSON object's absent keys cast to text as NULL: dropped, so they read as missing
         regexp_replace(coalesce(cast(usage_details as varchar), ''), '\bnull\b', '', 'gi') as usage_txt,
         regexp_replace(coalesce(cast(cost_details as varchar), ''), '\bnull\b', '', 'gi') as cost_txt,
@@ -76,6 +80,7 @@ final as (
         user_txt as user_id,
         null as team,
         trace_name_txt as workload,
+        session_txt as session_id,
         case when observation_type = 'EMBEDDING' or lower(model_txt) like '%embed%' then 'embeddings'
              else 'chat' end as operation,
         'standard' as service_tier,

@@ -1,5 +1,7 @@
 -- litellm-spend-logs: LiteLLM_SpendLogs export -> canonical. Grain: one row per request (request_id).
 -- prompt_tokens includes cached and cache-write tokens (OpenAI semantics), so both are subtracted here.
+-- session_id: the `session_id` column (LiteLLM >= 1.6x: litellm_session_id / x-litellm-session-id), else
+-- metadata.session_id (older proxies, or a client that sets only the metadata).
 with meta as (
     select
         *,
@@ -12,7 +14,8 @@ with meta as (
             '$.user_api_key_alias',
             '$.user_api_key_team_alias',
             '$.spend_logs_metadata.project',
-            '$.user_api_key_org_id'
+            '$.user_api_key_org_id',
+            '$.session_id'
         ]) as m
     from src
 ),
@@ -40,6 +43,7 @@ final as (
         coalesce(nullif(end_user, ''), nullif("user", '')) as user_id,
         coalesce(m[6], nullif(team_id, '')) as team,
         null as workload,
+        coalesce(nullif(trim(session_id), ''), nullif(trim(m[9]), '')) as session_id,
         case
             when call_type in ('completion', 'acompletion', 'text_completion', 'atext_completion',
                                'responses', 'aresponses', 'anthropic_messages') then 'chat'

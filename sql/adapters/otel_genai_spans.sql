@@ -16,8 +16,7 @@
 -- Dimensions: project = resource service.name (so attribution rules on `project` match a service); account =
 -- cloud.account.id, else service.namespace; user_id = user.id, else enduser.id; team / workload = attributes
 -- `team` / `workload` (span, else resource, e.g. OTEL_RESOURCE_ATTRIBUTES=team=search); session_id =
--- gen_ai.conversation.id, else session.id (read for the simulator's session unit; the ledger stores it once
--- it has a session column).
+-- gen_ai.conversation.id, else session.id (the simulator's conversation unit, usage_raw.session_id).
 with requests as (
     select _row as line, cast(to_json(s) -> '$.resourceSpans' as json[]) as resource_spans
     from src as s

@@ -11,7 +11,8 @@ with final as (
         $format as source_format,
         $ingest_id as ingest_id,
         row_key,
-        hash(account, project, api_key, user_id, provider, model, team, workload) as dim_key
+        hash(account, project, api_key, user_id, provider, model, team, workload) as dim_key,
+        session_id
     from staged
     where _errors is null
       and _row not in (select _row from fates where _fate in ('already_loaded', 'superseded_in_file'))

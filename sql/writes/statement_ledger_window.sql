@@ -12,7 +12,8 @@ with good as (
     where _errors is null
 ),
 span as (
-    select min(ts) as lo, max(bucket_end(ts, granularity)) as hi from good
+    -- a request (a point in time) ends a microsecond after it starts, so the file's last request is inside
+    select min(ts) as lo, max(greatest(bucket_end(ts, granularity), ts + interval 1 microsecond)) as hi from good
 ),
 scopes as (
     select distinct _scope from good
