@@ -214,21 +214,35 @@ def reconcile(wh: Warehouse) -> pl.DataFrame:
     return wh.query("finance_self_hosted_reconcile")
 
 
+def targets(wh: Warehouse, on: dt.date | None = None) -> list[dict]:
+    """Every self-hosted model with a priced period, as What-if targets at its effective rate: per provider and
+    model, the period holding `on`, else its latest period with tokens. Each entry: provider, model, start_date,
+    end_date, usd_per_mtok (float) and `to` (a scenario `to:` target: the model with its rate as explicit prices
+    for every token class, since the simulator's catalog does not know it). In provider, model order."""
+    rates = reconcile(wh).filter(pl.col("usd_per_mtok").is_not_null())
+    holds = (pl.col("start_date") <= on) & (pl.col("end_date") >= on) if on else pl.lit(False)
+    # within a model: a period holding `on` sorts last, else the latest period does
+    chosen = (rates.with_columns(holds.alias("holds")).sort("provider", "model", "holds", "start_date")
+              .group_by("provider", "model", maintain_order=True).last())
+    out = []
+    for r in chosen.select("provider", "model", "start_date", "end_date", "usd_per_mtok").iter_rows(named=True):
+        rate = float(r["usd_per_mtok"])
+        out.append({**r, "usd_per_mtok": rate,
+                    "to": {"model": r["model"], "name": f"{r['model']} (self-hosted)",
+                           "prices": {"input": rate, "output": rate, "cache_read": rate, "cache_write": rate}}})
+    return out
+
+
 def target(wh: Warehouse, model: str, provider: str = "internal", on: dt.date | None = None) -> dict:
-    """A What-if `to:` target for a self-hosted model at its effective rate: the period holding `on`, else the
-    latest period with tokens. Raises ConfigError when the model has no priced period."""
-    rates = reconcile(wh).filter((pl.col("provider") == provider) & (pl.col("model") == model)
-                                 & pl.col("usd_per_mtok").is_not_null())
-    if rates.is_empty():
+    """A What-if `to:` target for one self-hosted model at its effective rate (as `targets` picks the period).
+    Raises ConfigError when the model has no priced period."""
+    found = [t["to"] for t in targets(wh, on) if (t["provider"], t["model"]) == (provider, model)]
+    if not found:
         raise ConfigError(f"{provider}/{model} has no self-hosted cost period with logged tokens; load its cost "
                           "file (modelmix self-hosted FILE) and its usage first", title="No self-hosted rate")
-    pick = rates.filter((pl.col("start_date") <= on) & (pl.col("end_date") >= on)) if on else rates.tail(1)
-    row = (pick if pick.height else rates.tail(1)).row(0, named=True)
-    rate = float(row["usd_per_mtok"])
-    return {"model": model, "name": f"{model} (self-hosted)",
-            "prices": {"input": rate, "output": rate, "cache_read": rate, "cache_write": rate}}
+    return found[0]
 
 
 __all__ = ["SelfHostedCost", "Subscription", "bill", "check_overlaps", "load_self_hosted_file",
            "load_subscriptions_file", "reconcile", "replace_self_hosted", "replace_subscriptions",
-           "self_hosted_costs", "subscription_daily", "subscriptions", "target"]
+           "self_hosted_costs", "subscription_daily", "subscriptions", "target", "targets"]

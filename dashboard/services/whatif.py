@@ -20,6 +20,7 @@ import polars as pl
 import simulate
 import sql
 from dashboard.services import QueryRunner, money_as_float
+from finance import whole_bill
 from simulate import frontier, report, router, shadow
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
@@ -44,19 +45,32 @@ def mix(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
     return money_as_float(run("whatif_mix", start=start, end=end))
 
 
+def self_hosted_targets(wh: Warehouse, on: dt.date | None = None) -> list[dict]:
+    """The ledger's self-hosted models as What-if targets at their effective $ per 1M tokens (the cost period
+    holding `on`, else the latest): `finance.whole_bill.targets`."""
+    return whole_bill.targets(wh, on)
+
+
+def self_hosted_label(t: dict) -> str:
+    """A self-hosted target as the picker shows it: model, provider and its rate."""
+    return f"{t['model']} ({t['provider']}) · ${t['usd_per_mtok']:,.4g} per 1M tokens"
+
+
 def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, models: list[str], tier: bool,
                    route: str, target_model: str | None, price_ratio: float | None, quality_ratio: float | None,
                    pick: str, batch: bool, batch_workloads: list[str], cache: bool,
-                   router_scores: dict | None = None) -> Scenario:
+                   router_scores: dict | None = None, self_hosted: dict | None = None) -> Scenario:
     """A scenario from the builder's choices: [batch?] → route (shift or cascade) → [cache?]. Batch comes first so
     the route's share stays a lookup (a ranked policy after it would change its N). Sliders start at 0.5 share,
     0.2 escalation, 0.5 batch share, 0.45 hit rate (docs/research.md "Savings levers and their defaults": chat with a
-    fixed system prompt 30–60%)."""
+    fixed system prompt 30–60%). The target is `self_hosted` (a `to:` of `self_hosted_targets`) when given, else
+    the catalog `target_model`, else the `price_ratio`."""
     patterns = list(FRONTIER_TIER or []) if tier else []
     patterns += [m for m in models if m not in patterns]
     if not patterns:
         raise ScenarioError("pick at least one source model, or the frontier tier", title="Nothing to move")
-    target: dict[str, Any] = ({"price_ratio": price_ratio} if target_model is None else {"model": target_model})
+    target: dict[str, Any] = (dict(self_hosted) if self_hosted is not None
+                              else {"price_ratio": price_ratio} if target_model is None else {"model": target_model})
     if quality_ratio is not None:
         target["quality_ratio"] = quality_ratio
     policies: list[dict[str, Any]] = []

@@ -27,6 +27,7 @@ PRESET_KEY = "whatif_preset"
 RESULT_KEY = "whatif_full_result"
 FLASH_KEY = "whatif_flash"
 PRESET, BUILD = "A preset", "Build your own"
+SELF_HOSTED = "Our self-hosted model"
 
 
 def preset_scenario(start, end) -> Scenario:
@@ -52,12 +53,20 @@ def built_scenario(start, end) -> Scenario:
         picked = st.multiselect("and these models", models.to_list(), key="whatif_models", placeholder="None")
     with c2:
         st.markdown("**To**")
-        kind = st.radio("Target", ["A catalog model", "A price ratio"], key="whatif_target_kind", horizontal=True,
-                        label_visibility="collapsed")
-        target_model = ratio = None
+        hosted = state.call(svc.self_hosted_targets, on=end)
+        kind = st.radio("Target", ["A catalog model", "A price ratio"] + ([SELF_HOSTED] if hosted else []),
+                        key="whatif_target_kind", horizontal=True, label_visibility="collapsed")
+        target_model = ratio = own = None
         if kind == "A catalog model":
             target_model = st.selectbox("Catalog model", svc.CHEAP_TARGETS, key="whatif_target_model",
                                         accept_new_options=True, help="Any model id of the genai-prices catalog.")
+        elif kind == SELF_HOSTED:
+            chosen = st.selectbox("Self-hosted model", hosted, key="whatif_self_hosted",
+                                  format_func=svc.self_hosted_label)
+            own = chosen["to"]
+            st.caption(f"Priced at its effective rate for {day_span(chosen['start_date'], chosen['end_date'])}: the "
+                       "cost file's amount ÷ the tokens logged (`modelmix self-hosted`), the same for every token "
+                       "class. A flat rate per token, as if capacity grew with the traffic.")
         else:
             ratio = st.number_input("Price ratio (target ÷ source)", 0.001, 1.0, 0.05, 0.01, format="%.3f",
                                     key="whatif_ratio")
@@ -83,7 +92,7 @@ def built_scenario(start, end) -> Scenario:
     return svc.build_scenario(name="my-scenario", start=start, end=end, models=picked, tier=tier, route=route,
                               target_model=target_model, price_ratio=ratio, quality_ratio=q, pick=pick, batch=batch,
                               batch_workloads=batch_workloads, cache=cache,
-                              router_scores=scores if pick == "score" else None)
+                              router_scores=scores if pick == "score" else None, self_hosted=own)
 
 
 def router_scores() -> dict | None:

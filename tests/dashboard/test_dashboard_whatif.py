@@ -304,3 +304,49 @@ def test_random_pick_draws_the_seed_band(page):
     assert not at.exception, at.exception
     [fig] = [c for c in at.get("plotly_chart") if "Random seeds" in c.proto.spec]
     assert "Oracle bound" in fig.proto.spec
+
+
+def test_builder_sends_the_simplest_share_to_our_self_hosted_model(page, ledger, tmp_path):
+    """Issue 16: the ledger's self-hosted model is a What-if target on the page, priced at its effective $ per 1M
+    tokens (cost file ÷ tokens logged, by hand here); "the simplest 60% of the frontier tier to it" shows the
+    savings a hand-written scenario with that price replays to. A ledger without a cost file offers no such target."""
+    import shutil
+
+    from finance import whole_bill
+
+    at = page(whatif_source="Build your own")
+    assert not at.exception, at.exception
+    assert at.radio(key="whatif_target_kind").options == ["A catalog model", "A price ratio"]
+    own = tmp_path / "own.duckdb"
+    shutil.copy(ledger, own)
+    with Warehouse(own) as wh:
+        whole_bill.replace_self_hosted(wh, [
+            whole_bill.SelfHostedCost(provider="self-hosted", model="acme-llama-ft-v2", start=dt.date(2025, 8, 1),
+                                      end=dt.date(2025, 8, 31), amount_usd=900),
+            whole_bill.SelfHostedCost(provider="self-hosted", model="acme-llama-ft-v2", start=dt.date(2025, 9, 1),
+                                      end=dt.date(2025, 9, 30), amount_usd=200)])
+        # September holds the range's end (Sep 17): its cost over its logged tokens
+        tokens = wh.sql("select sum(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens) from usage "
+                        "where model = 'acme-llama-ft-v2' and ts >= '2025-09-01'").item()
+        rate = 200 * 1e6 / float(tokens)
+        hand = {"name": "by hand", "period": {"start": str(RANGE[0]), "end": str(RANGE[1])},
+                "policies": [{"kind": "shift", "share": 0.6, "pick": "simplest",
+                              "match": {"models": list(svc.FRONTIER_TIER)},
+                              "to": {"model": "acme-llama-ft-v2", "quality_ratio": 0.9,
+                                     "prices": {"input": rate, "output": rate, "cache_read": rate,
+                                                "cache_write": rate}}}]}
+        want = simulate.run(wh, simulate.parse_scenario(hand))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = page(db=own, modelmix_date_range=RANGE, whatif_source="Build your own",
+              whatif_target_kind="Our self-hosted model")
+    assert not at.exception, at.exception
+    [picker] = [s for s in at.selectbox if s.key == "whatif_self_hosted"]
+    assert picker.options == [f"acme-llama-ft-v2 (self-hosted) · ${rate:,.4g} per 1M tokens"]
+    assert any("Priced at its effective rate for 1–30 Sep 2025" in c.value for c in at.caption)
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    share.set_value(60).run()
+    assert not at.exception, at.exception
+    assert want.moved_requests > 0 and want.savings_usd > 0
+    assert metric(at, "Replay under the scenario") == usd(want.scenario_cost_usd)
+    assert metric(at, "Savings") == usd(want.savings_usd)

@@ -129,6 +129,40 @@ def test_a_user_override_wins_and_the_target_replays(ledger, tmp_path):
     assert wb.reconcile(ledger)["overridden"].to_list() == [True]
 
 
+def test_every_self_hosted_model_is_a_target_at_its_period_rate(ledger, tmp_path):
+    """`targets`: each self-hosted model with logged tokens, at the rate of the cost period holding the date (else
+    its latest); a period without tokens has no rate and offers nothing. "Send the simplest 60% of gpt-4o to our
+    self-hosted model" replays with it, hand-computed."""
+    assert wb.targets(ledger) == []
+    halves = _write(tmp_path, "sh.yaml", """self_hosted:
+  - {model: llama-70b-selfhosted, start: 2026-11-01, end: 2026-11-15, amount_usd: 600}
+  - {model: llama-70b-selfhosted, start: 2026-11-16, end: 2026-11-30, amount_usd: 1200}
+  - {provider: lab, model: mistral-ft, start: 2026-10, amount_usd: 99}
+""")
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(halves))
+    # 15 days x 1.5M tokens = 22.5M tokens a half: $600 -> $26.67 per 1M, $1,200 -> $53.33; mistral-ft logged nothing
+    first, second = 600 / 22.5, 1200 / 22.5
+    assert [(t["provider"], t["model"]) for t in wb.targets(ledger)] == [("internal", "llama-70b-selfhosted")]
+    for on, rate, start in ((dt.date(2026, 11, 5), first, dt.date(2026, 11, 1)),
+                            (dt.date(2026, 11, 20), second, dt.date(2026, 11, 16)),
+                            (None, second, dt.date(2026, 11, 16)),                  # latest
+                            (dt.date(2026, 12, 5), second, dt.date(2026, 11, 16))):  # no period holds it: latest
+        [t] = wb.targets(ledger, on)
+        assert t["usd_per_mtok"] == pytest.approx(rate) and t["start_date"] == start, on
+        assert t["to"]["prices"] == {c: pytest.approx(rate) for c in ("input", "output", "cache_read", "cache_write")}
+        assert wb.target(ledger, "llama-70b-selfhosted", on=on) == t["to"]
+    with pytest.raises(ConfigError, match="lab/mistral-ft has no self-hosted cost period with logged tokens"):
+        wb.target(ledger, "mistral-ft", provider="lab")
+    scenario = {"name": "simplest 60% to self-hosted", "period": {"start": "2026-11-01", "end": "2026-11-30"},
+                "policies": [{"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 0.6, "pick": "simplest",
+                              "to": wb.target(ledger, "llama-70b-selfhosted", on=dt.date(2026, 11, 30))}]}
+    result = simulate.run(ledger, simulate.parse_scenario(scenario))
+    # 18 of 30 gpt-4o requests (11k tokens each, $0.05 billed) move: 18 x 11k x $53.33/1M = $10.56 for $0.90
+    assert result.moved_requests == 18
+    assert result.baseline_cost_usd == pytest.approx(1800 + 1.5, abs=1e-6)
+    assert result.scenario_cost_usd == pytest.approx(1800 + 1.5 - 18 * 0.05 + 18 * 11_000 * second / 1e6, abs=1e-6)
+
+
 def test_bad_files_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"entry 1, field seats"):
         wb.load_subscriptions_file(_write(tmp_path, "s.yaml", "subscriptions:\n  - {vendor: a, product: b, team: c, "
