@@ -7,6 +7,7 @@ test folder is on sys.path, as when they shared one folder."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,11 +22,33 @@ sys.path[1:1] = [str(d) for d in sorted(Path(__file__).resolve().parent.iterdir(
                  if d.is_dir() and any(d.glob("test_*.py")) and str(d) not in sys.path]
 
 
+@pytest.fixture(scope="session")
+def empty_ledger(tmp_path_factory) -> Path:
+    """A new ledger with every migration applied and the price catalog loaded, made once per run: migrating a
+    new file costs about half a second, and most tests start from an empty ledger."""
+    path = tmp_path_factory.mktemp("template") / "empty.duckdb"
+    Warehouse(path).close()
+    return path
+
+
 @pytest.fixture
-def wh(tmp_path, request):
+def new_ledger(empty_ledger, tmp_path):
+    """`new_ledger(name)`: the path of a fresh, fully migrated ledger file in this test's tmp folder (a copy of
+    `empty_ledger`), as `Warehouse(path)` on a new path would make it."""
+
+    def make(name: str = "ledger.duckdb") -> Path:
+        path = tmp_path / name
+        shutil.copyfile(empty_ledger, path)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def wh(new_ledger, request):
     """A fresh ledger; after the test, every data check (`modelmix verify`) must pass on it, unless the test
     breaks the ledger on purpose (`@pytest.mark.breaks_ledger`)."""
-    with Warehouse(tmp_path / "ledger.duckdb") as w:
+    with Warehouse(new_ledger()) as w:
         yield w
         if request.node.get_closest_marker("breaks_ledger") is None:
             import duckdb
