@@ -19,6 +19,7 @@ import polars as pl
 
 import simulate
 from dashboard.services import money_as_float
+from dashboard.services.editing import load_upload
 from finance import anomalies as an
 from finance import budgets as bd
 from finance import chargeback as cb
@@ -32,6 +33,8 @@ from finance import scenario_impact as si
 from finance.periods import period_bounds
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".csv")   # the config files a page may upload
 
 # closed mappings from what a widget shows to what finance/ accepts (never spliced into SQL)
 GROUPINGS: dict[str, str] = {"Team": "team", "Project": "project", "Provider": "provider", "Total": "total"}
@@ -166,16 +169,7 @@ def save_budgets(wh: Warehouse, frame: Any) -> int:
 
 def load_budget_file(wh: Warehouse, filename: str, data: bytes) -> int:
     """Replace the budgets with an uploaded YAML or CSV file; errors name the file, the entry and the field."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in (".yaml", ".yml", ".csv"):
-        raise ConfigError(f"{filename}: a budgets file is .yaml, .yml or .csv", title="Invalid budgets file")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(filename).name
-        path.write_bytes(data)
-        try:
-            entries = bd.load_budgets_file(path)
-        except ConfigError as e:
-            raise ConfigError(e.message.replace(str(path), filename), title="Invalid budgets file") from e
+    entries = load_upload(filename, data, bd.load_budgets_file, "Invalid budgets file", CONFIG_SUFFIXES)
     return bd.replace_budgets(wh, entries)
 
 
@@ -372,6 +366,20 @@ def whole_bill(wh: Warehouse, month: str) -> pl.DataFrame:
     cost per active user, largest total first (money as Float64)."""
     start, end = period_bounds(dt.date.fromisoformat(month + "-01"), "month")
     return money_as_float(wb.bill(wh, start, end))
+
+
+def load_subscriptions_file(wh: Warehouse, filename: str, data: bytes) -> int:
+    """Replace the seats and subscriptions with an uploaded YAML or CSV file (what `modelmix subscriptions FILE`
+    does); errors name the file, the entry and the field. Returns the lines written."""
+    entries = load_upload(filename, data, wb.load_subscriptions_file, "Invalid subscriptions file", CONFIG_SUFFIXES)
+    return wb.replace_subscriptions(wh, entries)
+
+
+def load_self_hosted_file(wh: Warehouse, filename: str, data: bytes) -> int:
+    """Replace the self-hosted inference costs with an uploaded YAML or CSV file and re-price the ledger (what
+    `modelmix self-hosted FILE` does); errors name the file, the entry and the field. Returns the lines written."""
+    entries = load_upload(filename, data, wb.load_self_hosted_file, "Invalid self-hosted cost file", CONFIG_SUFFIXES)
+    return wb.replace_self_hosted(wh, entries)
 
 
 def self_hosted(wh: Warehouse) -> pl.DataFrame:

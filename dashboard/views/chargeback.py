@@ -8,15 +8,16 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import show_error, sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import ledger
 
 call = state.call
+BILL_FLASH_KEY = "chargeback_bill_flash"
 money = st.column_config.NumberColumn
 RULE_HELP = {
     "proportional": "Unassigned spend is shared in proportion to each team's direct spend, requests or tokens.",
@@ -123,8 +124,8 @@ def whole_bill_block(month: str) -> None:
     st.subheader(f"The whole AI bill, {month}")
     bill = call(svc.whole_bill, month=month)
     if bill.is_empty() or not bill["seat_usd"].sum():
-        st.info("No seats or subscriptions for this month. Load them with `modelmix subscriptions FILE` (vendor, "
-                "product, team, seats, price per seat, period) to see them beside token spend.",
+        st.info("No seats or subscriptions for this month. Load them below, or with `modelmix subscriptions FILE` "
+                "(vendor, product, team, seats, price per seat, period), to see them beside token spend.",
                 icon=":material/badge:")
     if not bill.is_empty():
         c1, c2, c3 = st.columns(3)
@@ -163,6 +164,43 @@ def whole_bill_block(month: str) -> None:
                          "overridden": st.column_config.CheckboxColumn("Override wins"),
                      })
         sql_behind(svc.QUERIES["self_hosted"])
+    whole_bill_files()
+
+
+# the two files of the whole bill: (label, key, service, what it holds, example); docs/finance.md "The whole AI bill"
+BILL_FILES = (
+    ("Seats and subscriptions", "subscriptions", svc.load_subscriptions_file,
+     "vendor, product, team, seats, price_per_seat_usd, period (month | year), start, optional end and note",
+     "subscriptions:\n  - {vendor: OpenAI, product: ChatGPT Enterprise, team: research, seats: 40,\n"
+     "     price_per_seat_usd: 60, period: month, start: 2026-01-01}"),
+    ("Self-hosted inference costs", "self_hosted", svc.load_self_hosted_file,
+     "provider (default internal), model, start, end (or a YYYY-MM start), gpu_hours × usd_per_gpu_hour and/or "
+     "amount_usd, note; each period becomes an effective $ per 1M tokens that prices the model",
+     "self_hosted:\n  - {model: llama-70b-selfhosted, start: 2026-10-01, end: 2026-10-31,\n"
+     "     gpu_hours: 1488, usd_per_gpu_hour: 2.10}"),
+)
+
+
+def whole_bill_files() -> None:
+    """Replace the seats and subscriptions, or the self-hosted costs, from a YAML or CSV file (an analyst's
+    write, as `modelmix subscriptions FILE` / `modelmix self-hosted FILE`)."""
+    if flash := st.session_state.pop(BILL_FLASH_KEY, None):
+        st.success(flash)
+    with st.expander("Load seats and subscriptions, or self-hosted inference costs"):
+        for label, key, load, holds, example in BILL_FILES:
+            upload = st.file_uploader(f"{label} file (YAML or CSV)", type=["yaml", "yml", "csv"],
+                                      key=f"bill_file_{key}", help=f"Columns or keys: {holds}.")
+            st.code(example, language="yaml")
+            if upload is not None and st.button(f"Replace all {label.lower()} with {upload.name}",
+                                                key=f"bill_load_{key}", disabled=not auth.allows("analyst"),
+                                                help=None if auth.allows("analyst") else auth.need_text("analyst")):
+                try:
+                    n = load(state.warehouse(), upload.name, upload.getvalue())
+                except ModelMixError as e:
+                    show_error(e)
+                else:
+                    st.session_state[BILL_FLASH_KEY] = f"Loaded {n:,} {label.lower()} line(s) from {upload.name}."
+                    st.rerun()
 
 
 def month_complete(done: ledger.Completeness, month: str) -> bool:

@@ -220,6 +220,43 @@ def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch
     assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
 
 
+def test_chargeback_page_loads_the_whole_bill_files(ledger_file, tmp_path, monkeypatch):
+    """The dashboard loads both files of the whole bill (as the CLI does): a bad file is named with its entry and
+    field and writes nothing; a good one replaces the table, re-prices the self-hosted model and shows at once."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from test_dashboard_regressions import ROOT
+
+    monkeypatch.setenv("MODELMIX_DB", str(ledger_file))
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "chargeback.py"), default_timeout=120)
+        at.session_state["modelmix_date_range"] = NOV
+        at.run()
+        assert not at.exception
+        assert not any("usd_per_mtok" in d.value.columns for d in at.dataframe)   # nothing self-hosted yet
+        bad = SELF_HOSTED.replace("gpu_hours: 720", "gpu_hours: -1")
+        at.file_uploader(key="bill_file_self_hosted").set_value(("sh.yaml", bad.encode(), "text/yaml")).run()
+        at.button(key="bill_load_self_hosted").click().run()
+        assert not at.exception
+        assert "sh.yaml: entry 1, field gpu_hours" in at.error[0].value
+        at.file_uploader(key="bill_file_self_hosted").set_value(("sh.yaml", SELF_HOSTED.encode(), "text/yaml")).run()
+        at.button(key="bill_load_self_hosted").click().run()
+        assert not at.exception and not at.error
+        assert "Loaded 1 self-hosted inference costs line(s) from sh.yaml." in at.success[0].value
+        hosted = next(pl.from_pandas(d.value) for d in at.dataframe if "usd_per_mtok" in d.value.columns)
+        assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
+        at.file_uploader(key="bill_file_subscriptions").set_value(("s.yaml", SUBS.encode(), "text/yaml")).run()
+        at.button(key="bill_load_subscriptions").click().run()
+        assert not at.exception and not at.error
+        metrics = {m.label: m.value for m in at.metric}
+        # the hand-checked figures of test_chargeback_page_shows_the_whole_bill, now loaded through the page
+        assert metrics["Seats and subscriptions"] == "$753.70" and metrics["Token spend"] == "$1,801.50"
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
 def test_example_files_validate():
     from test_dashboard_regressions import ROOT
 
