@@ -5,13 +5,15 @@ Thin by design: widgets -> one service call per visual -> a figure builder -> re
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import usd
-from dashboard.components.widgets import show_error, sql_behind
+from dashboard.components.widgets import flash, save_button, sql_behind
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -184,23 +186,22 @@ BILL_FILES = (
 def whole_bill_files() -> None:
     """Replace the seats and subscriptions, or the self-hosted costs, from a YAML or CSV file (an analyst's
     write, as `modelmix subscriptions FILE` / `modelmix self-hosted FILE`)."""
-    if flash := st.session_state.pop(BILL_FLASH_KEY, None):
-        st.success(flash)
     with st.expander("Load seats and subscriptions, or self-hosted inference costs"):
         for label, key, load, holds, example in BILL_FILES:
+            flash(BILL_FLASH_KEY, key)
             upload = st.file_uploader(f"{label} file (YAML or CSV)", type=["yaml", "yml", "csv"],
                                       key=f"bill_file_{key}", help=f"Columns or keys: {holds}.")
             st.code(example, language="yaml")
-            if upload is not None and st.button(f"Replace all {label.lower()} with {upload.name}",
-                                                key=f"bill_load_{key}", disabled=not auth.allows("analyst"),
-                                                help=None if auth.allows("analyst") else auth.need_text("analyst")):
-                try:
-                    n = load(state.warehouse(), upload.name, upload.getvalue())
-                except ModelMixError as e:
-                    show_error(e)
-                else:
-                    st.session_state[BILL_FLASH_KEY] = f"Loaded {n:,} {label.lower()} line(s) from {upload.name}."
-                    st.rerun()
+            if upload is not None:
+                save_button(f"Replace all {label.lower()} with {upload.name}", f"bill_load_{key}",
+                            functools.partial(load, state.warehouse(), upload.name, upload.getvalue()),
+                            functools.partial(_loaded, label, upload.name), flash_key=BILL_FLASH_KEY, section=key,
+                            disabled=not auth.allows("analyst"),
+                            help=None if auth.allows("analyst") else auth.need_text("analyst"))
+
+
+def _loaded(label: str, filename: str, n: int) -> str:
+    return f"Loaded {n:,} {label.lower()} line(s) from {filename}."
 
 
 def month_complete(done: ledger.Completeness, month: str) -> bool:
