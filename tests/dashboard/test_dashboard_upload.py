@@ -80,6 +80,21 @@ def test_inspect_detects_and_previews_before_loading(tmp_path):
     assert ins.format_id == "openai-costs-api" and ins.preview is None and ins.preview_text.startswith("{")
 
 
+def test_otel_spans_upload_detected_and_loaded(tmp_path):
+    """Issue 16 part 4 in the dashboard: an OTLP JSON file of GenAI spans dropped on the Upload page is detected
+    as `otel-genai-spans` (telemetry), previewed, and loads through the page's service as the CLI loads it (the
+    hand-checked fixture of tests/ingest/test_formats_otel.py: 6 model calls, the retried span a duplicate)."""
+    spans = ROOT / "tests" / "data" / "otel" / "otel_genai_spans_2026-11-14.jsonl"
+    [ins] = svc.inspect(spans, "spans.jsonl")
+    assert (ins.ready, ins.format_id, ins.kind, ins.container) == (True, "otel-genai-spans", "telemetry", "json")
+    assert ins.preview is not None and ins.preview.height == 4          # one export request per line
+    with Warehouse(tmp_path / "l.duckdb") as wh:
+        [r] = svc.load(wh, spans, "spans.jsonl")
+        assert (r.format, r.status, r.rows_loaded, r.rows_duplicate, r.rows_rejected) == (
+            "otel-genai-spans", "loaded", 6, 1, 0)
+        assert wh.scalar("select count(*) from usage where source_format = 'otel-genai-spans'") == 6
+
+
 def test_format_override_and_unknown_files(tmp_path):
     path = tmp_path / "u.csv"
     path.write_bytes(canonical_csv(*ROWS))
