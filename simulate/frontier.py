@@ -34,7 +34,7 @@ import sql
 from simulate import quality
 from simulate.memo import Memo
 from simulate.plan import EPS as _EPS
-from simulate.plan import Plan, claimed_count, share_for_count
+from simulate.plan import Plan, Savings, claimed_count, share_for_count
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 
@@ -76,7 +76,7 @@ def slider_values(scenario: Scenario) -> tuple[tuple[float, float], list[float |
 
 
 @dataclass
-class Outcome:
+class Outcome(Savings):
     """Totals of one evaluation (the headline figures of a `Result`), plus per-team and per-policy savings."""
 
     baseline_cost_usd: float
@@ -90,16 +90,6 @@ class Outcome:
     savings_by_policy: dict[str, float] = field(default_factory=dict)
     savings_by_lever: dict[str, float] = field(default_factory=dict)
     by_team: pl.DataFrame | None = None
-
-    @property
-    def savings_usd(self) -> float:
-        return round(self.baseline_cost_usd - self.scenario_cost_usd, 6)
-
-    @property
-    def savings_pct(self) -> float | None:
-        if not self.baseline_cost_usd:
-            return None
-        return round(100 * self.savings_usd / self.baseline_cost_usd, 4)
 
     @property
     def quality_ratio(self) -> float | None:

@@ -38,6 +38,24 @@ FAR_FUTURE = dt.datetime(9999, 12, 31)
 EPS = 1e-12          # the replay's "still unclaimed" threshold
 
 
+class Savings:
+    """Savings from a baseline and a scenario cost, the same for the replay's `Result` and the sliders' `Outcome`
+    (both dataclasses with these two fields)."""
+
+    baseline_cost_usd: float
+    scenario_cost_usd: float
+
+    @property
+    def savings_usd(self) -> float:
+        return round(self.baseline_cost_usd - self.scenario_cost_usd, 6)
+
+    @property
+    def savings_pct(self) -> float | None:
+        if not self.baseline_cost_usd:
+            return None
+        return round(100 * self.savings_usd / self.baseline_cost_usd, 4)
+
+
 # --- shares -----------------------------------------------------------------------------------------------------
 def decimal_share(share: float) -> Decimal:
     """The replay casts the share to decimal(18, 9) before multiplying (so 0.29 × 100 = 29, not 28)."""

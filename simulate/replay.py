@@ -17,7 +17,7 @@ import sql
 from simulate import quality
 from simulate.bridge import SpendBridge, spend_bridge
 from simulate.memo import Memo
-from simulate.plan import GradeMatch, Plan
+from simulate.plan import GradeMatch, Plan, Savings
 from simulate.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def _num(x: float | None, digits: int = 6) -> float | None:
 
 
 @dataclass
-class Result:
+class Result(Savings):
     """Totals and the part-level breakdown of one replay. `to_dict()`/`to_json()` are the `--json` contract."""
 
     scenario: str
@@ -190,16 +190,6 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     exact: dict[str, float | None] = field(default_factory=dict)   # the headline figures before rounding
     spend_bridge: SpendBridge | None = None     # spend over the period and its bridge to the baseline
-
-    @property
-    def savings_usd(self) -> float:
-        return round(self.baseline_cost_usd - self.scenario_cost_usd, 6)
-
-    @property
-    def savings_pct(self) -> float | None:
-        if not self.baseline_cost_usd:
-            return None
-        return round(100 * self.savings_usd / self.baseline_cost_usd, 4)
 
     def by(self, *dims: str) -> pl.DataFrame:
         """Costs, savings and requests grouped by any of BREAKDOWN_DIMS (e.g. `by("lever")`, `by("day")`)."""

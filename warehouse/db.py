@@ -25,7 +25,7 @@ import polars as pl
 
 import sql
 from warehouse import audit
-from warehouse.errors import DatabaseBusy, DatabaseError, LedgerDamaged, PermissionDenied
+from warehouse.errors import DatabaseBusy, DatabaseError, LedgerDamaged, ModelMixError, PermissionDenied
 
 T = TypeVar("T")
 
@@ -321,9 +321,7 @@ class Warehouse:
         try:
             return pl.from_arrow(cur.sql(text, params=params or None).to_arrow_table())
         except duckdb.Error as e:
-            if is_damage(e):
-                raise damaged(self.path, e) from e
-            raise query_error(e, text, params) from e
+            raise self._read_error(e, text, params) from e
         finally:
             cur.close()
 
@@ -335,11 +333,14 @@ class Warehouse:
             row = cur.execute(text, params or None).fetchone()
             return row[0] if row else None
         except duckdb.Error as e:
-            if is_damage(e):
-                raise damaged(self.path, e) from e
-            raise query_error(e, text, params) from e
+            raise self._read_error(e, text, params) from e
         finally:
             cur.close()
+
+    def _read_error(self, e: duckdb.Error, text: str, params: Mapping[str, Any]) -> ModelMixError:
+        """A read DuckDB refused: LedgerDamaged when the file itself is damaged, else the DatabaseError naming the
+        query's file and parameter names."""
+        return damaged(self.path, e) if is_damage(e) else query_error(e, text, params)
 
     @property
     def data_version(self) -> int:

@@ -20,6 +20,11 @@ from ingest.formats.base import Format, Sample
 ENVELOPE = ("data", "start_time", "end_time", "results")
 # counters one of the usage result objects carries; the Costs API (same envelope) has `amount` instead
 USAGE_FIELDS = ("num_model_requests", "input_tokens", "images", "characters", "seconds")
+# canonical column -> the result field it is read from (also the dashboard Activity CSV's header: openai-usage-csv)
+SOURCES = {"ts": "start_time", "granularity": "end_time", "model": "model", "input_tokens": "input_tokens",
+           "cache_read_tokens": "input_cached_tokens", "cache_write_tokens": "input_cache_write_tokens",
+           "output_tokens": "output_tokens", "requests": "num_model_requests", "service_tier": "service_tier",
+           "project": "project_id", "api_key": "api_key_id"}
 
 
 def _detect(sample: Sample) -> bool:
@@ -38,9 +43,6 @@ FORMAT = Format(
     family="openai-usage",
     keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     raw=("input_tokens",),
-    sources={"ts": "start_time", "granularity": "end_time", "model": "model", "input_tokens": "input_tokens",
-             "cache_read_tokens": "input_cached_tokens", "cache_write_tokens": "input_cache_write_tokens",
-             "output_tokens": "output_tokens", "requests": "num_model_requests", "service_tier": "service_tier",
-             "project": "project_id", "api_key": "api_key_id"},
+    sources=SOURCES,
     selects='with usage (every bucket is empty)',
 )

@@ -11,6 +11,7 @@ time's offset sometimes missing. Kind `billing`: the provider's own metered usag
 """
 
 from ingest.formats.base import Format, Sample
+from ingest.formats.openai_usage_api import SOURCES
 
 REQUIRED = ("start_time", "end_time", "num_model_requests", "model", "input_tokens", "output_tokens")
 OPTIONAL = ("start_time_iso", "end_time_iso", "project_id", "user_id", "api_key_id", "batch", "service_tier",
@@ -39,9 +40,6 @@ FORMAT = Format(
     family="openai-usage",
     keyed=False,  # a statement of a window: dedupe by window, not by its line key (docs/design.md)
     raw=("input_tokens",),
-    sources={"ts": "start_time", "granularity": "end_time", "model": "model", "input_tokens": "input_tokens",
-             "cache_read_tokens": "input_cached_tokens", "cache_write_tokens": "input_cache_write_tokens",
-             "output_tokens": "output_tokens", "requests": "num_model_requests", "service_tier": "service_tier",
-             "project": "project_id", "api_key": "api_key_id", "user_id": "user_id"},
+    sources={**SOURCES, "user_id": "user_id"},   # the Usage API's fields, and the user
     selects='with usage (every bucket is empty)',
 )
