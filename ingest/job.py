@@ -18,7 +18,7 @@ from ingest import formats, read, stage
 from ingest.formats.base import Format, Sample
 from warehouse import Warehouse, audit, ledger
 from warehouse.db import execute
-from warehouse.errors import DatabaseError, IngestError, ModelMixError
+from warehouse.errors import DatabaseError, IngestError, ModelMixError, quote
 
 MAX_REJECT_EXAMPLES = 5
 
@@ -122,10 +122,11 @@ def ingest_file(wh: Warehouse, src: read.SourceFile, *, format_id: str | None = 
         sample = read.sample(src)
         fmt = fmt or (formats.get(format_id) if format_id else formats.detect(sample))
         if fmt is None:
-            seen = ", ".join(sorted(sample.columns)[:12]) or "none"
-            raise IngestError(f"{src.name}: format not recognised (columns seen: {seen}). "
-                              "Pass --format with one of `modelmix formats`, or map it with a mapping file.")
+            raise IngestError(f"{read.unrecognised(src, sample)}. Pass --format with one of `modelmix formats`, or "
+                              "map it with a mapping file.")
         result.format = fmt.id
+        if repeated := read.repeated_columns(src, sample):
+            raise IngestError(repeated)
         if sample.container not in fmt.containers:
             raise IngestError(f"{src.name}: is {sample.container}, but format {fmt.id} reads {'/'.join(fmt.containers)}")
         if missing := fmt.missing_columns(sample):
@@ -302,8 +303,8 @@ def _binder_error(src: read.SourceFile, fmt: Format, sample: Sample, text: str) 
     """A column the format's SQL names is not in the file as DuckDB read it: say which, never the SQL error."""
     found = re.search(r'Referenced column "([^"]+)" not found', text)
     column = found.group(1) if found else None
-    seen = ", ".join(sorted(sample.columns)[:12]) or "none"
-    what = f"has no column {column!r}" if column else "does not have the columns it needs"
+    seen = ", ".join(quote(c) for c in sorted(sample.columns)[:12]) or "none"
+    what = f"has no column {quote(column)}" if column else "does not have the columns it needs"
     return IngestError(f"{src.name}: {what} for format {fmt.id} (columns read: {seen}); check that it is a "
                        "complete, unedited export with its header row, or pick its format")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.formats.base import Sample
-from warehouse.errors import DatabaseError, IngestError
+from warehouse.errors import DatabaseError, IngestError, quote
 
 DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".zip", ".txt", ".tsv", ".xlsx", ".xlsm"}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -382,11 +382,25 @@ def sample(src: SourceFile) -> Sample:
         return Sample("json", frozenset(_KEY.findall(text[:HEAD_BYTES])), text[:4096])
     delimiter, first_line, pad = _dialect(stripped)
     names = [c.strip() for c in first_line if c.strip()]
-    if repeated := sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1}):
-        # DuckDB would read the second as `model_1` and the ledger would silently take the first
-        raise IngestError(f"{src.name}: has duplicate column name(s) {', '.join(repeated)} in its header; rename or "
-                          "remove the repeated column and upload again")
-    return Sample("csv", frozenset(names), text[:4096], delimiter=delimiter, pad=pad)
+    # refused by `check_sample` once the format is known: DuckDB would read the second as `model_1` and the
+    # ledger would silently take the first; before that, the names are a file's text that may not be shown
+    repeated = tuple(sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1}))
+    return Sample("csv", frozenset(names), text[:4096], delimiter=delimiter, pad=pad, repeated=repeated)
+
+
+def unrecognised(src: SourceFile, sample: Sample) -> str:
+    """The message for a file no format recognises: described, never quoted (warehouse.errors, "quoting")."""
+    from ingest import formats
+
+    return f"{src.name}: format not recognised ({formats.describe(sample)})"
+
+
+def repeated_columns(src: SourceFile, sample: Sample) -> str | None:
+    """The message for a recognised CSV whose header repeats a name, or None."""
+    if not sample.repeated:
+        return None
+    return (f"{src.name}: has duplicate column name(s) {', '.join(quote(n) for n in sample.repeated)} in its "
+            "header; rename or remove the repeated column and upload again")
 
 
 DELIMITERS = (",", "\t", ";", "|")

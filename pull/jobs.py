@@ -33,7 +33,7 @@ from pull.apis import PROVIDERS, PullOptions, StreamReport, pull_provider
 from pull.errors import PullConfigError, PullError
 from pull.sink import LocalSink, Sink
 from pull.sqlsource import PRESETS, SqlPull, pull_sql
-from warehouse.errors import ConfigError
+from warehouse.errors import ConfigError, field_path, parse_problem
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _DAILY = re.compile(r"^\s*daily\s+([01]?\d|2[0-3]):([0-5]\d)\s*$")
@@ -149,11 +149,15 @@ def load_jobs(path: str | Path) -> JobsFile:
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such jobs file (see docs/pulls.md for its format)") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        raise ConfigError(f"{path}: not valid YAML ({parse_problem(e)})") from e
+    if isinstance(raw, dict) and raw and not set(JobsFile.model_fields) & {str(k) for k in raw}:
+        # not a jobs file: its keys are the text of an unrecognised file, never shown (warehouse.errors)
+        raise ConfigError(f"{path}: is not a jobs file: none of its {len(raw)} top-level key(s) is "
+                          f"{' or '.join(f'`{k}`' for k in sorted(JobsFile.model_fields))} (see docs/pulls.md)")
     try:
         jobs = JobsFile.model_validate(raw if raw is not None else {})
     except ValidationError as e:
-        where = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'file'}: {err['msg']}" for err in e.errors())
+        where = "; ".join(f"{field_path(err['loc']) or 'file'}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"{path}: {where}") from None
     for job in jobs.jobs:   # a relative mapping path is relative to the jobs file
         if job.mapping is not None and not job.mapping.is_absolute():

@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, field_validator
 from simulate.scenario import Scenario, parse_scenario
 from simulate.shadow import _records
 from simulate.spec import ScenarioError, Strict
+from warehouse.errors import field_path
 
 _TITLE = "Invalid router scores"
 
@@ -52,7 +53,7 @@ def parse(text: str, name: str = "router scores") -> list[RouterScore]:
             row = RouterScore.model_validate(r)
         except ValidationError as e:
             err = e.errors()[0]
-            field = ".".join(str(x) for x in err["loc"]) or "row"
+            field = field_path(err["loc"]) or "row"
             raise ScenarioError(f"{name}: row {i}, {field}: {err['msg']}", title=_TITLE) from e
         key = (row.router, row.provider, row.request_id)
         if key in seen:

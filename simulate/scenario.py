@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulate.policies import AnyPolicy
 from simulate.spec import Match, ScenarioError, Strict
+from warehouse.errors import field_path, parse_problem
 
 PRESETS = Path(__file__).parent / "presets"
 
@@ -140,7 +141,7 @@ class Scenario(Strict):
 def _format(e: ValidationError) -> str:
     lines = []
     for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"])
+        loc = field_path(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         lines.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(lines)
@@ -149,6 +150,10 @@ def _format(e: ValidationError) -> str:
 def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping with `name` and `policies`, got {type(data).__name__}")
+    if data and not set(Scenario.model_fields) & {str(k) for k in data}:
+        # not a scenario at all: its keys are the text of an unrecognised file, never shown (warehouse.errors)
+        raise ScenarioError(f"{source}: is not a scenario: none of its {len(data)} top-level key(s) is a scenario "
+                            f"field ({', '.join(sorted(Scenario.model_fields))})")
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
@@ -171,8 +176,12 @@ def load_data(path_or_name: str | Path) -> tuple[Any, str]:
     try:
         text = path.read_text(encoding="utf-8")
         return (json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)), str(path)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
-        raise ScenarioError(f"{path}: cannot read: {e}") from e
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read: {e.strerror or type(e).__name__}") from e
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{path}: cannot read: not UTF-8 text (byte {e.start})") from e
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ScenarioError(f"{path}: cannot read: {parse_problem(e)}") from e
 
 
 def load_scenario(path_or_name: str | Path, assumptions: dict[str, Any] | None = None) -> Scenario:

@@ -42,6 +42,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from simulate.scenario import Scenario, parse_scenario
 from simulate.spec import ScenarioError, Strict
+from warehouse.errors import field_path, parse_problem
 
 
 class ShadowScore(Strict):
@@ -92,7 +93,7 @@ def _records(text: str, name: str) -> list[dict]:
         else:
             records = [{k: v for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(io.StringIO(text))]
     except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as e:
-        raise ScenarioError(f"{name}: cannot read: {e}", title=_TITLE) from e
+        raise ScenarioError(f"{name}: cannot read: {parse_problem(e)}", title=_TITLE) from e
     if not records:
         raise ScenarioError(f"{name}: no rows (expected columns request_id, model, score[, provider] or workload, "
                             "model, score)", title=_TITLE)
@@ -111,7 +112,7 @@ def parse(text: str, name: str = "shadow file") -> list[ShadowScore] | list[Requ
             row = model.model_validate(r)
         except ValidationError as e:
             err = e.errors()[0]
-            field = ".".join(str(x) for x in err["loc"]) or "row"
+            field = field_path(err["loc"]) or "row"
             raise ScenarioError(f"{name}: row {i}, {field}: {err['msg']}", title=_TITLE) from e
         key = ((row.provider, row.request_id, row.model) if model is RequestGrade else (row.workload, row.model))
         if key in seen:

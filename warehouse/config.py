@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from warehouse import audit, ledger
 from warehouse.db import Warehouse
-from warehouse.errors import ConfigError
+from warehouse.errors import ConfigError, field_path, parse_problem
 
 
 class AttributionRule(BaseModel):
@@ -72,27 +72,46 @@ class ModelAlias(BaseModel):
 
 
 def read_records(path: Path, key: str) -> list[dict]:
+    """The entries of a configuration file: a CSV's rows, or a YAML/JSON list, or the list under `key:`. A file
+    without that list is refused, never read as no entries: a wrong file given to `modelmix rules` would
+    otherwise replace every rule by nothing (`rules: []` removes them all on purpose)."""
     try:
         if path.suffix.lower() == ".csv":
             with open(path, newline="", encoding="utf-8-sig") as fh:
                 return [{k: v for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)]
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot be read ({e})") from e
-    records = doc.get(key, []) if isinstance(doc, dict) else doc
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    except (yaml.YAMLError, csv.Error) as e:
+        raise ConfigError(f"{path}: cannot be read ({parse_problem(e)})") from e
+    if isinstance(doc, dict) and key in doc:
+        records = doc[key] if doc[key] is not None else []
+    elif isinstance(doc, list):
+        records = doc
+    else:
+        raise ConfigError(f"{path}: has no `{key}:` list, so it is not a {key} file; nothing was changed (to remove "
+                          f"every entry on purpose, give `{key}: []`)")
     if not isinstance(records, list):
         raise ConfigError(f"{path}: expected a list under `{key}:`")
     return records
 
 
 def validate_records(path: Path, records: list[dict], model: type[BaseModel]) -> list:
+    """Each entry as `model`. An entry holding none of the model's fields is not this kind of file: it is
+    refused without its keys, which are the text of a file ModelMix does not recognise (warehouse.errors)."""
+    fields = set(model.model_fields)
     out = []
     for i, rec in enumerate(records, start=1):
+        if isinstance(rec, dict) and rec and not fields & {str(k) for k in rec}:
+            raise ConfigError(f"{path}: entry {i} has none of the fields of this kind of file "
+                              f"({', '.join(sorted(fields))}); is it the right file? Nothing was changed")
         try:
             out.append(model.model_validate(rec))
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(x) for x in err["loc"]) or "entry"
+            where = field_path(err["loc"]) or "entry"
             raise ConfigError(f"{path}: entry {i}, field {where}: {err['msg']}") from e
     return out
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 import sql
 from warehouse import audit
 from warehouse.db import Warehouse
-from warehouse.errors import ConfigError, ModelMixError
+from warehouse.errors import ConfigError, ModelMixError, parse_problem
 
 Role = Literal["viewer", "analyst", "admin"]
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")     # lowest first
@@ -187,7 +187,7 @@ def load_team_map(path: str | Path) -> dict[str, list[str]]:
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the team mapping file ({e.strerror})") from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        raise ConfigError(f"{path}: not valid YAML ({parse_problem(e)})") from e
     groups = raw.get("groups") if isinstance(raw, dict) else None
     if not isinstance(groups, dict):
         raise ConfigError(f"{path}: expected `groups:` mapping each group value to a team or a list of teams")

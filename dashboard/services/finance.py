@@ -32,7 +32,7 @@ from finance import whole_bill as wb
 from finance import scenario_impact as si
 from finance.periods import period_bounds
 from warehouse.db import Warehouse
-from warehouse.errors import ConfigError
+from warehouse.errors import ConfigError, parse_problem
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".csv")   # the config files a page may upload
 
@@ -208,7 +208,7 @@ def scenario_text(source: str, data: bytes | None = None, filename: str = "scena
         try:
             raw = json.loads(data) if filename.lower().endswith(".json") else yaml.safe_load(data)
         except (ValueError, yaml.YAMLError) as e:
-            raise simulate.ScenarioError(f"{filename}: cannot read: {e}") from e
+            raise simulate.ScenarioError(f"{filename}: cannot read: {parse_problem(e)}") from e
         scenario = simulate.parse_scenario(raw, filename)
     return scenario.model_dump_json()
 

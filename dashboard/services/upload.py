@@ -146,14 +146,16 @@ def _inspect_one(src: read.SourceFile, format_id: str | None) -> Inspection:
     result.detected_id = detected.id if detected else None
     fmt: Format | None = formats.get(format_id) if format_id else detected
     if fmt is None:
-        seen = ", ".join(sorted(sample.columns)[:12]) or "none"
-        result.error = (f"format not recognised (columns seen: {seen}). Pick the format below if you know it, "
-                        "or map the file with a mapping file (`modelmix ingest --mapping`).")
-    else:
-        result.format_id, result.kind, result.reads = fmt.id, fmt.kind, fmt.reads
-        if sample.container not in fmt.containers:
-            result.error = f"the file is {sample.container}, but format {fmt.id} reads {'/'.join(fmt.containers)}"
-        result.missing = fmt.missing_columns(sample)
+        # described, never quoted, and no preview: an unrecognised file's text is not shown (docs/reliability.md)
+        result.error = (f"{read.unrecognised(src, sample).removeprefix(f'{src.name}: ')}. Pick the format below if "
+                        "you know it, or map the file with a mapping file (`modelmix ingest --mapping`).")
+        return result
+    result.format_id, result.kind, result.reads = fmt.id, fmt.kind, fmt.reads
+    if sample.container not in fmt.containers:
+        result.error = f"the file is {sample.container}, but format {fmt.id} reads {'/'.join(fmt.containers)}"
+    elif repeated := read.repeated_columns(src, sample):
+        result.error = repeated.removeprefix(f"{src.name}: ")
+    result.missing = fmt.missing_columns(sample)
     try:
         if sample.container == "parquet":
             result.preview = _parquet_head(src.path)

@@ -27,6 +27,7 @@ class Sample:
     head: str = ""  # the first few KB of text, for formats that need more than column names
     delimiter: str = ","    # CSV: the delimiter found in the head (comma, tab, semicolon or pipe)
     pad: bool = False       # CSV: some records have empty cells past the header's width (read with null padding)
+    repeated: tuple[str, ...] = ()  # CSV: header names given more than once (refused once the format is known)
 
     @property
     def lower(self) -> frozenset[str]:

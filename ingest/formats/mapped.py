@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format, Sample
-from warehouse.errors import IngestError
+from warehouse.errors import IngestError, parse_problem, quote
 
 FORMAT_ID = "mapped-csv"
 MAPPABLE = tuple(c for c in CANONICAL_COLUMNS if c not in ("list_cost_usd", "source_format", "ingest_id"))
@@ -122,16 +122,20 @@ def load_mapping(path: str | Path) -> MappedFormat:
     except OSError as e:
         raise MappingError(f"{path}: cannot be read ({e.strerror})") from e
     except yaml.YAMLError as e:
-        raise MappingError(f"{path}: is not valid YAML ({e})") from e
+        raise MappingError(f"{path}: is not valid YAML ({parse_problem(e)})") from e
     return build(doc, name=str(path))
 
 
 def build(doc: object, name: str = "mapping") -> MappedFormat:
     if not isinstance(doc, dict):
         raise MappingError(f"{name}: must be a YAML mapping with a `columns` key")
+    if "columns" not in doc:
+        # not a mapping file: its keys are the text of an unrecognised file, never shown (warehouse.errors)
+        raise MappingError(f"{name}: is not a mapping file: it has no `columns` key (its {len(doc)} top-level "
+                           f"key(s) are not shown); known keys: {', '.join(sorted(KEYS))}")
     for k in doc:
         if k not in KEYS:
-            raise MappingError(f"{name}: unknown key {k!r}; known: {', '.join(sorted(KEYS))}")
+            raise MappingError(f"{name}: unknown key {quote(k)}; known: {', '.join(sorted(KEYS))}")
     columns = doc.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise MappingError(f"{name}: `columns` must map source columns to canonical columns")

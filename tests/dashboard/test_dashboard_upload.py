@@ -104,7 +104,10 @@ def test_format_override_and_unknown_files(tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
     [ins] = svc.inspect(other, "other.csv")
-    assert ins.format_id is None and "not recognised" in ins.error and ins.preview.columns == ["a", "b"]
+    assert ins.format_id is None and "not recognised" in ins.error and "2 column names, none that" in ins.error
+    assert ins.preview is None        # an unrecognised file is described, never shown (docs/reliability.md)
+    [ins] = svc.inspect(other, "other.csv", format_id="canonical")     # until a format is picked for it
+    assert ins.preview.columns == ["a", "b"] and ins.missing
 
 
 # --- loading, rejects, history, removal --------------------------------------------------------------------
