@@ -5,17 +5,20 @@ Set-up (untimed): a base ledger of --base-rows generated rows (`modelmix sample`
 --ingest-rows file generated the same way (later days' traffic); a SQLite database holding LiteLLM's spend-log
 table (--pull-rows rows made from the sample export, fresh request ids) for `modelmix pull sql --preset litellm`.
 
-Then, per session count in --sessions (ascending), for --seconds: N Playwright contexts in one headless
-Chromium, each looping Overview -> Explore -> What-if -> two slider moves, every step timed from the click
-(or `goto`) until the page's own content is on screen (the Overview's Spend metric, Explore's table, What-if's
-Savings metric, the Savings figure changing after a move). The first level also runs the ingest and the pull
-(`modelmix ingest` and `modelmix pull sql` as separate processes, handing over through the inbox) while the
-sessions browse. Recorded per level: steps answered, errors (a Streamlit exception box, a timeout), p50/p95/
-max seconds. The run stops at the first level whose p95 passes 3 s (or --max-seconds overall). Afterwards the
-ledger is checked: every ingested and pulled row is there once.
+Then, per session count in --sessions (ascending): N Playwright contexts in one headless Chromium, each looping
+Overview -> Explore -> What-if -> two slider moves, every step timed from the click (or `goto`) until the page's
+own content is on screen (the Overview's Spend metric, Explore's table, What-if's Savings metric, the Savings
+figure changing after a move). Every level runs its own ingest of a generated --ingest-rows year (a seed of its
+own) and its own pull (`modelmix ingest` and `modelmix pull sql` as separate processes, handing over through
+the inbox) while the sessions browse: for --seconds, and on while either still runs (up to --level-cap).
+Recorded per level: steps answered, errors (a Streamlit exception box, a step without an answer in 60 s),
+p50/p95/max seconds, the load average before and after. The run stops at the first level whose p95 passes 3 s
+unless --all-levels (or at --max-seconds overall). Afterwards the ledger is checked: every ingested and pulled
+row is there once (or replaced by a later load that recorded it).
 
-Usage: python bench/load.py [--sessions 1,2,4,8,12,20] [--seconds 60] [--base-rows 200000]
-                            [--ingest-rows 1000000] [--pull-rows 20000] [--max-seconds 900]
+Usage: python bench/load.py [--sessions 1,2,4,8,12,20] [--seconds 60] [--level-cap 240] [--all-levels]
+                            [--base-rows 200000] [--ingest-rows 1000000] [--pull-rows 20000] [--max-seconds 900]
+                            [--keep DIR]
 Prints one JSON object (and a Markdown table) with the load average at the start and end of every level.
 """
 
@@ -59,14 +62,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def litellm_source(path: Path, rows: int) -> str:
-    """A SQLite file with `LiteLLM_SpendLogs`: the sample export's rows repeated with fresh request ids and
-    shifted days, `rows` in all."""
+def litellm_source(path: Path, rows: int, tag: str = "") -> str:
+    """A SQLite file with `LiteLLM_SpendLogs`: the sample export's rows repeated with fresh request ids (`tag`
+    makes them differ from another source's) and shifted days, `rows` in all."""
     import polars as pl
 
     base = pl.read_csv(SAMPLE, infer_schema=False)
     copies = -(-rows // base.height)
-    frame = pl.concat([base.with_columns(pl.col("request_id") + f"-{i}",
+    frame = pl.concat([base.with_columns(pl.col("request_id") + f"{tag}-{i}",
                                          (pl.col("startTime").str.to_datetime() + pl.duration(days=i))
                                          .dt.strftime("%Y-%m-%d %H:%M:%S%.3f").alias("startTime"))
                        for i in range(copies)]).head(rows)
@@ -76,7 +79,7 @@ def litellm_source(path: Path, rows: int) -> str:
     return f"sqlite:///{path}"
 
 
-async def session(ctx, url: str, until: float, times: list, errors: list, timeout: int = STEP_TIMEOUT_MS) -> None:
+async def session(ctx, url: str, going, times: list, errors: list, timeout: int = STEP_TIMEOUT_MS) -> None:
     page = await ctx.new_page()
 
     async def step(name: str, action, ready) -> None:
@@ -94,7 +97,7 @@ async def session(ctx, url: str, until: float, times: list, errors: list, timeou
     savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
     await step("overview", lambda: page.goto(url + "/"),
                lambda: page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout))
-    while time.monotonic() < until:
+    while going():
         await step("overview", lambda: nav("Overview"),
                    lambda: page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout))
         await step("explore", lambda: nav("Explore"),
@@ -121,7 +124,10 @@ async def session(ctx, url: str, until: float, times: list, errors: list, timeou
     await page.close()
 
 
-async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TIMEOUT_MS) -> dict:
+async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TIMEOUT_MS,
+                writers: list | None = None, cap: float | None = None) -> dict:
+    """N sessions browsing for `seconds`, and on while any of `writers` still runs (at most `cap` seconds), so
+    the sessions browse through the whole ingest and pull."""
     from playwright.async_api import async_playwright
 
     times: list = []
@@ -129,12 +135,19 @@ async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TI
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         contexts = [await browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(n)]
-        until = time.monotonic() + seconds
-        await asyncio.gather(*(session(c, url, until, times, errors, step_timeout_ms) for c in contexts))
+        start = time.monotonic()
+        cap = max(cap or seconds, seconds)
+
+        def going() -> bool:
+            spent = time.monotonic() - start
+            return spent < seconds or (spent < cap and any(w.poll() is None for w in writers or []))
+
+        await asyncio.gather(*(session(c, url, going, times, errors, step_timeout_ms) for c in contexts))
+        browsed = time.monotonic() - start
         await browser.close()
     secs = sorted(t for _, t in times)
     q = statistics.quantiles(secs, n=20, method="inclusive") if len(secs) >= 2 else secs * 19
-    return {"sessions": n, "steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in
+    return {"sessions": n, "browsed_s": round(browsed, 1), "steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in
                                                                                           errors}),
             "p50_s": round(statistics.median(secs), 2) if secs else None, "p95_s": round(q[18], 2) if secs else None,
             "max_s": round(secs[-1], 2) if secs else None,
@@ -146,30 +159,41 @@ async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TI
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", default="1,2,4,8,12,20")
-    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seconds", type=float, default=60, help="each level browses at least this long")
+    ap.add_argument("--level-cap", type=float, default=240,
+                    help="and on while its ingest or pull still runs, up to this many seconds")
     ap.add_argument("--base-rows", type=int, default=200_000)
     ap.add_argument("--ingest-rows", type=int, default=1_000_000)
     ap.add_argument("--pull-rows", type=int, default=20_000)
     ap.add_argument("--max-seconds", type=float, default=900)
+    ap.add_argument("--all-levels", action="store_true",
+                    help="run every level even after one whose p95 passes 3 s (to record each count's figures)")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
     args = ap.parse_args()
+    counts = [int(x) for x in args.sessions.split(",")]
     started = time.monotonic()
     work = Path(args.keep or tempfile.mkdtemp(prefix="modelmix-load-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "ledger.duckdb"
     env = {"PYTHONPATH": str(ROOT)}
-    out: dict = {"load_average_start": load_average(), "levels": []}
+    out: dict = {"load_average_start": load_average(), "levels": [], "writers": []}
     t = time.monotonic()
     for stale in work.glob("ledger.duckdb*"):          # a fresh ledger every run; generated inputs are reused
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    for folder, rows, seed in (("base", args.base_rows, "1"), ("big", args.ingest_rows, "2")):
+    # every level has writers of its own: a generated year of its own seed (new rows, not a repeat of the last
+    # level's file) and a pull source of its own request ids, pulled under a name of its own (a pull is incremental
+    # on its source's cursor: the same name would skip rows no later than the last level's)
+    inputs = [("base", args.base_rows, "1")] + [(f"big-{n}", args.ingest_rows, str(2 + i)) for i, n in enumerate(counts)]
+    for folder, rows, seed in inputs:
         if not (work / folder).is_dir():
             assert cli("sample", "--rows", str(rows), "--out", str(work / folder), "--seed", seed,
                        env=env).returncode == 0
     p = cli("ingest", str(work / "base"), "--db", str(db), env=env)
     assert p.returncode in (0, 1), p.stderr
-    source = work / f"litellm-{args.pull_rows}.sqlite"
-    url_pull = f"sqlite:///{source}" if source.exists() else litellm_source(source, args.pull_rows)
+    pulls = {}
+    for n in counts:
+        source = work / f"litellm-{args.pull_rows}-L{n}.sqlite"
+        pulls[n] = f"sqlite:///{source}" if source.exists() else litellm_source(source, args.pull_rows, f"-L{n}")
     out["setup_s"] = round(time.monotonic() - t, 1)
     sys.path.insert(0, str(ROOT))
     from warehouse import Warehouse
@@ -184,6 +208,7 @@ def main() -> int:
                               cwd=ROOT, env={**os.environ, **env, "MODELMIX_INBOX_POLL_SECONDS": "0.5"},
                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    pulled_levels = 0
     try:
         for _ in range(120):
             try:
@@ -196,32 +221,36 @@ def main() -> int:
         t = time.monotonic()
         first = asyncio.run(level(url, 1, 1, step_timeout_ms=300_000))
         out["first_visit"] = {"seconds": round(time.monotonic() - t, 1), "errors": first["error_kinds"]}
-        writers: list[subprocess.Popen] = []
-        for n in [int(x) for x in args.sessions.split(",")]:
+        for n in counts:
             if time.monotonic() - started > args.max_seconds:
                 out["stopped"] = "max-seconds reached"
                 break
-            if not out["levels"]:   # the first level browses while the ingest and the pull run
-                writers = [subprocess.Popen([sys.executable, "-m", "modelmix", "ingest", str(work / "big"), "--db",
-                                             str(db), "--json"], cwd=ROOT, env={**os.environ, **env},
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-                           subprocess.Popen([sys.executable, "-m", "modelmix", "pull", "sql", "--url", url_pull,
-                                             "--preset", "litellm", "--db", str(db), "--json"], cwd=ROOT,
-                                            env={**os.environ, **env}, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True)]
+            # this level's sessions browse while its ingest and pull run (separate processes, through the inbox)
+            began = time.monotonic()
+            writers = [subprocess.Popen([sys.executable, "-m", "modelmix", "ingest", str(work / f"big-{n}"), "--db",
+                                         str(db), "--json"], cwd=ROOT, env={**os.environ, **env},
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+                       subprocess.Popen([sys.executable, "-m", "modelmix", "pull", "sql", "--url", pulls[n],
+                                         "--preset", "litellm", "--name", f"litellm-L{n}", "--db", str(db),
+                                         "--json"], cwd=ROOT,
+                                        env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)]
             la = load_average()
-            result = asyncio.run(level(url, n, args.seconds))
+            result = asyncio.run(level(url, n, args.seconds, writers=writers, cap=args.level_cap))
             result.update(load_average_before=la, load_average_after=load_average(),
-                          writers_running=sum(w.poll() is None for w in writers))
+                          writers_running_at_end=sum(w.poll() is None for w in writers))
+            for w, what in zip(writers, ("ingest", "pull")):
+                stdout, stderr = w.communicate(timeout=3600)
+                out["writers"].append({"level": n, "what": what, "rc": w.returncode,
+                                       "done_after_s": round(time.monotonic() - began, 1),
+                                       "tail": (stderr or "")[-300:], "stdout": stdout if what == "ingest" else ""})
+            pulled_levels += 1
             out["levels"].append(result)
             print(json.dumps(result), file=sys.stderr, flush=True)
-            if result["p95_s"] is None or result["p95_s"] > 3:
+            if (result["p95_s"] is None or result["p95_s"] > 3) and "p95_passes_3s_at" not in out:
                 out["p95_passes_3s_at"] = n
-                break
-        for w in writers:
-            stdout, stderr = w.communicate(timeout=3600)
-            out.setdefault("writers", []).append({"rc": w.returncode, "tail": (stderr or "")[-300:],
-                                                  "stdout": stdout if w.args[3] == "ingest" else ""})
+                if not args.all_levels:
+                    break
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -232,29 +261,34 @@ def main() -> int:
              "count(*) filter (where l.file_name like 'pull:%') as pulled "
              "from usage_raw u left join ingest_log l using (ingest_id)")
     ingested = 0
-    for w in out.get("writers", []):
+    for w in out["writers"]:
         try:
             ingested += sum(f["rows_loaded"] for f in json.loads(w.pop("stdout") or "{}").get("files", []))
         except ValueError:
             pass
-    # each file the writers loaded still holds every row it reported (a newer daily billing export replaces the
-    # base ledger's rows for the same provider-days, so the total alone can't be compared)
-    per_file = ("select l.rows_loaded, (select count(*) from usage_raw u where u.ingest_id = l.ingest_id) "
-                "from ingest_log l where l.ingest_id > $last")
+    # each file the writers loaded still holds every row it reported, but for rows a later load replaced and
+    # recorded in ingest_replacements (a newer daily billing export replaces an earlier one's rows for the same
+    # provider-days: each level's generated year covers the same days), so the total alone can't be compared
+    per_file = ("select l.rows_loaded, (select count(*) from usage_raw u where u.ingest_id = l.ingest_id) + "
+                "(select coalesce(sum(r.rows), 0)::bigint from ingest_replacements r where r.replaced_ingest_id = "
+                "l.ingest_id) from ingest_log l where l.ingest_id > $last")
     with Warehouse(db) as wh:
         n, keys, pulled = wh.sql(check).row(0)
         files = wh.sql(per_file, last=last_before).rows()
     out["ledger"] = {"rows_before": rows_before, "rows_after": n, "distinct_keys": keys, "pulled_rows": pulled,
                      "ingested_rows_reported": ingested, "pull_rows_in_source": args.pull_rows,
-                     "files_loaded": len(files), "rows_in_those_files": sum(now for _, now in files),
-                     "every_row_once": n == keys and pulled == args.pull_rows
+                     "files_loaded": len(files),
+                     "rows_in_those_files_or_replaced_by_a_later_load": sum(now for _, now in files),
+                     "pull_rows_expected": args.pull_rows * pulled_levels,
+                     "every_row_once": n == keys and pulled == args.pull_rows * pulled_levels
                      and all(loaded == now for loaded, now in files)}
     out["load_average_end"] = load_average()
     print(json.dumps(out, indent=2))
-    print("\n| sessions | steps | errors | p50 s | p95 s | max s | load avg |\n|---|---|---|---|---|---|---|")
+    print("\n| sessions | browsed s | steps | errors | p50 s | p95 s | max s | load avg |\n"
+          "|---|---|---|---|---|---|---|---|")
     for r in out["levels"]:
-        print(f"| {r['sessions']} | {r['steps']} | {r['errors']} | {r['p50_s']} | {r['p95_s']} | {r['max_s']} | "
-              f"{r['load_average_before']} -> {r['load_average_after']} |")
+        print(f"| {r['sessions']} | {r['browsed_s']} | {r['steps']} | {r['errors']} | {r['p50_s']} | {r['p95_s']} | "
+              f"{r['max_s']} | {r['load_average_before']} -> {r['load_average_after']} |")
     return 0
 
 
