@@ -1,26 +1,16 @@
 """Plotly figure builders: `f(frame) -> go.Figure`, pure (no streamlit, no queries). Money axes in USD with
-thousands separators; colours stable per provider so a provider looks the same on every chart."""
+thousands separators; one colour per provider and per model (components/colors.py) on every chart."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-PROVIDER_COLORS = {
-    "openai": "#10a37f",
-    "anthropic": "#d97757",
-    "google-vertex": "#4285f4",
-    "google": "#4285f4",
-    "aws-bedrock": "#ff9900",
-    "azure-openai": "#0078d4",
-    "openrouter": "#6467f2",
-    "mistral": "#fa520f",
-}
-OTHER_COLOR = "#9aa0a6"
-PALETTE = px.colors.qualitative.Safe
+from dashboard.components import colors
+from dashboard.components.colors import PROVIDER_COLORS  # noqa: F401  (one map, in components/colors.py)
+
 BILLED_COLOR = "#1f4e79"
 LIST_COLOR = "#9ecae1"
 
@@ -47,40 +37,30 @@ def _base_layout(fig: go.Figure, *, y_max: float | None, y_title: str = "Spend (
     return fig
 
 
-def _colors(names: list[str], fixed: dict[str, str]) -> dict[str, str]:
-    out, i = {}, 0
-    for name in names:
-        if name in fixed:
-            out[name] = fixed[name]
-        elif name == "other":
-            out[name] = OTHER_COLOR
-        else:
-            out[name] = PALETTE[i % len(PALETTE)]
-            i += 1
-    return out
-
-
-def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], fixed_colors: dict[str, str],
+def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], dimension: str,
                    bucket: str, incomplete: tuple[dt.date, dt.date] | None = None) -> go.Figure:
     """One bar trace per series, first in `order` at the bottom; series with no spend are left out. The legend
-    sits on the right and lists the series top-down as they are stacked. `incomplete` (first, last day) is
-    shaded and labelled: days some source does not cover yet, so their bars are partial."""
-    spent = set(df.group_by(by).agg(pl.col("spend_usd").sum()).filter(pl.col("spend_usd") > 0)[by].to_list())
+    sits on the right and lists the series top-down as they are stacked. Colours come from `colors` by the
+    series' `dimension` (a provider or model looks the same on every chart); models show short names in the
+    legend and their full id in the hover. Credits and adjustments (negative money lines, not models) are one
+    series of their own below zero. `incomplete` (first, last day) is shaded and labelled: days some source does
+    not cover yet, so their bars are partial."""
+    spent = set(df.group_by(by).agg(pl.col("spend_usd").sum()).filter(pl.col("spend_usd") != 0)[by].to_list())
     order = [name for name in order if name in spent]
-    colors = _colors(order, fixed_colors)
+    labels = colors.short_labels(order) if dimension == "model" else {n: n for n in order}
     fig = go.Figure()
     for name in order:
         part = df.filter(pl.col(by) == name).sort("period")
         fig.add_bar(
-            x=part["period"].to_list(), y=part["spend_usd"].to_list(), name=name,
-            marker_color=colors[name],
+            x=part["period"].to_list(), y=part["spend_usd"].to_list(), name=labels[name],
+            marker_color=colors.color_of(dimension, name),
             hovertemplate=f"{name}: $%{{y:,.2f}}<extra></extra>",
         )
     period = {"day": "Day", "week": "Week starting", "month": "Month"}.get(bucket, "Period")
     fig.update_xaxes(title_text=period, tickformat="%b %Y" if bucket == "month" else "%-d %b")
     y_max = df.group_by("period").agg(pl.col("spend_usd").sum())["spend_usd"].max() if df.height else None
     _base_layout(fig, y_max=y_max)
-    fig.update_layout(barmode="stack", bargap=0.15,
+    fig.update_layout(barmode="relative", bargap=0.15,
                       legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02,
                                   traceorder="reversed", font=dict(size=12)),
                       margin=dict(l=8, r=8, t=12, b=8))
@@ -111,7 +91,7 @@ def spend_by_provider(df: pl.DataFrame, bucket: str = "week",
     """Stacked bars of spend per provider per period. Columns: period, provider, spend_usd."""
     totals = df.group_by("provider").agg(pl.col("spend_usd").sum()).sort(["spend_usd", "provider"],
                                                                           descending=[True, False])
-    return _stacked_spend(df, "provider", totals["provider"].to_list(), PROVIDER_COLORS, bucket, incomplete)
+    return _stacked_spend(df, "provider", totals["provider"].to_list(), "provider", bucket, incomplete)
 
 
 def spend_by_model(df: pl.DataFrame, bucket: str = "week",
@@ -119,7 +99,7 @@ def spend_by_model(df: pl.DataFrame, bucket: str = "week",
     """Stacked bars of spend per model per period, largest model at the bottom, 'other' on top.
     Columns: period, model, spend_rank, spend_usd."""
     order = (df.group_by("model").agg(pl.col("spend_rank").min()).sort(["spend_rank", "model"])["model"].to_list())
-    return _stacked_spend(df, "model", order, {}, bucket, incomplete)
+    return _stacked_spend(df, "model", order, "model", bucket, incomplete)
 
 
 def billed_vs_list(df: pl.DataFrame) -> go.Figure:

@@ -14,5 +14,4 @@ def trend(df: pl.DataFrame, by: str, bucket: str = "week") -> go.Figure:
     Columns: period, group_value, spend_rank, spend_usd. `by` is the dimension (providers get their colours)."""
     order = (df.group_by("group_value").agg(pl.col("spend_rank").min())
              .sort(["spend_rank", "group_value"])["group_value"].to_list())
-    fixed = charts.PROVIDER_COLORS if by == "provider" else {}
-    return charts._stacked_spend(df, "group_value", order, fixed, bucket)
+    return charts._stacked_spend(df, "group_value", order, by, bucket)

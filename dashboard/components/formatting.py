@@ -36,3 +36,27 @@ def day_span(start: dt.date, end: dt.date) -> str:
     if start.year == end.year:
         return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
     return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+NO_REQUEST_COUNTS = ("— means no request counts: this usage comes from billing or cost exports, which report cost "
+                     "and tokens but not how many requests were made.")
+
+
+def requests_counted(df, column: str = "requests"):
+    """The table with `column`'s zeros made missing (shown "—"): a row with money or tokens and 0 requests comes
+    from sources with no request counts (cost and billing exports), never from zero requests."""
+    import polars as pl
+
+    if column not in df.columns:
+        return df
+    return df.with_columns(pl.when(pl.col(column) == 0).then(None).otherwise(pl.col(column)).alias(column))
+
+
+
+def credits_note(credits, column: str, spend: str = "spend_usd") -> str:
+    """The caption line for credit/refund/adjustment rows kept out of a by-model view ('' when none)."""
+    if credits is None or credits.is_empty():
+        return ""
+    kinds = ", ".join(sorted({str(v) for v in credits[column].to_list()}))
+    return (f"Credits & adjustments: {usd(float(credits[spend].sum()))} ({kinds}), billing lines that name no "
+            "model: shown on their own, outside the models and their shares.")

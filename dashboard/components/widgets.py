@@ -12,6 +12,54 @@ from warehouse.errors import ModelMixError
 
 
 SHOW_SQL_KEY = "show_sql"     # dashboard.state.SHOW_SQL_KEY: the sidebar toggle app.py draws
+MISSING = "—"                 # what every table shows for a missing value (Streamlit's default is a grey "None")
+
+
+DIGIT_PX, PAD_PX, HEADER_PAD_PX = 6.8, 20, 26     # the grid's 14 px font: ~7 px a digit; cell padding
+
+
+def _fit_widths(data: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """Money and count columns as wide as their widest value as displayed (and their header). The grid sizes a
+    column on a sample of its values and then shares the table's width out, which cut "$1,751.65" to
+    "1,751.65" in a ten-column table; text columns keep the grid's own sizing. A width set by the page wins."""
+    import polars as pl
+
+    from dashboard.components.formatting import usd
+
+    if not isinstance(data, pl.DataFrame) or data.is_empty():
+        return config
+    out = dict(config)
+    for name, cfg in config.items():
+        if not isinstance(cfg, dict) or cfg.get("width") is not None or name not in data.columns:
+            continue
+        kind, fmt = (cfg.get("type_config") or {}).get("type"), (cfg.get("type_config") or {}).get("format")
+        col = data[name].drop_nulls()
+        if kind != "number" or fmt not in ("dollar", "localized") or not col.dtype.is_numeric() or col.is_empty():
+            continue
+        shown = [usd(v) if fmt == "dollar" else f"{v:,.0f}" for v in (col.min(), col.max())]
+        label = str(cfg.get("label") or name)
+        width = max(max(len(v) for v in shown) * DIGIT_PX + PAD_PX, len(label) * 6.8 + HEADER_PAD_PX)
+        out[name] = {**cfg, "width": round(width)}
+    return out
+
+
+def table(data: Any, **kwargs: Any) -> Any:
+    """`st.dataframe` as every page draws a table: a missing value reads "—" (never "None" or "nan"), no
+    index, full width, money and count columns as wide as their widest value (`_fit_widths`: never clipped).
+    Draw it inside a column with `with col: table(...)`."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", MISSING)
+    kwargs["column_config"] = _fit_widths(data, kwargs.get("column_config") or {})
+    return st.dataframe(data, **kwargs)
+
+
+def editor(data: Any, **kwargs: Any) -> Any:
+    """`st.data_editor` with the same missing-value text as `table` (an empty note reads "—", not "None")."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", MISSING)
+    return st.data_editor(data, **kwargs)
 
 
 def sql_behind(name: str, label: str = "SQL behind this") -> None:

@@ -53,3 +53,27 @@ def replay_bridge(wh: Warehouse, body: str) -> simulate.SpendBridge:
     """Spend over a replay's period and its bridge to the replay's baseline (simulate.spend_bridge); `body` is
     `scope_body(scenario)`."""
     return simulate.spend_bridge(wh, simulate.parse_scenario(json.loads(body), "bridge"))
+
+
+# --- credits, refunds and adjustments: money lines, never a model --------------------------------------------
+# A billing export's line with no model of its own (a FOCUS Credit, Adjustment, Tax or Purchase row) is loaded
+# under its charge category as the model name (sql/adapters/focus.sql); in a by-model view it is no model: it
+# has no share of spend and never moves like one.
+NOT_MODELS = ("credit", "adjustment", "refund", "tax", "purchase")
+CREDITS_LABEL = "Credits & adjustments"
+
+
+def split_credits(df, column: str = "model", spend: str = "spend_usd"):
+    """(models, credits): the rows of `df` whose `column` names a model, with `spend_share` (when present)
+    recomputed over them, and the rows that are credit/refund/adjustment lines. The shares then add up to the
+    models' spend; the credits are shown as their own line, outside the shares."""
+    import polars as pl
+
+    is_line = pl.col(column).str.to_lowercase().is_in(NOT_MODELS)
+    models, credits = df.filter(~is_line), df.filter(is_line)
+    if "spend_share" in df.columns and models.height:
+        total = models[spend].sum()
+        models = models.with_columns(
+            (pl.col(spend) / total if total else pl.lit(None, dtype=pl.Float64)).alias("spend_share"))
+    return models, credits
+

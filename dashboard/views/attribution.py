@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
-from dashboard.components.widgets import flash, save_button, show_error, sql_behind
+from dashboard.components.widgets import editor, flash, save_button, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import attribution as svc
 
@@ -42,9 +42,9 @@ def rules_section() -> None:
                "bottom); for each of team and workload, the first matching rule that sets it wins. Where no rule "
                "sets a team, the team the file gave is kept, else *unassigned*. Saving re-attributes the whole "
                "ledger at once.")
-    table = svc.rule_table(run)
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch",
+    frame = svc.rule_table(run)
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"rules_editor_{state.warehouse().data_version}",
         column_config={
             "priority": st.column_config.NumberColumn("Priority", format="%d", step=1, default=100, required=True,
@@ -56,7 +56,7 @@ def rules_section() -> None:
             "note": st.column_config.TextColumn("Note"),
         },
     )
-    if table.is_empty():
+    if frame.is_empty():
         st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
     save_button("Save rules", "rules_save",
                 lambda: svc.save_rules(state.warehouse(), edited),
@@ -105,7 +105,7 @@ def matches_section(start: dt.date, end: dt.date) -> None:
         sql_behind(svc.QUERIES["matches"])
         return
     num = st.column_config.NumberColumn
-    st.dataframe(
+    table(
         df, hide_index=True, width="stretch",
         column_order=["position", "field", "pattern", "team", "workload", "status", "shadowed_by_text",
                       "matched_rows", "decided_rows", "decided_requests", "decided_spend_usd", "projects_sample",
@@ -145,10 +145,10 @@ def quality_section() -> None:
                "defaults come from public benchmarks (one benchmark per workload block, so compare scores only "
                "within a block; `*` is any workload). Saved scores win over the defaults model by model; a "
                "scenario's own `assumptions.quality` wins over both.")
-    table = svc.quality_table(run)
+    frame = svc.quality_table(run)
     st.markdown("**Saved scores**")
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch",
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"quality_editor_{state.warehouse().data_version}",
         column_config={
             "workload": st.column_config.TextColumn("Workload", required=True, help="e.g. chat, coding, or * for any."),
@@ -159,7 +159,7 @@ def quality_section() -> None:
             "as_of": st.column_config.DateColumn("As of", format="YYYY-MM-DD"),
         },
     )
-    if table.is_empty():
+    if frame.is_empty():
         st.caption("No saved scores yet: the simulator uses the defaults below. Add a row to score a model on your "
                    "own evaluation.")
     save_button("Save quality scores", "quality_save",
@@ -176,7 +176,7 @@ def quality_section() -> None:
         first = shown.row(0, named=True)
         if picked:
             st.caption(f"{first['benchmark']} — {first['source']}, {first['date']}.")
-    st.dataframe(shown.sort("score", descending=True), hide_index=True, width="stretch", height=280,
+    table(shown.sort("score", descending=True), hide_index=True, width="stretch", height=280,
                  column_order=["model", "score"] if picked else
                  ["workload", "model", "score", "benchmark", "source", "date"],
                  column_config={"workload": st.column_config.TextColumn("Workload"),

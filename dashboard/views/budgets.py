@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
-from dashboard.components.widgets import show_error, sql_behind
+from dashboard.components.widgets import editor, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 
@@ -47,7 +47,7 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
     elapsed, days = df["days_elapsed"][0], df["days_in_period"][0]
     st.markdown(f"**{period_name(start, period)}** — {elapsed} of {days} days elapsed; totals are actual spend "
                 f"to {as_of:%d %b %Y} plus the forecast of the remaining days to {end:%d %b %Y}.")
-    st.dataframe(
+    table(
         df, hide_index=True, width="stretch",
         column_order=["key", "actual_to_date_usd", "forecast_total_usd", "p10_total_usd", "p90_total_usd", "method"],
         column_config={
@@ -100,7 +100,7 @@ def backtest_block(key: str, bt: pl.DataFrame, level: str, verdict: str) -> None
                    "(mean absolute percentage error).")
     c3.metric("Months inside the P10–P90 band", f"{s['inside']} of {s['months']}", border=True,
               help="A well-calibrated band holds about 8 in 10 months.")
-    st.dataframe(
+    table(
         bt, hide_index=True, width="stretch",
         column_order=["month", "actual_usd", "forecast_usd", "p10_usd", "p90_usd", "ape_total_pct",
                       "mape_daily_pct", "inside_band"],
@@ -129,7 +129,7 @@ def status_section(as_of: dt.date) -> None:
     counts = df["status_label"].value_counts()
     st.caption(" · ".join(f"{r['status_label']}: {r['count']}"
                           for r in counts.sort("status_label").iter_rows(named=True)))
-    st.dataframe(
+    table(
         df.with_columns(what=pl.col("scope") + " " + pl.col("name"),
                         period_label=pl.Series([period_name(d, p) for d, p in zip(df["period_start"], df["period"])],
                                                dtype=pl.String)),
@@ -195,11 +195,11 @@ def edit_section() -> None:
     st.subheader("Edit budgets")
     if flash := st.session_state.pop(FLASH_KEY, None):
         st.success(flash)
-    table = call(svc.budget_table)
+    frame = call(svc.budget_table)
     st.caption("One row per budget period. Scope is team, project or provider; the name as it appears in the "
                "usage; the start is the first day of the month or quarter. Saving replaces all budgets.")
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch",
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"budget_editor_{state.warehouse().data_version}",  # a save starts a fresh editor on the saved table
         column_config={
             "scope": st.column_config.SelectboxColumn("Scope", options=["team", "project", "provider"], required=True),
@@ -281,7 +281,7 @@ def scenario_section(as_of: dt.date) -> None:
               delta=f"{-saving / today_total * 100:+.1f}%" if today_total else None, delta_color="inverse")
     c3.metric("Saving to the period's end", usd(saving), border=True)
     st.plotly_chart(charts.scenario_impact(df), width="stretch")
-    st.dataframe(
+    table(
         df, hide_index=True, width="stretch",
         column_order=["team", "ratio", "actual_to_date_usd", "forecast_today_usd", "forecast_scenario_usd",
                       "savings_usd", "budget_usd", "variance_today_usd", "variance_scenario_usd"],

@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
-from dashboard.components.formatting import usd
-from dashboard.components.widgets import flash, save_button, sql_behind
+from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, usd
+from dashboard.components.widgets import editor, flash, save_button, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -45,7 +45,7 @@ def rule_inputs(month: str) -> dict:
             st.info("No team has direct spend this month to share unassigned spend with.")
             return {"rule": "none"}
         start = pl.DataFrame({"team": teams, "share": [1 / len(teams)] * len(teams)})  # equal: sums to 1 in floats
-        edited = st.data_editor(
+        edited = editor(
             start, hide_index=True, key=f"chargeback_split_{month}", disabled=["team"],
             column_config={"team": st.column_config.TextColumn("Team"),
                            "share": money("Share", min_value=0.0, max_value=1.0, step=0.01, format="%.4f")},
@@ -76,19 +76,20 @@ def statement_block(month: str, rule: dict) -> None:
     c3.metric("Teams", f"{df.filter(pl.col('team') != svc.UNASSIGNED).height:,}", border=True)
     left, right = st.columns([2, 3])
     left.plotly_chart(charts.chargeback(df), width="stretch")
-    right.dataframe(
-        df, hide_index=True, width="stretch",
-        column_order=["team", "direct_usd", "allocated_usd", "total_usd", "share_pct", "requests", "tokens"],
-        column_config={
-            "team": st.column_config.TextColumn("Team"),
-            "direct_usd": money("Direct", format="dollar"),
-            "allocated_usd": money("Allocated", format="dollar"),
-            "total_usd": money("Total", format="dollar"),
-            "share_pct": money("Share", format="%.1f%%"),
-            "requests": money("Requests", format="localized"),
-            "tokens": money("Tokens", format="compact"),
-        },
-    )
+    with right:
+        table(
+            requests_counted(df), hide_index=True, width="stretch",
+            column_order=["team", "direct_usd", "allocated_usd", "total_usd", "share_pct", "requests", "tokens"],
+            column_config={
+                "team": st.column_config.TextColumn("Team"),
+                "direct_usd": money("Direct", format="dollar"),
+                "allocated_usd": money("Allocated", format="dollar"),
+                "total_usd": money("Total", format="dollar"),
+                "share_pct": money("Share", format="%.1f%%"),
+                "requests": money("Requests", format="localized", help=NO_REQUEST_COUNTS),
+                "tokens": money("Tokens", format="compact"),
+            },
+        )
     st.caption("Amounts are split per line (project × provider × model) to the micro-dollar, the remainder on the "
                "largest share, so the statement always adds up to the month's spend.")
     sql_behind(svc.QUERIES["chargeback"])
@@ -134,7 +135,7 @@ def whole_bill_block(month: str) -> None:
         c1.metric("Token spend", usd(bill["token_usd"].sum()), border=True)
         c2.metric("Seats and subscriptions", usd(bill["seat_usd"].sum()), border=True)
         c3.metric("Whole bill", usd(bill["total_usd"].sum()), border=True)
-        st.dataframe(bill, hide_index=True, width="stretch",
+        table(bill, hide_index=True, width="stretch",
                      column_order=["team", "token_usd", "seat_usd", "total_usd", "seats", "active_users",
                                    "cost_per_active_user_usd"],
                      column_config={
@@ -154,7 +155,7 @@ def whole_bill_block(month: str) -> None:
     if not hosted.is_empty():
         st.markdown("**Self-hosted inference**: each cost period over the tokens logged for its model is an "
                     "effective price, which prices those rows in every view.")
-        st.dataframe(hosted, hide_index=True, width="stretch",
+        table(hosted, hide_index=True, width="stretch",
                      column_config={
                          "start_date": st.column_config.DateColumn("From"),
                          "end_date": st.column_config.DateColumn("To"),

@@ -12,10 +12,11 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import explore_charts, exports
-from dashboard.components.formatting import day_span, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.formatting import NO_REQUEST_COUNTS, credits_note, day_span, requests_counted, usd
+from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import explore as svc
+from dashboard.services import spend as spend_svc
 from dashboard.services.explore import DIMENSIONS, QUERIES
 
 run = state.run_query
@@ -73,8 +74,10 @@ def trend_chart(start: dt.date, end: dt.date, by: str, grain: str, filters: dict
 
 def breakdown_table(df: pl.DataFrame, by: str, start: dt.date, end: dt.date) -> None:
     money = st.column_config.NumberColumn
-    st.dataframe(
-        df, hide_index=True, width="stretch",
+    # by model, a credit or adjustment line is no model: its own line, outside the shares
+    shown, credits = spend_svc.split_credits(df, "group_value") if by == "model" else (df, df.clear())
+    table(
+        requests_counted(shown), hide_index=True, width="stretch",
         column_order=["group_value", "spend_usd", "spend_share", "requests", "cost_per_request",
                       "prompt_tokens", "output_tokens", "cost_per_1m_tokens", "cache_share"],
         column_config={
@@ -84,7 +87,7 @@ def breakdown_table(df: pl.DataFrame, by: str, start: dt.date, end: dt.date) -> 
                                                            max_value=1.0, width="small",
                                                            help="Share of the filtered spend."),
             "requests": money("Requests", format="localized",
-                              help="Requests of the usage that counts toward spend."),
+                              help="Requests of the usage that counts toward spend. " + NO_REQUEST_COUNTS),
             "cost_per_request": money("Cost / request", format="$%.4f",
                                       help="Spend ÷ requests, over usage that reports request counts."),
             "prompt_tokens": money("Input tokens", format="compact",
@@ -98,11 +101,14 @@ def breakdown_table(df: pl.DataFrame, by: str, start: dt.date, end: dt.date) -> 
         },
     )
     total = df["spend_usd"].sum()
+    if not credits.is_empty():
+        st.caption(credits_note(credits, "group_value"))
     st.caption(f"{df.height:,} {DIMENSIONS[by].lower()} group(s), {usd(total)} in total"
                + (f" (the table lists the top {svc.TABLE_LIMIT})" if df.height >= svc.TABLE_LIMIT else "")
                + ". Cost-only billing lines carry no requests or tokens; they count in Spend but not in the "
                  "per-request and per-token rates.")
-    export = svc.table_for_export(df, by)
+    export = svc.table_for_export(pl.concat([shown, credits.with_columns(spend_share=None)], how="vertical_relaxed"),
+                                  by)
     name = f"modelmix-spend-by-{by}-{start:%Y%m%d}-{end:%Y%m%d}"
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button("Download CSV", exports.to_csv(export), file_name=f"{name}.csv", mime="text/csv",
@@ -134,7 +140,7 @@ def drill_down(df: pl.DataFrame, start: dt.date, end: dt.date, by: str, filters:
     tokens = {c: money(label, format="localized") for c, label in (
         ("requests", "Requests"), ("input_tokens", "Input tokens"), ("cache_read_tokens", "Cache read"),
         ("cache_write_tokens", "Cache write"), ("output_tokens", "Output tokens"), ("reasoning_tokens", "Reasoning"))}
-    st.dataframe(rows, hide_index=True, width="stretch", height=320, column_config={
+    table(rows, hide_index=True, width="stretch", height=320, column_config={
         "ts": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm"),
         **{c: st.column_config.TextColumn(label) for c, label in ROW_LABELS.items()},
         **tokens,

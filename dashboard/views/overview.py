@@ -12,8 +12,9 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import bridges, charts
-from dashboard.components.formatting import day_span, pct, signed_pct, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, pct, requests_counted,
+                                             signed_pct, usd)
+from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as finance_svc
 from dashboard.services import ledger
@@ -103,19 +104,27 @@ def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_
         return
     st.markdown(f"**Movers** — spend {day_span(month, as_of)} against {day_span(last_month, same_days_end)}")
     cols = st.columns(2)
+    credits = df.clear()
     for col, (dimension, label) in zip(cols, (("team", "Team"), ("model", "Model")), strict=True):
         part = df.filter(pl.col("dimension") == dimension)
-        col.dataframe(
-            part.select(pl.col("value").alias(label), pl.col("now_usd").alias("This month so far"),
-                        pl.col("change_usd").alias("Change"), pl.col("change_pct").alias("Change %")),
-            hide_index=True, width="stretch",
-            column_config={
-                "This month so far": st.column_config.NumberColumn(
-                    format="dollar", help="Same days last month = this month so far − change"),
-                "Change": st.column_config.NumberColumn(format="dollar"),
-                "Change %": st.column_config.NumberColumn(format="percent", help="Empty for something new"),
-            },
-        )
+        if dimension == "model":    # a credit or adjustment line moves money, not a model
+            part, credits = spend_svc.split_credits(part, "value", "now_usd")
+        with col:
+            table(
+                part.select(pl.col("value").alias(label), pl.col("now_usd").alias("This month so far"),
+                            pl.col("change_usd").alias("Change"), pl.col("change_pct").alias("Change %")),
+                hide_index=True, width="stretch",
+                column_config={
+                    "This month so far": st.column_config.NumberColumn(
+                        format="dollar", help="Same days last month = this month so far − change"),
+                    "Change": st.column_config.NumberColumn(format="dollar"),
+                    "Change %": st.column_config.NumberColumn(format="percent", help="Empty for something new"),
+                },
+            )
+    if not credits.is_empty():
+        st.caption(f"Credits & adjustments: {usd(float(credits['now_usd'].sum()))} this month so far, "
+                   f"{usd(float(credits['now_usd'].sum() - credits['change_usd'].sum()))} on the same days last "
+                   "month: billing lines that name no model, left out of the model movers.")
     sql_behind(QUERIES["movers"])
 
 
@@ -155,7 +164,8 @@ def range_kpis(t: dict, start: dt.date, end: dt.date) -> None:
     c1, c2, c3 = st.columns(3)
     per_1k = t["cost_per_1k_requests"]
     c1.metric("Spend", usd(t["spend_usd"]), border=True,
-              delta=f"{t['requests']:,} requests" + (f" · {usd(per_1k)} per 1k" if per_1k else ""),
+              delta=(f"{t['requests']:,} requests" if t["requests"] else "no request counts")
+              + (f" · {usd(per_1k)} per 1k" if per_1k else ""),
               delta_color="off", delta_arrow="off",
               help="The provider's bill where a billing source covers the provider and day, else the request "
                    "log's cost (billed, or the catalog list price); where sources overlap, one counts. Unpriced "
@@ -188,8 +198,9 @@ def unpriced_warning(start: dt.date, end: dt.date) -> None:
     if df.is_empty():
         return
     lines = [
-        f"- `{r['provider']} / {r['model']}` — {r['unpriced_rows']:,} rows, {r['requests']:,} requests, "
-        f"billed {usd(r['billed_usd'])}"
+        f"- `{r['provider']} / {r['model']}` — {r['unpriced_rows']:,} rows, "
+        + (f"{r['requests']:,} requests, " if r["requests"] else "no request counts, ")
+        + f"billed {usd(r['billed_usd'])}"
         for r in df.iter_rows(named=True)
     ]
     its, them = ("its", "it") if df.height == 1 else ("their", "them")
@@ -252,23 +263,24 @@ def top_tables(start: dt.date, end: dt.date) -> None:
     per_1k = money("Cost per 1k requests", format="dollar",
                    help="Spend per 1,000 requests, over the usage that reports request counts.")
     st.subheader("Top teams")
-    df = svc.top_teams(run, start, end)
-    st.dataframe(
+    df = requests_counted(svc.top_teams(run, start, end))
+    table(
         df, hide_index=True, width="stretch",
         column_order=["team", "spend_usd", "spend_share", "requests", "cost_per_1k_requests"],
         column_config={
             "team": st.column_config.TextColumn("Team"),
             "spend_usd": money("Spend", format="dollar"),
             "spend_share": share,
-            "requests": money("Requests", format="localized"),
+            "requests": money("Requests", format="localized", help=NO_REQUEST_COUNTS),
             "cost_per_1k_requests": per_1k,
         },
     )
-    st.caption("Team comes from the attribution rules; *unassigned* is usage no rule matches.")
+    st.caption("Team comes from the attribution rules; *unassigned* is usage no rule matches. "
+               + no_counts_note(df))
     sql_behind(QUERIES["top_teams"])
     st.subheader("Top models")
-    df = svc.top_models(run, start, end)
-    st.dataframe(
+    df, credits = spend_svc.split_credits(requests_counted(svc.top_models(run, start, end)))
+    table(
         df, hide_index=True, width="stretch",
         column_order=["model", "provider", "spend_usd", "spend_share", "requests", "cost_per_1k_requests",
                       "prompt_tokens", "output_tokens"],
@@ -277,15 +289,26 @@ def top_tables(start: dt.date, end: dt.date) -> None:
             "provider": st.column_config.TextColumn("Provider"),
             "spend_usd": money("Spend", format="dollar"),
             "spend_share": share,
-            "requests": money("Requests", format="localized"),
+            "requests": money("Requests", format="localized", help=NO_REQUEST_COUNTS),
             "cost_per_1k_requests": per_1k,
             "prompt_tokens": money("Prompt tokens", format="compact",
                                    help="Input tokens, cache reads and cache writes."),
             "output_tokens": money("Output tokens", format="compact"),
         },
     )
-    st.caption("Cost per 1k requests mixes request sizes; compare models within the same workload.")
+    st.caption(" ".join(filter(None, (
+        credits_note(credits, "model"),
+        "Cost per 1k requests mixes request sizes; compare models within the same workload.", no_counts_note(df)))))
     sql_behind(QUERIES["top_models"])
+
+
+def no_counts_note(df: pl.DataFrame) -> str:
+    """The caption's word on rows whose sources have no request counts (their Requests cell reads "—")."""
+    n = df["requests"].null_count()
+    if not n:
+        return ""
+    return (f"Requests reads — on {plural(n, 'row')}: {'its' if n == 1 else 'their'} usage comes from billing or "
+            "cost exports, which report cost and tokens but no request counts.")
 
 
 def billed_vs_list(start: dt.date, end: dt.date) -> None:
@@ -302,19 +325,20 @@ def billed_vs_list(start: dt.date, end: dt.date) -> None:
         money = st.column_config.NumberColumn
         has_money = df["billed_usd"] + df["list_usd"] + df["list_only_usd"] > 0
         shown = df.with_columns(gap=pl.Series([signed_pct(v) or "—" for v in df["gap_pct"]])).filter(has_money)
-        right.dataframe(
-            shown, hide_index=True, width="stretch",
-            column_order=["provider", "billed_usd", "list_usd", "gap", "list_only_usd"],
-            column_config={
-                "provider": st.column_config.TextColumn("Provider"),
-                "billed_usd": money("Billed", format="dollar", help="Billed cost reported by the source."),
-                "list_usd": money("List price", format="dollar",
-                                  help="Catalog price of the usage that has a billed cost."),
-                "gap": st.column_config.TextColumn("Billed vs list"),
-                "list_only_usd": money("List only", format="dollar",
-                                       help="Usage with no billed cost, priced at list (counted in spend)."),
-            },
-        )
+        with right:
+            table(
+                shown, hide_index=True, width="stretch",
+                column_order=["provider", "billed_usd", "list_usd", "gap", "list_only_usd"],
+                column_config={
+                    "provider": st.column_config.TextColumn("Provider"),
+                    "billed_usd": money("Billed", format="dollar", help="Billed cost reported by the source."),
+                    "list_usd": money("List price", format="dollar",
+                                      help="Catalog price of the usage that has a billed cost."),
+                    "gap": st.column_config.TextColumn("Billed vs list"),
+                    "list_only_usd": money("List only", format="dollar",
+                                           help="Usage with no billed cost, priced at list (counted in spend)."),
+                },
+            )
         right.caption("Billed below list usually means negotiated discounts or credits; above list, prices the "
                       "catalog misses. Only usage carrying both a billed cost and a catalog price is compared.")
     sql_behind(QUERIES["billed_vs_list_by_provider"])

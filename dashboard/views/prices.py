@@ -10,8 +10,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import auth, state
-from dashboard.components.formatting import day_span, usd
-from dashboard.components.widgets import flash, save_button, show_error, sql_behind
+from dashboard.components.formatting import NO_REQUEST_COUNTS, day_span, requests_counted, usd
+from dashboard.components.widgets import editor, flash, save_button, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import prices as svc
 
@@ -68,7 +68,7 @@ def catalog_section() -> None:
                   "override below.")
     else:
         cut = found.height > svc.CATALOG_LIMIT
-        st.dataframe(found.head(svc.CATALOG_LIMIT), hide_index=True, width="stretch", height=320,
+        table(found.head(svc.CATALOG_LIMIT), hide_index=True, width="stretch", height=320,
                      column_order=["provider", "model", "model_name", "input_mtok", "output_mtok", "cache_read_mtok",
                                    "cache_write_mtok", "tier_start", "tier_input_mtok", "tier_output_mtok"],
                      column_config=price_columns())
@@ -105,7 +105,7 @@ def price_in_force_section(default_day: dt.date) -> None:
     else:
         money_pct = st.column_config.NumberColumn("Discount", format="%.2f%%",
                                                   help="Off the catalog prices (overrides only).")
-        st.dataframe(rows, hide_index=True, width="stretch",
+        table(rows, hide_index=True, width="stretch",
                      column_order=["source", "provider", "model", "input_mtok", "output_mtok", "cache_read_mtok",
                                    "cache_write_mtok", "discount_pct", "tier_start", "valid_from", "valid_to"],
                      column_config=price_columns({
@@ -135,10 +135,10 @@ def overrides_section() -> None:
     st.caption("Negotiated prices or discounts per provider and model, with effective dates (inclusive; an empty "
                "end is open-ended), and custom models the catalog lacks. Explicit prices replace the catalog's; a "
                "discount applies to catalog prices. Saving replaces all overrides and reprices the ledger at once.")
-    table = svc.override_table(run)
+    frame = svc.override_table(run)
     num = st.column_config.NumberColumn
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch",
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"overrides_editor_{state.warehouse().data_version}",
         column_config={
             "provider": st.column_config.TextColumn("Provider", required=True,
@@ -154,7 +154,7 @@ def overrides_section() -> None:
             "note": st.column_config.TextColumn("Note"),
         },
     )
-    if table.is_empty():
+    if frame.is_empty():
         st.caption("No overrides yet: add a row above (the + under the table), or upload a file.")
     save_button("Save overrides", "overrides_save",
                 lambda: svc.save_overrides(state.warehouse(), edited),
@@ -189,14 +189,14 @@ def unpriced_section(selected: tuple[dt.date, dt.date] | None) -> None:
                    "it. Add an override with the prices above, or an alias below when the name is a known model "
                    "spelled differently.",
                    icon=":material/warning:")
-        st.dataframe(df, hide_index=True, width="stretch",
+        table(requests_counted(df), hide_index=True, width="stretch",
                      column_order=["provider", "model", "unpriced_rows", "requests", "billed_usd", "first_day",
                                    "last_day", "hint"],
                      column_config={
                          "provider": st.column_config.TextColumn("Provider"),
                          "model": st.column_config.TextColumn("Model"),
                          "unpriced_rows": st.column_config.NumberColumn("Unpriced rows", format="localized"),
-                         "requests": st.column_config.NumberColumn("Requests", format="localized"),
+                         "requests": st.column_config.NumberColumn("Requests", format="localized", help=NO_REQUEST_COUNTS),
                          "billed_usd": st.column_config.NumberColumn(
                              "Billed", format="dollar", help="What the sources billed for it (counted in spend)."),
                          "first_day": st.column_config.DateColumn("First day", format="YYYY-MM-DD"),
@@ -211,16 +211,16 @@ def aliases_section() -> None:
     flash(FLASH_KEY, "aliases")
     st.caption("A model name as a file spells it → the catalog id to price it as (or a custom model an override "
                "prices). Names match case-insensitively; saving re-resolves every model in the ledger.")
-    table = svc.alias_table(run)
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch",
+    frame = svc.alias_table(run)
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"aliases_editor_{state.warehouse().data_version}",
         column_config={
             "alias": st.column_config.TextColumn("Name in the files", required=True),
             "model": st.column_config.TextColumn("Price as model", required=True),
         },
     )
-    if table.is_empty():
+    if frame.is_empty():
         st.caption("No aliases yet: add a row above.")
     save_button("Save aliases", "aliases_save",
                 lambda: svc.save_aliases(state.warehouse(), edited),

@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import bridges
 from dashboard.components import finance_charts as charts
-from dashboard.components.formatting import signed_pct, usd
-from dashboard.components.widgets import sql_behind
+from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, signed_pct, usd
+from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import spend as spend_svc
@@ -87,7 +87,7 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
 def by_provider_and_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.subheader("By provider and day")
     df = svc.reconcile_by_provider(detail, pct, abs_usd)
-    st.dataframe(
+    table(
         df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)),
         hide_index=True, width="stretch",
         column_order=["provider", "billed_usd", "expected_usd", "residual_usd", "residual_pct", "flagged_days",
@@ -114,7 +114,7 @@ def by_provider_and_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> Non
 def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
     st.subheader("By model")
     df = svc.reconcile_by_model(detail, pct, abs_usd)
-    st.dataframe(
+    table(
         df, hide_index=True, width="stretch",
         column_order=["provider", "model", "billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd",
                       "batch_saving_usd", "tier_extra_usd", "expected_usd", "residual_usd", "residual_pct",
@@ -138,7 +138,7 @@ def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs
     sql_behind(svc.QUERIES["reconcile"])
     st.markdown("**By token class**")
     tc = call(svc.reconcile_token_classes, start=start, end=end)
-    st.dataframe(
+    table(
         tc, hide_index=True, width="stretch",
         column_config={
             "provider": st.column_config.TextColumn("Provider"),
@@ -164,7 +164,7 @@ def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
         st.caption(f"{df.height:,} rows whose billed cost differs from expected by more than {pct:g}% and "
                    f"{usd(abs_usd)}, largest gap first. A steady negative residual on one provider usually means a "
                    "negotiated discount missing from the price overrides: add it on the **Prices** page.")
-        st.dataframe(
+        table(
             df, hide_index=True, width="stretch",
             column_order=["day", "provider", "model", "source_format", "billed_usd", "expected_usd", "residual_usd",
                           "residual_pct"],
@@ -191,13 +191,13 @@ def unpriced_models(start: dt.date, end: dt.date) -> None:
         st.caption("Models the price catalog does not know: their spend is only what the source billed, never "
                    "compared with a list price. Price them on the **Prices** page (negotiated or self-hosted "
                    "prices), or map the name to a known model with an alias.")
-        st.dataframe(
-            df, hide_index=True, width="stretch",
+        table(
+            requests_counted(df), hide_index=True, width="stretch",
             column_config={
                 "provider": st.column_config.TextColumn("Provider"),
                 "model": st.column_config.TextColumn("Model"),
                 "unpriced_rows": money("Rows", format="localized"),
-                "requests": money("Requests", format="localized"),
+                "requests": money("Requests", format="localized", help=NO_REQUEST_COUNTS),
                 "billed_usd": money("Billed spend", format="dollar"),
                 "first_day": st.column_config.DateColumn("First day", format="D MMM YYYY"),
                 "last_day": st.column_config.DateColumn("Last day", format="D MMM YYYY"),

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import sources_charts
 from dashboard.components.formatting import day_span
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import sources as svc
 from dashboard.services.sources import QUERIES
@@ -33,8 +33,8 @@ def secrets() -> dict:
 
 def jobs_section(path: Path, jobs: pl.DataFrame | None, status: pl.DataFrame) -> None:
     st.subheader("Configured sources")
-    table = svc.summary(jobs, status)
-    st.dataframe(table, hide_index=True, width="stretch", column_order=[
+    frame = svc.summary(jobs, status)
+    table(frame, hide_index=True, width="stretch", column_order=[
         "source", "kind", "schedule", "credential_env", "status", "last_run_at", "last_ok_at", "rows_last_run",
         "rows_total", "errors"], column_config={
         "source": st.column_config.TextColumn("Source"),
@@ -50,7 +50,7 @@ def jobs_section(path: Path, jobs: pl.DataFrame | None, status: pl.DataFrame) ->
         "errors": st.column_config.TextColumn("Errors", width="large"),
     })
     sql_behind(QUERIES["status"])
-    failing = table.filter(pl.col("errors").is_not_null())
+    failing = frame.filter(pl.col("errors").is_not_null())
     for row in failing.iter_rows(named=True):
         st.error(f"**{row['source']}** — {row['errors']}")
     if jobs is None or jobs.is_empty():

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import exports, upload_charts
 from dashboard.components.formatting import day_span
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import upload as svc
 from dashboard.services.upload import QUERIES
@@ -87,7 +87,7 @@ def preview(file_id: str, item: dict) -> tuple[str | None, bool]:
             ok = False
         if ins.preview is not None and ins.preview.width:
             st.caption(f"First {ins.preview.height} row(s) as text, as the file has them:")
-            st.dataframe(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
+            table(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
         elif ins.preview_text:
             st.caption("Start of the file:")
             st.code(ins.preview_text, language="json", height=240)
@@ -163,7 +163,7 @@ def results_section() -> None:
             file_rows(r.ingest_id, r.path, r.rows_rejected, r.rows_warned, key="last")
     df = svc.results_frame(results)
     with st.expander("Details per file"):
-        st.dataframe(df, hide_index=True, width="stretch", column_order=[
+        table(df, hide_index=True, width="stretch", column_order=[
             "file", "format", "verdict", "rows_loaded", "rows_duplicate", "rows_rejected", "rows_replaced",
             "rows_warned", "conservation", "rows_per_second"],
             column_config={
@@ -188,7 +188,7 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
     if rejected:
         rej = svc.rejects(run, ingest_id)
         st.markdown(f"{rejected:,} row(s) of **{name}** set aside (not loaded):")
-        st.dataframe(rej.head(20), hide_index=True, width="stretch", column_config={
+        table(rej.head(20), hide_index=True, width="stretch", column_config={
             "row_number": st.column_config.NumberColumn("Row", format="plain"),
             "column_name": "Column", "value": "Value", "reason": st.column_config.TextColumn("Reason", width="large")})
         st.download_button("Download rejected rows (CSV)", exports.to_csv(rej),
@@ -197,7 +197,7 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
     if warned:
         warn = svc.warnings(run, ingest_id)
         st.markdown(f"{warned:,} row(s) of **{name}** loaded with a warning (their money counts):")
-        st.dataframe(warn.head(20), hide_index=True, width="stretch", column_config={
+        table(warn.head(20), hide_index=True, width="stretch", column_config={
             "row_number": st.column_config.NumberColumn("Row", format="plain"),
             "column_name": "Column", "value": "Value",
             "warning": st.column_config.TextColumn("Warning", width="large")})
@@ -213,7 +213,7 @@ def history_section() -> None:
         st.info("No file has been loaded into this ledger yet. Drop exports above, or run `modelmix ingest FILE`.")
         sql_behind(QUERIES["history"])
         return
-    st.dataframe(df, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
+    table(df, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
         "ingest_id", "file_name", "format", "status", "file_cost_usd", "loaded_cost_usd", "rows_loaded",
         "rows_duplicate", "rows_rejected", "rows_warned", "rows_replaced_later", "ts_min", "ts_max", "loaded_at"],
         column_config={
@@ -248,7 +248,7 @@ def upload_details(history: pl.DataFrame) -> None:
     parts = svc.conservation(run, picked)
     if not parts.is_empty():
         st.markdown("**Where its rows and dollars went**")
-        st.dataframe(parts, hide_index=True, width="stretch", column_config={
+        table(parts, hide_index=True, width="stretch", column_config={
             "part": "Part", "rows": st.column_config.NumberColumn("Rows", format="localized"),
             "requests": st.column_config.NumberColumn("Requests", format="localized"),
             "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
@@ -315,7 +315,7 @@ def coverage_section(start: dt.date, end: dt.date) -> None:
     if not over.is_empty():
         with st.expander(f"Overlaps: {over.select('provider', 'day').unique().height:,} provider-days with more "
                          "than one source"):
-            st.dataframe(over, hide_index=True, width="stretch", column_config={
+            table(over, hide_index=True, width="stretch", column_config={
                 "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
                 "in_spend": st.column_config.CheckboxColumn("Counts in spend"),
                 "in_replay": st.column_config.CheckboxColumn("Replayed"),

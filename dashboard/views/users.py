@@ -10,7 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import auth, state
-from dashboard.components.widgets import sql_behind
+from dashboard.components.widgets import editor, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import users as svc
 
@@ -31,28 +31,28 @@ def users_section() -> None:
                "spend on every page; leave them empty for every team. Saving applies all changes in one step, "
                "each recorded in the audit log.")
     with st.expander("What each role may do"):
-        st.dataframe(svc.role_table(), hide_index=True, width="stretch",
+        table(svc.role_table(), hide_index=True, width="stretch",
                      column_config={"role": "Role", "may": st.column_config.TextColumn("May", width="large")})
-    table = svc.users_table(run)
+    frame = svc.users_table(run)
     wh = state.warehouse()
-    edited = st.data_editor(
-        table, num_rows="dynamic", hide_index=True, width="stretch", key=f"users_editor_{wh.data_version}",
+    edited = editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch", key=f"users_editor_{wh.data_version}",
         disabled=["added_at", "added_by"], column_order=["email", "role", "teams", "added_at", "added_by"],
         column_config={
             "email": st.column_config.TextColumn("Email", required=True, help="As the sign-in gives it; "
                                                  "stored lower-case."),
             "role": st.column_config.SelectboxColumn("Role", options=list(svc.ROLES), required=True),
             "teams": st.column_config.MultiselectColumn(
-                "Teams (viewers)", options=svc.team_options(run, table), accept_new_options=True,
+                "Teams (viewers)", options=svc.team_options(run, frame), accept_new_options=True,
                 help="Only for viewers: they see only these teams' spend. Empty: every team."),
             "added_at": st.column_config.DatetimeColumn("Added (UTC)", format="YYYY-MM-DD HH:mm"),
             "added_by": st.column_config.TextColumn("Added by"),
         })
-    if table.is_empty():
+    if frame.is_empty():
         st.caption("No users yet: add a row above (the + under the table). Add yourself as an admin first.")
     if st.button("Save users", type="primary", key="users_save", icon=":material/save:"):
         try:
-            message = svc.save(state.warehouse(), table, edited)
+            message = svc.save(state.warehouse(), frame, edited)
         except ModelMixError as e:
             st.error(f"**{e.title}** — {e.message}")
         else:
@@ -80,7 +80,7 @@ def audit_section() -> None:
     if log.is_empty():
         st.info("Nothing recorded for these filters. Widen the days, or pick everyone and every action.")
     else:
-        st.dataframe(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500),
+        table(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500),
                      column_order=["occurred_at", "actor", "what", "target", "detail"], column_config={
                          "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
                          "actor": "Who", "what": "What", "target": "On", "detail": "Detail"})

@@ -16,6 +16,7 @@ from dashboard import auth, state
 from dashboard.components import bridges, widgets
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
+from dashboard.components.widgets import table
 from dashboard.services import ModelMixError
 from dashboard.services import spend as spend_svc
 from dashboard.services import whatif as svc
@@ -158,7 +159,7 @@ def headline(out, how: str, bridge) -> None:
     total = out.total_requests or 1
     measured = (f"**measured** by shadow evaluation on {out.measured_requests:,.0f} requests "
                 f"({out.measured_requests / total:.0%})" if out.measured_requests else
-                "**measured** on 0 requests (no shadow-evaluation file)")
+                "not measured on your traffic (no shadow-evaluation file)")
     st.caption(
         f"Quality: {measured}, **assumed** from public benchmarks for {assumed:,.0f} requests "
         f"({assumed / total:.0%}), unscored {unscored:,.0f} "
@@ -214,7 +215,7 @@ def results(scenario: Scenario) -> None:
     if teams.is_empty():
         st.info("No team has usage in this period.")
     else:
-        st.dataframe(teams, hide_index=True, width="stretch", column_config={
+        table(teams, hide_index=True, width="stretch", column_config={
             "team": "Team",
             "baseline_cost_usd": st.column_config.NumberColumn("Replay baseline", format="dollar"),
             "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
@@ -277,8 +278,8 @@ def compare() -> None:
                             default=saved["name"].to_list()[:3])
     if picked:
         bodies = dict(zip(saved["name"].to_list(), saved["body"].to_list(), strict=True))
-        table = state.call(svc.compare_of, bodies=tuple(bodies[n] for n in picked))
-        st.dataframe(table, hide_index=True, width="stretch",
+        frame = state.call(svc.compare_of, bodies=tuple(bodies[n] for n in picked))
+        table(frame, hide_index=True, width="stretch",
                      column_config={n: st.column_config.NumberColumn(n, format="%,.2f") for n in picked})
         st.caption("Money in USD; quality and savings in %. Each scenario over its own saved period.")
 

@@ -1,0 +1,149 @@
+"""Cells that erode trust (issue 15 item 5), on the sample ledger over its whole span: no "None"/"nan" in any
+table on any page (a missing value reads "—"), cost-only rows never read "0 requests", money columns wide enough
+for their values, credit lines never a model with a share, and one consistent statement on Reconciliation about
+the bill no model price explains. (The same cells in a real browser: tests/dashboard/test_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.components import widgets
+from dashboard.components.formatting import requests_counted, usd
+from dashboard.services import spend as spend_svc
+from test_dashboard_pages import APP, PAGES
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+MISSING_WORDS = {"None", "none", "nan", "NaN", "null", "NULL", "<NA>"}
+
+
+@pytest.fixture(scope="module")
+def span(sample_db) -> tuple:
+    with Warehouse(sample_db) as wh:
+        row = wh.query("ledger_date_range").row(0, named=True)
+        return row["first_day"], row["last_day"]
+
+
+@pytest.fixture
+def open_page(tmp_path, monkeypatch, sample_db, span):
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(sample_db, db)
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    monkeypatch.setenv("MODELMIX_JOBS_FILE", str(tmp_path / "jobs.yaml"))
+
+    def open_(page: str, **state) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.session_state["date_range"] = span          # the sidebar range: the ledger's whole span
+        for k, v in state.items():
+            at.session_state[k] = v
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if page != PAGES[0]:
+            at.switch_page(page).run()
+            assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield open_
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def page_text(at: AppTest) -> str:
+    kinds = ("markdown", "caption", "info", "warning", "success", "error", "subheader", "metric")
+    out = []
+    for kind in kinds:
+        for e in at.get(kind):
+            out.append(str(getattr(e, "value", "")) + " " + str(getattr(e.proto, "body", "")))
+            if kind == "metric":
+                out.append(f"{e.proto.label} {e.proto.body} {e.proto.delta}")
+    return "\n".join(out)
+
+
+def test_pages_draw_tables_through_the_shared_wrapper():
+    """Every page table and editor goes through widgets.table / widgets.editor (which set the "—")."""
+    for path in (ROOT / "dashboard" / "views").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\.dataframe\(|\.data_editor\(", text), f"{path.name} draws a table directly"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_no_none_or_nan_in_any_table(page, open_page):
+    at = open_page(page)
+    for i, df in enumerate(at.dataframe):
+        assert df.proto.placeholder == widgets.MISSING, f"{page}: table {i} shows missing values as 'None'"
+        value = df.value
+        for column in value.columns:
+            if value[column].dtype == object:
+                words = {str(v) for v in value[column].dropna()} & MISSING_WORDS
+                assert not words, f"{page}: table {i} column {column!r} holds {words}"
+    text = page_text(at)
+    assert not re.search(r"\b0 requests\b", text), f"{page} says '0 requests'"
+    assert not re.search(r"(?<![\w`])(None|nan|NaN)(?![\w`])", text.replace("None (showback)", "")), \
+        f"{page}: a literal None/nan in the text"
+
+
+def test_cost_only_rows_say_there_are_no_request_counts(open_page, sample_db, span):
+    at = open_page(PAGES[0])
+    models = next(d.value for d in at.dataframe if "model" in d.value.columns and "requests" in d.value.columns)
+    with Warehouse(sample_db) as wh:        # models whose usage in the range comes only from cost exports
+        cost_only = set(wh.sql(
+            "select model from usage_daily where day between $start and $end and in_spend group by model "
+            "having coalesce(sum(requests), 0) = 0 and sum(spend_usd) > 0", start=span[0], end=span[1])["model"])
+    listed = set(models["model"]) & cost_only
+    assert listed, "the sample's top models should include a cost-export-only model (gemini-2.5-pro)"
+    for m in listed:
+        assert models.loc[models["model"] == m, "requests"].isna().all(), f"{m} shows 0 requests"
+    assert any("no request counts" in c.value for c in at.caption)
+
+
+def test_requests_counted_keeps_real_counts():
+    df = pl.DataFrame({"requests": [0, 12, None]})
+    assert requests_counted(df)["requests"].to_list() == [None, 12, None]
+
+
+def test_money_columns_fit_their_widest_value():
+    df = pl.DataFrame({"actual_usd": [0.41, 1751.65], "status": ["On track", "Over budget"]})
+    cfg = widgets._fit_widths(df, {"actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
+                                   "status": st.column_config.TextColumn("Status")})
+    assert cfg["actual_usd"]["width"] >= len("$1,751.65") * 6.8 + 16
+    assert cfg["status"]["width"] is None          # text: the grid's own sizing
+    set_by_page = {"actual_usd": st.column_config.NumberColumn("Actual", format="dollar", width=200)}
+    assert widgets._fit_widths(df, set_by_page)["actual_usd"]["width"] == 200
+
+
+def test_a_credit_line_is_not_a_model(open_page):
+    at = open_page("views/explore.py", explore_by="model")
+    [df] = [d.value for d in at.dataframe if "group_value" in d.value.columns]
+    assert "credit" not in set(df["group_value"])
+    assert df["spend_share"].min() >= 0 and df["spend_share"].sum() == pytest.approx(1.0)
+    note = [c.value for c in at.caption if c.value.startswith("Credits & adjustments")]
+    assert note and usd(-40) in note[0], [c.value for c in at.caption]
+    # the chart: no series is named after the credit line as if it were a model
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "credit" not in {t.get("name") for t in spec["data"]}
+
+
+def test_split_credits_recomputes_shares():
+    df = pl.DataFrame({"model": ["a", "b", "credit"], "spend_usd": [60.0, 40.0, -4.0],
+                       "spend_share": [0.625, 0.4167, -0.0417]})
+    models, credits = spend_svc.split_credits(df)
+    assert models["spend_share"].to_list() == [0.6, 0.4] and credits["model"].to_list() == ["credit"]
+
+
+def test_reconciliation_says_one_thing_about_unpriced_bills(open_page):
+    at = open_page("views/reconciliation.py")
+    text = page_text(at)
+    everything_priced = "Every model in this range has a catalog price" in text
+    assert not (everything_priced and "models the catalog cannot price" in text), text
+    if everything_priced:
+        assert "money-only lines" in text     # what the unpriced bill is, when no model lacks a price
+
