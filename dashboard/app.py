@@ -48,6 +48,7 @@ pages = {
     ],
 }
 # the lowest role that sees each section: viewers read; analysts load and configure; admins manage people
+TYPED_KEY, TYPED_ERROR_KEY = "date_typed", "date_typed_error"   # the typed-range box and its last error
 SECTION_ROLE = {"Spend": "viewer", "Finance": "viewer", "Simulate": "viewer", "Data": "analyst",
                 "Configure": "analyst", "Admin": "admin"}
 
@@ -89,6 +90,24 @@ with st.sidebar:
         # while a range is being picked the widget holds only its start
         start, end = (picked[0], picked[-1]) if picked else ledger.default_range(first, last)
         state.set_date_range((start, end))
+
+        def apply_typed() -> None:      # Enter in the box applies the range typed (the picker needs clicks)
+            typed = st.session_state.get(TYPED_KEY, "").strip()
+            st.session_state.pop(TYPED_ERROR_KEY, None)
+            if not typed:
+                return
+            try:
+                st.session_state[state.DATE_WIDGET_KEY] = ledger.parse_range(typed, first, last)
+                st.session_state["date_preset"] = None
+                st.session_state[TYPED_KEY] = ""
+            except ValueError as e:
+                st.session_state[TYPED_ERROR_KEY] = str(e)
+
+        st.text_input("Or type dates, then Enter", key=TYPED_KEY, on_change=apply_typed,
+                      placeholder="2026-09-01 – 2026-09-30, or Sep 2026",
+                      help="A range (start – end), one day, or a month such as Sep 2026 or 2026-09; Enter applies it.")
+        if error := st.session_state.get(TYPED_ERROR_KEY):
+            st.caption(f":red[{error[0].upper() + error[1:]}.]")
         st.caption(f"Data from {first:%d %b %Y} to {last:%d %b %Y}")
     st.toggle("Show SQL", key=state.SHOW_SQL_KEY, value=False,
               help="Show the query behind each figure, under it, so any number can be audited.")

@@ -62,11 +62,17 @@ def editor(data: Any, **kwargs: Any) -> Any:
     return st.data_editor(data, **kwargs)
 
 
+def show_sql() -> bool:
+    """Whether the sidebar's "Show SQL" toggle is on (a page run on its own, without the router, shows SQL).
+    Every expander showing a query asks this, so one toggle hides or shows them all."""
+    return bool(st.session_state.get(SHOW_SQL_KEY, True))
+
+
 def sql_behind(name: str, label: str = "SQL behind this") -> None:
     """The expander under a chart or table showing the named query it comes from, so a figure can be audited;
     drawn while the sidebar's "Show SQL" toggle is on (off by default, so a page is not a column of "SQL"
     expanders). A page run on its own, without the router's sidebar, shows them."""
-    if not st.session_state.get(SHOW_SQL_KEY, True):
+    if not show_sql():
         return
     with st.expander(label):
         st.caption(f"`sql/queries/{name}.sql` — parameters are bound, never spliced into the text.")

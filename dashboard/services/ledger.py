@@ -123,3 +123,53 @@ def preset_range(name: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.
     else:
         raise ValueError(f"unknown period {name!r}; choose one of {', '.join(PRESETS)}")
     return max(first, start), max(first, end)
+
+
+# --- a typed range ---------------------------------------------------------------------------------------------
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                        "dec"), start=1)}
+
+
+def _one(text: str, end_of: bool) -> dt.date:
+    """'2026-09-01', '1 Sep 2026', '2026-09' / 'Sep 2026' (a month: its first day, or its last with `end_of`)."""
+    import calendar
+    import re
+
+    t = text.strip().replace(",", " ")
+    try:
+        return dt.date.fromisoformat(t)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", t) or None
+    if m:
+        year, month, day = int(m[1]), int(m[2]), None
+    else:
+        parts = t.lower().split()
+        nums = [p for p in parts if p.isdigit()]
+        names = [p[:3] for p in parts if p[:3] in _MONTHS]
+        if len(names) != 1 or not nums or len(parts) != len(nums) + 1:
+            raise ValueError(f"'{text.strip()}' is not a date: type 2026-09-01, 1 Sep 2026, 2026-09 or Sep 2026")
+        month = _MONTHS[names[0]]
+        year = int(nums[-1])
+        day = int(nums[0]) if len(nums) == 2 else None
+    if not 1 <= month <= 12:
+        raise ValueError(f"'{text.strip()}' has no month {month}")
+    if day is None:
+        day = calendar.monthrange(year, month)[1] if end_of else 1
+    return dt.date(year, month, day)
+
+
+def parse_range(text: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """A typed date range, kept inside the ledger's days [first, last]: 'start – end' (also 'to', '..', '—'),
+    one day, or one month ('Sep 2026', '2026-09'). Raises ValueError with a sentence saying what to type."""
+    import re
+
+    pieces = [p for p in re.split(r"\s+(?:–|—|-|to)\s+|\s*\.\.\s*|\s*[–—]\s*", text.strip()) if p]
+    if not pieces or len(pieces) > 2:
+        raise ValueError("type a range such as 2026-09-01 – 2026-09-30, one day, or a month such as Sep 2026")
+    start, end = _one(pieces[0], end_of=False), _one(pieces[-1], end_of=True)
+    if end < start:
+        start, end = end, start
+    if end < first or start > last:
+        raise ValueError(f"the ledger holds usage from {first:%-d %b %Y} to {last:%-d %b %Y} only")
+    return max(start, first), min(end, last)

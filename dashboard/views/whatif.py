@@ -227,7 +227,9 @@ def results(scenario: Scenario) -> None:
 
 def sql_behind(structure: Scenario) -> None:
     """The replay's and the prepare's SQL: the same text for every slider value (values are bound), so this sits
-    outside the sliders' fragment."""
+    outside the sliders' fragment. Drawn while the sidebar's Show SQL toggle is on, like every page's SQL."""
+    if not widgets.show_sql():
+        return
     with st.expander("SQL behind this"):
         st.caption("The replay `simulate.run` executes (values bound separately, never spliced); the sliders read "
                    "the prepared table built once per scenario structure by the second query.")

@@ -5,6 +5,7 @@ the bill no model price explains. (The same cells in a real browser: tests/dashb
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -147,3 +148,41 @@ def test_reconciliation_says_one_thing_about_unpriced_bills(open_page):
     if everything_priced:
         assert "money-only lines" in text     # what the unpriced bill is, when no model lacks a price
 
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_the_show_sql_toggle_governs_every_sql_expander(page, open_page):
+    """Off (the default): no page shows a query, What-if's own replay SQL included; on: they are there."""
+    off = open_page(page, show_sql=False)
+    assert not [c for c in off.code if c.language == "sql"], f"{page} shows SQL with the toggle off"
+    assert not [e for e in off.expander if "SQL" in e.label], f"{page} has an SQL expander with the toggle off"
+    if page in ("views/whatif.py", "views/overview.py"):
+        on = open_page(page, show_sql=True)
+        assert [c for c in on.code if c.language == "sql"], f"{page} shows no SQL with the toggle on"
+
+
+# --- a typed date range (issue 15 item 7) ---------------------------------------------------------------------
+def test_parse_range_reads_what_people_type():
+    from dashboard.services.ledger import parse_range
+
+    first, last = dt.date(2026, 3, 2), dt.date(2026, 11, 27)
+    sep = (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    for typed in ("2026-09-01 – 2026-09-30", "2026-09-01 to 2026-09-30", "2026-09-01..2026-09-30", "Sep 2026",
+                  "2026-09", "1 Sep 2026 - 30 Sep 2026", "September 2026"):
+        assert parse_range(typed, first, last) == sep, typed
+    assert parse_range("2026-01-01 – 2026-03-10", first, last) == (first, dt.date(2026, 3, 10))   # clamped
+    for bad in ("Smarch 2026", "2027-01", "1 2 3"):
+        with pytest.raises(ValueError):
+            parse_range(bad, first, last)
+
+
+def test_a_typed_range_applies_on_enter(open_page):
+    at = open_page("views/explore.py")
+    at.text_input(key="date_typed").set_value("Sep 2026").run()        # AppTest's Enter: the value is submitted
+    assert not at.exception
+    assert at.session_state["date_range"] == (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    assert any("Spend from 1–30 Sep 2026" in c.value for c in at.caption)
+    at.text_input(key="date_typed").set_value("Smarch").run()
+    assert any("is not a date" in c.value for c in at.sidebar.caption)
+    assert at.session_state["date_range"][0].month == 9                  # a bad entry changes nothing
