@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components import colors
-from dashboard.components.colors import PROVIDER_COLORS  # noqa: F401  (one map, in components/colors.py)
+from dashboard.components.colors import OTHER_COLOR, PROVIDER_COLORS  # noqa: F401  (one map: colors.py)
 
 BILLED_COLOR = "#1f4e79"
 LIST_COLOR = "#9ecae1"

@@ -163,7 +163,7 @@ def test_spend_by_provider_figure():
                        "spend_usd": [5.0, 40.0, 7.0, 0.0]})
     fig = charts.spend_by_provider(df, "week")
     assert [t.name for t in fig.data] == ["anthropic", "openai"]      # biggest at the bottom; $0 series left out
-    assert fig.layout.barmode == "stack"
+    assert fig.layout.barmode == "relative"
     assert fig.data[0].marker.color == charts.PROVIDER_COLORS["anthropic"]
     assert fig.layout.yaxis.tickprefix == "$" and fig.layout.yaxis.tickformat == ",.0f"
     assert "$%{y:,.2f}" in fig.data[0].hovertemplate
@@ -176,6 +176,31 @@ def test_spend_by_model_figure_puts_other_last_in_grey():
     assert [t.name for t in fig.data] == ["claude-sonnet-4-5", "gpt-4o", "other"]
     assert fig.data[-1].marker.color == charts.OTHER_COLOR
     assert fig.layout.yaxis.tickformat == ",.2f"                       # small amounts keep their cents
+
+
+def test_a_model_has_one_colour_on_every_chart_and_a_short_legend_name():
+    from dashboard.components import colors
+
+    week = pl.DataFrame({"period": [D(2025, 3, 3)] * 3, "model": ["gpt-4o", "claude-sonnet-4-5", "other"],
+                         "spend_rank": [1, 2, 3], "spend_usd": [9.0, 2.0, 1.0]})
+    other_range = pl.DataFrame({"period": [D(2025, 6, 2)] * 3,
+                                "model": ["claude-sonnet-4-5", "regional.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                                          "gpt-4o"], "spend_rank": [1, 2, 3], "spend_usd": [9.0, 5.0, 1.0]})
+    a, b = charts.spend_by_model(week, "week"), charts.spend_by_model(other_range, "week")
+    color = {t.hovertemplate.split(":")[0]: t.marker.color for fig in (a, b) for t in fig.data}
+    for fig in (a, b):      # ranked differently in each chart, the same colour in both
+        for t in fig.data:
+            assert t.marker.color == color[t.hovertemplate.split(":")[0]]
+    assert color["gpt-4o"] != color["claude-sonnet-4-5"]
+    names = [t.name for t in b.data]
+    assert names == ["claude-sonnet-4-5", "claude-sonnet-4-5 (regional)", "gpt-4o"]      # short, distinct
+    assert b.data[1].hovertemplate.startswith("regional.anthropic.claude-sonnet-4-5-20250929-v1:0:")   # full id
+    assert colors.short_model("meta-llama/llama-3.3-70b-instruct") == "llama-3.3-70b-instruct"
+    # a provider is its colour on Overview's and Explore's charts alike
+    from dashboard.components import explore_charts
+    prov = pl.DataFrame({"period": [D(2025, 3, 3)], "group_value": ["anthropic"], "spend_rank": [1],
+                         "spend_usd": [1.0]})
+    assert explore_charts.trend(prov, "provider").data[0].marker.color == colors.PROVIDER_COLORS["anthropic"]
 
 
 def test_billed_vs_list_figure():
