@@ -255,6 +255,8 @@ def _scenario_with_files(args: argparse.Namespace):
     scenario = simulate.load_scenario(args.scenario, extra)
     if args.shadow:
         scenario = shadow.with_shadow(scenario, shadow.load(args.shadow))
+    if args.unit or args.cache_on_switch:
+        scenario = scenario.with_conversations(unit=args.unit, cache_on_switch=args.cache_on_switch)
     return scenario
 
 
@@ -622,6 +624,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--shadow", metavar="FILE", help="a shadow-evaluation file (CSV/JSON/YAML): grades per request "
                     "(request_id, model, score[, provider]) or per workload × model (workload, model, score); "
                     "measured quality replaces the priors where it covers (docs/simulation.md)")
+    sp.add_argument("--unit", choices=("request", "session"), help="what every shift and batch pick moves: single "
+                    "requests, or whole conversations (the source's session id; a row without one is its own unit); "
+                    "default: as the scenario says (request)")
+    sp.add_argument("--cache-on-switch", choices=("lost", "kept"), help="a moved request's cache reads: lost (the "
+                    "target's input price, its conversation's first moved request a cache write, unless the whole "
+                    "conversation moved; the default) or kept (the target's cache-read price)")
     sp.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                     help="spark: run the same replay SQL on Spark over a lake (docs/scale-out.md)")
     sp.add_argument("--lake", metavar="DIR", help="the lake `modelmix lake export` wrote (with --engine spark)")

@@ -41,6 +41,7 @@ from simulate.spec import ScenarioError
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
+LOST_LEVER = "cache_lost_on_switch"   # replay.sql's lever of the cache a move loses
 QUALITY_BAR = 0.95   # RouteLLM's operating point: "95% of GPT-4 performance" (docs/research.md "RouteLLM")
 
 
@@ -174,6 +175,7 @@ class Prepared:
                 self.order.append(None)
             for name, out in (("c0", self.c0), ("cm", self.cm), ("ci", self.ci), ("cx", self.cx)):
                 out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
+        self._sessions(frame)
         self._quality(wh, frame)
         self.baseline_cost = float(self.base.sum())
         # what the page says when a scenario moves nothing: each policy's eligible requests, and the plan's
@@ -182,10 +184,80 @@ class Prepared:
         self.warnings = plan.warnings(frame["model"].unique().drop_nulls().to_list())
         self._tables: dict[int, tuple[tuple, CumTable]] = {}
 
+    def _sessions(self, frame: pl.DataFrame) -> None:
+        """The conversations the replay's cache-loss accounting and session units read (docs/simulation.md "Cache
+        lost on a switch"): per row its unit code (`unit_code`: every row, a row without a session its own), its
+        conversation code (`sess_code`: request rows with a session id, else -1), the conversation's request rows
+        (`sess_n`), its rank in (conversation, ts, row hash) order (`sess_pos`, `row_at_pos` back); per losing policy
+        the extra of its cache-read tokens at the target's input and cache-write prices (`lk[j]`: constant and
+        × input multiplier)."""
+        self.lost = [s.index for s in self.plan.lost_steps]
+        self.lk: dict[int, dict[str, np.ndarray]] = {}
+        for j in self.lost:
+            self.lk[j] = {k: frame[f"{k}_{j}"].fill_null(0.0).to_numpy().astype(np.float64)
+                          for k in ("lkin0", "lkini", "lkcw0", "lkcwi")}
+        self.unit_code = self.sess_code = None
+        self.sess_n = np.zeros(0, dtype=np.int64)
+        self.multi_sessions = False
+        if not self.plan.sessions:
+            return
+        unit = frame["unit_key"].to_numpy().astype(np.uint64)
+        _, self.unit_code = np.unique(unit, return_inverse=True)
+        has = frame["has_session"].to_numpy().astype(bool) & self.is_req
+        self.sess_code = np.full(self.n_rows, -1, dtype=np.int64)
+        if has.any():
+            _, codes = np.unique(unit[has], return_inverse=True)
+            self.sess_code[has] = codes
+            self.sess_n = np.bincount(codes)
+        self.multi_sessions = bool((self.sess_n > 1).any())
+        ts = frame["ts"].cast(pl.Int64).to_numpy()
+        rh = frame["row_hash"].to_numpy().astype(np.uint64)
+        self.row_at_pos = np.lexsort((rh, ts, self.sess_code))
+        self.sess_pos = np.empty(self.n_rows, dtype=np.int64)
+        self.sess_pos[self.row_at_pos] = np.arange(self.n_rows)
+
+    def _lost_extra(self, j: int, f: np.ndarray, idx: np.ndarray | None, requests: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Policy j's cache-loss extra per row given its claims `f` (constant, × input multiplier), as replay.sql's
+        `switched`: a request row claimed pays the cache write when it is the first claimed of its conversation
+        (by ts, then row hash; a row without a session id always), nothing more when its whole conversation is
+        claimed, else the input price; a bucket's claimed fraction the input price. `idx`: only those rows (their
+        conversations must lie within them). `requests=False`: request rows left out (a table adds them in rank
+        order itself)."""
+        lk = self.lk[j]
+        g = (lambda a: a) if idx is None else (lambda a: a[idx])
+        in0, ini, cw0, cwi = g(lk["lkin0"]), g(lk["lkini"]), g(lk["lkcw0"]), g(lk["lkcwi"])
+        req = g(self.is_req)
+        bucket = ~req & (f > _EPS)
+        e0 = np.where(bucket, f * in0, 0.0)
+        ei = np.where(bucket, f * ini, 0.0)
+        if not requests:
+            return e0, ei
+        took = req & (f > _EPS)
+        first = took.copy()
+        whole = took.copy()
+        if self.sess_code is not None:
+            sess = g(self.sess_code)
+            s = took & (sess >= 0)
+            if s.any():
+                codes = sess[s]
+                pos = g(self.sess_pos)[s]
+                n_s = self.sess_n.shape[0]
+                whole[s] = np.bincount(codes, minlength=n_s)[codes] == self.sess_n[codes]
+                low = np.full(n_s, np.iinfo(np.int64).max)
+                np.minimum.at(low, codes, pos)
+                first[s] = pos == low[codes]
+        e0 = e0 + np.where(took, np.where(first, cw0, np.where(whole, 0.0, in0)), 0.0)
+        ei = ei + np.where(took, np.where(first, cwi, np.where(whole, 0.0, ini)), 0.0)
+        return e0, ei
+
     # --- building ------------------------------------------------------------------------------------------
     @staticmethod
     def _build_sql(plan: Plan) -> str:
         cols = []
+        units = []
+        if plan.sessions:
+            cols += ["unit_key", "session_id is not null as has_session", "ts", "row_hash"]
         for step in plan.steps:
             j = step.index
             elig = f"({step.eligible} and not unpriced)"
@@ -198,6 +270,12 @@ class Prepared:
                 text = cost.replace("$output_multiplier", m).replace("$input_multiplier", i)
                 return text.replace(rate, x) if rate else text
 
+            units += step.policy.unit_sql(j, step.eligible)
+            if step.switch is not None:
+                for name, expr in zip(("lkin", "lkcw"), step.switch, strict=True):
+                    cols.append(f"cast({at('0.0', '0.0', cost=expr, rate=None)} as double) as {name}0_{j}")
+                    cols.append(f"cast(({at('0.0', '0.0', '1.0', cost=expr, rate=None)}) - "
+                                f"({at('0.0', '0.0', cost=expr, rate=None)}) as double) as {name}i_{j}")
             cols.append(f"cast({at('0.0', '0.0')} as double) as c0_{j}")
             cols.append(f"cast(({at('1.0', '0.0')}) - ({at('0.0', '0.0')}) as double) as cm_{j}")
             cols.append(f"cast(({at('0.0', '0.0', '1.0')}) - ({at('0.0', '0.0')}) as double) as ci_{j}")
@@ -205,8 +283,9 @@ class Prepared:
         if plan.graded:
             # the per-request grades of each row's own model and of each model target (replay.sql's g_src, g_t{i})
             cols += ["g_src"] + [f"g_t{s.index}" for s in plan.steps if s.target_id is not None and s.qratio is None]
-        return plan.with_rows(sql.load("simulate/frontier_rows")).replace(
-            "/*columns*/", "".join(",\n        " + c for c in cols))
+        return (plan.with_rows(sql.load("simulate/frontier_rows"))
+                .replace("/*unit_columns*/", "".join(", " + u for u in units))
+                .replace("/*columns*/", "".join(",\n        " + c for c in cols)))
 
     def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
         measured = self.plan.measured
@@ -270,16 +349,22 @@ class Prepared:
         rem = np.ones(self.n_rows)
         for j, pol in enumerate(self.scenario.policies):
             elig = self.elig[j] & (rem > _EPS)
-            f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j])
+            if pol.by_session:
+                f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j], units=self.unit_code)
+            else:
+                f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j])
             out[j] = f
             rem = rem - f
         out[n_pol] = rem
         return out
 
-    def quantities(self, claims: np.ndarray, idx: np.ndarray | None = None) -> dict[tuple[str, str], np.ndarray]:
+    def quantities(self, claims: np.ndarray, idx: np.ndarray | None = None,
+                   in_order: tuple[int, ...] = ()) -> dict[tuple[str, str], np.ndarray]:
         """Per-row coefficient columns: (quantity, multiplier) -> vector, where multiplier is '1', 'm' (the
-        output multiplier) or 'x{j}' (policy j's rate). Every figure is linear in these multipliers. `idx`: only
-        those rows (`claims` then holds their columns only)."""
+        output multiplier), 'i' (the input multiplier) or 'x{j}' (policy j's rate). Every figure is linear in these
+        multipliers. `idx`: only those rows (`claims` then holds their columns only). A losing policy's cache
+        extra is in `cost` and, negated, in `lost{j}`; for the policies in `in_order` its request rows are left out
+        (a cumulative table adds them in rank order)."""
 
         def g(a: np.ndarray) -> np.ndarray:
             return a if idx is None else a[idx]
@@ -321,6 +406,12 @@ class Prepared:
             if self.scenario.policies[j].escalates:
                 cols[("qs", f"x{j}")] = wj * np.nan_to_num(pqs - pqt)
             moved = moved + req * f
+        for j in self.lost:
+            e0, ei = self._lost_extra(j, claims[j], idx, requests=j not in in_order)
+            cost = cost + e0
+            cost_i = cost_i + ei
+            cols[(f"lost{j}", "1")] = -e0
+            cols[(f"lost{j}", "i")] = -ei
         cols[("cost", "1")] = cost
         cols[("cost", "m")] = cost_m
         cols[("cost", "i")] = cost_i
@@ -348,10 +439,17 @@ class Prepared:
         bq = sq = None
         if w > 0:
             bq, sq = round(agg["qb"] / w, 6), round(agg["qs"] / w, 6)
-        by_policy = {self.labels[j]: round(agg.get(f"save{j}", 0.0), 6) for j in range(len(self.levers))}
+        by_policy: dict[str, float] = {}
         by_lever: dict[str, float] = {}
         for j, lever in enumerate(self.levers):
-            by_lever[lever] = round(by_lever.get(lever, 0.0) + agg.get(f"save{j}", 0.0), 6)
+            saved = agg.get(f"save{j}", 0.0)
+            by_lever[lever] = round(by_lever.get(lever, 0.0) + saved, 6)
+            if j in self.lost:
+                # the cache its moved requests lose: its own lever (replay.sql's part), in the policy's savings
+                lost = agg.get(f"lost{j}", 0.0)
+                by_lever[LOST_LEVER] = round(by_lever.get(LOST_LEVER, 0.0) + lost, 6)
+                saved += lost
+            by_policy[self.labels[j]] = round(by_policy.get(self.labels[j], 0.0) + saved, 6)
         return Outcome(
             baseline_cost_usd=round(self.baseline_cost, 6), scenario_cost_usd=round(agg["cost"], 6),
             baseline_quality=bq, scenario_quality=sq, scored_requests=round(w, 6),
@@ -389,6 +487,13 @@ class Prepared:
             by_team = self._team_frame(cost)
         return self._outcome(totals, m, rates, by_team)
 
+    def lookup_ok(self, i: int) -> bool:
+        """Whether policy i's share is a lookup in a cumulative table: a ranked policy with no ranked policy after
+        it, and (with conversations of several requests) no later policy losing their cache."""
+        n = len(self.levers)
+        return (self.ranked[i] and not any(self.ranked[j] for j in range(i + 1, n))
+                and not (self.multi_sessions and any(j in self.lost for j in range(i + 1, n))))
+
     def table(self, i: int, scenario: Scenario | None = None) -> CumTable:
         """The cumulative table of ranked policy i with the other policies' shares of `scenario` (cached)."""
         scenario = scenario or self.scenario
@@ -415,21 +520,47 @@ class CumTable:
         lo, hi = list(shares), list(shares)
         lo[i], hi[i] = 0.0, 1.0
         fa, fb = prep.claims(lo), prep.claims(hi)
-        qa = prep.quantities(fa)
+        # cache lost on a switch in conversations of several requests: what policy i's moved request pays depends
+        # on which other requests of its conversation moved, so its extra is added in rank order (`_in_order`:
+        # exact at every count); a later losing policy would make every row depend on i's picks: not a lookup
+        seq = i in prep.lost and prep.multi_sessions
+        if prep.multi_sessions and any(j in prep.lost for j in range(i + 1, len(prep.levers))):
+            raise ScenarioError(f"policies.{i}: a later policy also moves requests off their conversations' cache, "
+                                "so this share is not a lookup; use Prepared.evaluate")
+        in_order = (i,) if seq else ()
+        qa = prep.quantities(fa, in_order=in_order)
         # a row's figures depend on its own claims only: the deltas live on the rows whose claims differ (the
         # policy's eligible rows, and what later policies then claim differently), computed there only
         changed = np.flatnonzero((fa != fb).any(axis=0))
-        qb = prep.quantities(fb[:, changed], changed)
+        qb = prep.quantities(fb[:, changed], changed, in_order=in_order)
         self.keys = sorted(qa)                                     # the same columns for any claims
         delta = np.vstack([qb[k] - qa[k][changed] for k in self.keys])
         self.base_totals = np.array([qa[k].sum() for k in self.keys])
         claimed = fb[i] > _EPS
         order = prep.order[i]
-        self.rows = order[claimed[order] & prep.is_req[order]]      # the N dynamically eligible request rows
-        self.n = len(self.rows)
+        self.rows = order[claimed[order] & prep.is_req[order]]      # the dynamically eligible request rows
         at_rows = np.searchsorted(changed, self.rows)             # each of them changed (claimed at 1, not at 0)
-        self.cum = np.zeros((len(self.keys), self.n + 1))
-        np.cumsum(delta[:, at_rows], axis=1, out=self.cum[:, 1:])
+        d_rows = delta[:, at_rows]
+        if seq:
+            e0, ei = _in_order(prep, i, self.rows)
+            for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
+                             ((f"lost{i}", "i"), -ei)):
+                d_rows[self.keys.index(key)] += add
+        # the units a share counts: requests, or whole conversations (a session-unit policy: its rows are
+        # contiguous in rank order); `at[k]` = the rows of the first k units
+        if scenario_unit_session(prep, i):
+            uc = prep.unit_code[self.rows]
+            start = np.ones(len(self.rows), dtype=bool)
+            start[1:] = uc[1:] != uc[:-1]
+            self.at = np.append(np.flatnonzero(start), len(self.rows))
+        else:
+            self.at = np.arange(len(self.rows) + 1)
+        self.n = len(self.at) - 1
+        # per-unit figures do not depend on the order units are taken in (a seed band, the oracle), unless requests
+        # of one conversation move one by one and pay for each other's cache
+        self.order_free = not (seq and not scenario_unit_session(prep, i))
+        self.cum = np.zeros((len(self.keys), len(self.rows) + 1))
+        np.cumsum(d_rows, axis=1, out=self.cum[:, 1:])
         self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
         at_buckets = np.searchsorted(changed, self.buckets)
         self.bucket_delta = delta[:, at_buckets].sum(axis=1)
@@ -440,12 +571,22 @@ class CumTable:
         self.team_base = {k: np.bincount(prep.team_codes, weights=qa[k], minlength=n_teams)
                           for k in cost_keys}
         self.team_sorted = prep.team_codes[self.rows]
-        self.delta_sorted = {k: np.ascontiguousarray(delta[self.keys.index(k)][at_rows]) for k in cost_keys}
+        self.delta_sorted = {k: np.ascontiguousarray(d_rows[self.keys.index(k)]) for k in cost_keys}
         self.team_buckets = {k: np.bincount(prep.team_codes[self.buckets], weights=delta[self.keys.index(k)][at_buckets],
                                             minlength=n_teams) for k in cost_keys}
 
+    @property
+    def ucum(self) -> np.ndarray:
+        """The running sums at every unit count k = 0..N (keys × (N + 1))."""
+        return self.cum[:, self.at]
+
+    @property
+    def unit_of_row(self) -> np.ndarray:
+        """Each table row's unit index (0..N−1) in rank order."""
+        return np.repeat(np.arange(self.n), np.diff(self.at))
+
     def _totals(self, share: float) -> tuple[dict[tuple[str, str], float], int]:
-        k = claimed_count(share, self.n)
+        k = int(self.at[claimed_count(share, self.n)])          # the rows of the first floor(share × N) units
         vec = self.base_totals + self.cum[:, k] + float(share) * self.bucket_delta
         return dict(zip(self.keys, vec.tolist(), strict=True)), k
 
@@ -470,10 +611,54 @@ class CumTable:
         mult = self.prep._multipliers(m, rates)
         shares = np.ceil(np.arange(self.n + 1) * 1e9 / max(self.n, 1)) / 1e9   # as share_for_count
         agg: dict[str, np.ndarray] = {}
+        ucum = self.ucum
         for j, key in enumerate(self.keys):
-            col = (self.base_totals[j] + self.cum[j] + shares * self.bucket_delta[j]) * mult[key[1]]
+            col = (self.base_totals[j] + ucum[j] + shares * self.bucket_delta[j]) * mult[key[1]]
             agg[key[0]] = agg.get(key[0], 0.0) + col
         return agg
+
+
+def scenario_unit_session(prep: Prepared, i: int) -> bool:
+    return bool(prep.scenario.policies[i].by_session)
+
+
+def _in_order(prep: Prepared, i: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Policy i's cache-loss extra added by each of `rows` (its request rows in rank order) when taken after the
+    ones before it (constant, × input multiplier): per conversation, the extra of its taken rows is the first
+    taken one's (by ts, then row hash) cache write plus, until the whole conversation is taken, the others' input
+    price; a row's delta is that figure after it minus before it. A row without a session pays its cache write."""
+    lk = prep.lk[i]
+    n = len(rows)
+    d0, di = np.zeros(n), np.zeros(n)
+    sess = prep.sess_code[rows]
+    alone = sess < 0
+    d0[alone] = lk["lkcw0"][rows[alone]]
+    di[alone] = lk["lkcwi"][rows[alone]]
+    g = np.flatnonzero(~alone)
+    if not g.size:
+        return d0, di
+    g = g[np.lexsort((g, sess[g]))]                  # by conversation, then rank
+    sg = sess[g]
+    start = np.ones(g.size, dtype=bool)
+    start[1:] = sg[1:] != sg[:-1]
+    grp = np.cumsum(start) - 1
+    first_at = np.flatnonzero(start)
+    pos = prep.sess_pos[rows[g]]
+    big = np.int64(prep.n_rows + 1)
+    # the running minimum of the position within each conversation (earlier conversations' values are smaller)
+    low = big - 1 - (np.maximum.accumulate(grp * big + (big - 1 - pos)) - grp * big)
+    first_row = prep.row_at_pos[low]
+    taken = np.arange(g.size) - first_at[grp] + 1
+    whole = taken == prep.sess_n[sg]
+    for c_in, c_cw, out in ((lk["lkin0"], lk["lkcw0"], d0), (lk["lkini"], lk["lkcwi"], di)):
+        vin = c_in[rows[g]]
+        cs = np.cumsum(vin)
+        cum_in = cs - (cs - vin)[first_at][grp]
+        extra = c_cw[first_row] + np.where(whole, 0.0, cum_in - c_in[first_row])
+        before = np.concatenate([[0.0], extra[:-1]])
+        before[start] = 0.0
+        out[g] = extra - before
+    return d0, di
 
 
 # --- the cache: one Prepared per (ledger, data_version, team scope, structure) ---------------------------------
@@ -502,7 +687,7 @@ def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float
     pol = scenario.policies[policy_index]
     m, shares, rates = slider_values(scenario)
     rows = []
-    if pol.ranked and not any(prep.ranked[j] for j in range(policy_index + 1, len(prep.levers))):
+    if prep.lookup_ok(policy_index):
         table = prep.table(policy_index, scenario)
         for value in grid:
             totals, _ = table._totals(float(value))
@@ -634,16 +819,23 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
     mult_of = prep._multipliers(m, rates)
     mult = np.array([mult_of[k[1]] for k in table.keys])
     names = [k[0] for k in table.keys]
-    diffs = np.diff(table.cum, axis=1)                    # per row, in the table's own order
-    pos = np.empty(prep.n_rows, dtype=np.int64)
-    pos[table.rows] = np.arange(table.n)
+    if not table.order_free:
+        raise ScenarioError(f"policies.{policy_index}: requests of one conversation pay for each other's lost cache, "
+                            "so a seed's figures are not a reordering of the table (use unit: session, or "
+                            "cache_on_switch: kept)")
+    diffs = np.diff(table.ucum, axis=1)                   # per unit, in the table's own order
+    unit_of = np.full(prep.n_rows, -1, dtype=np.int64)
+    unit_of[table.rows] = table.unit_of_row
     ks = np.array([claimed_count(float(s), table.n) for s in grid])
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     sav, qual = np.zeros((len(seeds), len(grid))), np.full((len(seeds), len(grid)), np.nan)
     for r, seed in enumerate(seeds):
         order = seed_order(prep, policy_index, seed)
-        order = order[np.isin(order, table.rows, assume_unique=True)]     # the table's N eligible rows
-        cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(diffs[:, pos[order]], axis=1)], axis=1)
+        units = unit_of[order]
+        units = units[units >= 0]                                       # the table's eligible rows, by unit
+        first = np.ones(units.shape[0], dtype=bool)
+        first[1:] = units[1:] != units[:-1]                             # a unit's rows are contiguous in any seed
+        cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(diffs[:, units[first]], axis=1)], axis=1)
         tot = (table.base_totals[:, None] + cum[:, ks] + grid[None, :] * table.bucket_delta[:, None]) * mult[:, None]
         by = {n: tot[[j for j, x in enumerate(names) if x == n]].sum(axis=0) for n in set(names)}
         sav[r] = prep.baseline_cost - by["cost"]
@@ -761,7 +953,11 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     keys: dict[str, list[int]] = {}
     for j, k in enumerate(table.keys):
         keys.setdefault(k[0], []).append(j)
-    diffs = np.diff(table.cum, axis=1)                 # per row, in the policy's rank order
+    if not table.order_free:
+        raise ScenarioError(f"policies.{policy_index}: requests of one conversation pay for each other's lost cache, "
+                            "so the oracle's reordering is not exact here (use unit: session, or "
+                            "cache_on_switch: kept)")
+    diffs = np.diff(table.ucum, axis=1)                # per unit, in the policy's rank order
     policy = _curve_from_deltas("policy", table, diffs, mult, keys)
     # per-row scenario-quality and cost deltas at the scenario's multipliers (the oracle's ranking)
     d_q = (diffs[keys.get("qs", [])] * mult[keys.get("qs", [])][:, None]).sum(axis=0) if keys.get("qs") else 0

@@ -293,6 +293,8 @@ class Step:
     target_id: str | None     # the target's resolved model id (None: the part stays on its model)
     qratio: float | None
     models: list[str] | None = None   # its `match.models`, resolved (the names as given plus their ids)
+    switch: tuple[str, str] | None = None   # cache lost on a switch: (extra at input, extra at cache write) per row
+    by_session: bool = False          # a ranked policy moving whole conversations (`unit: session`)
 
 
 @dataclass
@@ -341,7 +343,9 @@ class Plan:
                 eligible=f"({match_sql}) and ({pol.eligible_sql()})",
                 order_keys=pol.order_keys(p) if pol.ranked else None,
                 cost=pol.cost_sql(p, i), rate_param=pol.rate_param(p), target_id=target_id, qratio=qr,
-                models=match.models))
+                models=match.models,
+                switch=pol.switch_sql(p, i) if scenario.assumptions.cache_on_switch == "lost" else None,
+                by_session=pol.by_session))
         if grades is None:
             grades = match_request_grades(wh, scenario, names,
                                           [s.target_id for s in steps if s.target_id and s.qratio is None])
@@ -365,6 +369,16 @@ class Plan:
     def graded(self) -> bool:
         return bool(self.grades.key)
 
+    @property
+    def lost_steps(self) -> list[Step]:
+        """The policies whose moved requests lose their conversation's cache (cache_on_switch: lost)."""
+        return [s for s in self.steps if s.switch is not None]
+
+    @property
+    def sessions(self) -> bool:
+        """Whether the rows carry their conversation (`session_id`, `unit_key`): a session unit or a cache loss."""
+        return bool(self.lost_steps) or any(s.by_session for s in self.steps)
+
     def grade_columns(self) -> list[str]:
         """Per row, the grade of its own model (`g_src`) and of each model target (`g_t{i}`; a quality_ratio
         target is scored from the source), looked up in the row's grades (null: not graded)."""
@@ -385,6 +399,8 @@ class Plan:
                 .replace("/*router_columns*/", (", rs.r_score" if self.router.key else
                                                 ", cast(null as double) as r_score")
                          if any(s.policy.needs_router_scores for s in self.steps) else "")
+                .replace("/*session_columns*/", ", session_id, case when session_id is null then row_hash else "
+                         "hash(session_id) end as unit_key" if self.sessions else "")
                 .replace("/*scope*/", self.scope))
 
     def with_rows(self, text: str) -> str:

@@ -11,7 +11,11 @@ Columns a fragment may use: the canonical token/cost columns of `scoped` (sql/si
 (billed, else list), `list_cost`, `rem_{i}` (fraction still unclaimed before this policy), `tp{i}_in|_out|_cr|_cw`
 (this policy's target prices at the row's ts, when `priced_target()` is not None), and `r_in`, `r_cr` (the row's
 own catalog input and cache-read prices, when `needs_row_rates`); a ranked policy's `took_{i}` (this request row is
-among the first floor(share × N) of its eligible ones; see simulate/replay.py).
+among the first floor(share × N) of its eligible ones; see simulate/replay.py); with sessions read (`unit:
+session`, or cache loss on a switch) `session_id` and `unit_key` (the conversation: hash(session_id), else the
+row's own hash: a row without a session id is its own unit), and a session-unit policy's `u{i}_tokens`,
+`u{i}_ts`, `u{i}_score` (its unit's total tokens, first time and highest router score over the unit's eligible
+request rows).
 """
 
 from __future__ import annotations
@@ -99,6 +103,24 @@ class Policy(Strict):
     def quality_ratio(self) -> float | None:
         return None
 
+    by_session: ClassVar[bool] = False   # a ranked kind with `unit: session` moves whole conversations
+
+    def unit_sql(self, i: int, eligible: str) -> list[str]:
+        """Per-row columns its session-unit order keys read (none unless `unit: session`)."""
+        return []
+
+    def switch_sql(self, p: str, i: int) -> tuple[str, str] | None:
+        """Cache lost on a switch (docs/simulation.md "Cache lost on a switch"): per row, what its cache-read tokens
+        cost more at the target than at the target's cache-read price when they are (input price, the cache is
+        lost) and when they are written (cache-write price: the first moved request of a conversation). None: its
+        claimed parts stay on their model (batch, cache) or are not priced by tokens (a price ratio)."""
+        target = self.target()
+        if target is None or target.price_ratio is not None:
+            return None
+        inm = f"${p}_inmult" if target.input_multiplier is not None else "$input_multiplier"
+        return (f"cache_read_tokens * (tp{i}_in - tp{i}_cr) * {inm} / 1000000.0",
+                f"cache_read_tokens * (tp{i}_cw - tp{i}_cr) * {inm} / 1000000.0")
+
     # --- rate, slider tables and labels -------------------------------------------------------------------------
     def rate(self, ctx: dict[str, Any]) -> float:
         """The value of `rate_field` (0 when the kind has none)."""
@@ -178,7 +200,14 @@ class _Ranked(Policy):
     share: float = Field(ge=0, le=1, description="share of eligible requests moved, 0–1")
     pick: Literal["simplest", "random", "score"] = "simplest"
     seed: int = Field(0, description="seed of `pick: random`")
+    unit: Literal["request", "session"] = Field(
+        "request", description="what moves together: a request, or a whole conversation (`session`: the source's "
+        "session, trace or conversation id; a row without one is its own unit)")
     ranked: ClassVar[bool] = True
+
+    @property
+    def by_session(self) -> bool:
+        return self.unit == "session"
 
     def order_keys(self, p: str) -> list[str]:
         """The picking order, most significant first (ties are broken further by the replay's row id).
@@ -186,6 +215,16 @@ class _Ranked(Policy):
         murmur finaliser — so each seed is an independent permutation (`hash(row_hash, seed)` combined the two
         hashes by XOR alone: every seed's order was row_hash's with bits flipped, and seeds' halves shared
         ~95% of their rows)."""
+        if self.by_session:
+            # whole conversations (`unit_key`): ranked by their eligible request rows' total tokens, first time;
+            # a router's highest score over them (a conversation moves when every request of it looks safe);
+            # random by a hash of (unit, seed); every key ends with the unit, so a unit's rows are contiguous
+            i = p[1:]
+            if self.pick == "simplest":
+                return [f"u{i}_tokens", f"u{i}_ts", "unit_key"]
+            if self.pick == "score":
+                return [f"coalesce(u{i}_score, cast('infinity' as double))", "unit_key"]
+            return [f"hash(xor(unit_key, cast(${p}_seedmix as ubigint)))", "unit_key"]
         if self.pick == "simplest":
             return ["total_tokens", "ts", "row_hash"]
         if self.pick == "score":
@@ -193,6 +232,20 @@ class _Ranked(Policy):
             # score after every scored one
             return ["coalesce(r_score, cast('infinity' as double))", "row_hash"]
         return [f"hash(xor(row_hash, cast(${p}_seedmix as ubigint)))", "row_hash"]
+
+    def unit_sql(self, i: int, eligible: str) -> list[str]:
+        """A session-unit policy's per-row unit columns (window sums over the row's conversation of its eligible,
+        priced request rows; static: they do not depend on earlier policies' claims)."""
+        if not self.by_session:
+            return []
+        e = f"({eligible}) and granularity = 'request' and not unpriced"
+        w = "over (partition by unit_key)"
+        if self.pick == "simplest":
+            return [f"sum(case when {e} then total_tokens end) {w} as u{i}_tokens",
+                    f"min(case when {e} then ts end) {w} as u{i}_ts"]
+        if self.pick == "score":
+            return [f"max(case when {e} then coalesce(r_score, cast('infinity' as double)) end) {w} as u{i}_score"]
+        return []
 
     @property
     def needs_router_scores(self) -> bool:
@@ -211,15 +264,26 @@ class _Ranked(Policy):
                 f"else ${p}_share * rem_{i} end")
 
     def claim_rows(self, elig: np.ndarray, rem: np.ndarray, is_req: np.ndarray, order: np.ndarray | None,
-                   share: float | None) -> np.ndarray:
-        """floor(decimal(share) × N) of the N still-eligible request rows in `order`; `share` of each bucket."""
+                   share: float | None, units: np.ndarray | None = None) -> np.ndarray:
+        """floor(decimal(share) × N) of the N still-eligible request rows in `order`; `share` of each bucket.
+        With `units` (a session-unit policy: each row's unit code; a unit's rows are contiguous in `order`), N
+        counts units with a still-eligible request row and every still-eligible row of the first k moves."""
         from simulate.plan import claimed_count
 
         f = np.zeros(rem.shape[0])
         live = elig[order]                       # static order, only the still-eligible rows count
-        k = claimed_count(float(share), int(live.sum()))
+        if units is None:
+            k = claimed_count(float(share), int(live.sum()))
+            rank = np.cumsum(live)
+        else:
+            u = units[order][live]
+            new = np.ones(u.shape[0], dtype=bool)
+            new[1:] = u[1:] != u[:-1]
+            k = claimed_count(float(share), int(new.sum()))
+            rank = np.zeros(order.shape[0], dtype=np.int64)
+            rank[live] = np.cumsum(new)          # the unit's position among the live units
         if k:
-            took = order[live & (np.cumsum(live) <= k)]
+            took = order[live & (rank <= k)]
             f[took] = rem[took]
         buckets = elig & ~is_req
         f[buckets] = float(share) * rem[buckets]
@@ -232,7 +296,8 @@ class _Ranked(Policy):
                 "score": f"the router's lowest-scored {_pct(share)}"}[self.pick]
 
     def knobs(self, ctx: dict[str, Any]) -> list[Knob]:
-        return [Knob("share", f"{self._pick_words(self.share)} of eligible requests {self._noun}", self.share)]
+        what = "eligible conversations" if self.by_session else "eligible requests"
+        return [Knob("share", f"{self._pick_words(self.share)} of {what} {self._noun}", self.share)]
 
 
 @register

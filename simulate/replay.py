@@ -23,6 +23,8 @@ from simulate.scenario import Scenario
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
+# savings-by-lever names shown in words where the id is not plain enough (the JSON keeps the id)
+LEVER_WORDS = {"cache_lost_on_switch": "cache lost on switch"}
 BREAKDOWN_DIMS = ("day", "team", "project", "provider", "workload", "source_model", "target_model", "lever",
                   "policy")
 
@@ -50,8 +52,29 @@ def _policy_ctes(plan: Plan) -> tuple[str, str, str, str]:
     for step in plan.steps:
         i, p, pol = step.index, step.p, step.policy
         flags.append(f"{step.eligible} as m_{i}")
+        flags += pol.unit_sql(i, step.eligible)
         took = ""
-        if step.order_keys is not None:
+        if step.by_session:
+            # whole conversations: the narrow sort numbers the distinct units (keys end with the unit key), and a
+            # row is taken when its unit's keys are at most the last taken unit's
+            keys = list(step.order_keys)
+            names = [f"k{j}" for j in range(len(keys))]
+            bounds = [f"t{i}_{j}" for j in range(len(keys))]
+            where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{i}, false)", *unclaimed])
+            picked = ", ".join(f"{k} as {n}" for k, n in zip(keys, names, strict=True))
+            ranks.append(f"ord_{i} as (\n    select *, row_number() over (order by {', '.join(names)}) as rk\n"
+                         f"    from (\n        select distinct {picked}\n        from scoped"
+                         f"{''.join(f' cross join {t}' for t in thresholds)}\n        where {where}\n    )\n)")
+            lows = ", ".join(f"min({n}) as {b}" for n, b in zip(names, bounds, strict=True))
+            ranks.append(f"thr_{i} as (\n    select {lows}\n"
+                         f"    from ord_{i}\n"
+                         f"    where rk = (select floor(cast(${p}_share as decimal(18, 9)) * count(*))"
+                         f" from ord_{i})\n)")
+            thresholds.append(f"thr_{i}")
+            le = _lex_le(keys, bounds)
+            unclaimed.append(f"not coalesce(m_{i} and {le}, false)")
+            took = f", e_{i} and granularity = 'request' and {le} as took_{i}"
+        elif step.order_keys is not None:
             keys = [*step.order_keys, "rid"]
             names = [f"k{j}" for j in range(len(keys))]
             bounds = [f"t{i}_{j}" for j in range(len(keys))]
@@ -97,6 +120,35 @@ def _graded_sums(k: str, live: str, frac: str, covered: str, scen: str) -> tuple
             f"'gr': gr_{k}, 'gb': gb_{k}, 'gq': gq_{k}")
 
 
+def _switch_ctes(plan: Plan) -> str:
+    """Cache lost on a switch (docs/simulation.md): per conversation (request rows with a session id) how many
+    rows it has, how many each losing policy claimed and the first of those (ts, then row hash); then per row the
+    extra its cache-read tokens cost (`lost_{i}`): the first moved request of a conversation pays the target's
+    cache write, a later one its input price unless the whole conversation moved (then nothing more); a row without
+    a session id is its own conversation (first and whole); a bucket's claimed part pays the input price."""
+    steps = plan.lost_steps
+    if not steps:
+        return ""
+    counts = [f"sum(case when f_{s.index} > 1e-12 then 1 else 0 end) as n_{s.index}" for s in steps]
+    firsts = [f"min(case when f_{s.index} > 1e-12 then {{'t': ts, 'h': row_hash}} end) as first_{s.index}"
+              for s in steps]
+    extras = []
+    for s in steps:
+        i = s.index
+        lk_in, lk_cw = s.switch
+        extras.append(f"case when f_{i} <= 1e-12 then 0.0\n"
+                      f"             when granularity <> 'request' then f_{i} * ({lk_in})\n"
+                      f"             when c.unit_key is null or c.first_{i} = {{'t': p.ts, 'h': p.row_hash}} "
+                      f"then {lk_cw}\n"
+                      f"             when c.n_{i} = c.n_rows then 0.0\n"
+                      f"             else {lk_in} end as lost_{i}")
+    return (f"conv as (\n    select unit_key, count(*) as n_rows, {', '.join(counts + firsts)}\n"
+            "    from priced\n    where session_id is not null and granularity = 'request' and not unpriced\n"
+            "    group by unit_key\n),\n\n"
+            f"switched as (\n    select p.*,\n        {(',' + chr(10) + '        ').join(extras)}\n"
+            "    from priced as p\n    left join conv as c on c.unit_key = p.unit_key\n),\n")
+
+
 def _parts(plan: Plan) -> tuple[str, str]:
     """(sums, parts): per (day, team, project, provider, workload, model) group, each part's requests, baseline
     and scenario cost summed over the rows where the part is more than 1e-12 of the row, and whether there is
@@ -135,6 +187,14 @@ def _parts(plan: Plan) -> tuple[str, str]:
                 covered, scen = f"g_src is not null and g_t{i} is not null", f"(1 - {esc}) * g_t{i} + {esc} * g_src"
             more, fields = _graded_sums(str(i), live, f"f_{i}", covered, scen)
             sums += more
+        if step.switch is not None:
+            # the cache its moved requests lose: its own part and lever, no requests (they are counted above)
+            sums += [f"bool_or({live} and lost_{i} <> 0) as xl_{i}",
+                     f"sum(case when {live} then lost_{i} end) as l_{i}"]
+            lost_part = (f"{{'lever': 'cache_lost_on_switch', 'policy': ${p}_label, "
+                         f"'target_model': ${p}_target, 'target_id': ${p}_target_id, 'live': xl_{i}, "
+                         f"'requests': cast(0 as double), 'baseline': cast(0 as double), 'cost': l_{i}, "
+                         f"'esc': cast(0 as double), 'qratio': cast(null as double), {_NO_GRADES}}}")
         moved = step.target_id is not None
         parts.append(
             f"{{'lever': ${p}_lever, 'policy': ${p}_label, "
@@ -143,6 +203,8 @@ def _parts(plan: Plan) -> tuple[str, str]:
             f"'live': x_{i}, 'requests': r_{i}, 'baseline': b_{i}, 'cost': c_{i}, 'esc': {esc}, "
             f"'qratio': {'cast($' + p + '_qratio as double)' if qr is not None else 'cast(null as double)'}, "
             f"{fields}}}")
+        if step.switch is not None:
+            parts.append(lost_part)
     return ",\n        ".join(sums), ",\n            ".join(parts)
 
 
@@ -163,6 +225,8 @@ def build_sql(wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = Non
             .replace("/*thresholds*/", thresholds)
             .replace("/*policy_ctes*/", ctes)
             .replace("/*last_step*/", f"step_{len(plan.steps)}")
+            .replace("/*switch_ctes*/", _switch_ctes(plan))
+            .replace("/*sums_from*/", "switched" if plan.lost_steps else "priced")
             .replace("/*sums*/", sums)
             .replace("/*parts*/", parts))
     return text, plan.bind(text)
@@ -259,7 +323,7 @@ class Result(Savings):
                  + (f" ({self.savings_pct:.2f}%)" if self.savings_pct is not None else ""),
                  f"  moved requests  {self.moved_requests:,.0f}"]
         for lever, saved in self.savings_by_lever().items():
-            lines.append(f"    by {lever:<12} {money(saved)}")
+            lines.append(f"    by {LEVER_WORDS.get(lever, lever):<12} {money(saved)}")
         if self.baseline_quality is not None:
             qb = self.quality_basis
             measured = qb.get("measured_requests") or 0

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -85,6 +85,11 @@ class Assumptions(Strict):
         1.0, gt=0, description="input tokens of moved parts × this (tokenizer of the target model); a target's "
         "own `input_multiplier` wins")
     escalation_rate: float | None = Field(None, ge=0, le=1, description="default for cascades that give none")
+    cache_on_switch: Literal["lost", "kept"] = Field(
+        "lost", description="a request moved to another model loses its conversation's warm prompt cache: its "
+        "cache-read tokens are priced at the target's input price (the first moved request of a conversation at its "
+        "cache-write price) unless its whole conversation moved ('lost'); 'kept' prices them at the target's "
+        "cache-read price as if the cache came along")
     quality: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="workload (or '*') → model → score in [0, 1]; wins over the defaults")
     measured: dict[str, dict[str, float]] = Field(
@@ -128,6 +133,18 @@ class Scenario(Strict):
             except ValueError as e:
                 raise ValueError(f"policies.{i}: {e}") from None
         return self
+
+    def with_conversations(self, unit: str | None = None, cache_on_switch: str | None = None) -> Scenario:
+        """The same scenario with every ranked policy (shift, batch) picking by `unit` (request | session) and/or
+        `assumptions.cache_on_switch` (lost | kept) set; None leaves a value as the scenario has it."""
+        data = self.model_dump(mode="python", exclude_none=True)
+        if unit is not None:
+            for p in data["policies"]:
+                if "share" in p:
+                    p["unit"] = unit
+        if cache_on_switch is not None:
+            data["assumptions"]["cache_on_switch"] = cache_on_switch
+        return Scenario.model_validate(data)
 
     def policy_label(self, i: int) -> str:
         """Its `name`, else plain words for its kind (`move to gpt-4o-mini`, `batch tier`); a label two policies

@@ -8,7 +8,7 @@ from pathlib import Path
 from ingest import ingest_paths
 
 HEADER = ["ts", "granularity", "provider", "model", "project", "team", "workload", "requests", "input_tokens",
-          "cache_read_tokens", "output_tokens", "cost_usd"]
+          "cache_read_tokens", "output_tokens", "cost_usd", "session_id"]
 
 
 def load_rows(wh, tmp_path: Path, rows: list[dict], name: str = "usage.csv") -> None:

@@ -219,7 +219,7 @@ def outcome(wh: Warehouse, scenario: Scenario) -> tuple[frontier.Outcome, str]:
     'arrays'). The first call for a structure prepares it (one SQL pass); later calls run no SQL."""
     prep = frontier.prepare(wh, scenario)
     i = slider_policy(scenario)
-    if i is not None and scenario.policies[i].ranked:
+    if i is not None and prep.lookup_ok(i):
         return prep.table(i, scenario).lookup(scenario, teams=True), "lookup"
     return prep.evaluate(scenario, teams=True), "arrays"
 

@@ -78,8 +78,8 @@ final as (
                 * (case when service_tier = 'batch' then 0.5 else 1 end) as decimal(38, 12))
         end as list_cost_usd,
         source_format, ingest_id,
-        row_key,
-        session_id
+        session_id,
+        row_key
     from rates
     left join dim_attribution as da on da.dim_key = rates.dim_key
 )

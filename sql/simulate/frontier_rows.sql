@@ -6,9 +6,11 @@
 -- Params: those of simulate/replay_rows.sql and simulate/row_rates.sql (their text fills the slots of those
 --   names); the policies' bound values ($p{i}_*) and target prices ($p{i}_in0, …) — the same names and values
 --   the replay binds (one plan: simulate/plan.py).
--- Template slots (block comments named replay_rows, row_rates, rate_columns, joins, columns) are filled by
--- simulate/frontier.py from the plan and the fixed fragments of simulate/policies.py; every value is bound,
--- never spliced.
+-- With sessions read (simulate/replay_rows.sql): a session-unit policy's unit columns (`unit_columns`), and the
+-- conversation of each row for the numpy twin of the replay's cache-loss accounting.
+-- Template slots (block comments named replay_rows, row_rates, rate_columns, unit_columns, joins, columns) are
+-- filled by simulate/frontier.py from the plan and the fixed fragments of simulate/policies.py; every value is
+-- bound, never spliced.
 with scoped as (
     /*replay_rows*/
 ),
@@ -18,7 +20,7 @@ row_rates as (
 ),
 
 priced as (
-    select s.* /*rate_columns*/
+    select s.* /*rate_columns*/ /*unit_columns*/
     from scoped as s
     /*joins*/
 ),

@@ -5,7 +5,7 @@
 --   tokens); $q_workload, $q_model, $q_score, $q_measured (quality table; measured = from a shadow evaluation);
 --   $p{i}_* (policy i's values, label, lever, target label and target model id).
 -- Template slots (block comments named replay_rows, row_rates, materialized, row_id, static_flags, rank_ctes,
--- thresholds, policy_ctes, last_step, rate_columns, joins, sums, parts) are filled by simulate/replay.py from
+-- thresholds, policy_ctes, last_step, rate_columns, joins, switch_ctes, sums_from, sums, parts) are filled by simulate/replay.py from
 -- the plan (simulate/plan.py) and the fragments of simulate/policies.py; every value is bound, never spliced.
 -- Speed: a ranked policy sorts only its eligible request rows' (order key, row id) in a narrow CTE (`ord_i`);
 -- `thr_i` is the key of the last row it takes, and the wide rows compare their own key with it (no sort or join
@@ -48,12 +48,15 @@ priced as (
     /*joins*/
 ),
 
+-- cache lost on a switch (conv, switched): per row the extra cost of the cache its move loses, when it does
+/*switch_ctes*/
+
 -- per part (the unclaimed remainder, then each policy): the rows where the part is more than 1e-12 of the row
 sums as (
     select
         cast(ts as date) as day, team, project, provider, workload, model as source_model, unpriced,
         /*sums*/
-    from priced
+    from /*sums_from*/
     group by all
 ),
 

@@ -7,7 +7,10 @@
 --   $g_key, $g_model, $g_score (per-request grades matched by simulate/request_grades.sql; empty without one);
 --   $p{i}_target_id (policy i's target model id, lower-case; only with grades); $rs_key, $rs_score (a router's
 --   scores matched to the same rows, for `pick: score`; empty without one).
--- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, scope) are filled
+-- With sessions read (a policy with `unit: session`, or cache lost on a switch) also `session_id` and `unit_key`
+-- (the conversation: hash(session_id); a row without one is its own unit: its row hash).
+-- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, session_columns,
+-- scope) are filled
 -- by simulate/plan.py with fixed fragments; every value is bound, never spliced. The grades and the router's
 -- scores are joined only when some matched: without them the rows read no key.
 with grades as (
@@ -40,7 +43,7 @@ final as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-        /*grade_columns*/ /*router_columns*/
+        /*grade_columns*/ /*router_columns*/ /*session_columns*/
     from usage_replay as u /*grade_join*/ /*router_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/
