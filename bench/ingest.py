@@ -124,10 +124,18 @@ def narrow(path: Path) -> Path:
 
     out = path.with_name(path.stem + "_narrow.csv")
     cols = ", ".join(f'"{c}"' for c in NARROW)
-    duckdb.connect().execute(f"copy (select {cols} from read_csv($p, all_varchar = true)) to '{out}' (header)",
+    duckdb.connect().execute(f"copy (select {cols} from read_csv($p, all_varchar = true)) to {_literal(out)} (header)",
                              {"p": str(path)})
     path.unlink()
     return out
+
+
+def _literal(path: Path) -> str:
+    """A path as a SQL string literal (COPY ... TO takes no bound parameter): quoted as warehouse/backup.py does."""
+    text = str(path.resolve())
+    if any(c in text for c in "\0\n\r"):
+        raise SystemExit(f"{text!r}: a folder name with control characters cannot be used")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def make_increment(tmp: Path, rows: int, day: dt.date, shape: str) -> Path:
