@@ -189,10 +189,12 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         cur.execute(staging, params)
     except duckdb.Error as e:
         raise _read_error(src, fmt, sample, e) from e
-    total, rejected, warned, ts_min, ts_max = cur.execute(
+    total, rejected, warned, ts_min, ts_max, idless = cur.execute(
         "select count(*), count(*) filter (where _errors is not null), "
         "count(*) filter (where _errors is null and _warnings is not null), min(ts) filter (where _errors is null), "
-        "max(ts) filter (where _errors is null) from staged").fetchone()
+        "max(ts) filter (where _errors is null), count(_content) from staged").fetchone()
+    if idless:
+        execute(cur, sql.load("writes/key_idless_rows"))
     if total == 0:
         # a loaded-nothing result, not an error: say what the file held
         read_params = {k: v for k, v in params.items() if k != "ingest_id"}

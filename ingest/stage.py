@@ -2,8 +2,9 @@
 
 The text is assembled from the fixed canonical column names and the format's own SQL file only; the file
 path, the ingest id and every value are bound parameters. Output: table `staged` with the typed canonical columns,
-`_row`, `row_key`, `_errors` (null for a row that loads; else a list of {column, value, reason}) and `_warnings`
-(the same shape: what looks wrong about a row that loads all the same).
+`_row`, `row_key` (null for an id-less row of a keyed format until writes/key_idless_rows.sql numbers it),
+`_content` (that row's content as text, else null), `_errors` (null for a row that loads; else a list of
+{column, value, reason}) and `_warnings` (the same shape: what looks wrong about a row that loads all the same).
 """
 
 from __future__ import annotations
@@ -116,6 +117,14 @@ def _check(cond: str, column: str, raw: str, reason: str) -> str:
             f"'reason': '{why}'}} end")
 
 
+def _trim(text: str) -> str:
+    """`trim(text)`, skipping the call where it cannot change the text: all ASCII (as many bytes as characters) and no
+    space at either end. DuckDB's trim strips only Unicode space separators (' ', U+00A0, U+3000, ...; not tabs), so
+    the result is the same, and trim itself costs ~0.25 CPU s per 1 M cells (a third of staging's text columns)."""
+    return (f"case when not (starts_with({text}, ' ') or ends_with({text}, ' ')) and strlen({text}) = length({text}) "
+            f"then {text} else trim({text}) end")
+
+
 def _amount(raw: str) -> str:
     """Text as money at full precision: a plain decimal exactly, else a number in exponent form ('1e-7')."""
     return (f"coalesce(try_cast(trim(cast({raw} as varchar)) as decimal(38, 12)), "
@@ -124,42 +133,54 @@ def _amount(raw: str) -> str:
 
 def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
     """Two lists per row: `checks` reject it (it cannot be placed: no time, a non-number in a number column,
-    nothing to place), `warns` keep it with a named warning (implausible but money all the same)."""
-    src = lambda c: fmt.sources.get(c, c)  # noqa: E731 -- the file's own column name, for messages
-    typed, checks, warns = [], [], []
+    nothing to place), `warns` keep it with a named warning (implausible but money all the same).
 
-    typed.append("cast(try_cast(m.ts as timestamptz) as timestamp) as ts")
-    checks.append(_check("m.ts is null or trim(cast(m.ts as varchar)) = ''", src("ts"), "m.ts", "missing time"))
-    checks.append(_check("try_cast(m.ts as timestamptz) is null and trim(cast(m.ts as varchar)) <> ''",
-                         src("ts"), "m.ts", "not a date/time"))
-    warns.append(_check("try_cast(m.ts as timestamptz) < timestamptz '2015-01-01'", src("ts"), "m.ts",
-                        "time before 2015"))
-    warns.append(_check("try_cast(m.ts as timestamptz) > current_timestamp + interval 1 day", src("ts"), "m.ts",
-                        "time in the future"))
+    Every cell is parsed once, in `parsed` (`_p_*`: the time, each quantity as a number, the cost as an amount);
+    `checked` types and judges the row from those. A condition that needs a cell's text (is it blank?) tests the
+    parsed value first, so the text is looked at only where the parse failed: the same verdicts as judging the
+    text of every row, at a fraction of the cost (DECIMAL(38, 12) parsing of the cost was three times per row)."""
+    src = lambda c: fmt.sources.get(c, c)  # noqa: E731 -- the file's own column name, for messages
+    parsed, typed, checks, warns = [], [], [], []
+
+    parsed.append("try_cast(m.ts as timestamptz) as _p_ts")
+    typed.append("cast(m._p_ts as timestamp) as ts")
+    # a blank time never parses, so the text is read only where the parse failed
+    checks.append(_check("m._p_ts is null and (m.ts is null or trim(cast(m.ts as varchar)) = '')", src("ts"), "m.ts",
+                         "missing time"))
+    checks.append(_check("m._p_ts is null and trim(cast(m.ts as varchar)) <> ''", src("ts"), "m.ts",
+                         "not a date/time"))
+    warns.append(_check("m._p_ts < timestamptz '2015-01-01'", src("ts"), "m.ts", "time before 2015"))
+    warns.append(_check("m._p_ts > current_timestamp + interval 1 day", src("ts"), "m.ts", "time in the future"))
     for c in TEXT_COLUMNS:
         if c == "session_id" and not fmt.sessions:
             typed.append("cast(null as varchar) as session_id")   # the format logs no conversation id
-        elif c in REQUIRED_TEXT:   # a row with money or tokens but no name is kept as 'unknown' (warned below)
-            typed.append(f"coalesce(nullif(trim(cast(m.{c} as varchar)), ''), 'unknown') as {c}")
+            continue
+        parsed.append(f"nullif({_trim(f'cast(m.{c} as varchar)')}, '') as _p_{c}")
+        if c in REQUIRED_TEXT:   # a row with money or tokens but no name is kept as 'unknown' (warned below)
+            typed.append(f"coalesce(m._p_{c}, 'unknown') as {c}")
         elif c == "operation":
-            typed.append("coalesce(nullif(trim(cast(m.operation as varchar)), ''), 'chat') as operation")
+            typed.append("coalesce(m._p_operation, 'chat') as operation")
         elif c == "service_tier":
-            typed.append("coalesce(nullif(trim(cast(m.service_tier as varchar)), ''), 'standard') as service_tier")
+            typed.append("coalesce(m._p_service_tier, 'standard') as service_tier")
         else:
-            typed.append(f"nullif(trim(cast(m.{c} as varchar)), '') as {c}")
+            typed.append(f"m._p_{c} as {c}")
     # unknown enum values are kept verbatim: a new tier or bucket width is still billed usage
     for c, allowed in (("granularity", GRANULARITIES), ("operation", OPERATIONS), ("service_tier", TIERS)):
         lst = ", ".join(f"'{a}'" for a in allowed)
-        warns.append(_check(f"m.{c} is not null and trim(cast(m.{c} as varchar)) not in ({lst})", src(c), f"m.{c}",
+        warns.append(_check(f"m.{c} is not null and coalesce(m._p_{c}, '') not in ({lst})", src(c), f"m.{c}",
                             f"not one of {'/'.join(allowed)} (kept as written)"))
     quantities = []
     for c in ("requests", *TOKEN_COLUMNS):
         default = 1 if c == "requests" else 0
         raw = f"m._raw_{c}" if c in fmt.raw else f"m.{c}"
-        num = f"try_cast(m.{c} as double)"
+        num = f"m._p_{c}"
+        parsed.append(f"try_cast(m.{c} as double) as _p_{c}")
+        if c in fmt.raw:
+            parsed.append(f"try_cast(m._raw_{c} as double) as _p_raw_{c}")
+        raw_num = f"m._p_raw_{c}" if c in fmt.raw else num
         typed.append(f"coalesce(try_cast({num} as bigint), {default}) as {c}")
         blank = f"({raw} is null or trim(cast({raw} as varchar)) = '')"
-        checks.append(_check(f"not {blank} and try_cast({raw} as double) is null", src(c), raw, "not a number"))
+        checks.append(_check(f"{raw_num} is null and not {blank}", src(c), raw, "not a number"))
         checks.append(_check(f"isnan({num}) or isinf({num})", src(c), raw, "not a finite number"))
         # past 10^13 in one row is a unit mistake that would swamp every total: set aside, named
         checks.append(_check(f"abs({num}) > {MAX_TOKENS}", src(c), raw, "implausibly large"))
@@ -167,34 +188,38 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
         warns.append(_check(f"{num} <> round({num})", src(c), raw, "not a whole number (rounded)"))
         if c != "requests":
             quantities.append(f"coalesce({num}, 0) <> 0")
-    typed.append(f"{_amount('m.cost_usd')} as cost_usd")
-    checks.append(_check(f"m.cost_usd is not null and trim(cast(m.cost_usd as varchar)) <> '' "
-                         f"and {_amount('m.cost_usd')} is null", src("cost_usd"), "m.cost_usd", "not an amount"))
+    parsed.append(f"{_amount('m.cost_usd')} as _p_cost")
+    typed.append("m._p_cost as cost_usd")
+    checks.append(_check("m._p_cost is null and m.cost_usd is not null and trim(cast(m.cost_usd as varchar)) <> ''",
+                         src("cost_usd"), "m.cost_usd", "not an amount"))
     # where a source reports thinking apart from output the adapter adds it to output (docs/formats.md); more
     # reasoning than output left is a source's own inconsistency, kept and named
-    warns.append(_check("try_cast(m.reasoning_tokens as double) > try_cast(m.output_tokens as double)",
-                        src("reasoning_tokens"), "m.reasoning_tokens", "more than output_tokens"))
-    has_money = f"{_amount('m.cost_usd')} is not null"
-    something = f"({' or '.join(quantities)} or {has_money})"
+    warns.append(_check("m._p_reasoning_tokens > m._p_output_tokens", src("reasoning_tokens"), "m.reasoning_tokens",
+                        "more than output_tokens"))
+    something = f"({' or '.join(quantities)} or m._p_cost is not null)"
     for c in REQUIRED_TEXT:
-        name_missing = f"nullif(trim(cast(m.{c} as varchar)), '') is null"
-        warns.append(_check(f"{name_missing} and {something}", src(c), f"m.{c}", "missing (kept as unknown)"))
-    checks.append(_check(f"nullif(trim(cast(m.model as varchar)), '') is null and not {something}", src("model"),
-                         "m.model", "nothing to place: no model, tokens or cost"))
+        warns.append(_check(f"m._p_{c} is null and {something}", src(c), f"m.{c}", "missing (kept as unknown)"))
+    checks.append(_check(f"m._p_model is null and not {something}", src("model"), "m.model",
+                         "nothing to place: no model, tokens or cost"))
 
     errors = ", ".join(checks)
     warnings = ", ".join(warns)
     content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *CONTENT_TEXT, "requests", *TOKEN_COLUMNS, "cost_usd"))
     if fmt.keyed:
-        # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids
-        # (an id-less row: its content plus its occurrence among identical id-less rows, so each line counts)
-        row_key = (f"coalesce(request_row_key(provider, _key), md5_number(concat_ws('|', {content}, row_number() "
-                   f"over (partition by case when _key is null then concat_ws('|', {content}) end order by _row))))")
+        # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids.
+        # An id-less row is keyed on its content plus its occurrence among identical id-less rows (so each line
+        # counts): `_content` here, the occurrence by writes/key_idless_rows.sql over those rows alone. (A window
+        # here would sort every row of the file by _row to number the few without an id: 20 of the 36 operator
+        # seconds of staging 1 M LiteLLM rows, EXPLAIN ANALYZE, docs/benchmarks.md.)
+        row_key = "request_row_key(provider, _key)"
+        content_col = f"case when _key is null then concat_ws('|', {content}) end as _content,"
     else:
         # a statement's line has no identity beyond this load: unique per ingest and row (dedupe of statements is
         # by window, writes/replace_window.sql)
         row_key = "md5_number(concat_ws('|', 'ingest', $ingest_id, _row))"
+        content_col = "null::varchar as _content,"
     typed_sql = ",\n        ".join(typed)
+    parsed_sql = ",\n        ".join(parsed)
     return f"""
 create or replace temp table staged as
 with src as (
@@ -203,6 +228,12 @@ with src as (
 mapped as (
 {fmt.sql}
 ),
+parsed as (
+    select
+        m.*,
+        {parsed_sql}
+    from mapped as m
+),
 checked as (
     select
         m._row,
@@ -210,7 +241,7 @@ checked as (
         {typed_sql},
         list_filter([{errors}], lambda e: e is not null) as _err,
         list_filter([{warnings}], lambda e: e is not null) as _warn
-    from mapped as m
+    from parsed as m
 ),
 keyed as (
     select
@@ -219,7 +250,8 @@ keyed as (
         nullif(_err, []) as _errors,
         nullif(_warn, []) as _warnings,
         -- a request's id (provider, id) when the source issues one; id-less rows of such a source: the content plus
-        -- its occurrence; a statement's line: this load and row
+        -- its occurrence (filled in by writes/key_idless_rows.sql); a statement's line: this load and row
+        {content_col}
         {row_key} as row_key
     from checked
 )

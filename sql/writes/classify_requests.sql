@@ -6,11 +6,15 @@
 -- Grain: one row per such staged row (usually few). params: none (reads temp table staged)
 create or replace temp table fates as
 with good as (
-    select
-        *,
-        row_number() over (partition by row_key order by _row desc) as _from_end
-    from staged
-    where _errors is null
+    select _row, row_key, ts from staged where _errors is null
+),
+repeated as (
+    -- ids on more than one line of the file (usually none): every line but the last of each is superseded.
+    -- (narrow: a window over the staged rows would sort every row's columns to find these few)
+    select row_key, max(_row) as _last from good group by row_key having count(*) > 1
+),
+superseded as (
+    select g._row, g.row_key from good as g join repeated as r using (row_key) where g._row < r._last
 ),
 bounds as (
     -- a restated request keeps its time: the ledger is searched around the file's own window (zone maps)
@@ -26,26 +30,28 @@ known as (
     where u.ts between b.lo and b.hi
       and u.row_key in (select row_key from good)
 ),
-marked as (
+seen as (
+    -- the last line of each id already in the ledger: hashed only here (most rows of a new file are not)
     select
-        g._row,
-        g.row_key,
+        s._row,
+        s.row_key,
         case
-            when g._from_end > 1 then 'superseded_in_file'
-            when k.row_key is null then 'loaded'
-            -- hashed only where the id is known already (most rows of a new file are not)
-            when k._old_h = usage_content_hash(g.ts, g.granularity, g.provider, g.model, g.model_raw, g.account,
-                g.project, g.api_key, g.user_id, g.team, g.workload, g.operation, g.service_tier, g.requests,
-                g.input_tokens, g.cache_read_tokens, g.cache_write_tokens, g.output_tokens, g.reasoning_tokens,
-                g.cost_usd) then 'already_loaded'
+            when k._old_h = usage_content_hash(s.ts, s.granularity, s.provider, s.model, s.model_raw, s.account,
+                s.project, s.api_key, s.user_id, s.team, s.workload, s.operation, s.service_tier, s.requests,
+                s.input_tokens, s.cache_read_tokens, s.cache_write_tokens, s.output_tokens, s.reasoning_tokens,
+                s.cost_usd) then 'already_loaded'
             else 'restated'
         end as _fate
-    from good as g
-    left join known as k using (row_key)
+    from staged as s
+    join known as k using (row_key)
+    where s._errors is null
+      and s._row not in (select _row from superseded)
 ),
 final as (
-    select _row, row_key, null::date as _day, null::varchar as _scope, _fate
-    from marked
-    where _fate <> 'loaded'
+    select _row, row_key, null::date as _day, null::varchar as _scope, 'superseded_in_file' as _fate
+    from superseded
+    union all
+    select _row, row_key, null::date, null::varchar, _fate
+    from seen
 )
 select * from final

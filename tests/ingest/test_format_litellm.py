@@ -146,3 +146,23 @@ def test_bad_numeric_cells_are_set_aside_naming_row_and_column(wh, tmp_path):
         (5, "prompt_tokens", "n/a", "not a number"),
         (6, "spend", "$0.01", "not an amount"),
     ]
+
+
+def test_idless_rows_keep_their_content_and_occurrence_keys(wh, tmp_path):
+    """Rows without a request id are keyed on their content plus their occurrence among identical id-less rows
+    (writes/key_idless_rows.sql, numbered apart from the staging pass). The keys are pinned to the values the
+    earlier one-pass staging gave, so a ledger loaded before still recognises these rows in a later export."""
+    header, rows = _table()
+    i = header.index("request_id")
+    a, b = list(rows[0]), list(rows[1])
+    a[i] = b[i] = ""
+    path = _write(tmp_path / "idless.csv", header, [a, a, b, list(rows[2]), a])
+    r = _one(wh, path)
+    assert (r.status, r.rows_loaded, r.rows_duplicate) == ("loaded", 5, 0)
+    keys = sorted(int(k) for k in wh.sql("select row_key from usage_raw")["row_key"].to_list())
+    assert keys == [-87535100216337747434226661477530736905, -50498050065730490234760994470626557565,
+                    18709033467309883851858581141280681659, 101313881725836963275677409872399174760,
+                    162651712774024014266513387048724074880]
+    # a later export of the same rows with one more identical id-less line: only that line is new
+    again = _one(wh, _write(tmp_path / "idless2.csv", header, [a, a, b, list(rows[2]), a, a]))
+    assert (again.rows_loaded, again.rows_duplicate) == (1, 5)
