@@ -13,7 +13,8 @@ SCEN_COLOR = "#10a37f"
 SAVE_COLOR = "#2ca02c"
 COST_UP_COLOR = "#d62728"
 BAR_COLOR = "#d97757"
-LEVER_LABELS = {"model_shift": "Model shift", "cascade": "Cascade", "batch": "Batch tier", "caching": "Caching"}
+LEVER_LABELS = {"model_shift": "Model shift", "cascade": "Cascade", "batch": "Batch tier", "caching": "Caching",
+                "cache_lost_on_switch": "Cache lost on switch"}
 
 
 def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) -> go.Figure:

@@ -314,8 +314,23 @@ def prepared_sql(wh: Warehouse, scenario: Scenario) -> str:
     return frontier.prepare(wh, scenario).sql
 
 
+def sessions(run: QueryRunner, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Requests in the range, those carrying a conversation id and how many conversations (query
+    `whatif_sessions`): whether "what moves together" can offer whole conversations."""
+    row = run("whatif_sessions", start=start, end=end).row(0, named=True)
+    return {k: int(row[k] or 0) for k in ("requests", "with_session", "sessions")}
+
+
+def with_conversations(scenario: Scenario, unit: str | None, cache_on_switch: str) -> Scenario:
+    """Every shift and batch pick moving `unit` (request | session; None: as the scenario says) and the cache a
+    moved request loses (`cache_on_switch`: lost | kept)."""
+    return scenario.with_conversations(unit=unit, cache_on_switch=cache_on_switch)
+
+
 def lever_frame(out: frontier.Outcome) -> pl.DataFrame:
-    rows = [{"lever": k, "savings_usd": v} for k, v in out.savings_by_lever.items()]
+    # the cache-loss line only when some moved request lost cache (it is 0 for every move that reads none)
+    rows = [{"lever": k, "savings_usd": v} for k, v in out.savings_by_lever.items()
+            if k != frontier.LOST_LEVER or v != 0]
     return pl.DataFrame(rows, schema={"lever": pl.Utf8, "savings_usd": pl.Float64})
 
 

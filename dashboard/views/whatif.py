@@ -112,6 +112,33 @@ def router_scores() -> dict | None:
     return scores
 
 
+def conversations(scenario: Scenario, start, end) -> Scenario:
+    """What moves together (requests, or whole conversations where the sources log them) and what a moved request's
+    prompt cache is worth at the target."""
+    conv = svc.sessions(run, start, end)
+    c1, c2 = st.columns(2)
+    unit = None
+    with c1:
+        if conv["with_session"]:
+            unit = st.radio("What moves together", ["request", "session"], key="whatif_unit", horizontal=True,
+                            format_func={"request": "Single requests", "session": "Whole conversations"}.get,
+                            help="Whole conversations: a shift or batch pick ranks and moves conversations (the "
+                                 "session, trace or conversation id your gateway logged), so their prompt cache "
+                                 "moves with them. A request without an id is its own conversation.")
+            st.caption(f"{conv['with_session']:,} of {conv['requests']:,} requests in {day_span(start, end)} carry "
+                       f"a conversation id ({conv['sessions']:,} conversations).")
+        else:
+            st.caption("No source in this range logs sessions: each request is its own unit.")
+    with c2:
+        cache = st.radio("Prompt cache on a switch", ["lost", "kept"], key="whatif_cache_on_switch", horizontal=True,
+                         format_func={"lost": "Lost", "kept": "Kept"}.get,
+                         help="Lost: a moved request's cache reads are priced at the target's input price (the first "
+                              "moved request of a conversation at its cache-write price) unless its whole "
+                              "conversation moved. Kept: at the target's cache-read price, as if the cache came "
+                              "along. The difference is its own line in savings by lever.")
+    return svc.with_conversations(scenario, unit, cache)
+
+
 def slider_values(scenario: Scenario) -> Scenario:
     """One slider per value of the scenario; keys carry the structure, so a new structure starts at its own
     values. Labels are built from the sliders' current values (they follow the slider: "the simplest 25% …")."""
@@ -313,6 +340,7 @@ st.caption(f"Replays your traffic of {day_span(start, end)} (the sidebar's range
 try:
     source = st.segmented_control("Start from", [PRESET, BUILD], default=PRESET, required=True, key=SOURCE_KEY)
     scenario = preset_scenario(start, end) if source == PRESET else built_scenario(start, end)
+    scenario = conversations(scenario, start, end)
     with st.expander("Measured quality (shadow evaluation, optional)"):
         upload = st.file_uploader(
             "Grades per request or per workload × model", type=["csv", "json", "yaml", "yml"],

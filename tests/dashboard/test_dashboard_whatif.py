@@ -350,3 +350,47 @@ def test_builder_sends_the_simplest_share_to_our_self_hosted_model(page, ledger,
     assert want.moved_requests > 0 and want.savings_usd > 0
     assert metric(at, "Replay under the scenario") == usd(want.scenario_cost_usd)
     assert metric(at, "Savings") == usd(want.savings_usd)
+
+
+def test_no_sessions_is_said_plainly(page):
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception, at.exception
+    assert any("No source in this range logs sessions: each request is its own unit." in c.value for c in at.caption)
+    assert not [r for r in at.radio if r.key == "whatif_unit"]
+    assert at.radio(key="whatif_cache_on_switch").value == "lost"
+
+
+def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
+    """A ledger whose requests carry conversation ids: the page offers whole conversations; the savings shown are
+    the replay's for that unit and cache setting, and the lost cache is its own lever in the waterfall."""
+    from test_simulate_sessions import six
+
+    db = tmp_path / "s.duckdb"
+    day = (dt.date(2025, 6, 1), dt.date(2025, 6, 1))
+    combos = (("request", "lost"), ("session", "lost"), ("session", "kept"))
+    with Warehouse(db) as wh:
+        six(wh, tmp_path)
+        want = {}
+        for unit, cache in combos:
+            sc = svc.with_conversations(svc.build_scenario(
+                name="my-scenario", start=day[0], end=day[1], models=["gpt-4o"], tier=False, route="shift",
+                target_model="gpt-4o-mini", price_ratio=None, quality_ratio=0.9, pick="simplest", batch=False,
+                batch_workloads=[], cache=False), unit, cache)
+            want[unit, cache] = simulate.run(wh, sc)
+    at = page(db, modelmix_date_range=day, whatif_source="Build your own", whatif_tier=False,
+              whatif_models=["gpt-4o"], whatif_target_model="gpt-4o-mini")
+    assert not at.exception, at.exception
+    assert any("5 of 6 requests" in c.value and "2 conversations" in c.value for c in at.caption)
+    for unit, cache in combos:
+        at.radio(key="whatif_unit").set_value(unit).run()
+        at.radio(key="whatif_cache_on_switch").set_value(cache).run()
+        assert not at.exception, at.exception
+        r = want[unit, cache]
+        assert metric(at, "Savings") == usd(r.savings_usd), (unit, cache)
+        [share] = [s for s in at.slider if "moved" in s.label]
+        assert ("eligible conversations" in share.label) == (unit == "session")
+        lost = r.savings_by_lever().get("cache_lost_on_switch", 0.0)
+        waterfall = at.get("plotly_chart")[0].proto.spec
+        assert ("Cache lost on switch" in waterfall) == (lost != 0), (unit, cache, lost)
+    # the lost line shows where it is not zero: moving single requests at 50% loses A2's cache (and B1 writes)
+    assert want["request", "lost"].savings_by_lever()["cache_lost_on_switch"] < 0
