@@ -10,6 +10,7 @@ import polars as pl
 
 from dashboard.components import colors
 from dashboard.components.colors import OTHER_COLOR, PROVIDER_COLORS  # noqa: F401  (one map: colors.py)
+from dashboard.components.formatting import MONTH_AXIS
 
 BILLED_COLOR = "#1f4e79"
 LIST_COLOR = "#9ecae1"
@@ -57,7 +58,7 @@ def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], dimension: str,
             hovertemplate=f"{name}: $%{{y:,.2f}}<extra></extra>",
         )
     period = {"day": "Day", "week": "Week starting", "month": "Month"}.get(bucket, "Period")
-    fig.update_xaxes(title_text=period, tickformat="%b %Y" if bucket == "month" else "%-d %b")
+    fig.update_xaxes(title_text=period, tickformat=MONTH_AXIS if bucket == "month" else "%-d %b")
     y_max = df.group_by("period").agg(pl.col("spend_usd").sum())["spend_usd"].max() if df.height else None
     _base_layout(fig, y_max=y_max)
     fig.update_layout(barmode="relative", bargap=0.15,

@@ -60,3 +60,15 @@ def credits_note(credits, column: str, spend: str = "spend_usd") -> str:
     kinds = ", ".join(sorted({str(v) for v in credits[column].to_list()}))
     return (f"Credits & adjustments: {usd(float(credits[spend].sum()))} ({kinds}), billing lines that name no "
             "model: shown on their own, outside the models and their shares.")
+
+
+# one month format everywhere: "Nov 2026" in headings, tables (MONTH_COLUMN) and chart axes (MONTH_AXIS)
+MONTH_COLUMN = "MMM YYYY"       # st.column_config.DateColumn format
+MONTH_AXIS = "%b %Y"            # plotly tickformat
+
+
+def month(value: dt.date | str) -> str:
+    """'Nov 2026' for a date in the month or a 'YYYY-MM' month key."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:7] + "-01")
+    return f"{value:%b %Y}"

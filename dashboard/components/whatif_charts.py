@@ -7,6 +7,7 @@ import plotly.io as pio
 import polars as pl
 
 from dashboard.components.charts import _HEIGHT, _base_layout, money_tickformat
+from dashboard.components.formatting import MONTH_AXIS
 
 BASE_COLOR = "#1f4e79"
 SCEN_COLOR = "#10a37f"
@@ -137,5 +138,5 @@ def outlook_bands(frame: pl.DataFrame) -> go.Figure:
                                       f"P90 $%{{customdata[1]:,.0f}})<extra></extra>")
     y_max = frame["p90"].max() if frame.height else None
     _base_layout(fig, y_max=y_max, y_title="Monthly spend (USD)", height=400)
-    fig.update_xaxes(title_text="Month", tickformat="%b %Y")
+    fig.update_xaxes(title_text="Month", tickformat=MONTH_AXIS)
     return fig

@@ -15,6 +15,8 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
+from dashboard.components.formatting import MONTH_COLUMN
+from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import editor, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
@@ -28,7 +30,7 @@ BUDGET_FILE_EXAMPLE = """budgets:
 
 
 def period_name(start: dt.date, period: str) -> str:
-    return f"{start:%B %Y}" if period == "month" else f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return fmt_month(start) if period == "month" else f"Q{(start.month - 1) // 3 + 1} {start.year}"
 
 
 def forecast_section(as_of: dt.date, since: dt.date) -> None:
@@ -105,7 +107,7 @@ def backtest_block(key: str, bt: pl.DataFrame, level: str, verdict: str) -> None
         column_order=["month", "actual_usd", "forecast_usd", "p10_usd", "p90_usd", "ape_total_pct",
                       "mape_daily_pct", "inside_band"],
         column_config={
-            "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+            "month": st.column_config.DateColumn("Month", format=MONTH_COLUMN),
             "actual_usd": money("Actual", format="dollar"),
             "forecast_usd": money("Forecast", format="dollar"),
             "p10_usd": money("P10", format="dollar"),

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, usd
+from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import editor, flash, save_button, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
@@ -64,13 +65,13 @@ def rule_inputs(month: str) -> dict:
 def statement_block(month: str, rule: dict) -> None:
     df = call(svc.statement, month=month, **rule)
     if df.is_empty():
-        st.info(f"No spend in {month}. Pick another month, or load that month's usage exports on "
+        st.info(f"No spend in {fmt_month(month)}. Pick another month, or load that month's usage exports on "
                 "the **Upload & data** page.")
         return
     total = df["total_usd"].sum()
     allocated = df["allocated_usd"].sum()
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Total spend, {month}", usd(total), border=True)
+    c1.metric(f"Total spend, {fmt_month(month)}", usd(total), border=True)
     c2.metric("Allocated from unassigned", usd(allocated), border=True,
               help="Spend no attribution rule gave to a team, shared out by the rule above.")
     c3.metric("Teams", f"{df.filter(pl.col('team') != svc.UNASSIGNED).height:,}", border=True)
@@ -124,7 +125,7 @@ def downloads(month: str, rule: dict) -> None:
 
 def whole_bill_block(month: str) -> None:
     """Token spend beside seats and subscriptions per team, and self-hosted inference against its cost file."""
-    st.subheader(f"The whole AI bill, {month}")
+    st.subheader(f"The whole AI bill, {fmt_month(month)}")
     bill = call(svc.whole_bill, month=month)
     if bill.is_empty() or not bill["seat_usd"].sum():
         st.info("No seats or subscriptions for this month. Load them below, or with `modelmix subscriptions FILE` "
@@ -220,16 +221,16 @@ def render() -> None:
         return
     months = call(svc.chargeback_months)
     done = ledger.source_completeness(state.run_query, selected[1])
-    incomplete = {m: f"{m} · incomplete" for m in months if not month_complete(done, m)}
+    incomplete = {m: f"{fmt_month(m)} · incomplete" for m in months if not month_complete(done, m)}
     full = done.last_complete_month()
     default = f"{full:%Y-%m}" if full is not None and f"{full:%Y-%m}" in months else f"{selected[1]:%Y-%m}"
     month = st.columns([1, 3])[0].selectbox(
         "Month", months, index=months.index(default) if default in months else 0, key="chargeback_month",
-        format_func=lambda m: incomplete.get(m, m),
+        format_func=lambda m: incomplete.get(m, fmt_month(m)),
         help="Months with usage, newest first. The default is the last complete month up to the date range's "
              "end: a month is incomplete while it is still running or some source's usage stops before its end.")
     if month in incomplete:
-        st.warning(f"**{month} is incomplete**: "
+        st.warning(f"**{fmt_month(month)} is incomplete**: "
                    + (f"{done.describe()}, so its statement misses their later usage"
                       if not done.is_complete and month >= f"{done.complete_through:%Y-%m}"
                       else "the month is not over in the ledger yet")
@@ -237,7 +238,7 @@ def render() -> None:
                    icon=":material/hourglass_bottom:")
     try:
         rule = rule_inputs(month)
-        st.subheader(f"Statement, {month}")
+        st.subheader(f"Statement, {fmt_month(month)}")
         statement_block(month, rule)
         downloads(month, rule)
         whole_bill_block(month)

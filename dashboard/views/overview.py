@@ -14,6 +14,7 @@ from dashboard import state
 from dashboard.components import bridges, charts
 from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, pct, requests_counted,
                                              signed_pct, usd)
+from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as finance_svc
@@ -56,7 +57,7 @@ def month_kpis(end: dt.date) -> None:
     mark = "" if this_ok else " · incomplete"
     short_span = day_span(month, m["as_of_day"]).removesuffix(f" {month.year}")
 
-    st.subheader(f"This month: {month:%B %Y}" + ("" if this_ok else " (incomplete)"))
+    st.subheader(f"This month: {fmt_month(month)}" + ("" if this_ok else " (incomplete)"))
     if not this_ok:
         incomplete_note(done, month)
     c1, c2, c3 = st.columns(3)
@@ -70,16 +71,16 @@ def month_kpis(end: dt.date) -> None:
              + ("" if this_ok else f" Incomplete: {done.describe()}."),
     )
     c2.metric(
-        f"Last month ({last_month:%B %Y})" + ("" if last_ok else " · incomplete"), usd(m["last_month_usd"]),
+        f"Last month ({fmt_month(last_month)})" + ("" if last_ok else " · incomplete"), usd(m["last_month_usd"]),
         delta=signed_pct(svc.pct_change(m["last_month_usd"], m["prior_month_usd"])),
-        delta_description=f"vs {prior_month:%B}" + ("" if last_ok else ", not comparable"),
+        delta_description=f"vs {fmt_month(prior_month)}" + ("" if last_ok else ", not comparable"),
         delta_color="inverse" if last_ok else "off", border=True,
-        help=f"Spend in {prior_month:%B %Y}: {usd(m['prior_month_usd'])}.",
+        help=f"Spend in {fmt_month(prior_month)}: {usd(m['prior_month_usd'])}.",
     )
     c3.metric(
-        f"Run-rate ({month:%b %Y}){mark}", usd(m["run_rate_usd"]),
+        f"Run-rate ({fmt_month(month)}){mark}", usd(m["run_rate_usd"]),
         delta=signed_pct(svc.pct_change(m["run_rate_usd"], m["last_month_usd"])),
-        delta_description=f"vs {last_month:%B} total" + ("" if this_ok else ", not comparable"),
+        delta_description=f"vs {fmt_month(last_month)} total" + ("" if this_ok else ", not comparable"),
         delta_color="inverse" if this_ok else "off", border=True,
     )
     st.caption(
@@ -95,7 +96,7 @@ def month_kpis(end: dt.date) -> None:
         month_movers(month, m["as_of_day"], last_month, same_days_end)
     else:       # against a month some source does not cover, every mover would be the missing source
         st.caption(f"**Movers** (what changed most against the same days of last month) are shown for complete "
-                   f"months only; {month:%B %Y} misses part of its sources.")
+                   f"months only; {fmt_month(month)} misses part of its sources.")
 
 
 def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_end: dt.date) -> None:
@@ -132,11 +133,11 @@ def incomplete_note(done: ledger.Completeness, month: dt.date) -> None:
     """Above this month's figures: which sources stop before its latest day, so the figures read as partial."""
     last_full = done.last_complete_month()
     st.warning(
-        f"**{month:%B %Y} is incomplete.** The latest usage is from {done.latest:%-d %b %Y}, but "
+        f"**{fmt_month(month)} is incomplete.** The latest usage is from {done.latest:%-d %b %Y}, but "
         f"{done.describe()}: the days after a source's "
         f"end miss its usage, so spend so far, the run-rate and the change against last month understate spend "
         f"and are not coloured as good or bad news. Every source is loaded through "
-        f"{done.complete_through:%-d %b %Y}" + (f"; the last complete month is {last_full:%B %Y}." if last_full
+        f"{done.complete_through:%-d %b %Y}" + (f"; the last complete month is {fmt_month(last_full)}." if last_full
                                                  else ".")
         + " Load the newer exports (Upload & data) to complete it.",
         icon=":material/hourglass_bottom:",

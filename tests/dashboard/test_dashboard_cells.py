@@ -186,3 +186,14 @@ def test_a_typed_range_applies_on_enter(open_page):
     at.text_input(key="date_typed").set_value("Smarch").run()
     assert any("is not a date" in c.value for c in at.sidebar.caption)
     assert at.session_state["date_range"][0].month == 9                  # a bad entry changes nothing
+
+
+def test_one_month_format_everywhere():
+    """Months read 'Nov 2026' in headings, tables and axes: no page or figure builder spells them another way."""
+    from dashboard.components.formatting import month
+
+    assert month(dt.date(2026, 11, 27)) == "Nov 2026" == month("2026-11")
+    for folder in ("views", "components", "services"):
+        for path in (ROOT / "dashboard" / folder).glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "%B" not in text and '"MMMM YYYY"' not in text, f"{path.name} spells months another way"

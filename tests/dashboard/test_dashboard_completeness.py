@@ -80,16 +80,16 @@ def metric(at: AppTest, start: str):
 def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app):
     at = app()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.subheader[0].value == "This month: November 2026 (incomplete)"
+    assert at.subheader[0].value == "This month: Nov 2026 (incomplete)"
     [warning] = [w.value for w in at.warning if "is incomplete" in w.value]
     assert "`focus` ends 31 Oct 2026, `openai-usage-csv` ends 31 Oct 2026" in warning
-    assert "the last complete month is October 2026" in warning
+    assert "the last complete month is Oct 2026" in warning
     so_far = metric(at, "Spend so far")
     assert so_far.label.endswith("· incomplete") and so_far.proto.delta.startswith("-99")
     assert so_far.proto.color == GRAY and "not comparable" in so_far.proto.delta_description  # never green
     run_rate = metric(at, "Run-rate")
     assert run_rate.label.endswith("· incomplete") and run_rate.proto.color == GRAY
-    october = metric(at, "Last month (October 2026)")         # complete: its change keeps its colour
+    october = metric(at, "Last month (Oct 2026)")         # complete: its change keeps its colour
     assert "incomplete" not in october.label and october.proto.color != GRAY
     assert any("The shaded days (1–27 Nov 2026) are incomplete" in c.value for c in at.caption)
     # no movers against a month a source does not cover (each would be the missing source at -100%)
@@ -103,11 +103,11 @@ def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app
     assert not at.exception, [e.value for e in at.exception]
     month = at.selectbox(key="chargeback_month")
     assert month.value == "2026-10"                      # the last complete month, not November's 27 days
-    assert month.options[:2] == ["2026-11 · incomplete", "2026-10"]
+    assert month.options[:2] == ["Nov 2026 · incomplete", "Oct 2026"]
     assert not any("incomplete" in w.value for w in at.warning)
     month.select("2026-11").run()
     [warning] = [w.value for w in at.warning if "incomplete" in w.value]
-    assert warning.startswith("**2026-11 is incomplete**: `focus` ends 31 Oct 2026")
+    assert warning.startswith("**Nov 2026 is incomplete**: `focus` ends 31 Oct 2026")
 
     at.switch_page("views/outlook.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -120,13 +120,13 @@ def test_a_complete_ledger_is_not_marked(app, tmp_path):
     db = build_ledger(tmp_path / "complete.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
     at = app(db)
     assert not at.exception, [e.value for e in at.exception]
-    assert at.subheader[0].value == "This month: September 2025"
+    assert at.subheader[0].value == "This month: Sep 2025"
     assert not any("incomplete" in m.label for m in at.metric)
     assert metric(at, "Spend so far").proto.color != GRAY
     assert not any("incomplete" in w.value for w in at.warning)
     at.switch_page("views/chargeback.py").run()
     assert at.selectbox(key="chargeback_month").value == "2025-08"     # September is still running
-    assert at.selectbox(key="chargeback_month").options[0] == "2025-09 · incomplete"
+    assert at.selectbox(key="chargeback_month").options[0] == "Sep 2025 · incomplete"
 
 
 def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
@@ -171,4 +171,4 @@ def test_a_date_preset_sets_the_range(app):
     at.sidebar.button_group(key="date_preset").set_value("Last month").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["modelmix_date_range"] == (D(2026, 10, 1), D(2026, 10, 31))
-    assert at.subheader[0].value == "This month: October 2026"      # a complete month: no "(incomplete)"
+    assert at.subheader[0].value == "This month: Oct 2026"      # a complete month: no "(incomplete)"
