@@ -40,6 +40,8 @@ def thresholds() -> tuple[float, float]:
 
 
 def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, end: dt.date) -> dict | None:
+    """The four figures and the bridge to spend, then the waterfall with its notes beside the by-provider table;
+    None when nothing in the range can be reconciled."""
     s = svc.reconcile_summary(detail, pct, abs_usd)
     if not s["billed_usd"] and not s["expected_usd"]:
         st.info("No usage in this range carries both a billed cost and a catalog price, so there is nothing to "
@@ -63,8 +65,18 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
     st.caption(" ".join(filter(None, (bridges.billed_all_sources(b) + ".", bridges.all_sources_why(b),
                                       bridges.SPEND_DEFINITION))))
     sql_behind(spend_svc.QUERIES["all_sources"], label="SQL behind the bridge to spend")
-    st.markdown("**From list price to the bill**")
-    st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
+    # the two charts side by side (they read well at half width; the tables need the whole width)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("**From list price to the bill**")
+        st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
+    with right:
+        by_day(detail, pct, abs_usd)
+    notes(s, start, end)
+    return s
+
+
+def notes(s: dict, start: dt.date, end: dt.date) -> None:
     st.caption(WATERFALL_HELP)
     extras = []
     if s["list_only_usd"]:
@@ -81,11 +93,10 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
     if extras:
         st.caption("Not in the waterfall: " + "; ".join(extras) + ".")
     sql_behind(svc.QUERIES["reconcile"])
-    return s
 
 
-def by_provider_and_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
-    st.subheader("By provider and day")
+def by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
+    st.subheader("By provider")
     df = svc.reconcile_by_provider(detail, pct, abs_usd)
     table(
         df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)),
@@ -105,37 +116,49 @@ def by_provider_and_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> Non
     st.caption("Providers whose usage carries no billed cost (priced from the catalog only) have nothing to "
                "reconcile and are left out.")
     sql_behind(svc.QUERIES["reconcile"])
+
+
+def by_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.markdown("**Billed vs expected per day**")
     daily = svc.reconcile_daily(detail, pct, abs_usd)
     st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
     sql_behind(svc.QUERIES["reconcile"])
 
 
+STEPS = {"cache_saving_usd": "cache", "negotiated_saving_usd": "discount", "batch_saving_usd": "batch",
+         "tier_extra_usd": "long context"}
+
+
 def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
     st.subheader("By model")
     df = svc.reconcile_by_model(detail, pct, abs_usd)
+    idle = {c: name for c, name in STEPS.items() if c in df.columns and not df[c].abs().sum()}
     table(
         df, hide_index=True, width="stretch",
-        column_order=["provider", "model", "billed_usd", "naive_list_usd", "cache_saving_usd", "negotiated_saving_usd",
-                      "batch_saving_usd", "tier_extra_usd", "expected_usd", "residual_usd", "residual_pct",
-                      "flagged_days"],
-        column_config={
+        column_order=["provider", "model", "billed_usd", "naive_list_usd",
+                      *[c for c in STEPS if c not in idle], "expected_usd", "residual_usd", "residual_pct"],
+        column_config={       # short headers so the whole table fits the page; the steps are the waterfall's
             "provider": st.column_config.TextColumn("Provider"),
             "model": st.column_config.TextColumn("Model"),
             "billed_usd": money("Billed", format="dollar"),
-            "naive_list_usd": money("Naive list", format="dollar"),
-            "cache_saving_usd": money("Cache saving", format="dollar"),
-            "negotiated_saving_usd": money("Negotiated saving", format="dollar"),
-            "batch_saving_usd": money("Batch saving", format="dollar"),
-            "tier_extra_usd": money("Tier extra", format="dollar"),
+            "naive_list_usd": money("Naive list", format="dollar", help="Every token at the standard list price."),
+            "cache_saving_usd": money("Cache", format="dollar", help="Saved by cache pricing (−) or its write "
+                                                                    "premium (+)."),
+            "negotiated_saving_usd": money("Discount", format="dollar", help="Saved by negotiated price overrides."),
+            "batch_saving_usd": money("Batch", format="dollar", help="Saved by the batch tier."),
+            "tier_extra_usd": money("Long ctx", format="dollar", help="Long-context tier prices."),
             "expected_usd": money("Expected", format="dollar"),
             "residual_usd": money("Residual", format="dollar"),
-            "residual_pct": money("Residual %", format="%+.1f%%"),
-            "flagged_days": money("Flagged rows", format="localized"),
+            "residual_pct": money("Resid. %", format="%+.1f%%", help="Residual as a share of expected; the rows "
+                                                                    "over the threshold are under Flagged rows."),
         },
     )
-    st.caption("Models with a billed cost (or an unpriced bill); usage priced from the catalog only is not compared.")
+    st.caption("Models with a billed cost (or an unpriced bill); usage priced from the catalog only is not compared."
+               + (f" Steps that change nothing in this range are left out: {', '.join(idle.values())}." if idle else ""))
     sql_behind(svc.QUERIES["reconcile"])
+
+
+def by_token_class(start: dt.date, end: dt.date) -> None:
     st.markdown("**By token class**")
     tc = call(svc.reconcile_token_classes, start=start, end=end)
     table(
@@ -220,8 +243,9 @@ def render() -> None:
     # one read of the range (cached); every visual is a pure function of it and the thresholds
     detail = call(svc.reconcile_detail, start=start, end=end)
     if waterfall(detail, pct, abs_usd, start, end) is not None:
-        by_provider_and_day(detail, pct, abs_usd)
+        by_provider(detail, pct, abs_usd)
         by_model(detail, start, end, pct, abs_usd)
+        by_token_class(start, end)
         flagged_rows(detail, pct, abs_usd)
     unpriced_models(start, end)
 
