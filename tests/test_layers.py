@@ -102,6 +102,7 @@ def test_no_pages_folder_beside_the_entry_script():
     assert not (ROOT / "dashboard" / "pages").exists()
 
 
+@pytest.mark.slow
 def test_one_neutraliser():
     """The spreadsheet-formula rule is defined once (warehouse/spreadsheet.py) and imported everywhere else."""
     defined = []

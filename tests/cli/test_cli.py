@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from warehouse import Warehouse
 
 HEADER = "ts,provider,model,input_tokens,output_tokens,cost_usd"
@@ -20,6 +22,7 @@ def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
                           timeout=timeout, env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_ingest_json_and_exit_codes(tmp_path, csv_file):
     db = str(tmp_path / "l.duckdb")
     good = csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,10,1,0.1")
@@ -45,6 +48,7 @@ def test_ingest_json_and_exit_codes(tmp_path, csv_file):
     assert p.returncode == 1 and "no such file" in p.stderr
 
 
+@pytest.mark.slow
 def test_prices_commands(tmp_path, csv_file):
     db = str(tmp_path / "l.duckdb")
     run("ingest", str(csv_file(HEADER, "2026-01-01T00:00:00Z,acme,acme-9000,10,1,0.1")), "--db", db)
@@ -56,6 +60,7 @@ def test_prices_commands(tmp_path, csv_file):
     assert "litellm-spend-logs" in p.stdout and "canonical" in p.stdout
 
 
+@pytest.mark.slow
 def test_ingest_hands_files_to_the_process_holding_the_db(tmp_path, csv_file):
     db = tmp_path / "held.duckdb"
     owner = subprocess.Popen(
@@ -92,6 +97,7 @@ def test_ingest_hands_files_to_the_process_holding_the_db(tmp_path, csv_file):
     assert not list((tmp_path / "held.duckdb.inbox").glob("*.json"))
 
 
+@pytest.mark.slow
 def test_report_and_alerts(tmp_path, csv_file):
     db = str(tmp_path / "l.duckdb")
     rows = [f"2026-10-{d:02d}T12:00:00Z,openai,gpt-4o,1000,100,{'5.0' if d == 28 else '0.5'}" for d in range(1, 29)]
@@ -115,6 +121,7 @@ def test_report_and_alerts(tmp_path, csv_file):
         ("budget", "critical", "2026-10-20")]
 
 
+@pytest.mark.slow
 def test_simulate_sweep_report_and_outlook(tmp_path, csv_file):
     db = str(tmp_path / "l.duckdb")
     rows = [f"2026-{m:02d}-{d:02d}T12:00:00Z,openai,gpt-4o,{1000 * d},{100 * d},"

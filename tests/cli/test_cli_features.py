@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.regression_data import Series, build
 from test_cli import HEADER, run
 from warehouse import Warehouse
@@ -14,6 +16,7 @@ from warehouse import Warehouse
 OTEL = Path(__file__).resolve().parents[1] / "data" / "otel" / "otel_genai_spans_2026-11-14.jsonl"
 
 
+@pytest.mark.slow
 def test_focus_check_passes_the_export_and_names_broken_rows(tmp_path, csv_file):
     db = str(tmp_path / "l.duckdb")
     rows = [f"2026-10-{d:02d}T12:00:00Z,openai,gpt-4o,1000,100,0.5" for d in range(1, 4)]
@@ -31,6 +34,7 @@ def test_focus_check_passes_the_export_and_names_broken_rows(tmp_path, csv_file)
     assert run("focus-check", str(tmp_path / "missing.csv")).returncode == 2
 
 
+@pytest.mark.slow
 def test_alerts_exit_1_on_a_regression(tmp_path):
     with Warehouse(tmp_path / "l.duckdb") as wh:
         build(wh, tmp_path, [Series("search", "model-a", "key-1", requests=1500, prompt=4000, share=0.88, output=300,
@@ -40,6 +44,7 @@ def test_alerts_exit_1_on_a_regression(tmp_path):
     assert "[warning] Cache efficiency: model-a, team search, since 2026-09-30: cache hit rate fell from" in p.stdout
 
 
+@pytest.mark.slow
 def test_ingest_otel_spans(tmp_path):
     p = run("ingest", str(OTEL), "--db", str(tmp_path / "l.duckdb"), "--json")
     assert p.returncode == 0, p.stdout + p.stderr

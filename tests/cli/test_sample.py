@@ -53,6 +53,7 @@ def test_every_model_is_in_the_catalog():
         assert resolve(m.provider, m.name)[1] is not None, m.name
 
 
+@pytest.mark.slow
 def test_every_row_loads(loaded):
     info, results, wh = loaded
     assert [r.status for r in results] == ["loaded"] * 5, results
@@ -64,6 +65,7 @@ def test_every_row_loads(loaded):
         assert by_name[f"daily_{prov}.csv"].rows_loaded == n
 
 
+@pytest.mark.slow
 def test_breadth_after_ingest(loaded):
     _, _, wh = loaded
     row = wh.sql("select count(distinct team) as teams, count(distinct project) as projects, "
@@ -80,6 +82,7 @@ def test_breadth_after_ingest(loaded):
     assert gateway["n"][0] == 4
 
 
+@pytest.mark.slow
 def test_every_row_priced(loaded):
     _, _, wh = loaded
     # failed requests carry no tokens, so they have nothing to price (list cost NULL, not unpriced)
@@ -94,6 +97,7 @@ def test_every_row_priced(loaded):
     assert all(g <= max(0.01, 0.001 * lst) for g, lst in zip(gap["gap"], gap["list"])), gap
 
 
+@pytest.mark.slow
 def test_spike_is_the_top_day_of_its_key(loaded):
     info, _, wh = loaded
     spike = info["spike"]
@@ -105,6 +109,7 @@ def test_spike_is_the_top_day_of_its_key(loaded):
     assert days.filter(days["day"] == info["spike_date"])["n"][0] >= 8 * usual
 
 
+@pytest.mark.slow
 def test_weekends_lower_and_traffic_grows(loaded):
     _, _, wh = loaded
     week = wh.sql("select isodow(ts) >= 6 as weekend, sum(requests)::double / count(distinct cast(ts as date)) "
@@ -115,6 +120,7 @@ def test_weekends_lower_and_traffic_grows(loaded):
     assert months[-1] > 1.4 * months[0]
 
 
+@pytest.mark.slow
 def test_model_migration(loaded):
     info, _, wh = loaded
     mig = info["migration"]
@@ -126,6 +132,7 @@ def test_model_migration(loaded):
     assert after.get("gpt-4.1-mini", 0) > 5 * after.get("gpt-4o", 0)
 
 
+@pytest.mark.slow
 def test_daily_exports_are_billing_days(loaded):
     _, _, wh = loaded
     daily = wh.sql("select distinct granularity, source_format, cost_usd is null as no_cost from usage "

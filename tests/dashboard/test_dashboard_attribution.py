@@ -108,6 +108,7 @@ def edit_and_click(at: AppTest, editor_key: str, edits: dict, button_key: str) -
     return at
 
 
+@pytest.mark.slow
 def test_registered_under_configure(monkeypatch, ledger):
     monkeypatch.setenv("MODELMIX_DB", str(ledger["db"]))
     try:

@@ -257,6 +257,7 @@ def test_trusted_header_without_the_header_is_denied(session, monkeypatch):
         assert "Access denied" in at.error[0].value and "X-Forwarded-Email" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_trusted_header_signs_in_with_role_from_the_table_or_header(session, monkeypatch, copy):
     monkeypatch.setenv("MODELMIX_TRUSTED_HEADER", "X-Forwarded-Email")
     monkeypatch.setenv("MODELMIX_ROLE_CLAIM", "X-Forwarded-Groups")
@@ -275,6 +276,7 @@ def test_trusted_header_signs_in_with_role_from_the_table_or_header(session, mon
 
 
 # --- roles -------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_viewer_gets_read_sections_only_and_is_denied_on_write_pages(session):
     at = session(email="viewer@example.com")
     assert not at.exception
@@ -294,6 +296,7 @@ def test_viewer_gets_read_sections_only_and_is_denied_on_write_pages(session):
         assert not at.dataframe and not at.button and not at.file_uploader, name
 
 
+@pytest.mark.slow
 def test_viewer_buttons_that_write_are_disabled(session):
     at = session(page("budgets"), "viewer@example.com", modelmix_date_range=RANGE)
     assert not at.exception
@@ -307,6 +310,7 @@ def test_viewer_buttons_that_write_are_disabled(session):
     assert not at.button(key="budgets_save").disabled
 
 
+@pytest.mark.slow
 def test_analyst_uploads_and_edits_prices_but_cannot_remove_or_manage_users(session, copy):
     at = session(email="analyst@example.com", db=copy)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -338,6 +342,7 @@ def test_analyst_uploads_and_edits_prices_but_cannot_remove_or_manage_users(sess
     assert all(a.startswith("cli:") for a in others["actor"])        # the fixture's load and users
 
 
+@pytest.mark.slow
 def test_admin_removes_an_upload(session, copy):
     with Warehouse(copy) as wh:
         tmp = copy.parent / "sept.csv"
@@ -354,6 +359,7 @@ def test_admin_removes_an_upload(session, copy):
 
 
 # --- team restriction ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     e = ledger["expected"]
     at = session(email="legal@example.com")
@@ -390,6 +396,7 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert float(impact["baseline_cost_usd"].iloc[0]) == pytest.approx(float(legal_row), abs=1e-6)
 
 
+@pytest.mark.slow
 def test_cached_results_never_cross_team_scopes(session, ledger):
     """Same query, same parameters, same data version: only the scope differs. Caches are not cleared between
     the sessions, so a cache keyed without the scope would hand one person's figures to the other."""
@@ -407,6 +414,7 @@ def test_cached_results_never_cross_team_scopes(session, ledger):
 
 
 # --- the admin page ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_admin_sees_the_audit_log_and_exports_it_neutralised(session, copy):
     hostile = '=HYPERLINK("http://evil.example")@x.com'
     with Warehouse(copy) as wh:
@@ -482,6 +490,7 @@ def test_a_demotion_applies_to_an_open_session(session, copy):
     assert "Not allowed" in at.error[0].value and "(viewer)" in at.error[0].value and not at.dataframe
 
 
+@pytest.mark.slow
 def test_one_sign_in_row_per_session(session, copy):
     at = session(email="viewer@example.com", db=copy)
     for name in ("explore", "chargeback", "overview"):

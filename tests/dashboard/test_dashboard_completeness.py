@@ -77,6 +77,7 @@ def metric(at: AppTest, start: str):
     return m
 
 
+@pytest.mark.slow
 def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app):
     at = app()
     assert not at.exception, [e.value for e in at.exception]
@@ -116,6 +117,7 @@ def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app
     assert "Left out: 1–27 Nov 2026, which is incomplete (`focus` ends 31 Oct 2026" in fit
 
 
+@pytest.mark.slow
 def test_a_complete_ledger_is_not_marked(app, tmp_path):
     db = build_ledger(tmp_path / "complete.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
     at = app(db)
@@ -146,6 +148,7 @@ def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     assert all(m.label.endswith("· unreliable") for m in at.metric if m.label.startswith("Typical error"))
 
 
+@pytest.mark.slow
 def test_reconciliation_does_not_point_below_to_an_empty_list(app):
     """Issue 15 §5: on the sample ledger a credit line (money-only, no tokens) was reported as "billed for models
     the catalog cannot price (below)" above "Every model in this range has a catalog price"."""
@@ -165,6 +168,7 @@ def test_date_presets_count_back_from_the_last_day(name, want):
     assert ledger.preset_range(name, D(2026, 3, 2), D(2026, 11, 27)) == want
 
 
+@pytest.mark.slow
 def test_a_date_preset_sets_the_range(app):
     """Issue 15 §7: picking "Last month" in the sidebar sets the date range every page reads."""
     at = app()

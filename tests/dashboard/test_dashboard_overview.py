@@ -159,6 +159,7 @@ def test_date_range_changes_the_figures(ledger, run_app):
     assert any(m.label == "Spend so far (1–10 Sep)" for m in at.metric)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bucket", ["Day", "Month"])
 def test_time_bucket(ledger, run_app, bucket):
     run_app(ledger["db"])                      # sets MODELMIX_DB

@@ -50,6 +50,7 @@ def ledger(request, tmp_path, monkeypatch) -> str:
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders(page, ledger):
     at = AppTest.from_file(str(APP), default_timeout=120).run()

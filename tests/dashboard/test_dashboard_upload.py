@@ -178,6 +178,7 @@ def upload_app(monkeypatch):
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_upload_preview_load_and_see_it_elsewhere(tmp_path, upload_app):
     db = build_ledger(tmp_path / "l.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
     at = upload_app(db)
@@ -220,6 +221,7 @@ def test_upload_preview_load_and_see_it_elsewhere(tmp_path, upload_app):
     assert teams["ops"] == pytest.approx(1.25 + 0.75)
 
 
+@pytest.mark.slow
 def test_remove_an_upload_after_confirming(tmp_path, upload_app):
     db = build_ledger(tmp_path / "l.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
     with Warehouse(db) as wh:
@@ -241,6 +243,7 @@ def test_remove_an_upload_after_confirming(tmp_path, upload_app):
         assert wh.scalar("select count(*) from usage") == 0
 
 
+@pytest.mark.slow
 def test_coverage_chart_on_the_sample_ledger(sample_db, upload_app):
     at = upload_app(sample_db)
     assert any(s.value == "Coverage by provider and source" for s in at.subheader)

@@ -40,6 +40,7 @@ def warmed(db: Path) -> warmup.Warmer:
     return w
 
 
+@pytest.mark.slow
 def test_first_renders_after_the_warm_up_replay_nothing(ledger, tmp_path):
     at = AppTest.from_file(APP, default_timeout=120).run()          # opens the ledger: the warm-up starts
     w = warmed(ledger)

@@ -58,6 +58,7 @@ def expected_savings(ledger: Path, preset: str, share: float) -> float:
         return frontier.sweep(wh, sc, 0, [share])["savings_usd"][0]
 
 
+@pytest.mark.slow
 def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     e80, e35 = expected_savings(ledger, "armstrong-80-99", 0.8), expected_savings(ledger, "armstrong-80-99", 0.35)
     at = page(whatif_preset="armstrong-80-99")
@@ -224,6 +225,7 @@ def test_every_preset_renders_with_a_frontier(page, preset):
     assert len(at.get("plotly_chart")) == 2
 
 
+@pytest.mark.slow
 def test_a_per_request_grades_upload_says_how_many_matched(tmp_path, monkeypatch):
     """The shadow-evaluation upload on the page: per-request grades are matched to the logged request ids, and
     the page says how many of the file's requests matched (a file that matches none is a warning)."""
@@ -272,6 +274,7 @@ def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
     assert "Quality vs baseline (scored requests only)" in [m.label for m in at.metric]
 
 
+@pytest.mark.slow
 def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
     """A router's scores uploaded on the builder: "By the router's scores" moves the lowest-scored requests."""
     from test_simulate_shadow import ten_logged
@@ -306,6 +309,7 @@ def test_random_pick_draws_the_seed_band(page):
     assert "Oracle bound" in fig.proto.spec
 
 
+@pytest.mark.slow
 def test_builder_sends_the_simplest_share_to_our_self_hosted_model(page, ledger, tmp_path):
     """Issue 16: the ledger's self-hosted model is a What-if target on the page, priced at its effective $ per 1M
     tokens (cost file ÷ tokens logged, by hand here); "the simplest 60% of the frontier tier to it" shows the

@@ -80,6 +80,7 @@ def test_a_claim_naming_no_known_team_is_denied(session, monkeypatch):
     assert "No known team" in at.error[0].value and "no-such-team" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_trusted_header_groups_restrict_a_viewer(session, ledger, monkeypatch):
     e = ledger["expected"]
     monkeypatch.setenv("MODELMIX_TRUSTED_HEADER", "X-Forwarded-Email")

@@ -110,6 +110,7 @@ def _sample_generator():
     return pytest.importorskip("cli.sample", reason="the seeded sample generator is not in this tree")
 
 
+@pytest.mark.slow
 def test_runaway_agent_of_the_sample_generator_is_found(wh, tmp_path):
     """The generator's runaway key (~20x its volume for two days) tops the anomaly list. Only its gateway log
     is loaded: see the next test for why the full sample hides it."""
@@ -125,6 +126,7 @@ def test_runaway_agent_of_the_sample_generator_is_found(wh, tmp_path):
     assert top["driver_project"].to_list() == [info["spike"]["project"]] * 2
 
 
+@pytest.mark.slow
 def test_runaway_agent_found_in_the_full_sample(wh, tmp_path):
     sample = _sample_generator()
     info = sample.generate(tmp_path / "northwind", rows=60_000, seed=7)

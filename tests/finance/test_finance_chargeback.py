@@ -232,6 +232,7 @@ def test_focus_checks_whole_file_rules(ledger, tmp_path):
     assert ("Team", "not a FOCUS column and not prefixed x_") in rules
 
 
+@pytest.mark.slow
 def test_focus_on_the_sample_ledger(sample_wh, tmp_path):
     for month in cb.months(sample_wh):
         out = cb.export_focus(sample_wh, month, tmp_path / f"{month}.csv")

@@ -179,6 +179,7 @@ def test_bad_files_are_named(tmp_path):
             wb.target(w, "m")
 
 
+@pytest.mark.slow
 def test_cli_loads_and_shows(ledger_file, tmp_path):
     db = str(ledger_file)
     p = run("subscriptions", str(_write(tmp_path, "s.yaml", SUBS)), "--db", db)

@@ -299,6 +299,7 @@ def _windows(rng: random.Random, days: int) -> list[tuple[int, int]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_overlapping_exports_in_random_order_give_the_truth(wh, tmp_path, seed):
     rng = random.Random(seed)
@@ -326,6 +327,7 @@ def test_overlapping_exports_in_random_order_give_the_truth(wh, tmp_path, seed):
 
 # --- 7. `modelmix verify`: every check, exit 1 on a violation ---------------------------------------------------
 
+@pytest.mark.slow
 def test_verify_passes_then_names_a_lost_row(tmp_path):
     import json
     import os

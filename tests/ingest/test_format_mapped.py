@@ -100,6 +100,7 @@ def test_bad_mapping_is_refused_naming_the_key(doc, message):
     assert message in err.value.message
 
 
+@pytest.mark.slow
 def test_cli_mapping_option(tmp_path):
     db = tmp_path / "cli.duckdb"
     run = lambda *a: subprocess.run([sys.executable, "-m", "modelmix", *a], capture_output=True, text=True,  # noqa: E731

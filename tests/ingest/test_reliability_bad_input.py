@@ -197,6 +197,7 @@ def test_upload_limit(tmp_path, monkeypatch):
 
 
 # --- the Upload page, its uploader driven ------------------------------------------------------------------
+@pytest.mark.slow
 def test_upload_page_takes_the_whole_corpus(files, template, tmp_path, monkeypatch):
     db = tmp_path / "page.duckdb"
     shutil.copy(template, db)
@@ -252,6 +253,7 @@ def cli_run(files, template, tmp_path_factory):
     return p, files, logs, per_ingest, tables
 
 
+@pytest.mark.slow
 def test_cli_survives_the_corpus(cli_run):
     p, files, _, _, tables = cli_run
     assert p.returncode == 1, p.stderr                 # files were rejected: exit 1, not a crash
@@ -259,6 +261,7 @@ def test_cli_survives_the_corpus(cli_run):
     assert not ESCAPED.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_cli(name, cli_run):
     p, files, logs, per_ingest, _ = cli_run
@@ -274,6 +277,7 @@ def test_cli(name, cli_run):
         assert sum(per_ingest.get(i, 0) for i in logged["ingest_id"]) == sum(f["rows_loaded"] for f in mine)
 
 
+@pytest.mark.slow
 def test_cli_text_mode_is_one_line_per_file(files, template, tmp_path):
     db = tmp_path / "l.duckdb"
     shutil.copy(template, db)

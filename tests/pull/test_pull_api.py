@@ -67,6 +67,7 @@ def openai_api():
         yield api
 
 
+@pytest.mark.slow
 def test_openai_two_pulls_load_each_row_once_with_paging_429_and_500(wh, openai_api):
     sleeps = Sleeps()
     # the 2nd request gets a 429 with Retry-After: 1, the 5th a 500 once: both retried, nothing lost
@@ -104,6 +105,7 @@ def test_openai_two_pulls_load_each_row_once_with_paging_429_and_500(wh, openai_
     assert wh.scalar("select count(*) - count(distinct row_key) from usage_raw") == 0
 
 
+@pytest.mark.slow
 def test_incremental_run_adds_only_new_days(wh, openai_api):
     pull_provider(LocalSink(wh), "openai", options(openai_api.base_url))
     before = count(wh, "openai-usage-api")
@@ -118,6 +120,7 @@ def test_incremental_run_adds_only_new_days(wh, openai_api):
     assert count(wh, "openai-usage-api") == before + 6
 
 
+@pytest.mark.slow
 def test_open_day_is_never_read(wh, openai_api):
     # usage of the current (open) day exists but must not be loaded: the ledger keeps a row's first value
     openai_api.fixture_data[OPENAI_USAGE + "completions"][day(2026, 9, 11)] = [openai_completion("gpt-4o", "p", 5)]
@@ -127,6 +130,7 @@ def test_open_day_is_never_read(wh, openai_api):
     assert asked_end == {day(2026, 9, 11)}
 
 
+@pytest.mark.slow
 def test_interrupted_pull_resumes_without_gaps_or_duplicates(wh):
     data = openai_data()
     total = expected_rows(data)
@@ -176,6 +180,7 @@ def test_missing_key_says_which_variable_to_set(wh):
         pull_provider(LocalSink(wh), "anthropic", PullOptions(env={}))
 
 
+@pytest.mark.slow
 def test_anthropic_usage_and_cost_reports(wh):
     usage, cost = {}, {}
     for d in DATA_DAYS:
@@ -195,6 +200,7 @@ def test_anthropic_usage_and_cost_reports(wh):
                      "and ts = '2026-09-01'") == Decimal("1.234500")
 
 
+@pytest.mark.slow
 def test_openrouter_activity_days(wh):
     items = {f"2026-09-{d:02d}": [openrouter_item(f"2026-09-{d:02d}", "anthropic/claude-sonnet-4", "ep1", 0.5, 2),
                                   openrouter_item(f"2026-09-{d:02d}", "anthropic/claude-sonnet-4", "ep2", 0.25, 1)]

@@ -76,6 +76,7 @@ def test_jobs_file_errors_name_the_field(tmp_path):
         load_jobs(path)
 
 
+@pytest.mark.slow
 def test_cli_pull_twice_and_status(tmp_path, api):
     db = str(tmp_path / "l.duckdb")
     env = {"OPENAI_ADMIN_KEY": KEY}
@@ -94,6 +95,7 @@ def test_cli_pull_twice_and_status(tmp_path, api):
     assert KEY not in p.stdout
 
 
+@pytest.mark.slow
 def test_cli_401_names_the_variable(tmp_path, api):
     p = run("pull", "anthropic", "--db", str(tmp_path / "l.duckdb"), "--base-url", api.base_url,
             env={"ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-wrong-key"})
@@ -103,6 +105,7 @@ def test_cli_401_names_the_variable(tmp_path, api):
     assert p.returncode == 1 and "OPENROUTER_API_KEY" in p.stderr
 
 
+@pytest.mark.slow
 def test_jobs_run_due_once_and_fail_exit(tmp_path, api):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text(f"""jobs:
@@ -137,6 +140,7 @@ def test_jobs_run_due_once_and_fail_exit(tmp_path, api):
         assert o.ran and o.ok and sum(r.rows_duplicate for r in o.reports) == 2     # the 2-day safety window
 
 
+@pytest.mark.slow
 def test_run_job_service_for_the_sources_page(wh, tmp_path, api):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text(f"jobs:\n  - {{name: oa, kind: openai, base_url: '{api.base_url}', since: {RECENT[0]}}}\n")
@@ -147,6 +151,7 @@ def test_run_job_service_for_the_sources_page(wh, tmp_path, api):
     assert set(frame["source"]) == {"oa"} and frame["rows_loaded_total"].sum() == 10
 
 
+@pytest.mark.slow
 def test_pull_hands_pages_to_the_process_holding_the_db(tmp_path, api):
     db = tmp_path / "held.duckdb"
     owner = subprocess.Popen(

@@ -30,6 +30,7 @@ def gsm_wh(wh, tmp_path):
     return wh
 
 
+@pytest.mark.slow
 def test_grades_named_as_logged_are_resolved_and_used(gsm_wh):
     wh = gsm_wh
     assert wh.scalar("select distinct model from usage") == "gpt-4-turbo"     # ingest resolved the logged name
@@ -82,6 +83,7 @@ def test_a_match_naming_no_model_with_rows_warns(gsm_wh, tmp_path):
     assert w in r.summary_text() and r.to_json()["warnings"] == [w]
 
 
+@pytest.mark.slow
 def test_cli_strict_turns_the_warning_into_an_error(gsm_wh, tmp_path):
     import subprocess
     import sys

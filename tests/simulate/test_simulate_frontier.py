@@ -68,6 +68,7 @@ def mixed_ledger(wh, tmp_path):
     load_rows(wh, tmp_path, rows)
 
 
+@pytest.mark.slow
 def test_lookup_matches_the_replay_with_buckets_cache_and_output_multiplier(wh, tmp_path):
     mixed_ledger(wh, tmp_path)
     base = scenario({"kind": "shift", "share": 0.5, "match": {"models": ["gpt-4o"]}, "to": CHEAP},
@@ -100,6 +101,7 @@ def test_a_later_ranked_policy_is_evaluated_in_full_and_still_agrees(wh, tmp_pat
         assert row["scenario_cost_usd"] == pytest.approx(r.scenario_cost_usd, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_cheapest_point_at_95_percent_quality_is_the_cheapest_of_all_counts(wh, tmp_path):
     ten_requests(wh, tmp_path)
     sc = scenario({"kind": "shift", "share": 0.0, "to": {"price_ratio": 0.1, "quality_ratio": 0.8}},
@@ -139,6 +141,7 @@ def test_a_different_structure_is_refused(wh, tmp_path):
         frontier.prepare(wh, a).evaluate(b)
 
 
+@pytest.mark.slow
 def test_curve_is_exact_at_every_count(wh, tmp_path):
     ten_requests(wh, tmp_path)
     sc = scenario({"kind": "shift", "share": 0.0, "to": CHEAP})

@@ -80,6 +80,7 @@ def test_a_perfect_router_reaches_the_oracle_and_metrics_reach_the_json(gsm_wh):
     assert len(out["curves"]["oracle"]) <= 201 and out["curves"]["oracle"][-1]["moved"] == N
 
 
+@pytest.mark.slow
 def test_cli_oracle(tmp_path):
     import json
     import subprocess
@@ -100,6 +101,7 @@ def test_cli_oracle(tmp_path):
     assert out["metrics"]["oracle"]["apgr"] == pytest.approx((1510625 / N - 833) / 288, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_seed_band_is_the_replays_of_each_seed(gsm_wh):
     """The band of a random pick: per seed, the numpy reorder gives exactly what the replay with that seed gives
     (the order is DuckDB's hash, recomputed); p10–p90 across 8 seeds brackets the median."""
@@ -122,6 +124,7 @@ def test_seed_band_is_the_replays_of_each_seed(gsm_wh):
     assert wide["scenario_quality_p10"] < wide["scenario_quality_p50"] < wide["scenario_quality_p90"]
 
 
+@pytest.mark.slow
 def test_cli_sweep_with_a_seed_band(tmp_path):
     import json
     import subprocess

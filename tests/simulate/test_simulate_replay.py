@@ -95,6 +95,7 @@ def test_policies_that_change_nothing_save_nothing(wh, tmp_path, policy):
     assert r.savings_usd == pytest.approx(0, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_savings_grow_with_share_toward_a_cheaper_target(wh, tmp_path):
     ten_requests(wh, tmp_path)
     savings = [simulate.run(wh, scenario(shift(s / 10))).savings_usd for s in range(11)]

@@ -26,6 +26,7 @@ def gsm_wh(wh, tmp_path):
     return wh
 
 
+@pytest.mark.slow
 def test_a_perfect_router_keeps_only_what_the_strong_model_alone_gets_right(gsm_wh):
     # 925 of 1,307 moved: the 382 only GPT-4 gets right stay, and quality is the oracle's 1,215 / 1,307
     k = gsm.N - gsm.STRONG_ONLY
@@ -55,6 +56,7 @@ def test_unscored_requests_move_after_every_scored_one(gsm_wh):
     assert frontier.prepare(gsm_wh, sc).evaluate(sc).savings_usd == pytest.approx(saving, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_sweep_agrees_with_the_replay(gsm_wh):
     sc = scenario(0.0)
     for row in frontier.sweep(gsm_wh, sc, 0, [0.1, 0.5, 0.9]).iter_rows(named=True):
@@ -73,6 +75,7 @@ def test_pick_score_needs_scores_and_bad_files_name_the_row():
     assert router.scores_data(router.parse("request_id,score,router\na,0.1,r1\na,0.2,r2\n"), "r2")["score"] == [0.2]
 
 
+@pytest.mark.slow
 def test_cli_scores(gsm_wh, tmp_path):
     import subprocess
     import sys

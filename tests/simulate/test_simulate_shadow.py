@@ -202,6 +202,7 @@ def test_both_forms_together(wh, tmp_path):
     assert r.quality_basis["measured_requests"] == 10
 
 
+@pytest.mark.slow
 def test_cli_simulate_with_a_request_file(wh, tmp_path):
     import subprocess
     import sys

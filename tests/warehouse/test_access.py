@@ -35,6 +35,7 @@ def test_restricted_view_sees_only_its_teams_in_every_relation(sample_wh):
     assert view.scalar("select count(distinct team) from main.usage") == len(TEAMS)
 
 
+@pytest.mark.slow
 def test_every_named_query_returns_only_the_allowed_teams(sample_wh):
     view = sample_wh.as_user("viewer@example.com", TEAMS)
     checked = 0

@@ -170,6 +170,7 @@ def _empty(db: Path) -> None:
     os.truncate(db, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [_truncate_half, _garbage_header, _garbage_block, _empty])
 def test_damaged_ledger_gives_a_clear_message_and_the_way_back(template, tmp_path, damage):
     db = small_ledger(template, tmp_path, rows=2_000)

@@ -67,6 +67,7 @@ def usage_file(path: Path, session: int, rows: int) -> Path:
 
 
 # --- concurrency -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_eight_sessions_upload_while_four_query(template, tmp_path):
     db = fresh(template, tmp_path / "l.duckdb")
     rows_per_file = 2_000
@@ -170,6 +171,7 @@ def kill_at(phase: str, path: Path, db: Path, delay: float) -> float:
             p.wait()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_ingest_leaves_the_file_wholly_out_and_a_rerun_completes_it(template, tmp_path):
     db = fresh(template, tmp_path / "l.duckdb")
     path = big_file(tmp_path / "big.csv")
@@ -213,6 +215,7 @@ def one_clear_line(p: subprocess.CompletedProcess, *fragments: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_read_only_ledger_folder(template, tmp_path, csv_file):
     good = csv_file(HEADER, "2026-01-01T00:00:00Z,openai,gpt-4o,a,10,1,0.1")
     with tmpfs(tmp_path / "ro", "16m") as mnt:
@@ -226,6 +229,7 @@ def test_read_only_ledger_folder(template, tmp_path, csv_file):
         one_clear_line(run_cli("ingest", str(good), "--db", str(mnt / "new.duckdb")), "Database error")
 
 
+@pytest.mark.slow
 def test_full_disk(template, tmp_path):
     size = template.stat().st_size
     big = usage_file(tmp_path / "big.csv", 2, 200_000)
@@ -268,6 +272,7 @@ def filled_ledger(db: Path, tmp_path: Path) -> None:
                      cur.execute("insert into " + t + " values (" + ph + ")", pr))   # t: our own table names
 
 
+@pytest.mark.slow
 def test_backup_restore_round_trip(template, tmp_path):
     db = fresh(template, tmp_path / "l.duckdb")
     filled_ledger(db, tmp_path)

@@ -122,6 +122,7 @@ def test_audit_log_filters(wh):
 
 
 # --- the command line ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_cli_users(tmp_path):
     db = str(tmp_path / "l.duckdb")
     p = run("users", "list", "--db", db)
@@ -151,6 +152,7 @@ def test_cli_users(tmp_path):
     assert log["action"].to_list() == ["user_remove", "user_edit", "user_edit"]
 
 
+@pytest.mark.slow
 def test_cli_audit_filters_and_csv_neutralised(tmp_path):
     db = tmp_path / "l.duckdb"
     with Warehouse(db) as wh:

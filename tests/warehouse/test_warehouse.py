@@ -29,6 +29,7 @@ def test_migrations_recorded_and_idempotent(tmp_path):
         assert wh.scalar("select count(*) from schema_version") == len(sql.migrations())
 
 
+@pytest.mark.slow
 def test_readers_run_while_the_writer_loads(wh, tmp_path):
     # four exports of four different weeks (a file of the same days would replace the earlier one's rows)
     rows = [f"2026-01-{1 + (i // 5000) * 7 + i % 7:02d}T{i % 24:02d}:00:00Z,openai,gpt-4o-mini,{i},{i % 7},0.001"
@@ -73,6 +74,7 @@ def test_remove_an_upload(wh, csv_file):
     assert wh.scalar("select status from ingest_log where ingest_id = $i", i=a.ingest_id) == "removed"
 
 
+@pytest.mark.slow
 def test_busy_database_is_a_clear_error(tmp_path):
     path = tmp_path / "held.duckdb"
     holder = subprocess.Popen(
