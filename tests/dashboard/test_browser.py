@@ -190,3 +190,79 @@ def test_every_page_url_opens_directly_on_a_fresh_server(tmp_path, sample_db):
             assert "No usage loaded yet" not in tab.locator("section.main, [data-testid='stMain']").first.inner_text()
             exc = tab.locator('[data-testid="stException"]')
             assert exc.count() == 0, (path, exc.first.inner_text(), (tmp_path / "streamlit.log").read_text()[-3000:])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_finance_journeys_in_chromium(tmp_path, sample_db):
+    """On the sample ledger with the example budgets, as a person clicks: budgets with "Include past periods"
+    (the table gains past periods, the burn-down names the budget the picker shows), a typed date range applied
+    with Enter, Explore's CSV download adding up to the total the page shows, and a file that is no usage export
+    (its verdict shown, Load disabled), in a real Chromium. Also no "None" or "0 requests" on those pages."""
+    import csv
+    import io
+    import shutil
+
+    from finance import budgets
+
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(sample_db, db)
+    with Warehouse(db) as wh:
+        budgets.load_budgets(wh, ROOT / "docs" / "examples" / "budgets.yaml")
+    bad = tmp_path / "notes.csv"
+    bad.write_text("colour,flavour\nred,sweet\n", encoding="utf-8")
+    with served_app(db, tmp_path) as (browser, url):
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        page.goto(url + "/budgets")
+        page.get_by_role("heading", name="Budgets & forecast").wait_for(timeout=90_000)
+        page.get_by_role("heading", name="Actual vs budget vs forecast").wait_for(timeout=60_000)
+        picker = page.locator('[data-testid="stSelectbox"]', has_text="Burn-down of")
+        picker.wait_for(timeout=60_000)
+        def picked() -> str:      # the selectbox shows its choice in its combobox input
+            inp = picker.locator("input")
+            return (inp.first.input_value() if inp.count() else "") or picker.inner_text().replace("Burn-down of", "")
+
+        current_only = picked()
+        page.get_by_text("Include past periods").click()
+        page.get_by_text("Over budget").first.wait_for(timeout=60_000)     # September's and October's overruns
+        title = page.locator('[data-testid="stMarkdownContainer"]', has_text="Burn-down:").first
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'")
+        # the picker 'team sales — Oct 2026 (Over budget)' and the chart 'Burn-down: team sales, Oct 2026 — …'
+        shown = picked().strip()
+        assert " — " in shown, repr(shown)
+        who, period = shown.split(" — ", 1)
+        assert f"Burn-down: {who}, {period.split(' (')[0]}" in title.inner_text(), (shown, title.inner_text())
+        assert current_only.strip() and shown
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # a typed range: Enter applies it
+        box = page.get_by_role("textbox", name="Or type dates, then Enter")
+        box.fill("Oct 2026")
+        box.press("Enter")
+        page.locator('[data-testid="stDateInput"]', has_text="10").first.wait_for(timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+        page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
+        page.get_by_text("Spend from 1–31 Oct 2026").wait_for(timeout=60_000)
+
+        # Explore + download: the file's total is the page's total
+        caption = page.get_by_text("group(s),").first
+        caption.wait_for(timeout=60_000)
+        total_text = caption.inner_text().split(",", 1)[1].split(" in total")[0].strip()
+        with page.expect_download(timeout=60_000) as dl:
+            page.get_by_role("button", name="Download CSV").click()
+        rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+        assert rows and usd(sum(float(r["Spend (USD)"]) for r in rows)) == total_text, (total_text, rows[:3])
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert "0 requests" not in main and "None" not in main
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # a file that is no usage export: its verdict, and nothing to load
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
+        page.get_by_role("heading", name="Upload & data").wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+        page.get_by_text("Not loadable as they stand: notes.csv").wait_for(timeout=60_000)
+        verdict = page.locator('[data-testid="stAlert"]').filter(has_text="notes.csv").first
+        assert verdict.is_visible()
+        assert page.get_by_role("button", name="Load 0 files").is_disabled()
+        assert page.locator('[data-testid="stException"]').count() == 0
