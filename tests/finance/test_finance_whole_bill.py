@@ -211,7 +211,7 @@ def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch
         st.cache_data.clear()
         st.cache_resource.clear()
     assert not at.exception
-    assert any(h.value == "The whole AI bill, 2026-11" for h in at.subheader)
+    assert any(h.value == "The whole AI bill, Nov 2026" for h in at.subheader)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Seats and subscriptions"] == "$753.70" and metrics["Token spend"] == "$1,801.50"
     bill = next(pl.from_pandas(d.value) for d in at.dataframe if "seat_usd" in d.value.columns)
