@@ -1,5 +1,6 @@
-"""Refresh the README's screenshots (docs/screenshot-*.png): the bundled sample ledger, `streamlit run` on a free
-port, Debian's headless Chromium; each page's first screen once it has settled.
+"""Refresh the README's screenshots (docs/screenshot-*.png): the bundled sample ledger with the example budgets
+(docs/examples/budgets.yaml), `streamlit run` on a free port, Debian's headless Chromium; each page's first
+screen once it has settled.
 Usage: python docs/make_screenshots.py [overview whatif ...] (default: all)"""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SHOTS = {"overview": "/", "explore": "/explore", "budgets": "/budgets", "whatif"
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    from finance import budgets
     from ingest import ingest_paths
     from warehouse import Warehouse
 
@@ -28,6 +30,7 @@ def main() -> None:
         db = Path(tmp) / "sample.duckdb"
         with Warehouse(db) as wh:
             ingest_paths(wh, [SAMPLE])
+            budgets.load_budgets(wh, ROOT / "docs" / "examples" / "budgets.yaml")
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with server(APP, {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(Path(tmp) / "jobs.yaml")}) as url:
             for name, path in SHOTS.items():

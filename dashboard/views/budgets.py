@@ -20,6 +20,7 @@ from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import editor, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
+from dashboard.services import ledger
 
 call = state.call
 money = st.column_config.NumberColumn
@@ -128,6 +129,12 @@ def status_section(as_of: dt.date) -> None:
         st.info(f"No budget covers {as_of:%d %b %Y}. Add budgets for teams, projects or providers in the table "
                 "under **Edit budgets** below, or upload a budgets file (YAML or CSV).")
         return
+    done = ledger.source_completeness(state.run_query, as_of)
+    if not done.is_complete:        # a period's actual misses the usage of sources that end before its last day
+        st.warning(f"**Actuals after {done.complete_through:%-d %b %Y} are incomplete**: {done.describe()}, so a "
+                   "budget whose spend comes from those sources reads low (on track) for the days after. Load the "
+                   "newer exports on Upload & data, or read the past periods (toggle above).",
+                   icon=":material/hourglass_bottom:")
     counts = df["status_label"].value_counts()
     st.caption(" · ".join(f"{r['status_label']}: {r['count']}"
                           for r in counts.sort("status_label").iter_rows(named=True)))
@@ -317,8 +324,8 @@ def render() -> None:
     start, as_of = selected
     st.caption(f"Forecasts are made as of **{as_of:%d %b %Y}**, the end of the date range in the sidebar; "
                "days after it are forecast. Charts start at the range's first day.")
+    status_section(as_of)           # what a finance reader opens the page for: budgets against spend, first
     forecast_section(as_of, start)
-    status_section(as_of)
     edit_section()
     scenario_section(as_of)
 

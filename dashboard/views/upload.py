@@ -213,18 +213,23 @@ def history_section() -> None:
         st.info("No file has been loaded into this ledger yet. Drop exports above, or run `modelmix ingest FILE`.")
         sql_behind(QUERIES["history"])
         return
-    table(df, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
-        "ingest_id", "file_name", "format", "status", "file_cost_usd", "loaded_cost_usd", "rows_loaded",
-        "rows_duplicate", "rows_rejected", "rows_warned", "rows_replaced_later", "ts_min", "ts_max", "loaded_at"],
+    # the file's name, pinned while the wide log scrolls sideways; its full path stays in the last column
+    shown = df.with_columns(file_base=pl.col("file_name").str.split("/").list.last())
+    table(shown, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
+        "ingest_id", "file_base", "format", "status", "file_cost_usd", "loaded_cost_usd", "rows_loaded",
+        "rows_duplicate", "rows_rejected", "rows_warned", "rows_replaced_later", "ts_min", "ts_max", "loaded_at",
+        "file_name"],
         column_config={
+        "file_base": st.column_config.TextColumn("File", pinned=True, help="The file's full path is in the last "
+                                                                          "column, Path."),
         "file_cost_usd": st.column_config.NumberColumn("File's cost", format="dollar",
                                                        help="The file's own total as read, every row"),
         "loaded_cost_usd": st.column_config.NumberColumn("Loaded cost", format="dollar"),
         "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
         "rows_replaced_later": st.column_config.NumberColumn(
             "Replaced later", format="localized", help="Rows a later export of the same window replaced"),
-        "ingest_id": st.column_config.NumberColumn("Id", format="plain", width="small"),
-        "file_name": st.column_config.TextColumn("File", width="large"),
+        "ingest_id": st.column_config.NumberColumn("Id", format="plain", width="small", pinned=True),
+        "file_name": st.column_config.TextColumn("Path"),
         "format": "Format", "source_kind": "Source", "status": "Status",
         "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
         "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),

@@ -170,9 +170,9 @@ def headline(out, how: str, bridge) -> None:
               delta=None if out.savings_pct is None else f"{out.savings_pct:.1f}%", border=True)
     q = out.quality_ratio
     unscored = out.total_requests - out.scored_requests
-    c4.metric("Quality vs baseline" if unscored < 0.5 else "Quality vs baseline (scored requests only)",
+    c4.metric("Quality vs baseline" if unscored < 0.5 else "Quality (scored only)",   # whole, in a quarter card
               "—" if q is None else f"{100 * q:.1f}%",
-              delta=None if q is None else f"{100 * (q - 1):+.1f} pts", border=True,
+              delta=None if q is None else f"{100 * (q - 1):+.1f} pts vs baseline", border=True,
               help="Request-weighted expected quality of the scenario ÷ the baseline's, over the requests some "
                    "score covers; unscored requests are left out of it.")
     if unscored >= 0.5:

@@ -151,7 +151,9 @@ def test_budgets_page_shows_the_forecast_and_backtest(page, expected):
     level, verdict = svc.backtest_verdict(svc.backtest_summary(bt))
     said = [e.value for kind in ("success", "info", "warning") for e in at.get(kind)]
     assert any(verdict in t for t in said), (verdict, said)
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    # the forecast's chart (daily "Actual"), not the budgets' burn-down above it (cumulative)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    chart = next(c for c in charts if "Actual" in {t.get("name") for t in c["data"]})
     names = {t.get("name") for t in chart["data"]}
     assert ("P10–P90 band" in names) == (level in ("reliable", "rough")), (level, names)
     assert frame(at, "ape_total_pct")["ape_total_pct"].to_list() == pytest.approx(bt["ape_total_pct"].to_list())

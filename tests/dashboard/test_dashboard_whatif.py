@@ -271,7 +271,7 @@ def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
     assert not at.exception, at.exception
     assert any("Unscored:" in w.value and "the quality figure covers only the other" in w.value
                for w in [*at.warning, *at.info])
-    assert "Quality vs baseline (scored requests only)" in [m.label for m in at.metric]
+    assert "Quality (scored only)" in [m.label for m in at.metric]
 
 
 @pytest.mark.slow
