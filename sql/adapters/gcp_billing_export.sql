@@ -6,6 +6,8 @@
 -- usage.amount in usage.unit (`count` =
 -- tokens; hours/characters/requests are money only); net cost = cost + sum(credits.amount) (credits negative);
 -- cost in `currency`: not USD -> cost / currency_conversion_rate (local currency per USD), else the file fails.
+-- Model, operation, tier and the token class are read from the SKU text by the macro gcp_sku_usage (migration
+-- 023), shared by gcp-billing-export and gcp-cost-table.
 with rows_json as (
     select _row, to_json(s) as j
     from src as s
@@ -29,7 +31,7 @@ fields as (
     from rows_json
 ),
 ai_rows as (
-    select *, lower(trim(sku)) as s
+    select *, lower(trim(sku)) as s, false as is_credit
     from fields
     where service in ('Vertex AI', 'Gemini API', 'Generative Language API')
        or lower(sku) like '%gemini%'
@@ -37,23 +39,6 @@ ai_rows as (
 parsed as (
     select
         *,
-        regexp_extract(s, 'gemini[ -]?(\d+(?:\.\d+)?)[ -](pro|flash[ -]lite|flash|ultra|nano)', ['ver', 'fam'])
-            as gemini,
-        regexp_extract(s, 'claude[ -](\d(?:\.\d)?)[ -](sonnet|haiku|opus)', ['ver', 'fam']) as claude3,
-        regexp_extract(s, 'claude[ -](sonnet|haiku|opus)[ -](\d(?:\.\d)?)', ['fam', 'ver']) as claude4,
-        case
-            when regexp_matches(s, 'cach') and regexp_matches(s, 'storage') then null
-            when regexp_matches(s, 'cach') then 'cache_read'
-            when regexp_matches(s, 'output') then 'output'
-            when regexp_matches(s, 'input') then 'input'
-        end as token_class,
-        case
-            when regexp_matches(s, '\bbatch\b') then 'batch'
-            when regexp_matches(s, '\bflex\b') then 'flex'
-            when regexp_matches(s, '\bpriority\b') then 'priority'
-            else 'standard'
-        end as tier,
-        unit in ('count', 'token', 'tokens') as in_tokens,
         -- credits: the repeated record as JSON ([{"name": ..., "amount": -1.2}, ...]) or one summed number
         case
             when credits_txt is null or trim(credits_txt) in ('', '[]') then 0
@@ -79,7 +64,7 @@ money as (
             else error('currency is ' || currency || ', not USD, and currency_conversion_rate is missing: '
                        || 'export the currency_conversion_rate column too')
         end as cost_usd_txt
-    from parsed
+    from gcp_sku_usage(parsed)
 ),
 final as (
     select
@@ -92,12 +77,7 @@ final as (
             else 'month'
         end as granularity,
         'google-vertex' as provider,
-        case
-            when gemini.fam <> '' then 'gemini-' || gemini.ver || '-' || replace(gemini.fam, ' ', '-')
-            when claude3.fam <> '' then 'claude-' || replace(claude3.ver, '.', '-') || '-' || claude3.fam
-            when claude4.fam <> '' then 'claude-' || claude4.fam || '-' || replace(claude4.ver, '.', '-')
-            else s
-        end as model,
+        model,
         trim(sku) as model_raw,
         billing_account as account,
         project_id as project,
@@ -105,18 +85,10 @@ final as (
         null as user_id,
         coalesce(list_filter(label_list, lambda l: l.key = 'team')[1].value, label_obj ->> 'team') as team,
         coalesce(list_filter(label_list, lambda l: l.key = 'workload')[1].value, label_obj ->> 'workload') as workload,
-        case when s like '%embedding%' then 'embeddings'
-             when s like '%imagen%' or s like '%image output%' then 'images'
-             else 'chat' end as operation,
-        tier as service_tier,
+        operation,
+        service_tier,
         0 as requests,
-        case when token_class = 'input' and in_tokens then amount_txt else '0' end as input_tokens,
-        case when token_class = 'cache_read' and in_tokens then amount_txt else '0' end as cache_read_tokens,
-        0 as cache_write_tokens,
-        case when token_class = 'output' and in_tokens then amount_txt else '0' end as output_tokens,
-        -- Vertex bills thinking as its own output SKU: output tokens that are all reasoning
-        case when token_class = 'output' and in_tokens and s like '%thinking%' then amount_txt else '0' end
-            as reasoning_tokens,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         cost_usd_txt as cost_usd
     from money
 )

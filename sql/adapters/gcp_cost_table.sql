@@ -6,6 +6,8 @@
 -- "Rounding error" / "Total" and no SKU (dropped), thousands separators in `Usage amount` ("12,450,000"), the
 -- currency in the cost header (`Unrounded Cost ($)`): the unrounded column is used, found by its prefix; a
 -- header in another currency symbol fails the file. Dates only: ts is the period start at 00:00 UTC.
+-- Model, operation, tier and the token class are read from the SKU text by the macro gcp_sku_usage (migration
+-- 023), shared by gcp-billing-export and gcp-cost-table.
 with rows_json as (
     select *, to_json(s) as j
     from src as s
@@ -27,33 +29,11 @@ ai_rows as (
             then error('the cost column is "' || cost_key || '", not in US dollars ($): download the cost table in USD')
         end as currency_error,
         j ->> cost_key as cost_txt,
-        replace(trim("Usage amount"), ',', '') as amount_txt
+        replace(trim("Usage amount"), ',', '') as amount_txt,
+        nullif(trim("Credit type"), '') is not null as is_credit
     from cost_column
     where "Service description" in ('Vertex AI', 'Gemini API', 'Generative Language API')
        or lower("SKU description") like '%gemini%'
-),
-parsed as (
-    select
-        *,
-        regexp_extract(s, 'gemini[ -]?(\d+(?:\.\d+)?)[ -](pro|flash[ -]lite|flash|ultra|nano)', ['ver', 'fam'])
-            as gemini,
-        regexp_extract(s, 'claude[ -](\d(?:\.\d)?)[ -](sonnet|haiku|opus)', ['ver', 'fam']) as claude3,
-        regexp_extract(s, 'claude[ -](sonnet|haiku|opus)[ -](\d(?:\.\d)?)', ['fam', 'ver']) as claude4,
-        case
-            when nullif(trim("Credit type"), '') is not null then null
-            when regexp_matches(s, 'cach') and regexp_matches(s, 'storage') then null
-            when regexp_matches(s, 'cach') then 'cache_read'
-            when regexp_matches(s, 'output') then 'output'
-            when regexp_matches(s, 'input') then 'input'
-        end as token_class,
-        case
-            when regexp_matches(s, '\bbatch\b') then 'batch'
-            when regexp_matches(s, '\bflex\b') then 'flex'
-            when regexp_matches(s, '\bpriority\b') then 'priority'
-            else 'standard'
-        end as tier,
-        unit in ('count', 'token', 'tokens') as in_tokens
-    from ai_rows
 ),
 final as (
     select
@@ -65,12 +45,7 @@ final as (
             else 'month'
         end as granularity,
         'google-vertex' as provider,
-        case
-            when gemini.fam <> '' then 'gemini-' || gemini.ver || '-' || replace(gemini.fam, ' ', '-')
-            when claude3.fam <> '' then 'claude-' || replace(claude3.ver, '.', '-') || '-' || claude3.fam
-            when claude4.fam <> '' then 'claude-' || claude4.fam || '-' || replace(claude4.ver, '.', '-')
-            else s
-        end as model,
+        model,
         trim("SKU description") as model_raw,
         "Billing account ID" as account,
         "Project ID" as project,
@@ -78,18 +53,11 @@ final as (
         null as user_id,
         null as team,
         null as workload,
-        case when s like '%embedding%' then 'embeddings'
-             when s like '%imagen%' or s like '%image output%' then 'images'
-             else 'chat' end as operation,
-        tier as service_tier,
+        operation,
+        service_tier,
         0 as requests,
-        case when token_class = 'input' and in_tokens then amount_txt else '0' end as input_tokens,
-        case when token_class = 'cache_read' and in_tokens then amount_txt else '0' end as cache_read_tokens,
-        0 as cache_write_tokens,
-        case when token_class = 'output' and in_tokens then amount_txt else '0' end as output_tokens,
-        case when token_class = 'output' and in_tokens and s like '%thinking%' then amount_txt else '0' end
-            as reasoning_tokens,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         replace(cost_txt, ',', '') as cost_usd
-    from parsed
+    from gcp_sku_usage(ai_rows)
 )
 select * from final

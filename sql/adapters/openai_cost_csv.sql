@@ -8,7 +8,8 @@
 -- Unix-second start_time (UTC). user_email, project_name and organization_name are personal or display data
 -- and are not read at all; user_id (an OpenAI `user-…` id) is kept. Without grouping a row is the org total
 -- (no line item): model `unknown`, operation `other`. Cost rows are not requests: requests and tokens are 0.
--- Line items are classified by the macro openai_cost_line_items (migration 018), as in openai-costs-api.
+-- The canonical row (line items classified, natural key, money only) is the macro openai_cost_rows (migration
+-- 023), shared with openai-costs-api.
 with cells as (
     select
         _row,
@@ -22,7 +23,7 @@ with cells as (
         nullif(trim(project_id), '') as project_id,
         nullif(trim(api_key_id), '') as api_key_id,
         nullif(trim(user_id), '') as user_id,
-        nullif(trim(organization_id), '') as organization_id,
+        nullif(trim(organization_id), '') as account,
         lower(nullif(trim(api_source), '')) as api_source
     from src
 ),
@@ -37,41 +38,11 @@ times as (
         coalesce(try_cast(try_cast(start_txt as double) as bigint),
                  cast(epoch(try_cast(start_iso as timestamptz)) as bigint)) as start_s,
         coalesce(try_cast(try_cast(end_txt as double) as bigint),
-                 cast(epoch(try_cast(end_iso as timestamptz)) as bigint)) as end_s
+                 cast(epoch(try_cast(end_iso as timestamptz)) as bigint)) as end_s,
+        coalesce(start_txt, start_iso) as ts_txt
     from cost_rows
 ),
-items as (
-    select * from openai_cost_line_items(times)
-),
 final as (
-    select
-        _row,
-        -- the same natural key as openai-costs-api, so the export and the API pages of one bucket load once
-        concat_ws('|', 'cost', start_s, end_s - start_s, coalesce(line_item, ''), coalesce(project_id, ''),
-                  coalesce(api_key_id, ''), coalesce(user_id, ''), coalesce(api_source, '')) as _key,
-        case when start_s is not null then cast(make_timestamp(start_s * 1000000) as varchar)
-             else coalesce(start_txt, start_iso) end as ts,
-        bucket_granularity(end_s - start_s, 'no end_time') as granularity,
-        'openai' as provider,
-        item_model as model,
-        item_model_raw as model_raw,
-        organization_id as account,
-        project_id as project,
-        api_key_id as api_key,
-        user_id,
-        null as team,
-        null as workload,
-        item_operation as operation,
-        item_service_tier as service_tier,
-        0 as requests,
-        0 as input_tokens,
-        0 as cache_read_tokens,
-        0 as cache_write_tokens,
-        0 as output_tokens,
-        0 as reasoning_tokens,
-        -- dollars as given; another currency is left visibly unconvertible so the row is set aside, not summed
-        case when currency is null or currency = 'usd' then amount_txt else amount_txt || ' ' || currency end
-            as cost_usd
-    from items
+    select * from openai_cost_rows(times)
 )
 select * from final

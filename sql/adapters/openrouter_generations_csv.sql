@@ -41,12 +41,9 @@ final as (
         try_cast(prompt_txt as double) - coalesce(try_cast(cached_txt as double), 0) as input_tokens,
         cached_txt as cache_read_tokens,
         0 as cache_write_tokens,
-        -- thinking reported apart from the completion (native counts of some providers: reasoning above the
-        -- completion) is added to it, since it is billed as output; otherwise the completion already includes it
+        -- thinking reported above the completion is added to it (macro output_with_reasoning, migration 023)
         completion_txt as _raw_output_tokens,
-        case when try_cast(reasoning_txt as double) > try_cast(completion_txt as double)
-             then cast(try_cast(completion_txt as double) + try_cast(reasoning_txt as double) as varchar)
-             else completion_txt end as output_tokens,
+        output_with_reasoning(completion_txt, reasoning_txt) as output_tokens,
         reasoning_txt as reasoning_tokens,
         cost_txt as cost_usd
     from cells

@@ -1,8 +1,8 @@
--- attribution_coverage: how the team of a date range's spend is decided: by an attribution rule, by the file
--- (no rule sets a team, the source named one), or not at all ('unassigned'). Same first-match semantics as
--- apply_attribution, on the rollup's dimensions. Spend = billed where reported, else list, counted once.
--- Grain: one row per way a team is decided (rule, file, unassigned), present ones only, with its share.
--- Params: $start, $end (dates, inclusive).
+-- attribution_coverage: how the team of a date range's spend is decided: by an attribution rule, by the file (no
+-- rule sets a team, the source named one), or not at all ('unassigned'). Same first-match semantics as
+-- apply_attribution (macro attribution_rule_hits), on the rollup's dimensions. Spend = billed where reported, else
+-- list, counted once. Grain: one row per way a team is decided (rule, file, unassigned), present ones only, with its
+-- share. Params: $start, $end (dates, inclusive).
 with team_rules as (
     select field, pattern from attribution_rules where team is not null
 ),
@@ -24,14 +24,8 @@ classified as (
         case
             when exists (
                 select 1 from team_rules as r
-                where lower(case r.field
-                    when 'project' then d.project
-                    when 'api_key' then d.api_key
-                    when 'user_id' then d.user_id
-                    when 'model' then d.model
-                    when 'account' then d.account
-                    when 'provider' then d.provider
-                end) glob lower(r.pattern)
+                where attribution_rule_hits(r.field, r.pattern,
+                                            d.account, d.project, d.api_key, d.user_id, d.provider, d.model)
             ) then 'rule'
             when d.team = 'unassigned' then 'unassigned'
             else 'file'

@@ -1,10 +1,10 @@
--- attribution_rule_matches: what each attribution rule decides in a date range. First match wins per field:
--- a row's team comes from the first rule (lowest priority, then saved order) that matches it and sets a team,
--- its workload likewise. A rule whose pattern matches only usage that earlier rules already decide is
--- shadowed: it matches rows but decides none (`shadowed_by` names the positions of the rules that win).
--- Spend = billed where reported, else list, counted once where sources overlap (usage_daily.spend_usd).
--- Matching runs on the rollup's dimensions; a `model` rule sees the resolved catalog id there.
--- Grain: one row per rule, in the order rules are tried. Params: $start, $end (dates, inclusive).
+-- attribution_rule_matches: what each attribution rule decides in a date range. First match wins per field: a row's
+-- team comes from the first rule (lowest priority, then saved order) that matches it and sets a team, its workload
+-- likewise. A rule whose pattern matches only usage that earlier rules already decide is shadowed: it matches rows
+-- but decides none (`shadowed_by` names the positions of the rules that win). Spend = billed where reported, else
+-- list, counted once where sources overlap (usage_daily.spend_usd). Matching (macro attribution_rule_hits, migration
+-- 023) runs on the rollup's dimensions; a `model` rule sees the resolved catalog id there. Grain: one row per rule,
+-- in the order rules are tried. Params: $start, $end (dates, inclusive).
 with rules as (
     select
         rule_id, priority, field, pattern, team, workload,
@@ -36,14 +36,8 @@ matches as (
         r.workload is not null as sets_workload
     from dims as d
     join rules as r
-        on lower(case r.field
-            when 'project' then d.project
-            when 'api_key' then d.api_key
-            when 'user_id' then d.user_id
-            when 'model' then d.model
-            when 'account' then d.account
-            when 'provider' then d.provider
-        end) glob lower(r.pattern)
+        on attribution_rule_hits(r.field, r.pattern,
+                                 d.account, d.project, d.api_key, d.user_id, d.provider, d.model)
 ),
 winners as (
     select

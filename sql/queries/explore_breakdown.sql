@@ -4,24 +4,15 @@
 -- reports request counts, cost per 1M tokens only usage that reports tokens (null when there is none), so
 -- cost-only billing lines don't inflate either. Cache share = cache-read tokens / all prompt tokens.
 -- The dimension is a bound value matched against a fixed list of columns; a missing value is '(none)'.
--- Filters and the group: macros usage_filter_keeps, usage_dimension (sql/migrations/018_shared_macros.sql).
+-- Filters and the group: macro usage_grouped (sql/migrations/023_shared_macros_2.sql).
 -- Grain: one row per group, highest spend first, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $dimension (see explore_trend); $filters (struct of one varchar
 -- list per dimension, an empty list keeps every row); $limit (integer).
 with daily as (
     select * from usage_daily where day between $start and $end
 ),
-filtered as (
-    select * from daily
-    where usage_filter_keeps($filters, provider, model, team, project, api_key, user_id, workload, operation,
-                             service_tier)
-),
 grouped as (
-    select
-        *,
-        usage_dimension($dimension, provider, model, team, project, api_key, user_id, workload, operation,
-                        service_tier) as group_value
-    from filtered
+    select * from usage_grouped(daily, $filters, $dimension)
 ),
 per_group as (
     select

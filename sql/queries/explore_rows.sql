@@ -1,6 +1,6 @@
 -- explore_rows: the raw ledger rows behind one group of the Explore table (drill-down), newest first. Every
 -- source is shown, also one another source supersedes for spend (see source_format and coverage).
--- Filters and the group: macros usage_filter_keeps, usage_dimension (sql/migrations/018_shared_macros.sql).
+-- Filters and the group: macro usage_grouped (sql/migrations/023_shared_macros_2.sql).
 -- Grain: one row per usage row, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $dimension (see explore_trend); $group_value (the group, '(none)'
 -- for a missing value); $filters (struct of one varchar list per dimension, an empty list keeps every row);
@@ -8,17 +8,8 @@
 with in_range as (
     select * from usage where ts >= $start and ts < cast($end as date) + interval 1 day
 ),
-filtered as (
-    select * from in_range
-    where usage_filter_keeps($filters, provider, model, team, project, api_key, user_id, workload, operation,
-                             service_tier)
-),
 grouped as (
-    select
-        *,
-        usage_dimension($dimension, provider, model, team, project, api_key, user_id, workload, operation,
-                        service_tier) as group_value
-    from filtered
+    select * from usage_grouped(in_range, $filters, $dimension)
 ),
 final as (
     select

@@ -3,7 +3,7 @@
 -- Spend = billed where reported, else list, counted once where sources overlap (usage_daily.spend_usd).
 -- The dimension is a bound value matched against a fixed list of columns (never spliced into the text);
 -- a missing value is grouped as '(none)'. Buckets start on the 1st (month), Monday (week) or the day.
--- Filters and the group: macros usage_filter_keeps, usage_dimension (sql/migrations/018_shared_macros.sql).
+-- Filters and the group: macro usage_grouped (sql/migrations/023_shared_macros_2.sql).
 -- Grain: one row per bucket per group label (at most $top_n + 1 labels).
 -- Params: $start, $end (dates, inclusive); $bucket ('day' | 'week' | 'month'); $dimension ('provider' |
 -- 'model' | 'team' | 'project' | 'api_key' | 'user_id' | 'workload' | 'operation' | 'service_tier');
@@ -12,17 +12,8 @@
 with daily as (
     select * from usage_daily where day between $start and $end
 ),
-filtered as (
-    select * from daily
-    where usage_filter_keeps($filters, provider, model, team, project, api_key, user_id, workload, operation,
-                             service_tier)
-),
 grouped as (
-    select
-        *,
-        usage_dimension($dimension, provider, model, team, project, api_key, user_id, workload, operation,
-                        service_tier) as group_value
-    from filtered
+    select * from usage_grouped(daily, $filters, $dimension)
 ),
 group_totals as (
     select group_value, sum(coalesce(spend_usd, 0)) as total_usd

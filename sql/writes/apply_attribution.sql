@@ -1,7 +1,7 @@
--- apply_attribution: add to dim_attribution the dimension sets of the rows in days $first_day..$last_day (both
--- null: every row) that it does not hold yet. Grain: one row per distinct dimension set.
--- The first matching rule (lowest priority, then lowest id) that sets a field wins; patterns are
--- case-insensitive globs. A rule change empties dim_attribution first and runs this over every row
+-- apply_attribution: add to dim_attribution the dimension sets of the rows in days $first_day..$last_day (both null:
+-- every row) that it does not hold yet. Grain: one row per distinct dimension set. The first matching rule (lowest
+-- priority, then lowest id) that sets a field wins; patterns are case-insensitive globs (macro
+-- attribution_rule_hits, migration 023). A rule change empties dim_attribution first and runs this over every row
 -- (warehouse/ledger.py: refresh_derived); an ordinary write only evaluates the sets its days brought.
 insert into dim_attribution
 with in_days as (
@@ -17,14 +17,8 @@ matches as (
     select d.dim_key, r.priority, r.rule_id, r.team, r.workload
     from dims as d
     join attribution_rules as r
-        on lower(case r.field
-            when 'project' then d.project
-            when 'api_key' then d.api_key
-            when 'user_id' then d.user_id
-            when 'model' then d.model
-            when 'account' then d.account
-            when 'provider' then d.provider
-        end) glob lower(r.pattern)
+        on attribution_rule_hits(r.field, r.pattern,
+                                 d.account, d.project, d.api_key, d.user_id, d.provider, d.model)
 ),
 final as (
     select

@@ -67,14 +67,17 @@ def test_group_by_allow_list_refuses_unknown_dimensions():
         svc.trend(run, RANGE_START, LAST_DAY, "team", "Quarter")
     assert calls == [], "nothing reached the database"
     # every dimension is bound as a value and matched in SQL against fixed column names: in the macros of
-    # migration 018, which each Explore query calls with the bound $dimension and $filters
+    # migration 018, which usage_grouped (023) applies and each Explore query calls with the bound $dimension
+    # and $filters
     macros = sql.load("migrations/018_shared_macros")
     for dim in svc.DIMENSIONS:
         assert f"when '{dim}' then {dim}" in macros, dim
         assert f"filters.{dim}::varchar[], coalesce({dim}, '(none)')" in macros, dim
+    grouped = sql.load("migrations/023_shared_macros_2")
+    assert "usage_dimension(dimension, " in grouped and "usage_filter_keeps(filters, " in grouped
     for name in ("explore_trend", "explore_breakdown", "explore_rows"):
         text = sql_text(name)
-        assert "usage_dimension($dimension, " in text and "usage_filter_keeps($filters, " in text, name
+        assert re.search(r"usage_grouped\(\w+, \$filters, \$dimension\)", text), name
 
 
 def test_filters_param_has_every_dimension():
