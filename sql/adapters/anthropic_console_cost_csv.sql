@@ -9,6 +9,7 @@
 -- dots to '-'); cost_usd is DOLLARS rounded to 2 places per row (already dollars: no conversion);
 -- context_window holds "≤ 200k"; empty workspace = Default. list_price_usd is the catalog's job (list_cost_usd)
 -- and is not read. Cost rows carry no tokens and are not requests: requests and tokens are 0.
+-- Model ids and tiers: macros claude_model_id, claude_console_tier (sql/migrations/023_shared_macros_2.sql).
 with cells as (
     select
         _row,
@@ -29,8 +30,7 @@ with cells as (
 mapped as (
     select
         *,
-        regexp_replace(regexp_replace(lower(model_txt), ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g')
-            as model_id,
+        claude_model_id(model_txt) as model_id,
         regexp_replace(lower(coalesce(context_window_txt, '')), '[^0-9a-z-]', '', 'g') as window_key
     from cells
 ),
@@ -54,11 +54,7 @@ final as (
         null as workload,
         case when cost_type_txt is null or cost_type_txt in ('token', 'tokens') then 'chat' else 'other' end
             as operation,
-        case
-            when usage_type_txt in ('batch', 'priority', 'flex') then usage_type_txt
-            when usage_type_txt = 'priority_on_demand' then 'priority'
-            else 'standard'
-        end as service_tier,
+        claude_console_tier(usage_type_txt) as service_tier,
         0 as requests,
         0 as input_tokens,
         0 as cache_read_tokens,

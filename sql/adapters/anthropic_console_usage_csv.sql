@@ -8,6 +8,7 @@
 -- "≤ 200k" (U+2264, read as UTF-8; a BOM is stripped by the reader); model_version may be an API id or a
 -- display name ("Claude Sonnet 4.5"), mapped to the catalog id here (lower case, date to YYYYMMDD, spaces and
 -- dots to '-'). A tokens-only export: no money (cost_usd null) and no request count (requests 0).
+-- Model ids and tiers: macros claude_model_id, claude_console_tier (sql/migrations/023_shared_macros_2.sql).
 with cells as (
     select
         _row,
@@ -30,8 +31,7 @@ with cells as (
 mapped as (
     select
         *,
-        regexp_replace(regexp_replace(lower(model_txt), ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g')
-            as model_id,
+        claude_model_id(model_txt) as model_id,
         -- "≤ 200k" and "200k" are the same window
         regexp_replace(lower(coalesce(context_window_txt, '')), '[^0-9a-z-]', '', 'g') as window_key,
         -- the old single column, else the 5-minute plus 1-hour split; a bad cell reaches the checks as text
@@ -80,11 +80,7 @@ final as (
         null as team,
         null as workload,
         'chat' as operation,
-        case
-            when usage_type_txt in ('batch', 'priority', 'flex') then usage_type_txt
-            when usage_type_txt = 'priority_on_demand' then 'priority'
-            else 'standard'
-        end as service_tier,
+        claude_console_tier(usage_type_txt) as service_tier,
         0 as requests,
         uncached_txt as input_tokens,
         cache_read_txt as cache_read_tokens,

@@ -7,13 +7,14 @@
 -- description, then it is parsed from the display name in `description` ("Claude Sonnet 4 Usage - Input
 -- Tokens" -> claude-sonnet-4). Priority Tier costs are not in this endpoint. Cost rows are not requests and
 -- carry no tokens (the report has none): requests and tokens are 0.
--- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+-- Pages are unnested by the macro anthropic_report_results, the tier mapped by anthropic_api_tier
+-- (sql/migrations/023_shared_macros_2.sql).
 with fields as (
     select
         _row,
-        t[1] as start_txt,
-        try_cast(t[1] as timestamptz) as start_at,
-        try_cast(t[2] as timestamptz) as end_at,
+        start_txt,
+        start_at,
+        width_s,
         json_extract_string(to_json(result), [
             '$.amount',             -- 1
             '$.currency',           -- 2
@@ -27,14 +28,14 @@ with fields as (
             '$.workspace_id',       -- 10
             '$.speed'               -- 11
         ]) as f
-    from api_page_results(src, '$.starting_at', '$.ending_at')
+    from anthropic_report_results(src)
 ),
 typed as (
     select
         _row,
         start_txt,
         start_at,
-        cast(epoch(end_at) - epoch(start_at) as bigint) as width_s,
+        width_s,
         nullif(trim(f[1]), '') as amount_txt,
         upper(nullif(trim(f[2]), '')) as currency,
         f[3] as description,
@@ -42,8 +43,7 @@ typed as (
         f[5] as token_type,
         f[6] as model_txt,
         -- "Claude Sonnet 4 Usage - Input Tokens" -> "claude-sonnet-4"
-        nullif(regexp_replace(regexp_replace(lower(trim(regexp_extract(f[3], '^(Claude .+?) Usage\b', 1))),
-            ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g'), '') as model_from_description,
+        nullif(claude_model_id(trim(regexp_extract(f[3], '^(Claude .+?) Usage\b', 1))), '') as model_from_description,
         lower(f[7]) as tier_raw,
         f[8] as context_window,
         f[9] as inference_geo,
@@ -70,12 +70,7 @@ final as (
         null as team,
         null as workload,
         case when cost_type is null or cost_type = 'tokens' then 'chat' else 'other' end as operation,
-        case
-            when tier_raw is null then 'standard'
-            when tier_raw = 'priority_on_demand' then 'priority'
-            when tier_raw = 'flex_discount' then 'flex'
-            else tier_raw
-        end as service_tier,
+        anthropic_api_tier(tier_raw) as service_tier,
         0 as requests,
         0 as input_tokens,
         0 as cache_read_tokens,

@@ -9,13 +9,14 @@
 -- cache_creation.ephemeral_5m_input_tokens + ephemeral_1h_input_tokens (summed); output_tokens includes
 -- thinking. The report has no request count, so requests is 0 (unknown), never a guessed 1 per bucket.
 -- workspace_id null = the default workspace (or not grouped); api_key_id null = Console/Workbench usage.
--- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+-- Pages are unnested by the macro anthropic_report_results, the tier mapped by anthropic_api_tier
+-- (sql/migrations/023_shared_macros_2.sql).
 with fields as (
     select
         _row,
-        t[1] as start_txt,
-        try_cast(t[1] as timestamptz) as start_at,
-        try_cast(t[2] as timestamptz) as end_at,
+        start_txt,
+        start_at,
+        width_s,
         json_extract_string(to_json(result), [
             '$.uncached_input_tokens',                          -- 1
             '$.cache_read_input_tokens',                        -- 2
@@ -33,14 +34,14 @@ with fields as (
             '$.service_account_id',                             -- 14
             '$.speed'                                           -- 15
         ]) as f
-    from api_page_results(src, '$.starting_at', '$.ending_at')
+    from anthropic_report_results(src)
 ),
 typed as (
     select
         _row,
         start_txt,
         start_at,
-        cast(epoch(end_at) - epoch(start_at) as bigint) as width_s,
+        width_s,
         f[1] as uncached_raw,
         f[2] as cache_read_raw,
         -- the two TTLs are both cache writes; a missing one counts 0, a bad one reaches the checks as text
@@ -82,12 +83,7 @@ final as (
         null as team,
         null as workload,
         'chat' as operation,
-        case
-            when tier_raw is null then 'standard'
-            when tier_raw = 'priority_on_demand' then 'priority'
-            when tier_raw = 'flex_discount' then 'flex'
-            else tier_raw
-        end as service_tier,
+        anthropic_api_tier(tier_raw) as service_tier,
         0 as requests,
         uncached_raw as input_tokens,
         cache_read_raw as cache_read_tokens,

@@ -6,6 +6,9 @@
 --   openai_cost_rows: adapters/openai_cost_csv, openai_costs_api
 --   gcp_sku_usage: adapters/gcp_billing_export, gcp_cost_table
 --   output_with_reasoning: adapters/openrouter_activity_csv, openrouter_generations_csv
+--   anthropic_report_results, anthropic_api_tier: adapters/anthropic_usage_api, anthropic_cost_api
+--   claude_console_tier: adapters/anthropic_console_usage_csv, anthropic_console_cost_csv
+--   claude_model_id: the two Console adapters and adapters/anthropic_cost_api
 -- A macro that reads spend takes its rows as an argument (a relation name: a CTE of the caller) and never names
 -- `usage` or `usage_daily`, so on a team-restricted cursor it reads the caller's filtered temp view (migration
 -- 022 says why; tests/warehouse/test_access.py checks it).
@@ -137,3 +140,42 @@ create or replace macro output_with_reasoning(completion_txt, reasoning_txt) as
     case when try_cast(reasoning_txt as double) > try_cast(completion_txt as double)
          then cast(try_cast(completion_txt as double) + try_cast(reasoning_txt as double) as varchar)
          else completion_txt end;
+
+-- Anthropic's Admin API report results (usage and cost reports): the pages unnested by api_page_results (018) at
+-- starting_at/ending_at; one row per result with `_row`, `start_txt` (the bucket start as written),
+-- `start_at` (as a timestamp), `width_s` (the bucket width in seconds) and `result`.
+create or replace macro anthropic_report_results(pages) as table
+with final as (
+    select
+        _row,
+        t[1] as start_txt,
+        try_cast(t[1] as timestamptz) as start_at,
+        cast(epoch(try_cast(t[2] as timestamptz)) - epoch(try_cast(t[1] as timestamptz)) as bigint) as width_s,
+        result
+    from api_page_results(pages, '$.starting_at', '$.ending_at')
+)
+select * from final;
+
+-- The Admin API's service tier, lower case, as canonical: missing = standard, priority_on_demand = priority,
+-- flex_discount = flex; any other value passes through (the checks name one that is not a tier).
+create or replace macro anthropic_api_tier(tier_raw) as
+    case
+        when tier_raw is null then 'standard'
+        when tier_raw = 'priority_on_demand' then 'priority'
+        when tier_raw = 'flex_discount' then 'flex'
+        else tier_raw
+    end;
+
+-- The Claude Console exports' usage type, lower case, as a canonical tier: batch, priority, flex as they are,
+-- priority_on_demand = priority, anything else (standard, blank) standard.
+create or replace macro claude_console_tier(usage_type) as
+    case
+        when usage_type in ('batch', 'priority', 'flex') then usage_type
+        when usage_type = 'priority_on_demand' then 'priority'
+        else 'standard'
+    end;
+
+-- A Claude display name as the catalog id: lower case, a trailing date to YYYYMMDD, spaces and dots to '-'
+-- ("Claude 3.5 Sonnet 2024-10-22" -> claude-3-5-sonnet-20241022). The Console exports and the cost report.
+create or replace macro claude_model_id(display) as
+    regexp_replace(regexp_replace(lower(display), ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g');
