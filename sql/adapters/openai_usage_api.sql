@@ -7,7 +7,8 @@
 -- reasoning, which the API does not expose. Result fields are read through their JSON text so that fields an
 -- endpoint lacks (embeddings have no cache fields) are null rather than a binder error, and a bad value reaches
 -- the framework's checks as text.
--- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql).
+-- Pages are unnested by the macro api_page_results (sql/migrations/018_shared_macros.sql); tier and uncached
+-- input: openai_usage_tier, openai_uncached_input (023), shared with openai-usage-csv.
 with fields as (
     select
         _row,
@@ -92,18 +93,10 @@ final as (
         null as team,
         null as workload,
         operation,
-        case
-            when batch in ('true', '1') then 'batch'
-            when service_tier_raw is null or service_tier_raw in ('default', 'auto', 'standard') then 'standard'
-            -- Scale Tier (reserved capacity units) is the predecessor of priority processing
-            when service_tier_raw = 'scale' then 'priority'
-            else service_tier_raw
-        end as service_tier,
+        openai_usage_tier(batch in ('true', '1'), service_tier_raw) as service_tier,
         requests_raw as requests,
         input_raw as _raw_input_tokens,
-        try_cast(input_raw as double)
-            - coalesce(try_cast(cached_raw as double), 0)
-            - coalesce(try_cast(cache_write_raw as double), 0) as input_tokens,
+        openai_uncached_input(input_raw, cached_raw, cache_write_raw) as input_tokens,
         cached_raw as cache_read_tokens,
         cache_write_raw as cache_write_tokens,
         output_raw as output_tokens,

@@ -6,6 +6,7 @@
 -- (skipped here as no usage, not rejected), start_time_iso sometimes without its UTC offset. Time comes from
 -- the integer start_time (Unix seconds, UTC); start_time_iso is only a fallback, read as UTC when it has no
 -- offset. input_tokens INCLUDES input_cached_tokens and input_cache_write_tokens, so both are subtracted.
+-- Tier and uncached input: macros openai_usage_tier, openai_uncached_input (sql/migrations/023_shared_macros_2.sql).
 with cells as (
     select
         *,
@@ -93,18 +94,10 @@ final as (
         null as team,
         null as workload,
         'chat' as operation,
-        case
-            when batch_txt in ('true', '1', '1.0') then 'batch'
-            when tier_txt is null or tier_txt in ('default', 'auto', 'standard') then 'standard'
-            -- Scale Tier (reserved capacity units) is the predecessor of priority processing
-            when tier_txt = 'scale' then 'priority'
-            else tier_txt
-        end as service_tier,
+        openai_usage_tier(batch_txt in ('true', '1', '1.0'), tier_txt) as service_tier,
         requests_txt as requests,
         input_txt as _raw_input_tokens,
-        try_cast(input_txt as double)
-            - coalesce(try_cast(cached_txt as double), 0)
-            - coalesce(try_cast(cache_write_txt as double), 0) as input_tokens,
+        openai_uncached_input(input_txt, cached_txt, cache_write_txt) as input_tokens,
         cached_txt as cache_read_tokens,
         cache_write_txt as cache_write_tokens,
         output_txt as output_tokens,

@@ -9,6 +9,7 @@
 --   anthropic_report_results, anthropic_api_tier: adapters/anthropic_usage_api, anthropic_cost_api
 --   claude_console_tier: adapters/anthropic_console_usage_csv, anthropic_console_cost_csv
 --   claude_model_id: the two Console adapters and adapters/anthropic_cost_api
+--   openai_usage_tier, openai_uncached_input: adapters/openai_usage_api, openai_usage_csv
 -- A macro that reads spend takes its rows as an argument (a relation name: a CTE of the caller) and never names
 -- `usage` or `usage_daily`, so on a team-restricted cursor it reads the caller's filtered temp view (migration
 -- 022 says why; tests/warehouse/test_access.py checks it).
@@ -179,3 +180,22 @@ create or replace macro claude_console_tier(usage_type) as
 -- ("Claude 3.5 Sonnet 2024-10-22" -> claude-3-5-sonnet-20241022). The Console exports and the cost report.
 create or replace macro claude_model_id(display) as
     regexp_replace(regexp_replace(lower(display), ' (\d{4})-(\d{2})-(\d{2})$', '-\1\2\3'), '[ .]+', '-', 'g');
+
+-- OpenAI usage (the Usage API's results and the dashboard's usage CSV): the canonical tier from the batch flag
+-- (a boolean the caller reads from its own cells) and service_tier (lower case): default/auto/standard or none
+-- = standard; Scale Tier (reserved capacity units) is the predecessor of priority processing; any other value
+-- passes through (the checks name one that is not a tier).
+create or replace macro openai_usage_tier(is_batch, tier_raw) as
+    case
+        when is_batch then 'batch'
+        when tier_raw is null or tier_raw in ('default', 'auto', 'standard') then 'standard'
+        when tier_raw = 'scale' then 'priority'
+        else tier_raw
+    end;
+
+-- OpenAI's input_tokens include the cached reads and cache writes; the canonical input is the uncached rest
+-- (text in, a number out: a bad cell reaches the checks through the raw column).
+create or replace macro openai_uncached_input(input_raw, cached_raw, cache_write_raw) as
+    try_cast(input_raw as double)
+        - coalesce(try_cast(cached_raw as double), 0)
+        - coalesce(try_cast(cache_write_raw as double), 0);
