@@ -10,6 +10,7 @@
 --   claude_console_tier: adapters/anthropic_console_usage_csv, anthropic_console_cost_csv
 --   claude_model_id: the two Console adapters and adapters/anthropic_cost_api
 --   openai_usage_tier, openai_uncached_input: adapters/openai_usage_api, openai_usage_csv
+--   top_groups_by_period: queries/explore_trend, spend_by_model_over_time
 -- A macro that reads spend takes its rows as an argument (a relation name: a CTE of the caller) and never names
 -- `usage` or `usage_daily`, so on a team-restricted cursor it reads the caller's filtered temp view (migration
 -- 022 says why; tests/warehouse/test_access.py checks it).
@@ -199,3 +200,41 @@ create or replace macro openai_uncached_input(input_raw, cached_raw, cache_write
     try_cast(input_raw as double)
         - coalesce(try_cast(cached_raw as double), 0)
         - coalesce(try_cast(cache_write_raw as double), 0);
+
+-- Spend per time bucket per group with the top groups named: `rows` names a relation of usage_daily rows with a
+-- `group_value` column; the `top_n` groups by spend over all the rows keep their value (ranked by spend, then
+-- value), the rest are summed as 'other' (rank top_n + 1). One row per bucket (date_trunc(`bucket`, day): 'day',
+-- 'week' from Monday, 'month' from the 1st) per label: `period`, `group_value`, `spend_rank`, `spend_usd` and
+-- `requests` (those of the rows that count toward spend).
+create or replace macro top_groups_by_period(rows, bucket, top_n) as table
+with group_totals as (
+    select group_value, sum(coalesce(spend_usd, 0)) as total_usd
+    from query_table(rows)
+    group by group_value
+),
+ranked as (
+    select group_value, row_number() over (order by total_usd desc, group_value) as spend_rank
+    from group_totals
+),
+labelled as (
+    select
+        cast(date_trunc(bucket, g.day) as date) as period,
+        case when r.spend_rank <= top_n then g.group_value else 'other' end as group_value,
+        case when r.spend_rank <= top_n then r.spend_rank else top_n + 1 end as spend_rank,
+        g.spend_usd,
+        g.requests,
+        g.in_spend
+    from query_table(rows) as g
+    join ranked as r on r.group_value = g.group_value
+),
+final as (
+    select
+        period,
+        group_value,
+        min(spend_rank) as spend_rank,
+        cast(coalesce(sum(spend_usd), 0) as decimal(18, 6)) as spend_usd,
+        coalesce(sum(requests) filter (where in_spend), 0)::bigint as requests
+    from labelled
+    group by period, group_value
+)
+select * from final;
