@@ -66,6 +66,11 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
+def load() -> str:
+    """The 1-minute load average now: printed beside every figure (the machine is shared)."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -191,18 +196,18 @@ def main() -> None:
                 new_tab(browser, floor_url)
                 floor = statistics.median(new_tab(browser, floor_url) for _ in range(args.repeat + 1))
                 print(f"\n{name} — new tab, navigation to settled (median of {args.repeat}); floor "
-                      f"(one-line app) {floor:.2f} s; target: floor + 0.7 s", flush=True)
+                      f"(one-line app) {floor:.2f} s ({load()}); target: floor + 0.7 s", flush=True)
                 for path, title in listed:
                     t = statistics.median(new_tab(browser, url + path) for _ in range(args.repeat))
                     flag = "ok" if t - floor <= 0.7 else "OVER"
-                    print(f"  {title:<24} {t:6.2f} s   floor +{t - floor:5.2f} s   {flag}", flush=True)
+                    print(f"  {title:<24} {t:6.2f} s   floor +{t - floor:5.2f} s   {flag:<4}  {load()}", flush=True)
                 print(f"{name} — menu switch (target <= 1 s)", flush=True)
                 for title, t in menu_switches(browser, url, listed).items():
-                    print(f"  {title:<24} {t:6.2f} s   {'ok' if t <= 1 else 'OVER'}", flush=True)
+                    print(f"  {title:<24} {t:6.2f} s   {'ok' if t <= 1 else 'OVER':<4}  {load()}", flush=True)
                 moves = slider_moves(browser, url)
                 print(f"{name} — What-if slider move to the new Savings figure (target <= 0.1 s): "
                       + ", ".join(f"{m * 1000:.0f} ms" for m in moves)
-                      + f"; median {statistics.median(moves) * 1000:.0f} ms", flush=True)
+                      + f"; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
         browser.close()
     print(f"\nload after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
