@@ -110,7 +110,9 @@ def run_step(step: str, csv: Path, db: Path) -> dict:
                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, **_env})
     if proc.returncode != 0:
         raise SystemExit(f"step {step} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["load"] = " ".join(f"{x:.1f}" for x in os.getloadavg())   # at the step's end: 1, 5, 15 minutes
+    return out
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -272,8 +274,8 @@ def _print(r: dict) -> None:
     v = r["versions"]
     print(f"\n{r['rows']:,} rows ({r['shape']}), {r['csv_bytes'] / 1e6:,.0f} MB CSV; duckdb {v['duckdb']}, polars {v['polars']}, "
           f"python {v['python']}, {v['cores']} cores, {v['memory_gib']} GiB; DuckDB memory_limit {r['memory_limit']}")
-    print("| step | seconds | CPU seconds | rows/s | rows loaded | rows duplicate | peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| step | seconds | CPU seconds | rows/s | rows loaded | rows duplicate | peak RSS | load after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     names = {"plain": "plain DuckDB read_csv -> file table", "ingest": "ModelMix ingest (fresh ledger)",
              "reingest": "re-ingest, same file", "overlap": "overlap file (1/2 old + 1/2 new)",
              "increment": f"one-day increment ({r['increment_rows']:,} rows) into that ledger",
@@ -286,7 +288,7 @@ def _print(r: dict) -> None:
         lo, hi = s["range"]
         secs = f"{s['seconds']:.2f}" + (f" ({lo:.2f}-{hi:.2f})" if hi > lo else "")
         print(f"| {label} | {secs} | {s['cpu_seconds']:.1f} | {rate / 1e6:.2f} M | {s.get('rows_loaded', 0):,} | "
-              f"{s.get('rows_duplicate', 0):,} | {s['peak_rss_bytes'] / 2**30:.2f} GiB |")
+              f"{s.get('rows_duplicate', 0):,} | {s['peak_rss_bytes'] / 2**30:.2f} GiB | {s.get('load', '')} |")
     ok = lambda b: "ok" if b else "MISSED"  # noqa: E731
     ratio, rer = r["ratio_ingest_to_plain"], r["ratio_reingest_to_ingest"]
     peak = max(s["peak_rss_bytes"] for s in r["steps"].values()) / 2**30
