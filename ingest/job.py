@@ -297,6 +297,10 @@ def _read_error(src: read.SourceFile, fmt: Format, sample: Sample, e: duckdb.Err
                                "that line (a stray comma or quote?) and upload again")
     if isinstance(e, duckdb.BinderException) or text.startswith("Binder Error"):
         return _binder_error(src, fmt, sample, text)
+    if isinstance(e, (duckdb.CatalogException, duckdb.ParserException)):
+        # not the file's fault: the format's own SQL names a function or macro the ledger lacks, or does not parse
+        where = sql.origin(fmt.sql) or f"the SQL of format {fmt.id}"
+        return DatabaseError(f"{where} failed: {_first_line(e)}")
     return IngestError(f"{src.name}: cannot be read as {fmt.id}{at} ({_first_line(e)}); check that the file is a "
                        "complete, unedited export, or pick its format")
 

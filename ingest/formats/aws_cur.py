@@ -27,9 +27,11 @@ class CurFormat(Format):
     """A CUR header style: its own renaming select (`adapters/<id>`) feeding the shared line-item mapping."""
 
     @property
-    def sql(self) -> str:
-        rename = sql.load(f"adapters/{self.id.replace('-', '_')}")
-        return f"with cur as (\n{rename}\n)\nselect * from (\n{sql.load('adapters/aws_cur_lines')}\n)"
+    def sql(self) -> sql.Text:
+        """The two files as one select, remembering both (`sql/adapters/aws_cur.sql + sql/adapters/aws_cur_lines.sql`),
+        so an error running it names where its SQL lives, as every other format's does."""
+        rename, lines = sql.load(f"adapters/{self.id.replace('-', '_')}"), sql.load("adapters/aws_cur_lines")
+        return sql.Text(f"with cur as (\n{rename}\n)\nselect * from (\n{lines}\n)", f"{rename.origin} + {lines.origin}")
 
 
 LEGACY_REQUIRED = ("identity/LineItemId", "lineItem/LineItemType", "lineItem/UsageStartDate",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import sql
 from ingest import formats, ingest_paths, read
 from ingest.read import SourceFile
 from warehouse import prices
@@ -170,3 +171,20 @@ def test_non_usd_report_is_rejected_naming_the_currency_column(wh, tmp_path):
     r = _one(wh, _rewrite(CUR2, tmp_path / "eur.csv", edit))
     assert r.status == "rejected" and "line_item_currency_code" in r.error and "EUR" in r.error
     assert wh.sql("select count(*) from usage_raw").item() == 0
+
+
+def test_cur_sql_remembers_both_files_and_a_failure_of_it_names_them(wh, monkeypatch):
+    """The CUR formats join two .sql files in Python; the result keeps their names (sql.Text origin), and when that
+    SQL itself fails (not the file: here a function the ledger lacks) the error names the files, not the export."""
+    for fmt_id, own in (("aws-cur", "aws_cur"), ("aws-cur2", "aws_cur2")):
+        assert sql.origin(formats.FORMATS[fmt_id].sql) == f"sql/adapters/{own}.sql + sql/adapters/aws_cur_lines.sql"
+    real = sql.load
+
+    def broken(name):
+        text = real(name)
+        return text.replace("select", "select no_such_function(1) as x,", 1) if name == "adapters/aws_cur_lines" else text
+    monkeypatch.setattr(sql, "load", broken)
+    r = _one(wh, LEGACY)
+    assert r.status == "rejected"
+    assert r.error == (f"{LEGACY}: sql/adapters/aws_cur.sql + sql/adapters/aws_cur_lines.sql failed: Catalog Error: "
+                       "Scalar Function with name no_such_function does not exist!"), r.error
