@@ -139,7 +139,7 @@ class Prepared:
         self.plan = plan = Plan.build(wh, scenario)
         self.grades = plan.grades
         self.sql = self._build_sql(plan)
-        frame = wh.sql(self.sql, **plan.bind(self.sql))
+        frame = wh.sql(self.sql, relations=plan.relations(), **plan.bind(self.sql))
         self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
         frame = frame.filter(~pl.col("unpriced"))
         self.n_rows = frame.height

@@ -14,6 +14,7 @@ class says (simulate/policies.py); nothing here asks which kind a policy is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -135,17 +136,17 @@ class GradeMatch:
     """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
     request_grades.sql): the bind lists the replay joins on, and what was used and what not (and why)."""
 
-    key: list[str] = field(default_factory=list)      # the rows' natural keys, as text
-    model: list[str] = field(default_factory=list)    # resolved, lower-case model ids
-    score: list[float] = field(default_factory=list)
+    # the rows' natural keys (as text), resolved lower-case model ids and scores: relation `sim_grades`
+    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"row_key": pl.Utf8, "model": pl.Utf8, "score": pl.Float64}))
     graded_requests: int = 0                           # distinct (provider, request id) in the file
     matched_requests: int = 0                          # replayed request rows with at least one grade used
     graded_pairs: int = 0                              # (request, model) rows of the file
     used_pairs: int = 0                                # of those, grades the replay can use
     unused: dict[str, int] = field(default_factory=dict)   # reason -> (request, model) pairs not used
 
-    def params(self) -> dict[str, list]:
-        return {"g_key": self.key, "g_model": self.model, "g_score": self.score}
+    def relations(self) -> dict[str, pl.DataFrame]:
+        return {"sim_grades": self.frame} if self.frame.height else {}
 
     def basis(self) -> dict[str, Any]:
         return {"graded_requests": self.graded_requests, "matched_requests": self.matched_requests,
@@ -172,9 +173,10 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
     params.update(period(scenario))
     ids = {m: names.id(m) for m in set(grades.model)}
-    params.update(g_request_id=grades.request_id, g_provider=grades.provider,
-                  g_model=[ids[m] for m in grades.model], g_score=grades.score)
-    frame = wh.sql(text, **bind(text, params))
+    graded = pl.DataFrame({"request_id": grades.request_id, "provider": grades.provider,
+                           "model": [ids[m] for m in grades.model], "score": grades.score},
+                          schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
+    frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
     frame = frame.with_columns(pl.col("row_model").str.to_lowercase())
     has_own = (frame.group_by("row_key")
                .agg((pl.col("model") == pl.col("row_model")).any().alias("own_graded")))
@@ -191,7 +193,7 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     matched_pairs = frame.select("request_id", "provider_given", "model").unique().height
     if pairs - matched_pairs:
         unused[NOT_REPLAYED] = pairs - matched_pairs
-    return GradeMatch(key=used["row_key"].to_list(), model=used["model"].to_list(), score=used["score"].to_list(),
+    return GradeMatch(frame=used.select("row_key", "model", "score"),
                       graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
                       matched_requests=used["row_key"].n_unique(), graded_pairs=pairs, used_pairs=used.height,
                       unused=dict(sorted(unused.items())))
@@ -201,13 +203,14 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
 class ScoreMatch:
     """A router's scores matched to the replayed request rows (the same matching as per-request grades)."""
 
-    key: list[str] = field(default_factory=list)
-    score: list[float] = field(default_factory=list)
+    # the matched rows' natural keys (as text) and the router's scores: relation `sim_router`
+    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"row_key": pl.Utf8,
+                                                                             "score": pl.Float64}))
     scored_requests: int = 0          # distinct (provider, request id) in the file
     matched_requests: int = 0         # replayed request rows that got a score
 
-    def params(self) -> dict[str, list]:
-        return {"rs_key": self.key, "rs_score": self.score}
+    def relations(self) -> dict[str, pl.DataFrame]:
+        return {"sim_router": self.frame} if self.frame.height else {}
 
 
 def match_router_scores(wh: Warehouse, scenario: Scenario) -> ScoreMatch:
@@ -219,10 +222,11 @@ def match_router_scores(wh: Warehouse, scenario: Scenario) -> ScoreMatch:
     scope, params = scenario.scope.sql("scope")
     text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
     params.update(period(scenario))
-    params.update(g_request_id=rs.request_id, g_provider=rs.provider, g_model=["router"] * len(rs.request_id),
-                  g_score=rs.score)
-    frame = wh.sql(text, **bind(text, params))
-    return ScoreMatch(key=frame["row_key"].to_list(), score=frame["score"].to_list(),
+    scored = pl.DataFrame({"request_id": rs.request_id, "provider": rs.provider, "model": "router",
+                           "score": rs.score},
+                          schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
+    frame = wh.sql(text, relations={"sim_grades_in": scored}, **bind(text, params))
+    return ScoreMatch(frame=frame.select("row_key", "score"),
                       scored_requests=len(set(zip(rs.provider, rs.request_id, strict=True))),
                       matched_requests=frame["row_key"].n_unique())
 
@@ -346,6 +350,12 @@ class Plan:
                 models=match.models,
                 switch=pol.switch_sql(p, i) if scenario.assumptions.cache_on_switch == "lost" else None,
                 by_session=pol.by_session))
+        if any(s.switch is not None for s in steps) and hasattr(wh, "write"):
+            # no row of the period read from a cache: no move can lose any (exact; saves the accounting's pass).
+            # The ledger itself only: an engine over a lake (no usage_raw) always does the accounting
+            text = sql.load("simulate/cache_reads")
+            if not wh.sql(text, **bind(text, period(scenario)))["any_cache_reads"][0]:
+                steps = [dataclasses.replace(s, switch=None) for s in steps]
         if grades is None:
             grades = match_request_grades(wh, scenario, names,
                                           [s.target_id for s in steps if s.target_id and s.qratio is None])
@@ -358,16 +368,18 @@ class Plan:
         overrides = names.scores(scenario.assumptions.quality)
         measured = names.scores(scenario.assumptions.measured)
         params.update(quality.bind_lists(overrides, quality.stored_scores(wh), measured))
-        params.update(grades.params())
         router = match_router_scores(wh, scenario)
-        params.update(router.params())
         return cls(scenario=scenario, steps=steps, params=params, scope=scope, grades=grades, router=router,
                    price_columns=columns, needs_row_rates=any(p.needs_row_rates for p in scenario.policies),
                    quality_overrides=overrides, measured=measured, ctx=ctx)
 
     @property
     def graded(self) -> bool:
-        return bool(self.grades.key)
+        return self.grades.frame.height > 0
+
+    def relations(self) -> dict[str, pl.DataFrame]:
+        """The frames the rows read by name (matched grades, a router's scores): `Warehouse.sql(relations=…)`."""
+        return {**self.grades.relations(), **self.router.relations()}
 
     @property
     def lost_steps(self) -> list[Step]:
@@ -394,9 +406,9 @@ class Plan:
                 .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if self.graded else "")
                 .replace("/*grade_columns*/", "".join(", " + c for c in self.grade_columns()) if self.graded else "")
                 # a router's scores: joined when some matched; the column exists whenever a policy picks by them
-                .replace("/*router_join*/", "left join router as rs on rs.row_key = u.row_key" if self.router.key
+                .replace("/*router_join*/", "left join router as rs on rs.row_key = u.row_key" if self.router.frame.height
                          else "")
-                .replace("/*router_columns*/", (", rs.r_score" if self.router.key else
+                .replace("/*router_columns*/", (", rs.r_score" if self.router.frame.height else
                                                 ", cast(null as double) as r_score")
                          if any(s.policy.needs_router_scores for s in self.steps) else "")
                 .replace("/*session_columns*/", ", session_id, case when session_id is null then row_hash else "

@@ -379,7 +379,9 @@ def _replay(wh: Warehouse, scenario: Scenario) -> Result:
     plan = Plan.build(wh, scenario)
     grades = plan.grades
     text, params = build_sql(wh, scenario, plan=plan)
-    frame = wh.sql(text, **params)
+    # matched grades and router scores are relations registered for the query (an engine without them: none)
+    relations = plan.relations()
+    frame = wh.sql(text, relations=relations, **params) if relations else wh.sql(text, **params)
     warnings = plan.warnings(frame["source_model"].unique().drop_nulls().to_list())
     unpriced = frame.filter(pl.col("lever") == "unpriced")["requests"].sum() or 0
     frame = frame.filter(pl.col("lever") != "unpriced").sort(list(BREAKDOWN_DIMS), nulls_last=True)

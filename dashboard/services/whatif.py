@@ -233,6 +233,7 @@ class Frontier:
     break_even: float | None
     bounds: pl.DataFrame | None = None   # curve (oracle | random), scenario_cost_usd, quality_ratio: ranked only
     metrics: dict | None = None          # RouteLLM's APGR, CPT(50%), CPT(80%), moved at 95% per curve
+    note: str | None = None              # why the oracle bound and seed band are not drawn, when they are not
 
 
 def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUALITY_BAR) -> Frontier | None:
@@ -241,8 +242,16 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
         return None
     pol = scenario.policies[i]
     points = frontier.sweep(wh, scenario, i, GRID)
-    bounds = metrics = None
-    if pol.ranked:
+    bounds = metrics = note = None
+    prep = frontier.prepare(wh, scenario)
+    lookup = prep.lookup_ok(i)
+    if pol.ranked and lookup and not prep.table(i, scenario).order_free:
+        # requests of one conversation move one by one and pay for each other's lost cache: the oracle and a seed
+        # band reorder requests, which is not exact here (docs/simulation.md "Limits")
+        note = ("Oracle bound and seed band not drawn: requests of one conversation move one by one here and pay "
+                "for each other's lost prompt cache, so a reordering is not exact. Pick whole conversations, or "
+                "keep the cache on a switch, to see them.")
+    elif pol.ranked and lookup:
         rep = frontier.router_report(wh, scenario, i)
         base = rep.baseline_quality
         if base:
@@ -256,8 +265,8 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
             bounds = pl.concat(frames).with_columns((pl.col("quality") / base).alias("quality_ratio"))
             metrics = rep.metrics
     return Frontier(points, pol.sweep_field, scenario.policy_label(i),
-                    frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked else None,
-                    frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None, bounds, metrics)
+                    frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked and lookup else None,
+                    frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None, bounds, metrics, note)
 
 
 def metrics_text(metrics: dict) -> str:

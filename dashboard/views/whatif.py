@@ -227,6 +227,8 @@ def results(scenario: Scenario) -> None:
                 None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio), bounds=fr.bounds), width="stretch")
             if fr.metrics is not None:
                 st.caption(svc.metrics_text(fr.metrics))
+            if fr.note is not None:
+                st.caption(fr.note)
             if bar is not None:
                 st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
                            f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "

@@ -4,9 +4,10 @@
 -- evaluation graded some replayed request rows, their per-request grades.
 -- Grain: one row per `usage_replay` row in the period and scope.
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope);
---   $g_key, $g_model, $g_score (per-request grades matched by simulate/request_grades.sql; empty without one);
---   $p{i}_target_id (policy i's target model id, lower-case; only with grades); $rs_key, $rs_score (a router's
---   scores matched to the same rows, for `pick: score`; empty without one).
+--   $p{i}_target_id (policy i's target model id, lower-case; only with grades). Relations (registered on the
+--   query's cursor by simulate/plan.py, read only when joined): `sim_grades` (row_key as text, model, score: the
+--   per-request grades simulate/request_grades.sql matched) and `sim_router` (row_key, score: a router's scores
+--   matched to the same rows, for `pick: score`).
 -- With sessions read (a policy with `unit: session`, or cache lost on a switch) also `session_id` and `unit_key`
 -- (the conversation: hash(session_id); a row without one is its own unit: its row hash).
 -- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, session_columns,
@@ -17,19 +18,15 @@ with grades as (
     select
         cast(row_key as uhugeint) as row_key,
         map_from_entries(list({'k': model, 'v': score})) as grades
-    from (
-        select
-            unnest(cast($g_key as varchar[])) as row_key,
-            unnest(cast($g_model as varchar[])) as model,
-            unnest(cast($g_score as double[])) as score
-    )
+    from sim_grades
     group by row_key
 ),
 
 router as (
     select
-        cast(unnest(cast($rs_key as varchar[])) as uhugeint) as row_key,
-        unnest(cast($rs_score as double[])) as r_score
+        cast(row_key as uhugeint) as row_key,
+        cast(score as double) as r_score
+    from sim_router
 ),
 
 final as (

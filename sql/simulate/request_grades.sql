@@ -2,17 +2,19 @@
 -- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`.
 -- Grain: one row per (matched request row, graded model); with the row's own model (`row_model`) and the
 -- provider as the file gave it (`provider_given`: null = not given).
--- Params: $g_request_id, $g_provider, $g_model, $g_score (the file's rows, column by column; provider null = not
---   given); $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope).
+-- Params: $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope). Relation
+--   `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null = not given), registered
+--   on the query's cursor by simulate/plan.py (a million grades as bound lists took ~14 s to bind).
 -- Template slot (block comment named scope) is filled by simulate/replay.py with the scope's fixed fragment.
 -- An id given without a provider is tried under every provider the ledger has, and used only when exactly one
--- of those keys is a replayed request row. The replay binds the matched keys (as text) and joins on them.
+-- of those keys is a replayed request row. The replay joins the matched keys (as text: relation `sim_grades`).
 with graded as (
     select
-        unnest(cast($g_request_id as varchar[])) as request_id,
-        unnest(cast($g_provider as varchar[])) as provider,
-        unnest(cast($g_model as varchar[])) as model,
-        unnest(cast($g_score as double[])) as score
+        cast(request_id as varchar) as request_id,
+        cast(provider as varchar) as provider,
+        cast(model as varchar) as model,
+        cast(score as double) as score
+    from sim_grades_in
 ),
 
 requests as (

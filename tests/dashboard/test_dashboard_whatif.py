@@ -398,3 +398,8 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
         assert ("Cache lost on switch" in waterfall) == (lost != 0), (unit, cache, lost)
     # the lost line shows where it is not zero: moving single requests at 50% loses A2's cache (and B1 writes)
     assert want["request", "lost"].savings_by_lever()["cache_lost_on_switch"] < 0
+    # single requests of one conversation paying for each other's cache: no oracle bound, said why
+    at.radio(key="whatif_unit").set_value("request").run()
+    at.radio(key="whatif_cache_on_switch").set_value("lost").run()
+    assert not at.exception, at.exception
+    assert any("Oracle bound and seed band not drawn" in c.value for c in at.caption)
