@@ -201,12 +201,15 @@ class Prepared:
         self.multi_sessions = False
         if not self.plan.sessions:
             return
-        unit = frame["unit_key"].to_numpy().astype(np.uint64)
-        _, self.unit_code = np.unique(unit, return_inverse=True)
-        has = frame["has_session"].to_numpy().astype(bool) & self.is_req
+        sid = frame["session_id"]
+        known = sid.is_not_null().to_numpy()
+        code = sid.cast(pl.Categorical).to_physical().fill_null(0).to_numpy().astype(np.int64)
+        # a unit: its conversation, else the row itself (codes after every conversation's)
+        self.unit_code = np.where(known, code, int(code.max(initial=0)) + 1 + np.arange(self.n_rows))
+        has = known & self.is_req
         self.sess_code = np.full(self.n_rows, -1, dtype=np.int64)
         if has.any():
-            _, codes = np.unique(unit[has], return_inverse=True)
+            _, codes = np.unique(code[has], return_inverse=True)
             self.sess_code[has] = codes
             self.sess_n = np.bincount(codes)
         self.multi_sessions = bool((self.sess_n > 1).any())
@@ -257,7 +260,7 @@ class Prepared:
         cols = []
         units = []
         if plan.sessions:
-            cols += ["unit_key", "session_id is not null as has_session", "ts", "row_hash"]
+            cols += ["session_id", "ts", "row_hash"]
         for step in plan.steps:
             j = step.index
             elig = f"({step.eligible} and not unpriced)"

@@ -411,8 +411,11 @@ class Plan:
                 .replace("/*router_columns*/", (", rs.r_score" if self.router.frame.height else
                                                 ", cast(null as double) as r_score")
                          if any(s.policy.needs_router_scores for s in self.steps) else "")
-                .replace("/*session_columns*/", ", session_id, case when session_id is null then row_hash else "
-                         "hash(session_id) end as unit_key" if self.sessions else "")
+                # the conversation (cache loss groups by it); a session unit's key: hash(session_id), else the row's
+                # own hash (DuckDB's hash: a session unit runs on DuckDB only)
+                .replace("/*session_columns*/", (", session_id" if self.sessions else "")
+                         + (", case when session_id is null then row_hash else hash(session_id) end as unit_key"
+                            if any(s.by_session for s in self.steps) else ""))
                 .replace("/*scope*/", self.scope))
 
     def with_rows(self, text: str) -> str:

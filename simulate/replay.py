@@ -138,15 +138,15 @@ def _switch_ctes(plan: Plan) -> str:
         lk_in, lk_cw = s.switch
         extras.append(f"case when f_{i} <= 1e-12 then 0.0\n"
                       f"             when granularity <> 'request' then f_{i} * ({lk_in})\n"
-                      f"             when c.unit_key is null or c.first_{i} = {{'t': p.ts, 'h': p.row_hash}} "
+                      f"             when c.session_id is null or c.first_{i} = {{'t': p.ts, 'h': p.row_hash}} "
                       f"then {lk_cw}\n"
                       f"             when c.n_{i} = c.n_rows then 0.0\n"
                       f"             else {lk_in} end as lost_{i}")
-    return (f"conv as (\n    select unit_key, count(*) as n_rows, {', '.join(counts + firsts)}\n"
+    return (f"conv as (\n    select session_id, count(*) as n_rows, {', '.join(counts + firsts)}\n"
             "    from priced\n    where session_id is not null and granularity = 'request' and not unpriced\n"
-            "    group by unit_key\n),\n\n"
+            "    group by session_id\n),\n\n"
             f"switched as (\n    select p.*,\n        {(',' + chr(10) + '        ').join(extras)}\n"
-            "    from priced as p\n    left join conv as c on c.unit_key = p.unit_key\n),\n")
+            "    from priced as p\n    left join conv as c on c.session_id = p.session_id\n),\n")
 
 
 def _parts(plan: Plan) -> tuple[str, str]:
