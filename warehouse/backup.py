@@ -67,25 +67,28 @@ def _counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _views_after_their_sources(schema: Path) -> None:
-    """EXPORT DATABASE writes views in name order, but IMPORT binds each view when it creates it, so a view over a
-    later-named one (`usage` over `usage_keyed`, migration 009) would fail to restore: put every view after the
-    views its text names (one statement per line, as DuckDB writes them)."""
+    """EXPORT DATABASE writes macros and views in name order (macros after a reopen: in creation order only in
+    the process that made them), but IMPORT binds a view, and a table macro's table functions, when it creates
+    it: a view over a later-named one (`usage` over `usage_keyed`, migration 009) or a macro calling a
+    later-named macro (`anthropic_report_results` over `api_page_results`, migration 023) would fail to restore.
+    Put every macro and view after the macros and views its text names, macros and views after everything else
+    (one statement per line, as DuckDB writes them)."""
     lines = schema.read_text(encoding="utf-8").splitlines(keepends=True)
-    views = {m.group(1): line for line in lines if (m := re.match(r"CREATE VIEW (\w+) AS ", line))}
+    defined = {m.group(1): line for line in lines if (m := re.match(r"CREATE (?:VIEW|MACRO) (\w+)\b", line))}
     done: list[str] = []
 
     def place(name: str, seen: frozenset[str] = frozenset()) -> None:
         if name in done or name in seen:
             return
-        for other in views:
-            if other != name and re.search(rf"\b{other}\b", views[name]):
+        for other in defined:
+            if other != name and re.search(rf"\b{other}\b", defined[name]):
                 place(other, seen | {name})
         done.append(name)
 
-    for name in views:
+    for name in defined:
         place(name)
-    rest = [line for line in lines if line not in views.values()]
-    schema.write_text("".join(rest + [views[n] for n in done]), encoding="utf-8")
+    rest = [line for line in lines if line not in defined.values()]
+    schema.write_text("".join(rest + [defined[n] for n in done]), encoding="utf-8")
 
 
 def _export(cur: duckdb.DuckDBPyConnection, exported: Path) -> tuple[dict[str, int], int]:
@@ -242,6 +245,10 @@ def _stage_backup(folder: Path, staging: Path) -> Path:
     area = Path(tempfile.mkdtemp(prefix=f"ingest-{os.getpid()}-restore-", dir=staging))
     for p in entries:
         if p.name == MANIFEST:
+            continue
+        if p.name == "schema.sql":      # a copy, put in order (a backup taken before the order was fixed)
+            shutil.copyfile(p, area / p.name)
+            _views_after_their_sources(area / p.name)
             continue
         try:
             os.link(p, area / p.name)
