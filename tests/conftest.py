@@ -100,6 +100,18 @@ def csv_file(tmp_path):
     return make
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """The fast loop (`pytest -m "not slow"`) runs on two pytest-xdist workers, one per core of the 2-core machine
+    the project is measured on, whole files to a worker (module fixtures are built once). The whole suite stays
+    in one process, where the timing-sensitive tests (browsers, concurrency, signals) run alone. An explicit
+    `-n` wins (`-n 0`: one process)."""
+    marks = (config.option.markexpr or "").replace("'", '"').strip()
+    if marks == "not slow" and config.option.numprocesses is None and not hasattr(config, "workerinput"):
+        config.option.numprocesses = 2
+        config.option.dist = "loadfile"
+
+
 def pytest_collection_modifyitems(config, items):
     """A real-browser test starts a server and Chromium (10-90 s here): it is slow wherever it lives, so the
     fast loop (`pytest -m "not slow"`) never waits for one."""
