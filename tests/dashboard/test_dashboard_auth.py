@@ -231,6 +231,7 @@ def test_unverified_email_is_denied(session):
     assert "Email not verified" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_role_claim_for_an_email_without_a_row(session, monkeypatch):
     monkeypatch.setenv("MODELMIX_ROLE_CLAIM", "groups")
     at = session(email="newcomer@example.com", claims={"groups": ["staff", "modelmix-analyst"]})

@@ -131,6 +131,7 @@ def test_a_complete_ledger_is_not_marked(app, tmp_path):
     assert at.selectbox(key="chargeback_month").options[0] == "Sep 2025 · incomplete"
 
 
+@pytest.mark.slow
 def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     """Issue 15 §6: on the sample ledger the backtest of the charted team is off by thousands of percent; the
     page says in words that the forecast is not reliable and draws the line without its P10–P90 band."""

@@ -397,6 +397,7 @@ def test_empty_ledger_says_what_to_do(page, tmp_path, name):
     assert "No usage loaded yet" in at.info[0].value and "**Upload & data**" in at.info[0].value
 
 
+@pytest.mark.slow
 def test_no_budgets_yet_says_what_to_do(page, tmp_path):
     db = build_ledger(tmp_path / "plain.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
     at = page("budgets", db=db)
@@ -409,6 +410,7 @@ def _burndown_title(at: AppTest) -> str:
     return title
 
 
+@pytest.mark.slow
 def test_budgets_past_periods_keep_selector_and_chart_on_one_budget(page, expected):
     """Issue 15 §2: after "Include past periods" the selector showed one budget and the chart another. The pick
     is the budget itself: kept while it is listed, back to the first row when it is not; the selector's label and

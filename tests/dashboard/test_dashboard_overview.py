@@ -146,6 +146,7 @@ def test_charts_tables_warning_and_sql(ledger, run_app):
 
 # AppTest 1.67 reruns only the page script, not app.py, after the first run of an st.navigation app (so the
 # sidebar is gone and widget changes go nowhere); each case therefore sets its widget state before a first run.
+@pytest.mark.slow
 def test_date_range_changes_the_figures(ledger, run_app):
     default = metric(run_app(ledger["db"]), "Spend")[0]
     at = AppTest.from_file(APP, default_timeout=90)

@@ -134,6 +134,7 @@ def test_coverage_grid_and_chart():
 
 
 # --- the page ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_page_shows_jobs_state_errors_and_coverage(ledger, sources_app):
     at = sources_app(ledger)
     assert at.title[0].value == "Sources"
@@ -154,6 +155,7 @@ def test_page_shows_jobs_state_errors_and_coverage(ledger, sources_app):
     assert SECRET not in _everything(at)
 
 
+@pytest.mark.slow
 def test_run_now_with_a_missing_key_names_the_variable(ledger, sources_app):
     at = sources_app(ledger)
     at.button(key="sources_run_openai-prod").click().run()

@@ -99,6 +99,7 @@ def fragment_rerun(at: AppTest):
         local_script_runner.RerunData = plain
 
 
+@pytest.mark.slow
 def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     """A slider sits in the page's fragment: its move reruns the sliders and results, not the pickers above (the
     preset's scenario is not rebuilt), and still shows the savings of the new share."""
@@ -121,6 +122,7 @@ def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
 
 
+@pytest.mark.slow
 def test_full_replay_agrees_with_the_sliders(page):
     at = page(whatif_preset="harvey-3x")
     assert not at.exception
@@ -144,6 +146,7 @@ def test_builder_cascade_and_escalation_slider(page):
     assert any("Break-even escalation rate" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_save_and_compare(page, ledger):
     at = page(whatif_preset="batch-offline")
     at.text_input(key="whatif_save_name").set_value("offline batch")
@@ -364,6 +367,7 @@ def test_no_sessions_is_said_plainly(page):
     assert at.radio(key="whatif_cache_on_switch").value == "lost"
 
 
+@pytest.mark.slow
 def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
     """A ledger whose requests carry conversation ids: the page offers whole conversations; the savings shown are
     the replay's for that unit and cache setting, and the lost cache is its own lever in the waterfall."""

@@ -52,6 +52,7 @@ def test_role_for_with_team_claims(ledger):
         assert u.teams == ("legal",)                                  # a users-table row wins over claims
 
 
+@pytest.mark.slow
 def test_oidc_group_claim_restricts_a_viewer_to_its_team(session, ledger, monkeypatch):
     e = ledger["expected"]
     monkeypatch.setenv("MODELMIX_ROLE_CLAIM", "groups")

@@ -81,6 +81,7 @@ def test_kept_moves_by_hand(wh, tmp_path):
     assert "cache_lost_on_switch" not in r.savings_by_lever()
 
 
+@pytest.mark.slow
 def test_kept_reproduces_the_figures_from_before_cache_loss(wh, tmp_path):
     """The presets on the golden ledger with `cache_on_switch: kept` give exactly the figures they gave before cache
     loss existed (tests/golden/simulate_presets.json before issue 13 §3); with the default `lost` only the cascade
@@ -100,6 +101,7 @@ def test_kept_reproduces_the_figures_from_before_cache_loss(wh, tmp_path):
             kept.savings_by_lever(), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unit", ["request", "session"])
 def test_every_share_lookup_equals_the_replay(wh, tmp_path, unit):
     six(wh, tmp_path)
@@ -175,6 +177,7 @@ def test_json_and_cli_carry_the_lost_line_and_the_unit(wh, tmp_path, capsys):
     assert "cache lost on switch" in r.summary_text()
 
 
+@pytest.mark.slow
 def test_cli_unit_and_cache_on_switch_flags(tmp_path, capsys):
     from warehouse import Warehouse
 
