@@ -54,35 +54,24 @@ def _policy_ctes(plan: Plan) -> tuple[str, str, str, str]:
         flags.append(f"{step.eligible} as m_{i}")
         flags += pol.unit_sql(i, step.eligible)
         took = ""
-        if step.by_session:
-            # whole conversations: the narrow sort numbers the distinct units (keys end with the unit key), and a
-            # row is taken when its unit's keys are at most the last taken unit's
-            keys = list(step.order_keys)
+        if step.order_keys is not None:
+            # by request the row id breaks ties; by conversation the keys end with the unit key already
+            keys = list(step.order_keys) if step.by_session else [*step.order_keys, "rid"]
             names = [f"k{j}" for j in range(len(keys))]
             bounds = [f"t{i}_{j}" for j in range(len(keys))]
             where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{i}, false)", *unclaimed])
             picked = ", ".join(f"{k} as {n}" for k, n in zip(keys, names, strict=True))
-            ranks.append(f"ord_{i} as (\n    select *, row_number() over (order by {', '.join(names)}) as rk\n"
-                         f"    from (\n        select distinct {picked}\n        from scoped"
-                         f"{''.join(f' cross join {t}' for t in thresholds)}\n        where {where}\n    )\n)")
-            lows = ", ".join(f"min({n}) as {b}" for n, b in zip(names, bounds, strict=True))
-            ranks.append(f"thr_{i} as (\n    select {lows}\n"
-                         f"    from ord_{i}\n"
-                         f"    where rk = (select floor(cast(${p}_share as decimal(18, 9)) * count(*))"
-                         f" from ord_{i})\n)")
-            thresholds.append(f"thr_{i}")
-            le = _lex_le(keys, bounds)
-            unclaimed.append(f"not coalesce(m_{i} and {le}, false)")
-            took = f", e_{i} and granularity = 'request' and {le} as took_{i}"
-        elif step.order_keys is not None:
-            keys = [*step.order_keys, "rid"]
-            names = [f"k{j}" for j in range(len(keys))]
-            bounds = [f"t{i}_{j}" for j in range(len(keys))]
-            where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{i}, false)", *unclaimed])
-            picked = ", ".join(f"{k} as {n}" for k, n in zip(keys, names, strict=True))
-            ranks.append(f"ord_{i} as (\n    select {picked},\n"
-                         f"        row_number() over (order by {', '.join(names)}) as rk\n"
-                         f"    from scoped{''.join(f' cross join {t}' for t in thresholds)}\n    where {where}\n)")
+            joined = f"scoped{''.join(f' cross join {t}' for t in thresholds)}"
+            if step.by_session:
+                # whole conversations: the narrow sort numbers the distinct units, and a row is taken when its
+                # unit's keys are at most the last taken unit's
+                ranks.append(f"ord_{i} as (\n    select *, row_number() over (order by {', '.join(names)}) as rk\n"
+                             f"    from (\n        select distinct {picked}\n        from {joined}"
+                             f"\n        where {where}\n    )\n)")
+            else:
+                ranks.append(f"ord_{i} as (\n    select {picked},\n"
+                             f"        row_number() over (order by {', '.join(names)}) as rk\n"
+                             f"    from {joined}\n    where {where}\n)")
             # one row (nulls when nothing is taken: every comparison is then null, so nothing is claimed)
             lows = ", ".join(f"min({n}) as {b}" for n, b in zip(names, bounds, strict=True))
             ranks.append(f"thr_{i} as (\n    select {lows}\n"
