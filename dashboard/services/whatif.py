@@ -324,10 +324,11 @@ def prepared_sql(wh: Warehouse, scenario: Scenario) -> str:
 
 
 def sessions(run: QueryRunner, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Requests in the range, those carrying a conversation id and how many conversations (query
-    `whatif_sessions`): whether "what moves together" can offer whole conversations."""
+    """Requests logged one by one in the range, those carrying a conversation id, how many conversations, and the
+    requests held in hourly or daily totals (query `whatif_sessions`): whether "what moves together" can offer
+    whole conversations."""
     row = run("whatif_sessions", start=start, end=end).row(0, named=True)
-    return {k: int(row[k] or 0) for k in ("requests", "with_session", "sessions")}
+    return {k: int(row[k] or 0) for k in ("requests", "with_session", "sessions", "in_totals")}
 
 
 def with_conversations(scenario: Scenario, unit: str | None, cache_on_switch: str) -> Scenario:

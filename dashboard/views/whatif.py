@@ -125,8 +125,10 @@ def conversations(scenario: Scenario, start, end) -> Scenario:
                             help="Whole conversations: a shift or batch pick ranks and moves conversations (the "
                                  "session, trace or conversation id your gateway logged), so their prompt cache "
                                  "moves with them. A request without an id is its own conversation.")
-            st.caption(f"{conv['with_session']:,} of {conv['requests']:,} requests in {day_span(start, end)} carry "
-                       f"a conversation id ({conv['sessions']:,} conversations).")
+            st.caption(f"{conv['with_session']:,} of the {conv['requests']:,} requests logged one by one in "
+                       f"{day_span(start, end)} carry a conversation id ({conv['sessions']:,} conversations)."
+                       + (f" The range's other {conv['in_totals']:,} requests are in hourly or daily totals, which "
+                          "name no conversation." if conv["in_totals"] else ""))
         else:
             st.caption("No source in this range logs sessions: each request is its own unit.")
     with c2:

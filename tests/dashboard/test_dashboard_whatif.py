@@ -388,7 +388,8 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
     at = page(db, modelmix_date_range=day, whatif_source="Build your own", whatif_tier=False,
               whatif_models=["gpt-4o"], whatif_target_model="gpt-4o-mini")
     assert not at.exception, at.exception
-    assert any("5 of 6 requests" in c.value and "2 conversations" in c.value for c in at.caption)
+    assert any("5 of the 6 requests logged one by one" in c.value and "2 conversations" in c.value
+               and "totals" not in c.value for c in at.caption)
     for unit, cache in combos:
         at.radio(key="whatif_unit").set_value(unit).run()
         at.radio(key="whatif_cache_on_switch").set_value(cache).run()
@@ -407,3 +408,17 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
     at.radio(key="whatif_cache_on_switch").set_value("lost").run()
     assert not at.exception, at.exception
     assert any("Oracle bound and seed band not drawn" in c.value for c in at.caption)
+
+
+def test_conversation_count_names_the_requests_it_leaves_out(wh, tmp_path):
+    """Only requests logged one by one carry a conversation id: the count says so, and names the requests the
+    range holds in daily totals instead of setting them beside a total they are not part of."""
+    from simulate_data import load_rows
+    from test_simulate_sessions import six
+
+    six(wh, tmp_path)
+    load_rows(wh, tmp_path, [{"ts": "2025-06-01T00:00:00", "granularity": "day", "model": "gpt-4o-mini", "project": "p2",
+                              "requests": 40, "input_tokens": 4000, "output_tokens": 400, "cost_usd": "0.02"}],
+              name="daily.csv")
+    got = svc.sessions(lambda name, **p: wh.query(name, **p), dt.date(2025, 6, 1), dt.date(2025, 6, 1))
+    assert got == {"requests": 6, "with_session": 5, "sessions": 2, "in_totals": 40}
