@@ -10,6 +10,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
+import polars as pl
+
 from finance import anomalies, budgets, chargeback, regressions
 from finance.periods import default_as_of, parse_month
 from warehouse.db import Warehouse
@@ -41,17 +43,20 @@ def _money(x: float | None) -> str:
     return "n/a" if x is None else f"${x:,.2f}"
 
 
-def alerts(wh: Warehouse, as_of: dt.date | None = None, days: int = ANOMALY_DAYS) -> list[dict]:
+def alerts(wh: Warehouse, as_of: dt.date | None = None, days: int = ANOMALY_DAYS,
+           budget_status: pl.DataFrame | None = None) -> list[dict]:
     """Open alerts as of the ledger's last day (or `as_of`): budgets already over (`critical`) or forecast to
     end over (`warning`), and spend anomalies per team x model in the last `days` days (`warning`).
     and regressions (cache efficiency, token inflation, price change) still open in those days that have cost
     at least REGRESSION_MIN_USD since they started (`warning`; a price fall is a saving, not an alert).
-    Every dict has kind, severity, title, message and the figures behind it (JSON-ready: dates as ISO text)."""
+    Every dict has kind, severity, title, message and the figures behind it (JSON-ready: dates as ISO text).
+    `budget_status`: `budgets.status(wh, as_of=as_of)` when the caller has it already (it runs the forecasts)."""
     as_of = as_of or default_as_of(wh)
     if as_of is None:
         return []
     out: list[dict] = []
-    for b in budgets.status(wh, as_of=as_of).iter_rows(named=True):
+    status = budgets.status(wh, as_of=as_of) if budget_status is None else budget_status
+    for b in status.iter_rows(named=True):
         if b["status"] not in ("over", "forecast_over"):
             continue
         over = b["status"] == "over"

@@ -396,13 +396,20 @@ def focus_violations(wh: Warehouse, month: str) -> pl.DataFrame:
 
 # --- alerts ------------------------------------------------------------------------------------------------
 def open_alerts(wh: Warehouse) -> list[dict]:
-    """Budget, anomaly and regression alerts as of the ledger's last day (what `modelmix alerts` prints)."""
-    return jobs.alerts(wh)
+    """Budget, anomaly and regression alerts as of the ledger's last day (what `modelmix alerts` prints), then one
+    entry of kind `budget_at_risk` per budget whose P90 forecast ends above it: not an alert (the CLI does not
+    report it), but the Budgets page shows it, so the Overview names it beside the alerts."""
+    status = bd.status(wh)
+    at_risk = [{"kind": "budget_at_risk", "severity": "info", "scope": b["scope"], "name": b["name"],
+                "period": b["period"]} for b in status.filter(pl.col("status") == "at_risk").iter_rows(named=True)]
+    return jobs.alerts(wh, budget_status=status) + at_risk
 
 
 def alert_counts(alerts: list[dict]) -> dict[str, int]:
-    """How many alerts of each kind: budget, anomaly, regression, and critical (budgets already over)."""
+    """How many alerts of each kind: budget, anomaly, regression, and critical (budgets already over); and the
+    budgets at risk (not alerts)."""
     return {"budget": sum(a["kind"] == "budget" for a in alerts),
             "anomaly": sum(a["kind"] == "anomaly" for a in alerts),
             "regression": sum(a["kind"] == "regression" for a in alerts),
-            "critical": sum(a["severity"] == "critical" for a in alerts)}
+            "critical": sum(a["severity"] == "critical" for a in alerts),
+            "at_risk": sum(a["kind"] == "budget_at_risk" for a in alerts)}

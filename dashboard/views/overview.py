@@ -349,6 +349,9 @@ def open_alerts() -> None:
     """The count of open alerts (what `modelmix alerts` reports as of the ledger's last day) with links to them."""
     counts = finance_svc.alert_counts(state.call(finance_svc.open_alerts))
     total = counts["budget"] + counts["anomaly"] + counts["regression"]
+    # at risk (the P90 ends above the budget) is not an alert, but the Budgets page shows it: say so here too
+    at_risk = (f" {plural(counts['at_risk'], 'budget')} at risk: {'its' if counts['at_risk'] == 1 else 'their'} "
+               "P90 forecast ends above the budget." if counts["at_risk"] else "")
     with st.container(border=True):
         text, budgets_link, anomalies_link = st.columns([4, 2, 2], vertical_alignment="center")
         if total:
@@ -357,10 +360,10 @@ def open_alerts() -> None:
                           f"{plural(counts['budget'], 'budget')} over or forecast to end over{over}; "
                           f"{plural(counts['anomaly'], 'spend anomaly', 'spend anomalies')} and "
                           f"{plural(counts['regression'], 'regression')} (cache, tokens per request, price) in the "
-                          "ledger's last 7 days.")
+                          "ledger's last 7 days." + at_risk)
         else:
             text.markdown(":material/notifications: **No open alerts**: no budget is over or forecast to end over, "
-                          "and no spend anomaly or regression in the ledger's last 7 days.")
+                          "and no spend anomaly or regression in the ledger's last 7 days." + at_risk)
         budgets_link.page_link("views/budgets.py", label=f"Budgets & forecast ({counts['budget']:,})",
                                icon=":material/savings:")
         anomalies_link.page_link("views/anomalies.py",

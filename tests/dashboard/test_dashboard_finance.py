@@ -384,8 +384,40 @@ def test_overview_shows_open_alerts_with_links(monkeypatch, ledger, expected):
     assert n_budget >= 1 and n_anomaly == 1
     text = next(m.value for m in at.markdown if "open alert" in m.value)
     assert f"**{len(alerts)} open alerts**" in text
+    # a budget at risk is not an alert (none here): the box names none
+    assert expected["status"].filter(pl.col("status") == "at_risk").is_empty()
+    assert "at risk" not in text
     links = {p.proto.label: p.proto.page for p in at.get("page_link")}     # label -> the page's url path
     assert links == {f"Budgets & forecast ({n_budget})": "budgets", f"Anomalies ({n_anomaly})": "anomalies"}
+
+
+def test_overview_names_budgets_at_risk_beside_the_alerts(monkeypatch, ledger, expected):
+    """At risk (the P90 forecast ends above the budget) is not an alert, so `modelmix alerts` leaves it out; the
+    Budgets page shows it, so the Overview's box names it too instead of reading '0 budgets over' beside it."""
+    from dashboard.services import finance as finance_svc
+
+    with Warehouse(ledger) as wh:
+        listed = finance_svc.open_alerts(wh)
+    assert [a for a in listed if a["kind"] != "budget_at_risk"] == expected["alerts"]
+    real = finance_svc.open_alerts
+
+    def open_alerts(wh):
+        return real(wh) + [{"kind": "budget_at_risk", "severity": "info", "scope": "team", "name": "search",
+                            "period": "month"}]
+
+    # state.call finds a service by module and name (its cache key): the stand-in answers to the real one's
+    open_alerts.__module__, open_alerts.__qualname__ = finance_svc.__name__, "open_alerts"
+    monkeypatch.setattr(finance_svc, "open_alerts", open_alerts)
+    monkeypatch.setenv("MODELMIX_DB", str(ledger))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not at.exception
+    text = next(m.value for m in at.markdown if "open alert" in m.value)
+    assert f"**{len(expected['alerts'])} open alerts**" in text
+    assert "1 budget at risk: its P90 forecast ends above the budget." in text
 
 
 # --- empty ledger ---------------------------------------------------------------------------------------------
