@@ -116,6 +116,7 @@ def test_the_upload_page_shows_no_text_of_an_unrecognised_file(tmp_path, monkeyp
         st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_the_command_line_answers_without_the_file_text(tmp_path):
     import subprocess
 

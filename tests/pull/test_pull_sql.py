@@ -88,6 +88,7 @@ def add_requests(url: str, first: int, n: int, day: int) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_litellm_preset_pulls_incrementally(wh, pg_url):
     add_requests(pg_url, 0, 120, day=1)
     first = pull_sql(LocalSink(wh), SqlPull(url=pg_url, preset="litellm", chunk_rows=50))
@@ -116,6 +117,7 @@ def test_litellm_preset_pulls_incrementally(wh, pg_url):
         ("sql-litellm", "LiteLLM_SpendLogs", "sql", 150)]
 
 
+@pytest.mark.slow
 def test_table_with_mapping_file_and_query(wh, pg_url, tmp_path):
     add_requests(pg_url, 0, 10, day=2)
     mapping = tmp_path / "map.yaml"
