@@ -293,7 +293,7 @@ def test_every_page_shows_one_spend_or_bridges_to_it(ledger, page):
 
     # Chargeback: the month's statement is spend
     at = page("chargeback")
-    assert money(metric(at, "Total spend, 2026-03")) == spend
+    assert money(metric(at, "Total spend, Mar 2026")) == spend
     assert money(metric(at, "Token spend")) == spend        # the whole-bill block: spend + seats and subscriptions
 
     # What-if: the replay baseline is not spend; its bridge says why
