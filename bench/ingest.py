@@ -39,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import sql  # noqa: E402  (the project's root is on the path from here)
+
 
 def _peak_rss_bytes() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -126,18 +128,10 @@ def narrow(path: Path) -> Path:
 
     out = path.with_name(path.stem + "_narrow.csv")
     cols = ", ".join(f'"{c}"' for c in NARROW)
-    duckdb.connect().execute(f"copy (select {cols} from read_csv($p, all_varchar = true)) to {_literal(out)} (header)",
+    duckdb.connect().execute(f"copy (select {cols} from read_csv($p, all_varchar = true)) to {sql.path_literal(out)} (header)",
                              {"p": str(path)})
     path.unlink()
     return out
-
-
-def _literal(path: Path) -> str:
-    """A path as a SQL string literal (COPY ... TO takes no bound parameter): quoted as warehouse/backup.py does."""
-    text = str(path.resolve())
-    if any(c in text for c in "\0\n\r"):
-        raise SystemExit(f"{text!r}: a folder name with control characters cannot be used")
-    return "'" + text.replace("'", "''") + "'"
 
 
 def make_increment(tmp: Path, rows: int, day: dt.date, shape: str) -> Path:

@@ -44,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import sql  # noqa: E402  (the project's root is on the path from here)
+
 START = dt.date(2025, 12, 1)
 YEAR = 365
 SLICE_ROWS = 2_000_000
@@ -65,14 +67,6 @@ def _cpu() -> float:
 
 
 # --- data (child processes) -------------------------------------------------------------------------------------
-def _literal(path: Path) -> str:
-    """A path as a SQL string literal (COPY ... TO takes no bound parameter): quoted as warehouse/backup.py does."""
-    text = str(path.resolve())
-    if any(c in text for c in "\0\n\r"):
-        raise SystemExit(f"{text!r}: a folder name with control characters cannot be used")
-    return "'" + text.replace("'", "''") + "'"
-
-
 def to_parquet(csv: Path, out: Path, first: dt.date, days: int) -> int:
     """The generated CSV (30 generated days from `first`) as Parquet, its times squeezed into `days` days."""
     import duckdb
@@ -82,7 +76,7 @@ def to_parquet(csv: Path, out: Path, first: dt.date, days: int) -> int:
     con = duckdb.connect()
     con.execute(f"""copy (select * replace ({squeeze.format(c='"startTime"')} as "startTime",
                                             {squeeze.format(c='"endTime"')} as "endTime")
-                          from read_csv($csv)) to {_literal(out)} (format parquet, compression zstd)""",
+                          from read_csv($csv)) to {sql.path_literal(out)} (format parquet, compression zstd)""",
                 {"csv": str(csv), "base": dt.datetime.combine(first, dt.time()), "f": f})
     n = con.execute("select count(*) from read_parquet($p)", {"p": str(out)}).fetchone()[0]
     con.close()

@@ -9,6 +9,7 @@ path, the ingest id and every value are bound parameters. Output: table `staged`
 
 from __future__ import annotations
 
+import sql
 from ingest.formats.base import TOKEN_COLUMNS, Format, Sample
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -46,7 +47,7 @@ def reader_sql(fmt: Format, sample: Sample, compression: str) -> str:
             options.setdefault("delim", sample.delimiter if sample.delimiter in DELIMITERS else ",")
         if sample.pad:
             options["null_padding"] = True
-        opts = "".join(f", {k} = {_sql_literal(v)}" for k, v in sorted(options.items()) if k.isidentifier())
+        opts = "".join(f", {k} = {sql.literal(v)}" for k, v in sorted(options.items()) if k.isidentifier())
         body = ("select * from read_csv($path, all_varchar = true, header = true, compression = $compression"
                 f"{opts})")
     renames = fmt.renames(sample)
@@ -72,11 +73,11 @@ def _json_text_columns(fmt: Format, sample: Sample) -> tuple[str, str]:
         if name.lower() in seen:
             continue
         seen.add(name.lower())
-        paths.append(_sql_literal("$." + quoted(name)))
+        paths.append(sql.literal("$." + quoted(name)))
         expr = f"v[{len(paths)}]"
         parts = name.split(".")
         if len(parts) > 1 and all(parts):
-            paths.append(_sql_literal("$" + "".join("." + quoted(p) for p in parts)))
+            paths.append(sql.literal("$" + "".join("." + quoted(p) for p in parts)))
             expr = f"coalesce({expr}, v[{len(paths)}])"
         cols.append(f"{expr} as {_ident(name)}")
     if not paths:
@@ -100,14 +101,6 @@ def nothing_loaded(name: str, fmt: Format, sample: Sample, rows: int) -> str:
         return f"{name}: 0 rows: nothing to load"
     unit = "records" if sample.container == "json" else "rows"
     return f"{name}: {rows:,} {unit}, none {fmt.selects}: nothing loaded"
-
-
-def _sql_literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _check(cond: str, column: str, raw: str, reason: str) -> str:

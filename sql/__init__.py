@@ -43,6 +43,25 @@ class Text(str):
         return Text(other + str(self), self.origin)
 
 
+def literal(value: object) -> str:
+    """`value` as SQL literal text, for the few statements and reader options that take no bound parameter
+    (COPY ... TO, EXPORT/IMPORT DATABASE, read_csv options): strings quoted with `'` doubled."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def path_literal(path: Path | str) -> str:
+    """A file or folder path as SQL literal text (resolved); ValueError for a name with control characters,
+    which no statement should carry."""
+    text = str(path)
+    if any(c in text for c in "\0\n\r"):
+        raise ValueError(f"{text!r}: a folder name with control characters cannot be used; pick another folder")
+    return literal(Path(text).resolve())
+
+
 def origin(text: str) -> str | None:
     """The `.sql` file `text` was loaded from, or None for SQL written in Python."""
     return getattr(text, "origin", None)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+import sql
 from warehouse import audit
 from warehouse.db import Warehouse, clear_dead_staging, harden, is_damage, one_line
 from warehouse.errors import DatabaseError, ModelMixError
@@ -53,10 +54,10 @@ def backups_dir(ledger: str | Path) -> Path:
 
 
 def _literal(path: Path) -> str:
-    text = str(path.resolve())
-    if any(c in text for c in "\0\n\r"):
-        raise BackupError(f"{text!r}: a folder name with control characters cannot be used; pick another folder")
-    return "'" + text.replace("'", "''") + "'"
+    try:
+        return sql.path_literal(path)
+    except ValueError as e:
+        raise BackupError(str(e)) from None
 
 
 def _counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:

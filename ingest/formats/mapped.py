@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+import sql
 from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format, Sample
 from warehouse.errors import IngestError, parse_problem, quote
 
@@ -71,7 +72,7 @@ def _literal(where: str, value: object) -> str:
     text = str(value)
     if any(ord(ch) < 32 for ch in text):
         raise MappingError(f"{where}: control characters are not allowed in a constant")
-    return "'" + text.replace("'", "''") + "'"
+    return sql.literal(text)
 
 
 def _number(where: str, value: object) -> Decimal:
