@@ -111,6 +111,18 @@ def metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
+def overview_alert_box(monkeypatch, ledger) -> tuple[AppTest, str]:
+    """Run the whole app (it opens on Overview) on the ledger: the app and the text of its alert box."""
+    monkeypatch.setenv("MODELMIX_DB", str(ledger))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not at.exception
+    return at, next(m.value for m in at.markdown if "open alert" in m.value)
+
+
 def sql_shown(at: AppTest) -> str:
     return "\n".join(c.value for c in at.code)
 
@@ -371,18 +383,11 @@ def test_chargeback_export_bytes(ledger):
 
 # --- Overview -------------------------------------------------------------------------------------------------
 def test_overview_shows_open_alerts_with_links(monkeypatch, ledger, expected):
-    monkeypatch.setenv("MODELMIX_DB", str(ledger))
-    try:
-        at = AppTest.from_file(APP, default_timeout=120).run()
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-    assert not at.exception
+    at, text = overview_alert_box(monkeypatch, ledger)
     alerts = expected["alerts"]
     n_budget = sum(a["kind"] == "budget" for a in alerts)
     n_anomaly = sum(a["kind"] == "anomaly" for a in alerts)
     assert n_budget >= 1 and n_anomaly == 1
-    text = next(m.value for m in at.markdown if "open alert" in m.value)
     assert f"**{len(alerts)} open alerts**" in text
     # a budget at risk is not an alert (none here): the box names none
     assert expected["status"].filter(pl.col("status") == "at_risk").is_empty()
@@ -408,14 +413,7 @@ def test_overview_names_budgets_at_risk_beside_the_alerts(monkeypatch, ledger, e
     # state.call finds a service by module and name (its cache key): the stand-in answers to the real one's
     open_alerts.__module__, open_alerts.__qualname__ = finance_svc.__name__, "open_alerts"
     monkeypatch.setattr(finance_svc, "open_alerts", open_alerts)
-    monkeypatch.setenv("MODELMIX_DB", str(ledger))
-    try:
-        at = AppTest.from_file(APP, default_timeout=120).run()
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-    assert not at.exception
-    text = next(m.value for m in at.markdown if "open alert" in m.value)
+    _, text = overview_alert_box(monkeypatch, ledger)
     assert f"**{len(expected['alerts'])} open alerts**" in text
     assert "1 budget at risk: its P90 forecast ends above the budget." in text
 
