@@ -1,7 +1,7 @@
 """Scale benchmark: a large company's year (10 M, 100 M request rows) on one machine, built from Parquet.
 
     python bench/scale.py [--rows N] [--increment ROWS] [--memory-limit 1GB] [--skip-prepare] [--keep DIR]
-                          [--json FILE]
+                          [--json FILE] [--resume]
 
 Data (untimed, printed): the seeded Northwind generator (`cli.sample`) writes the LiteLLM request log in
 slices of at most 2 M rows, at least 12 of them, each slice's rows squeezed into its own consecutive days of
@@ -12,9 +12,10 @@ never a 50 GB CSV. Generation memory is bounded by the slice.
 Then every operation runs in its own child process, so its peak RSS (VmHWM) is its own; each ratio compares
 two operations of the same run:
 
-1. plain        `create table t as select * from read_parquet(all slices)` into a fresh DuckDB file
-2. ingest       `modelmix ingest` of the folder of slices into a fresh ledger (`ingest_paths`, one transaction
+1. ingest       `modelmix ingest` of the folder of slices into a fresh ledger (`ingest_paths`, one transaction
                 per file, the app's MODELMIX_MEMORY_LIMIT)                      target <= 1.5x plain
+2. plain        `create table t as select * from read_parquet(all slices)` into a fresh DuckDB file (after the
+                ingest, so the kept ledger is there as early as possible)
 3. increment    a one-day Parquet file of ROWS new requests (default 500,000) into that ledger
 4. plain incr.  a plain read_parquet of that file into a fresh table           target increment <= 2x this
    lake         `modelmix lake export` of the ledger, then again after step 3 (only changed partitions)
@@ -25,6 +26,10 @@ two operations of the same run:
 9. prepare      `frontier.prepare` of the shift over the whole year, its slider table and one lookup
                 (skipped with --skip-prepare: per-row arrays, ~0.5 GB per 1 M rows)
 Target for every operation: peak RSS <= 4 GB.
+
+--resume (with --keep): the kept ledger is used as it is (steps 1-2 are not run again, so their figures are not
+printed) and the increment is a new one-day file for the day after the ledger's last day (its own seed), so it
+is new to the ledger; every other step runs as above.
 """
 
 from __future__ import annotations
@@ -88,7 +93,10 @@ def gen_slice(data: Path, index: int, rows: int, first: dt.date, days: int, seed
 
     work = data / f".gen{index}"
     csv = sample.generate(work, rows, seed=seed, start=first, days=30)["litellm_spend_logs"]
-    n = to_parquet(csv, data / f"litellm_spend_logs_{index:03d}.parquet", first, days)
+    out = data / f"litellm_spend_logs_{index:03d}.parquet"
+    part = out.with_name(out.name + ".part")     # renamed when whole, so a stopped run leaves no half slice
+    n = to_parquet(csv, part, first, days)
+    part.rename(out)
     shutil.rmtree(work)
     return {"rows": n}
 
@@ -218,30 +226,45 @@ def run(*args: str) -> dict:
 
 
 # --- orchestration ----------------------------------------------------------------------------------------------
-def make_data(data: Path, rows: int) -> dict:
+def make_data(data: Path, rows: int, worker: tuple[int, int] = (0, 1)) -> dict:
     n = max(12, math.ceil(rows / SLICE_ROWS))
     bounds = [i * YEAR // n for i in range(n + 1)]
     sizes = [rows // n + (1 if i < rows % n else 0) for i in range(n)]
     t, cpu, peak, total = time.perf_counter(), 0.0, 0, 0
     for i in range(n):
+        if (data / f"litellm_spend_logs_{i:03d}.parquet").is_file() or i % worker[1] != worker[0]:
+            continue    # written by a run that was stopped (generation resumes where it was), or another worker's
         r = run("gen", data, i, sizes[i], START + dt.timedelta(days=bounds[i]), bounds[i + 1] - bounds[i], 1000 + i)
         cpu, peak, total = cpu + r["cpu_seconds"], max(peak, r["peak_rss_bytes"]), total + r["rows"]
     size = sum(f.stat().st_size for f in data.glob("*.parquet"))
-    return {"slices": n, "rows": total, "bytes": size, "seconds": time.perf_counter() - t, "cpu_seconds": cpu,
+    return {"slices": n, "rows_generated_now": total, "bytes": size, "seconds": time.perf_counter() - t, "cpu_seconds": cpu,
             "peak_rss_bytes": peak}
 
 
-def make_increment(tmp: Path, rows: int) -> Path:
-    """One day's file, the day after the year: the generator's 30 days squeezed into one, as Parquet."""
+def make_increment(tmp: Path, rows: int, day: dt.date | None = None) -> Path:
+    """One day's file (by default the day after the year): the generator's 30 days squeezed into one, as Parquet.
+    Another day gets its own folder and seed, so its ids and bytes are new to a ledger holding the first."""
     from cli import sample
 
-    day = START + dt.timedelta(days=YEAR)
-    csv = sample.generate(tmp / "inc", rows, seed=9, start=day, days=30)["litellm_spend_logs"]
-    out = tmp / "increment" / "litellm_spend_logs_increment.parquet"
-    out.parent.mkdir()
+    first = START + dt.timedelta(days=YEAR)
+    day = day or first
+    folder, seed = ("increment", 9) if day == first else (f"increment-{day}", 9 + (day - first).days)
+    csv = sample.generate(tmp / "inc", rows, seed=seed, start=day, days=30)["litellm_spend_logs"]
+    out = tmp / folder / f"litellm_spend_logs_{folder}.parquet"
+    out.parent.mkdir(exist_ok=True)
     to_parquet(csv, out, day, 1)
     shutil.rmtree(tmp / "inc")
     return out
+
+
+def _next_day(db: Path) -> dt.date:
+    """The day after the last day in a kept ledger (read-only)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    last = con.execute("select max(ts) from usage_raw").fetchone()[0]
+    con.close()
+    return last.date() + dt.timedelta(days=1)
 
 
 def _load() -> str:
@@ -257,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; data already there is reused")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--generate-only", action="store_true", help="with --keep: write the data, time nothing")
+    ap.add_argument("--gen-worker", type=lambda v: tuple(map(int, v.split("/"))), default=(0, 1), metavar="K/N",
+                    help="with --generate-only: write only slices i with i %% N == K (N such runs share the work)")
+    ap.add_argument("--resume", action="store_true",
+                    help="with --keep: use the kept ledger (no plain read, no ingest) and a new day's increment")
     ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -264,19 +291,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.memory_limit:
         _env["MODELMIX_BENCH_MEMORY_LIMIT"] = args.memory_limit
+    if args.resume and not (args.keep and (args.keep / "ledger.duckdb").is_file()):
+        ap.error("--resume needs --keep DIR holding a ledger.duckdb from an earlier run")
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="modelmix-scale-"))
     data = tmp / "slices"
     report: dict = {"rows": args.rows, "load_before": _load()}
     try:
-        if not any(data.glob("*.parquet")):
+        if len(list(data.glob("*.parquet"))) < max(12, math.ceil(args.rows / SLICE_ROWS)):
             data.mkdir(parents=True, exist_ok=True)
-            report["data"] = make_data(data, args.rows)
+            report["data"] = make_data(data, args.rows, args.gen_worker)
             d = report["data"]
-            print(f"generated {d['rows']:,} rows in {d['slices']} Parquet slices, {d['bytes'] / 1e6:,.0f} MB, "
+            print(f"generated {d['rows_generated_now']:,} rows (this run) in {d['slices']} Parquet slices, {d['bytes'] / 1e6:,.0f} MB, "
                   f"{d['seconds']:.0f} s (cpu {d['cpu_seconds']:.0f} s, peak {d['peak_rss_bytes'] / GB:.2f} GB) "
                   f"[load {_load()}]", flush=True)
-        inc = next((tmp / "increment").glob("*.parquet"), None) if (tmp / "increment").is_dir() else None
-        inc = inc or make_increment(tmp, args.increment)
+        if args.generate_only and args.gen_worker[0] != 0:
+            return 0    # worker 0 writes the increment
+        db, plain_db = tmp / "ledger.duckdb", tmp / "plain.duckdb"
+        if args.resume:
+            inc = make_increment(tmp, args.increment, _next_day(db))
+        else:
+            inc = next((tmp / "increment").glob("*.parquet"), None) if (tmp / "increment").is_dir() else None
+            inc = inc or make_increment(tmp, args.increment)
         if args.generate_only:
             return 0
         ops: dict[str, dict] = {}
@@ -288,12 +323,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"peak {r['peak_rss_bytes'] / GB:5.2f} GB  [load {r['load']}]", flush=True)
             return r
 
-        db, plain_db = tmp / "ledger.duckdb", tmp / "plain.duckdb"
-        for f in (db, plain_db):
-            f.unlink(missing_ok=True)
-        step("plain", "plain", plain_db, str(data / "*.parquet"))
-        plain_db.unlink()
-        step("ingest", "ingest", db, str(data))
+        plain_db.unlink(missing_ok=True)
+        if not args.resume:
+            db.unlink(missing_ok=True)
+            step("ingest", "ingest", db, str(data))
+            step("plain", "plain", plain_db, str(data / "*.parquet"))
+            plain_db.unlink()
         shutil.rmtree(tmp / "lake", ignore_errors=True)
         step("lake", "lake", db, str(tmp / "lake"))
         step("increment", "ingest", db, str(inc))
@@ -320,35 +355,41 @@ def _print(r: dict) -> None:
     o = r["ops"]
     ok = lambda b: "met" if b else "MISSED"  # noqa: E731
     ratio = lambda a, b, k="seconds": o[a][k] / o[b][k]  # noqa: E731
-    print(f"\n{o['ingest']['rows']:,} request rows ({o['ingest']['files']} Parquet files); ledger "
-          f"{r['ledger_bytes'] / 1e6:,.0f} MB; load average before {r['load_before']}, after {r['load_after']}")
-    print("| operation | seconds | CPU s | peak RSS | note |\n|---|---:|---:|---:|---|")
+    what = (f"{o['ingest']['rows']:,} request rows ({o['ingest']['files']} Parquet files)" if "ingest" in o
+            else f"the kept ledger of {r['rows']:,} request rows (--resume: ingest and plain not run again)")
+    print(f"\n{what}; ledger {r['ledger_bytes'] / 1e6:,.0f} MB; load average before {r['load_before']}, "
+          f"after {r['load_after']}")
+    print("| operation | seconds | CPU s | peak RSS | note | load (1/5/15 min, at its end) |\n"
+          "|---|---:|---:|---:|---|---|")
     notes = {
-        "plain": "read_parquet -> table", "ingest": f"ingest / plain {ratio('ingest', 'plain'):.2f}x wall, "
+        "plain": "read_parquet -> table", "ingest": lambda: f"ingest / plain {ratio('ingest', 'plain'):.2f}x wall, "
         f"{ratio('ingest', 'plain', 'cpu_seconds'):.2f}x cpu (<= 1.5x: {ok(ratio('ingest', 'plain') <= 1.5)})",
-        "increment": f"{o['increment']['rows']:,} rows; / plain {ratio('increment', 'plain_increment'):.2f}x wall, "
+        "increment": lambda: f"{o['increment']['rows']:,} rows; / plain {ratio('increment', 'plain_increment'):.2f}x wall, "
         f"{ratio('increment', 'plain_increment', 'cpu_seconds'):.2f}x cpu "
         f"(<= 2x: {ok(ratio('increment', 'plain_increment') <= 2)})",
         "plain_increment": "read_parquet of the increment",
-        "hand": f"baseline ${o['hand']['baseline']:,.2f} -> ${o['hand']['scenario']:,.2f}",
-        "replay": f"/ hand {ratio('replay', 'hand'):.2f}x wall, {ratio('replay', 'hand', 'cpu_seconds'):.2f}x cpu "
+        "hand": lambda: f"baseline ${o['hand']['baseline']:,.2f} -> ${o['hand']['scenario']:,.2f}",
+        "replay": lambda: f"/ hand {ratio('replay', 'hand'):.2f}x wall, {ratio('replay', 'hand', 'cpu_seconds'):.2f}x cpu "
         f"(<= 1.5x: {ok(ratio('replay', 'hand') <= 1.5)}); totals "
         + ("agree" if abs(o['replay']['scenario'] - o['hand']['scenario']) < 0.005
            and abs(o['replay']['baseline'] - o['hand']['baseline']) < 0.005 else "DIFFER"),
         "preset": "armstrong-80-99",
-        "lake": f"modelmix lake export: {o['lake']['partitions']} partitions, {o['lake']['rows']:,} rows",
-        "lake_incr": f"the export again after the increment: {o['lake_incr']['written']} partition(s) written, "
+        "lake": lambda: f"modelmix lake export: {o['lake']['partitions']} partitions, {o['lake']['rows']:,} rows",
+        "lake_incr": lambda: f"the export again after the increment: {o['lake_incr']['written']} partition(s) written, "
         f"{o['lake_incr']['rows']:,} rows",
-        "spend": ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in o["spend"].items()
+        "spend": lambda: ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in o["spend"].items()
                            if isinstance(v, dict)),
     }
     if "prepare" in o:
         notes["prepare"] = (f"prepare {o['prepare']['prepare_seconds']:.1f} s, lookup "
                             f"{o['prepare']['lookup_ms']:.1f} ms, ${o['prepare']['scenario']:,.2f}")
     for k, note in notes.items():
+        if k not in o:
+            continue
         s = o[k]
         print(f"| {k} | {s['seconds']:.2f} | {s['cpu_seconds']:.1f} | {s['peak_rss_bytes'] / GB:.2f} GB"
-              f"{'' if s['peak_rss_bytes'] <= 4 * GB else ' (over 4 GB)'} | {note} |")
+              f"{'' if s['peak_rss_bytes'] <= 4 * GB else ' (over 4 GB)'} | {note() if callable(note) else note} "
+              f"| {s['load']} |")
 
 
 if __name__ == "__main__":
