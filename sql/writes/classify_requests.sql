@@ -3,7 +3,9 @@
 -- supersedes the earlier one; an id already in the ledger with the same content is already loaded; with other
 -- content it is restated (the newest load wins; the old row goes in writes/request_outgoing.sql). Every staged
 -- row that passed validation and is not here is loaded.
--- Grain: one row per such staged row (usually few). params: none (reads temp table staged)
+-- The ledger's side is temp table known (writes/known_requests.sql: the file's ids found in its window), so this
+-- joins the file's rows only to the few already known, never the ledger.
+-- Grain: one row per such staged row (usually few). params: none (reads temp tables staged, known)
 create or replace temp table fates as
 with good as (
     select _row, row_key, ts from staged where _errors is null
@@ -15,20 +17,6 @@ repeated as (
 ),
 superseded as (
     select g._row, g.row_key from good as g join repeated as r using (row_key) where g._row < r._last
-),
-bounds as (
-    -- a restated request keeps its time: the ledger is searched around the file's own window (zone maps)
-    select min(ts) - interval 1 day as lo, max(ts) + interval 1 day as hi from good
-),
-known as (
-    select
-        u.row_key,
-        usage_content_hash(u.ts, u.granularity, u.provider, u.model, u.model_raw, u.account, u.project, u.api_key,
-            u.user_id, u.team, u.workload, u.operation, u.service_tier, u.requests, u.input_tokens,
-            u.cache_read_tokens, u.cache_write_tokens, u.output_tokens, u.reasoning_tokens, u.cost_usd) as _old_h
-    from usage_raw as u, bounds as b
-    where u.ts between b.lo and b.hi
-      and u.row_key in (select row_key from good)
 ),
 seen as (
     -- the last line of each id already in the ledger: hashed only here (most rows of a new file are not)

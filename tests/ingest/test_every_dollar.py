@@ -226,6 +226,29 @@ def test_restated_request_newest_value_wins_and_is_reported(wh, tmp_path):
     assert_verified(wh)
 
 
+def test_restated_request_is_found_within_a_day_of_the_files_window(wh, tmp_path):
+    """The ledger is searched for a file's ids only in the file's window, one day either side (bound as values so
+    usage_raw's zone maps skip the rest; writes/known_requests.sql): a request restated with a time up to a day
+    outside the new file's own rows is still found and replaced, never counted twice."""
+    def row(rid: str, cost: str, at: str) -> str:
+        return f"{rid},acompletion,{cost},3,2,1,{at}.000,{at}.500,gpt-4o-mini,openai,success"
+
+    ingest_paths(wh, [write(tmp_path / "day1.csv", LITELLM, [row("req-a", "0.010", "2026-10-01 10:00:00"),
+                                                              row("req-b", "0.020", "2026-10-01 23:00:00"),
+                                                              row("req-far", "0.040", "2026-09-01 12:00:00")])])
+    # the next export restates req-a 23 h later than it was logged and req-b 3 days later than it was (the
+    # file's own rows run 2 Oct 09:00 .. 4 Oct 22:00): both are inside the window, one day either side
+    [r] = ingest_paths(wh, [write(tmp_path / "day2.csv", LITELLM, [row("req-a", "0.015", "2026-10-02 09:00:00"),
+                                                                    row("req-c", "0.100", "2026-10-03 12:00:00"),
+                                                                    row("req-b", "0.025", "2026-10-04 22:00:00")])])
+    assert (r.rows_loaded, r.rows_duplicate, r.rows_replaced) == (3, 0, 2)
+    assert ledger_cost(wh) == Decimal("0.180")          # 0.015 + 0.100 + 0.025 + req-far's 0.040
+    assert wh.scalar("select count(*) from usage_raw") == 4
+    assert spend(wh, "2026-10-01", "2026-10-01") == 0      # day 1's rows moved with their restatement
+    assert spend(wh, "2026-09-01", "2026-09-01") == Decimal("0.04")  # outside the window: untouched
+    assert_verified(wh)
+
+
 # --- 5. split billing exports: part files loaded together are one statement -----------------------------------
 
 FOCUS = ("BilledCost,BillingAccountId,BillingCurrency,ChargeCategory,ChargeDescription,ChargePeriodEnd,ChargePeriodStart,"
