@@ -36,7 +36,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     cur.execute("delete from source_choice where ($first_day is null or day >= $first_day) "
                 "and ($last_day is null or day <= $last_day)", window)
     execute(cur, sql.load("writes/refresh_source_choice"), window)
-    moved = refresh_self_hosted_rates(cur)
+    moved = refresh_self_hosted_rates(cur, days=(window["first_day"], window["last_day"]) if days else None)
     if days is not None and moved is not None:
         # a self-hosted period's rate moved (new tokens in it): every day of that period is priced anew
         window = {"first_day": min(window["first_day"], moved[0]), "last_day": max(window["last_day"], moved[1])}
@@ -47,14 +47,27 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
 
 
-def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
-    """Recompute the effective $/1M tokens of every self-hosted cost period (migration 013) from the tokens now
-    logged; return the first and last day of the periods whose rate changed (their list costs move), or None."""
-    read = "select provider, model, valid_from, valid_to, usd_per_mtok from self_hosted_rates"
-    before = set(cur.execute(read).fetchall())
-    cur.execute("delete from self_hosted_rates")
-    execute(cur, sql.load("writes/refresh_self_hosted_rates"))
-    changed = before ^ set(cur.execute(read).fetchall())
+def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None = None) -> Days | None:
+    """Recompute the effective $/1M tokens of the self-hosted cost periods (migration 013) from the tokens now
+    logged: every period, or with `days=(first, last)` (an ordinary write) only the periods overlapping those days,
+    reading only their days of usage (a period's rate depends on its own days alone, and only the written days
+    changed). Return the first and last day of the periods whose rate changed (their list costs move), or None."""
+    window = {"first_day": days[0] if days else None, "last_day": days[1] if days else None}
+    touched = "($first_day is null or (cast(valid_from as date) <= $last_day and cast(valid_to as date) > $first_day))"
+    read = f"select provider, model, valid_from, valid_to, usd_per_mtok from self_hosted_rates where {touched}"
+    if days is not None:
+        first, last = cur.execute("select min(start_date), max(end_date) from self_hosted_costs "
+                                  "where start_date <= $last_day and end_date >= $first_day", window).fetchone()
+        if first is None:
+            return None     # no cost period overlaps the written days: no rate can have moved
+        scan = {"scan_from": dt.datetime.combine(first, dt.time()),
+                "scan_to": dt.datetime.combine(last + dt.timedelta(days=1), dt.time())}
+    else:
+        scan = {"scan_from": None, "scan_to": None}
+    before = set(cur.execute(read, window).fetchall())
+    cur.execute(f"delete from self_hosted_rates where {touched}", window)
+    execute(cur, sql.load("writes/refresh_self_hosted_rates"), {**window, **scan})
+    changed = before ^ set(cur.execute(read, window).fetchall())
     if not changed:
         return None
     return (min(c[2] for c in changed).date(), max(c[3] - dt.timedelta(days=1) for c in changed).date())

@@ -3,7 +3,11 @@
 -- tokens the ledger logged for that provider and model in it (input + cache read + cache write + output, counted
 -- sources only, as spend counts them), USD per 1M tokens; null when nothing was logged. Run after
 -- source_choice and before usage_daily, whose list costs read these rates through price_overrides_effective.
--- Grain: one row per (provider, model, period). Params: none (the table is emptied first by the caller).
+-- An ordinary write recomputes only the periods overlapping the days it touched ($first_day..$last_day; null:
+-- every period), reading usage_raw only in those periods ($scan_from..$scan_to, bound as values for the zone maps
+-- on ts): a period's rate depends only on its own days, whose source choice the write alone can have moved.
+-- Grain: one row per (provider, model, period). Params: first_day, last_day (dates or null), scan_from, scan_to
+-- (timestamps or null) (the caller first deletes the rows of the periods it recomputes).
 insert into self_hosted_rates
 with costs as (
     select
@@ -13,6 +17,7 @@ with costs as (
         end_date,
         sum(coalesce(amount_usd, 0) + coalesce(gpu_hours * usd_per_gpu_hour, 0)) as cost_usd
     from self_hosted_costs
+    where $first_day is null or (start_date <= $last_day and end_date >= $first_day)
     group by all
 ),
 logged as (
@@ -31,6 +36,7 @@ logged as (
         on s.provider = u.provider and s.day = cast(u.ts as date) and s.source_format = u.source_format
         and s.in_spend
     where coalesce(mm.catalog_model, u.model) = c.model
+      and ($scan_from is null or (u.ts >= $scan_from and u.ts < $scan_to))
     group by all
 ),
 final as (

@@ -111,6 +111,30 @@ def test_self_hosted_cost_prices_reconciles_and_reprices(ledger, tmp_path):
     assert float(first_day) == pytest.approx(1.5 * 1800 / 46.5, abs=1e-5)
 
 
+def test_a_write_recomputes_only_the_self_hosted_periods_it_touches(ledger, tmp_path):
+    """refresh_self_hosted_rates on an ordinary write reads only the periods overlapping the written days: a
+    period elsewhere is left as it is (here marked by hand to show it was not recomputed), the touched one equals
+    what a full rebuild gives."""
+    from warehouse import ledger as ledger_jobs
+
+    periods = SELF_HOSTED + "  - {model: llama-70b-selfhosted, start: 2026-09, amount_usd: 500}\n"
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", periods)))
+    rate = ("select cost_usd, tokens, usd_per_mtok from self_hosted_rates where model = 'llama-70b-selfhosted' "
+            "and valid_from = $at")
+    assert ledger.sql(rate, at=dt.datetime(2026, 9, 1)).row(0) == (Decimal("500"), 0, None)   # nothing logged
+    ledger.write(lambda cur: cur.execute("update self_hosted_rates set tokens = -1 where valid_from = $at",
+                                         {"at": dt.datetime(2026, 9, 1)}))
+    extra = _write(tmp_path, "more.csv", HEADER + "\n2026-11-30T12:00:00Z,internal,llama-70b-selfhosted,research,"
+                                                  "u9,1500000,0,\n")
+    ingest_paths(ledger, [extra])
+    november = ledger.sql(rate, at=dt.datetime(2026, 11, 1)).row(0)
+    assert november[1] == 46_500_000                                           # the new tokens counted
+    assert ledger.sql(rate, at=dt.datetime(2026, 9, 1)).row(0)[1] == -1          # September not recomputed
+    ledger.write(ledger_jobs.refresh_derived)                                   # a full rebuild
+    assert ledger.sql(rate, at=dt.datetime(2026, 11, 1)).row(0) == november    # the same November rate
+    assert ledger.sql(rate, at=dt.datetime(2026, 9, 1)).row(0) == (Decimal("500"), 0, None)
+
+
 def test_a_user_override_wins_and_the_target_replays(ledger, tmp_path):
     wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
     target = wb.target(ledger, "llama-70b-selfhosted")
