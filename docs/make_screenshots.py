@@ -1,22 +1,48 @@
 """Refresh the README's screenshots (docs/screenshot-*.png): the bundled sample ledger with the example budgets
-(docs/examples/budgets.yaml), `streamlit run` on a free port, Debian's headless Chromium; each page's first
-screen once it has settled.
+(docs/examples/budgets.yaml), served by `modelmix serve` on a free port (as a user starts it: its upload cap,
+error details and theme), Debian's headless Chromium; each page's first screen once it has settled.
 Usage: python docs/make_screenshots.py [overview whatif ...] (default: all)"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from browser import APP, CHROMIUM, CHROMIUM_ARGS, OBSERVE, SAMPLE, SETTLED, server  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, OBSERVE, SAMPLE, SETTLED, free_port  # noqa: E402
 
 SHOTS = {"overview": "/", "explore": "/explore", "budgets": "/budgets", "whatif": "/whatif",
          "upload": "/upload", "prices": "/prices"}
+
+
+@contextlib.contextmanager
+def modelmix_serve(db: Path, env: dict[str, str]):
+    """`modelmix serve --db DB --port N` (this checkout's CLI), until the block ends; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--db", str(db), "--port", str(port)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -32,15 +58,15 @@ def main() -> None:
             ingest_paths(wh, [SAMPLE])
             budgets.load_budgets(wh, ROOT / "docs" / "examples" / "budgets.yaml")
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with server(APP, {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(Path(tmp) / "jobs.yaml")}) as url:
+        with modelmix_serve(db, {"MODELMIX_JOBS_FILE": str(Path(tmp) / "jobs.yaml")}) as url:
             for name, path in SHOTS.items():
                 if sys.argv[1:] and name not in sys.argv[1:]:
                     continue
-                page = browser.new_page(viewport={"width": 1440, "height": 1100})
+                page = browser.new_page(viewport={"width": 1440, "height": int(os.environ.get("SHOTS_HEIGHT", 1100))})
                 page.add_init_script(OBSERVE)
                 page.goto(url + path, wait_until="commit")
                 page.wait_for_function(SETTLED, timeout=300_000, polling=100)
-                out = ROOT / "docs" / f"screenshot-{name}.png"
+                out = Path(os.environ.get("SHOTS_DIR", ROOT / "docs")) / f"screenshot-{name}.png"
                 page.screenshot(path=str(out))
                 print(out)
                 page.close()

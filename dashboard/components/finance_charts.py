@@ -9,7 +9,8 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.components.charts import BILLED_COLOR, LIST_COLOR, money_tickformat
+from dashboard.components.charts import BILLED_COLOR, LIST_COLOR
+from dashboard.components.charts import _plotly_tickformat as money_tickformat
 
 ACTUAL_COLOR = "#1f4e79"
 FORECAST_COLOR = "#d9822b"

@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from dashboard.components.charts import _HEIGHT, _base_layout, money_tickformat
+from dashboard.components.charts import _HEIGHT, _base_layout
+from dashboard.components.charts import _plotly_tickformat as money_tickformat
 from dashboard.components.formatting import MONTH_AXIS
 
 BASE_COLOR = "#1f4e79"

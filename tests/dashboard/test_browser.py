@@ -94,7 +94,7 @@ def test_overview_renders_in_chromium(tmp_path):
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(url + "/")
         page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+        page.locator("[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg").first.wait_for(timeout=60_000)
         kpi = page.locator('[data-testid="stMetric"]', has_text="Spend so far")
         kpi.wait_for(timeout=30_000)
         assert usd(mtd) in kpi.inner_text()

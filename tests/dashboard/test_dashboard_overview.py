@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -131,7 +132,7 @@ def test_sql_is_one_toggle_away(ledger, run_app):
 def test_charts_tables_warning_and_sql(ledger, run_app):
     at = run_app(ledger["db"], show_sql=True)
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 3 and not at.get("plotly_chart")
     # movers (team, model), top teams, top models, billed vs list
     assert len(at.dataframe) == 5
     assert list(at.dataframe[0].value.columns)[:2] == ["Team", "This month so far"]
@@ -169,15 +170,16 @@ def test_time_bucket(ledger, run_app, bucket):
     at.run()
     assert not at.exception
     assert at.segmented_control[0].value == bucket
-    xaxis = at.get("plotly_chart")[0].proto.spec
-    assert {"Day": "Day", "Month": "Month"}[bucket] in xaxis
+    [x] = [e["x"] for e in vega.layers(vega.charts(at)[0]) for e in [e["encoding"]] if e["x"]["field"] == "period"]
+    assert x["axis"]["title"] == bucket
+    assert x["axis"]["format"] == {"Day": "%-d %b", "Month": "%b %Y"}[bucket]      # one month format everywhere
 
 
 def test_empty_ledger_says_what_to_do(tmp_path, run_app):
     Warehouse(tmp_path / "empty.duckdb").close()
     at = run_app(tmp_path / "empty.duckdb")
     assert not at.exception
-    assert not at.metric and not at.get("plotly_chart")
+    assert not at.metric and not at.get("vega_lite_chart")
     guidance = at.info[0].value
     assert "No usage loaded yet" in guidance and "**Upload & data**" in guidance
     assert any("No usage loaded yet" in c.value for c in at.sidebar.caption)

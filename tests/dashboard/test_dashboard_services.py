@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.components import charts
+import vega_spec as vega
+from dashboard.components import charts, colors
 from dashboard.components.formatting import day_span, signed_pct, usd
 from dashboard.services import ledger, overview
 from ingest import ingest_paths
@@ -157,66 +158,106 @@ def test_pct_change():
 
 # --- figure builders -----------------------------------------------------------------------------------------
 
+def _bars(chart) -> list[dict]:
+    [bars] = [u for u in vega.layers(vega.spec(chart)) if vega.mark(u) == "rect" and "series" in str(u["encoding"])]
+    return bars
+
+
 def test_spend_by_provider_figure():
     df = pl.DataFrame({"period": [D(2025, 3, 3), D(2025, 3, 3), D(2025, 3, 10), D(2025, 3, 10)],
                        "provider": ["openai", "anthropic", "openai", "self-hosted"],
                        "spend_usd": [5.0, 40.0, 7.0, 0.0]})
-    fig = charts.spend_by_provider(df, "week")
-    assert [t.name for t in fig.data] == ["anthropic", "openai"]      # biggest at the bottom; $0 series left out
-    assert fig.layout.barmode == "relative"
-    assert fig.data[0].marker.color == charts.PROVIDER_COLORS["anthropic"]
-    assert fig.layout.yaxis.tickprefix == "$" and fig.layout.yaxis.tickformat == ",.0f"
-    assert "$%{y:,.2f}" in fig.data[0].hovertemplate
+    bars = _bars(charts.spend_by_provider(df, "week"))
+    stack = sorted({(r["stack"], r["series"]) for r in bars["rows"]})
+    assert [name for _, name in stack] == ["anthropic", "openai"]       # biggest at the bottom; $0 series left out
+    spans = {(r["when"], r["series"]): (r["y0"], r["y1"]) for r in bars["rows"]}
+    assert spans[("3 Mar 2025", "anthropic")] == (0, 40) and spans[("3 Mar 2025", "openai")] == (40, 45)
+    scale = bars["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"]))["anthropic"] == charts.PROVIDER_COLORS["anthropic"]
+    assert scale["domain"] == ["openai", "anthropic"]                    # legend top-down as stacked
+    assert bars["encoding"]["y"]["axis"]["format"] == "$,.0f"
+    assert {"field": "spend_usd", "format": "$,.2f", "title": "Spend", "type": "quantitative"} in \
+        bars["encoding"]["tooltip"]
+    assert bars["encoding"]["x"]["axis"]["title"] == "Week starting"
 
 
 def test_spend_by_model_figure_puts_other_last_in_grey():
     df = pl.DataFrame({"period": [D(2025, 3, 3)] * 3, "model": ["other", "gpt-4o", "claude-sonnet-4-5"],
                        "spend_rank": [3, 2, 1], "spend_usd": [1.0, 2.0, 3.0]})
-    fig = charts.spend_by_model(df, "day")
-    assert [t.name for t in fig.data] == ["claude-sonnet-4-5", "gpt-4o", "other"]
-    assert fig.data[-1].marker.color == charts.OTHER_COLOR
-    assert fig.layout.yaxis.tickformat == ",.2f"                       # small amounts keep their cents
+    bars = _bars(charts.spend_by_model(df, "day"))
+    assert [r["series"] for r in sorted(bars["rows"], key=lambda r: r["stack"])] == \
+        ["claude-sonnet-4-5", "gpt-4o", "other"]
+    scale = bars["encoding"]["color"]["scale"]
+    assert scale["domain"][0] == "other" and scale["range"][0] == charts.OTHER_COLOR      # on top, grey
+    assert bars["encoding"]["y"]["axis"]["format"] == "$,.2f"                 # small amounts keep their cents
+
+
+def test_a_credit_line_is_its_own_series_below_zero():
+    """Issue 15: a credit line is drawn as its own series (not summed into 'other'), below zero."""
+    df = pl.DataFrame({"period": [D(2025, 3, 3)] * 3, "model": ["gpt-4o", "other", "credit"],
+                       "spend_rank": [1, 2, 3], "spend_usd": [9.0, 2.0, -4.0]})
+    bars = _bars(charts.spend_by_model(df, "week"))
+    credit = [r for r in bars["rows"] if r["full_name"] == "credit"]
+    assert [(r["series"], r["spend_usd"], r["y0"], r["y1"]) for r in credit] == \
+        [("Credits & adjustments", -4.0, -4.0, 0.0)]                     # below zero, the models above it
+    assert max(r["y1"] for r in bars["rows"]) == 11.0
+    assert dict(zip(*bars["encoding"]["color"]["scale"].values()))["Credits & adjustments"] == \
+        colors.CREDITS_COLOR
 
 
 def test_a_model_has_one_colour_on_every_chart_and_a_short_legend_name():
-    from dashboard.components import colors
-
     week = pl.DataFrame({"period": [D(2025, 3, 3)] * 3, "model": ["gpt-4o", "claude-sonnet-4-5", "other"],
                          "spend_rank": [1, 2, 3], "spend_usd": [9.0, 2.0, 1.0]})
     other_range = pl.DataFrame({"period": [D(2025, 6, 2)] * 3,
                                 "model": ["claude-sonnet-4-5", "regional.anthropic.claude-sonnet-4-5-20250929-v1:0",
                                           "gpt-4o"], "spend_rank": [1, 2, 3], "spend_usd": [9.0, 5.0, 1.0]})
-    a, b = charts.spend_by_model(week, "week"), charts.spend_by_model(other_range, "week")
-    color = {t.hovertemplate.split(":")[0]: t.marker.color for fig in (a, b) for t in fig.data}
-    for fig in (a, b):      # ranked differently in each chart, the same colour in both
-        for t in fig.data:
-            assert t.marker.color == color[t.hovertemplate.split(":")[0]]
+    a, b = _bars(charts.spend_by_model(week, "week")), _bars(charts.spend_by_model(other_range, "week"))
+    color = {}
+    for bars in (a, b):      # ranked differently in each chart, the same colour in both
+        legend = dict(zip(bars["encoding"]["color"]["scale"]["domain"], bars["encoding"]["color"]["scale"]["range"]))
+        for r in bars["rows"]:
+            assert color.setdefault(r["full_name"], legend[r["series"]]) == legend[r["series"]]
     assert color["gpt-4o"] != color["claude-sonnet-4-5"]
-    names = [t.name for t in b.data]
+    names = [r["series"] for r in sorted(b["rows"], key=lambda r: r["stack"])]
     assert names == ["claude-sonnet-4-5", "claude-sonnet-4-5 (regional)", "gpt-4o"]      # short, distinct
-    assert b.data[1].hovertemplate.startswith("regional.anthropic.claude-sonnet-4-5-20250929-v1:0:")   # full id
+    full = {r["series"]: r["full_name"] for r in b["rows"]}
+    assert full["claude-sonnet-4-5 (regional)"] == "regional.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert b["encoding"]["tooltip"][0] == {"field": "full_name", "title": "Model", "type": "nominal"}  # full id
     assert colors.short_model("meta-llama/llama-3.3-70b-instruct") == "llama-3.3-70b-instruct"
     # a provider is its colour on Overview's and Explore's charts alike
     from dashboard.components import explore_charts
     prov = pl.DataFrame({"period": [D(2025, 3, 3)], "group_value": ["anthropic"], "spend_rank": [1],
                          "spend_usd": [1.0]})
-    assert explore_charts.trend(prov, "provider").data[0].marker.color == colors.PROVIDER_COLORS["anthropic"]
+    assert _bars(explore_charts.trend(prov, "provider"))["encoding"]["color"]["scale"]["range"] == \
+        [colors.PROVIDER_COLORS["anthropic"]]
+
+
+def test_incomplete_days_are_shaded_by_whole_periods():
+    df = pl.DataFrame({"period": [D(2025, 3, 3), D(2025, 3, 10)], "provider": ["openai"] * 2,
+                       "spend_usd": [5.0, 7.0]})
+    units = vega.layers(vega.spec(charts.spend_by_provider(df, "week", incomplete=(D(2025, 3, 11), D(2025, 3, 12)))))
+    [band] = [u for u in units if vega.mark(u) == "rect" and "band_start" in str(u["encoding"])]
+    assert band["rows"][0]["band_start"].startswith("2025-03-10") and band["rows"][0]["band_end"].startswith("2025-03-17")
+    assert any(vega.mark(u) == "text" and u["rows"][0]["text"] == "incomplete" for u in units)
+    assert not [u for u in vega.layers(vega.spec(charts.spend_by_provider(df, "week"))) if "band_start" in str(u)]
 
 
 def test_billed_vs_list_figure():
     df = pl.DataFrame({"provider": ["openai", "anthropic"], "billed_usd": [90.0, 0.0], "list_usd": [100.0, 0.0],
                        "gap_pct": [-10.0, None]})
-    fig = charts.billed_vs_list(df)
-    assert [t.name for t in fig.data] == ["List price (catalog)", "Billed (reported)"]
-    assert list(fig.data[1].x) == ["openai"]                            # nothing to compare for anthropic
-    assert list(fig.data[1].text) == ["-10.0% vs list"]
+    units = vega.layers(vega.spec(charts.billed_vs_list(df)))
+    [bars] = [u for u in units if vega.mark(u) == "bar"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["List price (catalog)", "Billed (reported)"]
+    assert {r["provider"] for r in bars["rows"]} == {"openai"}             # nothing to compare for anthropic
+    [text] = [u for u in units if vega.mark(u) == "text"]
+    assert [r["gap"] for r in text["rows"] if r["gap"]] == ["−10.0%"]          # above the billed bar only
 
 
 def test_figures_accept_empty_frames():
     empty = pl.DataFrame(schema={"period": pl.Date, "provider": pl.String, "model": pl.String,
                                  "spend_rank": pl.Int64, "spend_usd": pl.Float64})
-    assert not charts.spend_by_provider(empty).data
-    assert not charts.spend_by_model(empty).data
+    assert not _bars(charts.spend_by_provider(empty))["rows"]
+    assert not _bars(charts.spend_by_model(empty))["rows"]
 
 
 # --- formatting ----------------------------------------------------------------------------------------------
