@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     inbox_poll_seconds: float = Field(1.0, description="How often the dashboard looks in the inbox for CLI ingests.")
     inbox_timeout_seconds: float = Field(
         3600.0, description="How long `modelmix ingest` waits for the dashboard to load files it handed over.")
+    slider_row_limit: int = Field(
+        2_000_000, description="The most rows of a What-if range whose per-row arrays are held in memory (~0.45 GB "
+        "per 1 M rows: the whole curve, oracle bound and seed band); above it the sliders use quantile buckets "
+        "(exact, a few MB) and those analyses ask for a narrower range (docs/simulation.md).")
     cache_ttl_seconds: int = Field(300, description="How long the dashboard keeps a query result before re-reading.")
     warm_up: bool = Field(True, description="Replay the default scenarios of the What-if, Outlook and Budgets pages "
                           "in the background when the dashboard opens the ledger and after every change of data, so "

@@ -24,6 +24,7 @@ depend on i's share); `sweep` then falls back to `evaluate` per grid point (stil
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -131,15 +132,79 @@ def _part_quality(workload: str, source: str, target: str | None, qratio: float 
     return nan, nan, nan, False
 
 
-class Prepared:
-    """Per-row arrays of one scenario structure over the ledger (see the module docstring)."""
+class Figures:
+    """What both slider engines share: the per-row `Prepared` (a period of at most `row_limit()` rows) and the
+    bucketed `simulate.buckets.Bucketed` (any size): turning coefficient totals into an `Outcome`."""
 
-    def __init__(self, wh: Warehouse, scenario: Scenario):
+    scenario: Scenario
+    levers: list[str]
+    labels: list[str]
+    lost: list[int]
+    baseline_cost: float
+    total_requests: float
+    teams: list[str]
+    _team_base: np.ndarray
+
+    @staticmethod
+    def _multipliers(m: float | tuple[float, float], rates: list[float]) -> dict[str, float]:
+        """Each coefficient's multiplier: '1', the output ('m') and input ('i') token multipliers (`m`: the
+        output multiplier, or (output, input)), each policy's rate ('x{j}')."""
+        out_m, in_m = m if isinstance(m, tuple) else (m, 1.0)
+        return {"1": 1.0, "m": out_m, "i": in_m, **{f"x{j}": r for j, r in enumerate(rates)}}
+
+    def _outcome(self, totals: dict[tuple[str, str], float], m: float, rates: list[float],
+                 by_team: pl.DataFrame | None = None) -> Outcome:
+        mult = self._multipliers(m, rates)
+        agg: dict[str, float] = {}
+        for (name, key), value in totals.items():
+            agg[name] = agg.get(name, 0.0) + float(value) * mult[key]
+        w = agg.get("w", 0.0)
+        bq = sq = None
+        if w > 0:
+            bq, sq = round(agg["qb"] / w, 6), round(agg["qs"] / w, 6)
+        by_policy: dict[str, float] = {}
+        by_lever: dict[str, float] = {}
+        for j, lever in enumerate(self.levers):
+            saved = agg.get(f"save{j}", 0.0)
+            by_lever[lever] = round(by_lever.get(lever, 0.0) + saved, 6)
+            if j in self.lost:
+                # the cache its moved requests lose: its own lever (replay.sql's part), in the policy's savings
+                lost = agg.get(f"lost{j}", 0.0)
+                by_lever[LOST_LEVER] = round(by_lever.get(LOST_LEVER, 0.0) + lost, 6)
+                saved += lost
+            by_policy[self.labels[j]] = round(by_policy.get(self.labels[j], 0.0) + saved, 6)
+        return Outcome(
+            baseline_cost_usd=round(self.baseline_cost, 6), scenario_cost_usd=round(agg["cost"], 6),
+            baseline_quality=bq, scenario_quality=sq, scored_requests=round(w, 6),
+            total_requests=self.total_requests, measured_requests=round(agg.get("meas", 0.0), 6),
+            moved_requests=round(agg["moved"], 6),
+            savings_by_policy=by_policy, savings_by_lever=by_lever, by_team=by_team)
+
+    def _team_frame_totals(self, scen: np.ndarray) -> pl.DataFrame:
+        base = self._team_base
+        return (pl.DataFrame({"team": self.teams, "baseline_cost_usd": base, "scenario_cost_usd": scen})
+                .with_columns((pl.col("baseline_cost_usd") - pl.col("scenario_cost_usd")).alias("savings_usd"))
+                .sort("baseline_cost_usd", descending=True))
+
+    def _check(self, scenario: Scenario) -> None:
+        if structure_key(scenario) != structure_key(self.scenario):
+            raise ScenarioError("the scenario's structure differs from the prepared table's; prepare it again")
+
+
+class Prepared(Figures):
+    """Per-row arrays of one scenario structure over the ledger (see the module docstring). With `frame` (and
+    `plan`, `scores`): the arrays of those rows only — a chunk of the bucketed engine (simulate/buckets.py)."""
+
+    per_row = True
+
+    def __init__(self, wh: Warehouse | None, scenario: Scenario, *, plan: Plan | None = None,
+                 frame: pl.DataFrame | None = None, scores: dict[str, dict[str, float]] | None = None):
         self.scenario = scenario
-        self.plan = plan = Plan.build(wh, scenario)
+        self.plan = plan = plan or Plan.build(wh, scenario)
         self.grades = plan.grades
         self.sql = self._build_sql(plan)
-        frame = wh.sql(self.sql, relations=plan.relations(), **plan.bind(self.sql))
+        if frame is None:
+            frame = wh.sql(self.sql, relations=plan.relations(), **plan.bind(self.sql))
         self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
         frame = frame.filter(~pl.col("unpriced"))
         self.n_rows = frame.height
@@ -155,6 +220,7 @@ class Prepared:
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
         self.elig, self.order, self.c0, self.cm, self.ci, self.cx = [], [], [], [], [], []
+        self.order_cols: list[list[np.ndarray] | None] = []
         self.row_hash: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for step in plan.steps:
             j = step.index
@@ -166,18 +232,23 @@ class Prepared:
                 rows = np.flatnonzero(keys[0].is_not_null().to_numpy())
                 cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).to_numpy()[rows]
                         for c in keys]
-                self.order.append(rows[np.lexsort(cols[::-1])])
+                perm = np.lexsort(cols[::-1])
+                self.order.append(rows[perm])
+                self.order_cols.append([c[perm] for c in cols])      # the keys, aligned with `order`
                 # a random pick's order keys are (hash(row_hash xor seed mix), row_hash): keep the row hashes so
                 # any other seed's order is a numpy sort (seed_band), the same permutation the SQL would give
                 if getattr(step.policy, "pick", None) == "random":
                     self.row_hash[j] = (rows, cols[1].astype(np.uint64))
             else:
                 self.order.append(None)
+                self.order_cols.append(None)
             for name, out in (("c0", self.c0), ("cm", self.cm), ("ci", self.ci), ("cx", self.cx)):
                 out.append(frame[f"{name}_{j}"].fill_null(0.0).to_numpy().astype(np.float64))
         self._sessions(frame)
-        self._quality(wh, frame)
+        self._quality(self.scores_of(wh, plan) if scores is None else scores, frame)
         self.baseline_cost = float(self.base.sum())
+        self.total_requests = float(self.requests.sum())
+        self._team_base = np.bincount(self.team_codes, weights=self.base, minlength=len(self.teams))
         # what the page says when a scenario moves nothing: each policy's eligible requests, and the plan's
         # warnings (a match.models naming no model with rows)
         self.eligible_requests = [float(self.requests[e].sum()) for e in self.elig]
@@ -290,9 +361,13 @@ class Prepared:
                 .replace("/*unit_columns*/", "".join(", " + u for u in units))
                 .replace("/*columns*/", "".join(",\n        " + c for c in cols)))
 
-    def _quality(self, wh: Warehouse, frame: pl.DataFrame) -> None:
+    @staticmethod
+    def scores_of(wh: Warehouse, plan: Plan) -> dict[str, dict[str, float]]:
+        """The quality table the parts are scored from (the scenario's overrides over the stored scores)."""
+        return quality.table(plan.quality_overrides, quality.stored_scores(wh), plan.measured)
+
+    def _quality(self, scores: dict[str, dict[str, float]], frame: pl.DataFrame) -> None:
         measured = self.plan.measured
-        scores = quality.table(self.plan.quality_overrides, quality.stored_scores(wh), measured)
         # per distinct (workload, model) pair, not per row: a code per row (polars' hash grouping, no join or
         # sort of the rows), the pair's scores computed once, then gathered by code
         keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
@@ -425,56 +500,9 @@ class Prepared:
         cols[("meas", "1")] = meas
         return cols
 
-    @staticmethod
-    def _multipliers(m: float | tuple[float, float], rates: list[float]) -> dict[str, float]:
-        """Each coefficient's multiplier: '1', the output ('m') and input ('i') token multipliers (`m`: the
-        output multiplier, or (output, input)), each policy's rate ('x{j}')."""
-        out_m, in_m = m if isinstance(m, tuple) else (m, 1.0)
-        return {"1": 1.0, "m": out_m, "i": in_m, **{f"x{j}": r for j, r in enumerate(rates)}}
-
-    def _outcome(self, totals: dict[tuple[str, str], float], m: float, rates: list[float],
-                 by_team: pl.DataFrame | None = None) -> Outcome:
-        mult = self._multipliers(m, rates)
-        agg: dict[str, float] = {}
-        for (name, key), value in totals.items():
-            agg[name] = agg.get(name, 0.0) + float(value) * mult[key]
-        w = agg.get("w", 0.0)
-        bq = sq = None
-        if w > 0:
-            bq, sq = round(agg["qb"] / w, 6), round(agg["qs"] / w, 6)
-        by_policy: dict[str, float] = {}
-        by_lever: dict[str, float] = {}
-        for j, lever in enumerate(self.levers):
-            saved = agg.get(f"save{j}", 0.0)
-            by_lever[lever] = round(by_lever.get(lever, 0.0) + saved, 6)
-            if j in self.lost:
-                # the cache its moved requests lose: its own lever (replay.sql's part), in the policy's savings
-                lost = agg.get(f"lost{j}", 0.0)
-                by_lever[LOST_LEVER] = round(by_lever.get(LOST_LEVER, 0.0) + lost, 6)
-                saved += lost
-            by_policy[self.labels[j]] = round(by_policy.get(self.labels[j], 0.0) + saved, 6)
-        return Outcome(
-            baseline_cost_usd=round(self.baseline_cost, 6), scenario_cost_usd=round(agg["cost"], 6),
-            baseline_quality=bq, scenario_quality=sq, scored_requests=round(w, 6),
-            total_requests=float(self.requests.sum()), measured_requests=round(agg.get("meas", 0.0), 6),
-            moved_requests=round(agg["moved"], 6),
-            savings_by_policy=by_policy, savings_by_lever=by_lever, by_team=by_team)
-
     def _team_frame(self, cost: np.ndarray) -> pl.DataFrame:
         """Per-team frame from a per-row scenario cost vector."""
         return self._team_frame_totals(np.bincount(self.team_codes, weights=cost, minlength=len(self.teams)))
-
-    def _team_frame_totals(self, scen: np.ndarray) -> pl.DataFrame:
-        if not hasattr(self, "_team_base"):
-            self._team_base = np.bincount(self.team_codes, weights=self.base, minlength=len(self.teams))
-        base = self._team_base
-        return (pl.DataFrame({"team": self.teams, "baseline_cost_usd": base, "scenario_cost_usd": scen})
-                .with_columns((pl.col("baseline_cost_usd") - pl.col("scenario_cost_usd")).alias("savings_usd"))
-                .sort("baseline_cost_usd", descending=True))
-
-    def _check(self, scenario: Scenario) -> None:
-        if structure_key(scenario) != structure_key(self.scenario):
-            raise ScenarioError("the scenario's structure differs from the prepared table's; prepare it again")
 
     # --- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, scenario: Scenario, teams: bool = False) -> Outcome:
@@ -489,6 +517,12 @@ class Prepared:
             cost = sum(v * mult[k] for (name, k), v in cols.items() if name == "cost")
             by_team = self._team_frame(cost)
         return self._outcome(totals, m, rates, by_team)
+
+    def totals(self, scenario: Scenario) -> dict[tuple[str, str], float]:
+        """Every coefficient's total at `scenario`'s shares (figures are linear in the other values)."""
+        self._check(scenario)
+        _, shares, _ = slider_values(scenario)
+        return {k: float(v.sum()) for k, v in self.quantities(self.claims(shares)).items()}
 
     def lookup_ok(self, i: int) -> bool:
         """Whether policy i's share is a lookup in a cumulative table: a ranked policy with no ranked policy after
@@ -669,11 +703,50 @@ CACHE_SIZE = 2   # ≈ 180 MB of arrays per structure at 1 M rows (with its cumu
 PREPARED = Memo(CACHE_SIZE)
 
 
+ROW_LIMIT = 2_000_000   # the default of the setting `slider_row_limit` (modelmix/settings.py; a test pins both)
+
+
+def row_limit() -> int:
+    """The most rows of a period the per-row engine holds in memory (setting `slider_row_limit`, environment
+    MODELMIX_SLIDER_ROW_LIMIT: this layer reads no settings module); above it the bucketed engine
+    (simulate/buckets.py) answers."""
+    value = os.environ.get("MODELMIX_SLIDER_ROW_LIMIT", "").strip()
+    return int(value) if value else ROW_LIMIT
+
+
+def period_rows(wh: Warehouse, plan: Plan) -> int:
+    """How many rows the replay of `plan` reads (the period and scope): picks the engine."""
+    text = plan.with_rows(sql.load("simulate/frontier_count"))
+    return int(wh.sql(text, relations=plan.relations(), **plan.bind(text))["rows"][0])
+
+
+def _build(wh: Warehouse, scenario: Scenario) -> Figures:
+    plan = Plan.build(wh, scenario)
+    rows = period_rows(wh, plan)
+    if rows > row_limit():
+        from simulate.buckets import Bucketed
+
+        return Bucketed(wh, scenario, plan, rows)
+    return Prepared(wh, scenario, plan=plan)
+
+
 def prepare(wh: Warehouse, scenario: Scenario) -> Prepared:
-    """The prepared arrays of `scenario`'s structure, built once per (ledger file, data_version, team scope,
+    """The prepared state of `scenario`'s structure, built once per (ledger file, data_version, team scope,
     structure); the last CACHE_SIZE are kept (simulate.memo: the scope is part of the key, so a team-restricted
-    person never gets arrays prepared from everyone's rows)."""
-    return PREPARED.get(wh, structure_key(scenario), lambda: Prepared(wh, scenario))
+    person never gets arrays prepared from everyone's rows). Per-row arrays (`Prepared`) for a period of at most
+    `row_limit()` rows, else the bucketed state (`simulate.buckets.Bucketed`: the same figures to the cent, a few
+    MB whatever the rows; analyses that need every row's order are refused there, `per_row`)."""
+    return PREPARED.get(wh, structure_key(scenario), lambda: _build(wh, scenario))
+
+
+def per_row(prep: Figures, what: str) -> None:
+    """Refuse `what` (an analysis reading every row's order over the period) on the bucketed engine."""
+    if not getattr(prep, "per_row", False):
+        raise ScenarioError(
+            f"{what} needs every request's order over the whole period, and this range holds {prep.period_rows:,} "
+            f"rows, more than the {row_limit():,} the per-row engine keeps in memory (setting "
+            "MODELMIX_SLIDER_ROW_LIMIT). The slider figures stay exact; narrow the dates or teams to see it.",
+            title="Range too large for this analysis")
 
 
 def _with(scenario: Scenario, i: int, **values: float) -> Scenario:
@@ -696,13 +769,13 @@ def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float
             totals, _ = table._totals(float(value))
             rows.append((float(value), prep._outcome(totals, m, rates)))
     elif pol.rate_field is not None:
-        cols = prep.quantities(prep.claims(shares))
-        totals = {k: float(v.sum()) for k, v in cols.items()}
+        totals = prep.totals(scenario)
         for value in grid:
             r = list(rates)
             r[policy_index] = float(value)
             rows.append((float(value), prep._outcome(totals, m, r)))
     elif pol.ranked:
+        per_row(prep, "a sweep of a share with a later ranked policy")
         for value in grid:
             rows.append((float(value), prep.evaluate(_with(scenario, policy_index, share=float(value)))))
     else:
@@ -739,6 +812,7 @@ def cheapest_at_quality(wh: Warehouse, scenario: Scenario, policy_index: int,
     """The cheapest share of ranked policy `policy_index` whose scenario quality is ≥ `bar` × baseline quality,
     over every possible claimed count k = 0..N (exact, not a grid). None when no point is scored."""
     prep = prepare(wh, scenario)
+    per_row(prep, "The cheapest share at a quality bar")
     table = prep.table(policy_index, scenario)
     m, _, rates = slider_values(scenario)
     agg = table.curve(m, rates)
@@ -769,11 +843,11 @@ def break_even_escalation(wh: Warehouse, scenario: Scenario, policy_index: int) 
     if not pol.escalates:
         raise ScenarioError(f"policies.{policy_index} is a {pol.kind}, not a cascade")
     m, shares, rates = slider_values(scenario)
-    cols = prep.quantities(prep.claims(shares))
+    totals = prep.totals(scenario)
     mult = prep._multipliers(m, rates)
     mult[f"x{policy_index}"] = 0.0
-    c0 = sum(float(v.sum()) * mult[k] for (name, k), v in cols.items() if name == "cost")
-    slope = float(cols[("cost", f"x{policy_index}")].sum())
+    c0 = sum(v * mult[k] for (name, k), v in totals.items() if name == "cost")
+    slope = totals[("cost", f"x{policy_index}")]
     if slope <= 0:
         return None
     return (prep.baseline_cost - c0) / slope
@@ -816,6 +890,7 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
     if getattr(pol, "pick", None) != "random":
         raise ScenarioError(f"policies.{policy_index}: a seed band needs `pick: random`")
     prep = prepare(wh, scenario)
+    per_row(prep, "A random pick's seed band")
     table = prep.table(policy_index, scenario)
     grid = np.asarray([i / 20 for i in range(21)] if grid is None else grid, dtype=float)
     m, _, rates = slider_values(scenario)
@@ -949,6 +1024,7 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     an integral solution), so every router's curve lies on or under it. The random line joins the policy's two
     end points (a random pick's expectation)."""
     prep = prepare(wh, scenario)
+    per_row(prep, "The oracle bound")
     table = prep.table(policy_index, scenario)
     m, _, rates = slider_values(scenario)
     mult_of = prep._multipliers(m, rates)

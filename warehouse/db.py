@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -325,6 +325,27 @@ class Warehouse:
             for name, frame in (relations or {}).items():
                 cur.register(name, frame.to_arrow())
             return pl.from_arrow(cur.sql(text, params=params or None).to_arrow_table())
+        except duckdb.Error as e:
+            raise self._read_error(e, text, params) from e
+        finally:
+            for name in relations or {}:
+                with contextlib.suppress(duckdb.Error):
+                    cur.unregister(name)
+            cur.close()
+
+    def batches(self, text: str, *, rows: int = 1_000_000, relations: Mapping[str, pl.DataFrame] | None = None,
+                **params: Any) -> Iterator[pl.DataFrame]:
+        """Run `text` like `sql` but hand its result back in polars frames of at most `rows` rows, streamed from
+        DuckDB (an unordered query is never held whole; an ordered one is sorted by DuckDB, spilling to disk under
+        its memory limit). The cursor stays open until the generator is exhausted or closed."""
+        cur = self.cursor()
+        try:
+            for name, frame in (relations or {}).items():
+                cur.register(name, frame.to_arrow())
+            reader = cur.sql(text, params=params or None).to_arrow_reader(rows)
+            for batch in reader:
+                if batch.num_rows:
+                    yield pl.from_arrow(batch)
         except duckdb.Error as e:
             raise self._read_error(e, text, params) from e
         finally:

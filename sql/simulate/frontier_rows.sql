@@ -8,9 +8,10 @@
 --   the replay binds (one plan: simulate/plan.py).
 -- With sessions read (simulate/replay_rows.sql): a session-unit policy's unit columns (`unit_columns`), and the
 -- conversation of each row for the numpy twin of the replay's cache-loss accounting.
--- Template slots (block comments named replay_rows, row_rates, rate_columns, unit_columns, joins, columns) are
--- filled by simulate/frontier.py from the plan and the fixed fragments of simulate/policies.py; every value is
--- bound, never spliced.
+-- Template slots (block comments named replay_rows, row_rates, rate_columns, unit_columns, joins, columns, order)
+-- are filled by simulate/frontier.py from the plan and the fixed fragments of simulate/policies.py; every value is
+-- bound, never spliced. `order`: the bucketed engine (simulate/buckets.py) streams the rows in chunks and, when it
+-- reads conversations, orders them by their unit so that no conversation is split between two chunks.
 with scoped as (
     /*replay_rows*/
 ),
@@ -20,9 +21,16 @@ row_rates as (
 ),
 
 priced as (
-    select s.* /*rate_columns*/ /*unit_columns*/
+    select s.* /*rate_columns*/
     from scoped as s
     /*joins*/
+),
+
+-- a session unit's window columns over the priced rows (apart from the join: its eligibility names `model`, which
+-- the row-rates join also carries)
+unitised as (
+    select * /*unit_columns*/
+    from priced
 ),
 
 final as (
@@ -35,7 +43,7 @@ final as (
         lower(workload) as workload,
         model
         /*columns*/
-    from priced
+    from unitised
 )
 
-select * from final
+select * from final /*order*/

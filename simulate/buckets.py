@@ -1,0 +1,500 @@
+"""What-if sliders over any number of rows, exact, without per-row arrays in memory (docs/simulation.md "Slider
+tables at scale: quantile buckets"; docs/scale-out.md "What-if at 100 M rows").
+
+The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the period. Above the setting
+`slider_row_limit`, `frontier.prepare` builds a `Bucketed` state instead:
+
+- **One streamed pass.** The rows of `sql/simulate/frontier_rows.sql` come from DuckDB in chunks of CHUNK_ROWS
+  (ordered by conversation when the scenario reads conversations, so none is split between chunks). Each chunk
+  is a `frontier.Prepared` of those rows only: the same claims, coefficient columns, quality, cache-loss extras
+  and in-rank-order extras as the per-row engine, per row; the chunk is then dropped.
+- **Quantile buckets of the ranking key.** The ranked policy i's eligible request rows go to BUCKETS buckets of
+  its key tuple (bounds: equally spaced key tuples of the first rows seen); per bucket the sums of every
+  coefficient delta (cost, savings, quality, moved, cache lost; per team for the cost) and its number of units
+  (requests, or whole conversations: a unit's rows share their key tuple, so one bucket holds it whole). State in
+  memory: BUCKETS × (coefficients + teams) numbers, whatever the rows. Each row's key and deltas are also written,
+  bucket by bucket, to a temporary file (`numpy.save` segments, one per chunk) for the refinement.
+- **A move = bucket prefix + one exact refinement.** k = floor(decimal(share) × N) units, as the replay. The
+  buckets wholly below unit k are a prefix sum; the bucket holding it is read back from the file (its rows of every
+  segment), sorted by the full key tuple exactly as the per-row engine sorts, and its first units summed. The
+  refined buckets are cached (LRU of CACHED_BUCKETS): dragging across a bucket costs one read per bucket entered.
+- **Exact.** The same rows, claims, tie-break and per-row figures as `Prepared`; only the order of floating-point
+  additions differs. Tested equal to the per-row engine and to `simulate.run` to the cent.
+
+What it does not do (refused with a message naming the range's rows and the setting, `frontier.per_row`): the
+curve at every count (`cheapest_at_quality`), the oracle bound (`router_report`), a seed band (`seed_band`) and a
+ranked policy whose share is neither 0 nor 1 before the one slid (its claims would need the whole order).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from simulate import frontier
+from simulate.frontier import Figures, Outcome, Prepared, slider_values
+from simulate.plan import EPS, Plan, claimed_count
+from simulate.scenario import Scenario
+from simulate.spec import ScenarioError
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+BUCKETS = 4096           # quantile buckets of a ranking key: ~25 k rows each at 100 M
+CHUNK_ROWS = 500_000     # rows per streamed chunk (its per-row arrays: ~0.25 GB while it is processed)
+CACHED_BUCKETS = 64      # refined buckets kept per table
+SAMPLE_PER_BUCKET = 16   # the bounds come from the first BUCKETS × this eligible rows (or all when fewer)
+
+
+def _numeric(col: np.ndarray) -> np.ndarray:
+    """A key column as a plain numpy number (a DuckDB hugeint/decimal sum arrives as objects)."""
+    if col.dtype == object:
+        return col.astype(np.float64)
+    return col
+
+
+class Bucketed(Figures):
+    """The slider state of one scenario structure as quantile buckets (see the module docstring)."""
+
+    per_row = False
+
+    def __init__(self, wh: Warehouse, scenario: Scenario, plan: Plan, rows: int):
+        self.scenario = scenario
+        self.plan = plan
+        self.grades = plan.grades
+        self.sql = Prepared._build_sql(plan)
+        self.period_rows = rows
+        self._wh = wh
+        self._scores = Prepared.scores_of(wh, plan)
+        self.levers = [p.lever for p in scenario.policies]
+        self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
+        self.ranked = [p.ranked for p in scenario.policies]
+        self.lost = [s.index for s in plan.lost_steps]
+        self.teams: list[str] = []
+        self._team_index: dict[str, int] = {}
+        self._tables: dict[int, tuple[tuple, BucketTable]] = {}
+        self._static: dict[tuple, StaticTotals] = {}
+        # the first pass: the table of the last ranked policy (the page's slider), else the totals at the shares
+        _, shares, _ = slider_values(scenario)
+        ranked = [i for i, r in enumerate(self.ranked) if r]
+        self.multi_sessions = False
+        if ranked and not self._later_lost(ranked[-1]) and not self._fractional(shares, ranked[-1]):
+            self.table(ranked[-1], scenario)
+        elif not self._fractional(shares, None):
+            self._static_totals(shares)
+        else:
+            self._common_pass()
+
+    # --- the pass over the rows -----------------------------------------------------------------------------
+    def _stream_sql(self) -> str:
+        if not self.plan.sessions:
+            return self.sql
+        # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
+        return self.sql.replace("select * from final /*order*/", "select * from final order by case when "
+                                "session_id is null then row_hash else hash(session_id) end")
+
+    def _chunks(self):
+        """The rows in frames of about CHUNK_ROWS, a conversation never split between two."""
+        text = self._stream_sql()
+        plan = self.plan
+        pending: pl.DataFrame | None = None
+        for batch in self._wh.batches(text, rows=CHUNK_ROWS, relations=plan.relations(), **plan.bind(text)):
+            frame = batch if pending is None else pl.concat([pending, batch], how="vertical_relaxed")
+            pending = None
+            if plan.sessions and frame.height:
+                last = frame["session_id"][-1]
+                if last is not None:
+                    sid = frame["session_id"]
+                    tail = int((sid == last).fill_null(False).sum())
+                    pending = frame[frame.height - tail:]
+                    frame = frame[:frame.height - tail]
+            if frame.height:
+                yield frame
+        if pending is not None and pending.height:
+            yield pending
+
+    def _codes(self, teams: list[str]) -> np.ndarray:
+        """The global team index of each of a chunk's teams (its `team_codes` index into `teams`)."""
+        out = np.empty(len(teams), dtype=np.int64)
+        for k, t in enumerate(teams):
+            if t not in self._team_index:
+                self._team_index[t] = len(self.teams)
+                self.teams.append(t)
+            out[k] = self._team_index[t]
+        return out
+
+    def _blocks(self):
+        """Each chunk as a `Prepared` of its rows, with the figures every pass gathers: the baseline, requests,
+        eligible requests per policy, the models (for the plan's warnings), the conversations."""
+        n_pol = len(self.levers)
+        self.baseline_cost = 0.0
+        self.total_requests = 0.0
+        self.unpriced_requests = 0
+        self.eligible_requests = [0.0] * n_pol
+        self.multi_sessions = False
+        self.n_rows = 0
+        models: set[str] = set()
+        team_base = np.zeros(0)
+        for frame in self._chunks():
+            models.update(m for m in frame["model"].unique().to_list() if m)
+            blk = Prepared(None, self.scenario, plan=self.plan, frame=frame, scores=self._scores)
+            gcode = self._codes(blk.teams)[blk.team_codes]
+            team_base = _grow(team_base, len(self.teams))
+            team_base += np.bincount(gcode, weights=blk.base, minlength=len(self.teams))
+            self.baseline_cost += blk.baseline_cost
+            self.total_requests += blk.total_requests
+            self.unpriced_requests += blk.unpriced_requests
+            self.eligible_requests = [a + b for a, b in zip(self.eligible_requests, blk.eligible_requests,
+                                                             strict=True)]
+            self.multi_sessions |= blk.multi_sessions
+            self.n_rows += blk.n_rows
+            yield blk, gcode
+        self._team_base = _grow(team_base, len(self.teams))
+        self.warnings = self.plan.warnings(sorted(models))
+
+    def _common_pass(self) -> None:
+        for _ in self._blocks():
+            pass
+
+    def _later_lost(self, i: int) -> bool:
+        return any(j in self.lost for j in range(i + 1, len(self.levers)))
+
+    def _fractional(self, shares: list[float | None], i: int | None) -> list[int]:
+        """The ranked policies other than i whose share is neither 0 nor 1 (their claims need the whole order)."""
+        return [j for j, s in enumerate(shares) if s is not None and j != i and 0.0 < float(s) < 1.0]
+
+    def _refuse_fractional(self, shares: list[float | None], i: int | None) -> None:
+        bad = self._fractional(shares, i)
+        if bad:
+            names = ", ".join(f"policies.{j} ({self.labels[j]}: {float(shares[j]):g})" for j in bad)
+            raise ScenarioError(
+                f"{names}: over this range ({self.period_rows:,} rows, more than the {frontier.row_limit():,} the "
+                "per-row engine keeps in memory) a share before the one slid must be 0 or 1 — its requests would "
+                "need the whole period's order. Narrow the dates or teams, or set that share to 0 or 1.",
+                title="Range too large for this combination")
+
+    # --- the interface of frontier.Prepared ----------------------------------------------------------------
+    def _static_totals(self, shares: list[float | None]) -> StaticTotals:
+        key = tuple(shares)
+        if key not in self._static:
+            self._refuse_fractional(shares, None)
+            self._static = {key: StaticTotals(self, shares)}     # one at a time: a batch move replaces it
+        return self._static[key]
+
+    def totals(self, scenario: Scenario) -> dict[tuple[str, str], float]:
+        self._check(scenario)
+        _, shares, _ = slider_values(scenario)
+        frac = [j for j, s in enumerate(shares) if s is not None and 0.0 < float(s) < 1.0]
+        if frac and self.lookup_ok(frac[-1]):
+            return self.table(frac[-1], scenario)._totals(float(shares[frac[-1]]))[0]
+        return self._static_totals(shares).totals
+
+    def evaluate(self, scenario: Scenario, teams: bool = False) -> Outcome:
+        """Every slider value of `scenario`: a lookup in the table of its one share strictly between 0 and 1, or
+        the static totals when there is none (refused when several shares are strictly between 0 and 1)."""
+        self._check(scenario)
+        m, shares, rates = slider_values(scenario)
+        frac = [j for j, s in enumerate(shares) if s is not None and 0.0 < float(s) < 1.0]
+        if frac and self.lookup_ok(frac[-1]):
+            return self.table(frac[-1], scenario).lookup(scenario, teams=teams)
+        st = self._static_totals(shares)
+        by_team = None
+        if teams:
+            mult = self._multipliers(m, rates)
+            by_team = self._team_frame_totals(sum(st.team[k] * mult[k[1]] for k in st.team))
+        return self._outcome(st.totals, m, rates, by_team)
+
+    def lookup_ok(self, i: int) -> bool:
+        n = len(self.levers)
+        return (self.ranked[i] and not any(self.ranked[j] for j in range(i + 1, n))
+                and not (self.multi_sessions and any(j in self.lost for j in range(i + 1, n))))
+
+    def table(self, i: int, scenario: Scenario | None = None) -> BucketTable:
+        scenario = scenario or self.scenario
+        self._check(scenario)
+        if not self.ranked[i]:
+            raise ScenarioError(f"policies.{i} ({self.levers[i]}) has no share to slide")
+        if any(self.ranked[j] for j in range(i + 1, len(self.levers))):
+            raise ScenarioError(f"policies.{i}: a later policy also picks a share, so this share is not a lookup "
+                                "(its N would change)")
+        _, shares, _ = slider_values(scenario)
+        self._refuse_fractional(shares, i)
+        key = tuple(s for j, s in enumerate(shares) if j != i)
+        held = self._tables.get(i)
+        if held is None or held[0] != key:
+            if self.multi_sessions and self._later_lost(i):
+                raise ScenarioError(f"policies.{i}: a later policy also moves requests off their conversations' "
+                                    "cache, so this share is not a lookup")
+            self._tables[i] = (key, BucketTable(self, i, shares))
+        return self._tables[i][1]
+
+
+def _grow(a: np.ndarray, n: int) -> np.ndarray:
+    """`a` (1-D, or 2-D by columns) padded with zeros to n entries (columns): teams appear chunk by chunk."""
+    if a.shape[-1] >= n:
+        return a
+    pad = [(0, 0)] * (a.ndim - 1) + [(0, n - a.shape[-1])]
+    return np.pad(a, pad)
+
+
+class StaticTotals:
+    """Every coefficient's total (and per team for the cost) when no share needs an order: one pass."""
+
+    def __init__(self, owner: Bucketed, shares: list[float | None]):
+        self.totals: dict[tuple[str, str], float] = {}
+        team: dict[tuple[str, str], np.ndarray] = {}
+        for blk, gcode in owner._blocks():
+            cols = blk.quantities(blk.claims(shares))
+            for k, v in cols.items():
+                self.totals[k] = self.totals.get(k, 0.0) + float(v.sum())
+                if k[0] == "cost":
+                    t = _grow(team.get(k, np.zeros(0)), len(owner.teams))
+                    team[k] = t + np.bincount(gcode, weights=v, minlength=len(owner.teams))
+        self.team = {k: _grow(v, len(owner.teams)) for k, v in team.items()}
+
+
+class BucketTable:
+    """Ranked policy i's slider over quantile buckets of its key (see the module docstring): `lookup` and
+    `_totals` as `frontier.CumTable`'s."""
+
+    order_free = False    # the oracle and seed band reorder every row: not on this engine (frontier.per_row)
+
+    def __init__(self, owner: Bucketed, i: int, shares: list[float | None]):
+        self.prep, self.i = owner, i
+        self.by_session = bool(owner.scenario.policies[i].by_session)
+        lo, hi = list(shares), list(shares)
+        lo[i], hi[i] = 0.0, 1.0
+        self._dir = tempfile.TemporaryDirectory(prefix="modelmix-slider-")   # removed with the table
+        self.segments: list[Path] = []
+        self.offsets: list[np.ndarray] = []
+        self.keys: list[tuple[str, str]] | None = None
+        self.bounds: list[np.ndarray] | None = None
+        buffered: list[tuple] = []
+        n_buffered = 0
+        self._team_b: dict[tuple[str, str], np.ndarray] = {}
+        for blk, gcode in owner._blocks():
+            got = self._chunk(blk, gcode, lo, hi)
+            if self.bounds is None:
+                buffered.append(got)
+                n_buffered += len(got[1])
+                if n_buffered < BUCKETS * SAMPLE_PER_BUCKET:
+                    continue
+                self._set_bounds(buffered)
+                for g in buffered:
+                    self._write(*g)
+                buffered = []
+            else:
+                self._write(*got)
+        if self.bounds is None:
+            self._set_bounds(buffered)
+            for g in buffered:
+                self._write(*g)
+        if self.keys is None:      # no row at all
+            self.keys = []
+        n_t = len(owner.teams)
+        self.team_base = {k: _grow(v, n_t) for k, v in self.team_base.items()}
+        self.team_buckets = {k: _grow(v, n_t) for k, v in self.team_buckets.items()}
+        self.bucket_team = {k: _grow(v, n_t) for k, v in self._team_b.items()}     # B × teams per cost key
+        self.prefix = np.zeros((self.n_buckets + 1, len(self.keys)))
+        np.cumsum(self.bucket_sums, axis=0, out=self.prefix[1:])
+        self.cum_units = np.concatenate([[0], np.cumsum(self.bucket_units)]).astype(np.int64)
+        self.n = int(self.cum_units[-1])
+        self._refined: OrderedDict[int, tuple] = OrderedDict()
+
+    # --- building -----------------------------------------------------------------------------------------
+    def _chunk(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
+        """One chunk as frontier.CumTable computes it over the whole period: the base totals at share 0, the
+        bucket rows' delta, and per eligible request row (in rank order) its keys, team and deltas."""
+        i, owner = self.i, self.prep
+        fa, fb = blk.claims(lo), blk.claims(hi)
+        in_order = (i,) if i in blk.lost else ()      # for a conversation of one request the same as at share 1
+        qa = blk.quantities(fa, in_order=in_order)
+        if self.keys is None:
+            self.keys = sorted(qa)
+            n_k = len(self.keys)
+            self.base_totals = np.zeros(n_k)
+            self.bucket_delta = np.zeros(n_k)
+            self.cost_keys = [k for k in self.keys if k[0] == "cost"]
+            self.team_base = {k: np.zeros(0) for k in self.cost_keys}
+            self.team_buckets = {k: np.zeros(0) for k in self.cost_keys}
+        keys = self.keys
+        changed = np.flatnonzero((fa != fb).any(axis=0))
+        qb = blk.quantities(fb[:, changed], changed, in_order=in_order)
+        delta = np.vstack([qb[k] - qa[k][changed] for k in keys])
+        self.base_totals += np.array([qa[k].sum() for k in keys])
+        claimed = fb[i] > EPS
+        order = blk.order[i]
+        take = claimed[order] & blk.is_req[order]
+        rows = order[take]
+        cols = [_numeric(c[take]) for c in blk.order_cols[i]]
+        d_rows = delta[:, np.searchsorted(changed, rows)]
+        if in_order:
+            e0, ei = frontier._in_order(blk, i, rows)
+            for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
+                             ((f"lost{i}", "i"), -ei)):
+                d_rows[keys.index(key)] += add
+        buckets = np.flatnonzero(claimed & ~blk.is_req)
+        at_b = np.searchsorted(changed, buckets)
+        self.bucket_delta += delta[:, at_b].sum(axis=1)
+        n_t = len(owner.teams)
+        for k in self.cost_keys:
+            self.team_base[k] = _grow(self.team_base[k], n_t) + np.bincount(gcode, weights=qa[k], minlength=n_t)
+            self.team_buckets[k] = (_grow(self.team_buckets[k], n_t)
+                                    + np.bincount(gcode[buckets], weights=delta[keys.index(k)][at_b], minlength=n_t))
+        return cols, gcode[rows], np.ascontiguousarray(d_rows.T)
+
+    def _set_bounds(self, buffered: list[tuple]) -> None:
+        """BUCKETS − 1 bound tuples equally spaced in the key order of the rows seen so far (distinct)."""
+        n_cols = len(buffered[0][0]) if buffered else 0
+        cols = [np.concatenate([g[0][c] for g in buffered]) for c in range(n_cols)] if buffered else []
+        n = len(cols[0]) if cols else 0
+        if n == 0:
+            self.bounds = [c[:0] for c in cols] if cols else []
+        else:
+            srt = np.lexsort(cols[::-1])
+            pick = srt[np.unique(np.linspace(0, n - 1, min(BUCKETS, n) + 1)[1:-1].astype(np.int64))]
+            b = [c[pick] for c in cols]
+            # distinct tuples only (an empty bucket between two equal bounds would be harmless, but wasted)
+            if len(pick) > 1:
+                same = np.ones(len(pick) - 1, dtype=bool)
+                for c in b:
+                    same &= c[1:] == c[:-1]
+                keep = np.concatenate([[True], ~same])
+                b = [c[keep] for c in b]
+            self.bounds = b
+        self.n_buckets = (len(self.bounds[0]) if self.bounds else 0) + 1
+        n_k = len(self.keys or [])
+        self.bucket_sums = np.zeros((self.n_buckets, n_k))
+        self.bucket_units = np.zeros(self.n_buckets, dtype=np.int64)
+
+    def _bucket_of(self, cols: list[np.ndarray]) -> np.ndarray:
+        """Each row's bucket: how many bounds are ≤ its key tuple (rows sorted by key give a non-decreasing
+        result). One stable lexsort of the rows with the bounds, a bound before an equal row."""
+        n = len(cols[0]) if cols else 0
+        if not self.bounds or len(self.bounds[0]) == 0 or n == 0:
+            return np.zeros(n, dtype=np.int64)
+        m = len(self.bounds[0])
+        cat = [np.concatenate([c, b.astype(c.dtype, copy=False)]) for c, b in zip(cols, self.bounds, strict=True)]
+        is_row = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(m, dtype=np.int8)])
+        srt = np.lexsort([is_row] + cat[::-1])
+        bound_here = srt >= n
+        seen = np.cumsum(bound_here)
+        out = np.empty(n, dtype=np.int64)
+        out[srt[~bound_here]] = seen[~bound_here]
+        return out
+
+    def _unit_starts(self, cols: list[np.ndarray]) -> np.ndarray:
+        """Which rows (in key order) start a unit: every row, or the first row of each conversation (its rows
+        share the whole key tuple, which ends with the unit)."""
+        n = len(cols[0]) if cols else 0
+        start = np.ones(n, dtype=bool)
+        if self.by_session and n > 1:
+            same = np.ones(n - 1, dtype=bool)
+            for c in cols:
+                same &= c[1:] == c[:-1]
+            start[1:] = ~same
+        return start
+
+    def _write(self, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> None:
+        """Sum one chunk's rows into their buckets and write them, bucket by bucket, as one segment."""
+        b = self._bucket_of(cols)
+        starts = self._unit_starts(cols)
+        n_b = self.n_buckets
+        for k in range(d.shape[1]):
+            self.bucket_sums[:, k] += np.bincount(b, weights=d[:, k], minlength=n_b)
+        self.bucket_units += np.bincount(b[starts], minlength=n_b)
+        n_t = len(self.prep.teams)
+        for k in self.cost_keys:
+            acc = self._team_b.get(k, np.zeros((n_b, 0)))
+            acc = _grow(acc, n_t)
+            acc += np.bincount(b * n_t + teams, weights=d[:, self.keys.index(k)],
+                               minlength=n_b * n_t).reshape(n_b, n_t)
+            self._team_b[k] = acc
+        if not len(b):
+            return
+        dtype = [(f"k{c}", col.dtype) for c, col in enumerate(cols)] + [("team", np.int64),
+                                                                          ("d", np.float64, (d.shape[1],))]
+        rec = np.empty(len(b), dtype=dtype)
+        for c, col in enumerate(cols):
+            rec[f"k{c}"] = col
+        rec["team"] = teams
+        rec["d"] = d
+        path = Path(self._dir.name) / f"seg{len(self.segments)}.npy"
+        np.save(path, rec)                       # rows in key order, so bucket by bucket
+        self.segments.append(path)
+        self.offsets.append(np.searchsorted(b, np.arange(n_b + 1)))
+
+    # --- a move ----------------------------------------------------------------------------------------------
+    def _refine(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bucket b's rows in exact rank order: (running sums of the deltas, rows × keys with a leading zero row;
+        the row count of each unit count; the teams and rows). Cached."""
+        if b in self._refined:
+            self._refined.move_to_end(b)
+            return self._refined[b]
+        parts = []
+        for path, off in zip(self.segments, self.offsets, strict=True):
+            if off[b + 1] > off[b]:
+                parts.append(np.load(path, mmap_mode="r")[off[b]:off[b + 1]])
+        if not parts:
+            return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
+                np.zeros((0, len(self.keys)))
+        rec = np.concatenate(parts)
+        n_cols = len(self.bounds) if self.bounds is not None else 0
+        cols = [np.asarray(rec[f"k{c}"]) for c in range(n_cols)]
+        srt = np.lexsort(cols[::-1]) if len(rec) else np.zeros(0, dtype=np.int64)
+        rec = rec[srt]
+        d = np.asarray(rec["d"]).reshape(len(rec), len(self.keys))
+        cum = np.zeros((len(rec) + 1, len(self.keys)))
+        np.cumsum(d, axis=0, out=cum[1:])
+        starts = self._unit_starts([c[srt] for c in cols])
+        at = np.append(np.flatnonzero(starts), len(rec))
+        got = (cum, at, np.asarray(rec["team"]), d)
+        self._refined[b] = got
+        while len(self._refined) > CACHED_BUCKETS:
+            self._refined.popitem(last=False)
+        return got
+
+    def _locate(self, share: float) -> tuple[int, int, int]:
+        """(k, bucket holding unit k's boundary, units of it taken)."""
+        k = claimed_count(share, self.n)
+        b = int(np.searchsorted(self.cum_units, k, side="right")) - 1
+        return k, b, k - int(self.cum_units[b])
+
+    def _totals(self, share: float) -> tuple[dict[tuple[str, str], float], int]:
+        k, b, r = self._locate(share)
+        vec = self.base_totals + self.prefix[b] + float(share) * self.bucket_delta
+        if r:
+            cum, at, _, _ = self._refine(b)
+            vec = vec + cum[at[r]]
+        return dict(zip(self.keys, vec.tolist(), strict=True)), k
+
+    def lookup(self, scenario: Scenario, teams: bool = False) -> Outcome:
+        """The outcome at `scenario`'s values: a prefix, plus one bucket read when the boundary is new."""
+        m, shares, rates = slider_values(scenario)
+        share = float(shares[self.i])
+        totals, _ = self._totals(share)
+        by_team = None
+        if teams:
+            _, b, r = self._locate(share)
+            mult = self.prep._multipliers(m, rates)
+            n_t = len(self.prep.teams)
+            cost = np.zeros(n_t)
+            for key in self.cost_keys:
+                x = mult[key[1]]
+                part = self.team_base[key] + share * self.team_buckets[key] + self.bucket_team[key][:b].sum(axis=0)
+                cost = cost + part * x
+            if r:
+                _, at, tm, d = self._refine(b)
+                rows = int(at[r])
+                w = sum(d[:rows, self.keys.index(key)] * mult[key[1]] for key in self.cost_keys)
+                cost = cost + np.bincount(tm[:rows], weights=w, minlength=n_t)
+            by_team = self.prep._team_frame_totals(cost)
+        return self.prep._outcome(totals, m, rates, by_team)
+
+
+__all__ = ["BUCKETS", "CHUNK_ROWS", "BucketTable", "Bucketed", "StaticTotals"]

@@ -1,0 +1,206 @@
+"""The bucketed slider engine (simulate/buckets.py): above `slider_row_limit` rows the What-if sliders answer from
+quantile buckets of the ranking key refined exactly, with no per-row arrays held. Every figure must equal the
+per-row engine's (and the replay's) to the cent, across shares, units (requests, whole conversations), cache modes
+(lost, kept), teams, a bucket row, a batch before the shift and a cache after it; what needs every row's order
+over the period is refused with a message naming the range's rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulate
+from simulate import buckets, frontier
+from simulate.spec import ScenarioError
+from simulate_data import load_rows
+
+TARGET = {"model": "cheap-1", "prices": {"input": 1, "output": 2, "cache_read": 0.1, "cache_write": 1.25}}
+SHARES = [0.0, 0.01, 0.13, 0.29, 0.3, 0.5, 0.61, 0.77, 0.99, 1.0]
+
+
+def ledger(wh, tmp_path):
+    """150 requests in 30 conversations of 1–9 requests (some without a session), cache reads on most, three
+    teams, two models, and a daily bucket row split by share."""
+    rows = []
+    for k in range(150):
+        conv = k % 30
+        rows.append({"ts": f"2025-06-{1 + k % 5:02d}T{k % 24:02d}:{k % 60:02d}:00",
+                     "model": "gpt-4o" if k % 7 else "gpt-4o-mini",
+                     "input_tokens": 40 * (k * 37 % 101) + 10, "output_tokens": 3 * (k * 11 % 53) + 1,
+                     "cache_read_tokens": 0 if k % 4 == 0 else 500 * (k % 9),
+                     "cost_usd": f"{0.0001 * (k * 13 % 17 + 1):.4f}",
+                     "team": ("t1", "t2", "t3")[k % 3],
+                     # equal token totals on purpose: the tie-break (ts, row hash) must agree too
+                     **({"input_tokens": 1000, "output_tokens": 100} if k % 10 == 3 else {}),
+                     "session_id": "" if conv >= 26 else f"c{conv}"})
+    rows.append({"ts": "2025-06-02T00:00:00", "granularity": "day", "requests": 40, "input_tokens": 80_000,
+                 "output_tokens": 9_000, "cost_usd": "0.9", "team": "t2"})
+    load_rows(wh, tmp_path, rows)
+
+
+def scenario(share, unit="request", cache="lost", pick="simplest", batch=None, cache_after=False, **assume):
+    policies = []
+    if batch is not None:
+        policies.append({"kind": "batch", "share": batch, "match": {"models": ["gpt-4o-mini"]}})
+    policies.append({"kind": "shift", "share": share, "unit": unit, "pick": pick, "to": TARGET,
+                     "match": {"models": ["gpt-4o", "gpt-4o-mini"]}})
+    if cache_after:
+        policies.append({"kind": "cache", "hit_rate": 0.4})
+    return simulate.parse_scenario({"name": "t", "policies": policies,
+                                    "assumptions": {"cache_on_switch": cache, **assume}})
+
+
+@pytest.fixture
+def small_buckets(monkeypatch):
+    """Few buckets and small chunks, so that a bucket is refined and conversations meet chunk edges."""
+    monkeypatch.setattr(buckets, "BUCKETS", 7)
+    monkeypatch.setattr(buckets, "CHUNK_ROWS", 23)
+    monkeypatch.setattr(buckets, "SAMPLE_PER_BUCKET", 2)
+
+
+def both(wh, sc, monkeypatch):
+    """(per-row, bucketed) prepared states of `sc`'s structure."""
+    monkeypatch.delenv("MODELMIX_SLIDER_ROW_LIMIT", raising=False)
+    frontier.PREPARED.clear()
+    per_row = frontier.prepare(wh, sc)
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
+    frontier.PREPARED.clear()
+    bucketed = frontier.prepare(wh, sc)
+    assert isinstance(per_row, frontier.Prepared) and isinstance(bucketed, buckets.Bucketed)
+    return per_row, bucketed
+
+
+def assert_equal(a, b):
+    """Two outcomes equal to the cent (and quality and counts to 1e-9)."""
+    assert b.baseline_cost_usd == pytest.approx(a.baseline_cost_usd, abs=1e-9)
+    assert b.scenario_cost_usd == pytest.approx(a.scenario_cost_usd, abs=1e-9)
+    assert b.moved_requests == pytest.approx(a.moved_requests, abs=1e-9)
+    assert b.total_requests == a.total_requests
+    for x, y in ((a.scenario_quality, b.scenario_quality), (a.baseline_quality, b.baseline_quality)):
+        assert (x is None) == (y is None) and (x is None or y == pytest.approx(x, abs=1e-9))
+    assert b.savings_by_policy == pytest.approx(a.savings_by_policy, abs=1e-9)
+    assert b.savings_by_lever == pytest.approx(a.savings_by_lever, abs=1e-9)
+    if a.by_team is not None:
+        ta, tb = a.by_team.sort("team"), b.by_team.sort("team")
+        assert ta["team"].to_list() == tb["team"].to_list()
+        for col in ("baseline_cost_usd", "scenario_cost_usd", "savings_usd"):
+            assert np.allclose(ta[col].to_numpy(), tb[col].to_numpy(), atol=1e-9, rtol=0)
+
+
+def with_values(sc, i, **values):
+    data = sc.model_dump(mode="json", exclude_none=True)
+    data["policies"][i].update(values)
+    return simulate.parse_scenario(data)
+
+
+@pytest.mark.parametrize("unit,cache,pick", [("request", "lost", "simplest"), ("request", "kept", "simplest"),
+                                             ("session", "lost", "simplest"), ("session", "kept", "random"),
+                                             ("request", "lost", "random")])
+def test_bucketed_equals_per_row_at_every_share(wh, tmp_path, monkeypatch, small_buckets, unit, cache, pick):
+    ledger(wh, tmp_path)
+    sc = scenario(0.3, unit, cache, pick)
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    assert tb.n == ta.n > 0
+    assert tb.n_buckets > 2 and len(tb.segments) > 2            # refined across buckets and chunks
+    # conversations of several requests with cache reads: the in-rank-order extra is exercised
+    assert bucketed.multi_sessions and bucketed.lost == [0] if cache == "lost" else bucketed.lost == []
+    for share in SHARES + [k / ta.n for k in range(0, ta.n + 1, 7)]:
+        s = with_values(sc, 0, share=share)
+        assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
+    assert bucketed.eligible_requests == pytest.approx(per_row.eligible_requests)
+    assert bucketed.unpriced_requests == per_row.unpriced_requests
+
+
+def test_bucketed_equals_the_replay_with_batch_cache_and_multipliers(wh, tmp_path, monkeypatch, small_buckets):
+    ledger(wh, tmp_path)
+    sc = scenario(0.4, "session", "lost", batch=1.0, cache_after=True, output_multiplier=1.3, input_multiplier=0.8)
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    for share in (0.0, 0.37, 0.8, 1.0):
+        for hit in (0.0, 0.55):
+            s = with_values(with_values(sc, 1, share=share), 2, hit_rate=hit)
+            r = simulate.run(wh, s)
+            out = bucketed.evaluate(s, teams=True)
+            assert out.scenario_cost_usd == pytest.approx(r.scenario_cost_usd, abs=0.005)
+            assert out.moved_requests == pytest.approx(r.moved_requests, abs=1e-6)
+            assert_equal(per_row.evaluate(s, teams=True), out)
+    # a batch share of 0 is another table (a second pass), still exact
+    s = with_values(with_values(sc, 0, share=0.0), 1, share=0.37)
+    assert_equal(per_row.evaluate(s), bucketed.evaluate(s))
+    # the sweep (a lookup per point) agrees with the per-row sweep
+    grid = [0.0, 0.25, 0.5, 1.0]
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
+    swept = frontier.sweep(wh, sc, 1, grid)
+    monkeypatch.delenv("MODELMIX_SLIDER_ROW_LIMIT")
+    frontier.PREPARED.clear()
+    assert swept["scenario_cost_usd"].to_list() == pytest.approx(frontier.sweep(wh, sc, 1, grid)
+                                                                 ["scenario_cost_usd"].to_list(), abs=1e-9)
+
+
+def test_cascade_only_scenario_is_the_static_totals(wh, tmp_path, monkeypatch, small_buckets):
+    ledger(wh, tmp_path)
+    sc = simulate.parse_scenario({"name": "c", "policies": [
+        {"kind": "cascade", "first": TARGET, "escalation_rate": 0.3}], "assumptions": {"cache_on_switch": "lost"}})
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    assert_equal(per_row.evaluate(sc, teams=True), bucketed.evaluate(sc, teams=True))
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
+    b = frontier.break_even_escalation(wh, sc, 0)
+    monkeypatch.delenv("MODELMIX_SLIDER_ROW_LIMIT")
+    frontier.PREPARED.clear()
+    assert b == pytest.approx(frontier.break_even_escalation(wh, sc, 0), abs=1e-12)
+
+
+def test_bucketed_state_holds_no_per_row_array(wh, tmp_path, monkeypatch, small_buckets):
+    ledger(wh, tmp_path)
+    sc = scenario(0.3, "request", "lost")
+    _, bucketed = both(wh, sc, monkeypatch)
+    table = bucketed.table(0, sc)
+    table.lookup(with_values(sc, 0, share=0.5), teams=True)
+    table._refined.clear()                  # a refined bucket holds one bucket's rows, by design
+    rows = bucketed.n_rows
+    assert rows > 100
+
+    def arrays(obj, depth=0):
+        for v in (vars(obj).values() if hasattr(obj, "__dict__") else []):
+            items = v.values() if isinstance(v, dict) else v if isinstance(v, list | tuple) else [v]
+            for x in items:
+                if isinstance(x, np.ndarray):
+                    yield x
+                elif isinstance(x, buckets.BucketTable) and depth < 2:
+                    yield from arrays(x, depth + 1)
+                elif isinstance(x, tuple):
+                    yield from (y for y in x if isinstance(y, np.ndarray))
+
+    sizes = [a.shape[0] for a in arrays(bucketed)] + [a.shape[0] for a in arrays(table)]
+    # every array is per bucket, per coefficient or per team: none grows with the rows
+    bound = max(table.n_buckets + 1, len(table.keys), len(bucketed.teams))
+    assert sizes and max(sizes) <= bound < rows / 4
+
+
+def test_what_needs_every_rows_order_is_refused_above_the_limit(wh, tmp_path, monkeypatch, small_buckets):
+    ledger(wh, tmp_path)
+    sc = scenario(0.3, "session", "kept", "random")
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
+    frontier.PREPARED.clear()
+    for call in (lambda: frontier.cheapest_at_quality(wh, sc, 0), lambda: frontier.router_report(wh, sc, 0),
+                 lambda: frontier.seed_band(wh, sc, 0, seeds=3)):
+        with pytest.raises(ScenarioError, match=r"holds 151 rows, more than the 10 "):
+            call()
+    # a batch share strictly between 0 and 1 before the slid shift: its claims need the whole order
+    two = scenario(0.3, batch=0.5)
+    with pytest.raises(ScenarioError, match=r"policies\.0 .*0\.5.*must be 0 or 1"):
+        frontier.prepare(wh, two).evaluate(two)
+    # at the limit itself the per-row engine still answers them
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "151")
+    frontier.PREPARED.clear()
+    assert frontier.prepare(wh, sc).per_row
+    assert frontier.cheapest_at_quality(wh, sc, 0) is not None
+
+
+def test_the_setting_and_the_simulators_default_agree(monkeypatch):
+    from modelmix.settings import Settings
+
+    monkeypatch.delenv("MODELMIX_SLIDER_ROW_LIMIT", raising=False)
+    assert Settings().slider_row_limit == frontier.ROW_LIMIT == frontier.row_limit()
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "123")
+    assert Settings().slider_row_limit == 123 == frontier.row_limit()
