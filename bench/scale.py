@@ -23,8 +23,10 @@ two operations of the same run:
 6. replay       `simulate.run` of the same shift (totals must agree)           target <= 1.5x hand
 7. preset       `simulate.run` of armstrong-80-99
 8. spend        the headline spend queries (month to date, top teams, chargeback lines) over the whole year
-9. prepare      `frontier.prepare` of the shift over the whole year, its slider table and one lookup
-                (skipped with --skip-prepare: per-row arrays, ~0.5 GB per 1 M rows)
+9. prepare      `frontier.prepare` of the shift over the whole year, its slider table, the first lookup and a
+                20-move drag: `prepare_per_row` the per-row engine forced (skipped with --skip-prepare: ~0.45 GB
+                per 1 M rows), `prepare` the bucketed engine forced (simulate/buckets.py); their figures at
+                seven shares compared (to the cent), and with the replay at share 0.8
 Target for every operation: peak RSS <= 4 GB. A ratio's target is judged on CPU seconds (wall seconds are printed
 too): on this shared machine the wall time of a step depends on what else runs; the CPU it used much less.
 
@@ -184,19 +186,43 @@ def op_spend(db: Path, src: str) -> dict:
     return out
 
 
+CHECK_SHARES = [0.0, 0.1, 0.33, 0.5, 0.8, 0.999, 1.0]
+
+
 def op_prepare(db: Path, src: str) -> dict:
+    """`frontier.prepare` of the shift over the whole year with the engine `src` ("per_row": the per-row arrays,
+    forced whatever the rows; "buckets": the quantile buckets, forced), then slider moves: the first lookup (the
+    bucketed engine reads its boundary bucket back), a drag of 20 small moves (one read per bucket entered), and
+    the figures at CHECK_SHARES, which the parent compares between the engines and with the replay."""
+    os.environ["MODELMIX_SLIDER_ROW_LIMIT"] = str(10**12 if src == "per_row" else 0)
+    import simulate
     from simulate import frontier
 
     shift = _shift()
+
+    def at(share: float):
+        return simulate.parse_scenario({**shift.model_dump(mode="json", exclude_none=True),
+                                        "policies": [{**shift.policies[0].model_dump(mode="json", exclude_none=True),
+                                                      "share": share}]})
+
     with _wh(db) as wh:
         t = time.perf_counter()
         prep = frontier.prepare(wh, shift)
         table = prep.table(0, shift)
         prepared = time.perf_counter() - t
+        moves = [at(0.8 + k / 1000) for k in range(21)]
         t = time.perf_counter()
-        at = table.lookup(shift).scenario_cost_usd
+        first = table.lookup(moves[0], teams=True).scenario_cost_usd
         lookup = time.perf_counter() - t
-    return {"prepare_seconds": prepared, "lookup_ms": lookup * 1000, "scenario": at}
+        drag = []
+        for sc in moves[1:]:
+            t = time.perf_counter()
+            table.lookup(sc, teams=True)
+            drag.append((time.perf_counter() - t) * 1000)
+        figures = {str(s): table.lookup(at(s)).scenario_cost_usd for s in CHECK_SHARES}
+    return {"engine": type(prep).__name__, "prepare_seconds": prepared, "lookup_ms": lookup * 1000,
+            "drag_ms_median": sorted(drag)[len(drag) // 2], "drag_ms_max": max(drag), "scenario": first,
+            "figures": figures, "rows": getattr(prep, "period_rows", None) or getattr(prep, "n_rows", None)}
 
 
 OPS = {"gen": None, "plain": op_plain, "ingest": op_ingest, "lake": op_lake, "hand": op_hand, "replay": op_replay,
@@ -277,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--increment", type=int, default=500_000)
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for every operation (default: the app's setting)")
-    ap.add_argument("--skip-prepare", action="store_true", help="skip frontier.prepare (per-row arrays)")
+    ap.add_argument("--skip-prepare", action="store_true",
+                    help="skip the per-row engine's frontier.prepare (~0.45 GB per 1 M rows); the bucketed one runs")
+    ap.add_argument("--ledger", type=Path, help="only the prepare steps (both engines), on this existing ledger")
     ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; data already there is reused")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--generate-only", action="store_true", help="with --keep: write the data, time nothing")
@@ -285,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --generate-only: write only slices i with i %% N == K (N such runs share the work)")
     ap.add_argument("--steps", type=lambda v: v.split(","), metavar="A,B,...",
                     help="run these steps in this order (default: ingest,plain,lake,increment,lake_incr,"
-                         "plain_increment,hand,replay,preset,spend,prepare); `lake` before `increment` is the full "
+                         "plain_increment,hand,replay,preset,spend,prepare_per_row,prepare); `lake` before `increment` is the full "
                          "export, after it the incremental one")
     ap.add_argument("--resume", action="store_true",
                     help="with --keep: use the kept ledger (no plain read, no ingest) and a new day's increment")
@@ -299,9 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume and not (args.keep and (args.keep / "ledger.duckdb").is_file()):
         ap.error("--resume needs --keep DIR holding a ledger.duckdb from an earlier run")
     known = {"ingest", "plain", "lake", "increment", "lake_incr", "plain_increment", "hand", "replay", "preset",
-             "spend", "prepare"}
+             "spend", "prepare_per_row", "prepare"}
     if args.steps and (bad := [s for s in args.steps if s not in known]):
         ap.error(f"unknown step(s) {', '.join(bad)}; the steps are {', '.join(sorted(known))}")
+    if args.ledger:
+        return prepare_only(args.ledger, args.skip_prepare, args.json)
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="modelmix-scale-"))
     data = tmp / "slices"
     report: dict = {"rows": args.rows, "load_before": _load()}
@@ -357,9 +387,11 @@ def main(argv: list[str] | None = None) -> int:
                  "lake_incr": lake, "plain_increment": lambda: plain(str(inc)),
                  "hand": lambda: step("hand", "hand", db, ""), "replay": lambda: step("replay", "replay", db, "shift"),
                  "preset": lambda: step("preset", "replay", db, "armstrong-80-99"),
-                 "spend": lambda: step("spend", "spend", db, ""), "prepare": lambda: step("prepare", "prepare", db, "")}
+                 "spend": lambda: step("spend", "spend", db, ""),
+                 "prepare_per_row": lambda: step("prepare_per_row", "prepare", db, "per_row"),
+                 "prepare": lambda: step("prepare", "prepare", db, "buckets")}
         order = args.steps or [k for k in steps if not (args.resume and k in ("ingest", "plain"))
-                               and not (args.skip_prepare and k == "prepare")]
+                               and not (args.skip_prepare and k == "prepare_per_row")]
         for name in order:
             steps[name]()
         report.update(ops=ops, ledger_bytes=db.stat().st_size, load_after=_load())
@@ -377,6 +409,42 @@ def _note(note) -> str:
         return note() if callable(note) else note
     except KeyError as e:      # a ratio whose other step was not run (--steps, --resume)
         return f"(ratio: step {e} not run)"
+
+
+def _prepare_note(o: dict) -> str:
+    """Both engines' prepare, lookups and peak RSS, and whether their figures agree to the cent."""
+    out = []
+    for name in ("prepare_per_row", "prepare"):
+        if name in o:
+            p = o[name]
+            out.append(f"{p['engine']}: prepare {p['prepare_seconds']:.1f} s, first lookup {p['lookup_ms']:.1f} ms, "
+                       f"drag median {p['drag_ms_median']:.2f} ms (max {p['drag_ms_max']:.1f}), peak "
+                       f"{p['peak_rss_bytes'] / GB:.2f} GB [load {p['load']}]")
+    if "prepare_per_row" in o and "prepare" in o:
+        a, b = o["prepare_per_row"]["figures"], o["prepare"]["figures"]
+        worst = max(abs(a[k] - b[k]) for k in a)
+        out.append(f"engines agree at {len(a)} shares: largest difference ${worst:.6f} "
+                   f"({'met' if worst < 0.005 else 'MISSED'}: to the cent)")
+    if "replay" in o and "prepare" in o:
+        d = abs(o["replay"]["scenario"] - o["prepare"]["figures"]["0.8"])
+        out.append(f"replay at share 0.8 ${o['replay']['scenario']:,.2f}, bucketed lookup differs by ${d:.6f}")
+    return "; ".join(out)
+
+
+def prepare_only(db: Path, skip_per_row: bool, json_out: Path | None) -> int:
+    """The prepare steps alone, on an existing ledger (both engines in one run, each in its own process)."""
+    ops: dict[str, dict] = {}
+    for name, engine in (("prepare_per_row", "per_row"), ("prepare", "buckets")):
+        if engine == "per_row" and skip_per_row:
+            continue
+        ops[name] = r = run("prepare", db, engine)
+        r["load"] = _load()
+        print(f"  {name:<16} {r['seconds']:8.2f} s  cpu {r['cpu_seconds']:8.1f} s  "
+              f"peak {r['peak_rss_bytes'] / GB:5.2f} GB  [load {r['load']}]", flush=True)
+    print(_prepare_note(ops))
+    if json_out:
+        json_out.write_text(json.dumps(ops, indent=2, default=str))
+    return 0
 
 
 def _print(r: dict) -> None:
@@ -409,8 +477,9 @@ def _print(r: dict) -> None:
                            if isinstance(v, dict)),
     }
     if "prepare" in o:
-        notes["prepare"] = (f"prepare {o['prepare']['prepare_seconds']:.1f} s, lookup "
-                            f"{o['prepare']['lookup_ms']:.1f} ms, ${o['prepare']['scenario']:,.2f}")
+        notes["prepare"] = _prepare_note(o)
+    if "prepare_per_row" in o:
+        notes["prepare_per_row"] = "the per-row engine (before: arrays of every row), forced"
     for k, note in notes.items():
         if k not in o:
             continue

@@ -271,6 +271,7 @@ class BucketTable:
         lo[i], hi[i] = 0.0, 1.0
         self._dir = tempfile.TemporaryDirectory(prefix="modelmix-slider-")   # removed with the table
         self.segments: list[Path] = []
+        self.maps: list[np.ndarray] = []
         self.offsets: list[np.ndarray] = []
         self.keys: list[tuple[str, str]] | None = None
         self.bounds: list[np.ndarray] | None = None
@@ -427,6 +428,7 @@ class BucketTable:
         path = Path(self._dir.name) / f"seg{len(self.segments)}.npy"
         np.save(path, rec)                       # rows in key order, so bucket by bucket
         self.segments.append(path)
+        self.maps.append(np.load(path, mmap_mode="r"))      # opened once: a refinement only slices it
         self.offsets.append(np.searchsorted(b, np.arange(n_b + 1)))
 
     # --- a move ----------------------------------------------------------------------------------------------
@@ -437,9 +439,9 @@ class BucketTable:
             self._refined.move_to_end(b)
             return self._refined[b]
         parts = []
-        for path, off in zip(self.segments, self.offsets, strict=True):
+        for seg, off in zip(self.maps, self.offsets, strict=True):
             if off[b + 1] > off[b]:
-                parts.append(np.load(path, mmap_mode="r")[off[b]:off[b + 1]])
+                parts.append(seg[off[b]:off[b + 1]])
         if not parts:
             return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
                 np.zeros((0, len(self.keys)))
