@@ -136,9 +136,10 @@ class GradeMatch:
     """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
     request_grades.sql): the bind lists the replay joins on, and what was used and what not (and why)."""
 
-    # the rows' natural keys (as text), resolved lower-case model ids and scores: relation `sim_grades`
+    # the rows' natural keys (the 128-bit key as two 64-bit halves), resolved lower-case model ids and scores:
+    # relation `sim_grades`
     frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
-        schema={"row_key": pl.Utf8, "model": pl.Utf8, "score": pl.Float64}))
+        schema={"key_hi": pl.UInt64, "key_lo": pl.UInt64, "model": pl.Utf8, "score": pl.Float64}))
     graded_requests: int = 0                           # distinct (provider, request id) in the file
     matched_requests: int = 0                          # replayed request rows with at least one grade used
     graded_pairs: int = 0                              # (request, model) rows of the file
@@ -153,6 +154,7 @@ class GradeMatch:
                 "graded_pairs": self.graded_pairs, "used_pairs": self.used_pairs, "unused_pairs": dict(self.unused)}
 
 
+KEY = ["key_hi", "key_lo"]          # a row's natural key (UHUGEINT) as two UInt64 halves (request_grades.sql)
 NOT_REPLAYED = "request not among the replayed request rows (id, provider, period or scope)"
 OTHER_MODEL = "model is neither the request's logged model nor a policy's target"
 NO_SOURCE = "target graded but the request's logged model is not"
@@ -178,9 +180,9 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
                           schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
     frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
     frame = frame.with_columns(pl.col("row_model").str.to_lowercase())
-    has_own = (frame.group_by("row_key")
+    has_own = (frame.group_by(KEY)
                .agg((pl.col("model") == pl.col("row_model")).any().alias("own_graded")))
-    frame = frame.join(has_own, on="row_key")
+    frame = frame.join(has_own, on=KEY)
     own = pl.col("model") == pl.col("row_model")
     target = pl.col("model").is_in(list(targets))
     frame = frame.with_columns(
@@ -193,9 +195,9 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     matched_pairs = frame.select("request_id", "provider_given", "model").unique().height
     if pairs - matched_pairs:
         unused[NOT_REPLAYED] = pairs - matched_pairs
-    return GradeMatch(frame=used.select("row_key", "model", "score"),
+    return GradeMatch(frame=used.select(*KEY, "model", "score"),
                       graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
-                      matched_requests=used["row_key"].n_unique(), graded_pairs=pairs, used_pairs=used.height,
+                      matched_requests=used.select(KEY).n_unique(), graded_pairs=pairs, used_pairs=used.height,
                       unused=dict(sorted(unused.items())))
 
 
@@ -203,9 +205,9 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
 class ScoreMatch:
     """A router's scores matched to the replayed request rows (the same matching as per-request grades)."""
 
-    # the matched rows' natural keys (as text) and the router's scores: relation `sim_router`
-    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"row_key": pl.Utf8,
-                                                                             "score": pl.Float64}))
+    # the matched rows' natural keys (two 64-bit halves) and the router's scores: relation `sim_router`
+    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"key_hi": pl.UInt64, "key_lo": pl.UInt64, "score": pl.Float64}))
     scored_requests: int = 0          # distinct (provider, request id) in the file
     matched_requests: int = 0         # replayed request rows that got a score
 
@@ -226,9 +228,9 @@ def match_router_scores(wh: Warehouse, scenario: Scenario) -> ScoreMatch:
                            "score": rs.score},
                           schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
     frame = wh.sql(text, relations={"sim_grades_in": scored}, **bind(text, params))
-    return ScoreMatch(frame=frame.select("row_key", "score"),
+    return ScoreMatch(frame=frame.select(*KEY, "score"),
                       scored_requests=len(set(zip(rs.provider, rs.request_id, strict=True))),
-                      matched_requests=frame["row_key"].n_unique())
+                      matched_requests=frame.select(KEY).n_unique())
 
 
 # --- target and row prices --------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 -- Grain: one row per `usage_replay` row in the period and scope.
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope);
 --   $p{i}_target_id (policy i's target model id, lower-case; only with grades). Relations (registered on the
---   query's cursor by simulate/plan.py, read only when joined): `sim_grades` (row_key as text, model, score: the
---   per-request grades simulate/request_grades.sql matched) and `sim_router` (row_key, score: a router's scores
+--   query's cursor by simulate/plan.py, read only when joined): `sim_grades` (key_hi, key_lo, model, score: the
+--   per-request grades simulate/request_grades.sql matched) and `sim_router` (key_hi, key_lo, score: a router's scores
 --   matched to the same rows, for `pick: score`).
 -- With sessions read (a policy with `unit: session`, or cache lost on a switch) also `session_id` and `unit_key`
 -- (the conversation: hash(session_id); a row without one is its own unit: its row hash).
@@ -16,15 +16,15 @@
 -- scores are joined only when some matched: without them the rows read no key.
 with grades as (
     select
-        cast(row_key as uhugeint) as row_key,
+        (cast(key_hi as uhugeint) << 64) | key_lo as row_key,
         map_from_entries(list({'k': model, 'v': score})) as grades
     from sim_grades
-    group by row_key
+    group by key_hi, key_lo
 ),
 
 router as (
     select
-        cast(row_key as uhugeint) as row_key,
+        (cast(key_hi as uhugeint) << 64) | key_lo as row_key,
         cast(score as double) as r_score
     from sim_router
 ),

@@ -1,13 +1,15 @@
 -- simulate/request_grades: a shadow evaluation's per-request grades matched to the request rows the replay reads
 -- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`.
--- Grain: one row per (matched request row, graded model); with the row's own model (`row_model`) and the
--- provider as the file gave it (`provider_given`: null = not given).
+-- Grain: one row per (matched request row, graded model); the row's 128-bit key as two 64-bit halves (`key_hi`,
+-- `key_lo`: Arrow and polars have no 128-bit integer, and casting a UHUGEINT to text costs ~80 us a value in
+-- duckdb 2.0.1, which was nearly all of a million-grade match), the row's own model (`row_model`) and the provider
+-- as the file gave it (`provider_given`: null = not given).
 -- Params: $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope). Relation
 --   `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null = not given), registered
 --   on the query's cursor by simulate/plan.py (a million grades as bound lists took ~14 s to bind).
 -- Template slot (block comment named scope) is filled by simulate/replay.py with the scope's fixed fragment.
 -- An id given without a provider is tried under every provider the ledger has, and used only when exactly one
--- of those keys is a replayed request row. The replay joins the matched keys (as text: relation `sim_grades`).
+-- of those keys is a replayed request row. The replay joins the matched keys (relation `sim_grades`).
 with graded as (
     select
         cast(request_id as varchar) as request_id,
@@ -59,7 +61,8 @@ matched as (
 
 final as (
     select
-        cast(m.row_key as varchar) as row_key,
+        cast(m.row_key >> 64 as ubigint) as key_hi,
+        cast(m.row_key & 18446744073709551615 as ubigint) as key_lo,
         m.request_id,
         m.key_provider as provider,
         m.provider as provider_given,
