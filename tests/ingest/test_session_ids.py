@@ -8,6 +8,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from ingest import ingest_paths
 
 OTEL = Path(__file__).resolve().parents[1] / "data" / "otel" / "otel_genai_spans_2026-11-14.jsonl"
@@ -155,3 +157,22 @@ def test_canonical_session_column_and_statement_reload_without_it(wh, tmp_path):
     assert (again.rows_loaded, again.rows_replaced) == (0, 0)
     assert wh.sql("select count(*) from usage_raw").item() == 2
     assert [s for _, s in _sessions(wh)] == ["c-1", "c-1"]
+
+
+def test_a_restated_request_without_a_session_id_keeps_the_older_one(wh, tmp_path):
+    """A newer export restates both requests (other cost: the newest load wins) but logs no session id: the
+    replacing rows keep the id the older export gave. A restating line that carries its own id keeps its own."""
+    old = tmp_path / "old.jsonl"
+    old.write_text("\n".join(json.dumps(d) for d in _helicone_api(True)) + "\n")
+    restated = _helicone_api(False)
+    restated[0]["cost"] = 0.002
+    restated[1] = {**restated[1], "cost": 0.003,
+                   "request_properties": {**restated[1]["request_properties"], "Helicone-Session-Id": "sess-88"}}
+    new = tmp_path / "new.jsonl"
+    new.write_text("\n".join(json.dumps(d) for d in restated) + "\n")
+    _one(wh, old)
+    again = _one(wh, new)
+    assert (again.rows_loaded, again.rows_replaced) == (2, 2)
+    assert wh.sql("select cast(cost_usd as double), session_id from usage_raw order by ts").rows() == [
+        (pytest.approx(0.002), "sess-77"), (pytest.approx(0.003), "sess-88")]
+    assert wh.sql("select count(*) from usage_raw").item() == 2
