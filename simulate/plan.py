@@ -174,29 +174,27 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     scope, params = scenario.scope.sql("scope")
     text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
     params.update(period(scenario))
-    ids = {m: names.id(m) for m in set(grades.model)}
-    graded = pl.DataFrame({"request_id": grades.request_id, "provider": grades.provider,
-                           "model": [ids[m] for m in grades.model], "score": grades.score},
+    # the file's columns as they are (no loop per grade); model names resolved once per distinct name
+    graded = pl.DataFrame({"request_id": grades.request_id, "provider": grades.provider, "model": grades.model,
+                           "score": grades.score},
                           schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
+    given = graded["model"].unique().to_list()
+    graded = graded.with_columns(pl.col("model").replace_strict(given, [names.id(m) for m in given]))
     frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
-    frame = frame.with_columns(pl.col("row_model").str.to_lowercase())
-    has_own = (frame.group_by(KEY)
-               .agg((pl.col("model") == pl.col("row_model")).any().alias("own_graded")))
-    frame = frame.join(has_own, on=KEY)
-    own = pl.col("model") == pl.col("row_model")
+    # used: the row's own model, or a target of a row whose own model is graded too; else the reason
     target = pl.col("model").is_in(list(targets))
-    frame = frame.with_columns(
-        pl.when(own | (target & pl.col("own_graded"))).then(pl.lit(None, pl.Utf8))
-        .when(target).then(pl.lit(NO_SOURCE)).otherwise(pl.lit(OTHER_MODEL)).alias("why"))
+    why = (pl.when(pl.col("own") | (target & pl.col("own_graded"))).then(pl.lit(None, pl.Utf8))
+           .when(target).then(pl.lit(NO_SOURCE)).otherwise(pl.lit(OTHER_MODEL)).alias("why"))
+    frame = frame.select(*KEY, "model", "score", why)
     used = frame.filter(pl.col("why").is_null())
     pairs = len(grades.request_id)
-    unused = {r: n for r, n in frame.filter(pl.col("why").is_not_null())["why"].value_counts().iter_rows()}
-    # the file's (request, model) pairs whose request matched no replayed row
-    matched_pairs = frame.select("request_id", "provider_given", "model").unique().height
-    if pairs - matched_pairs:
-        unused[NOT_REPLAYED] = pairs - matched_pairs
-    return GradeMatch(frame=used.select(*KEY, "model", "score"),
-                      graded_requests=len(set(zip(grades.provider, grades.request_id, strict=True))),
+    unused = {r: n for r, n in frame["why"].drop_nulls().value_counts().iter_rows()}
+    # the file's (request, model) rows whose request matched no replayed row: each file row whose request matched
+    # is one row of the match (a request id names at most one replayed row)
+    if pairs - frame.height:
+        unused[NOT_REPLAYED] = pairs - frame.height
+    return GradeMatch(frame=used.drop("why"),
+                      graded_requests=graded.select("provider", "request_id").n_unique(),
                       matched_requests=used.select(KEY).n_unique(), graded_pairs=pairs, used_pairs=used.height,
                       unused=dict(sorted(unused.items())))
 
@@ -229,7 +227,7 @@ def match_router_scores(wh: Warehouse, scenario: Scenario) -> ScoreMatch:
                           schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
     frame = wh.sql(text, relations={"sim_grades_in": scored}, **bind(text, params))
     return ScoreMatch(frame=frame.select(*KEY, "score"),
-                      scored_requests=len(set(zip(rs.provider, rs.request_id, strict=True))),
+                      scored_requests=scored.select("provider", "request_id").n_unique(),
                       matched_requests=frame.select(KEY).n_unique())
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal
 
+import polars as pl
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -30,6 +33,41 @@ class Period(Strict):
         return self
 
 
+# the last fingerprints of per-request columns, by the identity of their lists (held here, so an id cannot be
+# reused while its entry lives): a slider move rebuilds the scenario around the same lists and asks again
+_DIGESTS: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], str]] = OrderedDict()
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
+    """A fingerprint of per-request columns, exact: each text list as its values' byte lengths (-1: none) then
+    their bytes joined (no two different lists give the same input), numbers as doubles, hashed with SHA-256. A
+    JSON dump of a million grades took ~2 s a call, and the slider tables' structure key asks on every move; this
+    is ~0.2 cpu-s for two million grades, once per set of lists (kept by identity: the models are frozen, their
+    lists are not to be mutated)."""
+    columns = (*texts, *numbers)
+    key = (*(id(c) for c in columns), label)
+    with _DIGESTS_LOCK:
+        held = _DIGESTS.get(key)
+        if held is not None and all(a is b for a, b in zip(held[0], columns, strict=True)):
+            _DIGESTS.move_to_end(key)
+            return held[1]
+    h = hashlib.sha256(f"{type(owner).__name__}|{label!r}".encode())
+    for col in texts:
+        s = pl.Series(col, dtype=pl.String)
+        # each value's byte length (-1: none) and then all of them joined: no two lists give the same bytes
+        h.update(s.str.len_bytes().cast(pl.Int64).fill_null(-1).to_numpy().tobytes())
+        h.update(s.fill_null("").str.join("").item().encode())
+    for col in numbers:
+        h.update(pl.Series(col, dtype=pl.Float64).to_numpy().tobytes())
+    digest = h.hexdigest()[:32]
+    with _DIGESTS_LOCK:
+        _DIGESTS[key] = (columns, digest)
+        while len(_DIGESTS) > 8:
+            _DIGESTS.popitem(last=False)
+    return digest
+
+
 class RequestGrades(Strict):
     """Per-request grades of a shadow evaluation (simulate.shadow), column by column (one entry per graded
     (request, model)): the grader's `request_id` as the source logged it, the ledger `provider` (None: matched
@@ -44,7 +82,7 @@ class RequestGrades(Strict):
 
     def digest(self) -> str:
         """A short fingerprint of the grades (for cache keys)."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+        return _digest(self, (self.request_id, self.provider, self.model), (self.score,), self.source)
 
     @model_validator(mode="after")
     def _columns(self) -> RequestGrades:
@@ -68,7 +106,7 @@ class RouterScores(Strict):
     router: str | None = Field(None, description="the router's name (kept for the record)")
 
     def digest(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+        return _digest(self, (self.request_id, self.provider), (self.score,), self.router)
 
     @model_validator(mode="after")
     def _columns(self) -> RouterScores:

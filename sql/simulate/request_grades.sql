@@ -2,8 +2,9 @@
 -- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`.
 -- Grain: one row per (matched request row, graded model); the row's 128-bit key as two 64-bit halves (`key_hi`,
 -- `key_lo`: Arrow and polars have no 128-bit integer, and casting a UHUGEINT to text costs ~80 us a value in
--- duckdb 2.0.1, which was nearly all of a million-grade match), the row's own model (`row_model`) and the provider
--- as the file gave it (`provider_given`: null = not given).
+-- duckdb 2.0.1, which was nearly all of a million-grade match), the row's own model (`row_model`, lower-case), the
+-- provider as the file gave it (`provider_given`: null = not given), whether the grade is of the row's own model
+-- (`own`) and whether the row's own model is graded at all (`own_graded`).
 -- Params: $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope). Relation
 --   `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null = not given), registered
 --   on the query's cursor by simulate/plan.py (a million grades as bound lists took ~14 s to bind).
@@ -59,14 +60,13 @@ matched as (
     qualify count(*) over (partition by c.request_id, c.provider) = 1
 ),
 
-final as (
+joined as (
     select
-        cast(m.row_key >> 64 as ubigint) as key_hi,
-        cast(m.row_key & 18446744073709551615 as ubigint) as key_lo,
+        m.row_key,
         m.request_id,
         m.key_provider as provider,
         m.provider as provider_given,
-        u.model as row_model,
+        lower(u.model) as row_model,
         g.model,
         g.score
     from matched as m
@@ -74,6 +74,29 @@ final as (
     -- ~50 s for 20,000 graded requests
     join graded as g on g.request_id = m.request_id and coalesce(g.provider, '') = coalesce(m.provider, '')
     join replayed as u on u.row_key = m.row_key
+),
+
+-- whether the row's own model is among its grades (a moved part needs the source's grade too)
+own as (
+    select row_key, bool_or(model = row_model) as own_graded
+    from joined
+    group by row_key
+),
+
+final as (
+    select
+        cast(j.row_key >> 64 as ubigint) as key_hi,
+        cast(j.row_key & 18446744073709551615 as ubigint) as key_lo,
+        j.request_id,
+        j.provider,
+        j.provider_given,
+        j.row_model,
+        j.model,
+        j.score,
+        j.model = j.row_model as own,
+        o.own_graded
+    from joined as j
+    join own as o on o.row_key = j.row_key
 )
 
 select * from final
