@@ -5,9 +5,10 @@ The mapping names, for source columns, the canonical column each fills; optional
 numeric column (`input_tokens: 1000` for thousands of tokens, `cost_usd: 0.01` for cents); the time format
 (`iso`, `unix_s`, `unix_ms` or a strptime pattern); constant values (`provider: acme-gateway`); the column that
 is the row's own id; whether input counts include cache reads/writes; whether output counts leave out the
-reasoning (thinking) tokens reported beside them. In a JSON file a source name may be a dotted path to a nested key
-(`usage.input_tokens`, `usageMetadata.thoughtsTokenCount`); every JSON value is read as text, so one record of
-another type is that record's reject. See docs/formats.md for the file.
+reasoning (thinking) tokens reported beside them; optionally the column holding the session, conversation or
+trace id (`session_id`, for the simulator's whole conversations). In a JSON file a source name may be a dotted path
+to a nested key (`usage.input_tokens`, `usageMetadata.thoughtsTokenCount`); every JSON value is read as text, so
+one record of another type is that record's reject. See docs/formats.md for the file.
 
 The adapter SQL is generated here from the validated mapping, never from raw user text: source column names are
 double-quoted identifiers (quotes doubled), multipliers are numbers, the time format is a whitelisted set of
@@ -30,7 +31,9 @@ from ingest.formats.base import CANONICAL_COLUMNS, TOKEN_COLUMNS, Format, Sample
 from warehouse.errors import IngestError, parse_problem, quote
 
 FORMAT_ID = "mapped-csv"
-MAPPABLE = tuple(c for c in CANONICAL_COLUMNS if c not in ("list_cost_usd", "source_format", "ingest_id"))
+# session_id: the conversation, session or trace id the file logs (migration 019: the simulator's `unit: session`
+# and its cache loss on a switch); optional, from a column only
+MAPPABLE = (*(c for c in CANONICAL_COLUMNS if c not in ("list_cost_usd", "source_format", "ingest_id")), "session_id")
 NUMERIC = ("requests", *TOKEN_COLUMNS, "cost_usd")
 TEXT = tuple(c for c in MAPPABLE if c not in NUMERIC and c != "ts")
 KEYS = {"columns", "scale", "time_format", "constants", "key", "kind", "input_includes_cache",
@@ -159,6 +162,9 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
             raise MappingError(f"constants.{target}: also mapped from column {source_of[target]!r}")
         if target == "ts":
             raise MappingError("constants.ts: the time must come from a column")
+        if target == "session_id":
+            raise MappingError("constants.session_id: a session id must come from a column (one constant would make "
+                               "every row of the file one conversation)")
         if target in NUMERIC:
             _number(f"constants.{target}", value)
         constants[target] = value
@@ -189,6 +195,7 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
         id=FORMAT_ID, kind=kind, reads="any CSV, Parquet, JSON or JSON lines, mapped by a YAML mapping file",
         containers=("csv", "parquet", "json"), required=required, detect=lambda _s: False, keyed=key is not None,
         raw=raw, sources={t: s for t, s in source_of.items()}, adapter_sql=sql, json_as_text=True,
+        sessions="session_id" in source_of,
     )
 
 

@@ -113,3 +113,28 @@ def test_cli_mapping_option(tmp_path):
     bad.write_text("columns: {t: ts, m: model}\nconstants: {provider: p}\nscale: {cost_usd: lots}\n")
     refused = run("ingest", str(EXAMPLE), "--mapping", str(bad), "--db", str(db))
     assert refused.returncode == 2 and "scale.cost_usd" in refused.stderr
+
+
+def test_session_id_column_is_stored_and_is_not_content(wh, tmp_path):
+    """A mapped `session_id` column fills usage_raw.session_id (blank = none), which the simulator's views carry; a
+    reload of the same rows without the column is not a restatement (metadata), and a constant is refused."""
+    head = "id,when,model,in,out"
+    rows = ["r-1,2026-11-03T10:00:00Z,gpt-4o,100,10", "r-2,2026-11-03T10:01:00Z,gpt-4o,200,20",
+            "r-3,2026-11-03T10:02:00Z,gpt-4o,300,30"]
+    with_s = tmp_path / "with.csv"
+    with_s.write_text(head + ",thread\n" + "\n".join(f"{r},{s}" for r, s in zip(rows, ["t-9", "t-9", ""])) + "\n")
+    cols = {"when": "ts", "model": "model", "in": "input_tokens", "out": "output_tokens"}
+    fmt = build({"columns": {**cols, "thread": "session_id"}, "constants": {"provider": "acme"}, "key": "id"})
+    assert fmt.sessions
+    assert _one(wh, with_s, fmt).rows_loaded == 3
+    assert wh.sql("select session_id from usage_raw order by ts").to_series().to_list() == ["t-9", "t-9", None]
+    assert wh.sql("select count(session_id) from usage_replay").item() == 2
+    without = tmp_path / "without.csv"
+    without.write_text(head + "\n" + "\n".join(rows) + "\n")
+    plain = build({"columns": cols, "constants": {"provider": "acme"}, "key": "id"})
+    assert not plain.sessions
+    again = _one(wh, without, plain)
+    assert (again.rows_loaded, again.rows_duplicate, again.rows_replaced) == (0, 3, 0)
+    assert wh.sql("select session_id from usage_raw order by ts").to_series().to_list() == ["t-9", "t-9", None]
+    with pytest.raises(MappingError, match="constants.session_id: a session id must come from a column"):
+        build({"columns": cols, "constants": {"provider": "acme", "session_id": "s"}})
