@@ -9,16 +9,17 @@ distinct (provider, model) with the package's own matcher.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import genai_prices
 import polars as pl
-from genai_prices import data_snapshot, types
 
 if TYPE_CHECKING:
+    from genai_prices import types as genai_types
+
     from warehouse.db import Warehouse
 
 # ModelMix provider id -> genai-prices provider id (where they differ)
@@ -42,13 +43,15 @@ _PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok
 def _base_and_tier(value: Any) -> tuple[Decimal | None, int | None, Decimal | None]:
     if value is None:
         return None, None, None
+    from genai_prices import types
+
     if isinstance(value, types.TieredPrices):
         first = value.tiers[0] if value.tiers else None
         return value.base, (first.start if first else None), (first.price if first else None)
     return Decimal(value), None, None
 
 
-def _flatten_price(provider: str, model: types.ModelInfo, price: types.ModelPrice, start: dt.datetime,
+def _flatten_price(provider: str, model: genai_types.ModelInfo, price: genai_types.ModelPrice, start: dt.datetime,
                    end: dt.datetime) -> dict[str, Any]:
     row: dict[str, Any] = {
         "catalog_provider": provider, "model": model.id, "model_name": model.name,
@@ -65,6 +68,8 @@ def _flatten_price(provider: str, model: types.ModelInfo, price: types.ModelPric
 
 def catalog_rows() -> list[dict[str, Any]]:
     """One row per (provider, model, validity interval) of the bundled genai-prices snapshot."""
+    from genai_prices import data_snapshot, types
+
     rows = []
     for provider in data_snapshot.get_snapshot().providers:
         for model in provider.models:
@@ -88,19 +93,26 @@ def catalog_rows() -> list[dict[str, Any]]:
     return rows
 
 
+@cache
+def _catalog_version() -> str:
+    # the installed package's version, without importing it: genai_prices (its price snapshot) is imported only
+    # where a name is resolved or the catalog reloaded, not by every process that opens a ledger (≈ 0.2 CPU s)
+    return importlib.metadata.version("genai-prices")
+
+
 def ensure_catalog(wh: Warehouse) -> None:
     """(Re)load `catalog_prices` when the installed genai-prices version differs from the loaded one."""
     cur = wh.cursor()
     try:
         loaded = cur.execute("select value from meta where key = 'catalog_version'").fetchone()
-        if loaded and loaded[0] == genai_prices.__version__:
+        if loaded and loaded[0] == _catalog_version():
             return
         frame = pl.DataFrame(catalog_rows(), infer_schema_length=None)
         cur.begin()
         cur.execute("delete from catalog_prices")
         cur.register("catalog_frame", frame.to_arrow())
         cur.execute("insert into catalog_prices by name select * from catalog_frame")
-        cur.execute("insert or replace into meta values ('catalog_version', ?)", [genai_prices.__version__])
+        cur.execute("insert or replace into meta values ('catalog_version', ?)", [_catalog_version()])
         # names may resolve differently under a new catalog
         cur.execute("delete from model_map")
         cur.commit()
@@ -113,11 +125,15 @@ def ensure_catalog(wh: Warehouse) -> None:
 def _owner_of() -> dict[int, str]:
     """id(ModelInfo) -> the provider that lists it. A provider may answer for another's model (Azure falls back
     to OpenAI's list), and the flattened catalog holds each model under the provider that lists it."""
+    from genai_prices import data_snapshot
+
     return {id(m): p.id for p in data_snapshot.get_snapshot().providers for m in p.models}
 
 
 def resolve(provider: str, model: str, aliases: dict[str, str] | None = None) -> tuple[str | None, str | None]:
     """(catalog provider, catalog model id) for a name as a file gives it, or (None, None) if unknown."""
+    from genai_prices import data_snapshot
+
     name = (aliases or {}).get(model.lower(), model).strip()
     snapshot = data_snapshot.get_snapshot()
     wanted = CATALOG_PROVIDER.get(provider, provider)
