@@ -21,9 +21,10 @@ The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the peri
 - **Exact.** The same rows, claims, tie-break and per-row figures as `Prepared`; only the order of floating-point
   additions differs. Tested equal to the per-row engine and to `simulate.run` to the cent.
 
-What it does not do (refused with a message naming the range's rows and the setting, `frontier.per_row`): the
-curve at every count (`cheapest_at_quality`), the oracle bound (`router_report`), a seed band (`seed_band`) and a
-ranked policy whose share is neither 0 nor 1 before the one slid (its claims would need the whole order).
+The cheapest count at a quality bar reads the buckets back in rank order, one at a time
+(`BucketTable.cheapest_at_quality`: exact at every count). What it does not do (refused with a message naming the
+range's rows and the setting, `frontier.per_row`): the oracle bound (`router_report`), a seed band (`seed_band`)
+and a ranked policy whose share is neither 0 nor 1 before the one slid (its claims would need the whole order).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ class Bucketed(Figures):
         for batch in self._wh.batches(text, rows=CHUNK_ROWS, relations=plan.relations(), **plan.bind(text)):
             frame = batch if pending is None else pl.concat([pending, batch], how="vertical_relaxed")
             pending = None
+            if frame.height < CHUNK_ROWS:        # an ordered stream hands back smaller batches: gather them
+                pending = frame
+                continue
             if plan.sessions and frame.height:
                 last = frame["session_id"][-1]
                 if last is not None:
@@ -432,12 +436,20 @@ class BucketTable:
         self.offsets.append(np.searchsorted(b, np.arange(n_b + 1)))
 
     # --- a move ----------------------------------------------------------------------------------------------
-    def _refine(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Bucket b's rows in exact rank order: (running sums of the deltas, rows × keys with a leading zero row;
-        the row count of each unit count; the teams and rows). Cached."""
+    def _refine(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bucket b's rows in exact rank order (`_read`), cached (LRU of CACHED_BUCKETS)."""
         if b in self._refined:
             self._refined.move_to_end(b)
             return self._refined[b]
+        got = self._read(b)
+        self._refined[b] = got
+        while len(self._refined) > CACHED_BUCKETS:
+            self._refined.popitem(last=False)
+        return got
+
+    def _read(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bucket b's rows in exact rank order: (running sums of the deltas, rows × keys with a leading zero row;
+        the row count at each unit count; the rows' teams; their deltas)."""
         parts = []
         for seg, off in zip(self.maps, self.offsets, strict=True):
             if off[b + 1] > off[b]:
@@ -455,11 +467,44 @@ class BucketTable:
         np.cumsum(d, axis=0, out=cum[1:])
         starts = self._unit_starts([c[srt] for c in cols])
         at = np.append(np.flatnonzero(starts), len(rec))
-        got = (cum, at, np.asarray(rec["team"]), d)
-        self._refined[b] = got
-        while len(self._refined) > CACHED_BUCKETS:
-            self._refined.popitem(last=False)
-        return got
+        return cum, at, np.asarray(rec["team"]), d
+
+    def cheapest_at_quality(self, m: float | tuple[float, float], rates: list[float], bar: float) -> int | None:
+        """The claimed count k (0..N) of least scenario cost whose quality is ≥ `bar` × baseline quality, exact at
+        every count as `frontier.CumTable.curve`: the buckets are read in rank order, one at a time (O(rows) time,
+        one bucket in memory); the first k of least cost wins. None when no count is scored."""
+        mult = self.prep._multipliers(m, rates)
+        mvec = np.array([mult[k[1]] for k in self.keys])
+        names = [k[0] for k in self.keys]
+        cols = {n: [j for j, x in enumerate(names) if x == n] for n in set(names)}
+        n = max(self.n, 1)
+        best: tuple[float, int] | None = None
+
+        def consider(ks: np.ndarray, vecs: np.ndarray) -> None:
+            nonlocal best
+            shares = np.ceil(ks * 1e9 / n) / 1e9                          # as share_for_count
+            tot = (vecs + shares[:, None] * self.bucket_delta[None, :]) * mvec[None, :]
+
+            def agg(name: str) -> np.ndarray:
+                return tot[:, cols[name]].sum(axis=1) if cols.get(name) else np.zeros(len(ks))
+
+            w = agg("w")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = (agg("qs") / w) / (agg("qb") / w)
+            ok = (w > 0) & (ratio >= bar - 1e-12)
+            if ok.any():
+                cost = np.where(ok, agg("cost"), np.inf)
+                j = int(np.argmin(cost))
+                if best is None or cost[j] < best[0]:
+                    best = (float(cost[j]), int(ks[j]))
+
+        for b in range(self.n_buckets):
+            units = int(self.cum_units[b + 1] - self.cum_units[b])
+            if units:
+                cum, at, _, _ = self._read(b)
+                consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
+        consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
+        return None if best is None else best[1]
 
     def _locate(self, share: float) -> tuple[int, int, int]:
         """(k, bucket holding unit k's boundary, units of it taken)."""

@@ -812,18 +812,23 @@ def cheapest_at_quality(wh: Warehouse, scenario: Scenario, policy_index: int,
     """The cheapest share of ranked policy `policy_index` whose scenario quality is ≥ `bar` × baseline quality,
     over every possible claimed count k = 0..N (exact, not a grid). None when no point is scored."""
     prep = prepare(wh, scenario)
-    per_row(prep, "The cheapest share at a quality bar")
     table = prep.table(policy_index, scenario)
     m, _, rates = slider_values(scenario)
-    agg = table.curve(m, rates)
-    w = np.asarray(agg["w"], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = (agg["qs"] / w) / (agg["qb"] / w)
-    ok = (w > 0) & (ratio >= bar - 1e-12)
-    if not ok.any():
-        return None
-    cost = np.where(ok, agg["cost"], np.inf)
-    k = int(np.argmin(cost))
+    if not getattr(prep, "per_row", False):
+        # the bucketed engine: its buckets read in rank order, one at a time (simulate/buckets.py)
+        k = table.cheapest_at_quality(m, rates, bar)
+        if k is None:
+            return None
+    else:
+        agg = table.curve(m, rates)
+        w = np.asarray(agg["w"], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = (agg["qs"] / w) / (agg["qb"] / w)
+        ok = (w > 0) & (ratio >= bar - 1e-12)
+        if not ok.any():
+            return None
+        cost = np.where(ok, agg["cost"], np.inf)
+        k = int(np.argmin(cost))
     share = share_for_count(k, table.n)
     out = table.lookup(_with(scenario, policy_index, share=share))
     return QualityPoint(share=share, claimed=k, scenario_cost_usd=out.scenario_cost_usd,

@@ -245,12 +245,12 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
     bounds = metrics = note = None
     prep = frontier.prepare(wh, scenario)
     lookup = prep.lookup_ok(i)
-    whole = getattr(prep, "per_row", True)      # the bucketed engine (a range above slider_row_limit) has no curve
+    whole = getattr(prep, "per_row", True)   # the bucketed engine (above slider_row_limit): no oracle, no seed band
     if pol.ranked and lookup and not whole:
-        note = (f"Oracle bound, seed band and the cheapest share at 95% quality not drawn: this range holds "
-                f"{prep.period_rows:,} rows, more than the {frontier.row_limit():,} whose every request's order is "
-                "kept in memory. The sliders and this frontier's points stay exact; narrow the dates or teams to "
-                "see them.")
+        note = (f"Oracle bound and seed band not drawn: this range holds {prep.period_rows:,} rows, more than the "
+                f"{frontier.row_limit():,} whose every request's order is kept in memory. The sliders, this "
+                "frontier's points and the cheapest share at the quality bar stay exact; narrow the dates or teams "
+                "to see them.")
     elif pol.ranked and lookup and not prep.table(i, scenario).order_free:
         # requests of one conversation move one by one and pay for each other's lost cache: the oracle and a seed
         # band reorder requests, which is not exact here (docs/simulation.md "Limits")
@@ -271,7 +271,7 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
             bounds = pl.concat(frames).with_columns((pl.col("quality") / base).alias("quality_ratio"))
             metrics = rep.metrics
     return Frontier(points, pol.sweep_field, scenario.policy_label(i),
-                    frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked and lookup and whole else None,
+                    frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked and lookup else None,
                     frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None, bounds, metrics, note)
 
 

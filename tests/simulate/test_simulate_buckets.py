@@ -185,8 +185,7 @@ def test_what_needs_every_rows_order_is_refused_above_the_limit(wh, tmp_path, mo
     sc = scenario(0.3, "session", "kept", "random")
     monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
     frontier.PREPARED.clear()
-    for call in (lambda: frontier.cheapest_at_quality(wh, sc, 0), lambda: frontier.router_report(wh, sc, 0),
-                 lambda: frontier.seed_band(wh, sc, 0, seeds=3)):
+    for call in (lambda: frontier.router_report(wh, sc, 0), lambda: frontier.seed_band(wh, sc, 0, seeds=3)):
         with pytest.raises(ScenarioError, match=r"holds 151 rows, more than the 10 "):
             call()
     # a batch share strictly between 0 and 1 before the slid shift: its claims need the whole order
@@ -197,7 +196,28 @@ def test_what_needs_every_rows_order_is_refused_above_the_limit(wh, tmp_path, mo
     monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "151")
     frontier.PREPARED.clear()
     assert frontier.prepare(wh, sc).per_row
-    assert frontier.cheapest_at_quality(wh, sc, 0) is not None
+    assert frontier.router_report(wh, sc, 0).metrics
+
+
+@pytest.mark.parametrize("unit,cache", [("request", "lost"), ("session", "kept")])
+@pytest.mark.parametrize("bar", [0.9, 0.95, 0.99, 1.0])
+def test_cheapest_at_quality_reads_the_buckets_in_order_and_agrees(wh, tmp_path, monkeypatch, small_buckets, unit,
+                                                                   cache, bar):
+    ledger(wh, tmp_path)
+    # scored models, so that quality falls as the share grows and each bar is crossed inside the curve
+    sc = scenario(0.3, unit, cache, quality={"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}})
+    monkeypatch.delenv("MODELMIX_SLIDER_ROW_LIMIT", raising=False)
+    frontier.PREPARED.clear()
+    a = frontier.cheapest_at_quality(wh, sc, 0, bar)
+    assert a is not None and (a.claimed > 0 or bar == 1.0)
+    monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
+    frontier.PREPARED.clear()
+    b = frontier.cheapest_at_quality(wh, sc, 0, bar)
+    assert (a is None) == (b is None)
+    if a is not None:
+        assert b.scenario_cost_usd == pytest.approx(a.scenario_cost_usd, abs=1e-9)
+        assert b.quality_ratio == pytest.approx(a.quality_ratio, abs=1e-9)
+        assert b.claimed == a.claimed and b.share == a.share
 
 
 def test_the_setting_and_the_simulators_default_agree(monkeypatch):
