@@ -207,6 +207,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
                           "rows and load the file again")
 
+    labelled = 0
     if fmt.keyed:
         # the ledger is searched only in the file's window (a restated request keeps its time), bound as values
         # so usage_raw's zone maps on ts skip every other row group: the look-up costs the window, not the ledger
@@ -219,6 +220,10 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         if fmt.sessions:
             # a request loaded before without its session id: this export's id fills it in (not a restatement)
             execute(cur, sql.load("writes/fill_session_ids"))
+        if fmt.labels:
+            # likewise labels (migration 024); they key the row's dimension set, so its days are attributed and
+            # rolled up again below
+            labelled = execute(cur, sql.load("writes/fill_labels")).fetchone()[0]
     else:
         # a split billing export's parts loaded together are one statement: they never replace each other
         together = [*batch, ingest_id] if fmt.parts else [ingest_id]
@@ -243,7 +248,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     note = (f"{rejected:,} row(s) set aside, the rest loaded: {_describe_rejects(cur, src.name)}"
             f"{' …' if rejected > MAX_REJECT_EXAMPLES else ''}. Fix those rows and load the file again (rows already "
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
-    if loaded or replaced:
+    if loaded or replaced or labelled:
         # only the days this file's rows and the rows it replaced fall on
         first, last = cur.execute("select min(ts), max(ts) from (select ts from staged where _errors is null "
                                   "union all select ts from outgoing)").fetchone()

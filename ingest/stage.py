@@ -157,6 +157,9 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
             typed.append("coalesce(m._p_service_tier, 'standard') as service_tier")
         else:
             typed.append(f"m._p_{c} as {c}")
+    # labels (migration 024): metadata, like session_id not part of the content key; built by the adapter
+    typed.append("cast(m.labels as map(varchar, varchar)) as labels" if fmt.labels
+                 else "cast(null as map(varchar, varchar)) as labels")
     # unknown enum values are kept verbatim: a new tier or bucket width is still billed usage
     for c, allowed in (("granularity", GRANULARITIES), ("operation", OPERATIONS), ("service_tier", TIERS)):
         lst = ", ".join(f"'{a}'" for a in allowed)

@@ -10,27 +10,46 @@ import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from warehouse import audit, ledger
 from warehouse.db import Warehouse
 from warehouse.errors import ConfigError, field_path, parse_problem
 
 
+RULE_DIMENSIONS = ("project", "api_key", "user_id", "model", "account", "provider")
+LABEL_PREFIX = "label:"
+
+
 class AttributionRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: Literal["project", "api_key", "user_id", "model", "account", "provider"]
+    field: str = Field(description="a dimension (project, api_key, user_id, model, account, provider) or "
+                                   "`label:<name>`: a label the source carries (migration 024), name matched "
+                                   "ignoring case")
     pattern: str = Field(min_length=1, description="case-insensitive glob, e.g. 'support-*'")
     team: str | None = None
     workload: str | None = None
     priority: int = 100
     note: str | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in RULE_DIMENSIONS:
+            return value.lower()
+        if value[:len(LABEL_PREFIX)].lower() == LABEL_PREFIX:
+            name = value[len(LABEL_PREFIX):].strip()
+            if not name:
+                raise ValueError("`label:` needs a label name, e.g. label:deployment.environment.name")
+            return LABEL_PREFIX + name
+        raise ValueError(f"{value!r} is not a rule field: use one of {', '.join(RULE_DIMENSIONS)}, or "
+                         "label:<name> for a label the source carries (e.g. label:deployment.environment.name)")
 
     @model_validator(mode="after")
     def _sets_something(self) -> AttributionRule:

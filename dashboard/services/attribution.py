@@ -1,5 +1,6 @@
 """The Attribution & quality page's data: the attribution rules as an editable table (validated through
-warehouse.config, saved with `replace_rules`), what each rule decides under first-match semantics, how much
+warehouse.config, saved with `replace_rules`; a field is a dimension or `label:<name>`, with the labels the
+ledger carries listed), what each rule decides under first-match semantics, how much
 spend is still unassigned, and the workload × model quality table (simulate's shipped defaults with their
 sources, plus the saved `quality_scores` that win over them). No streamlit here.
 """
@@ -24,8 +25,9 @@ QUERIES = {
     "matches": "attribution_rule_matches",
     "coverage": "attribution_coverage",
     "quality": "quality_scores",
+    "labels": "attribution_label_names",
 }
-RULE_FIELDS = ["project", "api_key", "user_id", "model", "account", "provider"]
+RULE_FIELDS = list(config.RULE_DIMENSIONS)
 RULE_COLUMNS = ["priority", "field", "pattern", "team", "workload", "note"]
 QUALITY_COLUMNS = ["workload", "model", "score", "source", "as_of"]
 SAMPLE_SIZE = 5
@@ -35,6 +37,19 @@ SAMPLE_SIZE = 5
 def rule_table(run: QueryRunner) -> pl.DataFrame:
     """The rules as the editable table, in the order they are tried."""
     return run(QUERIES["rules"]).select(RULE_COLUMNS)
+
+
+def label_names(run: QueryRunner) -> pl.DataFrame:
+    """The labels the ledger's usage carries (OTel resource/span attributes, FOCUS Tags, GCP labels): name, rule
+    field (`label:<name>`), number of values, up to five of them, spend of the rows that carry it."""
+    return money_as_float(run(QUERIES["labels"]))
+
+
+def rule_fields(labels: pl.DataFrame, rules: pl.DataFrame) -> list[str]:
+    """The choices of the rules table's Field column: the six dimensions, a `label:<name>` per label in the
+    ledger, and any label field a saved rule names that the ledger does not carry (yet)."""
+    fields = RULE_FIELDS + labels["field"].to_list()
+    return fields + sorted(set(rules["field"].to_list()) - set(fields))
 
 
 def rule_entries(frame: Any) -> list[AttributionRule]:

@@ -19,7 +19,7 @@ from dashboard.services import attribution as svc
 run = state.run_query
 FLASH_KEY = "attribution_flash"
 RULES_EXAMPLE = """rules:
-  - field: project            # project | api_key | user_id | model | account | provider
+  - field: project            # project | api_key | user_id | model | account | provider | label:<name>
     pattern: "support-*"      # glob, case-insensitive
     team: support
     workload: chat            # optional: the task class the quality table scores
@@ -28,7 +28,11 @@ RULES_EXAMPLE = """rules:
     pattern: "ci-*"
     team: engineering
     workload: coding-agent
-    note: CI keys"""
+    note: CI keys
+  - field: label:deployment.environment.name   # a label the source carries (OTel attribute, FOCUS tag)
+    pattern: "staging"
+    team: platform
+    workload: testing"""
 STATUS_HELP = ("decides: sets team/workload for every row it matches · partly shadowed: an earlier rule decides "
                "some of them · shadowed: earlier rules decide everything it matches, so it changes nothing · "
                "no match: its pattern matches no usage in the range")
@@ -41,15 +45,17 @@ def rules_section() -> None:
                "sets a team, a workload or both. Rules are tried by priority (lowest first; equal priorities top to "
                "bottom); for each of team and workload, the first matching rule that sets it wins. Where no rule "
                "sets a team, the team the file gave is kept, else *unassigned*. Saving re-attributes the whole "
-               "ledger at once.")
+               "ledger at once. A field `label:<name>` matches a label the source carries (OpenTelemetry resource "
+               "and span attributes, FOCUS tags, Google Cloud labels); a row without that label never matches.")
     frame = svc.rule_table(run)
+    labels = svc.label_names(run)
     edited = editor(
         frame, num_rows="dynamic", hide_index=True, width="stretch",
         key=f"rules_editor_{state.warehouse().data_version}",
         column_config={
             "priority": st.column_config.NumberColumn("Priority", format="%d", step=1, default=100, required=True,
                                                       help="Lower is tried first."),
-            "field": st.column_config.SelectboxColumn("Field", options=svc.RULE_FIELDS, required=True),
+            "field": st.column_config.SelectboxColumn("Field", options=svc.rule_fields(labels, frame), required=True),
             "pattern": st.column_config.TextColumn("Pattern", required=True, help="Glob: * any text, ? one character."),
             "team": st.column_config.TextColumn("Team"),
             "workload": st.column_config.TextColumn("Workload"),
@@ -58,6 +64,7 @@ def rules_section() -> None:
     )
     if frame.is_empty():
         st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
+    labels_section(labels)
     save_button("Save rules", "rules_save",
                 lambda: svc.save_rules(state.warehouse(), edited),
                 lambda n: f"Saved {n:,} attribution rules; the ledger is re-attributed.",
@@ -71,6 +78,20 @@ def rules_section() -> None:
                     lambda: svc.load_rules_file(state.warehouse(), upload.name, upload.getvalue()),
                     lambda n: f"Loaded {n:,} attribution rules from {upload.name}.",
                     flash_key=FLASH_KEY, section="rules")
+
+
+def labels_section(labels) -> None:
+    """The labels a rule can match, with a few of their values; nothing when the ledger carries none."""
+    if labels.is_empty():
+        return
+    with st.expander(f"Labels in the ledger ({labels.height:,}): fields `label:<name>` for the rules above"):
+        table(labels, hide_index=True, width="stretch",
+              column_order=["field", "n_values", "sample_values", "spend_usd"],
+              column_config={"field": st.column_config.TextColumn("Field"),
+                             "n_values": st.column_config.NumberColumn("Values", format="localized"),
+                             "sample_values": st.column_config.ListColumn("Some values"),
+                             "spend_usd": st.column_config.NumberColumn("Spend carrying it", format="dollar")})
+        sql_behind(svc.QUERIES["labels"])
 
 
 def coverage_section(start: dt.date, end: dt.date) -> None:

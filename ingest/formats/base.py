@@ -70,6 +70,10 @@ class Format:
     # the SQL returns `session_id`: the session, trace or conversation id the source logs (migration 019); a
     # format without it stages null
     sessions: bool = False
+    # the SQL returns `labels`: the source's key/value metadata as a MAP(VARCHAR, VARCHAR) built with the macro
+    # label_map (migration 024: OTel resource and span attributes, FOCUS Tags, GCP labels); a format without it
+    # stages null
+    labels: bool = False
 
     @property
     def sql(self) -> str:

@@ -48,4 +48,5 @@ FORMAT = Format(
              "cache_read_tokens": "ConsumedQuantity", "cache_write_tokens": "ConsumedQuantity",
              "output_tokens": "ConsumedQuantity", "cost_usd": "BilledCost", "project": "SubAccountId"},
     selects='for AI model usage (ServiceCategory "AI and Machine Learning")',
+    labels=True,   # Tags
 )

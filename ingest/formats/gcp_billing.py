@@ -73,6 +73,7 @@ EXPORT = SpellingsFormat(
              "reasoning_tokens": "usage.amount", "cost_usd": "cost"},
     selects='for an AI service (Vertex AI, Gemini API)',
     data_rows="""nullif(trim("Service description"), '') is not null""",    # not the Total / Rounding error footers
+    labels=True,   # labels
 )
 
 COST_TABLE = Format(

@@ -44,4 +44,5 @@ FORMAT = Format(
              "reasoning_tokens": "gen_ai.usage.reasoning.output_tokens",
              "service_tier": "openai.response.service_tier", "session_id": "gen_ai.conversation.id"},
     sessions=True,
+    labels=True,
 )

@@ -4,6 +4,8 @@
 -- Traps (docs/research.md "FOCUS"): ProviderName became ServiceProviderName in 1.3; units `Tokens`, `1000 Tokens`,
 -- `1M Tokens` (ConsumedUnit, else PricingUnit); null as empty field; Tags a JSON object; BilledCost in
 -- BillingCurrency (USD as is; else / x_BillingExchangeRate when given; else the file fails).
+-- Labels (usage_raw.labels, migration 024; attribution rules `field: label:<name>`): every tag of `Tags` (a
+-- scalar as its text; macros json_object_pairs, label_map); the tags `team` and `workload` also fill those columns.
 with ai_rows as (
     select
         *,
@@ -139,6 +141,7 @@ final as (
         null as user_id,
         tags_json ->> 'team' as team,
         tags_json ->> 'workload' as workload,
+        label_map(json_object_pairs(tags_json)) as labels,
         case when infrastructure then 'other' when m like '%embed%' then 'embeddings' else 'chat' end as operation,
         case
             when regexp_matches(m, '(^|[^a-z])batch') then 'batch'

@@ -8,6 +8,8 @@
 -- cost in `currency`: not USD -> cost / currency_conversion_rate (local currency per USD), else the file fails.
 -- Model, operation, tier and the token class are read from the SKU text by the macro gcp_sku_usage (migration
 -- 023), shared by gcp-billing-export and gcp-cost-table.
+-- Labels (usage_raw.labels, migration 024; attribution rules `field: label:<name>`): every label of `labels`, the
+-- repeated record or an object (macros json_object_pairs, label_map); `team` and `workload` also fill those columns.
 with rows_json as (
     select _row, to_json(s) as j
     from src as s
@@ -85,6 +87,8 @@ final as (
         null as user_id,
         coalesce(list_filter(label_list, lambda l: l.key = 'team')[1].value, label_obj ->> 'team') as team,
         coalesce(list_filter(label_list, lambda l: l.key = 'workload')[1].value, label_obj ->> 'workload') as workload,
+        label_map(coalesce(list_transform(label_list, lambda l: {'k': l.key, 'v': l.value}),
+                           json_object_pairs(label_obj))) as labels,
         operation,
         service_tier,
         0 as requests,

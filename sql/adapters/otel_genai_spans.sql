@@ -17,6 +17,11 @@
 -- cloud.account.id, else service.namespace; user_id = user.id, else enduser.id; team / workload = attributes
 -- `team` / `workload` (span, else resource, e.g. OTEL_RESOURCE_ATTRIBUTES=team=search); session_id =
 -- gen_ai.conversation.id, else session.id (the simulator's conversation unit, usage_raw.session_id).
+-- Labels (usage_raw.labels, migration 024; attribution rules `field: label:<name>`): every resource, scope and span
+-- attribute with a scalar value (the innermost level's, as above) except those mapped to a column here and the
+-- per-request, per-process and content namespaces, which would make each request its own dimension set or carry
+-- prompt text: gen_ai.*, llm.*, openai.*, traceloop.entity.* (OpenLLMetry's input/output), telemetry.*
+-- (the SDK), process.*, http.*, url.*, service.instance.id. Values over 256 characters are dropped (macro label_map).
 with requests as (
     select _row as line, cast(to_json(s) -> '$.resourceSpans' as json[]) as resource_spans
     from src as s
@@ -101,7 +106,12 @@ pivoted as (
         max(v) filter (where k = 'team') as team,
         max(v) filter (where k = 'workload') as workload,
         max(v) filter (where k = 'gen_ai.conversation.id') as conversation_id,
-        max(v) filter (where k = 'session.id') as session_attr
+        max(v) filter (where k = 'session.id') as session_attr,
+        list({'k': k, 'v': v}) filter (where k not in ('service.name', 'service.namespace', 'cloud.account.id',
+                                                       'user.id', 'enduser.id', 'team', 'workload',
+                                                       'gen_ai.conversation.id', 'session.id', 'service.instance.id')
+            and not regexp_matches(k, '^(gen_ai|llm|openai|traceloop\.entity|telemetry|process|http|url)\.'))
+            as attr_pairs
     from best
     group by _row
 ),
@@ -158,6 +168,7 @@ final as (
         team,
         workload,
         coalesce(conversation_id, session_attr) as session_id,
+        label_map(attr_pairs) as labels,
         case when op = 'embeddings' then 'embeddings' else 'chat' end as operation,
         case
             when tier is null or tier in ('default', 'auto', 'standard', 'on_demand') then 'standard'

@@ -1,6 +1,6 @@
 -- attribution_coverage: how the team of a date range's spend is decided: by an attribution rule, by the file (no
 -- rule sets a team, the source named one), or not at all ('unassigned'). Same first-match semantics as
--- apply_attribution (macro attribution_rule_hits), on the rollup's dimensions. Spend = billed where reported, else
+-- apply_attribution (macro attribution_rule_hits), on the rollup's dimensions and labels. Spend = billed where reported, else
 -- list, counted once. Grain: one row per way a team is decided (rule, file, unassigned), present ones only, with its
 -- share. Params: $start, $end (dates, inclusive).
 with team_rules as (
@@ -11,12 +11,12 @@ daily as (
 ),
 dims as (
     select
-        account, project, api_key, user_id, provider, model, team,
+        account, project, api_key, user_id, provider, model, labels, team,
         sum(row_count)::bigint as row_count,
         sum(requests)::bigint as requests,
         sum(spend_usd) as spend_usd
     from daily
-    group by account, project, api_key, user_id, provider, model, team
+    group by account, project, api_key, user_id, provider, model, labels, team
 ),
 classified as (
     select
@@ -25,7 +25,8 @@ classified as (
             when exists (
                 select 1 from team_rules as r
                 where attribution_rule_hits(r.field, r.pattern,
-                                            d.account, d.project, d.api_key, d.user_id, d.provider, d.model)
+                                            d.account, d.project, d.api_key, d.user_id, d.provider, d.model,
+                                 d.labels)
             ) then 'rule'
             when d.team = 'unassigned' then 'unassigned'
             else 'file'

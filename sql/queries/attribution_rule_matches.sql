@@ -3,7 +3,7 @@
 -- likewise. A rule whose pattern matches only usage that earlier rules already decide is shadowed: it matches rows
 -- but decides none (`shadowed_by` names the positions of the rules that win). Spend = billed where reported, else
 -- list, counted once where sources overlap (usage_daily.spend_usd). Matching (macro attribution_rule_hits, migration
--- 023) runs on the rollup's dimensions; a `model` rule sees the resolved catalog id there. Grain: one row per rule,
+-- 024) runs on the rollup's dimensions and labels; a `model` rule sees the resolved catalog id there. Grain: one row per rule,
 -- in the order rules are tried. Params: $start, $end (dates, inclusive).
 with rules as (
     select
@@ -20,12 +20,12 @@ dims as (
         *
     from (
         select
-            account, project, api_key, user_id, provider, model,
+            account, project, api_key, user_id, provider, model, labels,
             sum(row_count)::bigint as row_count,
             sum(requests)::bigint as requests,
             sum(spend_usd) as spend_usd
         from daily
-        group by account, project, api_key, user_id, provider, model
+        group by account, project, api_key, user_id, provider, model, labels
     )
 ),
 matches as (
@@ -37,7 +37,8 @@ matches as (
     from dims as d
     join rules as r
         on attribution_rule_hits(r.field, r.pattern,
-                                 d.account, d.project, d.api_key, d.user_id, d.provider, d.model)
+                                 d.account, d.project, d.api_key, d.user_id, d.provider, d.model,
+                                 d.labels)
 ),
 winners as (
     select

@@ -11,8 +11,11 @@ with final as (
         $format as source_format,
         $ingest_id as ingest_id,
         row_key,
-        hash(account, project, api_key, user_id, provider, model, team, workload) as dim_key,
-        session_id
+        -- the dimension set attribution is decided on; labels last, so a row without labels (null) keys as it
+        -- did before migration 024
+        hash(account, project, api_key, user_id, provider, model, team, workload, labels) as dim_key,
+        session_id,
+        labels
     from staged
     where _errors is null
       and _row not in (select _row from fates where _fate in ('already_loaded', 'superseded_in_file'))

@@ -1,5 +1,6 @@
 -- usage_daily_rows: the rows of the rollup interactive pages read instead of raw rows, for the days
--- $first_day..$last_day (both null: every day). Grain: one row per day x every dimension of `usage`.
+-- $first_day..$last_day (both null: every day). Grain: one row per day x every dimension of `usage` x label set
+-- (`labels`, migration 024: null for sources that carry none).
 -- warehouse/ledger.py (refresh_derived) creates the table from it, or, on an ordinary write, deletes the days the
 -- write touched and inserts them again from it, in the same transaction as the write, after source_choice.
 -- `spend_usd` is what counts toward spend totals (the one definition of spend, docs/finance.md): billed where
@@ -46,7 +47,7 @@ daily as (
     select
         cast(date_trunc('day', ts) as date) as day,
         provider, model, account, project, api_key, user_id, team, workload, operation, service_tier,
-        granularity, source_format,
+        granularity, source_format, labels,
         count(*) as row_count,
         sum(requests)::bigint as requests,
         sum(input_tokens)::bigint as input_tokens,
@@ -95,7 +96,7 @@ daily as (
             filter (where is_compared) as tc_output_billed_usd
     from parts
     group by day, provider, model, account, project, api_key, user_id, team, workload, operation, service_tier,
-        granularity, source_format
+        granularity, source_format, labels
 ),
 final as (
     select

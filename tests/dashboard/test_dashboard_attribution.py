@@ -255,3 +255,28 @@ def test_rule_entries_keep_table_order():
                           "team": ["x", None], "workload": [None, "chat"], "note": [None, None]})
     rules = svc.rule_entries(table)
     assert [(r.field, r.team, r.workload) for r in rules] == [("project", "x", None), ("api_key", None, "chat")]
+
+
+def test_label_rules_on_the_page(page, copy):
+    """A ledger with OpenTelemetry spans carrying resource attributes: the page lists the labels (field, values),
+    offers `label:<name>` in the Field column, and a label rule added in the table decides those rows."""
+    from ingest import ingest_paths
+
+    spans = ROOT / "tests" / "data" / "otel" / "otel_genai_spans_labels_2026-11-20.jsonl"
+    with Warehouse(copy) as wh:
+        [r] = ingest_paths(wh, [spans])
+        assert r.rows_loaded == 4
+    close_app()
+    at = page(db=copy, date_range=(dt.date(2026, 11, 20), dt.date(2026, 11, 20)))
+    assert not at.exception
+    assert any(e.label.startswith("Labels in the ledger (") for e in at.expander)
+    labels = frame(at, "n_values")
+    env = labels.filter(pl.col("field") == "label:deployment.environment.name").row(0, named=True)
+    assert (env["n_values"], list(env["sample_values"])) == (3, ["canary", "production", "staging"])
+    edit_and_click(at, "rules_editor", {"added_rows": [
+        {"priority": 1, "field": "label:deployment.environment.name", "pattern": "stag*", "team": "platform"}]},
+        "rules_save")
+    assert not at.exception and not at.error
+    m = frame(at, "decided_rows")
+    assert m.filter(pl.col("field") == "label:deployment.environment.name")["status"].to_list() == ["decides"]
+    assert sql(copy, "select team from usage where ts = '2026-11-20 10:00:00'")["team"].to_list() == ["platform"]

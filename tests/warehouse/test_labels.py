@@ -1,0 +1,198 @@
+"""Labels (migration 024): the key/value metadata a source attaches to usage - OpenTelemetry resource, scope and span
+attributes, FOCUS `Tags`, GCP billing `labels` - stored on the row as metadata (not content), and attribution rules
+on them (`field: label:<name>`): applied, shown per rule, counted in coverage, validated with file and entry named,
+filled in on a reload of requests loaded without them, kept out of the content key."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import sql
+from ingest import ingest_paths
+from warehouse import config
+from warehouse.db import Warehouse
+from warehouse.errors import DatabaseError
+
+ROOT = Path(__file__).resolve().parents[2]
+SPANS = ROOT / "tests" / "data" / "otel" / "otel_genai_spans_labels_2026-11-20.jsonl"
+FOCUS = ROOT / "sample_data" / "focus_reseller_bedrock_2026-10.csv"
+GCP = ROOT / "sample_data" / "gcp_billing_export_2026-08.csv"
+RESOURCE = {"deployment.environment.name": "production", "host.name": "ip-10-0-3-17",
+            "k8s.cluster.name": "eu-west-prod-1", "k8s.namespace.name": "shop", "service.version": "2.4.1"}
+
+
+def _one(wh, path):
+    [r] = ingest_paths(wh, [path])
+    assert r.status == "loaded", r.error
+    return r
+
+
+def _rules(wh, tmp_path, text: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    config.replace_rules(wh, config.load_rules_file(path))
+
+
+def test_otel_resource_and_span_attributes_become_labels(wh):
+    r = _one(wh, SPANS)
+    assert (r.rows_loaded, r.rows_rejected) == (4, 0)
+    got = wh.sql("select ts, project, labels from usage_raw order by ts").rows()
+    assert [g[2] for g in got] == [
+        # resource attributes + the span's own (server.address, an OpenLLMetry association property); gen_ai.*,
+        # traceloop.entity.input (prompt text), telemetry.sdk.*, process.*, service.instance.id and the columns'
+        # own attributes (service.name -> project) are not labels
+        {**RESOURCE, "server.address": "api.openai.com",
+         "traceloop.association.properties.customer_tier": "enterprise"},
+        # the span's deployment.environment.name wins over the resource's; a 390-character value is dropped
+        {**RESOURCE, "deployment.environment.name": "canary",
+         "traceloop.association.properties.customer_tier": "free"},
+        {**RESOURCE, "deployment.environment.name": "staging", "host.name": "ip-10-8-1-4",
+         "k8s.namespace.name": "shop-staging"},
+        None,   # a resource with service.name only: no labels
+    ]
+    # keys in sorted order: one label set is one value whatever order the exporter wrote the attributes in
+    assert all(list(g[2]) == sorted(g[2]) for g in got if g[2])
+    # the rollup keeps them (one row per label set per day)
+    assert wh.sql("select count(distinct labels) from usage_daily").item() == 3
+    assert wh.sql("select labels from usage where ts = '2026-11-20 10:00:00'").item()["k8s.namespace.name"] == \
+        "shop-staging"
+
+
+def test_label_rule_sets_team_and_is_reported(wh, tmp_path):
+    _one(wh, SPANS)
+    _rules(wh, tmp_path, """rules:
+  - {field: "label:Deployment.Environment.Name", pattern: "prod*", team: shop-prod, priority: 10}
+  - {field: label:k8s.namespace.name, pattern: "*-staging", team: shop-staging, workload: testing, priority: 20}
+  - {field: project, pattern: "checkout-*", team: shop-other, priority: 30}
+  - {field: label:no.such.label, pattern: "*", team: nobody, priority: 40}
+""")
+    got = wh.sql("select ts, team, workload from usage order by ts").rows()
+    assert [(t, w) for _, t, w in got] == [
+        ("shop-prod", "general"),       # label (name matched ignoring case) on the resource
+        ("shop-other", "general"),      # the span's canary overrides production: the project rule decides
+        ("shop-staging", "testing"),
+        ("unassigned", "general"),      # no labels: a label rule never matches, even with pattern '*'
+    ]
+    # the rule as the Attribution page shows it: field as written, what it decides
+    per_rule = wh.sql(sql.load("queries/attribution_rule_matches"), start="2026-11-20", end="2026-11-20")
+    status = {r["field"]: (r["status"], r["decided_rows"]) for r in per_rule.iter_rows(named=True)}
+    assert status == {"label:Deployment.Environment.Name": ("decides", 1), "label:k8s.namespace.name": ("decides", 1),
+                      "project": ("partly shadowed", 1), "label:no.such.label": ("no match", 0)}
+    cov = {r["decided_by"]: r["row_count"] for r in
+           wh.sql(sql.load("queries/attribution_coverage"), start="2026-11-20", end="2026-11-20").iter_rows(named=True)}
+    assert cov == {"rule": 3, "unassigned": 1}
+
+
+def test_label_rule_validation_names_file_and_entry(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - {field: 'label:env', pattern: 'p*', team: x}\n  - {field: 'label: ', pattern: 'a', team: y}\n")
+    with pytest.raises(config.ConfigError, match=r"rules.yaml: entry 2, field field: .*`label:` needs a label name"):
+        config.load_rules_file(path)
+    path.write_text("rules:\n  - {field: labels.env, pattern: 'p*', team: x}\n")
+    with pytest.raises(config.ConfigError, match=r"entry 1, field field: .*'labels.env' is not a rule field.*"
+                                                 r"label:<name>"):
+        config.load_rules_file(path)
+    # a dimension in capitals is that dimension; a label keeps its name as written
+    path.write_text("rules:\n  - {field: Project, pattern: 'p*', team: x}\n  - {field: 'LABEL:Env ', pattern: a, team: y}\n")
+    assert [r.field for r in config.load_rules_file(path)] == ["project", "label:Env"]
+
+
+def test_the_table_refuses_a_field_that_is_neither(wh):
+    with pytest.raises(DatabaseError, match="CHECK constraint failed"):
+        wh.write(lambda cur: cur.execute("insert into attribution_rules (field, pattern, team) "
+                                         "values ('label:', 'x', 'y')"), changes_data=False)
+
+
+def test_reload_with_labels_fills_rows_loaded_without(wh, tmp_path):
+    """Spans loaded before their exporter added attributes (or before migration 024) get the labels when the same
+    spans come again: not a restatement (no row replaced or duplicated), the dimension set re-keyed, rules apply."""
+    bare = tmp_path / "bare.jsonl"
+    lines = [json.loads(x) for x in SPANS.read_text().splitlines()]
+    for line in lines:
+        for rs in line["resourceSpans"]:
+            rs["resource"]["attributes"] = [a for a in rs["resource"]["attributes"] if a["key"] == "service.name"]
+            for ss in rs["scopeSpans"]:
+                for sp in ss["spans"]:
+                    sp["attributes"] = [a for a in sp["attributes"] if a["key"].startswith("gen_ai.")]
+    bare.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    _rules(wh, tmp_path, "rules:\n  - {field: label:deployment.environment.name, pattern: production, team: prod}\n")
+    assert _one(wh, bare).rows_loaded == 4
+    assert wh.sql("select count(*) from usage_raw where labels is not null").item() == 0
+    assert wh.sql("select count(*) from usage where team = 'prod'").item() == 0
+    keys_before = set(wh.sql("select dim_key from usage_raw").to_series())
+    r = _one(wh, SPANS)
+    assert (r.rows_loaded, r.rows_duplicate, r.rows_replaced) == (0, 4, 0)
+    assert wh.sql("select count(*) from usage_raw where labels is not null").item() == 3
+    assert wh.sql("select count(*) from usage where team = 'prod'").item() == 1
+    assert wh.sql("select count(*) from usage_daily where team = 'prod'").item() == 1
+    # re-keyed rows: the three with labels have new dimension keys, the bare one keeps its own
+    assert len(set(wh.sql("select dim_key from usage_raw").to_series()) - keys_before) == 3
+
+
+def test_labels_are_not_content_and_null_labels_keep_old_keys(wh, csv_file):
+    """A row without labels keys its dimension set as before migration 024 (hash of the eight dimensions), so
+    dim_attribution of older rows stays valid; labels never enter the content key."""
+    _one(wh, csv_file("ts,provider,model,project,input_tokens,output_tokens",
+                      "2026-01-01T00:00:00Z,openai,gpt-4o,p1,10,1"))
+    assert wh.sql("select bool_and(dim_key = hash(account, project, api_key, user_id, provider, model, team, "
+                  "workload)) from usage_raw").item()
+    assert "labels" not in sql.load("migrations/011_every_dollar").split("usage_content_hash")[1].split(" as")[0]
+
+
+def _focus_with_tags(dst: Path) -> Path:
+    rows = list(csv.reader(io.StringIO(FOCUS.read_text())))
+    tags = rows[0].index("Tags")
+    for row in rows[1:]:
+        if row[tags]:
+            row[tags] = json.dumps({"workload": "chat", "CostCenter": "CC-4410", "env": "prod", "team": "sales",
+                                    "owner": {"name": "x"}, "blank": ""})
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    dst.write_text(buf.getvalue())
+    return dst
+
+
+def test_focus_tags_and_gcp_labels_become_labels(wh, tmp_path):
+    _one(wh, _focus_with_tags(tmp_path / "focus_tagged_2026-10.csv"))
+    sets = wh.sql("select distinct labels from usage_raw where source_format = 'focus' and labels is not null").rows()
+    # every tag (a nested value as its JSON text, a blank one dropped), keys sorted
+    assert sets == [({"CostCenter": "CC-4410", "env": "prod", "owner": '{"name":"x"}', "team": "sales",
+                      "workload": "chat"},)]
+    _rules(wh, tmp_path, "rules:\n  - {field: label:costcenter, pattern: 'cc-44*', team: finance-44}\n")
+    assert wh.sql("select count(*) from usage where source_format = 'focus' and team = 'finance-44'").item() == \
+        wh.sql("select count(*) from usage_raw where source_format = 'focus' and labels is not null").item() > 0
+    _one(wh, GCP)
+    gcp = wh.sql("select distinct labels from usage_raw where source_format = 'gcp-billing-export' "
+                 "order by all").to_series().to_list()
+    # BigQuery's repeated record [{key, value}] as written in the bundled export
+    assert {"team": "data-science", "workload": "extraction"} in gcp
+
+
+def test_rules_survive_the_migration(tmp_path):
+    """A ledger at 023 with rules: 024 recreates attribution_rules (its field check) and keeps every rule and id."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table schema_version (version integer primary key, applied_at timestamp)")
+    for version, text in sql.migrations():
+        if version < 24:
+            con.execute(text)
+            con.execute("insert into schema_version values (?, now())", [version])
+    con.execute("insert into attribution_rules (priority, field, pattern, team) values "
+                "(5, 'project', 'a*', 't1'), (7, 'model', 'gpt*', 't2')")
+    with pytest.raises(duckdb.ConstraintException):   # before 024 the table refuses a label rule
+        con.execute("insert into attribution_rules (field, pattern, team) values ('label:env', 'p*', 't3')")
+    con.close()
+    with Warehouse(path) as wh:
+        assert wh.sql("select rule_id, priority, field, pattern, team from attribution_rules order by rule_id").rows() \
+            == [(1, 5, "project", "a*", "t1"), (2, 7, "model", "gpt*", "t2")]
+        assert "labels" in wh.sql("select * from usage_daily limit 0").columns
+        wh.write(lambda cur: cur.execute("insert into attribution_rules (field, pattern, team) "
+                                         "values ('label:env', 'p*', 't3')"), changes_data=False)
+        assert wh.scalar("select count(*) from attribution_rules where field = 'label:env'") == 1
