@@ -438,14 +438,19 @@ def cmd_self_hosted(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if rec.is_empty():
             print("No self-hosted cost lines. Load a file: modelmix self-hosted FILE")
+        # the price a What-if target replays at: the ledger's own (a user override wins over the cost file)
+        priced = {(t["provider"], t["model"], t["start_date"]): t for t in whole_bill.targets(wh)}
         for r in rec.iter_rows(named=True):
             rate = "no tokens logged" if r["usd_per_mtok"] is None else f"${float(r['usd_per_mtok']):,.4f} per 1M tokens"
             print(f"{r['provider']}/{r['model']} {r['start_date']}..{r['end_date']}: ${float(r['cost_usd']):,.2f} over "
                   f"{r['tokens']:,} tokens = {rate}; priced ${float(r['priced_usd']):,.2f}, residual "
                   f"${float(r['residual_usd']):,.2f}" + (" (a price override wins)" if r["overridden"] else ""))
-            if r["usd_per_mtok"] is not None:
-                p = float(r["usd_per_mtok"])
-                print(f"  What-if target: to: {{model: {r['model']}, prices: {{input: {p:.6g}, output: {p:.6g}}}}}")
+            t = priced.get((r["provider"], r["model"], r["start_date"]))
+            if t is not None:
+                p = t["prices"]
+                print(f"  What-if target: to: self-hosted:{r['model']} (priced as the ledger prices it on each "
+                      f"request's day; here {t['priced_by']}: input {p['input']:.6g}, output {p['output']:.6g} per "
+                      "1M tokens)")
     return 0
 
 

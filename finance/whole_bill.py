@@ -22,8 +22,9 @@ A line is GPU-hours x a rate, or a flat `amount_usd` (or both, added); `start`/`
 (`YYYY-MM` alone means that whole month). At every write the ledger turns each period into an effective USD per
 1M tokens from the tokens it logged for that provider and model (`self_hosted_rates`), and prices those rows with
 it, so the internal provider has a list cost in every view, reconciles against its cost file (`reconcile`), and
-can be a What-if target (`target`). Periods of one provider and model must not overlap; a user price override for
-the same provider and model wins over the derived rate.
+can be a What-if target (`target`; a scenario names it `to: self-hosted:<model>`). Periods of one provider and
+model must not overlap; a user price override for the same provider and model wins over the derived rate, in the
+ledger and in the What-if target alike (both read `price_overrides_effective`: query `self_hosted_prices`).
 """
 
 from __future__ import annotations
@@ -215,21 +216,33 @@ def reconcile(wh: Warehouse) -> pl.DataFrame:
 
 
 def targets(wh: Warehouse, on: dt.date | None = None) -> list[dict]:
-    """Every self-hosted model with a priced period, as What-if targets at its effective rate: per provider and
-    model, the period holding `on`, else its latest period with tokens. Each entry: provider, model, start_date,
-    end_date, usd_per_mtok (float) and `to` (a scenario `to:` target: the model with its rate as explicit prices
-    for every token class, since the simulator's catalog does not know it). In provider, model order."""
+    """Every self-hosted model with a priced period, as What-if targets at the price the ledger gives it: per
+    provider and model, the period holding `on`, else its latest period with tokens, priced on `on` (when that
+    period holds it) else on the period's last day, as query `self_hosted_prices` says: a user price override of
+    the model wins over its cost file's rate, as everywhere in the ledger (one definition of a price). A model the
+    ledger leaves unpriced on that day (an override that does not cover it) is not a target. Each entry: provider,
+    model, start_date, end_date, usd_per_mtok (the cost file's rate, float), priced_by ('cost file' | 'price
+    override'), prices (USD per 1M tokens per class) and `to` (a scenario `to:` target: the model with those
+    prices, since the simulator's catalog does not know it). In provider, model order."""
     rates = reconcile(wh).filter(pl.col("usd_per_mtok").is_not_null())
     holds = (pl.col("start_date") <= on) & (pl.col("end_date") >= on) if on else pl.lit(False)
     # within a model: a period holding `on` sorts last, else the latest period does
     chosen = (rates.with_columns(holds.alias("holds")).sort("provider", "model", "holds", "start_date")
-              .group_by("provider", "model", maintain_order=True).last())
+              .group_by("provider", "model", maintain_order=True).last()
+              .with_columns(pl.when(pl.col("holds")).then(pl.lit(on)).otherwise(pl.col("end_date")).alias("priced_on")))
+    prices = wh.query("self_hosted_prices", provider=None, model=None).with_columns(
+        pl.col("valid_from").dt.date().alias("from_day"), pl.col("valid_to").dt.date().alias("to_day"))
+    # the interval holding the day each model is priced on (valid_to exclusive)
+    priced = (chosen.join(prices, on=["provider", "model"], how="inner")
+              .filter((pl.col("from_day") <= pl.col("priced_on")) & (pl.col("priced_on") < pl.col("to_day")))
+              .sort("provider", "model"))
     out = []
-    for r in chosen.select("provider", "model", "start_date", "end_date", "usd_per_mtok").iter_rows(named=True):
-        rate = float(r["usd_per_mtok"])
-        out.append({**r, "usd_per_mtok": rate,
-                    "to": {"model": r["model"], "name": f"{r['model']} (self-hosted)",
-                           "prices": {"input": rate, "output": rate, "cache_read": rate, "cache_write": rate}}})
+    for r in priced.iter_rows(named=True):
+        classes = {"input": r["p_in"], "output": r["p_out"], "cache_read": r["p_cr"], "cache_write": r["p_cw"]}
+        out.append({"provider": r["provider"], "model": r["model"], "start_date": r["start_date"],
+                    "end_date": r["end_date"], "usd_per_mtok": float(r["usd_per_mtok"]), "priced_by": r["priced_by"],
+                    "prices": classes,
+                    "to": {"model": r["model"], "name": f"{r['model']} (self-hosted)", "prices": dict(classes)}})
     return out
 
 

@@ -246,6 +246,8 @@ def target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[st
             rows = [{"valid_to": FAR_FUTURE, "p_in": pr.input, "p_out": pr.output,
                      "p_cr": pr.input if pr.cache_read is None else pr.cache_read,
                      "p_cw": pr.input if pr.cache_write is None else pr.cache_write}]
+        elif target.self_hosted:
+            rows = self_hosted_prices(wh, target, i)
         else:
             cprov, cmodel = target.catalog
             frame = wh.sql(sql.load("simulate/target_prices"), catalog_provider=cprov, model=cmodel)
@@ -264,6 +266,27 @@ def target_prices(wh: Warehouse, scenario: Scenario) -> tuple[list[str], dict[st
             expr = f"case {' '.join(whens)} else {last} end" if whens else last
             columns.append(f"cast({expr} as double) as tp{i}_{col}")
     return columns, params
+
+
+def self_hosted_prices(wh: Warehouse, target: Target, i: int) -> list[dict]:
+    """A self-hosted target's price intervals as the ledger prices the model (query `self_hosted_prices`: its cost
+    file's effective rate per period, or a user price override where one wins; one definition of the price, read
+    from the warehouse, never from finance/). A moved request is priced by the interval holding its day; before
+    the first one by the first, after the last by the last, in a gap by the next."""
+    where = f"policies.{i}.to: self-hosted:{target.model}"
+    if not hasattr(wh, "write"):
+        raise ScenarioError(f"{where}: a self-hosted target is priced from the ledger's cost files, which an engine "
+                            "over a lake does not read; give the model with `prices` (modelmix self-hosted prints them)")
+    text = sql.load("queries/self_hosted_prices")
+    frame = wh.sql(text, provider=target.provider, model=target.model)
+    providers = sorted(set(frame["provider"]))
+    if not providers:
+        raise ScenarioError(f"{where}: the ledger prices no self-hosted model of that name; load its cost file "
+                            "(modelmix self-hosted FILE) and its usage, or give `prices`")
+    if len(providers) > 1:
+        raise ScenarioError(f"{where}: self-hosted under several providers ({', '.join(providers)}); name one: "
+                            f"{{model: {target.model}, provider: {providers[0]}, self_hosted: true}}")
+    return frame.select("valid_to", "p_in", "p_out", "p_cr", "p_cw").to_dicts()
 
 
 def row_map(wh: Warehouse, scenario: Scenario, names: Names) -> dict[str, list]:

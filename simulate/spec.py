@@ -78,8 +78,12 @@ class TokenPrices(Strict):
     cache_write: float | None = Field(None, ge=0)
 
 
+SELF_HOSTED_PREFIX = "self-hosted:"
+
+
 class Target(Strict):
-    """Where moved requests go: a catalog `model`, a `model` with explicit `prices`, or a `price_ratio`."""
+    """Where moved requests go: a catalog `model`, a `model` with explicit `prices`, a `price_ratio`, or one of
+    the ledger's self-hosted models by name (`to: self-hosted:<model>`, or `{model: ..., self_hosted: true}`)."""
 
     model: str | None = None
     provider: str | None = Field(None, description="catalog provider to price `model` from (default: best match)")
@@ -91,7 +95,26 @@ class Target(Strict):
     input_multiplier: float | None = Field(
         None, gt=0, description="input tokens (incl. cache read/write) of moved parts × this on this target (its "
         "tokenizer: the same text is more or fewer tokens); default assumptions.input_multiplier")
+    self_hosted: bool = Field(
+        False, description="price `model` as the ledger prices this self-hosted model (its cost file's effective "
+        "rate, or a user price override where one wins) on each moved request's day; `provider` picks among "
+        "self-hosted providers with a model of that name")
     _catalog: tuple[str, str] | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        """`self-hosted:<model>` as a whole target: the ledger's self-hosted model of that name."""
+        if not isinstance(data, str):
+            return data
+        text = data.strip()
+        if text[:len(SELF_HOSTED_PREFIX)].lower() != SELF_HOSTED_PREFIX:
+            raise ValueError(f"{text[:60]!r} is not a target: give a mapping ({{model: ...}} or {{price_ratio: ...}}) "
+                             "or self-hosted:<model>")
+        model = text[len(SELF_HOSTED_PREFIX):].strip()
+        if not model:
+            raise ValueError("`self-hosted:` needs a model name, e.g. self-hosted:llama-70b-selfhosted")
+        return {"model": model, "self_hosted": True}
 
     @model_validator(mode="after")
     def _check(self) -> Target:
@@ -99,7 +122,10 @@ class Target(Strict):
             raise ValueError("give exactly one of `model` (with optional `prices`) or `price_ratio`")
         if self.price_ratio is not None and self.prices is not None:
             raise ValueError("`prices` goes with `model`, not with `price_ratio`")
-        if self.model is not None and self.prices is None:
+        if self.self_hosted and self.prices is not None:
+            raise ValueError("a self-hosted target is priced as the ledger prices it: drop `prices`, or drop "
+                             "`self_hosted` to give prices of your own")
+        if self.model is not None and self.prices is None and not self.self_hosted:
             found = resolve(self.provider or "", self.model)
             if found[0] is None:
                 raise ValueError(f"unknown model {self.model!r}: not in the price catalog (genai-prices); "
@@ -111,6 +137,8 @@ class Target(Strict):
     def label(self) -> str:
         if self.name:
             return self.name
+        if self.self_hosted:
+            return f"{self.model} (self-hosted)"
         return self.model if self.model is not None else f"price_ratio:{self.price_ratio:g}"
 
     @property

@@ -46,14 +46,19 @@ def mix(run: QueryRunner, start: dt.date, end: dt.date) -> pl.DataFrame:
 
 
 def self_hosted_targets(wh: Warehouse, on: dt.date | None = None) -> list[dict]:
-    """The ledger's self-hosted models as What-if targets at their effective $ per 1M tokens (the cost period
-    holding `on`, else the latest): `finance.whole_bill.targets`."""
+    """The ledger's self-hosted models as What-if targets at the price the ledger gives them (the cost period
+    holding `on`, else the latest; a user price override wins over the cost file): `finance.whole_bill.targets`."""
     return whole_bill.targets(wh, on)
 
 
 def self_hosted_label(t: dict) -> str:
-    """A self-hosted target as the picker shows it: model, provider and its rate."""
-    return f"{t['model']} ({t['provider']}) · ${t['usd_per_mtok']:,.4g} per 1M tokens"
+    """A self-hosted target as the picker shows it: model, provider and the price it is replayed at (its cost
+    file's rate, or the user's price override where one wins)."""
+    p = t["prices"]
+    price = (f"${p['input']:,.4g} per 1M tokens" if p["input"] == p["output"]
+             else f"${p['input']:,.4g} in / ${p['output']:,.4g} out per 1M tokens")
+    return f"{t['model']} ({t['provider']}) · {price}" + (" (price override)" if t["priced_by"] == "price override"
+                                                          else "")
 
 
 def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, models: list[str], tier: bool,

@@ -187,6 +187,103 @@ def test_every_self_hosted_model_is_a_target_at_its_period_rate(ledger, tmp_path
     assert result.scenario_cost_usd == pytest.approx(1800 + 1.5 - 18 * 0.05 + 18 * 11_000 * second / 1e6, abs=1e-6)
 
 
+def test_a_user_override_wins_in_the_whatif_target_too(ledger, tmp_path):
+    """One definition of a price: where a user price override of the self-hosted model wins in the ledger, the
+    What-if target (the page's and `targets`) replays at the override's prices, not the cost file's rate."""
+    from dashboard.services.whatif import self_hosted_label
+
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED)))
+    [t] = wb.targets(ledger, dt.date(2026, 11, 20))
+    assert (t["priced_by"], t["prices"]["input"], t["usd_per_mtok"]) == ("cost file", 40.0, 40.0)
+    assert self_hosted_label(t) == "llama-70b-selfhosted (internal) · $40 per 1M tokens"
+    overrides = _write(tmp_path, "o.yaml", "overrides:\n  - {provider: internal, model: llama-70b-selfhosted, "
+                                           "effective_from: 2026-01-01, input_mtok: 10, output_mtok: 20}\n")
+    config.replace_overrides(ledger, config.load_overrides_file(overrides))
+    # the ledger: a day of 1M in + 0.5M out is $10 + $10
+    assert ledger.sql("select distinct list_cost_usd from usage where provider = 'internal'").item() == Decimal("20")
+    [t] = wb.targets(ledger, dt.date(2026, 11, 20))
+    assert t["priced_by"] == "price override" and t["usd_per_mtok"] == 40.0     # the file's rate, still shown
+    assert t["prices"] == t["to"]["prices"] == {"input": 10.0, "output": 20.0, "cache_read": 10.0, "cache_write": 10.0}
+    assert self_hosted_label(t) == "llama-70b-selfhosted (internal) · $10 in / $20 out per 1M tokens (price override)"
+    scenario = {"name": "to self-hosted", "period": {"start": "2026-11-01", "end": "2026-11-30"},
+                "policies": [{"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 1.0, "to": t["to"]}]}
+    result = simulate.run(ledger, simulate.parse_scenario(scenario))
+    # 30 x (10k x $10 + 1k x $20) / 1M = $3.60 for the $1.50 billed; the internal model's own 30 days at $20
+    assert result.baseline_cost_usd == pytest.approx(600 + 1.5, abs=1e-6)
+    assert result.scenario_cost_usd == pytest.approx(600 + 3.6, abs=1e-6)
+    # an override that does not cover the day the target is priced on: the ledger leaves the model unpriced then
+    # (an override of the model replaces its cost-file rate), so it is no target
+    overrides.write_text("overrides:\n  - {provider: internal, model: llama-70b-selfhosted, effective_from: "
+                         "2026-01-01, effective_to: 2026-10-31, input_mtok: 10, output_mtok: 20}\n")
+    config.replace_overrides(ledger, config.load_overrides_file(overrides))
+    assert wb.targets(ledger, dt.date(2026, 11, 20)) == []
+
+
+HALVES = """self_hosted:
+  - {model: llama-70b-selfhosted, start: 2026-11-01, end: 2026-11-15, amount_usd: 600}
+  - {model: llama-70b-selfhosted, start: 2026-11-16, end: 2026-11-30, amount_usd: 1200}
+"""
+
+
+def test_a_scenario_names_a_self_hosted_target_plainly(ledger, tmp_path):
+    """`to: self-hosted:<model>`: each moved request is priced as the ledger prices the model on its day (the cost
+    period's effective rate, or the user override where one wins), read from the warehouse by the simulator."""
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", HALVES)))
+    first, second = 600 / 22.5, 1200 / 22.5          # $ per 1M tokens in each half of November
+
+    def replay(to, share=1.0):
+        scenario = {"name": "plain", "period": {"start": "2026-11-01", "end": "2026-11-30"},
+                    "policies": [{"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": share, "to": to}]}
+        return simulate.run(ledger, simulate.parse_scenario(scenario))
+
+    result = replay("self-hosted:llama-70b-selfhosted")
+    # 15 gpt-4o requests (11k tokens) in each half, each at its own half's rate; the $1.50 billed goes
+    assert result.moved_requests == 30
+    assert result.scenario_cost_usd == pytest.approx(1800 + 15 * 11_000 * (first + second) / 1e6, abs=1e-6)
+    assert "llama-70b-selfhosted (self-hosted)" in result.by("target_model")["target_model"].to_list()
+    # the mapping form says the same; name and provider may be given
+    same = replay({"model": "LLaMA-70b-selfhosted", "self_hosted": True, "provider": "internal", "name": "ours"})
+    assert same.scenario_cost_usd == pytest.approx(result.scenario_cost_usd, abs=1e-9)
+    # a user override wins here as in the ledger
+    overrides = _write(tmp_path, "o.yaml", "overrides:\n  - {provider: internal, model: llama-70b-selfhosted, "
+                                           "effective_from: 2026-11-16, input_mtok: 10, output_mtok: 20}\n")
+    config.replace_overrides(ledger, config.load_overrides_file(overrides))
+    result = replay("self-hosted:llama-70b-selfhosted")
+    # an override of the model replaces its cost-file rates (as in the ledger: the first half, before the override,
+    # is unpriced there: 15 days x $20 = $300 of internal spend); the moved requests of the first half take the
+    # first interval's price, the override's: 30 x (10k x $10 + 1k x $20) / 1M = $3.60
+    assert float(ledger.sql("select sum(list_cost_usd) from usage where provider = 'internal'").item()) == 300
+    result = replay("self-hosted:llama-70b-selfhosted")
+    assert result.baseline_cost_usd == pytest.approx(300 + 1.5, abs=1e-6)
+    assert result.scenario_cost_usd == pytest.approx(300 + 3.6, abs=1e-6)
+
+
+def test_self_hosted_target_errors_are_named(ledger, tmp_path):
+    from simulate.spec import ScenarioError
+
+    def parse(to):
+        return simulate.parse_scenario({"name": "x", "period": {"start": "2026-11-01", "end": "2026-11-30"},
+                                        "policies": [{"kind": "shift", "match": {"models": ["gpt-4o"]},
+                                                      "share": 1.0, "to": to}]})
+
+    with pytest.raises(ConfigError, match="self-hosted:` needs a model name"):
+        parse("self-hosted:  ")
+    with pytest.raises(ConfigError, match="'gpt-4o' is not a target"):
+        parse("gpt-4o")
+    with pytest.raises(ConfigError, match="priced as the ledger prices it: drop `prices`"):
+        parse({"model": "m", "self_hosted": True, "prices": {"input": 1, "output": 1}})
+    with pytest.raises(ScenarioError, match=r"policies.0.to: self-hosted:llama-70b-selfhosted: the ledger prices no "
+                                            r"self-hosted model of that name; load its cost file"):
+        simulate.run(ledger, parse("self-hosted:llama-70b-selfhosted"))
+    wb.replace_self_hosted(ledger, wb.load_self_hosted_file(_write(tmp_path, "sh.yaml", SELF_HOSTED + (
+        "  - {provider: lab, model: llama-70b-selfhosted, start: 2026-11, amount_usd: 5}\n"))))
+    ingest_paths(ledger, [_write(tmp_path, "lab.csv", HEADER + "\n2026-11-03T10:00:00Z,lab,llama-70b-selfhosted,"
+                                                             "research,u1,1000,100,\n")])
+    with pytest.raises(ScenarioError, match=r"several providers \(internal, lab\); name one: \{model: "
+                                            r"llama-70b-selfhosted, provider: internal, self_hosted: true\}"):
+        simulate.run(ledger, parse("self-hosted:llama-70b-selfhosted"))
+
+
 def test_bad_files_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"entry 1, field seats"):
         wb.load_subscriptions_file(_write(tmp_path, "s.yaml", "subscriptions:\n  - {vendor: a, product: b, team: c, "
@@ -212,7 +309,8 @@ def test_cli_loads_and_shows(ledger_file, tmp_path):
     assert p.returncode == 0, p.stderr
     assert "internal/llama-70b-selfhosted 2026-11-01..2026-11-30: $1,800.00 over 45,000,000 tokens = $40.0000 per " \
            "1M tokens; priced $1,800.00, residual $0.00" in p.stdout
-    assert "What-if target: to: {model: llama-70b-selfhosted, prices: {input: 40, output: 40}}" in p.stdout
+    assert "What-if target: to: self-hosted:llama-70b-selfhosted (priced as the ledger prices it on each request's " \
+           "day; here cost file: input 40, output 40 per 1M tokens)" in p.stdout
 
 
 def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch):
