@@ -1,7 +1,7 @@
 """Row checks of a FOCUS Cost and Usage file, written from the specification (FOCUS 1.2 columns and attributes,
-and the 1.5 working draft's AI properties of SkuPriceDetails), because no current FOCUS validator installs from
-PyPI: `focus-validator` 1.0.0 is the only release there, validates FOCUS 1.0 with misspelt column names and exits 0
-on failure (docs/research.md "FOCUS").
+and the 1.5 working draft's AI properties of SkuPriceDetails), because no current FOCUS validator installs here:
+`focus-validator` 2.x (2.2.1 current) requires Python >= 3.12 and duckdb < 2, and 1.0.0, the newest for Python 3.11,
+validates FOCUS 1.0 with misspelt column names and exits 0 on failure (docs/research.md "FOCUS").
 
     violations(path) -> polars frame (row, column, value, rule)   # empty when the file passes
 
