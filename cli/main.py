@@ -415,10 +415,19 @@ def cmd_budgets(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
-    from finance import whole_bill
+    from finance import seat_export, whole_bill
 
+    if args.mapping and not args.file:
+        print("modelmix subscriptions: --mapping reads a vendor's seat export: give the FILE too", file=sys.stderr)
+        return 2
+    # a vendor's seat export through its mapping: every row checked before the ledger is opened
+    lines = seat_export.load(args.file, args.mapping) if args.mapping else None
     with _open(args, settings) as wh:
-        if args.file:
+        if lines is not None:
+            n = whole_bill.replace_subscription_lines(wh, lines)
+            print(f"{n} subscription line(s) loaded from {args.file} ({lines['seats'].sum():,} seats) through "
+                  f"{args.mapping}")
+        elif args.file:
             n = whole_bill.replace_subscriptions(wh, whole_bill.load_subscriptions_file(args.file))
             print(f"{n} subscription line(s) loaded from {args.file}")
         print(whole_bill.subscriptions(wh))
@@ -686,8 +695,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(fn=cmd_budgets)
 
     sp = with_db(sub.add_parser("subscriptions", help="show seats and subscriptions, or replace them from a YAML/CSV "
-                                                      "file"))
+                                                      "file, or from a vendor's seat export with --mapping"))
     sp.add_argument("file", nargs="?")
+    sp.add_argument("--mapping", metavar="FILE", help="a seat_mapping YAML: read FILE as a vendor's seat or licence "
+                    "export with its own column names (docs/finance.md, 'Seat exports')")
     sp.set_defaults(fn=cmd_subscriptions)
 
     sp = with_db(sub.add_parser("self-hosted", help="show self-hosted inference costs and their effective $/1M "

@@ -183,6 +183,12 @@ def replace_subscriptions(wh: Warehouse, entries: list[Subscription]) -> int:
     return wh.write(_replace, "subscriptions", _frame(entries, SUBSCRIPTION_COLUMNS))
 
 
+def replace_subscription_lines(wh: Warehouse, lines: pl.DataFrame) -> int:
+    """Replace the whole subscriptions table with checked lines (columns SUBSCRIPTION_COLUMNS, e.g. a vendor's
+    seat export read by finance.seat_export.load) in one write transaction; returns the rows written."""
+    return wh.write(_replace, "subscriptions", lines.select(SUBSCRIPTION_COLUMNS))
+
+
 def replace_self_hosted(wh: Warehouse, entries: list[SelfHostedCost]) -> int:
     """Replace the self-hosted costs, derive their rates and re-price the ledger, in one write transaction."""
     check_overlaps(entries, "self-hosted costs")
