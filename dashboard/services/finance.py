@@ -28,6 +28,7 @@ from finance import focus_check
 from finance import forecast as fc
 from finance import reconcile as rc
 from finance import regressions as rg
+from finance import seat_export
 from finance import whole_bill as wb
 from finance import scenario_impact as si
 from finance.periods import period_bounds
@@ -373,6 +374,27 @@ def load_subscriptions_file(wh: Warehouse, filename: str, data: bytes) -> int:
     does); errors name the file, the entry and the field. Returns the lines written."""
     entries = load_upload(filename, data, wb.load_subscriptions_file, "Invalid subscriptions file", CONFIG_SUFFIXES)
     return wb.replace_subscriptions(wh, entries)
+
+
+def load_seat_export(wh: Warehouse, export_name: str, export: bytes, mapping_name: str, mapping: bytes) -> int:
+    """Replace the seats and subscriptions with a vendor's seat export (CSV) read through its seat mapping (YAML),
+    as `modelmix subscriptions FILE --mapping MAP` does; errors name the uploads, the row and the export's column,
+    and nothing is written. Returns the lines written."""
+    for name, suffixes in ((export_name, (".csv",)), (mapping_name, (".yaml", ".yml"))):
+        if Path(name).suffix.lower() not in suffixes:
+            raise ConfigError(f"{name}: expected a {' or '.join(s.lstrip('.') for s in suffixes)} file",
+                              title=seat_export.TITLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path, map_path = Path(tmp) / "export" / Path(export_name).name, Path(tmp) / Path(mapping_name).name
+        csv_path.parent.mkdir()
+        csv_path.write_bytes(export)
+        map_path.write_bytes(mapping)
+        try:
+            lines = seat_export.load(csv_path, map_path)
+        except ConfigError as e:
+            text = e.message.replace(str(csv_path), export_name).replace(str(map_path), mapping_name)
+            raise ConfigError(text, title=seat_export.TITLE) from e
+    return wb.replace_subscription_lines(wh, lines)
 
 
 def load_self_hosted_file(wh: Warehouse, filename: str, data: bytes) -> int:

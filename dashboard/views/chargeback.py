@@ -200,6 +200,26 @@ def whole_bill_files() -> None:
                             functools.partial(_loaded, label, upload.name), flash_key=BILL_FLASH_KEY, section=key,
                             disabled=not auth.allows("analyst"),
                             help=None if auth.allows("analyst") else auth.need_text("analyst"))
+        seat_export_upload()
+
+
+def seat_export_upload() -> None:
+    """A vendor's seat or licence export (CSV, its own column names) with its seat mapping (YAML), as
+    `modelmix subscriptions FILE --mapping MAP`; docs/finance.md "Seat exports"."""
+    flash(BILL_FLASH_KEY, "seat_export")
+    st.markdown("**Or a vendor's seat export** (a seat list or licence report as CSV) with its column mapping")
+    c1, c2 = st.columns(2)
+    export = c1.file_uploader("Seat export (CSV)", type=["csv"], key="bill_seat_export")
+    mapping = c2.file_uploader("Its seat mapping (YAML)", type=["yaml", "yml"], key="bill_seat_mapping",
+                               help="seat_mapping: columns (export column: field), constants, values, "
+                                    "end_is_exclusive, date_format; without a seats column each row is one seat.")
+    if export is not None and mapping is not None:
+        save_button(f"Replace all seats and subscriptions with {export.name}", "bill_load_seat_export",
+                    functools.partial(svc.load_seat_export, state.warehouse(), export.name, export.getvalue(),
+                                      mapping.name, mapping.getvalue()),
+                    functools.partial(_loaded, "Seats and subscriptions", export.name),
+                    flash_key=BILL_FLASH_KEY, section="seat_export", disabled=not auth.allows("analyst"),
+                    help=None if auth.allows("analyst") else auth.need_text("analyst"))
 
 
 def _loaded(label: str, filename: str, n: int) -> str:

@@ -130,3 +130,43 @@ def test_cli_loads_a_seat_export(tmp_path):
         p.stderr, p.stderr
     p = run("subscriptions", "--db", db)
     assert "shape: (4, 10)" in p.stdout                       # the good load is still there, untouched
+
+
+def test_chargeback_page_loads_a_seat_export(tmp_path, monkeypatch):
+    """The Chargeback page's seat export upload (CSV + mapping): a bad row is named with the upload's name, row and
+    column and writes nothing; the good export replaces the seats and shows in the whole bill."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ingest import ingest_paths
+    from warehouse import Warehouse
+
+    root = Path(__file__).resolve().parents[2]
+    usage = tmp_path / "usage.csv"
+    usage.write_text("ts,provider,model,team,input_tokens,output_tokens,cost_usd\n"
+                     "2026-11-05T10:00:00Z,openai,gpt-4o,platform,1000,100,0.02\n")
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as w:
+        ingest_paths(w, [usage])
+    monkeypatch.setenv("MODELMIX_DB", str(db))
+    bad = COPILOT.read_text().replace(",business,2026-09-01", ",free,2026-09-01")
+    try:
+        at = AppTest.from_file(str(root / "dashboard" / "views" / "chargeback.py"), default_timeout=120)
+        at.session_state["modelmix_date_range"] = NOV
+        at.run()
+        assert not at.exception
+        at.file_uploader(key="bill_seat_mapping").set_value(("copilot.yaml", COPILOT_MAP.read_bytes(), "text/yaml"))
+        at.file_uploader(key="bill_seat_export").set_value(("seats.csv", bad.encode(), "text/csv")).run()
+        at.button(key="bill_load_seat_export").click().run()
+        assert not at.exception
+        # the free plan has no price in the mapping's values: the row is named, nothing is written
+        assert "seats.csv: row 7, column 'plan_type': 'free' is not an amount" in at.error[0].value
+        at.file_uploader(key="bill_seat_export").set_value(("seats.csv", COPILOT.read_bytes(), "text/csv")).run()
+        at.button(key="bill_load_seat_export").click().run()
+        assert not at.exception and not at.error
+        assert "Loaded 4 seats and subscriptions line(s) from seats.csv." in at.success[0].value
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Seats and subscriptions"] == "$154.00"      # $57 + $78 + $19 for November
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
