@@ -38,7 +38,7 @@ def test_loads_typed_canonical_rows(wh, csv_file):
         "ts", "granularity", "provider", "model", "model_raw", "account", "project", "api_key", "user_id", "team",
         "workload", "operation", "service_tier", "requests", "input_tokens", "cache_read_tokens",
         "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "list_cost_usd", "source_format",
-        "ingest_id", "session_id"]
+        "ingest_id", "session_id", "labels"]
 
 
 def test_same_file_twice_is_duplicate(wh, csv_file):
