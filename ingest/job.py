@@ -217,6 +217,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         execute(cur, sql.load("writes/request_outgoing"), window)
         # a restated request whose new line has no session id keeps the one its replaced row had (metadata)
         execute(cur, sql.load("writes/keep_session_ids"))
+        if fmt.labels:
+            execute(cur, sql.load("writes/keep_labels"))      # likewise labels (migration 024)
         if fmt.sessions:
             # a request loaded before without its session id: this export's id fills it in (not a restatement)
             execute(cur, sql.load("writes/fill_session_ids"))

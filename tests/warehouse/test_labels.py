@@ -196,3 +196,26 @@ def test_rules_survive_the_migration(tmp_path):
         wh.write(lambda cur: cur.execute("insert into attribution_rules (field, pattern, team) "
                                          "values ('label:env', 'p*', 't3')"), changes_data=False)
         assert wh.scalar("select count(*) from attribution_rules where field = 'label:env'") == 1
+
+
+def test_a_restated_span_without_labels_keeps_the_older_ones(wh, tmp_path):
+    """A newer export restates a span (other token counts: the newest load wins) but carries no attributes: the
+    replacing row keeps the labels the replaced row had, so a label rule still decides it."""
+    _rules(wh, tmp_path, "rules:\n  - {field: label:deployment.environment.name, pattern: production, team: prod}\n")
+    _one(wh, SPANS)
+    line = json.loads(SPANS.read_text().splitlines()[0])
+    rs = line["resourceSpans"][0]
+    rs["resource"]["attributes"] = [a for a in rs["resource"]["attributes"] if a["key"] == "service.name"]
+    span = rs["scopeSpans"][0]["spans"][0]
+    span["attributes"] = [a for a in span["attributes"] if a["key"].startswith("gen_ai.")]
+    for a in span["attributes"]:
+        if a["key"] == "gen_ai.usage.output_tokens":
+            a["value"] = {"intValue": "121"}
+    rs["scopeSpans"][0]["spans"] = [span]
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(json.dumps(line) + "\n")
+    r = _one(wh, newer)
+    assert (r.rows_loaded, r.rows_replaced) == (1, 1)
+    row = wh.sql("select output_tokens, labels, team from usage where ts = '2026-11-20 09:00:00'").row(0, named=True)
+    assert (row["output_tokens"], row["labels"]["deployment.environment.name"], row["team"]) == (121, "production",
+                                                                                                 "prod")
