@@ -30,6 +30,7 @@ and a ranked policy whose share is neither 0 nor 1 before the one slid (its clai
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -275,7 +276,7 @@ class BucketTable:
         lo[i], hi[i] = 0.0, 1.0
         self._dir = tempfile.TemporaryDirectory(prefix="modelmix-slider-")   # removed with the table
         self.segments: list[Path] = []
-        self.maps: list[np.ndarray] = []
+        self.layout: list[tuple[np.dtype, int]] = []     # per segment: its record type, where its rows start
         self.offsets: list[np.ndarray] = []
         self.keys: list[tuple[str, str]] | None = None
         self.bounds: list[np.ndarray] | None = None
@@ -310,6 +311,7 @@ class BucketTable:
         self.cum_units = np.concatenate([[0], np.cumsum(self.bucket_units)]).astype(np.int64)
         self.n = int(self.cum_units[-1])
         self._refined: OrderedDict[int, tuple] = OrderedDict()
+        self._lock = threading.Lock()
 
     # --- building -----------------------------------------------------------------------------------------
     def _chunk(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
@@ -432,28 +434,33 @@ class BucketTable:
         path = Path(self._dir.name) / f"seg{len(self.segments)}.npy"
         np.save(path, rec)                       # rows in key order, so bucket by bucket
         self.segments.append(path)
-        self.maps.append(np.load(path, mmap_mode="r"))      # opened once: a refinement only slices it
+        m = np.load(path, mmap_mode="r")
+        self.layout.append((m.dtype, m.offset))   # read by slices with plain reads, never mapped: the pages read
+        del m                                     # would count in the process's RSS (a whole scan: the whole file)
         self.offsets.append(np.searchsorted(b, np.arange(n_b + 1)))
 
     # --- a move ----------------------------------------------------------------------------------------------
     def _refine(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Bucket b's rows in exact rank order (`_read`), cached (LRU of CACHED_BUCKETS)."""
-        if b in self._refined:
-            self._refined.move_to_end(b)
-            return self._refined[b]
+        with self._lock:                     # the table is shared by every session of the process
+            if b in self._refined:
+                self._refined.move_to_end(b)
+                return self._refined[b]
         got = self._read(b)
-        self._refined[b] = got
-        while len(self._refined) > CACHED_BUCKETS:
-            self._refined.popitem(last=False)
+        with self._lock:
+            self._refined[b] = got
+            while len(self._refined) > CACHED_BUCKETS:
+                self._refined.popitem(last=False)
         return got
 
     def _read(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Bucket b's rows in exact rank order: (running sums of the deltas, rows × keys with a leading zero row;
         the row count at each unit count; the rows' teams; their deltas)."""
         parts = []
-        for seg, off in zip(self.maps, self.offsets, strict=True):
+        for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
             if off[b + 1] > off[b]:
-                parts.append(seg[off[b]:off[b + 1]])
+                parts.append(np.fromfile(path, dtype=dtype, count=int(off[b + 1] - off[b]),
+                                         offset=start + int(off[b]) * dtype.itemsize))
         if not parts:
             return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
                 np.zeros((0, len(self.keys)))
