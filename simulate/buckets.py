@@ -51,6 +51,7 @@ BUCKETS = 4096           # quantile buckets of a ranking key: ~25 k rows each at
 CHUNK_ROWS = 500_000     # rows per streamed chunk (its per-row arrays: ~0.25 GB while it is processed)
 CACHED_BUCKETS = 64      # refined buckets kept per table
 SAMPLE_PER_BUCKET = 16   # the bounds come from the first BUCKETS × this eligible rows (or all when fewer)
+SCAN_ROWS = 200_000      # about this many rows per read when every bucket is read (cheapest_at_quality)
 
 
 def _numeric(col: np.ndarray) -> np.ndarray:
@@ -453,13 +454,15 @@ class BucketTable:
                 self._refined.popitem(last=False)
         return got
 
-    def _read(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Bucket b's rows in exact rank order: (running sums of the deltas, rows × keys with a leading zero row;
-        the row count at each unit count; the rows' teams; their deltas)."""
+    def _read(self, b: int, end: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of bucket b (of buckets b..end − 1: a key range too) in exact rank order: (running sums of the
+        deltas, rows × keys with a leading zero row; the row count at each unit count; the rows' teams; their
+        deltas)."""
+        end = b + 1 if end is None else end
         parts = []
         for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
-            if off[b + 1] > off[b]:
-                parts.append(np.fromfile(path, dtype=dtype, count=int(off[b + 1] - off[b]),
+            if off[end] > off[b]:
+                parts.append(np.fromfile(path, dtype=dtype, count=int(off[end] - off[b]),
                                          offset=start + int(off[b]) * dtype.itemsize))
         if not parts:
             return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
@@ -505,10 +508,13 @@ class BucketTable:
                 if best is None or cost[j] < best[0]:
                     best = (float(cost[j]), int(ks[j]))
 
-        for b in range(self.n_buckets):
-            units = int(self.cum_units[b + 1] - self.cum_units[b])
+        # consecutive buckets are one key range: read them SCAN_ROWS at a time (one read per segment each)
+        per = max(1, int(SCAN_ROWS * self.n_buckets // max(self.n, 1)))
+        for b in range(0, self.n_buckets, per):
+            end = min(b + per, self.n_buckets)
+            units = int(self.cum_units[end] - self.cum_units[b])
             if units:
-                cum, at, _, _ = self._read(b)
+                cum, at, _, _ = self._read(b, end)
                 consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
         consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
         return None if best is None else best[1]

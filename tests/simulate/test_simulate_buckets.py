@@ -197,10 +197,11 @@ def test_what_needs_every_rows_order_is_refused_above_the_limit(wh, tmp_path, mo
     assert frontier.router_report(wh, sc, 0).metrics
 
 
-@pytest.mark.parametrize("unit,cache", [("request", "lost"), ("session", "kept")])
+@pytest.mark.parametrize("unit,cache,scan", [("request", "lost", 1), ("session", "kept", 1), ("request", "kept", 100)])
 @pytest.mark.parametrize("bar", [0.9, 0.95, 0.99, 1.0])
 def test_cheapest_at_quality_reads_the_buckets_in_order_and_agrees(wh, tmp_path, monkeypatch, small_buckets, unit,
-                                                                   cache, bar):
+                                                                   cache, scan, bar):
+    monkeypatch.setattr(buckets, "SCAN_ROWS", scan)     # one bucket per read, or several buckets per read
     ledger(wh, tmp_path)
     # scored models, so that quality falls as the share grows and each bar is crossed inside the curve
     sc = scenario(0.3, unit, cache, quality={"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}})
