@@ -1,7 +1,7 @@
 -- finance_focus_cost_usage: a month of counted spend as FOCUS 1.2 Cost and Usage rows with the AI columns of the
 -- FOCUS 1.5 working draft (docs/research.md "FOCUS"; docs/finance.md "FOCUS for AI"): one row per day x provider x
 -- account
--- x project x team x workload x model x service tier x token class (input = uncached input, cache read, cache
+-- x project x team x workload x model x service tier x label set x token class (input = uncached input, cache read, cache
 -- write, output with reasoning included). Mandatory columns always set; times ISO 8601 UTC with Z
 -- (ChargePeriodEnd exclusive); currency 'USD'; ServiceCategory 'AI and Machine Learning'.
 -- ConsumedQuantity / PricingQuantity = the class's tokens (unit 'Tokens'); SkuMeter '<model>/<class>';
@@ -16,7 +16,9 @@
 -- row with no token class, quantity or unit price.
 -- x_Requests sits on the group's largest row only, so summing it counts each request once. Usage with neither a
 -- billed nor a list cost (an unpriced model in a log without cost) has BilledCost 0 and x_CostUnknown true.
--- Grain: one row per day x provider x account x project x team x workload x model x service_tier x token class.
+-- Tags: the group's labels (usage_daily.labels) with team and workload.
+-- Grain: one row per day x provider x account x project x team x workload x model x service_tier x label set x
+-- token class.
 -- Params: $month_start, $month_end (dates, inclusive; one billing period).
 with daily as (
     select *, cast(day as timestamp) as price_at from usage_daily where day between $month_start and $month_end and in_spend
@@ -27,7 +29,7 @@ priced as (
 ),
 grouped as (
     select
-        day, provider, account, project, team, workload, model, service_tier,
+        day, provider, account, project, team, workload, model, service_tier, labels,
         -- usage of a model with no price and no billed cost has no known cost: 0 here (BilledCost is never
         -- null in FOCUS), flagged in x_CostUnknown
         coalesce(sum(spend_usd), 0) as spend_usd,
@@ -67,10 +69,10 @@ weighted as (
             else 1.0
         end as share,
         sum(coalesce(list_usd, 0)) over grp > 0 as group_priced,
-        row_number() over (partition by day, provider, account, project, team, workload, model, service_tier
+        row_number() over (partition by day, provider, account, project, team, workload, model, service_tier, labels
                            order by coalesce(list_usd, 0) desc, tokens desc nulls last, token_class) as rank_in_group
     from class_rows
-    window grp as (partition by day, provider, account, project, team, workload, model, service_tier)
+    window grp as (partition by day, provider, account, project, team, workload, model, service_tier, labels)
 ),
 shared as (
     select
@@ -84,7 +86,7 @@ costed as (
         -- the largest class takes the rounding remainder: the group's rows add up to its spend exactly
         case when rank_in_group = 1
              then cast(spend_usd - (sum(rounded_usd) over (partition by day, provider, account, project, team,
-                                        workload, model, service_tier) - rounded_usd) as decimal(18, 6))
+                                        workload, model, service_tier, labels) - rounded_usd) as decimal(18, 6))
              else rounded_usd end as billed_usd
     from shared
 ),
@@ -183,7 +185,11 @@ final as (
         ], lambda e: e.v is not null))) as varchar) end as SkuPriceDetails,
         nullif(project, '') as SubAccountId,
         nullif(project, '') as SubAccountName,
-        cast(json_object('team', team, 'workload', workload) as varchar) as Tags,
+        -- the usage's labels (migration 024: OTel attributes, FOCUS Tags, GCP labels) with team and workload
+        -- (which win over a label of the same name)
+        case when labels is null then cast(json_object('team', team, 'workload', workload) as varchar)
+             else cast(to_json(map_concat(labels, map {'team': team, 'workload': workload})) as varchar)
+        end as Tags,
         team as x_Team,
         model as x_Model,
         service_tier as x_ServiceTier,
@@ -193,6 +199,6 @@ final as (
         cost_unknown as x_CostUnknown
     from identity
     order by ChargePeriodStart, ProviderName, BillingAccountId, SubAccountId, x_Team, SkuId, x_ServiceTier,
-        x_TokenClass
+        x_TokenClass, Tags
 )
 select * from final

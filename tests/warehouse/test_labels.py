@@ -219,3 +219,26 @@ def test_a_restated_span_without_labels_keeps_the_older_ones(wh, tmp_path):
     row = wh.sql("select output_tokens, labels, team from usage where ts = '2026-11-20 09:00:00'").row(0, named=True)
     assert (row["output_tokens"], row["labels"]["deployment.environment.name"], row["team"]) == (121, "production",
                                                                                                  "prod")
+
+
+def test_focus_export_writes_labels_as_tags_and_round_trips(wh, tmp_path):
+    """The FOCUS export's Tags carry the usage's labels beside team and workload; the exported file passes the
+    spec row checks and, read back as FOCUS, gives the same labels."""
+    from finance import chargeback, focus_check
+    from warehouse import Warehouse
+
+    _one(wh, SPANS)
+    out = chargeback.export_focus(wh, "2026-11", tmp_path / "focus_2026-11.csv")
+    rows = list(csv.DictReader(out.open()))
+    tags = {json.loads(r["Tags"])["deployment.environment.name"] for r in rows if "deployment" in r["Tags"]}
+    assert tags == {"production", "canary", "staging"}
+    assert {json.loads(r["Tags"]).get("team") for r in rows} == {"unassigned"}
+    assert focus_check.violations(out).is_empty()
+    back = tmp_path / "back.duckdb"
+    with Warehouse(back) as other:
+        _one(other, out)
+        got = other.sql("select distinct labels from usage_raw order by all").to_series().to_list()
+    # the label sets of the spans, each with the team and workload the export adds
+    assert {**RESOURCE, "deployment.environment.name": "staging", "host.name": "ip-10-8-1-4",
+            "k8s.namespace.name": "shop-staging", "team": "unassigned", "workload": "general"} in got
+    assert {"team": "unassigned", "workload": "general"} in got        # the span without labels
