@@ -6,7 +6,8 @@ numeric column (`input_tokens: 1000` for thousands of tokens, `cost_usd: 0.01` f
 (`iso`, `unix_s`, `unix_ms` or a strptime pattern); constant values (`provider: acme-gateway`); the column that
 is the row's own id; whether input counts include cache reads/writes; whether output counts leave out the
 reasoning (thinking) tokens reported beside them; optionally the column holding the session, conversation or
-trace id (`session_id`, for the simulator's whole conversations). In a JSON file a source name may be a dotted path
+trace id (`session_id`, for the simulator's whole conversations); columns (or constants) that are labels,
+`label:<name>` (migration 024: attribution rules `field: label:<name>` match them). In a JSON file a source name may be a dotted path
 to a nested key (`usage.input_tokens`, `usageMetadata.thoughtsTokenCount`); every JSON value is read as text, so
 one record of another type is that record's reject. See docs/formats.md for the file.
 
@@ -41,6 +42,8 @@ KEYS = {"columns", "scale", "time_format", "constants", "key", "kind", "input_in
 # strptime codes a time format may use; anything else but these separators is refused
 TIME_CODES = set("YymdbBHIMSfzpjea")
 TIME_LITERALS = set(" -/:.,T")
+# a column or constant mapped to `label:<name>` fills that label (usage_raw.labels, migration 024)
+LABEL_PREFIX = "label:"
 
 
 class MappingError(IngestError):
@@ -112,6 +115,17 @@ def _time_format(value: object) -> str:
     return text
 
 
+def _label(where: str, target: object) -> str | None:
+    """The label name of a `label:<name>` target (a non-blank name without control characters), else None."""
+    text = str(target)
+    if not text.lower().startswith(LABEL_PREFIX):
+        return None
+    name = text[len(LABEL_PREFIX):].strip()
+    if not name or any(ord(ch) < 32 for ch in name):
+        raise MappingError(f"{where}: {LABEL_PREFIX} needs a label name, e.g. label:environment")
+    return name
+
+
 def _canonical(where: str, name: object) -> str:
     if name not in MAPPABLE:
         raise MappingError(f"{where}: {name!r} is not a canonical column; known: {', '.join(MAPPABLE)}")
@@ -144,7 +158,14 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
     if not isinstance(columns, dict) or not columns:
         raise MappingError(f"{name}: `columns` must map source columns to canonical columns")
     source_of: dict[str, str] = {}
+    labels: dict[str, str] = {}     # label name -> SQL of its value (a quoted source column or a literal)
     for source, target in columns.items():
+        if (name := _label(f"columns.{source}", target)) is not None:
+            if name in labels:
+                raise MappingError(f"columns.{source}: label {name!r} is already filled by another column")
+            labels[name] = _ident(str(source))
+            source_of[f"{LABEL_PREFIX}{name}"] = str(source)
+            continue
         target = _canonical(f"columns.{source}", target)
         if target in source_of:
             raise MappingError(f"columns.{source}: {target!r} is already filled by column {source_of[target]!r}")
@@ -157,6 +178,11 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
         scale[target] = _number(f"scale.{target}", value)
     constants = {}
     for target, value in (doc.get("constants") or {}).items():
+        if (name := _label(f"constants.{target}", target)) is not None:
+            if name in labels:
+                raise MappingError(f"constants.{target}: label {name!r} is also mapped from a column")
+            labels[name] = _literal(f"constants.{target}", value)
+            continue
         target = _canonical(f"constants.{target}", target)
         if target in source_of:
             raise MappingError(f"constants.{target}: also mapped from column {source_of[target]!r}")
@@ -186,22 +212,27 @@ def build(doc: object, name: str = "mapping") -> MappedFormat:
     if excludes_reasoning and not ("output_tokens" in source_of and "reasoning_tokens" in source_of):
         raise MappingError("output_excludes_reasoning: map both output_tokens and reasoning_tokens to columns")
 
-    sql = _adapter_sql(source_of, scale, constants, time_format, None if key is None else str(key), includes_cache,
-                       excludes_reasoning)
+    canonical = {t: s for t, s in source_of.items() if not t.startswith(LABEL_PREFIX)}
+    sql = _adapter_sql(canonical, scale, constants, time_format, None if key is None else str(key), includes_cache,
+                       excludes_reasoning, labels)
     required = tuple(dict.fromkeys([*source_of.values(), *([] if key is None else [str(key)])]))
-    raw = (("input_tokens",) if includes_cache and "input_tokens" in source_of else ()) + \
+    raw = (("input_tokens",) if includes_cache and "input_tokens" in canonical else ()) + \
         (("output_tokens",) if excludes_reasoning else ())
     return MappedFormat(
         id=FORMAT_ID, kind=kind, reads="any CSV, Parquet, JSON or JSON lines, mapped by a YAML mapping file",
         containers=("csv", "parquet", "json"), required=required, detect=lambda _s: False, keyed=key is not None,
-        raw=raw, sources={t: s for t, s in source_of.items()}, adapter_sql=sql, json_as_text=True,
-        sessions="session_id" in source_of,
+        raw=raw, sources=dict(canonical), adapter_sql=sql, json_as_text=True,
+        sessions="session_id" in source_of, labels=bool(labels),
     )
 
 
 def _adapter_sql(source_of: dict[str, str], scale: dict[str, Decimal], constants: dict[str, object],
-                 time_format: str, key: str | None, includes_cache: bool, excludes_reasoning: bool = False) -> str:
+                 time_format: str, key: str | None, includes_cache: bool, excludes_reasoning: bool = False,
+                 labels: dict[str, str] | None = None) -> str:
     cells = [f"{_ident(src)} as c_{target}" for target, src in source_of.items()]
+    labels = labels or {}
+    # each label's value: its source column (a quoted identifier) or its constant (a quoted literal), as text
+    cells += [f"cast({expr} as varchar) as c_label_{i}" for i, expr in enumerate(labels.values())]
     if key is not None:
         cells.append(f"{_ident(key)} as c__key")
 
@@ -244,6 +275,10 @@ def _adapter_sql(source_of: dict[str, str], scale: dict[str, Decimal], constants
             expr = (f"coalesce(try_cast({expr} as double), 0) "
                     f"+ coalesce(try_cast({value('reasoning_tokens')} as double), 0)")
         selects.append(f"{expr} as {target}")
+    if labels:
+        pairs = ", ".join(f"{{'k': {sql.literal(name)}, 'v': c_label_{i}}}" for i, name in enumerate(labels))
+        # macro label_map (migration 024): blank values dropped, keys sorted, null when none is left
+        selects.append(f"label_map([{pairs}]) as labels")
     body = ",\n        ".join(selects)
     cell_list = ",\n        ".join(cells)
     return f"""-- mapped-csv: generated from a validated mapping file (ingest/formats/mapped.py).

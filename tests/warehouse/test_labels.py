@@ -242,3 +242,29 @@ def test_focus_export_writes_labels_as_tags_and_round_trips(wh, tmp_path):
     assert {**RESOURCE, "deployment.environment.name": "staging", "host.name": "ip-10-8-1-4",
             "k8s.namespace.name": "shop-staging", "team": "unassigned", "workload": "general"} in got
     assert {"team": "unassigned", "workload": "general"} in got        # the span without labels
+
+
+def test_a_mapped_file_fills_labels_from_columns_and_constants(wh, tmp_path):
+    """mapped-csv: `columns: {env: label:environment}` and `constants: {label:source: harness}` fill labels; a blank
+    cell is no label; a rule on the label decides; a label without a name is refused naming the key."""
+    from ingest.formats.mapped import MappingError, build
+
+    path = tmp_path / "harness.csv"
+    path.write_text("at,model,in,out,env,cost center\n"
+                    "2026-11-02T10:00:00Z,gpt-4o-mini,100,10,prod,CC-1\n"
+                    "2026-11-02T11:00:00Z,gpt-4o-mini,100,10,,CC-2\n")
+    fmt = build({"columns": {"at": "ts", "model": "model", "in": "input_tokens", "out": "output_tokens",
+                             "env": "label:environment", "cost center": "label:cost center"},
+                 "constants": {"provider": "openai", "label:source": "harness"}})
+    [r] = ingest_paths(wh, [path], fmt=fmt)
+    assert (r.status, r.rows_loaded) == ("loaded", 2), r.error
+    assert wh.sql("select labels from usage_raw order by ts").to_series().to_list() == [
+        {"cost center": "CC-1", "environment": "prod", "source": "harness"},
+        {"cost center": "CC-2", "source": "harness"}]
+    _rules(wh, tmp_path, "rules:\n  - {field: label:environment, pattern: prod, team: prod-team}\n")
+    assert wh.sql("select team from usage order by ts").to_series().to_list() == ["prod-team", "unassigned"]
+    with pytest.raises(MappingError, match=r"columns.env: label: needs a label name"):
+        build({"columns": {"at": "ts", "model": "model", "env": "label: "}, "constants": {"provider": "x"}})
+    with pytest.raises(MappingError, match=r"constants.label:env: label 'env' is also mapped from a column"):
+        build({"columns": {"at": "ts", "model": "model", "e": "label:env"},
+               "constants": {"provider": "x", "label:env": "p"}})
