@@ -29,7 +29,8 @@ select
     100 + (hash(i) % 4000), 0, 0, 10 + (hash(i + 1) % 600), 0, null, 'bench', 1,
     request_row_key('openai', 'req-' || i), cast(i % 50 as ubigint),
     -- conversations of 8 requests (migration 019's session_id), for the session unit and cache loss on a switch
-    'conv-' || (i // 8)
+    'conv-' || (i // 8),
+    null    -- labels (migration 024)
 from (select i, case when i % 4 = 0 then 'gpt-4o-mini' else 'gpt-4o' end as m from range($n) t(i))
 """
 
