@@ -8,9 +8,10 @@ without this router, its navigation or the signed-in person."""
 
 from __future__ import annotations
 
-# pandas before anything draws: plotly finds pandas by looking in sys.modules, so while one session's thread is
-# still importing it, another's chart (first visitors of a fresh server, all at once) met a half-initialised
-# module ("partially initialized module 'pandas' has no attribute 'Series'"); an import waits for it instead
+# pandas before anything draws: Plotly (the charts' library until issue 15) found pandas by looking in sys.modules,
+# so while one session's thread was still importing it, another's chart (first visitors of a fresh server, all at
+# once) met a half-initialised module ("partially initialized module 'pandas' has no attribute 'Series'"); kept
+# because Streamlit's table and chart data conversion still imports pandas lazily in each session's thread
 import pandas  # noqa: F401
 import streamlit as st
 

@@ -57,6 +57,15 @@ def test_only_warehouse_opens_duckdb():
             assert "duckdb.connect" not in path.read_text(encoding="utf-8"), path
 
 
+def test_no_code_imports_plotly():
+    """Charts are Vega-Lite specs (dashboard/components/vega.py); Plotly left the dependencies (docs/design.md
+    says why: its 4.7 MB browser bundle made every page with a chart wait ~10 s). The shared venv may still
+    hold it, so an import would work here and fail on a fresh machine."""
+    for layer in sorted(OURS) + ["bench", "tests", "docs"]:
+        for path in _files(layer):
+            assert "plotly" not in _imports(path), path
+
+
 # --- pages ---------------------------------------------------------------------------------------------------
 VIEWS = ROOT / "dashboard" / "views"
 # what a page may import of ours: services and components, and the dashboard's own session plumbing (the cached

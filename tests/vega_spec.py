@@ -1,4 +1,4 @@
-"""Reading the dashboard's Vega-Lite charts in tests: an Altair chart (a builder's result) or an AppTest element
+"""Reading the dashboard's Vega-Lite charts in tests: a builder's spec (a dict, datasets as polars frames) or an AppTest element
 (`at.get("vega_lite_chart")`) as plain dicts, each layer with the rows it draws, so tests assert on what a reader
 sees (series and their colours, axis titles and formats, values, marks) rather than on Altair's objects."""
 
@@ -12,14 +12,25 @@ import pyarrow as pa
 
 def _rows(arrow: bytes) -> list[dict]:
     """Arrow IPC bytes as row dicts, dates and times as ISO text (as Altair's own `to_dict` gives them)."""
-    rows = pa.ipc.open_stream(arrow).read_all().to_pylist()
+    return _rows_of(pa.ipc.open_stream(arrow).read_all().to_pylist())
+
+
+def _frame_rows(df) -> list[dict]:
+    if isinstance(df, list):
+        return df
+    return _rows_of(df.to_arrow().to_pylist())
+
+
+def _rows_of(rows: list[dict]) -> list[dict]:
     return [{k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for k, v in r.items()} for r in rows]
 
 
 def spec(chart) -> dict:
     """The Vega-Lite spec with every named dataset as a list of row dicts under spec["datasets"]."""
-    if hasattr(chart, "to_dict"):                     # an Altair chart
-        return chart.to_dict()
+    if isinstance(chart, dict):                       # a builder's spec: datasets as polars frames
+        out = dict(chart)
+        out["datasets"] = {name: _frame_rows(d) for name, d in chart.get("datasets", {}).items()}
+        return out
     proto = chart.proto                               # an AppTest vega_lite_chart element
     out = json.loads(proto.spec)
     datasets = out.setdefault("datasets", {})
@@ -37,7 +48,7 @@ def charts(at) -> list[dict]:
 
 def layers(s: dict) -> list[dict]:
     """The unit specs of a (possibly layered) chart, each with `rows`: the data it draws (its own or inherited)."""
-    s = spec(s) if not isinstance(s, dict) else s
+    s = spec(s) if not isinstance(s, dict) or any(not isinstance(d, list) for d in s.get("datasets", {}).values()) else s
     datasets = s.get("datasets", {})
 
     def rows_of(data, inherited):

@@ -64,7 +64,7 @@ def credits_note(credits, column: str, spend: str = "spend_usd") -> str:
 
 # one month format everywhere: "Nov 2026" in headings, tables (MONTH_COLUMN) and chart axes (MONTH_AXIS)
 MONTH_COLUMN = "MMM YYYY"       # st.column_config.DateColumn format
-MONTH_AXIS = "%b %Y"            # plotly tickformat
+MONTH_AXIS = "%b %Y"            # chart axis format (d3 time format, as Vega-Lite reads it)
 
 
 def month(value: dt.date | str) -> str:

@@ -1,29 +1,31 @@
-"""Figure builders for the Sources page: pure (no streamlit, no queries)."""
+"""Chart builders for the Sources page: Vega-Lite specs (components/vega.py), pure (no streamlit, no queries)."""
 
 from __future__ import annotations
 
-import math
-
-import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.components import vega
+from dashboard.components.vega import UTC, field, layer, tip
 
-def coverage_heatmap(grid: pl.DataFrame) -> go.Figure:
-    """A day x pulled-source grid: white where the source added no rows that day, blue by how many it added
+EMPTY_COLOR = "#eef0f2"
+
+
+def coverage_heatmap(grid: pl.DataFrame) -> dict:
+    """A day x pulled-source grid: grey where the source added no rows that day, blue by how many it added
     (log-scaled so a quiet day still shows). Columns: source, day, rows (0 = none)."""
     sources = grid["source"].unique(maintain_order=True).to_list()
-    days = grid["day"].unique().sort().to_list()
-    wide = grid.pivot(on="day", index="source", values="rows", sort_columns=True)
-    counts = [wide.filter(pl.col("source") == s).drop("source").row(0) for s in sources]
-    text = [[f"{n:,} row(s)" if n else "nothing pulled" for n in row] for row in counts]
-    fig = go.Figure(go.Heatmap(
-        z=[[None if not v else math.log10(v + 1) for v in row] for row in counts],
-        x=days, y=sources, customdata=text, colorscale=[(0, "#cfe2f3"), (1, "#1f4e79")], showscale=False,
-        xgap=1, ygap=2, hoverongaps=False,
-        hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata}<extra></extra>",
-    ))
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=12))
-    fig.update_xaxes(tickformat="%-d %b", showgrid=False)
-    fig.update_layout(template="plotly_white", height=max(200, 34 * len(sources) + 90),
-                      plot_bgcolor="#eef0f2", margin=dict(l=8, r=8, t=12, b=8), font=dict(size=13))
-    return fig
+    data = grid.select(
+        pl.col("source"), pl.col("rows").cast(pl.Int64),
+        pl.when(pl.col("rows") > 0).then((pl.col("rows").cast(pl.Float64) + 1).log10()).alias("level"),
+        pl.when(pl.col("rows") > 0).then(pl.format("{} row(s)", pl.col("rows"))).otherwise(pl.lit("nothing pulled"))
+        .alias("what"),
+        pl.col("day").dt.strftime("%-d %b %Y").alias("when"),
+        vega.as_utc("day").alias("day"), (vega.as_utc("day") + pl.duration(hours=22)).alias("day_end"))
+    y = field("source", "nominal", title=None, sort=sources, axis={"labelLimit": 260})
+    x = field("day", "temporal", scale=UTC, axis=vega.time_axis(None, "%-d %b", grid=False))
+    cells = layer("cells", {"type": "rect", "cornerRadius": 1}, x=x, x2=field("day_end"), y=y,
+                  color={"condition": {"test": "datum.level === null", "value": EMPTY_COLOR},
+                         "field": "level", "type": "quantitative", "scale": {"range": ["#cfe2f3", "#1f4e79"]},
+                         "legend": None},
+                  tooltip=[tip("source", "Source"), tip("when", "Day"), tip("what", "Pulled")])
+    return vega.chart([cells], {"cells": data}, max(120, 30 * len(sources) + 50))

@@ -97,7 +97,7 @@ def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:
                 "Widen the date range in the sidebar.")
         return
     st.markdown(f"**Daily spend of {team} on {model}, {day_span(df['day'].min(), df['day'].max())}**")
-    st.plotly_chart(charts.anomaly_series(df, marked), width="stretch")
+    st.vega_lite_chart(charts.anomaly_series(df, marked), width="stretch")
     st.caption("The shaded band runs from the expected value up to the flag line; days above it that also clear "
                "the 60% and $1 minimums are flagged (circled).")
     sql_behind(svc.QUERIES["anomalies"])
@@ -159,7 +159,7 @@ def regressions_section(start: dt.date, end: dt.date) -> None:
         st.info("No daily values for this series in the range.")
     else:
         st.markdown(f"**{r['message']}**")
-        st.plotly_chart(charts.regression_series(series, r["start"], UNIT[r["kind"]], r["kind"] == "cache"),
+        st.vega_lite_chart(charts.regression_series(series, r["start"], UNIT[r["kind"]], r["kind"] == "cache"),
                         width="stretch")
     sql_behind(svc.QUERIES["regressions"])
 

@@ -78,7 +78,7 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
         st.warning(f"**{verdict}** The P10–P90 band is not drawn: it would promise a precision the history "
                    "does not support. Read the forecast line as a rough direction only.",
                    icon=":material/report:")
-    st.plotly_chart(charts.forecast_band(daily, as_of, band=level not in ("unreliable", "none")), width="stretch")
+    st.vega_lite_chart(charts.forecast_band(daily, as_of, band=level not in ("unreliable", "none")), width="stretch")
     sql_behind(svc.DAILY_SPEND_QUERY[by])
     backtest_block(key, bt, level, verdict)
 
@@ -190,7 +190,7 @@ def burndown_block(status: pl.DataFrame, as_of: dt.date) -> None:
               as_of=as_of)
     st.markdown(f"**Burn-down: {r['scope']} {r['name']}, {period_name(r['period_start'], r['period'])} — budget "
                 f"{usd(r['budget_usd'])}, forecast {usd(r['forecast_usd'])}**")
-    st.plotly_chart(charts.burndown(df, r["budget_usd"], r["crossing_date"]), width="stretch")
+    st.vega_lite_chart(charts.burndown(df, r["budget_usd"], r["crossing_date"]), width="stretch")
     if r["crossing_date"] is None:
         st.caption(f"The forecast stays under the budget: {usd(-r['variance_usd'])} to spare at the period's end.")
     else:
@@ -289,7 +289,7 @@ def scenario_section(as_of: dt.date) -> None:
     c2.metric("Forecast under the scenario", usd(df["forecast_scenario_usd"].sum()), border=True,
               delta=f"{-saving / today_total * 100:+.1f}%" if today_total else None, delta_color="inverse")
     c3.metric("Saving to the period's end", usd(saving), border=True)
-    st.plotly_chart(charts.scenario_impact(df), width="stretch")
+    st.vega_lite_chart(charts.scenario_impact(df), width="stretch")
     table(
         df, hide_index=True, width="stretch",
         column_order=["team", "ratio", "actual_to_date_usd", "forecast_today_usd", "forecast_scenario_usd",

@@ -76,7 +76,7 @@ def statement_block(month: str, rule: dict) -> None:
               help="Spend no attribution rule gave to a team, shared out by the rule above.")
     c3.metric("Teams", f"{df.filter(pl.col('team') != svc.UNASSIGNED).height:,}", border=True)
     left, right = st.columns([2, 3])
-    left.plotly_chart(charts.chargeback(df), width="stretch")
+    left.vega_lite_chart(charts.chargeback(df), width="stretch")
     with right:
         table(
             requests_counted(df), hide_index=True, width="stretch",

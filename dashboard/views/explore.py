@@ -66,7 +66,7 @@ def trend_chart(start: dt.date, end: dt.date, by: str, grain: str, filters: dict
     if df.is_empty() or not df["spend_usd"].sum():
         st.info("No spend matches these filters in the selected range. Clear a filter or widen the date range.")
     else:
-        st.altair_chart(explore_charts.trend(df, by, svc.GRAINS[grain]), width="stretch")
+        st.vega_lite_chart(explore_charts.trend(df, by, svc.GRAINS[grain]), width="stretch")
         st.caption(f"The {svc.TOP_GROUPS_IN_CHART} largest groups by spend keep their name; the rest are summed as "
                    "*other*. Weeks start on Monday; the first and last bar can cover part of a period.")
     sql_behind(QUERIES["trend"])

@@ -95,7 +95,7 @@ try:
         st.warning(f"The fitted traffic growth is unreliable ({o.fit.monthly_growth:+.1%} ± {o.fit.std_error:.1%} "
                    f"a month over {o.fit.months_used} months); the draws are clipped to ±20% a month. Turn the fit "
                    "off and give a growth range for a tighter band.", icon=":material/warning:")
-    st.plotly_chart(charts.outlook_bands(o.frame), width="stretch")
+    st.vega_lite_chart(charts.outlook_bands(o.frame), width="stretch")
     st.caption("Lines are the median (P50) of 2,000 seeded draws; bands run from P10 to P90. Spend per month = "
                "today's run-rate × growth × price decline; the scenario follows its adoption ramp. "
                "History used: " + ", ".join(f"{m:%b %Y}" for m in o.history["month"].to_list()) + ".")

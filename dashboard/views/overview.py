@@ -243,12 +243,12 @@ def spend_over_time(start: dt.date, end: dt.date) -> None:
     with left:
         st.markdown("**By provider**")
         df = svc.spend_by_provider(run, start, end, label)
-        st.altair_chart(charts.spend_by_provider(df, bucket, incomplete=gap), width="stretch")
+        st.vega_lite_chart(charts.spend_by_provider(df, bucket, incomplete=gap), width="stretch")
         sql_behind(QUERIES["spend_by_provider"])
     with right:
         st.markdown(f"**By model** (top {svc.TOP_MODELS_IN_CHART}, the rest as *other*)")
         df = svc.spend_by_model(run, start, end, label)
-        st.altair_chart(charts.spend_by_model(df, bucket, incomplete=gap), width="stretch")
+        st.vega_lite_chart(charts.spend_by_model(df, bucket, incomplete=gap), width="stretch")
         sql_behind(QUERIES["spend_by_model"])
     if gap is not None:
         st.caption(f"The shaded days ({day_span(*gap)}) are incomplete: {done.describe()}.")
@@ -322,7 +322,7 @@ def billed_vs_list(start: dt.date, end: dt.date) -> None:
                 "(e.g. the OpenAI or Anthropic cost report) to compare.")
     else:
         left, right = st.columns([2, 3])
-        left.altair_chart(charts.billed_vs_list(compared), width="stretch")
+        left.vega_lite_chart(charts.billed_vs_list(compared), width="stretch")
         money = st.column_config.NumberColumn
         has_money = df["billed_usd"] + df["list_usd"] + df["list_only_usd"] > 0
         shown = df.with_columns(gap=pl.Series([signed_pct(v) or "—" for v in df["gap_pct"]])).filter(has_money)

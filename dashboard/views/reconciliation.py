@@ -69,7 +69,7 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**From list price to the bill**")
-        st.plotly_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
+        st.vega_lite_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
     with right:
         by_day(detail, pct, abs_usd)
     notes(s, start, end)
@@ -121,7 +121,7 @@ def by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
 def by_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.markdown("**Billed vs expected per day**")
     daily = svc.reconcile_daily(detail, pct, abs_usd)
-    st.plotly_chart(charts.reconcile_daily(daily), width="stretch")
+    st.vega_lite_chart(charts.reconcile_daily(daily), width="stretch")
     sql_behind(svc.QUERIES["reconcile"])
 
 

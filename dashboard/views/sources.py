@@ -96,7 +96,7 @@ def coverage_section(sources: list[str], start: dt.date, end: dt.date) -> None:
         return
     shown = sources + sorted(set(cov["source"]) - set(sources))
     grid = svc.coverage_grid(cov, shown, start, end)
-    st.plotly_chart(sources_charts.coverage_heatmap(grid), width="stretch")
+    st.vega_lite_chart(sources_charts.coverage_heatmap(grid), width="stretch")
     sql_behind(QUERIES["coverage"])
 
 

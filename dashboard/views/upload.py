@@ -309,7 +309,7 @@ def coverage_section(start: dt.date, end: dt.date) -> None:
         sql_behind(QUERIES["coverage"])
         return
     grid = svc.coverage_grid(cov, start, end)
-    st.plotly_chart(upload_charts.coverage_heatmap(grid, svc.COVERAGE_STATES), width="stretch")
+    st.vega_lite_chart(upload_charts.coverage_heatmap(grid, svc.COVERAGE_STATES), width="stretch")
     gaps = svc.gap_days(grid)
     if not gaps.is_empty():
         listed = ", ".join(f"{r['provider']} ({r['gap_days']} day{'s' if r['gap_days'] != 1 else ''})"

@@ -214,7 +214,7 @@ def results(scenario: Scenario) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Savings by lever")
-        st.plotly_chart(charts.savings_waterfall(out.baseline_cost_usd, svc.lever_frame(out),
+        st.vega_lite_chart(charts.savings_waterfall(out.baseline_cost_usd, svc.lever_frame(out),
                                                  out.scenario_cost_usd), width="stretch")
     with right:
         st.subheader("Cost–quality frontier")
@@ -224,7 +224,7 @@ def results(scenario: Scenario) -> None:
                     "its models (add scores on Attribution & quality).")
         else:
             bar = fr.at_bar
-            st.plotly_chart(charts.frontier_chart(
+            st.vega_lite_chart(charts.frontier_chart(
                 fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
                 None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio), bounds=fr.bounds), width="stretch")
             if fr.metrics is not None:

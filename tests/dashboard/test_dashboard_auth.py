@@ -115,7 +115,7 @@ def metric(at: AppTest, label: str) -> str:
 
 def assert_no_data(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
-    assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not at.date_input
+    assert not at.metric and not at.dataframe and not at.get("vega_lite_chart") and not at.date_input
 
 
 def audit_rows(db: Path, **filters) -> pl.DataFrame:

@@ -6,7 +6,6 @@ the bill no model price explains. (The same cells in a real browser: tests/dashb
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 from pathlib import Path

@@ -135,8 +135,6 @@ def test_a_complete_ledger_is_not_marked(app, tmp_path):
 def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     """Issue 15 §6: on the sample ledger the backtest of the charted team is off by thousands of percent; the
     page says in words that the forecast is not reliable and draws the line without its P10–P90 band."""
-    import json
-
     at = app()
     at.switch_page("views/budgets.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -144,7 +142,8 @@ def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     assert warning.startswith("**Not a reliable forecast: tested on") or \
         warning.startswith("**Not enough history for a reliable forecast")
     assert "The P10–P90 band is not drawn" in warning
-    names = {t.get("name") for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    chart = next(c for c in vega.charts(at) if "Actual" in vega.series(c))       # the daily forecast chart
+    names = set(vega.series(chart)) | set(vega.series(chart, "band"))
     assert "P10–P90 band" not in names and "Forecast (unreliable)" in names
     assert all(m.label.endswith("· unreliable") for m in at.metric if m.label.startswith("Typical error"))
 

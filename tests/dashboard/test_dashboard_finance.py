@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
@@ -164,9 +165,8 @@ def test_budgets_page_shows_the_forecast_and_backtest(page, expected):
     said = [e.value for kind in ("success", "info", "warning") for e in at.get(kind)]
     assert any(verdict in t for t in said), (verdict, said)
     # the forecast's chart (daily "Actual"), not the budgets' burn-down above it (cumulative)
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    chart = next(c for c in charts if "Actual" in {t.get("name") for t in c["data"]})
-    names = {t.get("name") for t in chart["data"]}
+    chart = next(c for c in vega.charts(at) if "Actual" in vega.series(c))
+    names = set(vega.series(chart)) | set(vega.series(chart, "band"))
     assert ("P10–P90 band" in names) == (level in ("reliable", "rough")), (level, names)
     assert frame(at, "ape_total_pct")["ape_total_pct"].to_list() == pytest.approx(bt["ape_total_pct"].to_list())
     assert "-- finance_daily_spend_by_team:" in sql_shown(at)
@@ -190,7 +190,7 @@ def test_budgets_page_status_and_burndown(page, expected):
     first = want.filter(pl.col("name") == shown["name"][0]).row(0, named=True)
     assert shown["status_label"][0] == "Over budget"
     assert any(f"on **{first['crossing_date']:%d %b %Y}**" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 3        # forecast band, burn-down, scenario impact
+    assert len(at.get("vega_lite_chart")) == 3        # forecast band, burn-down, scenario impact
 
 
 def test_budgets_page_past_periods(page, expected):
@@ -273,10 +273,9 @@ def test_anomalies_page_finds_the_spike(page, expected):
     assert top["excess_pct"] == pytest.approx(want["excess_pct"][0])
     assert top["driver_api_key"] == "runaway-agent" and top["driver_project"] == "code-review"
     assert metric(at, "Excess spend") == usd(want["excess_usd"].sum())
-    assert len(at.get("plotly_chart")) == 1
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    marked = [t for t in chart["data"] if t.get("name") == "Flagged day"]
-    assert marked and marked[0]["x"] == [SPIKE_DAY.isoformat()]
+    [chart] = vega.charts(at)
+    marked = [r["day"][:10] for u in vega.layers(chart) for r in u["rows"] if r.get("series") == "Flagged day"]
+    assert marked == [SPIKE_DAY.isoformat()]
     assert "-- finance_daily_spend_detail:" in sql_shown(at)
 
 
@@ -298,9 +297,11 @@ def test_reconciliation_page_matches_the_summary(page, expected):
     assert metric(at, "Expected at list") == usd(s["expected_usd"])
     assert metric(at, "Unexplained residual") == usd(s["residual_usd"])
     assert metric(at, "Flagged rows") == f"{s['flagged_rows']:,}"
-    waterfall = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert waterfall["type"] == "waterfall"
-    assert waterfall["x"][0] == "Naive list price" and waterfall["x"][-1] == "Billed, all sources"
+    steps = vega.series(vega.charts(at)[0], "step")
+    assert steps[0] == "Naive list price" and steps[-1] == "Billed, all sources"
+    [bars] = [u for u in vega.layers(vega.charts(at)[0]) if vega.mark(u) == "bar"]
+    billed = next(r for r in bars["rows"] if r["step"] == "Billed, all sources")      # a total stands on zero
+    assert billed["low"] == 0 and billed["high"] == pytest.approx(s["billed_usd"], abs=0.01)
     unpriced = frame(at, "first_day")
     assert unpriced["model"].to_list() == expected["unpriced"]["model"].to_list() == ["acme-llama-ft-v2"]
     shown = sql_shown(at)

@@ -5,12 +5,12 @@ behind it is shown, and the Overview counts the regression as an open alert."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
 import polars as pl
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -64,8 +64,9 @@ def test_regressions_section_shows_the_cache_drop(monkeypatch, ledger):
     assert re.fullmatch(r"cache hit rate fell from 8\d% to 3\d% on 30 Sep 2026 for team search on model model-a "
                         r"\(acme\), key key-1: \+\$[\d.,]+ since", row["message"]), row["message"]
     assert row["excess_usd"] == pytest.approx(found["excess_usd"][0])
-    chart = json.loads(at.get("plotly_chart")[-1].proto.spec)
-    assert {t["name"] for t in chart["data"]} >= {"Baseline (28-day median)", "Flag line"}
+    chart = vega.charts(at)[-1]
+    assert set(vega.series(chart)) >= {"Baseline (28-day median)", "Flag line"}
+    assert any(r.get("text", "").startswith("started 30 Sep") for u in vega.layers(chart) for r in u["rows"])
     assert "-- finance_regression_daily:" in "\n".join(c.value for c in at.code)
 
 

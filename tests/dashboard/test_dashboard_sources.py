@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -129,8 +130,11 @@ def test_coverage_grid_and_chart():
     assert grid.height == 6
     assert grid.filter(pl.col("source") == "a")["rows"].to_list() == [5, 0, 7]
     assert grid.filter(pl.col("source") == "b")["rows"].to_list() == [0, 0, 0]
-    fig = sources_charts.coverage_heatmap(grid)
-    assert list(fig.data[0].y) == ["a", "b"] and fig.data[0].z[0][1] is None
+    [cells] = vega.layers(vega.spec(sources_charts.coverage_heatmap(grid)))
+    assert cells["encoding"]["y"]["sort"] == ["a", "b"]
+    level = {(r["source"], r["day"][:10]): (r["level"], r["what"]) for r in cells["rows"]}
+    assert level[("a", "2025-09-02")] == (None, "nothing pulled")      # drawn in the empty colour
+    assert level[("a", "2025-09-03")] == (pytest.approx(0.903, abs=1e-3), "7 row(s)")   # log10(7 + 1)
 
 
 # --- the page ------------------------------------------------------------------------------------------------
@@ -148,8 +152,8 @@ def test_page_shows_jobs_state_errors_and_coverage(ledger, sources_app):
     assert [b.label for b in at.button] == ["Run now", "Run now"]
     # coverage of the pulled source: a heatmap with a row per source, and the SQL behind it
     assert any(s.value == "Coverage by source and day" for s in at.subheader)
-    [chart] = at.get("plotly_chart")
-    assert '"type":"heatmap"' in chart.proto.spec and "openai-prod" in chart.proto.spec
+    [chart] = vega.charts(at)
+    assert [vega.mark(u) for u in vega.layers(chart)] == ["rect"] and "openai-prod" in vega.series(chart, "source")
     shown = "\n".join(c.value for c in at.code)
     assert "-- pull_coverage_by_day:" in shown and "-- pull_status:" in shown
     assert SECRET not in _everything(at)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -247,8 +248,9 @@ def test_remove_an_upload_after_confirming(tmp_path, upload_app):
 def test_coverage_chart_on_the_sample_ledger(sample_db, upload_app):
     at = upload_app(sample_db)
     assert any(s.value == "Coverage by provider and source" for s in at.subheader)
-    assert len(at.get("plotly_chart")) == 1
-    assert '"type":"heatmap"' in at.get("plotly_chart")[0].proto.spec
+    [chart] = vega.charts(at)
+    assert [vega.mark(u) for u in vega.layers(chart)] == ["rect"]           # the day x source grid
+    assert set(vega.series(chart, "what")) <= set(vega.colour_scale(chart))  # every cell's state in the legend
     shown = "\n".join(c.value for c in at.code)
     assert "-- coverage_by_provider_day:" in shown and "-- ingest_history:" in shown
 

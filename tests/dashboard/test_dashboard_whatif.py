@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 import pytest
+import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -75,7 +76,7 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert "the simplest 35% of eligible requests moved" in share.label and "80%" not in share.label
     assert e35 < e80
     assert any("not measured on your traffic" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 2                     # waterfall and frontier
+    assert len(at.get("vega_lite_chart")) == 2                     # waterfall and frontier
     assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
     assert any("Against the oracle bound" in c.value and "APGR" in c.value for c in at.caption)
     teams = at.dataframe[0].value
@@ -116,7 +117,7 @@ def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     assert not at.exception, at.exception
     assert calls == []                                          # the page outside the fragment did not run
     assert metric(at, "Savings") == usd(e35)
-    assert len(at.get("plotly_chart")) == 2                     # the fragment's charts (AppTest's tree holds
+    assert len(at.get("vega_lite_chart")) == 2                     # the fragment's charts (AppTest's tree holds
     assert not at.title                                         # only what this run drew, not the page above)
     at.run()                                                    # a full rerun builds the scenario again
     assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
@@ -200,7 +201,7 @@ def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledge
     assert not at.exception, at.exception
     assert at.title[0].value == "Outlook"
     assert metric(at, "Savings, next 18 months (P50)") == usd(o.totals["savings"]["p50"])
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 1
     at.slider(key="outlook_months").set_value(6).run()
     assert not at.exception
     assert metric(at, "Baseline, next 6 months (P50)")
@@ -225,7 +226,7 @@ def test_shadow_upload_sets_measured_scores():
 def test_every_preset_renders_with_a_frontier(page, preset):
     at = page(whatif_preset=preset)
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("vega_lite_chart")) == 2
 
 
 @pytest.mark.slow
@@ -308,8 +309,8 @@ def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
 def test_random_pick_draws_the_seed_band(page):
     at = page(whatif_source="Build your own", whatif_pick="random", whatif_target_model="gpt-4o-mini")
     assert not at.exception, at.exception
-    [fig] = [c for c in at.get("plotly_chart") if "Random seeds" in c.proto.spec]
-    assert "Oracle bound" in fig.proto.spec
+    [fig] = [c for c in vega.charts(at) if "Random seeds, p10" in vega.series(c)]
+    assert {"Frontier", "Oracle bound (any router)", "Random seeds, p90"} <= set(vega.series(fig))
 
 
 @pytest.mark.slow
@@ -399,8 +400,8 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
         [share] = [s for s in at.slider if "moved" in s.label]
         assert ("eligible conversations" in share.label) == (unit == "session")
         lost = r.savings_by_lever().get("cache_lost_on_switch", 0.0)
-        waterfall = at.get("plotly_chart")[0].proto.spec
-        assert ("Cache lost on switch" in waterfall) == (lost != 0), (unit, cache, lost)
+        steps = vega.series(vega.charts(at)[0], "step")
+        assert ("Cache lost on switch" in steps) == (lost != 0), (unit, cache, lost)
     # the lost line shows where it is not zero: moving single requests at 50% loses A2's cache (and B1 writes)
     assert want["request", "lost"].savings_by_lever()["cache_lost_on_switch"] < 0
     # single requests of one conversation paying for each other's cache: no oracle bound, said why
