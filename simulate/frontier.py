@@ -902,11 +902,18 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
     mult_of = prep._multipliers(m, rates)
     mult = np.array([mult_of[k[1]] for k in table.keys])
     names = [k[0] for k in table.keys]
-    if not table.order_free:
-        raise ScenarioError(f"policies.{policy_index}: requests of one conversation pay for each other's lost cache, "
-                            "so a seed's figures are not a reordering of the table (use unit: session, or "
-                            "cache_on_switch: kept)")
     diffs = np.diff(table.ucum, axis=1)                   # per unit, in the table's own order
+    lost_rows = None
+    if not table.order_free:
+        # requests of one conversation move one by one and pay for each other's lost cache: the table's deltas
+        # hold each request's cache extra as taken in rank order (_in_order); take those out, and add each seed's
+        # own, recomputed for the order that seed takes the requests in (exact: the replay's rule per order)
+        lost_rows = [table.keys.index(k) for k in (("cost", "1"), ("cost", "i"), (f"lost{policy_index}", "1"),
+                                                    (f"lost{policy_index}", "i"))]
+        diffs = diffs.copy()
+        for key, sign, extra in zip(lost_rows, (-1, -1, 1, 1), _in_order(prep, policy_index, table.rows) * 2,
+                                    strict=True):
+            diffs[key] += sign * extra
     unit_of = np.full(prep.n_rows, -1, dtype=np.int64)
     unit_of[table.rows] = table.unit_of_row
     ks = np.array([claimed_count(float(s), table.n) for s in grid])
@@ -918,7 +925,13 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
         units = units[units >= 0]                                       # the table's eligible rows, by unit
         first = np.ones(units.shape[0], dtype=bool)
         first[1:] = units[1:] != units[:-1]                             # a unit's rows are contiguous in any seed
-        cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(diffs[:, units[first]], axis=1)], axis=1)
+        taken = diffs[:, units[first]]
+        if lost_rows is not None:
+            # a request unit per table row: the seed's rows in its order, their cache extras as taken in it
+            for key, sign, extra in zip(lost_rows, (1, 1, -1, -1),
+                                        _in_order(prep, policy_index, table.rows[units[first]]) * 2, strict=True):
+                taken[key] += sign * extra
+        cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(taken, axis=1)], axis=1)
         tot = (table.base_totals[:, None] + cum[:, ks] + grid[None, :] * table.bucket_delta[:, None]) * mult[:, None]
         by = {n: tot[[j for j, x in enumerate(names) if x == n]].sum(axis=0) for n in set(names)}
         sav[r] = prep.baseline_cost - by["cost"]

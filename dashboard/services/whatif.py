@@ -257,11 +257,19 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
                 "frontier's points and the cheapest share at the quality bar stay exact; narrow the dates or teams "
                 "to see them.")
     elif pol.ranked and lookup and not prep.table(i, scenario).order_free:
-        # requests of one conversation move one by one and pay for each other's lost cache: the oracle and a seed
-        # band reorder requests, which is not exact here (docs/simulation.md "Limits")
-        note = ("Oracle bound and seed band not drawn: requests of one conversation move one by one here and pay "
-                "for each other's lost prompt cache, so a reordering is not exact. Pick whole conversations, or "
-                "keep the cache on a switch, to see them.")
+        # requests of one conversation move one by one and pay for each other's lost cache: the oracle's ranking of
+        # requests is not the cheapest assignment here (docs/simulation.md "Limits"); a seed band recomputes each
+        # seed's cache extras for its own order, so it is drawn
+        note = ("Oracle bound not drawn: requests of one conversation move one by one here and pay for each other's "
+                "lost prompt cache, so the cheapest assignment is not a ranking of requests. Pick whole "
+                "conversations, or keep the cache on a switch, to see it.")
+        base = points["baseline_quality"][0]
+        if getattr(pol, "pick", None) == "random" and base:
+            band = frontier.seed_band(wh, scenario, i, seeds=SEEDS, grid=GRID)
+            cost = points["scenario_cost_usd"][0] - band["savings_usd_p50"]
+            bounds = pl.concat([pl.DataFrame({"curve": f"seeds {p}", "scenario_cost_usd": cost,
+                                              "quality": band[f"scenario_quality_{p}"]}) for p in ("p10", "p90")]
+                               ).with_columns((pl.col("quality") / base).alias("quality_ratio"))
     elif pol.ranked and lookup:
         rep = frontier.router_report(wh, scenario, i)
         base = rep.baseline_quality

@@ -408,7 +408,7 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
     at.radio(key="whatif_unit").set_value("request").run()
     at.radio(key="whatif_cache_on_switch").set_value("lost").run()
     assert not at.exception, at.exception
-    assert any("Oracle bound and seed band not drawn" in c.value for c in at.caption)
+    assert any("Oracle bound not drawn" in c.value for c in at.caption)
 
 
 def test_conversation_count_names_the_requests_it_leaves_out(wh, tmp_path):
@@ -423,3 +423,21 @@ def test_conversation_count_names_the_requests_it_leaves_out(wh, tmp_path):
               name="daily.csv")
     got = svc.sessions(lambda name, **p: wh.query(name, **p), dt.date(2025, 6, 1), dt.date(2025, 6, 1))
     assert got == {"requests": 6, "with_session": 5, "sessions": 2, "in_totals": 40}
+
+
+def test_random_single_requests_losing_each_others_cache_draw_the_seed_band_not_the_oracle(wh, tmp_path):
+    """unit: request, cache lost, conversations of several requests: each seed's cache extras are recomputed for its
+    own order (exact), so the frontier draws the seed band; the oracle bound is not drawn, and the note says why."""
+    from test_simulate_sessions import six
+
+    six(wh, tmp_path)
+    day = dt.date(2025, 6, 1)
+    sc = svc.with_conversations(svc.build_scenario(
+        name="my-scenario", start=day, end=day, models=["gpt-4o"], tier=False, route="shift",
+        target_model="gpt-4o-mini", price_ratio=None, quality_ratio=0.9, pick="random", batch=False,
+        batch_workloads=[], cache=False), "request", "lost")
+    fr = svc.frontier_curve(wh, sc)
+    assert fr.note.startswith("Oracle bound not drawn") and fr.metrics is None
+    assert sorted(fr.bounds["curve"].unique()) == ["seeds p10", "seeds p90"]
+    kept = svc.frontier_curve(wh, svc.with_conversations(sc, "request", "kept"))
+    assert kept.note is None and "oracle" in kept.bounds["curve"].to_list()
