@@ -4,8 +4,10 @@ Prints a hand-written single-query replay of the same policy over the same rows 
 replay, both results (they must agree) and their ratio, in wall and CPU seconds (best of 3 by wall; CPU is the
 process's, all DuckDB threads included, so it is less distorted by other load on a shared machine); then the
 armstrong-80-99 preset, a four-policy scenario, the one shift with a per-request shadow evaluation (10,000
-graded requests on both models: the grade match and the replay's join) and the what-if slider tables.
-Usage: python bench/bench_simulate.py [N] (not bench/simulate.py: that name would shadow the package)
+graded requests on both models: the grade match and the replay's join), the what-if slider tables and the oracle
+frontier over N graded requests (seconds, peak MB, ratio against one replay of the same run).
+Usage: python bench/bench_simulate.py [N] [oracle] (`oracle`: only the replay and the oracle frontier; not
+bench/simulate.py: that name would shadow the package)
 """
 
 from __future__ import annotations
@@ -161,9 +163,35 @@ def sliders(wh, shift, replay_s: float, replayed) -> None:
           f"; lookup at 0.8 = ${check:,.2f} vs replay ${replayed.scenario_cost_usd:,.2f}")
 
 
+def _peak_reset() -> None:
+    """Start a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM to the current RSS)."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
+def _peak_mb() -> float:
+    """The process's peak RSS since the last `_peak_reset` (VmHWM), in MB."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+
+
+def _step(fn):
+    """(wall s, cpu s, peak RSS MB, result) of one call."""
+    _peak_reset()
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t, time.process_time() - c, _peak_mb(), out
+
+
 def oracle(wh, shift, n: int) -> None:
-    """The oracle frontier over n graded requests: every request graded on its own model and on the target
-    (2n grades), prepared once (the grade match and the slider tables), then `frontier.router_report`."""
+    """The oracle frontier over n graded requests (every request graded on its own model and on the target: 2n
+    grades), against one replay of the same shift in the same run: `frontier.router_report` from nothing (what
+    `modelmix simulate S --oracle` pays: the grade match, the slider tables' prepare and the report) and on the
+    prepared tables (what the What-if page pays after its first render). Each step: wall and CPU seconds (CPU is
+    the process's, DuckDB's threads included: less distorted by a shared machine's load), the peak RSS during the
+    step (VmHWM, reset before it), and the load average after."""
+    import os
+
     import numpy as np
 
     from simulate.scenario import RequestGrades
@@ -175,23 +203,28 @@ def oracle(wh, shift, n: int) -> None:
         request_id=ids + ids, provider=["openai"] * (2 * n), model=own.tolist() + ["cheap"] * n,
         score=((0.5 + (i % 7) / 20).tolist() + (0.3 + (i % 11) / 15).tolist()), source="bench")
     graded = shift.model_copy(update={"assumptions": shift.assumptions.model_copy(update={"request_grades": grades})})
-    t, c = time.perf_counter(), time.process_time()
-    match = plan.match_request_grades(wh, graded, target_ids=["cheap"])
-    match_s, match_cpu = time.perf_counter() - t, time.process_time() - c
-    print(f"grade match, {2 * n:,} grades: {match_s:.2f} s cpu {match_cpu:.2f} s ({match.matched_requests:,} matched)")
-    t, c = time.perf_counter(), time.process_time()
-    prep = frontier.prepare(wh, graded)
-    prep.table(0, graded)
-    prepare_s, prepare_cpu = time.perf_counter() - t, time.process_time() - c
-    t, c = time.perf_counter(), time.process_time()
-    rep = frontier.router_report(wh, graded, 0)
-    report_s, report_cpu = time.perf_counter() - t, time.process_time() - c
+    replay.RUNS.clear()
+    frontier.PREPARED.clear()
+    rep_s, rep_cpu, rep_mb, _ = _step(lambda: simulate.run(wh, shift))
+    load = os.getloadavg()[0]
+    print(f"one replay (the shift, no grades)       {rep_s:7.2f} s  cpu {rep_cpu:6.2f} s  peak {rep_mb:6,.0f} MB  "
+          f"load {load:.1f}")
+    match_s, match_cpu, match_mb, match = _step(lambda: plan.match_request_grades(wh, graded, target_ids=["cheap"]))
+    print(f"grade match, {2 * n:,} grades".ljust(40) + f"{match_s:7.2f} s  cpu {match_cpu:6.2f} s  peak {match_mb:6,.0f} MB  "
+          f"({match.matched_requests:,} matched; included in the next line)")
+    frontier.PREPARED.clear()
+    cold_s, cold_cpu, cold_mb, rep = _step(lambda: frontier.router_report(wh, graded, 0))
+    load = os.getloadavg()[0]
+    print(f"oracle frontier from nothing            {cold_s:7.2f} s  cpu {cold_cpu:6.2f} s  peak {cold_mb:6,.0f} MB  "
+          f"= {cold_s / rep_s:.1f}x one replay wall, {cold_cpu / rep_cpu:.1f}x cpu  load {load:.1f}")
+    warm_s, warm_cpu, warm_mb, rep = _step(lambda: frontier.router_report(wh, graded, 0))
+    load = os.getloadavg()[0]
     m = rep.metrics
-    print(f"oracle frontier, {n:,} graded requests: prepare + table {prepare_s:.2f} s cpu {prepare_cpu:.2f} s "
-          "(once per structure; grade match included), "
-          f"router_report {report_s:.3f} s cpu {report_cpu:.2f} s (target <= 2 s); measured "
-          f"{prep.grades.matched_requests:,} requests; APGR policy {m['policy']['apgr']:.3f}, oracle "
-          f"{m['oracle']['apgr']:.3f}")
+    print(f"oracle frontier on prepared tables      {warm_s:7.2f} s  cpu {warm_cpu:6.2f} s  peak {warm_mb:6,.0f} MB  "
+          f"= {warm_s / rep_s:.2f}x one replay wall, {warm_cpu / rep_cpu:.2f}x cpu (target <= 2 s)  load {load:.1f}")
+    print(f"  {n:,} graded requests, {frontier.prepare(wh, graded).grades.matched_requests:,} measured; "
+          f"{len(rep.oracle.moved) - 1:,} moved counts per curve; APGR policy {m['policy']['apgr']:.3f}, oracle "
+          f"{m['oracle']['apgr']:.3f}, random {m['random']['apgr']:.3f}")
 
 
 if __name__ == "__main__":

@@ -435,7 +435,7 @@ class Plan:
                                                 ", cast(null as double) as r_score")
                          if any(s.policy.needs_router_scores for s in self.steps) else "")
                 # the conversation (cache loss groups by it); a session unit's key: hash(session_id), else the row's
-                # own hash (DuckDB's hash: a session unit runs on DuckDB only)
+                # own hash (on Spark: the lake's session_hash, DuckDB's hash exported; warehouse/spark.py)
                 .replace("/*session_columns*/", (", session_id" if self.sessions else "")
                          + (", case when session_id is null then row_hash else hash(session_id) end as unit_key"
                             if any(s.by_session for s in self.steps) else ""))

@@ -13,9 +13,10 @@ How a DuckDB text becomes Spark SQL (`to_spark`), each step a rewrite of the par
 - a select of nothing but `unnest(cast($list as T[]))` columns (the replay's bound tables: quality scores, row
   models, grades) becomes a VALUES table, since Spark allows one generator per select;
 - `hash(...)` of the replay's row columns becomes the lake's `row_hash` column (DuckDB's 64-bit hash, exported
-  as a signed bigint whose order is the hash's order); `hash(row_hash, seed)` (a random pick) becomes DuckDB's
-  hash function written in Spark arithmetic (murmur64 mix and combine, 64-bit wrapping: ANSI mode off), so a
-  random pick chooses the same rows;
+  as a signed bigint whose order is the hash's order), `hash(session_id)` (a session unit's conversation key) the
+  lake's `session_hash` (the same form); a random pick's `hash(xor(row_hash or unit_key, seed mix))` becomes
+  DuckDB's hash function written in Spark arithmetic (murmur64 mix, 64-bit wrapping: ANSI mode off), so a random
+  pick chooses the same requests or conversations;
 - `row_number() over ()` (the replay's tie-break id of a materialised CTE, which Spark would compute twice) becomes
   the row's natural key `row_key`, carried from `usage_replay`;
 - what has no Spark form raises `SparkUnsupported` naming the query file and the construct: an ASOF join (policies
@@ -209,12 +210,18 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
             cols = [a.name for a in args]
             if cols == _ROW_HASH_ARGS:
                 return exp.column("row_hash")
-            if len(args) == 1 and isinstance(args[0], exp.BitwiseXor) and args[0].this.name == "row_hash" \
+            if cols == ["session_id"] and isinstance(args[0], exp.Column):
+                # hash(session_id): a session unit's conversation key (simulate/plan.py), exported by the lake
+                return exp.column("session_hash")
+            if len(args) == 1 and isinstance(args[0], exp.BitwiseXor) \
+                    and args[0].this.name in ("row_hash", "unit_key") \
                     and isinstance(args[0].expression, exp.Cast) and isinstance(args[0].expression.this, exp.Literal):
-                # hash(xor(row_hash, cast(seedmix as ubigint))): a random pick's key (simulate/policies.py)
+                # hash(xor(row_hash | unit_key, cast(seedmix as ubigint))): a random pick's key of a request or a
+                # conversation (simulate/policies.py); both are the signed form of DuckDB's hash here
+                key = args[0].this.name
                 v = int(args[0].expression.this.this) % 2**64
                 mix = str(v - 2**64 if v >= 2**63 else v)
-                bits = f"((row_hash ^ {MIN_LONG}) ^ cast({mix} as bigint))"
+                bits = f"(({key} ^ {MIN_LONG}) ^ cast({mix} as bigint))"
                 return sqlglot.parse_one(f"(({_murmur(bits)}) ^ {MIN_LONG})", read="spark")
             if len(args) == 2 and cols[0] == "row_hash":
                 return sqlglot.parse_one(_duckdb_hash2("row_hash", args[1].sql("spark")), read="spark")

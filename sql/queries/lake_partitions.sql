@@ -1,12 +1,14 @@
 -- lake_partitions: the lake's partitions (warehouse/lake.py) as the ledger holds them now, with a fingerprint of
--- their rows, so an export rewrites only the partitions whose rows, prices, attribution or source choice changed.
+-- their rows, so an export rewrites only the partitions whose rows, prices, attribution, source choice or session
+-- ids (a later export fills them in) changed.
 -- Grain: one row per month x provider with usage. Params: none.
 with rows as (
     select
         strftime(u.ts, '%Y-%m') as month,
         u.provider,
         hash(u.row_key, u.ts, u.model, u.team, u.workload, u.requests, u.input_tokens, u.cache_read_tokens,
-             u.cache_write_tokens, u.output_tokens, u.cost_usd, u.list_cost_usd, s.in_spend, s.in_replay) as h
+             u.cache_write_tokens, u.output_tokens, u.cost_usd, u.list_cost_usd, s.in_spend, s.in_replay,
+             u.session_id) as h
     from usage_keyed as u
     left join source_choice as s
         on s.provider = u.provider and s.day = cast(u.ts as date) and s.source_format = u.source_format

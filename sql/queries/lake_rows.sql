@@ -3,7 +3,8 @@
 -- ledger needs to run the same SQL: `in_spend` and `in_replay` (source_choice: `usage_replay` is the rows with
 -- in_replay), `row_hash` (the replay's tie-break and random-pick key, computed here exactly as
 -- sql/simulate/replay_rows.sql computes it, as a signed bigint whose order is the unsigned hash's order:
--- bits xor 2^63), and `row_key` as 32 hex digits. `provider` is left out: the partition folder names it
+-- bits xor 2^63), `session_hash` (DuckDB's hash(session_id), the replay's conversation key for `unit: session`, the
+-- same signed form; null without a session id), and `row_key` as 32 hex digits. `provider` is left out: the partition folder names it
 -- (provider=P), as Hive-partitioned readers (Spark, DuckDB hive_partitioning) expect.
 -- Grain: one row per usage_raw row of the month and provider.
 -- Params: $month_start, $month_end (dates: the month's first and last day), $provider.
@@ -13,6 +14,7 @@ with keyed as (
         lower(lpad(hex(u.row_key), 32, '0')) as row_key,
         hash(u.ts, u.provider, u.model_raw, u.account, u.project, u.api_key, u.user_id, u.requests, u.input_tokens,
              u.cache_read_tokens, u.cache_write_tokens, u.output_tokens, u.ingest_id) as row_hash_u,
+        case when u.session_id is not null then hash(u.session_id) end as session_hash_u,
         coalesce(s.in_spend, true) as in_spend,
         coalesce(s.in_replay, false) as in_replay
     from usage_keyed as u
@@ -22,8 +24,9 @@ with keyed as (
 ),
 final as (
     select
-        * exclude (row_hash_u, provider),
-        cast(row_hash_u::hugeint - 9223372036854775808 as bigint) as row_hash
+        * exclude (row_hash_u, session_hash_u, provider),
+        cast(row_hash_u::hugeint - 9223372036854775808 as bigint) as row_hash,
+        cast(session_hash_u::hugeint - 9223372036854775808 as bigint) as session_hash
     from keyed
 )
 select * from final

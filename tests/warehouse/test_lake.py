@@ -114,3 +114,29 @@ def test_a_refused_query_names_its_file(wh, tmp_path, monkeypatch, name, said):
     with pytest.raises(DatabaseError, match=rf"sql/{name}\.sql \(parameters: {re.escape(said)}\) failed: Catalog"):
         lake.export(wh, tmp_path / "lake")
     assert not list((tmp_path / "lake").rglob("*.tmp"))
+
+
+def test_session_hash_and_a_filled_in_session_id_rewrite_the_partition(wh, tmp_path):
+    """The lake carries DuckDB's hash(session_id) (`session_hash`, signed like row_hash: the Spark engine's key of a
+    session unit), null without an id; a later export that fills session ids in changes the partition's
+    fingerprint, so the next lake export writes it again."""
+    from ingest.formats.mapped import build
+
+    head = "id,when,model,in,out"
+    rows = ["r-1,2027-03-02T10:00:00Z,gpt-4o,100,10", "r-2,2027-03-02T10:01:00Z,gpt-4o,200,20"]
+    cols = {"when": "ts", "model": "model", "in": "input_tokens", "out": "output_tokens"}
+    plain = write_csv(tmp_path / "plain.csv", head, *rows)
+    [r] = ingest_paths(wh, [plain], fmt=build({"columns": cols, "constants": {"provider": "openai"}, "key": "id"}))
+    assert r.status == "loaded", r.error
+    out = tmp_path / "lake"
+    lake.export(wh, out)
+    assert _read(out).execute("select count(session_hash) from lake").fetchone()[0] == 0
+    later = write_csv(tmp_path / "later.csv", head + ",thread", rows[0] + ",t-9", rows[1] + ",")
+    [r] = ingest_paths(wh, [later], fmt=build({"columns": {**cols, "thread": "session_id"},
+                                               "constants": {"provider": "openai"}, "key": "id"}))
+    assert (r.rows_loaded, r.rows_duplicate) == (0, 2)
+    assert lake.export(wh, out)["written"] == ["2027-03/openai"]
+    signed = "select cast(hash('t-9')::hugeint - 9223372036854775808 as bigint)"
+    want = duckdb.connect().execute(signed).fetchone()[0]
+    got = _read(out).execute("select session_id, session_hash from lake order by ts").fetchall()
+    assert got == [("t-9", want), (None, None)]
