@@ -29,8 +29,14 @@ create or replace macro label_pairs(pairs) as
         lambda p: {'k': trim(p.k), 'v': trim(p.v)});
 
 create or replace macro label_map(pairs) as
-    case when len(label_pairs(pairs)) > 0 then
-        map_from_entries(list_sort(list_filter(label_pairs(pairs),
+    case
+        when len(label_pairs(pairs)) = 0 then null
+        -- the usual case, every key once (OTel attributes grouped by key, a JSON object): sorted as they are
+        when len(list_distinct(list_transform(label_pairs(pairs), lambda p: p.k))) = len(label_pairs(pairs))
+            then map_from_entries(list_sort(label_pairs(pairs)))
+        -- a repeated key (a GCP label list written twice): its first value; this lambda over the list's own keys
+        -- costs ~100 us a row, so it runs only for such rows (~17 us a row above, 15 pairs, measured)
+        else map_from_entries(list_sort(list_filter(label_pairs(pairs),
             lambda p, i: list_position(list_transform(label_pairs(pairs), lambda q: q.k), p.k) = i)))
     end;
 

@@ -268,3 +268,12 @@ def test_a_mapped_file_fills_labels_from_columns_and_constants(wh, tmp_path):
     with pytest.raises(MappingError, match=r"constants.label:env: label 'env' is also mapped from a column"):
         build({"columns": {"at": "ts", "model": "model", "e": "label:env"},
                "constants": {"provider": "x", "label:env": "p"}})
+
+
+def test_label_map_cleans_sorts_and_keeps_the_first_of_a_repeated_key(wh):
+    got = wh.sql("select label_map([{'k': ' b ', 'v': '1'}, {'k': 'a', 'v': ' 2 '}, {'k': 'b', 'v': '3'}, "
+                 "{'k': ' ', 'v': 'x'}, {'k': 'c', 'v': ''}, {'k': 'd', 'v': repeat('x', 257)}, "
+                 "{'k': 'e', 'v': repeat('y', 256)}]) as m").item()
+    assert list(got.items()) == [("a", "2"), ("b", "1"), ("e", "y" * 256)]
+    assert wh.sql("select label_map([{'k': 'z', 'v': '1'}, {'k': 'y', 'v': '2'}]) as m").item() == {"y": "2", "z": "1"}
+    assert wh.sql("select label_map([{'k': 'z', 'v': ' '}]) as m").item() is None
