@@ -23,8 +23,9 @@ The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the peri
 
 The cheapest count at a quality bar reads the buckets back in rank order, one at a time
 (`BucketTable.cheapest_at_quality`: exact at every count). What it does not do (refused with a message naming the
-range's rows and the setting, `frontier.per_row`): the oracle bound (`router_report`), a seed band (`seed_band`)
-and a ranked policy whose share is neither 0 nor 1 before the one slid (its claims would need the whole order).
+range's rows and the setting, `frontier.per_row`): the oracle bound (`router_report`) and a seed band
+(`seed_band`). A ranked policy before the slid one with a share strictly between 0 and 1 gets its own table first:
+the key tuple of its last claimed unit over the whole period is the cut its rows are claimed by in the chunks.
 """
 
 from __future__ import annotations
@@ -81,12 +82,13 @@ class Bucketed(Figures):
         self.teams: list[str] = []
         self._team_index: dict[str, int] = {}
         self._tables: dict[int, tuple[tuple, BucketTable]] = {}
+        self._cut_tables: dict[int, tuple[tuple, BucketTable]] = {}   # an earlier fractional share's own table
         self._static: dict[tuple, StaticTotals] = {}
         # the first pass: the table of the last ranked policy (the page's slider), else the totals at the shares
         _, shares, _ = slider_values(scenario)
         ranked = [i for i, r in enumerate(self.ranked) if r]
         self.multi_sessions = False
-        if ranked and not self._later_lost(ranked[-1]) and not self._fractional(shares, ranked[-1]):
+        if ranked and not self._later_lost(ranked[-1]):
             self.table(ranked[-1], scenario)
         elif not self._fractional(shares, None):
             self._static_totals(shares)
@@ -180,8 +182,8 @@ class Bucketed(Figures):
             names = ", ".join(f"policies.{j} ({self.labels[j]}: {float(shares[j]):g})" for j in bad)
             raise ScenarioError(
                 f"{names}: over this range ({self.period_rows:,} rows, more than the {frontier.row_limit():,} the "
-                "per-row engine keeps in memory) a share before the one slid must be 0 or 1 — its requests would "
-                "need the whole period's order. Narrow the dates or teams, or set that share to 0 or 1.",
+                "per-row engine keeps in memory) a later policy moves these requests' conversations off their "
+                "cache too, so a share must be 0 or 1 here. Narrow the dates or teams, or set that share to 0 or 1.",
                 title="Range too large for this combination")
 
     # --- the interface of frontier.Prepared ----------------------------------------------------------------
@@ -195,9 +197,9 @@ class Bucketed(Figures):
     def totals(self, scenario: Scenario) -> dict[tuple[str, str], float]:
         self._check(scenario)
         _, shares, _ = slider_values(scenario)
-        frac = [j for j, s in enumerate(shares) if s is not None and 0.0 < float(s) < 1.0]
-        if frac and self.lookup_ok(frac[-1]):
-            return self.table(frac[-1], scenario)._totals(float(shares[frac[-1]]))[0]
+        i = self._slid(shares)
+        if i is not None:
+            return self.table(i, scenario)._totals(float(shares[i]))[0]
         return self._static_totals(shares).totals
 
     def evaluate(self, scenario: Scenario, teams: bool = False) -> Outcome:
@@ -205,15 +207,23 @@ class Bucketed(Figures):
         the static totals when there is none (refused when several shares are strictly between 0 and 1)."""
         self._check(scenario)
         m, shares, rates = slider_values(scenario)
-        frac = [j for j, s in enumerate(shares) if s is not None and 0.0 < float(s) < 1.0]
-        if frac and self.lookup_ok(frac[-1]):
-            return self.table(frac[-1], scenario).lookup(scenario, teams=teams)
+        i = self._slid(shares)
+        if i is not None:
+            return self.table(i, scenario).lookup(scenario, teams=teams)
         st = self._static_totals(shares)
         by_team = None
         if teams:
             mult = self._multipliers(m, rates)
             by_team = self._team_frame_totals(sum(st.team[k] * mult[k[1]] for k in st.team))
         return self._outcome(st.totals, m, rates, by_team)
+
+    def _slid(self, shares: list[float | None]) -> int | None:
+        """The last ranked policy, when some share is strictly between 0 and 1 and its table answers (None: the
+        static totals answer, every share being 0 or 1)."""
+        if not self._fractional(shares, None):
+            return None
+        ranked = [j for j, r in enumerate(self.ranked) if r]
+        return ranked[-1] if self.lookup_ok(ranked[-1]) else None
 
     def lookup_ok(self, i: int) -> bool:
         n = len(self.levers)
@@ -229,15 +239,30 @@ class Bucketed(Figures):
             raise ScenarioError(f"policies.{i}: a later policy also picks a share, so this share is not a lookup "
                                 "(its N would change)")
         _, shares, _ = slider_values(scenario)
-        self._refuse_fractional(shares, i)
         key = tuple(s for j, s in enumerate(shares) if j != i)
         held = self._tables.get(i)
         if held is None or held[0] != key:
             if self.multi_sessions and self._later_lost(i):
                 raise ScenarioError(f"policies.{i}: a later policy also moves requests off their conversations' "
                                     "cache, so this share is not a lookup")
-            self._tables[i] = (key, BucketTable(self, i, shares))
+            self._tables[i] = (key, BucketTable(self, i, shares, self._cuts(shares, i)))
         return self._tables[i][1]
+
+    def _cuts(self, shares: list[float | None], i: int) -> dict[int, tuple | None]:
+        """For each ranked policy before i whose share is strictly between 0 and 1: the key tuple of the last unit
+        it claims over the whole period, from its own bucket table (one pass each, kept while the shares before
+        it stay): the chunks then claim its rows by key, exactly as its share over the whole order."""
+        cuts: dict[int, tuple | None] = {}
+        for j in self._fractional(shares, i):
+            if j > i:
+                continue
+            key = tuple(shares[:j])
+            held = self._cut_tables.get(j)
+            if held is None or held[0] != key:
+                self._cut_tables[j] = (key, BucketTable(self, j, shares, dict(cuts)))
+            table = self._cut_tables[j][1]
+            cuts[j] = table.unit_key(claimed_count(float(shares[j]), table.n))
+        return cuts
 
 
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
@@ -270,8 +295,9 @@ class BucketTable:
 
     order_free = False    # the oracle and seed band reorder every row: not on this engine (frontier.per_row)
 
-    def __init__(self, owner: Bucketed, i: int, shares: list[float | None]):
+    def __init__(self, owner: Bucketed, i: int, shares: list[float | None], cuts: dict[int, tuple | None] | None = None):
         self.prep, self.i = owner, i
+        self.cuts = cuts or {}
         self.by_session = bool(owner.scenario.policies[i].by_session)
         lo, hi = list(shares), list(shares)
         lo[i], hi[i] = 0.0, 1.0
@@ -319,7 +345,7 @@ class BucketTable:
         """One chunk as frontier.CumTable computes it over the whole period: the base totals at share 0, the
         bucket rows' delta, and per eligible request row (in rank order) its keys, team and deltas."""
         i, owner = self.i, self.prep
-        fa, fb = blk.claims(lo), blk.claims(hi)
+        fa, fb = blk.claims(lo, self.cuts), blk.claims(hi, self.cuts)
         in_order = (i,) if i in blk.lost else ()      # for a conversation of one request the same as at share 1
         qa = blk.quantities(fa, in_order=in_order)
         if self.keys is None:
@@ -518,6 +544,24 @@ class BucketTable:
                 consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
         consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
         return None if best is None else best[1]
+
+    def unit_key(self, k: int) -> tuple | None:
+        """The key tuple of the k-th unit in rank order (1-based; None for k = 0): what a share claiming k units
+        claims up to, as a cut for the chunks of a later policy's table (`Prepared.claims(cuts=…)`)."""
+        if k <= 0:
+            return None
+        b = int(np.searchsorted(self.cum_units, k - 1, side="right")) - 1
+        _, at, _, _ = self._refine(b)
+        row = int(at[k - 1 - int(self.cum_units[b])])
+        parts = []
+        for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
+            if off[b + 1] > off[b]:
+                parts.append(np.fromfile(path, dtype=dtype, count=int(off[b + 1] - off[b]),
+                                         offset=start + int(off[b]) * dtype.itemsize))
+        rec = np.concatenate(parts)
+        cols = [np.asarray(rec[f"k{c}"]) for c in range(len(self.bounds))]
+        srt = np.lexsort(cols[::-1])
+        return tuple(c[srt][row] for c in cols)
 
     def _locate(self, share: float) -> tuple[int, int, int]:
         """(k, bucket holding unit k's boundary, units of it taken)."""

@@ -420,14 +420,25 @@ class Prepared(Figures):
             self.qm[j] = np.where(cov, meas, self.qm[j])
 
     # --- claims and quantities -----------------------------------------------------------------------------
-    def claims(self, shares: list[float | None]) -> np.ndarray:
-        """(P + 1, rows): the fraction of each row claimed by policy j; the last row is what no policy claims."""
+    def claims(self, shares: list[float | None], cuts: dict[int, tuple | None] | None = None) -> np.ndarray:
+        """(P + 1, rows): the fraction of each row claimed by policy j; the last row is what no policy claims.
+        `cuts` (the bucketed engine's chunks): for ranked policy j, the key tuple of the last unit its share claims
+        over the whole period (None: none), so that its request rows are claimed by key, not by a count of these
+        rows only."""
         n_pol = len(self.levers)
         out = np.zeros((n_pol + 1, self.n_rows))
         rem = np.ones(self.n_rows)
         for j, pol in enumerate(self.scenario.policies):
             elig = self.elig[j] & (rem > _EPS)
-            if pol.by_session:
+            if cuts and j in cuts:
+                f = np.zeros(self.n_rows)
+                order = self.order[j]
+                live = elig[order]
+                took = order[live & _at_most(self.order_cols[j], cuts[j])]
+                f[took] = rem[took]
+                buckets = elig & ~self.is_req
+                f[buckets] = float(shares[j]) * rem[buckets]
+            elif pol.by_session:
                 f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j], units=self.unit_code)
             else:
                 f = pol.claim_rows(elig, rem, self.is_req, self.order[j], shares[j])
@@ -653,6 +664,19 @@ class CumTable:
             col = (self.base_totals[j] + ucum[j] + shares * self.bucket_delta[j]) * mult[key[1]]
             agg[key[0]] = agg.get(key[0], 0.0) + col
         return agg
+
+
+def _at_most(cols: list[np.ndarray], cut: tuple | None) -> np.ndarray:
+    """Which key tuples (columns, most significant first) are ≤ `cut` in lexicographic order (None: none)."""
+    n = len(cols[0]) if cols else 0
+    if cut is None:
+        return np.zeros(n, dtype=bool)
+    out = np.zeros(n, dtype=bool)
+    equal = np.ones(n, dtype=bool)
+    for c, v in zip(cols, cut, strict=True):
+        out |= equal & (c < v)
+        equal &= c == v
+    return out | equal
 
 
 def scenario_unit_session(prep: Prepared, i: int) -> bool:

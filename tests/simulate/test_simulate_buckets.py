@@ -124,9 +124,14 @@ def test_bucketed_equals_the_replay_with_batch_cache_and_multipliers(wh, tmp_pat
             assert out.scenario_cost_usd == pytest.approx(r.scenario_cost_usd, abs=0.005)
             assert out.moved_requests == pytest.approx(r.moved_requests, abs=1e-6)
             assert_equal(per_row.evaluate(s, teams=True), out)
-    # a batch share of 0 is another table (a second pass), still exact
-    s = with_values(with_values(sc, 0, share=0.0), 1, share=0.37)
-    assert_equal(per_row.evaluate(s), bucketed.evaluate(s))
+    # a batch share of 0 is another table (a second pass), still exact; a batch share strictly between 0 and 1
+    # claims its rows up to the key of its last unit over the whole period (its own table: the cut)
+    for batch in (0.0, 0.37, 0.5, 0.93):
+        for share in (0.0, 0.3, 1.0):
+            s = with_values(with_values(sc, 0, share=batch), 1, share=share)
+            assert_equal(per_row.evaluate(s, teams=True), bucketed.evaluate(s, teams=True))
+    r = simulate.run(wh, s)
+    assert bucketed.evaluate(s).scenario_cost_usd == pytest.approx(r.scenario_cost_usd, abs=0.005)
     # the sweep (a lookup per point) agrees with the per-row sweep
     grid = [0.0, 0.25, 0.5, 1.0]
     monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "10")
@@ -186,10 +191,13 @@ def test_what_needs_every_rows_order_is_refused_above_the_limit(wh, tmp_path, mo
     for call in (lambda: frontier.router_report(wh, sc, 0), lambda: frontier.seed_band(wh, sc, 0, seeds=3)):
         with pytest.raises(ScenarioError, match=r"holds 151 rows, more than the 10 "):
             call()
-    # a batch share strictly between 0 and 1 before the slid shift: its claims need the whole order
-    two = scenario(0.3, batch=0.5)
-    with pytest.raises(ScenarioError, match=r"policies\.0 .*0\.5.*must be 0 or 1"):
-        frontier.prepare(wh, two).evaluate(two)
+    # a later policy losing the conversations' cache after a share strictly between 0 and 1: every row depends on
+    # that share's picks (the per-row engine evaluates it in full; here it is refused)
+    later = simulate.parse_scenario({"name": "t", "policies": [
+        {"kind": "shift", "share": 0.3, "to": TARGET, "match": {"models": ["gpt-4o"]}},
+        {"kind": "cascade", "first": TARGET, "escalation_rate": 0.2}], "assumptions": {"cache_on_switch": "lost"}})
+    with pytest.raises(ScenarioError, match=r"policies\.0 .*0\.3.*must be 0 or 1"):
+        frontier.prepare(wh, later).evaluate(later)
     # at the limit itself the per-row engine still answers them
     monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "151")
     frontier.PREPARED.clear()
