@@ -10,7 +10,9 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
   script has finished (`stApp[data-test-script-state=notRunning]`), no spinner or skeleton is left and nothing
   changed for QUIET_MS; the floor app is measured the same way, and each page's excess over it is printed;
 - **menu switch**: in one tab, a click on each page in the sidebar menu to the same settled point;
-- **slider move**: on What-if, one ArrowRight on the first slider to the moment the Savings figure changes.
+- **slider move**: on What-if, one ArrowRight on the first slider to the moment the Savings figure changes;
+  beside it the same on a floor app (one slider and one "Savings" metric in a fragment, nothing else): what any
+  Streamlit slider round trip costs in this browser on this machine.
 
 Targets (issue 15 §8, docs/benchmarks.md "Dashboard in a browser"): every page within 0.7 s of the floor from
 a new tab, a menu switch <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
@@ -128,12 +130,27 @@ def menu_switches(browser, url: str, listed: list[tuple[str, str]]) -> dict[str,
     return out
 
 
-def slider_moves(browser, url: str, moves: int = 5) -> list[float]:
+SLIDER_FLOOR = """import streamlit as st
+
+st.title("What-if")
+
+
+@st.fragment
+def panel():
+    share = st.slider("Share moved", 0, 100, 80)
+    st.metric("Savings", f"${share * 12.5:,.2f}")
+
+
+panel()
+"""
+
+
+def slider_moves(browser, url: str, moves: int = 5, path: str = "/whatif") -> list[float]:
     """What-if: one ArrowRight (or Left at the end) on the first slider, to the moment Savings changes."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = ctx.new_page()
     page.add_init_script(OBSERVE)
-    page.goto(url + "/whatif", wait_until="commit")
+    page.goto(url + path, wait_until="commit")
     page.wait_for_function(SETTLED, timeout=300_000, polling=50)
     knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")
     out = []
@@ -187,6 +204,8 @@ def main() -> None:
         tmp = Path(tmp)
         floor_app = tmp / "floor.py"
         floor_app.write_text('import streamlit as st\nst.write("ok")\n')
+        slider_app = tmp / "slider_floor.py"
+        slider_app.write_text(SLIDER_FLOOR)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for rows in ([None] if args.sample else []) + list(args.rows):
             name, db = ledger_for(rows, tmp)
@@ -206,6 +225,12 @@ def main() -> None:
                     print(f"  {title:<24} {t:6.2f} s   {'ok' if t <= 1 else 'OVER':<4}  {load()}", flush=True)
                 moves = slider_moves(browser, url)
                 print(f"{name} — What-if slider move to the new Savings figure (target <= 0.1 s): "
+                      + ", ".join(f"{m * 1000:.0f} ms" for m in moves)
+                      + f"; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
+            with server(slider_app, {}) as slider_url:
+                new_tab(browser, slider_url)
+                moves = slider_moves(browser, slider_url, path="")
+                print(f"{name} — slider floor (a one-slider fragment app, same measure): "
                       + ", ".join(f"{m * 1000:.0f} ms" for m in moves)
                       + f"; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
         browser.close()

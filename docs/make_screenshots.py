@@ -22,6 +22,9 @@ from browser import CHROMIUM, CHROMIUM_ARGS, OBSERVE, SAMPLE, SETTLED, free_port
 
 SHOTS = {"overview": "/", "explore": "/explore", "budgets": "/budgets", "whatif": "/whatif",
          "upload": "/upload", "prices": "/prices"}
+# the heading a shot scrolls to the top (else the page's first screen): What-if's README caption promises the
+# sliders, savings by lever and the frontier, which sit below the scenario pickers
+ANCHORS = {"whatif": "Sliders"}
 
 
 @contextlib.contextmanager
@@ -66,6 +69,10 @@ def main() -> None:
                 page.add_init_script(OBSERVE)
                 page.goto(url + path, wait_until="commit")
                 page.wait_for_function(SETTLED, timeout=300_000, polling=100)
+                if name in ANCHORS:
+                    page.get_by_role("heading", name=ANCHORS[name], exact=True).first.evaluate(
+                        "e => e.scrollIntoView({block: 'start'})")
+                    page.wait_for_timeout(1500)
                 out = Path(os.environ.get("SHOTS_DIR", ROOT / "docs")) / f"screenshot-{name}.png"
                 page.screenshot(path=str(out))
                 print(out)

@@ -104,10 +104,11 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
                                      tip("quality_pct", "Quality (%)", ".1f")]))
         layers.append(layer("marks", {"type": "text", "align": "left", "dx": 9, "dy": -9, "fontSize": 11}, x=x, y=y,
                             text=field("marker", "nominal"), color={"field": "color", **fixed}))
-    # the quality bar: a dotted line across the plot, its label under it at the left
+    # the quality bar: a dotted line across the plot, its label above it at the right (the frontier starts left)
     datasets["bar"] = pl.DataFrame({"quality_pct": [100 * bar], "text": [f"{100 * bar:.0f}% of baseline quality"]})
     layers.append(layer("bar", {"type": "rule", "color": BAR_COLOR, "strokeDash": [2, 3], "strokeWidth": 1}, y=y))
-    layers.append(layer("bar", {"type": "text", "align": "left", "baseline": "top", "x": 4, "dy": 3, "fontSize": 11,
+    layers.append(layer("bar", {"type": "text", "align": "right", "baseline": "bottom", "x": "width", "dx": -4,
+                                "dy": -3, "fontSize": 11,
                                 "color": vega.MUTED}, y=y, text=field("text", "nominal")))
     return vega.chart(layers, datasets, 340)
 

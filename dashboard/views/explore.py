@@ -68,7 +68,8 @@ def trend_chart(start: dt.date, end: dt.date, by: str, grain: str, filters: dict
     else:
         st.vega_lite_chart(explore_charts.trend(df, by, svc.GRAINS[grain]), width="stretch")
         st.caption(f"The {svc.TOP_GROUPS_IN_CHART} largest groups by spend keep their name; the rest are summed as "
-                   "*other*. Weeks start on Monday; the first and last bar can cover part of a period.")
+                   "*other*" + (" (credits and adjustments are their own series, below zero)" if by == "model" else "")
+                   + ". Weeks start on Monday; the first and last bar can cover part of a period.")
     sql_behind(QUERIES["trend"])
 
 

@@ -246,8 +246,10 @@ def spend_over_time(start: dt.date, end: dt.date) -> None:
         st.vega_lite_chart(charts.spend_by_provider(df, bucket, incomplete=gap), width="stretch")
         sql_behind(QUERIES["spend_by_provider"])
     with right:
-        st.markdown(f"**By model** (top {svc.TOP_MODELS_IN_CHART}, the rest as *other*)")
         df = svc.spend_by_model(run, start, end, label)
+        credits = spend_svc.split_credits(df, "model")[1]
+        st.markdown(f"**By model** (top {svc.TOP_MODELS_IN_CHART}, the rest as *other*"
+                    + ("; credits and adjustments below zero" if credits.height else "") + ")")
         st.vega_lite_chart(charts.spend_by_model(df, bucket, incomplete=gap), width="stretch")
         sql_behind(QUERIES["spend_by_model"])
     if gap is not None:
