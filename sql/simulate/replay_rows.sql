@@ -3,23 +3,22 @@
 -- see source_choice) in the period and scope, with the baseline cost, the picking columns and, when a shadow
 -- evaluation graded some replayed request rows, their per-request grades.
 -- Grain: one row per `usage_replay` row in the period and scope.
--- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope);
---   $p{i}_target_id (policy i's target model id, lower-case; only with grades). Relations (registered on the
---   query's cursor by simulate/plan.py, read only when joined): `sim_grades` (key_hi, key_lo, model, score: the
---   per-request grades simulate/request_grades.sql matched) and `sim_router` (key_hi, key_lo, score: a router's scores
+-- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope). Relations
+--   (registered on the query's cursor by simulate/plan.py, read only when joined): `sim_grades` (key_hi, key_lo,
+--   g_src, g_m{k}: one row per graded request row, its grade of its own model and of each target model, pivoted
+--   from what simulate/request_grades.sql matched) and `sim_router` (key_hi, key_lo, score: a router's scores
 --   matched to the same rows, for `pick: score`).
 -- With sessions read (a policy with `unit: session`, or cache lost on a switch) also `session_id` and `unit_key`
 -- (the conversation: hash(session_id); a row without one is its own unit: its row hash).
 -- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, session_columns,
--- scope) are filled
--- by simulate/plan.py with fixed fragments; every value is bound, never spliced. The grades and the router's
--- scores are joined only when some matched: without them the rows read no key.
+-- scope) are filled by simulate/plan.py with fixed fragments (a target's grade column is a name plan.py generates,
+-- g_m0, g_m1, ...); every value is bound, never spliced. The grades and the router's scores are joined only when
+-- some matched: without them the rows read no key.
 with grades as (
     select
         (cast(key_hi as uhugeint) << 64) | key_lo as row_key,
-        map_from_entries(list({'k': model, 'v': score})) as grades
+        * exclude (key_hi, key_lo)
     from sim_grades
-    group by key_hi, key_lo
 ),
 
 router as (
