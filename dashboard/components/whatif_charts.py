@@ -102,7 +102,8 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
                             shape={"field": "shape", **fixed}, color={"field": "color", **fixed},
                             tooltip=[tip("marker", "Point"), tip("scenario_cost_usd", "Spend", "$,.0f"),
                                      tip("quality_pct", "Quality (%)", ".1f")]))
-        layers.append(layer("marks", {"type": "text", "align": "left", "dx": 9, "dy": -9, "fontSize": 11}, x=x, y=y,
+        layers.append(layer("marks", {"type": "text", "align": "left", "baseline": "top", "dx": 8, "dy": 6,
+                                      "fontSize": 11}, x=x, y=y,
                             text=field("marker", "nominal"), color={"field": "color", **fixed}))
     # the quality bar: a dotted line across the plot, its label above it at the right (the frontier starts left)
     datasets["bar"] = pl.DataFrame({"quality_pct": [100 * bar], "text": [f"{100 * bar:.0f}% of baseline quality"]})
