@@ -134,10 +134,10 @@ class Names:
 @dataclass(frozen=True)
 class GradeMatch:
     """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
-    request_grades.sql): the bind lists the replay joins on, and what was used and what not (and why)."""
+    request_grades.sql): the frame the replay joins (`wide`), and what was used and what not (and why)."""
 
-    # the rows' natural keys (the 128-bit key as two 64-bit halves), resolved lower-case model ids and scores:
-    # relation `sim_grades`
+    # the used grades, one per (row, model): the rows' natural keys (the 128-bit key as two 64-bit halves),
+    # resolved lower-case model ids, scores and whether it is the row's own model
     frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"key_hi": pl.UInt64, "key_lo": pl.UInt64, "model": pl.Utf8, "score": pl.Float64}))
     graded_requests: int = 0                           # distinct (provider, request id) in the file
