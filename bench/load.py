@@ -12,7 +12,9 @@ figure changing after a move). Every level runs its own ingest of a generated --
 own) and its own pull (`modelmix ingest` and `modelmix pull sql` as separate processes, handing over through
 the inbox) while the sessions browse: for --seconds, and on while either still runs (up to --level-cap).
 Recorded per level: steps answered, errors (a Streamlit exception box, a step without an answer in 60 s),
-p50/p95/max seconds, the load average before and after. The run stops at the first level whose p95 passes 3 s
+p50/p95/max seconds, the load average before and after, and the CPU seconds of the server's process tree (answering
+every session, and loading what the inbox hands it) beside those of the level's Chromium (on this machine the
+browsers share the server's cores, which real users' browsers do not). The run stops at the first level whose p95 passes 3 s
 unless --all-levels (or at --max-seconds overall). Afterwards the ledger is checked: every ingested and pulled
 row is there once (or replaced by a later load that recorded it).
 
@@ -54,6 +56,47 @@ def cli(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProces
 
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()      # fields from the state on (the name may hold spaces)
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every live process below it (from /proc's parent ids)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (st := _stat(int(d.name))) is not None:
+            children.setdefault(int(st[1]), []).append(int(d.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pids: list[int], only: str | None = None) -> float:
+    """User + system CPU of `pids` and their reaped children (utime, stime, cutime, cstime), optionally only the
+    processes whose command line contains `only`."""
+    total = 0
+    for pid in pids:
+        if only is not None:
+            try:
+                if only not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                    continue
+            except OSError:
+                continue
+        if (st := _stat(pid)) is not None:
+            total += sum(int(v) for v in st[11:15])
+    return total / _TICK
 
 
 def free_port() -> int:
@@ -144,10 +187,12 @@ async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TI
 
         await asyncio.gather(*(session(c, url, going, times, errors, step_timeout_ms) for c in contexts))
         browsed = time.monotonic() - start
+        # the browsers' own CPU (every process of this level's Chromium, closed pages reaped into its main process)
+        browser_cpu = cpu_seconds(descendants(os.getpid()), only=CHROMIUM)
         await browser.close()
     secs = sorted(t for _, t in times)
     q = statistics.quantiles(secs, n=20, method="inclusive") if len(secs) >= 2 else secs * 19
-    return {"sessions": n, "browsed_s": round(browsed, 1), "steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in
+    return {"sessions": n, "browsed_s": round(browsed, 1), "browser_cpu_s": round(browser_cpu, 1), "steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in
                                                                                           errors}),
             "p50_s": round(statistics.median(secs), 2) if secs else None, "p95_s": round(q[18], 2) if secs else None,
             "max_s": round(secs[-1], 2) if secs else None,
@@ -236,8 +281,12 @@ def main() -> int:
                                         env={**os.environ, **env}, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)]
             la = load_average()
+            served = cpu_seconds(descendants(server.pid))
             result = asyncio.run(level(url, n, args.seconds, writers=writers, cap=args.level_cap))
-            result.update(load_average_before=la, load_average_after=load_average(),
+            # the server's CPU in this level (its process tree: the Streamlit server answering every session and
+            # loading what the inbox hands it), beside the browsers' (browser_cpu_s): which side a step waits for
+            result.update(server_cpu_s=round(cpu_seconds(descendants(server.pid)) - served, 1),
+                          load_average_before=la, load_average_after=load_average(),
                           writers_running_at_end=sum(w.poll() is None for w in writers))
             for w, what in zip(writers, ("ingest", "pull")):
                 stdout, stderr = w.communicate(timeout=3600)
@@ -284,11 +333,11 @@ def main() -> int:
                      and all(loaded == now for loaded, now in files)}
     out["load_average_end"] = load_average()
     print(json.dumps(out, indent=2))
-    print("\n| sessions | browsed s | steps | errors | p50 s | p95 s | max s | load avg |\n"
-          "|---|---|---|---|---|---|---|---|")
+    print("\n| sessions | browsed s | steps | errors | p50 s | p95 s | max s | server cpu s | browser cpu s | load avg |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     for r in out["levels"]:
         print(f"| {r['sessions']} | {r['browsed_s']} | {r['steps']} | {r['errors']} | {r['p50_s']} | {r['p95_s']} | "
-              f"{r['max_s']} | {r['load_average_before']} -> {r['load_average_after']} |")
+              f"{r['max_s']} | {r['server_cpu_s']} | {r['browser_cpu_s']} | {r['load_average_before']} -> {r['load_average_after']} |")
     return 0
 
 
