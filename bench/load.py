@@ -188,7 +188,7 @@ async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TI
         await asyncio.gather(*(session(c, url, going, times, errors, step_timeout_ms) for c in contexts))
         browsed = time.monotonic() - start
         # the browsers' own CPU (every process of this level's Chromium, closed pages reaped into its main process)
-        browser_cpu = cpu_seconds(descendants(os.getpid()), only=CHROMIUM)
+        browser_cpu = cpu_seconds(descendants(os.getpid()), only="/chromium")    # Debian's script execs /usr/lib/chromium/chromium
         await browser.close()
     secs = sorted(t for _, t in times)
     q = statistics.quantiles(secs, n=20, method="inclusive") if len(secs) >= 2 else secs * 19
