@@ -127,7 +127,7 @@ def narrow(path: Path) -> Path:
     import duckdb
 
     out = path.with_name(path.stem + "_narrow.csv")
-    cols = ", ".join(f'"{c}"' for c in NARROW)
+    cols = ", ".join(f'"{c}"' for c in NARROW)     # identifiers from the fixed NARROW allow-list, in its order
     duckdb.connect().execute(f"copy (select {cols} from read_csv($p, all_varchar = true)) to {sql.path_literal(out)} (header)",
                              {"p": str(path)})
     path.unlink()

@@ -80,11 +80,14 @@ def to_parquet(csv: Path, out: Path, first: dt.date, days: int) -> int:
     import duckdb
 
     f = days / 30
-    squeeze = ("make_timestamp(cast(epoch_us($base) + (epoch_us({c}) - epoch_us($base)) * $f as bigint))")
     con = duckdb.connect()
-    con.execute(f"""copy (select * replace ({squeeze.format(c='"startTime"')} as "startTime",
-                                            {squeeze.format(c='"endTime"')} as "endTime")
-                          from read_csv($csv)) to {sql.path_literal(out)} (format parquet, compression zstd)""",
+    # each time moved to base + (time - base) * f; COPY ... TO takes its path as literal text, not a parameter
+    con.execute("""copy (select * replace (
+                    make_timestamp(cast(epoch_us($base) + (epoch_us("startTime") - epoch_us($base)) * $f as bigint))
+                        as "startTime",
+                    make_timestamp(cast(epoch_us($base) + (epoch_us("endTime") - epoch_us($base)) * $f as bigint))
+                        as "endTime")
+                  from read_csv($csv)) to """ + sql.path_literal(out) + " (format parquet, compression zstd)",
                 {"csv": str(csv), "base": dt.datetime.combine(first, dt.time()), "f": f})
     n = con.execute("select count(*) from read_parquet($p)", {"p": str(out)}).fetchone()[0]
     con.close()

@@ -47,14 +47,21 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
 
 
+# the self-hosted rates of the cost periods overlapping $first_day..$last_day (every period when $first_day is null)
+_RATES_TOUCHED = ("select provider, model, valid_from, valid_to, usd_per_mtok from self_hosted_rates "
+                  "where $first_day is null "
+                  "or (cast(valid_from as date) <= $last_day and cast(valid_to as date) > $first_day)")
+_DELETE_RATES_TOUCHED = ("delete from self_hosted_rates "
+                         "where $first_day is null "
+                         "or (cast(valid_from as date) <= $last_day and cast(valid_to as date) > $first_day)")
+
+
 def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None = None) -> Days | None:
     """Recompute the effective $/1M tokens of the self-hosted cost periods (migration 013) from the tokens now
     logged: every period, or with `days=(first, last)` (an ordinary write) only the periods overlapping those days,
     reading only their days of usage (a period's rate depends on its own days alone, and only the written days
     changed). Return the first and last day of the periods whose rate changed (their list costs move), or None."""
     window = {"first_day": days[0] if days else None, "last_day": days[1] if days else None}
-    touched = "($first_day is null or (cast(valid_from as date) <= $last_day and cast(valid_to as date) > $first_day))"
-    read = f"select provider, model, valid_from, valid_to, usd_per_mtok from self_hosted_rates where {touched}"
     if days is not None:
         first, last = cur.execute("select min(start_date), max(end_date) from self_hosted_costs "
                                   "where start_date <= $last_day and end_date >= $first_day", window).fetchone()
@@ -64,10 +71,10 @@ def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None 
                 "scan_to": dt.datetime.combine(last + dt.timedelta(days=1), dt.time())}
     else:
         scan = {"scan_from": None, "scan_to": None}
-    before = set(cur.execute(read, window).fetchall())
-    cur.execute(f"delete from self_hosted_rates where {touched}", window)
+    before = set(cur.execute(_RATES_TOUCHED, window).fetchall())
+    cur.execute(_DELETE_RATES_TOUCHED, window)
     execute(cur, sql.load("writes/refresh_self_hosted_rates"), {**window, **scan})
-    changed = before ^ set(cur.execute(read, window).fetchall())
+    changed = before ^ set(cur.execute(_RATES_TOUCHED, window).fetchall())
     if not changed:
         return None
     return (min(c[2] for c in changed).date(), max(c[3] - dt.timedelta(days=1) for c in changed).date())
