@@ -225,11 +225,6 @@ class Bucketed(Figures):
         ranked = [j for j, r in enumerate(self.ranked) if r]
         return ranked[-1] if self.lookup_ok(ranked[-1]) else None
 
-    def lookup_ok(self, i: int) -> bool:
-        n = len(self.levers)
-        return (self.ranked[i] and not any(self.ranked[j] for j in range(i + 1, n))
-                and not (self.multi_sessions and any(j in self.lost for j in range(i + 1, n))))
-
     def table(self, i: int, scenario: Scenario | None = None) -> BucketTable:
         scenario = scenario or self.scenario
         self._check(scenario)

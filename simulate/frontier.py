@@ -144,6 +144,15 @@ class Figures:
     total_requests: float
     teams: list[str]
     _team_base: np.ndarray
+    ranked: list[bool]
+    multi_sessions: bool
+
+    def lookup_ok(self, i: int) -> bool:
+        """Whether policy i's share is a lookup in a cumulative table: a ranked policy with no ranked policy after
+        it, and (with conversations of several requests) no later policy losing their cache."""
+        n = len(self.levers)
+        return (self.ranked[i] and not any(self.ranked[j] for j in range(i + 1, n))
+                and not (self.multi_sessions and any(j in self.lost for j in range(i + 1, n))))
 
     @staticmethod
     def _multipliers(m: float | tuple[float, float], rates: list[float]) -> dict[str, float]:
@@ -534,13 +543,6 @@ class Prepared(Figures):
         self._check(scenario)
         _, shares, _ = slider_values(scenario)
         return {k: float(v.sum()) for k, v in self.quantities(self.claims(shares)).items()}
-
-    def lookup_ok(self, i: int) -> bool:
-        """Whether policy i's share is a lookup in a cumulative table: a ranked policy with no ranked policy after
-        it, and (with conversations of several requests) no later policy losing their cache."""
-        n = len(self.levers)
-        return (self.ranked[i] and not any(self.ranked[j] for j in range(i + 1, n))
-                and not (self.multi_sessions and any(j in self.lost for j in range(i + 1, n))))
 
     def table(self, i: int, scenario: Scenario | None = None) -> CumTable:
         """The cumulative table of ranked policy i with the other policies' shares of `scenario` (cached)."""
