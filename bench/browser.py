@@ -4,19 +4,29 @@ navigation to the last element settled, beside a one-line Streamlit app opened t
 For each ledger (the bundled sample, and/or N generated request rows ingested once, untimed):
 
 - a fresh `streamlit run dashboard/app.py` and a fresh one-line app (`st.write("ok")`, the floor: what any
-  Streamlit page costs in this browser on this machine), each on its own port;
+  Streamlit page costs in this browser on this machine), each on its own port; beside them a second, fairer
+  floor: ModelMix's own sidebar (`dashboard/sidebar.py`: sign-in badge, period presets, date range, typed
+  range, Show SQL, the navigation's 13 entries) around an empty page (the "sidebar floor": what every page
+  costs before its own content), served on its own before the app (two servers can't share a ledger file);
 - **new tab**: per page registered in dashboard/app.py, a new browser context (a new session, nothing cached in
   the browser) opens the page's own URL; the time is from navigation start to the last DOM change, once the
   script has finished (`stApp[data-test-script-state=notRunning]`), no spinner or skeleton is left and nothing
   changed for QUIET_MS; the floor app is measured the same way, and each page's excess over it is printed;
+- **weigh** (`--weigh`): per page and floor, one more new tab with Chrome's DevTools protocol on: the JavaScript
+  it loaded (the lazy chunks beyond the one-line floor's, largest first) and the renderer's main-thread CPU;
 - **menu switch**: in one tab, a click on each page in the sidebar menu to the same settled point;
 - **slider move**: on What-if, one ArrowRight on the first slider to the moment the Savings figure changes;
   beside it the same on a floor app (one slider and one "Savings" metric in a fragment, nothing else): what any
   Streamlit slider round trip costs in this browser on this machine.
+- **preview move**: on What-if, one ArrowRight (Left every other move) on the range input under the preview chart
+  (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
+  change; and, in the page, from the key reaching the input to the DOM change that shows them.
 
-Targets (issue 15 §8, docs/benchmarks.md "Dashboard in a browser"): every page within 0.7 s of the floor from
-a new tab, a menu switch <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
-Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--repeat 2]
+Targets (issue 15 §8, docs/benchmarks.md "Dashboard in a browser"): every page within 0.7 s of the one-line
+floor from a new tab (the sidebar floor says how much of that is the sidebar every page shares), a menu switch
+<= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
+Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
+                               [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
 """
 
 from __future__ import annotations
@@ -79,6 +89,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+PIDS: dict[str, int] = {}      # url -> the server process serving it
+
+
+def wait_idle(url: str, quiet: float = 0.05, window: float = 2.0, limit: float = 900) -> float:
+    """Wait until the server behind `url` used under `quiet` CPU-s in `window` s (its warm-up replays done: on a
+    large ledger they run for minutes after the first visit and would be timed as the first pages' wait);
+    returns the seconds waited."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = Path(f"/proc/{PIDS[url]}/stat")
+
+    def cpu() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        before = cpu()
+        time.sleep(window)
+        if cpu() - before < quiet:
+            break
+    return time.monotonic() - t0
+
+
 @contextlib.contextmanager
 def server(script: Path, env: dict[str, str]):
     port = free_port()
@@ -94,21 +127,45 @@ def server(script: Path, env: dict[str, str]):
                     break
             except OSError:
                 time.sleep(0.3)
+        PIDS[f"http://127.0.0.1:{port}"] = proc.pid
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def new_tab(browser, url: str) -> float:
-    """Seconds from navigation start to settled, in a fresh context (a new session)."""
+def new_tab(browser, url: str, expect: str | None = None) -> float:
+    """Seconds from navigation start to settled, in a fresh context (a new session); `expect`: a selector that
+    must be on the settled page (so an error screen is not timed as a fast page)."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         page = ctx.new_page()
         page.add_init_script(OBSERVE)
         page.goto(url, wait_until="commit")
         page.wait_for_function(SETTLED, timeout=180_000, polling=50)
+        if expect and not page.locator(expect).count():
+            raise RuntimeError(f"{url} settled without {expect}: {page.inner_text('body')[:300]}")
         return page.evaluate("window.__lastChange") / 1000     # performance.now() counts from navigation start
+    finally:
+        ctx.close()
+
+
+def weigh(browser, url: str) -> tuple[float, dict[str, int], float]:
+    """One new tab with Chrome's DevTools protocol on: (seconds to settled, the JavaScript files it loaded -> their
+    bytes, the renderer's main-thread CPU seconds, `Performance.getMetrics` TaskDuration). CPU seconds move less
+    with the machine's load than wall seconds do; the files say which lazy chunks an element pulls in."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = ctx.new_page()
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.add_init_script(OBSERVE)
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(SETTLED, timeout=180_000, polling=50)
+        files = dict(page.evaluate("""() => performance.getEntriesByType('resource')
+            .filter(r => /\\.js(\\?|$)/.test(r.name)).map(r => [r.name.split('/').pop(), r.encodedBodySize])"""))
+        task = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+        return page.evaluate("window.__lastChange") / 1000, files, task
     finally:
         ctx.close()
 
@@ -128,6 +185,26 @@ def menu_switches(browser, url: str, listed: list[tuple[str, str]]) -> dict[str,
         out[title] = (page.evaluate("window.__lastChange") - start) / 1000
     ctx.close()
     return out
+
+
+NAV = '[data-testid="stSidebarNav"]'
+# the sidebar floor: the dashboard's sidebar and navigation (same titles and addresses) around empty pages
+SIDEBAR_FLOOR = """import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from dashboard import sidebar
+
+st.set_page_config(page_title="ModelMix", layout="wide")
+user = sidebar.draw()
+
+
+def empty():
+    st.title("Empty page")
+
+
+st.navigation([st.Page(empty, title=title, url_path=path.strip("/") or "home", default=path == "/")
+               for path, title in {listed!r}], expanded=True).run()
+"""
 
 
 SLIDER_FLOOR = """import streamlit as st
@@ -169,6 +246,96 @@ def slider_moves(browser, url: str, moves: int = 5, path: str = "/whatif") -> li
     return out
 
 
+# in the page: the time each key press reaches the range input and of the first DOM change after it that changes
+# the preview chart's figures (Vega redrawing its SVG text)
+PREVIEW_OBSERVE = """() => {
+  const input = document.querySelector('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]');
+  const chart = input.closest('[data-testid="stVegaLiteChart"]');
+  const figures = () => { const t = [...chart.querySelectorAll('svg text')]
+    .find(e => e.textContent.includes(': savings ')); return t ? t.textContent : null; };
+  window.__input = null; window.__drawn = null;
+  let before = null;
+  // the key press as the page receives it (before Vega's own input listener can redraw)
+  input.addEventListener('keydown', () => { window.__input = performance.now(); window.__drawn = null;
+                                            before = figures(); }, {capture: true});
+  new MutationObserver(() => {
+      if (window.__input !== null && window.__drawn === null && figures() !== before) {
+        window.__drawn = performance.now(); } })
+    .observe(chart, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+PREVIEW_TEXT = """() => { const t = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
+  .find(e => e.textContent.includes(': savings ')); return t ? t.textContent : null; }"""
+
+
+def preview_moves(browser, url: str, moves: int = 20, path: str = "/whatif") -> tuple[list[float], list[float]]:
+    """What-if's preview in the browser: one ArrowRight (Left every other move) on the range input under the
+    preview chart, to the moment its figures show the new value (seconds, measured as `slider_moves` measures a
+    Streamlit slider: from just before the key press to the text seen changed); and, inside the page, from the
+    key press reaching the input to the DOM change that shows the new figures."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = ctx.new_page()
+    page.add_init_script(OBSERVE)
+    page.goto(url + path, wait_until="commit")
+    page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+    knob = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
+    knob.wait_for(timeout=60_000)
+    page.evaluate(PREVIEW_OBSERVE)
+    seen, drawn = [], []
+    for i in range(moves):
+        before = page.evaluate(PREVIEW_TEXT)
+        knob.focus()
+        start = page.evaluate("performance.now()")
+        page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+        page.wait_for_function(f"([text]) => ({PREVIEW_TEXT})() !== text", arg=[before], timeout=10_000,
+                               polling="raf")
+        seen.append((page.evaluate("performance.now()") - start) / 1000)
+        drawn.append(page.evaluate("window.__drawn - window.__input") / 1000)
+    ctx.close()
+    return seen, drawn
+
+
+def floors(browser, floor_app: Path, sidebar_app: Path, env: dict[str, str], repeat: int,
+           weights: dict | None = None) -> tuple[float, float, str]:
+    """(one-line floor, sidebar floor, the load then), each the median of repeat + 1 new tabs after a first one;
+    the sidebar floor on its own server before the app's (two servers can't open one ledger file at once: the
+    second would show "database busy", which settles in no time). With `weights`, each floor's `weigh` too."""
+    with server(floor_app, {}) as floor_url, server(sidebar_app, {**env, "MODELMIX_WARM_UP": "false"}) as sidebar_url:
+        new_tab(browser, sidebar_url, expect=NAV)
+        side = statistics.median(new_tab(browser, sidebar_url, expect=NAV) for _ in range(repeat + 1))
+        new_tab(browser, floor_url)
+        floor = statistics.median(new_tab(browser, floor_url) for _ in range(repeat + 1))
+        if weights is not None:
+            weights["floor"], weights["sidebar floor"] = weigh(browser, floor_url), weigh(browser, sidebar_url)
+        return floor, side, load()
+
+
+def print_weights(weights: dict, floor_files: dict[str, int]) -> None:
+    """Per page: JavaScript loaded, the largest chunks the one-line floor does not load, renderer CPU."""
+    print("what each new tab loads and runs (one tab each; JS beyond the one-line floor's, renderer CPU-s):")
+    for name, (t, files, task) in weights.items():
+        extra = sorted(((b, f.split(".")[0]) for f, b in files.items() if f not in floor_files), reverse=True)
+        print(f"  {name:<24} {t:5.2f} s  JS {sum(files.values()) / 1e6:4.2f} MB (+{sum(b for b, _ in extra) / 1e6:4.2f}: "
+              + ", ".join(f"{n} {b / 1e3:.0f} kB" for b, n in extra[:4]) + f")  renderer {task:5.2f} CPU-s  {load()}",
+              flush=True)
+
+
+def pages_and_menu(browser, url: str, floor: float, side: float, listed: list[tuple[str, str]], name: str,
+                   repeat: int, switches: bool = True) -> None:
+    """Every page from a new tab against both floors, then every menu switch (printed as they come)."""
+    print(f"\n{name} — new tab, navigation to settled (median of {repeat}); floor (one-line app) {floor:.2f} s, "
+          f"sidebar floor (ModelMix's sidebar, empty page) {side:.2f} s; target: floor + 0.7 s", flush=True)
+    for path, title in listed:
+        t = statistics.median(new_tab(browser, url + path) for _ in range(repeat))
+        flag = "ok" if t - floor <= 0.7 else "OVER"
+        print(f"  {title:<24} {t:6.2f} s   floor +{t - floor:5.2f} s   {flag:<4}  sidebar floor +{t - side:5.2f} s  "
+              f"{load()}", flush=True)
+    if not switches:
+        return
+    print(f"{name} — menu switch (target <= 1 s)", flush=True)
+    for title, t in menu_switches(browser, url, listed).items():
+        print(f"  {title:<24} {t:6.2f} s   {'ok' if t <= 1 else 'OVER':<4}  {load()}", flush=True)
+
+
 def ledger_for(rows: int | None, tmp: Path) -> tuple[str, Path]:
     from ingest import ingest_paths
     from warehouse import Warehouse
@@ -193,46 +360,67 @@ def main() -> None:
     parser.add_argument("--sample", action="store_true", help="bench the bundled sample ledger")
     parser.add_argument("--rows", type=int, nargs="*", default=[], help="generated ledgers of N request rows")
     parser.add_argument("--repeat", type=int, default=2, help="new-tab opens per page (the median is shown)")
+    parser.add_argument("--db", type=Path, nargs="*", default=[],
+                        help="existing ledgers to bench as they are (e.g. one ingested from `modelmix sample`)")
+    parser.add_argument("--pages", nargs="*", default=[],
+                        help="only these pages (url path such as /prices, or title); default every page")
+    parser.add_argument("--no-switch", action="store_true", help="new tabs only: no menu switches or slider moves")
+    parser.add_argument("--weigh", action="store_true",
+                        help="also per page: JavaScript loaded beyond the floor's and renderer CPU (DevTools)")
+    parser.add_argument("--sliders-only", action="store_true",
+                        help="only the slider moves: What-if's slider, its preview in the browser, the slider floor")
+    parser.add_argument("--moves", type=int, default=20, help="slider moves per measure (the median is shown)")
     args = parser.parse_args()
-    if not args.sample and not args.rows:
+    if not args.sample and not args.rows and not args.db:
         args.sample = True
     from playwright.sync_api import sync_playwright
 
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
-    listed = pages()
+    every = pages()
+    listed = [(path, title) for path, title in every if not args.pages or path in args.pages or title in args.pages]
     with tempfile.TemporaryDirectory(prefix="modelmix-bench-browser-") as tmp, sync_playwright() as p:
         tmp = Path(tmp)
         floor_app = tmp / "floor.py"
         floor_app.write_text('import streamlit as st\nst.write("ok")\n')
         slider_app = tmp / "slider_floor.py"
         slider_app.write_text(SLIDER_FLOOR)
+        sidebar_app = tmp / "sidebar_floor.py"
+        sidebar_app.write_text(SIDEBAR_FLOOR.format(root=str(ROOT), listed=every))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for rows in ([None] if args.sample else []) + list(args.rows):
-            name, db = ledger_for(rows, tmp)
+        for rows in ([None] if args.sample else []) + list(args.rows) + list(args.db):
+            name, db = (f"ledger {rows}", rows) if isinstance(rows, Path) else ledger_for(rows, tmp)
             env = {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}
-            with server(APP, env) as url, server(floor_app, {}) as floor_url:
-                new_tab(browser, url)               # the server's first run (imports, opening the ledger)
-                new_tab(browser, floor_url)
-                floor = statistics.median(new_tab(browser, floor_url) for _ in range(args.repeat + 1))
-                print(f"\n{name} — new tab, navigation to settled (median of {args.repeat}); floor "
-                      f"(one-line app) {floor:.2f} s ({load()}); target: floor + 0.7 s", flush=True)
-                for path, title in listed:
-                    t = statistics.median(new_tab(browser, url + path) for _ in range(args.repeat))
-                    flag = "ok" if t - floor <= 0.7 else "OVER"
-                    print(f"  {title:<24} {t:6.2f} s   floor +{t - floor:5.2f} s   {flag:<4}  {load()}", flush=True)
-                print(f"{name} — menu switch (target <= 1 s)", flush=True)
-                for title, t in menu_switches(browser, url, listed).items():
-                    print(f"  {title:<24} {t:6.2f} s   {'ok' if t <= 1 else 'OVER':<4}  {load()}", flush=True)
-                moves = slider_moves(browser, url)
+            if not args.sliders_only:
+                weights = {} if args.weigh else None
+                floor, side, floors_load = floors(browser, floor_app, sidebar_app, env, args.repeat, weights)
+                print(f"floors measured at {floors_load}", flush=True)
+            with server(APP, env) as url:
+                new_tab(browser, url, expect=NAV)   # the server's first run (imports, opening the ledger)
+                print(f"server idle (warm-up done) after {wait_idle(url):.0f} s", flush=True)
+                if not args.sliders_only:
+                    pages_and_menu(browser, url, floor, side, listed, name, args.repeat, switches=not args.no_switch)
+                if weights is not None:
+                    for path, title in listed:
+                        weights[title] = weigh(browser, url + path)
+                    print_weights(weights, weights["floor"][1])
+                if args.no_switch:
+                    continue
+                moves = slider_moves(browser, url, args.moves)
                 print(f"{name} — What-if slider move to the new Savings figure (target <= 0.1 s): "
                       + ", ".join(f"{m * 1000:.0f} ms" for m in moves)
                       + f"; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
+                seen, drawn = preview_moves(browser, url, args.moves)
+                print(f"{name} — What-if preview in the browser, range input move to its figures changed (target "
+                      "<= 0.1 s): " + ", ".join(f"{m * 1000:.0f}" for m in seen)
+                      + f" ms; median {statistics.median(seen) * 1000:.1f} ms; in the page, key press to the figures "
+                      f"redrawn: median {statistics.median(drawn) * 1000:.1f} ms, max {max(drawn) * 1000:.1f} ms; "
+                      f"{load()}", flush=True)
             with server(slider_app, {}) as slider_url:
                 new_tab(browser, slider_url)
-                moves = slider_moves(browser, slider_url, path="")
+                moves = slider_moves(browser, slider_url, args.moves, path="")
                 print(f"{name} — slider floor (a one-slider fragment app, same measure): "
-                      + ", ".join(f"{m * 1000:.0f} ms" for m in moves)
-                      + f"; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
+                      + ", ".join(f"{m * 1000:.0f}" for m in moves)
+                      + f" ms; median {statistics.median(moves) * 1000:.0f} ms; {load()}", flush=True)
         browser.close()
     print(f"\nload after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 

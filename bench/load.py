@@ -18,9 +18,19 @@ browsers share the server's cores, which real users' browsers do not). The run s
 unless --all-levels (or at --max-seconds overall). Afterwards the ledger is checked: every ingested and pulled
 row is there once (or replaced by a later load that recorded it).
 
+With --browsers K, only K sessions of each level are real browsers and the rest are protocol-level clients:
+Python coroutines speaking Streamlit's websocket protocol (the BackMsg/ForwardMsg protobufs of the installed
+streamlit package). Each opens a session, reruns Overview, Explore and What-if by their page hashes and moves
+What-if's first slider as the browser does (a rerun of the sliders' fragment carrying the widget's new value), each
+step timed from sending the rerun to the server's `script_finished` and checked for the same content. They cost
+the server what a browser session does (the page script, its queries, every element serialised) and the client
+almost nothing, so on one machine the server's own limit can be measured; the real browsers in the same level
+show whether protocol timings match browser timings (both are reported, `by_kind`), and the bench process's own
+CPU is reported as client CPU.
+
 Usage: python bench/load.py [--sessions 1,2,4,8,12,20] [--seconds 60] [--level-cap 240] [--all-levels]
                             [--base-rows 200000] [--ingest-rows 1000000] [--pull-rows 20000] [--max-seconds 900]
-                            [--keep DIR]
+                            [--browsers K] [--think S] [--keep DIR]
 Prints one JSON object (and a Markdown table) with the load average at the start and end of every level.
 """
 
@@ -28,9 +38,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import os
+import resource
 import socket
 import sqlite3
 import statistics
@@ -167,17 +179,169 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
     await page.close()
 
 
+class Protocol:
+    """One dashboard session spoken at the protocol level: Streamlit's websocket (`/_stcore/stream`), BackMsg
+    `rerun_script` out, ForwardMsg deltas back, as the browser's own client does, without drawing anything. The
+    server does exactly what a browser session costs it (runs the page script, its queries, serialises every
+    element); the client only parses the protobufs."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.pages: dict[str, str] = {}         # page title -> page_script_hash (from the navigation message)
+        self.page = ""                          # the page shown (its hash; "" the default page)
+        self.slider: tuple[str, str, float, float, float] | None = None   # id, fragment, value, step, min
+
+    @classmethod
+    async def open(cls, url: str) -> Protocol:
+        import websockets
+
+        ws = await websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=None, open_timeout=STEP_TIMEOUT_MS / 1000)
+        return cls(ws)
+
+    async def run(self, page: str | None = None, slider_values: tuple[float, ...] = ()) -> tuple[dict, float]:
+        """Rerun `page` (a title; None: the page shown), or move the What-if slider through `slider_values`: one
+        rerun of the sliders' fragment per key press, 70 ms apart, each carrying the widget's new value, as the
+        browser sends two ArrowLeft presses. Waits for the last run's `script_finished`. Returns the new elements
+        by type and when the last run finished; raises on an exception element or a run that failed."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if page is not None:
+            self.page = self.pages.get(page, "")
+        while True:      # what a previous step's last run still sent (a press's run finishing after the grace)
+            try:
+                await asyncio.wait_for(self.ws.recv(), 0.01)
+            except asyncio.TimeoutError:
+                break
+        for i, value in enumerate(slider_values or (None,)):
+            msg = BackMsg()
+            state = msg.rerun_script
+            state.page_script_hash = self.page
+            state.context_info.timezone = "UTC"
+            state.context_info.locale = "en-US"
+            if value is not None:
+                wid, fragment, *_ = self.slider
+                state.fragment_id = fragment
+                widget = state.widget_states.widgets.add()
+                widget.id = wid
+                widget.double_array_value.data.append(value)
+            if i:
+                await asyncio.sleep(0.07)
+            await self.ws.send(msg.SerializeToString())
+        asked = max(1, len(slider_values))
+        found: dict[str, list] = {}
+        first_slider = not slider_values
+        finished, done_at = 0, None
+        while True:
+            if done_at is None:
+                raw = await self.ws.recv()
+            else:
+                # a press's rerun may have been merged into the next one (one run for both): then nothing more
+                # comes; the step ended at the last finish seen (the grace is not part of the step's time)
+                try:
+                    raw = await asyncio.wait_for(self.ws.recv(), 1.0)
+                except asyncio.TimeoutError:
+                    return found, done_at
+            fwd = ForwardMsg()
+            fwd.ParseFromString(raw)
+            kind = fwd.WhichOneof("type")
+            if kind == "navigation":
+                self.pages = {p.page_name: p.page_script_hash for p in fwd.navigation.app_pages}
+                self.page = self.page or fwd.navigation.page_script_hash
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                element = fwd.delta.new_element
+                what = element.WhichOneof("type")
+                if what == "exception":
+                    raise RuntimeError("exception element: " + element.exception.message[:120])
+                found.setdefault(what, []).append(element)
+                if what == "slider" and first_slider:       # the page's first slider, as the browser moves
+                    first_slider = False
+                    sl = element.slider
+                    value = (list(sl.value) if sl.set_value else list(sl.default))[0]
+                    self.slider = (sl.id, fwd.delta.fragment_id, value, sl.step, sl.min)
+            elif kind == "script_finished":
+                finished += 1
+                if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue                                 # interrupted by the next press's rerun
+                if fwd.script_finished not in (ForwardMsg.FINISHED_SUCCESSFULLY,
+                                               ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
+                    raise RuntimeError(f"script_finished status {fwd.script_finished}")
+                done_at = time.monotonic()
+                if finished >= asked:
+                    return found, done_at
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def _savings(found: dict[str, list]) -> str | None:
+    """The last Savings figure drawn (a slider step's second run draws it again)."""
+    return next((e.metric.body for e in reversed(found.get("metric", [])) if e.metric.label == "Savings"), None)
+
+
+async def protocol_session(url: str, going, times: list, errors: list, timeout: int = STEP_TIMEOUT_MS,
+                           think: float = 0.0) -> None:
+    """The browser session's loop (Overview -> Explore -> What-if -> two slider moves) at the protocol level: each
+    step timed from sending the rerun until the server's `script_finished`, and checked for the content the
+    browser waits for (a metric, a table, the Savings metric, the Savings figure changing after a move)."""
+    secs = timeout / 1000
+
+    async def step(name: str, ready, **run) -> dict | None:
+        t = time.monotonic()
+        try:
+            found, done_at = await asyncio.wait_for(client.run(**run), secs + 1)
+            if not ready(found):
+                errors.append((name, "content missing"))
+                return None
+            times.append((name, done_at - t))
+            if think:
+                await asyncio.sleep(think)      # the time a browser spends drawing the answer before the next click
+            return found
+        except Exception as e:  # noqa: BLE001 -- a timeout, a lost connection, an exception element: counted
+            errors.append((name, type(e).__name__))
+            return None
+
+    try:
+        client = await asyncio.wait_for(Protocol.open(url), secs)
+    except Exception as e:  # noqa: BLE001
+        errors.append(("overview", type(e).__name__))
+        return
+    try:
+        await step("overview", lambda f: "metric" in f, page=None)
+        while going():
+            await step("overview", lambda f: "metric" in f, page="Overview")
+            await step("explore", lambda f: "dataframe" in f, page="Explore")
+            found = await step("whatif", lambda f: _savings(f) is not None, page="What-if")
+            if found is None or client.slider is None:
+                continue
+            before = _savings(found)
+            wid, fragment, value, step_size, low = client.slider
+            left = (max(low, value - step_size), max(low, value - 2 * step_size))
+            for presses in (left, (left[0], value)):          # two ArrowLefts, then two ArrowRights back
+                after = await step("slider", lambda f, b=before: _savings(f) not in (None, b), slider_values=presses)
+                if after is None:
+                    break
+                before = _savings(after)
+    finally:
+        with contextlib.suppress(Exception):
+            await client.close()
+
+
 async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TIMEOUT_MS,
-                writers: list | None = None, cap: float | None = None) -> dict:
+                writers: list | None = None, cap: float | None = None, browsers: int | None = None,
+                think: float = 0.0) -> dict:
     """N sessions browsing for `seconds`, and on while any of `writers` still runs (at most `cap` seconds), so
     the sessions browse through the whole ingest and pull."""
     from playwright.async_api import async_playwright
 
-    times: list = []
-    errors: list = []
+    real = n if browsers is None else min(n, browsers)     # real Chromium sessions; the rest speak the protocol
+    times: dict[str, list] = {"browser": [], "protocol": []}
+    errors: dict[str, list] = {"browser": [], "protocol": []}
+    own_cpu = resource.getrusage(resource.RUSAGE_SELF)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        contexts = [await browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(n)]
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS) if real else None
+        contexts = [await browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(real)]
         start = time.monotonic()
         cap = max(cap or seconds, seconds)
 
@@ -185,20 +349,37 @@ async def level(url: str, n: int, seconds: float, step_timeout_ms: int = STEP_TI
             spent = time.monotonic() - start
             return spent < seconds or (spent < cap and any(w.poll() is None for w in writers or []))
 
-        await asyncio.gather(*(session(c, url, going, times, errors, step_timeout_ms) for c in contexts))
+        await asyncio.gather(*(session(c, url, going, times["browser"], errors["browser"], step_timeout_ms)
+                               for c in contexts),
+                             *(protocol_session(url, going, times["protocol"], errors["protocol"], step_timeout_ms,
+                                                think) for _ in range(n - real)))
         browsed = time.monotonic() - start
         # the browsers' own CPU (every process of this level's Chromium, closed pages reaped into its main process)
         browser_cpu = cpu_seconds(descendants(os.getpid()), only="/chromium")    # Debian's script execs /usr/lib/chromium/chromium
-        await browser.close()
+        if browser is not None:
+            await browser.close()
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    # this process: the protocol clients (parsing ForwardMsgs) and Playwright's Python side
+    client_cpu = used.ru_utime + used.ru_stime - own_cpu.ru_utime - own_cpu.ru_stime
+    result = {"sessions": n, "browser_sessions": real, "protocol_sessions": n - real, "browsed_s": round(browsed, 1),
+              "browser_cpu_s": round(browser_cpu, 1), "client_cpu_s": round(client_cpu, 1),
+              **summary([t for kind in times.values() for t in kind], [e for kind in errors.values() for e in kind])}
+    if browsers is not None:      # each kind on its own: do the protocol's timings match the browser's?
+        result["by_kind"] = {kind: summary(times[kind], errors[kind]) for kind in times if times[kind] or errors[kind]}
+    return result
+
+
+def summary(times: list, errors: list) -> dict:
+    """Steps answered, errors (by kind), p50/p95/max seconds, p95 per step."""
     secs = sorted(t for _, t in times)
     q = statistics.quantiles(secs, n=20, method="inclusive") if len(secs) >= 2 else secs * 19
-    return {"sessions": n, "browsed_s": round(browsed, 1), "browser_cpu_s": round(browser_cpu, 1), "steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in
-                                                                                          errors}),
+    by_step = {}
+    for name in sorted({s for s, _ in times}):
+        mine = sorted(t for s, t in times if s == name)
+        by_step[name] = round(mine[int(0.95 * (len(mine) - 1))], 2)
+    return {"steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in errors}),
             "p50_s": round(statistics.median(secs), 2) if secs else None, "p95_s": round(q[18], 2) if secs else None,
-            "max_s": round(secs[-1], 2) if secs else None,
-            "by_step_p95_s": {k: round(sorted(t for s, t in times if s == k)[int(0.95 * (sum(1 for s, _ in times if
-                                                                                              s == k) - 1))], 2)
-                              for k in sorted({s for s, _ in times})}}
+            "max_s": round(secs[-1], 2) if secs else None, "by_step_p95_s": by_step}
 
 
 def main() -> int:
@@ -213,6 +394,13 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--all-levels", action="store_true",
                     help="run every level even after one whose p95 passes 3 s (to record each count's figures)")
+    ap.add_argument("--browsers", type=int, default=None,
+                    help="per level, this many real Chromium sessions and the rest protocol-level clients (Streamlit's "
+                         "websocket messages, no browser: what the server spends, without the browsers' CPU on the "
+                         "same cores); default: every session a real browser")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="a protocol client waits this long after each answered step (a browser draws the answer "
+                         "before its next click; default 0: the next step at once)")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
     args = ap.parse_args()
     counts = [int(x) for x in args.sessions.split(",")]
@@ -264,7 +452,7 @@ def main() -> int:
         # one untimed visit first: the server opens (and so holds) the ledger and warms up; the writers then hand
         # their data over through the inbox, as against a running dashboard
         t = time.monotonic()
-        first = asyncio.run(level(url, 1, 1, step_timeout_ms=300_000))
+        first = asyncio.run(level(url, 1, 1, step_timeout_ms=300_000, browsers=args.browsers))
         out["first_visit"] = {"seconds": round(time.monotonic() - t, 1), "errors": first["error_kinds"]}
         for n in counts:
             if time.monotonic() - started > args.max_seconds:
@@ -282,7 +470,8 @@ def main() -> int:
                                         stderr=subprocess.PIPE, text=True)]
             la = load_average()
             served = cpu_seconds(descendants(server.pid))
-            result = asyncio.run(level(url, n, args.seconds, writers=writers, cap=args.level_cap))
+            result = asyncio.run(level(url, n, args.seconds, writers=writers, cap=args.level_cap,
+                                       browsers=args.browsers, think=args.think))
             # the server's CPU in this level (its process tree: the Streamlit server answering every session and
             # loading what the inbox hands it), beside the browsers' (browser_cpu_s): which side a step waits for
             result.update(server_cpu_s=round(cpu_seconds(descendants(server.pid)) - served, 1),
@@ -333,11 +522,14 @@ def main() -> int:
                      and all(loaded == now for loaded, now in files)}
     out["load_average_end"] = load_average()
     print(json.dumps(out, indent=2))
-    print("\n| sessions | browsed s | steps | errors | p50 s | p95 s | max s | server cpu s | browser cpu s | load avg |\n"
-          "|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| sessions (browser + protocol) | browsed s | steps | errors | p50 s | p95 s | max s | server cpu s | "
+          "browser cpu s | client cpu s | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|")
     for r in out["levels"]:
-        print(f"| {r['sessions']} | {r['browsed_s']} | {r['steps']} | {r['errors']} | {r['p50_s']} | {r['p95_s']} | "
-              f"{r['max_s']} | {r['server_cpu_s']} | {r['browser_cpu_s']} | {r['load_average_before']} -> {r['load_average_after']} |")
+        print(f"| {r['sessions']} ({r['browser_sessions']} + {r['protocol_sessions']}) | {r['browsed_s']} | {r['steps']} | "
+              f"{r['errors']} | {r['p50_s']} | {r['p95_s']} | {r['max_s']} | {r['server_cpu_s']} | {r['browser_cpu_s']} | "
+              f"{r['client_cpu_s']} | {r['load_average_before']} -> {r['load_average_after']} |")
+        for kind, k in r.get("by_kind", {}).items():
+            print(f"|   {kind} only | | {k['steps']} | {k['errors']} | {k['p50_s']} | {k['p95_s']} | {k['max_s']} | | | | |")
     return 0
 
 

@@ -302,6 +302,9 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
                     print(json.dumps({"policy": ranked[-1], **rep.to_json()}, indent=2, default=str))
                 else:
                     print(f"source (share 0) quality {rep.strong_quality:.4f}, all moved {rep.weak_quality:.4f}")
+                    if rep.bound == "conversations":
+                        print("oracle: the exact bound over each conversation's requests (they pay for each other's "
+                              "lost cache): exact at its vertices, no RouteLLM metrics")
                     for name, m in rep.metrics.items():
                         shown = ", ".join(f"{k} {'-' if v is None else f'{v:.4f}'}" for k, v in m.items())
                         print(f"  {name:<7} {shown}")
@@ -575,6 +578,16 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# What each session's rerun costs the server, beside the page itself (docs/reliability.md, "Many people at once";
+# measured with bench/load.py's protocol clients, 5 sessions on a 26 k-row ledger): Streamlit's file watcher
+# (a source watcher per session, re-registering every imported module's file after each run and polling them:
+# 319 -> 164 ms of server CPU a step without it) and a full `gc.collect(2)` after every script run (another
+# ~100 ms a run over this process's heap of polars, pyarrow, DuckDB and Streamlit objects: 144-170 -> 51-71 ms a
+# step without it, the same resident memory after the run). A served dashboard's code does not change under it,
+# and Python's own collector still runs by its thresholds.
+SERVE_RUNTIME_OPTIONS = ("--server.fileWatcherType", "none", "--runner.postScriptGC", "false")
+
+
 def serve_command(db: Path, port: str, settings: Settings) -> list[str]:
     """The `streamlit run` command line of `modelmix serve`."""
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", port,
@@ -582,7 +595,8 @@ def serve_command(db: Path, port: str, settings: Settings) -> list[str]:
             # "none": a short message in the browser, the traceback only in the server log ("false" still shows it)
             "--client.showErrorDetails", "none",
             # Streamlit's own cap (MB) no lower than ours; the upload service enforces the exact byte limit
-            "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20))]
+            "--server.maxUploadSize", str(-(-settings.max_upload_bytes // 2**20)),
+            *SERVE_RUNTIME_OPTIONS]
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,6 +39,12 @@ def detail(wh: Warehouse, start: dt.date | None = None, end: dt.date | None = No
                     end=end or last or dt.date(1970, 1, 1))
 
 
+def month_lines(wh: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Counted spend on month-grain lines in [start, end] per source format (source_format, lines, spend_usd):
+    what detection leaves out, since a month's line sits on its first day and would read as that day's spike."""
+    return wh.query("finance_month_lines", start=start, end=end)
+
+
 def _dense(frame: pl.DataFrame, dims: tuple[str, ...], value: str, start: dt.date, n: int):
     keys = frame.select(dims).unique().sort(dims)
     idx = keys.with_row_index("_series")

@@ -19,6 +19,12 @@ residuals; each path also draws the level and slope from the least-squares norma
 (s^2 (X'X)^-1), so the band widens with the horizon. It cannot foresee a break in the trend (a launch, a
 runaway agent); the backtest reports how often the actual month fell inside the band.
 
+Monthly lines: spend on lines of a month's grain (a Google Cloud cost table, a monthly CUR or FOCUS line) sits on
+its month's first day. Fitted as days, a whole month on one day would raise the daily level, and the month-end
+forecast would count that month a second time. So the fit reads the daily part only, and each month that starts
+after the as-of day gets the key's latest month of monthly lines again (flat: the last month seen, if it is the
+as-of month or the one before; a source that stopped adds nothing), on its first day, in the point and every path.
+
 Backtest: for every whole month with at least 3 weeks of history before it, forecast the month as of the day
 before it starts (the longest horizon) and compare with what happened: absolute % error of the month total,
 MAPE of the daily values (days with spend only) and whether the actual total was inside the P10-P90 band.
@@ -27,7 +33,6 @@ MAPE of the daily values (days with spend only) and whether the actual total was
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,6 +61,7 @@ class History:
     keys: list[str]
     values: np.ndarray  # (n_days, n_keys)
     known_from: int = 0  # index of the ledger's first day: days before it are unknown, not $0, and never fitted
+    monthly: np.ndarray | None = None  # (n_days, n_keys): the part of `values` on month-grain lines (or none)
 
     @property
     def end(self) -> dt.date:
@@ -77,7 +83,8 @@ def history(wh: Warehouse, by: By = "team", start: dt.date | None = None,
         return History(start or dt.date.today(), [], np.zeros((0, 0)))
     frame = wh.query(_QUERIES[by], start=start, end=end)
     if by == "total":
-        frame = frame.group_by("day").agg(pl.col("spend_usd").sum()).with_columns(key=pl.lit("total"))
+        frame = (frame.group_by("day").agg(pl.col("spend_usd").sum(), pl.col("monthly_usd").sum())
+                 .with_columns(key=pl.lit("total")))
     hist = _dense(frame, start, end)
     hist.known_from = max((first - start).days, 0) if first else 0
     return hist
@@ -87,12 +94,15 @@ def _dense(frame: pl.DataFrame, start: dt.date, end: dt.date) -> History:
     n = (end - start).days + 1
     keys = sorted(frame["key"].fill_null("(none)").unique().to_list()) if frame.height else []
     values = np.zeros((n, len(keys)))
+    monthly = np.zeros((n, len(keys))) if "monthly_usd" in frame.columns else None
     if keys:
         col = {k: j for j, k in enumerate(keys)}
         rows = np.array([(d - start).days for d in frame["day"].to_list()])
         cols = np.array([col[k] for k in frame["key"].fill_null("(none)").to_list()])
         np.add.at(values, (rows, cols), frame["spend_usd"].fill_null(0).to_numpy())
-    return History(start, keys, values)
+        if monthly is not None:
+            np.add.at(monthly, (rows, cols), frame["monthly_usd"].fill_null(0).to_numpy())
+    return History(start, keys, values, monthly=monthly)
 
 
 def history_from_frame(frame: pl.DataFrame, start: dt.date, end: dt.date) -> History:
@@ -133,9 +143,11 @@ def _weekday_factors(y: np.ndarray, day_numbers: np.ndarray) -> np.ndarray:
     for w in range(7):
         sel = ratio[wd == w]
         if sel.shape[0]:
-            with warnings.catch_warnings():  # a key with no spend in the window has an all-NaN column
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(sel, axis=0)
+            # a key with no spend in the window has an all-NaN column: zeros for the median, then NaN (factor 1);
+            # not catch_warnings, which is process-wide and leaks from the dashboard's script threads
+            empty = np.isnan(sel).all(axis=0)
+            med = np.nanmedian(np.where(empty[None, :], 0.0, sel), axis=0)
+            med[empty] = np.nan
             factors[w] = np.where(np.isfinite(med), med, 1.0)
     mean = factors.mean(axis=0)
     return factors / np.where(mean > 0, mean, 1.0)
@@ -201,12 +213,15 @@ def project(hist: History, as_of: dt.date, until: dt.date, weeks: int = DEFAULT_
     """Fit on history up to `as_of` and project every day after it up to `until` (inclusive)."""
     k0 = min(hist.known_from, hist.index(as_of) + 1)
     upto = hist.values[k0: hist.index(as_of) + 1]
-    f = fit(upto, _day_number(hist.start) + k0, weeks)
+    monthly = None if hist.monthly is None else hist.monthly[k0: hist.index(as_of) + 1]
+    f = fit(upto if monthly is None else upto - monthly, _day_number(hist.start) + k0, weeks)
     h = max((until - as_of).days, 0)
     days = [as_of + dt.timedelta(days=i + 1) for i in range(h)]
     nums = np.array([_day_number(d) for d in days], dtype=int)
     k = upto.shape[1]
     point = f.predict(nums) if h else np.zeros((0, k))
+    ahead = _monthly_ahead(hist, k0, as_of, days)
+    point = point + ahead
     rng = np.random.default_rng(seed)
     if h and f.rel_residuals.shape[0]:
         # relative residuals: a weekend's error scales with the weekend's level, not the weekday's
@@ -222,10 +237,30 @@ def project(hist: History, as_of: dt.date, until: dt.date, weeks: int = DEFAULT_
         t = (nums - f.t0).astype(float)
         d_trend = d_beta[:, 0, None, :] + t[None, :, None] * d_beta[:, 1, None, :]
         mean_path = np.maximum(f.predict_raw(nums)[None] + d_trend * f.factors[nums % 7][None], 0.0)
-        paths = np.maximum(mean_path * (1.0 + f.rel_residuals[idx]), 0.0)
+        paths = np.maximum(mean_path * (1.0 + f.rel_residuals[idx]), 0.0) + ahead[None]
     else:
         paths = np.broadcast_to(point, (1, h, k)).copy()
     return Projection(days, point, paths, f)
+
+
+def _monthly_ahead(hist: History, k0: int, as_of: dt.date, days: list[dt.date]) -> np.ndarray:
+    """(len(days), n_keys): each key's latest month of month-grain lines again on the first day of every month
+    that starts after `as_of` (see the module doc); zeros when the history has none."""
+    out = np.zeros((len(days), len(hist.keys)))
+    if hist.monthly is None or not days:
+        return out
+    recent = max(hist.index(add_months(period_bounds(as_of, "month")[0], -1)), k0, 0)
+    seen = hist.monthly[recent: hist.index(as_of) + 1]
+    if not seen.any():
+        return out
+    month_starts = [hist.start + dt.timedelta(days=recent + i) for i in range(seen.shape[0])]
+    months = np.array([d.year * 12 + d.month for d in month_starts])[:, None]
+    # per key: the sum of its monthly lines in the latest month where that key has any
+    last = np.where(seen != 0, months, -1).max(axis=0)
+    level = np.where(months == last[None, :], seen, 0.0).sum(axis=0)
+    firsts = np.array([d.day == 1 for d in days])
+    out[firsts] = level
+    return out
 
 
 # --- services --------------------------------------------------------------------------------------------

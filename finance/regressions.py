@@ -31,7 +31,6 @@ Dollars since it started sum every day of the regression with traffic (days unde
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,10 +91,15 @@ def _baseline(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if t <= WINDOW:
         return base, scale, count
     win = sliding_window_view(x, WINDOW, axis=0)[:-1]            # (t - WINDOW, s, WINDOW): days d-28 .. d-1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)          # all-NaN windows give NaN, as wanted
-        med = np.nanmedian(win, axis=2)
-        mad = np.nanmedian(np.abs(win - med[:, :, None]), axis=2)
+    # an all-NaN window has no baseline (NaN). It is given zeros for the medians and set to NaN after: numpy warns
+    # on all-NaN slices, and catch_warnings is process-wide, not thread-safe (the dashboard runs this in a script
+    # thread), so a suppressed warning still leaked into other threads' output
+    empty = np.isnan(win).all(axis=2)
+    filled = np.where(empty[:, :, None], 0.0, win)
+    med = np.nanmedian(filled, axis=2)
+    mad = np.nanmedian(np.abs(filled - med[:, :, None]), axis=2)
+    med[empty] = np.nan
+    mad[empty] = np.nan
     base[WINDOW:] = med
     scale[WINDOW:] = 1.4826 * mad
     count[WINDOW:] = np.sum(~np.isnan(win), axis=2)

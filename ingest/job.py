@@ -215,10 +215,8 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         execute(cur, sql.load("writes/known_requests"), window)
         execute(cur, sql.load("writes/classify_requests"))
         execute(cur, sql.load("writes/request_outgoing"), window)
-        # a restated request whose new line has no session id keeps the one its replaced row had (metadata)
-        execute(cur, sql.load("writes/keep_session_ids"))
-        if fmt.labels:
-            execute(cur, sql.load("writes/keep_labels"))      # likewise labels (migration 024)
+        # a restated request whose new line has no session id or labels keeps its replaced row's (metadata)
+        execute(cur, sql.load("writes/keep_row_metadata"))
         if fmt.sessions:
             # a request loaded before without its session id: this export's id fills it in (not a restatement)
             execute(cur, sql.load("writes/fill_session_ids"))
@@ -233,6 +231,10 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
                 {"formats": formats.family(fmt), "together": together})
         overlaps = cur.execute("select count(*) from ledger_window").fetchone()[0]
         execute(cur, sql.load("writes/classify_statement" if overlaps else "writes/no_fates"))
+        if overlaps and fmt.sessions:
+            # lines already loaded without their session ids (a canonical file reloaded with a session_id column):
+            # this load's ids fill them in, as for a keyed format (not a restatement)
+            execute(cur, sql.load("writes/fill_statement_session_ids"))
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]
     if replaced:

@@ -21,6 +21,12 @@ def load_configured_files(wh: Warehouse, settings: Settings) -> None:
 
 def inbox_handler(wh: Warehouse, settings: Settings):
     def handle(paths: list[Path], display: dict[str, str], options: dict) -> dict:
+        # one new data_version per handed-over job, however many files it commits: every open session's caches
+        # and the warm-up recompute once, after the job (each file still commits whole or not at all)
+        with wh.one_version():
+            return _handle(paths, display, options)
+
+    def _handle(paths: list[Path], display: dict[str, str], options: dict) -> dict:
         # audited as the other process's user; a request from an older client says only that it came this way
         who = wh.as_user(f"{options.get('actor') or 'cli:unknown'} via inbox")
         if "pull" in options:  # a `modelmix pull` / `jobs run` process: its pages and its pull state

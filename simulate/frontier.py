@@ -263,6 +263,7 @@ class Prepared(Figures):
         self.eligible_requests = [float(self.requests[e].sum()) for e in self.elig]
         self.warnings = plan.warnings(frame["model"].unique().drop_nulls().to_list())
         self._tables: dict[int, tuple[tuple, CumTable]] = {}
+        self._folded: dict[int, tuple[tuple, CumTable]] = {}      # router_report's folded tables
 
     def _sessions(self, frame: pl.DataFrame) -> None:
         """The conversations the replay's cache-loss accounting and session units read (docs/simulation.md "Cache
@@ -544,15 +545,19 @@ class Prepared(Figures):
         _, shares, _ = slider_values(scenario)
         return {k: float(v.sum()) for k, v in self.quantities(self.claims(shares)).items()}
 
-    def table(self, i: int, scenario: Scenario | None = None) -> CumTable:
-        """The cumulative table of ranked policy i with the other policies' shares of `scenario` (cached)."""
-        scenario = scenario or self.scenario
+    def table_checks(self, i: int, scenario: Scenario) -> None:
+        """Refuse a cumulative table of policy i that would not be exact (see `table`)."""
         self._check(scenario)
         if not self.ranked[i]:
             raise ScenarioError(f"policies.{i} ({self.levers[i]}) has no share to slide")
         if any(self.ranked[j] for j in range(i + 1, len(self.levers))):
             raise ScenarioError(f"policies.{i}: a later policy also picks a share, so this share is not a lookup "
                                 "(its N would change); use Prepared.evaluate")
+
+    def table(self, i: int, scenario: Scenario | None = None) -> CumTable:
+        """The cumulative table of ranked policy i with the other policies' shares of `scenario` (cached)."""
+        scenario = scenario or self.scenario
+        self.table_checks(i, scenario)
         _, shares, _ = slider_values(scenario)
         key = tuple(s for j, s in enumerate(shares) if j != i)
         held = self._tables.get(i)
@@ -565,7 +570,11 @@ class Prepared(Figures):
 class CumTable:
     """Running sums over policy i's eligible request rows in rank order (see the module docstring)."""
 
-    def __init__(self, prep: Prepared, i: int, shares: list[float | None]):
+    def __init__(self, prep: Prepared, i: int, shares: list[float | None],
+                 fold: tuple[tuple[str, ...], dict[str, float]] | None = None):
+        """`fold` = (names, multipliers): a table of those quantities only, each already summed over its coefficients
+        at those multipliers (keys (name, '1')), without the per-team figures — what `router_report` reads,
+        a third of the work of the full table at 1 M rows (not cached: the page's slider builds the full one)."""
         self.prep, self.i = prep, i
         lo, hi = list(shares), list(shares)
         lo[i], hi[i] = 0.0, 1.0
@@ -583,9 +592,21 @@ class CumTable:
         # policy's eligible rows, and what later policies then claim differently), computed there only
         changed = np.flatnonzero((fa != fb).any(axis=0))
         qb = prep.quantities(fb[:, changed], changed, in_order=in_order)
-        self.keys = sorted(qa)                                     # the same columns for any claims
-        delta = np.vstack([qb[k] - qa[k][changed] for k in self.keys])
-        self.base_totals = np.array([qa[k].sum() for k in self.keys])
+        keys = sorted(qa)                                          # the same columns for any claims
+        if fold is None:
+            self.keys = keys
+            weights = {k: [(j, 1.0)] for j, k in enumerate(keys)}  # key -> (table row, weight)
+        else:
+            names, mult = fold
+            self.keys = [(n, "1") for n in names]
+            weights = {k: [(names.index(k[0]), mult[k[1]])] for k in keys if k[0] in names}
+        delta = np.zeros((len(self.keys), len(changed)))
+        self.base_totals = np.zeros(len(self.keys))
+        for k, to in weights.items():
+            d, total = qb[k] - qa[k][changed], qa[k].sum()
+            for j, w in to:
+                delta[j] += d if w == 1.0 else w * d
+                self.base_totals[j] += w * total
         claimed = fb[i] > _EPS
         order = prep.order[i]
         self.rows = order[claimed[order] & prep.is_req[order]]      # the dynamically eligible request rows
@@ -595,7 +616,8 @@ class CumTable:
             e0, ei = _in_order(prep, i, self.rows)
             for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
                              ((f"lost{i}", "i"), -ei)):
-                d_rows[self.keys.index(key)] += add
+                for j, w in weights.get(key, []):
+                    d_rows[j] += w * add
         # the units a share counts: requests, or whole conversations (a session-unit policy: its rows are
         # contiguous in rank order); `at[k]` = the rows of the first k units
         if scenario_unit_session(prep, i):
@@ -614,6 +636,9 @@ class CumTable:
         self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
         at_buckets = np.searchsorted(changed, self.buckets)
         self.bucket_delta = delta[:, at_buckets].sum(axis=1)
+        if fold is not None:
+            self.team_base, self.team_sorted, self.delta_sorted, self.team_buckets = {}, prep.team_codes[:0], {}, {}
+            return
         # per-team figures: team totals of the unclaimed state per cost coefficient, and the cost deltas in rank
         # order (contiguous), so a move adds one bincount over the first k rows
         cost_keys = [k for k in self.keys if k[0] == "cost"]
@@ -742,12 +767,15 @@ def row_limit() -> int:
 
 def period_rows(wh: Warehouse, plan: Plan) -> int:
     """How many rows the replay of `plan` reads (the period and scope): picks the engine."""
-    text = plan.with_rows(sql.load("simulate/frontier_count"))
+    text = plan.with_rows(sql.load("simulate/frontier_count"), keyed=False)
     return int(wh.sql(text, relations=plan.relations(), **plan.bind(text))["rows"][0])
 
 
 def _build(wh: Warehouse, scenario: Scenario) -> Figures:
     plan = Plan.build(wh, scenario)
+    # the ledger's own row count bounds the period's (no pass over usage_replay when it is within the limit)
+    if hasattr(wh, "write") and int(wh.sql(sql.load("simulate/ledger_rows"))["rows"][0]) <= row_limit():
+        return Prepared(wh, scenario, plan=plan)
     rows = period_rows(wh, plan)
     if rows > row_limit():
         from simulate.buckets import Bucketed
@@ -913,8 +941,9 @@ def seed_order(prep: Prepared, i: int, seed: int) -> np.ndarray:
 
 def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int | list[int] = 20,
               grid: list[float] | np.ndarray | None = None) -> pl.DataFrame:
-    """The savings and quality band of a random pick over `seeds` (a count: seeds 0…N−1, or a list), per grid
-    share: min, p10, p50, p90, max of savings_usd and scenario_quality across seeds. One prepared table: each
+    """The cost, savings and quality band of a random pick over `seeds` (a count: seeds 0…N−1, or a list), per grid
+    share: min, p10, p50, p90, max of scenario_cost_usd, savings_usd and scenario_quality across seeds (every
+    policy of the scenario included: a seed's cost and savings are its replay's). One prepared table: each
     seed is a numpy sort of the eligible rows' hashes and a running sum of the table's per-row deltas in that
     order (no query, no new claims: which rows are eligible does not depend on the seed)."""
     pol = scenario.policies[policy_index]
@@ -945,6 +974,7 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
     ks = np.array([claimed_count(float(s), table.n) for s in grid])
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     sav, qual = np.zeros((len(seeds), len(grid))), np.full((len(seeds), len(grid)), np.nan)
+    cost = np.zeros((len(seeds), len(grid)))
     for r, seed in enumerate(seeds):
         order = seed_order(prep, policy_index, seed)
         units = unit_of[order]
@@ -960,12 +990,13 @@ def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int |
         cum = np.concatenate([np.zeros((diffs.shape[0], 1)), np.cumsum(taken, axis=1)], axis=1)
         tot = (table.base_totals[:, None] + cum[:, ks] + grid[None, :] * table.bucket_delta[:, None]) * mult[:, None]
         by = {n: tot[[j for j, x in enumerate(names) if x == n]].sum(axis=0) for n in set(names)}
+        cost[r] = by["cost"]
         sav[r] = prep.baseline_cost - by["cost"]
         w = by.get("w", np.zeros(len(grid)))
         with np.errstate(invalid="ignore", divide="ignore"):
             qual[r] = np.where(w > 0, by.get("qs", 0) / np.where(w > 0, w, 1), np.nan)
     out = {"share": grid}
-    for name, arr in (("savings_usd", sav), ("scenario_quality", qual)):
+    for name, arr in (("scenario_cost_usd", cost), ("savings_usd", sav), ("scenario_quality", qual)):
         for label, q in (("min", 0), ("p10", 10), ("p50", 50), ("p90", 90), ("max", 100)):
             out[f"{name}_{label}"] = np.percentile(arr, q, axis=0) if not np.isnan(arr).all() else np.full(len(grid),
                                                                                                              np.nan)
@@ -1026,10 +1057,14 @@ class RouterReport:
     weak_quality: float
     baseline_quality: float | None
     metrics: dict[str, dict[str, float | None]]
+    # how the oracle is built: "ranking" (requests by quality lost per dollar saved: the fractional-knapsack hull,
+    # at every moved count) or "conversations" (requests pay for each other's lost cache: the exact bound over each
+    # conversation's subsets, simulate/hull.py; its points are its vertices, its RouteLLM metrics not given)
+    bound: str = "ranking"
 
     def to_json(self) -> dict[str, Any]:
         return {"strong_quality": self.strong_quality, "weak_quality": self.weak_quality,
-                "baseline_quality": self.baseline_quality, "metrics": self.metrics,
+                "baseline_quality": self.baseline_quality, "oracle_bound": self.bound, "metrics": self.metrics,
                 "curves": {c.name: c.frame().to_dicts() for c in (self.policy, self.oracle, self.random)}}
 
 
@@ -1067,13 +1102,21 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     was 2.5 over every key)."""
     prep = prepare(wh, scenario)
     per_row(prep, "The oracle bound")
-    table = prep.table(policy_index, scenario)
-    if not table.order_free:
-        raise ScenarioError(f"policies.{policy_index}: requests of one conversation pay for each other's lost cache, "
-                            "so the oracle's reordering is not exact here (use unit: session, or "
-                            "cache_on_switch: kept)")
-    m, _, rates = slider_values(scenario)
+    m, shares, rates = slider_values(scenario)
     mult_of = prep._multipliers(m, rates)
+    others = tuple(s for j, s in enumerate(shares) if j != policy_index)
+    held = prep._tables.get(policy_index)
+    if held is not None and held[0] == others:
+        table = prep.table(policy_index, scenario)         # the slider's full table, already built: reuse it
+    else:
+        # only the four sums a curve reads, folded at the scenario's multipliers while the table is built (kept:
+        # one per policy, like the full tables)
+        prep.table_checks(policy_index, scenario)
+        key = (others, tuple(sorted(mult_of.items())))
+        folded = prep._folded.get(policy_index)
+        if folded is None or folded[0] != key:
+            prep._folded[policy_index] = (key, CumTable(prep, policy_index, shares, fold=(_CURVE_SUMS, mult_of)))
+        table = prep._folded[policy_index][1]
     fold = np.zeros((len(_CURVE_SUMS), len(table.keys)))
     for j, (name, coef) in enumerate(table.keys):
         if name in _CURVE_SUMS:
@@ -1085,6 +1128,22 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     base, bucket = fold @ table.base_totals, fold @ table.bucket_delta
     n = table.n
     policy = _curve("policy", n, base, bucket, cum)
+    k = policy.moved
+    d = max(n, 1)
+    rand_q = policy.quality[0] + (policy.quality[-1] - policy.quality[0]) * k / d
+    rand_c = policy.cost[0] + (policy.cost[-1] - policy.cost[0]) * k / d
+    random = Curve("random", k, policy.strong_share, rand_c, rand_q)
+    strong, weak = float(policy.quality[0]), float(policy.quality[-1])
+    here = claimed_count(float(scenario.policies[policy_index].share), n)
+    base_q = policy.baseline[here]
+    base_q = None if np.isnan(base_q) else round(float(base_q), 6)
+    if not table.order_free:
+        # requests of one conversation pay for each other's lost cache: no ranking of requests is the cheapest
+        # assignment; the exact bound over each conversation's subsets (simulate/hull.py), exact at its vertices
+        oracle = _conversation_oracle(prep, table, policy_index, cum, base, bucket, mult_of["i"])
+        metrics = {c.name: c.metrics(strong, weak) for c in (policy, random)}
+        metrics["oracle"] = dict.fromkeys(("apgr", "cpt50", "cpt80", "moved_at_95"))
+        return RouterReport(policy, oracle, random, strong, weak, base_q, metrics, bound="conversations")
     # per-unit scenario-quality and cost deltas at the scenario's multipliers (the oracle's ranking)
     diffs = np.diff(cum, axis=1)
     loss, saving = -diffs[_CURVE_SUMS.index("qs")], -diffs[_CURVE_SUMS.index("cost")]
@@ -1099,16 +1158,46 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     ocum = np.zeros_like(cum)
     np.cumsum(diffs[:, order], axis=1, out=ocum[:, 1:])
     oracle = _curve("oracle", n, base, bucket, ocum)
-    k = policy.moved
-    d = max(n, 1)
-    rand_q = policy.quality[0] + (policy.quality[-1] - policy.quality[0]) * k / d
-    rand_c = policy.cost[0] + (policy.cost[-1] - policy.cost[0]) * k / d
-    random = Curve("random", k, policy.strong_share, rand_c, rand_q)
-    strong, weak = float(policy.quality[0]), float(policy.quality[-1])
-    here = claimed_count(float(scenario.policies[policy_index].share), n)
-    base_q = policy.baseline[here]
-    return RouterReport(policy, oracle, random, strong, weak, None if np.isnan(base_q) else round(float(base_q), 6),
+    return RouterReport(policy, oracle, random, strong, weak, base_q,
                         {c.name: c.metrics(strong, weak) for c in (policy, oracle, random)})
+
+
+def _conversation_oracle(prep: Prepared, table: CumTable, i: int, cum: np.ndarray, base: np.ndarray,
+                         bucket: np.ndarray, in_mult: float) -> Curve:
+    """The oracle bound of policy i (unit: request) where requests of one conversation pay for each other's lost
+    cache: `simulate.hull.cache_bound` over its eligible request rows, from the folded running sums `cum`
+    (_CURVE_SUMS × rows, the cache extras added in rank order: taken out here) and each row's extras at the input
+    multiplier. The curve's points are the bound's vertices, cheapest first (a bucket's part at moved / N)."""
+    from simulate.hull import cache_bound
+
+    rows = table.rows
+    diffs = np.diff(cum, axis=1)
+    e0, ei = _in_order(prep, i, rows)
+    own_cost = diffs[0] - (e0 + in_mult * ei)                  # each row's move with its cache kept
+    lk = prep.lk[i]
+    cw = lk["lkcw0"][rows] + in_mult * lk["lkcwi"][rows]
+    inp = lk["lkin0"][rows] + in_mult * lk["lkini"][rows]
+    if (cw < -1e-15).any() or (inp < -1e-15).any():
+        raise ScenarioError(f"policies.{i}: the target's cache-read price is above its input or cache-write price, "
+                            "so the oracle bound over conversations does not hold; check the target's prices")
+    sess = prep.sess_code[rows]
+    n_s = len(prep.sess_n)
+    conv = np.where(sess >= 0, sess, n_s + np.arange(len(rows)))
+    mine = np.bincount(sess[sess >= 0], minlength=n_s)
+    safe = np.maximum(sess, 0)
+    whole_ok = np.where(sess >= 0, mine[safe] == prep.sess_n[safe] if n_s else True, True)
+    b = cache_bound(conv, prep.sess_pos[rows], own_cost, diffs[2], np.maximum(cw, 0), np.maximum(inp, 0),
+                    whole_ok, extra=np.vstack([diffs[1], diffs[3]]))
+    n = table.n
+    share = b.moved / max(n, 1)
+    cost = base[0] + b.cost + share * bucket[0]
+    w = base[1] + b.extra[0] + share * bucket[1]
+    qs = base[2] + b.gain + share * bucket[2]
+    qb = base[3] + b.extra[1] + share * bucket[3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quality = np.where(w > 0, qs / np.where(w > 0, w, 1), np.nan)
+        baseline = np.where(w > 0, qb / np.where(w > 0, w, 1), np.nan)
+    return Curve("oracle", b.moved, 1 - b.moved / max(n, 1), cost, quality, baseline)
 
 
 __all__ = ["QUALITY_BAR", "CumTable", "Curve", "Outcome", "Prepared", "QualityPoint", "RouterReport",

@@ -27,7 +27,7 @@ import polars as pl
 import sql
 from simulate import quality
 from simulate.policies import Policy
-from simulate.scenario import Scenario
+from simulate.scenario import Scenario, column_series
 from simulate.spec import ScenarioError, Target, glob_to_regex
 from warehouse.prices import resolve
 
@@ -134,33 +134,34 @@ class Names:
 @dataclass(frozen=True)
 class GradeMatch:
     """A shadow evaluation's per-request grades matched to the replayed request rows (sql/simulate/
-    request_grades.sql): the frame the replay joins (`wide`), and what was used and what not (and why)."""
+    graded_rows.sql): the frame the replay joins (`wide`), and what was used and what not (and why)."""
 
-    # the used grades, one per (row, model): the rows' natural keys (the 128-bit key as two 64-bit halves),
-    # resolved lower-case model ids, scores and whether it is the row's own model
-    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
-        schema={"key_hi": pl.UInt64, "key_lo": pl.UInt64, "model": pl.Utf8, "score": pl.Float64}))
     graded_requests: int = 0                           # distinct (provider, request id) in the file
     matched_requests: int = 0                          # replayed request rows with at least one grade used
     graded_pairs: int = 0                              # (request, model) rows of the file
     used_pairs: int = 0                                # of those, grades the replay can use
     unused: dict[str, int] = field(default_factory=dict)   # reason -> (request, model) pairs not used
-    # the used grades one row per request row, one column per model the replay reads: `g_src` (the row's own
-    # model) and `columns[target id]` (relation `sim_grades`; a map per row built from 2 M grades in the replay's
-    # SQL cost ~3 cpu-s at 1 M rows, this pivot and a plain join ~1.7)
+    # the used grades one row per request row (its natural key, the 128-bit key as two 64-bit halves), one column
+    # per model the replay reads: `g_src` (the row's own model) and `columns[target id]` (relation `sim_grades`;
+    # pivoted in the matching query itself: a map per row built from 2 M grades in the replay's SQL cost ~3 cpu-s
+    # at 1 M rows, a pivot in polars ~1)
     wide: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"key_hi": pl.UInt64, "key_lo": pl.UInt64, "g_src": pl.Float64}))
     columns: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def any_used(self) -> bool:
+        return self.used_pairs > 0
+
     def relations(self) -> dict[str, pl.DataFrame]:
-        return {"sim_grades": self.wide} if self.frame.height else {}
+        return {"sim_grades": self.wide} if self.any_used else {}
 
     def basis(self) -> dict[str, Any]:
         return {"graded_requests": self.graded_requests, "matched_requests": self.matched_requests,
                 "graded_pairs": self.graded_pairs, "used_pairs": self.used_pairs, "unused_pairs": dict(self.unused)}
 
 
-KEY = ["key_hi", "key_lo"]          # a row's natural key (UHUGEINT) as two UInt64 halves (request_grades.sql)
+KEY = ["key_hi", "key_lo"]          # a row's natural key (UHUGEINT) as two UInt64 halves (graded_rows.sql)
 NOT_REPLAYED = "request not among the replayed request rows (id, provider, period or scope)"
 OTHER_MODEL = "model is neither the request's logged model nor a policy's target"
 NO_SOURCE = "target graded but the request's logged model is not"
@@ -169,45 +170,46 @@ NO_SOURCE = "target graded but the request's logged model is not"
 def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None = None,
                          target_ids: list[str] | None = None) -> GradeMatch:
     """The scenario's `assumptions.request_grades` matched to the request rows its replay reads (one query over
-    `usage_replay` in the period and scope; none without per-request grades). Model names are resolved as ingest
-    resolves them. A grade is used when it is of the row's own model, or of a target model of a request whose
-    own model is graded too (a moved part needs both); every other pair is reported by reason."""
+    `usage_replay` in the period and scope, sql/simulate/graded_rows.sql; none without per-request grades), pivoted
+    there to one row per graded request row, with the counts `quality_basis` reports. Model names are resolved as
+    ingest resolves them. A grade is used when it is of the row's own model, or of a target model of a request
+    whose own model is graded too (a moved part needs both); every other pair is reported by reason."""
     grades = scenario.assumptions.request_grades
     if grades is None:
         return GradeMatch()
     names = names or Names.of(wh)
-    targets = set(target_ids or [])
+    targets = sorted(set(target_ids or []))
+    columns = {m: f"g_m{k}" for k, m in enumerate(targets)}
     scope, params = scenario.scope.sql("scope")
-    text = sql.load("simulate/request_grades").replace("/*scope*/", scope)
+    # one generated column per target model (names generated here, model ids bound)
+    slot = "".join(f",\n        case when count(*) filter (where model = row_model) > 0 "
+                   f"then max(score) filter (where model = $grade_t{k}) end as {c}"
+                   for k, c in enumerate(columns.values()))
+    text = sql.load("simulate/graded_rows").replace("/*scope*/", scope).replace("/*target_columns*/", slot)
     params.update(period(scenario))
+    params["grade_targets"] = targets
+    params.update({f"grade_t{k}": m for k, m in enumerate(targets)})
     # the file's columns as they are (no loop per grade); model names resolved once per distinct name
-    graded = pl.DataFrame({"request_id": grades.request_id, "provider": grades.provider, "model": grades.model,
-                           "score": grades.score},
-                          schema={"request_id": pl.Utf8, "provider": pl.Utf8, "model": pl.Utf8, "score": pl.Float64})
+    # (the columns' Series are the ones the structure key's fingerprint built: simulate.scenario.column_series)
+    graded = pl.DataFrame([column_series(grades.request_id, pl.Utf8).alias("request_id"),
+                           column_series(grades.provider, pl.Utf8).alias("provider"),
+                           column_series(grades.model, pl.Utf8).alias("model"),
+                           column_series(grades.score, pl.Float64).alias("score")])
     given = graded["model"].unique().to_list()
     graded = graded.with_columns(pl.col("model").replace_strict(given, [names.id(m) for m in given]))
     frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
-    # used: the row's own model, or a target of a row whose own model is graded too; else the reason
-    target = pl.col("model").is_in(list(targets))
-    why = (pl.when(pl.col("own") | (target & pl.col("own_graded"))).then(pl.lit(None, pl.Utf8))
-           .when(target).then(pl.lit(NO_SOURCE)).otherwise(pl.lit(OTHER_MODEL)).alias("why"))
-    frame = frame.select(*KEY, "model", "score", "own", why)
-    used = frame.filter(pl.col("why").is_null())
     pairs = len(grades.request_id)
-    unused = {r: n for r, n in frame["why"].drop_nulls().value_counts().iter_rows()}
-    # the file's (request, model) rows whose request matched no replayed row: each file row whose request matched
-    # is one row of the match (a request id names at most one replayed row)
-    if pairs - frame.height:
-        unused[NOT_REPLAYED] = pairs - frame.height
-    used = used.drop("why")
-    columns = {m: f"g_m{k}" for k, m in enumerate(sorted(targets))}
-    wide = used.group_by(KEY).agg(
-        pl.col("score").filter(pl.col("own")).first().alias("g_src"),
-        *[pl.col("score").filter(pl.col("model") == m).first().alias(c) for m, c in columns.items()])
-    return GradeMatch(frame=used, wide=wide, columns=columns,
-                      graded_requests=graded.select("provider", "request_id").n_unique(),
-                      matched_requests=used.select(KEY).n_unique(), graded_pairs=pairs, used_pairs=used.height,
-                      unused=dict(sorted(unused.items())))
+    sums = frame.select(pl.col("used_pairs", "no_source_pairs", "other_pairs").sum(),
+                        (pl.col("used_pairs") > 0).sum().alias("matched"))
+    used, no_source, other, matched = (int(sums[c][0] or 0) for c in sums.columns)
+    # each row of the file keyed to a replayed request row is counted there once; the rest are not replayed
+    not_replayed = pairs - used - no_source - other
+    unused = {r: n for r, n in ((NOT_REPLAYED, not_replayed), (NO_SOURCE, no_source), (OTHER_MODEL, other)) if n}
+    graded_requests = (int(frame["graded_requests"][0]) if frame.height
+                       else graded.select("provider", "request_id").n_unique())
+    wide = frame.filter(pl.col("used_pairs") > 0).select(*KEY, "g_src", *columns.values())
+    return GradeMatch(wide=wide, columns=columns, graded_requests=graded_requests, matched_requests=matched,
+                      graded_pairs=pairs, used_pairs=used, unused=dict(sorted(unused.items())))
 
 
 @dataclass(frozen=True)
@@ -409,7 +411,7 @@ class Plan:
 
     @property
     def graded(self) -> bool:
-        return self.grades.frame.height > 0
+        return self.grades.any_used
 
     def relations(self) -> dict[str, pl.DataFrame]:
         """The frames the rows read by name (matched grades, a router's scores): `Warehouse.sql(relations=…)`."""
@@ -435,8 +437,12 @@ class Plan:
                  for s in self.steps if s.target_id is not None and s.qratio is None]
         return cols
 
-    def rows_sql(self) -> str:
-        """The rows the replay reads (sql/simulate/replay_rows.sql), its slots filled."""
+    def rows_sql(self, keyed: bool = True) -> str:
+        """The rows the replay reads (sql/simulate/replay_rows.sql), its slots filled. `keyed=False`: without the
+        grades', the router's and the conversations' joins and columns (the same rows: left joins on unique keys;
+        for counting them)."""
+        if not keyed:
+            return dataclasses.replace(self, grades=GradeMatch(), router=ScoreMatch(), steps=[]).rows_sql()
         return (sql.load("simulate/replay_rows")
                 # the grades are joined only when some matched: without them the rows read no key
                 .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if self.graded else "")
@@ -454,15 +460,15 @@ class Plan:
                             if any(s.by_session for s in self.steps) else ""))
                 .replace("/*scope*/", self.scope))
 
-    def with_rows(self, text: str) -> str:
-        """A template's `replay_rows`, `row_rates`, `rate_columns` and `joins` slots filled."""
+    def with_rows(self, text: str, keyed: bool = True) -> str:
+        """A template's `replay_rows`, `row_rates`, `rate_columns` and `joins` slots filled (`keyed`: rows_sql's)."""
         columns = list(self.price_columns)
         joins = ""
         if self.needs_row_rates:
             columns += ["rr.r_in", "rr.r_cr"]
             joins = ("asof left join row_rates as rr\n"
                      "        on rr.provider = s.provider and rr.model = s.model and s.ts >= rr.valid_from")
-        return (text.replace("/*replay_rows*/", self.rows_sql().strip().replace("\n", "\n    "))
+        return (text.replace("/*replay_rows*/", self.rows_sql(keyed).strip().replace("\n", "\n    "))
                 .replace("/*row_rates*/", sql.load("simulate/row_rates").strip().replace("\n", "\n    "))
                 .replace("/*rate_columns*/", "".join(", " + c for c in columns))
                 .replace("/*joins*/", joins))

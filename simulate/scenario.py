@@ -3,7 +3,9 @@ preset shipped in simulate/presets/. Every error names the field: `policies.0.sh
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -39,6 +41,27 @@ _DIGESTS: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], str]] = OrderedDic
 _DIGESTS_LOCK = threading.Lock()
 
 
+_SERIES: OrderedDict[tuple[int, str], tuple[list, pl.Series]] = OrderedDict()
+
+
+def column_series(col: list, dtype: Any) -> pl.Series:
+    """`col` (a per-request column of grades or router scores) as a polars Series, built once per list (kept by
+    identity, like the fingerprints: building 2 M strings' Series costs ~0.1 cpu-s a column, and the fingerprint
+    and the grade match both read them)."""
+    key = (id(col), str(dtype))
+    with _DIGESTS_LOCK:
+        held = _SERIES.get(key)
+        if held is not None and held[0] is col:
+            _SERIES.move_to_end(key)
+            return held[1]
+    series = pl.Series(col, dtype=dtype)
+    with _DIGESTS_LOCK:
+        _SERIES[key] = (col, series)
+        while len(_SERIES) > 16:
+            _SERIES.popitem(last=False)
+    return series
+
+
 def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
     """A fingerprint of per-request columns, exact: each text list as its values' byte lengths (-1: none) then
     their bytes joined (no two different lists give the same input), numbers as doubles, hashed with SHA-256. A
@@ -54,12 +77,12 @@ def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], labe
             return held[1]
     h = hashlib.sha256(f"{type(owner).__name__}|{label!r}".encode())
     for col in texts:
-        s = pl.Series(col, dtype=pl.String)
+        s = column_series(col, pl.String)
         # each value's byte length (-1: none) and then all of them joined: no two lists give the same bytes
         h.update(s.str.len_bytes().cast(pl.Int64).fill_null(-1).to_numpy().tobytes())
         h.update(s.fill_null("").str.join("").item().encode())
     for col in numbers:
-        h.update(pl.Series(col, dtype=pl.Float64).to_numpy().tobytes())
+        h.update(column_series(col, pl.Float64).to_numpy().tobytes())
     digest = h.hexdigest()[:32]
     with _DIGESTS_LOCK:
         _DIGESTS[key] = (columns, digest)
@@ -219,6 +242,15 @@ def presets() -> list[str]:
     return sorted(p.stem for p in PRESETS.glob("*.yaml"))
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str, mtime_ns: int, size: int) -> Any:
+    """A file's parsed data, kept per (path, modification time, size): an edited file is read again. The
+    dashboard names every preset on each rerun (What-if's preset picker, Outlook's choices), and PyYAML took
+    ~5% of a served session's CPU parsing the same six files again (bench/load.py protocol clients)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
+
+
 def load_data(path_or_name: str | Path) -> tuple[Any, str]:
     """The raw data of a .yaml/.yml/.json file or a preset, and its path (for error messages)."""
     path = Path(path_or_name)
@@ -229,8 +261,8 @@ def load_data(path_or_name: str | Path) -> tuple[Any, str]:
                                 f"presets: {', '.join(presets())}")
         path = preset
     try:
-        text = path.read_text(encoding="utf-8")
-        return (json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)), str(path)
+        stat = path.stat()
+        return copy.deepcopy(_parsed(str(path), stat.st_mtime_ns, stat.st_size)), str(path)
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read: {e.strerror or type(e).__name__}") from e
     except UnicodeDecodeError as e:

@@ -7,6 +7,7 @@ test folder is on sys.path, as when they shared one folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ import pytest
 
 from ingest import ingest_paths
 from warehouse import Warehouse
+
+# The dashboard's background warm-up (replays of What-if, Outlook, Budgets on every ledger it opens) off unless a
+# test turns it on (tests/dashboard/test_dashboard_warmup.py): each page test opens a ledger of its own, and the
+# warm-up threads' replays ran on beside the tests, unseen by --durations (~140 CPU-s of the fast loop's 423).
+os.environ.setdefault("MODELMIX_WARM_UP", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
@@ -81,6 +87,18 @@ def sample_db(tmp_path_factory) -> Path:
 @pytest.fixture
 def sample_wh(sample_db):
     with Warehouse(sample_db) as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def gsm_wh(tmp_path_factory):
+    """A ledger of RouteLLM's public GSM8K outcomes (tests/routellm_gsm8k.py), one per test module; modules that
+    need a fresh one per test define their own `gsm_wh`."""
+    import routellm_gsm8k as gsm
+
+    folder = tmp_path_factory.mktemp("gsm")
+    with Warehouse(folder / "l.duckdb") as w:
+        gsm.load(w, folder)
         yield w
 
 

@@ -8,6 +8,7 @@ one transaction that readers see whole or not at all.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import os
 import queue
@@ -43,6 +44,7 @@ _TEAM_SCOPED = {
     "usage_keyed": f"team in {_ALLOWED}",
     "usage": f"team in {_ALLOWED}",
     "usage_daily": f"team in {_ALLOWED}",
+    "spend_daily": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
     "subscriptions": f"team in {_ALLOWED}",
 }
@@ -131,6 +133,19 @@ def execute(cur: duckdb.DuckDBPyConnection, text: str,
         raise query_error(e, text, params) from e
 
 
+class _OneVersion:
+    """An open `Warehouse.one_version()`: the version box it defers bumps of, and whether a write committed in it."""
+
+    __slots__ = ("box", "dirty")
+
+    def __init__(self, box: list[int]):
+        self.box, self.dirty = box, False
+
+
+# the `one_version()` block open in this thread (or task), if any: writes submitted from it publish at its end
+_ONE_VERSION: contextvars.ContextVar[_OneVersion | None] = contextvars.ContextVar("modelmix_one_version", default=None)
+
+
 class Writer:
     """A queue with one worker thread: every write job runs here, in order, on the writer's own cursor."""
 
@@ -209,11 +224,23 @@ class Warehouse:
             from warehouse import prices  # late: prices uses this module's types
 
             prices.ensure_catalog(self)
-            if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
-                # the rollup is derived; a new ledger gets it empty so readers never miss the table
-                from warehouse import ledger
+            from warehouse import ledger
 
-                ledger.create_usage_daily(self._con)
+            build = None
+            if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
+                # the rollups are derived; a new ledger gets them empty so readers never miss a table
+                build = ledger.create_usage_daily
+            elif not self._con.execute("select 1 from duckdb_tables() where table_name = 'spend_daily'").fetchone():
+                # a ledger from before spend_daily (or restored from such a backup): built once from usage_daily
+                build = ledger.create_spend_daily
+            if build is not None:
+                self._con.begin()       # whole or not at all: a table left empty would never be built again
+                try:
+                    build(self._con)
+                    self._con.commit()
+                except BaseException:
+                    self._con.rollback()
+                    raise
         except duckdb.Error as e:  # a read-only or full disk shows here first, on a new or older ledger
             self._con.close()
             if is_damage(e):
@@ -229,6 +256,7 @@ class Warehouse:
         # starts from the clock, not 0: a reopened ledger must never match a cache key from before it closed;
         # a list so that the per-person views of `as_user` share it with the owner
         self._version_box = [time.monotonic_ns()]
+        self._version_lock = threading.Lock()              # bumps come from the writer and from `one_version`
         self._on_commit: list[Callable[[], None]] = []   # shared with the views of `as_user`
         self._on_close: list[Callable[[], None]] = []
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
@@ -373,7 +401,8 @@ class Warehouse:
 
     @property
     def data_version(self) -> int:
-        """Bumped after every committed write; caches key on it."""
+        """Bumped after every committed write (once for all the writes of a `one_version()` block, at its end);
+        caches key on it."""
         return self._version_box[0]
 
     @property
@@ -393,15 +422,17 @@ class Warehouse:
             raise PermissionDenied(f"{self.actor} sees only some teams' spend and cannot change the ledger")
         if self._read_only:
             raise PermissionDenied(f"{self.actor} may look but not change the ledger (viewer role)")
+        batch = _ONE_VERSION.get()
+        defer = batch if batch is not None and batch.box is self._version_box else None
         try:
-            return self._writer.submit(self._in_transaction, self.actor, changes_data, fn, *args).result()
+            return self._writer.submit(self._in_transaction, self.actor, changes_data, defer, fn, *args).result()
         except duckdb.Error as e:
             if is_damage(e):
                 raise damaged(self.path, e) from e
             raise DatabaseError(f"the change to {self.path} was not saved: {one_line(e)}{_DISK_HINT}") from e
 
     def _in_transaction(self, cur: duckdb.DuckDBPyConnection, actor: str, changes_data: bool,
-                        fn: Callable[..., T], *args: Any) -> T:
+                        defer: _OneVersion | None, fn: Callable[..., T], *args: Any) -> T:
         token = audit.bind(actor)
         cur.begin()
         try:
@@ -413,14 +444,44 @@ class Warehouse:
         finally:
             audit.unbind(token)
         if changes_data:
-            self._version_box[0] += 1
-            for listener in self._on_commit:
-                listener()
+            if defer is not None:
+                defer.dirty = True      # committed and readable now; published when the block ends
+            else:
+                self._publish()
         return result
 
+    def _publish(self) -> None:
+        """A new `data_version` (every cache keyed on the old one goes stale), then the commit listeners."""
+        with self._version_lock:
+            self._version_box[0] += 1
+        for listener in self._on_commit:
+            listener()
+
+    @contextlib.contextmanager
+    def one_version(self) -> Iterator[None]:
+        """Make the writes this thread submits inside the block one new `data_version`, published when the block
+        ends (also when it ends with an error: what committed is in the ledger). Each write still commits on its
+        own, all or nothing, and a fresh read sees it at once; only caches keyed on the version (the dashboard's
+        query caches, the replays, the warm-up) wait for the block's end, so a job of several files (an inbox
+        hand-over, a pull's page) costs every open session and the warm-up one recomputation instead of one per
+        file. Writes from other threads (a person saving budgets meanwhile) publish as usual. Nested blocks on
+        the same ledger are one block."""
+        outer = _ONE_VERSION.get()
+        if outer is not None and outer.box is self._version_box:
+            yield
+            return
+        batch = _OneVersion(self._version_box)
+        token = _ONE_VERSION.set(batch)
+        try:
+            yield
+        finally:
+            _ONE_VERSION.reset(token)
+            if batch.dirty:
+                self._publish()
+
     def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` on the writer thread after every committed change of data (it must return at once: the
-        dashboard's warm-up only sets an event)."""
+        """Call `listener()` after every published change of data: on the writer thread after a commit, or on the
+        thread ending a `one_version()` block (it must return at once: the dashboard's warm-up only sets an event)."""
         self._on_commit.append(listener)
 
     def on_close(self, listener: Callable[[], None]) -> None:

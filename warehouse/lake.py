@@ -34,8 +34,8 @@ from warehouse.errors import ModelMixError
 
 MANIFEST = "_modelmix_lake.json"
 # small tables the replay and the headline spend queries join, written whole at every export
-TABLES = ("usage_daily", "catalog_prices", "quality_scores", "source_choice", "model_map", "model_aliases",
-          "price_overrides", "budgets")
+TABLES = ("usage_daily", "spend_daily", "catalog_prices", "quality_scores", "source_choice", "model_map",
+          "model_aliases", "price_overrides", "budgets")
 BATCH_ROWS = 500_000
 
 

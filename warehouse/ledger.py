@@ -24,7 +24,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
 
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
-    days are attributed, and `source_choice` and `usage_daily` are rebuilt for those days alone (their rows
+    days are attributed, and `source_choice`, `usage_daily` and `spend_daily` are rebuilt for those days alone (their rows
     depend only on the usage of their own day), so a daily file costs the size of the file, not of the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
     """
@@ -45,6 +45,8 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     else:
         cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
+        cur.execute("delete from spend_daily where day between $first_day and $last_day", window)
+        execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
 
 
 # the self-hosted rates of the cost periods overlapping $first_day..$last_day (every period when $first_day is null)
@@ -81,8 +83,18 @@ def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None 
 
 
 def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the rollup from every row: its columns are the query's."""
+    """(Re)create the rollup from every row: its columns are the query's. `spend_daily`, its coarser copy, with it."""
     execute(cur, "create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
+            {"first_day": None, "last_day": None})
+    create_spend_daily(cur)
+
+
+def create_spend_daily(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `spend_daily` (usage_daily without user, key and labels: sql/writes/spend_daily_rows.sql) from
+    the whole of `usage_daily`, with usage_daily's own column types (the sums are cast back to them)."""
+    cur.execute("create or replace table spend_daily as "
+                "select * exclude (user_id, api_key, labels) from usage_daily with no data")
+    execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"),
             {"first_day": None, "last_day": None})
 
 

@@ -219,9 +219,15 @@ def reconcile_waterfall(steps: list[tuple[str, float, str]]) -> dict:
                  color=vega.colour("kind", ["Total", "Increase", "Decrease"], [BILLED_COLOR, COST_COLOR, SAVING_COLOR],
                                    False),
                  tooltip=[tip("step", "Step"), tip("text", "Amount")])
-    labels = layer("steps", {"type": "text", "baseline": "bottom", "dy": -3, "fontSize": 11, "color": "#3c4043"},
-                   x=x, y=field("high"), text=field("text", "nominal"))
-    return vega.chart([bars, labels], {"steps": data}, _HEIGHT)
+    # a decrease's label goes under its bar: above it, it would sit at the level of the bar before and collide
+    # with that bar's label (list price $4,312.06 then cache pricing -$786.58 printed over each other)
+    text = {"type": "text", "fontSize": 11, "color": "#3c4043"}
+    above = layer("above", {**text, "baseline": "bottom", "dy": -3}, x=x, y=field("high"),
+                  text=field("text", "nominal"))
+    below = layer("below", {**text, "baseline": "top", "dy": 3}, x=x, y=field("low"), text=field("text", "nominal"))
+    down = pl.col("kind") == "Decrease"
+    return vega.chart([bars, above, below], {"steps": data, "above": data.filter(~down), "below": data.filter(down)},
+                      _HEIGHT)
 
 
 def reconcile_daily(df: pl.DataFrame) -> dict:

@@ -38,6 +38,27 @@ def day_span(start: dt.date, end: dt.date) -> str:
     return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
+def shaded_note(days: tuple[dt.date, dt.date], why: str) -> str:
+    """The caption under a spend chart with an incomplete band: which days, and which sources end early."""
+    return f"The shaded days ({day_span(*days)}) are incomplete: {why}."
+
+
+def month_lines_text(lines) -> str:
+    """'8 monthly line(s), $1,715.78 (from gcp-cost-table)' for the frame of spend.month_lines."""
+    sources = lines["source_format"].to_list() if lines.height == 1 else [
+        f"{f} {usd(s)}" for f, s in zip(lines["source_format"], lines["spend_usd"], strict=True)]
+    return (f"{lines['lines'].sum():,} monthly line(s), {usd(lines['spend_usd'].sum())} "
+            f"(from {', '.join(sources)})")
+
+
+def month_lines_note(lines) -> str:
+    """The caption under a daily or weekly spend chart whose range holds month-grain lines ('' when none)."""
+    if lines.is_empty():
+        return ""
+    return (f"{month_lines_text(lines)} sit on their month's first day: the day or week holding a 1st shows the "
+            "whole month of those sources.")
+
+
 NO_REQUEST_COUNTS = ("— means no request counts: this usage comes from billing or cost exports, which report cost "
                      "and tokens but not how many requests were made.")
 

@@ -62,6 +62,22 @@ def editor(data: Any, **kwargs: Any) -> Any:
     return st.data_editor(data, **kwargs)
 
 
+PRE_STYLE = ("font-family: 'Source Code Pro', monospace; font-size: 0.8rem; line-height: 1.5; margin: 0; "
+             "padding: 0.75rem 1rem; border-radius: 0.5rem; background: rgba(151, 166, 195, 0.15); "
+             "white-space: pre; overflow: auto")
+
+
+def preformatted(text: str, max_height: int | None = None) -> None:
+    """A file example or a file's first lines, monospaced as written, without `st.code`: its syntax highlighter
+    is a 1.5 MB script the browser loads and runs before the page settles (even inside a collapsed expander),
+    which made the pages with a "File format" example (Prices, Attribution, Budgets, Chargeback) the slowest
+    to open from a new tab (docs/benchmarks.md, "Dashboard in a browser"). The text is escaped, never HTML."""
+    import html
+
+    height = f"; max-height: {max_height}px" if max_height else ""
+    st.html(f'<pre style="{PRE_STYLE}{height}">{html.escape(text)}</pre>')
+
+
 def show_sql() -> bool:
     """Whether the sidebar's "Show SQL" toggle is on (a page run on its own, without the router, shows SQL).
     Every expander showing a query asks this, so one toggle hides or shows them all."""

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 
 import polars as pl
 
+import simulate
 import sql
 from warehouse.errors import ModelMixError
 
-__all__ = ["ModelMixError", "QueryRunner", "money_as_float", "sql_text"]
+__all__ = ["ModelMixError", "QueryRunner", "money_as_float", "preset_title", "sql_text"]
 
 
 class QueryRunner(Protocol):
@@ -33,3 +34,9 @@ def sql_text(name: str) -> str:
 def money_as_float(df: pl.DataFrame) -> pl.DataFrame:
     """Decimal money columns as Float64 for charts and tables (sums stay exact in SQL)."""
     return df.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+
+
+def preset_title(name: str) -> str:
+    """A preset's plain-words title (its file's `title`; the source is in its description): every page names a
+    preset this way, never by its file name."""
+    return simulate.load_scenario(name).title or name

@@ -65,6 +65,17 @@ def filters_param(filters: Mapping[str, Iterable[str]] | None = None) -> dict[st
     return out
 
 
+# the dimensions only usage_daily holds; grouped or filtered by anything else, Explore reads spend_daily
+FINE_DIMENSIONS = ("api_key", "user_id")
+
+
+def coarse(by: str, filters: Mapping[str, Iterable[str]] | None) -> bool:
+    """Whether a grouping by `by` with `filters` can read `spend_daily` (no user or key in it): the same figures
+    from a thousandth of the rows at 100 M request rows (the queries' `$coarse`, docs/benchmarks.md)."""
+    bound = filters_param(filters)
+    return dimension(by) not in FINE_DIMENSIONS and not any(bound[d] for d in FINE_DIMENSIONS)
+
+
 def active_filters(filters: Mapping[str, Iterable[str]] | None) -> dict[str, list[str]]:
     """Only the dimensions that actually filter, for captions."""
     return {d: v for d, v in filters_param(filters).items() if v}
@@ -85,7 +96,8 @@ def trend(run: QueryRunner, start: dt.date, end: dt.date, by: str, grain_label: 
     """Spend per period per group (the `top_n` groups by spend, the rest as 'other'):
     columns period, group_value, spend_rank, spend_usd, requests."""
     return money_as_float(run(QUERIES["trend"], start=start, end=end, bucket=grain(grain_label),
-                              dimension=dimension(by), filters=filters_param(filters), top_n=int(top_n)))
+                              dimension=dimension(by), filters=filters_param(filters), top_n=int(top_n),
+                              coarse=coarse(by, filters)))
 
 
 def breakdown(run: QueryRunner, start: dt.date, end: dt.date, by: str,
@@ -93,7 +105,7 @@ def breakdown(run: QueryRunner, start: dt.date, end: dt.date, by: str,
     """One row per group, highest spend first: group_value, spend_usd, spend_share, requests, cost_per_request,
     prompt_tokens, output_tokens, cost_per_1m_tokens, cache_share, row_count, unpriced_rows."""
     return money_as_float(run(QUERIES["breakdown"], start=start, end=end, dimension=dimension(by),
-                              filters=filters_param(filters), limit=int(limit)))
+                              filters=filters_param(filters), limit=int(limit), coarse=coarse(by, filters)))
 
 
 def rows(run: QueryRunner, start: dt.date, end: dt.date, by: str, group_value: str,

@@ -174,6 +174,20 @@ def load_budget_file(wh: Warehouse, filename: str, data: bytes) -> int:
     return bd.replace_budgets(wh, entries)
 
 
+INCOMPLETE_MARK = " · incomplete"
+
+
+def mark_incomplete(status: pl.DataFrame, complete_through: dt.date | None) -> pl.DataFrame:
+    """`status_label` "On track · incomplete" for an on-track budget period that runs past the last day every
+    current source covers: its actual misses those sources' later usage, so "on track" may be the gap talking.
+    Over budget, forecast over and at risk stay as they are (missing usage only lowers them)."""
+    if complete_through is None or status.is_empty():
+        return status
+    partial = (pl.col("status") == "ok") & (pl.col("period_end") > complete_through)
+    return status.with_columns(status_label=pl.when(partial).then(pl.col("status_label") + INCOMPLETE_MARK)
+                               .otherwise(pl.col("status_label")))
+
+
 def budget_status(wh: Warehouse, as_of: dt.date, current_only: bool = True) -> pl.DataFrame:
     """Actual vs budget vs forecast per budget period holding `as_of` (or every started one), worst first,
     with `status_label` for people."""

@@ -70,6 +70,13 @@ class Completeness:
         frame = self.lagging if start is None else self.ends_in(start, end or self.latest)
         return ", ".join(f"`{r['source_format']}` ends {r['last_day']:%-d %b %Y}" for r in frame.iter_rows(named=True))
 
+    def incomplete_days(self, start: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The days from `start` on that some current source does not cover yet (first, last), shaded on the
+        spend charts of Overview and Explore; None when every source reaches the latest day."""
+        if self.is_complete:
+            return None
+        return max(start, self.complete_through + dt.timedelta(days=1)), self.latest
+
     def last_complete_month(self) -> dt.date | None:
         """The first day of the latest calendar month that is over and holds every current source: the month of
         `complete_through` when that is its last day, else the month before."""

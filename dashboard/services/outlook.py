@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import simulate
-from dashboard.services import QueryRunner
+from dashboard.services import QueryRunner, preset_title
 from simulate import outlook as sim_outlook
 from simulate.scenario import Scenario
 
@@ -23,7 +23,7 @@ DECLINE_SOURCES = sim_outlook.DECLINE_SOURCES
 
 def scenario_choices(run: QueryRunner) -> dict[str, str]:
     """label -> scenario JSON: the presets (but the baseline), then the scenarios saved on the What-if page."""
-    out = {f"Preset: {n}": simulate.load_scenario(n).model_dump_json(exclude_none=True)
+    out = {f"Preset: {preset_title(n)}": simulate.load_scenario(n).model_dump_json(exclude_none=True)
            for n in simulate.presets() if n != "baseline"}
     saved = run("saved_scenarios")
     for name, body in zip(saved["name"].to_list(), saved["body"].to_list(), strict=True):

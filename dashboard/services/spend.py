@@ -77,3 +77,9 @@ def split_credits(df, column: str = "model", spend: str = "spend_usd"):
             (pl.col(spend) / total if total else pl.lit(None, dtype=pl.Float64)).alias("spend_share"))
     return models, credits
 
+
+def month_lines(run: QueryRunner, start: dt.date, end: dt.date):
+    """Counted spend on month-grain lines in [start, end] per source format (source_format, lines, spend_usd): a
+    cost table or monthly CUR/FOCUS line sits on its month's first day, which daily charts and anomaly detection
+    must say (query finance_month_lines)."""
+    return run("finance_month_lines", start=start, end=end)

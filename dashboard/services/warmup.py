@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _ACTIVE: dict[str, Warmer] = {}    # ledger path -> its warmer (one owner per ledger and process)
+SETTLE_SECONDS = 1.0   # after a change, the warm-up waits for this long a pause in the writes before it replays
 
 
 def default_jobs(wh: Warehouse) -> list[tuple[str, Callable[[], Any]]]:
@@ -50,28 +51,53 @@ def running(path: str | Path) -> Warmer | None:
 
 
 class Warmer:
-    """One daemon thread per open ledger: runs `default_jobs` at start and after each committed change of data
-    (a change during a run starts it over on the new data). `idle` is set while there is nothing left to do."""
+    """One daemon thread per open ledger: runs `default_jobs` at start and after each published change of data,
+    once the writes pause for `settle` seconds (a change during a run starts it over on the new data). A job of
+    several files handed over through the inbox is one change (`Warehouse.one_version`). `idle` is set while
+    there is nothing left to do, and cleared the moment a change is published."""
 
-    def __init__(self, wh: Warehouse, jobs: Callable[[Warehouse], list] = default_jobs):
-        self._wh, self._jobs = wh, jobs
+    def __init__(self, wh: Warehouse, jobs: Callable[[Warehouse], list] = default_jobs, *,
+                 settle: float = SETTLE_SECONDS):
+        self._wh, self._jobs, self._settle = wh, jobs, settle
         self._wake, self._stopped = threading.Event(), False
         self.idle = threading.Event()
         self.last_run: list[tuple[str, float]] = []    # (page, seconds) of the last completed run
-        wh.on_commit(self._wake.set)
+        self.runs = 0                                   # runs started (tests and benches read it)
+        wh.on_commit(self._changed)
         wh.on_close(self.stop)
         _ACTIVE[str(wh.path.resolve())] = self
         self._wake.set()
         self._thread = threading.Thread(target=self._loop, name="modelmix-warmup", daemon=True)
         self._thread.start()
 
+    def _changed(self) -> None:
+        self.idle.clear()       # at once, so whoever waits for `idle` after a write waits for this run
+        self._wake.set()
+
+    def _quiet(self) -> None:
+        """Wait until no change came for `settle` seconds (at most 10 settles): a pull's start, pages and finish
+        arrive as separate changes a moment apart, and each run replays the whole ledger."""
+        deadline = time.monotonic() + 10 * self._settle
+        while not self._stopped and self._wake.wait(min(self._settle, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                break
+            self._wake.clear()
+
     def _loop(self) -> None:
+        first = True
         while True:
             self._wake.wait()
             if self._stopped:
                 return
             self._wake.clear()
             self.idle.clear()
+            if not first:
+                self._quiet()
+                if self._stopped:
+                    return
+                self._wake.clear()
+            first = False
+            self.runs += 1
             done: list[tuple[str, float]] = []
             try:
                 for page, job in self._jobs(self._wh):

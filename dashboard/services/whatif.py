@@ -126,11 +126,6 @@ def with_period(scenario: Scenario, start: dt.date | None, end: dt.date | None) 
     return simulate.parse_scenario(data, scenario.name)
 
 
-def preset_title(name: str) -> str:
-    """A preset's plain-words title (its file's `title`; the source is in its description)."""
-    return simulate.load_scenario(name).title or name
-
-
 @dataclass(frozen=True)
 class Slider:
     """One value the page offers as a slider: policy index (None = assumptions), field, a label carrying the
@@ -256,20 +251,6 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
                 f"{frontier.row_limit():,} whose every request's order is kept in memory. The sliders, this "
                 "frontier's points and the cheapest share at the quality bar stay exact; narrow the dates or teams "
                 "to see them.")
-    elif pol.ranked and lookup and not prep.table(i, scenario).order_free:
-        # requests of one conversation move one by one and pay for each other's lost cache: the oracle's ranking of
-        # requests is not the cheapest assignment here (docs/simulation.md "Limits"); a seed band recomputes each
-        # seed's cache extras for its own order, so it is drawn
-        note = ("Oracle bound not drawn: requests of one conversation move one by one here and pay for each other's "
-                "lost prompt cache, so the cheapest assignment is not a ranking of requests. Pick whole "
-                "conversations, or keep the cache on a switch, to see it.")
-        base = points["baseline_quality"][0]
-        if getattr(pol, "pick", None) == "random" and base:
-            band = frontier.seed_band(wh, scenario, i, seeds=SEEDS, grid=GRID)
-            cost = points["scenario_cost_usd"][0] - band["savings_usd_p50"]
-            bounds = pl.concat([pl.DataFrame({"curve": f"seeds {p}", "scenario_cost_usd": cost,
-                                              "quality": band[f"scenario_quality_{p}"]}) for p in ("p10", "p90")]
-                               ).with_columns((pl.col("quality") / base).alias("quality_ratio"))
     elif pol.ranked and lookup:
         rep = frontier.router_report(wh, scenario, i)
         base = rep.baseline_quality
@@ -278,11 +259,19 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
             if getattr(pol, "pick", None) == "random":
                 # the band of a random pick over 10 seeds (numpy reorders of the same table, no query)
                 band = frontier.seed_band(wh, scenario, i, seeds=SEEDS, grid=GRID)
-                cost = rep.policy.cost[0] - band["savings_usd_p50"]
+                # the seeds' median scenario cost (every policy included); share 0's cost minus the savings counted
+                # the other policies' savings twice
+                cost = band["scenario_cost_usd_p50"]
                 frames += [pl.DataFrame({"curve": f"seeds {p}", "scenario_cost_usd": cost,
                                          "quality": band[f"scenario_quality_{p}"]}) for p in ("p10", "p90")]
             bounds = pl.concat(frames).with_columns((pl.col("quality") / base).alias("quality_ratio"))
             metrics = rep.metrics
+        if rep.bound == "conversations":
+            # requests of one conversation move one by one and pay for each other's lost cache: the bound is the
+            # cheapest choice of requests per conversation (simulate/hull.py), exact at its corners
+            note = ("Oracle bound here: requests of one conversation pay for each other's lost prompt cache, so it "
+                    "is the cheapest choice of requests within each conversation — exact at its corners, an upper "
+                    "bound between them; RouteLLM's metrics are not given for it.")
     return Frontier(points, pol.sweep_field, scenario.policy_label(i),
                     frontier.cheapest_at_quality(wh, scenario, i, bar) if pol.ranked and lookup else None,
                     frontier.break_even_escalation(wh, scenario, i) if pol.escalates else None, bounds, metrics, note)

@@ -13,10 +13,11 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import finance_charts as charts
-from dashboard.components.formatting import day_span, usd
+from dashboard.components.formatting import day_span, month_lines_text, usd
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
+from dashboard.services import spend as spend_svc
 
 call = state.call
 money = st.column_config.NumberColumn
@@ -33,6 +34,7 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
         st.success(f"No anomalies between {start:%d %b %Y} and {end:%d %b %Y}: no {label.lower()} series rose "
                    "above its usual level by the flagging rule. Widen the date range in the sidebar to look further "
                    "back.", icon=":material/check_circle:")
+        month_lines_note(start, end)
         sql_behind(svc.QUERIES["anomalies"])
         return None
     c1, c2, c3 = st.columns(3)
@@ -76,8 +78,18 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
                "before by more than 4 robust standard deviations (1.4826 × MAD), and by at least 60% of the usual "
                "level and $1. Drivers are the key, project and token class that rose most above their own usual "
                "level that day.")
+    month_lines_note(start, end)
     sql_behind(svc.QUERIES["anomalies"])
     return df
+
+
+def month_lines_note(start: dt.date, end: dt.date) -> None:
+    """Say what detection leaves out: lines of a month's grain, which sit on the month's first day."""
+    lines = spend_svc.month_lines(state.run_query, start, end)
+    if lines.is_empty():
+        return
+    st.caption(f"Not judged by day: {month_lines_text(lines)}. A monthly line sits on its month's first day, where "
+               "a whole month would look like one day's spike; it counts in spend everywhere else.")
 
 
 def series_chart(flags: pl.DataFrame, start: dt.date, end: dt.date) -> None:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
-from dashboard.components.widgets import editor, flash, save_button, show_error, sql_behind, table
+from dashboard.components.widgets import editor, flash, preformatted, save_button, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import attribution as svc
 
@@ -72,7 +72,7 @@ def rules_section() -> None:
     sql_behind(svc.QUERIES["rules"])
     upload = st.file_uploader("Or replace all rules with a file (YAML)", type=["yaml", "yml"], key="rules_file")
     with st.expander("File format"):
-        st.code(RULES_EXAMPLE, language="yaml")
+        preformatted(RULES_EXAMPLE)
     if upload is not None:
         save_button(f"Replace all rules with {upload.name}", "rules_load",
                     lambda: svc.load_rules_file(state.warehouse(), upload.name, upload.getvalue()),

@@ -17,8 +17,8 @@ from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
 from dashboard.components.formatting import MONTH_COLUMN
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import editor, show_error, sql_behind, table
-from dashboard.services import ModelMixError
+from dashboard.components.widgets import editor, preformatted, show_error, sql_behind, table
+from dashboard.services import ModelMixError, preset_title
 from dashboard.services import finance as svc
 from dashboard.services import ledger
 
@@ -132,11 +132,13 @@ def status_section(as_of: dt.date) -> None:
     done = ledger.source_completeness(state.run_query, as_of)
     if not done.is_complete:        # a period's actual misses the usage of sources that end before its last day
         st.warning(f"**Actuals after {done.complete_through:%-d %b %Y} are incomplete**: {done.describe()}, so a "
-                   "budget whose spend comes from those sources reads low (on track) for the days after. Load the "
-                   "newer exports on Upload & data, or read the past periods (toggle above).",
+                   "budget whose spend comes from those sources reads low for the days after (marked *· incomplete* "
+                   "below when it reads on track). Load the newer exports on Upload & data, or read the past periods "
+                   "(toggle above).",
                    icon=":material/hourglass_bottom:")
+        df = svc.mark_incomplete(df, done.complete_through)
     counts = df["status_label"].value_counts()
-    st.caption(" · ".join(f"{r['status_label']}: {r['count']}"
+    st.caption("; ".join(f"{r['status_label']}: {r['count']}"
                           for r in counts.sort("status_label").iter_rows(named=True)))
     table(
         df.with_columns(what=pl.col("scope") + " " + pl.col("name"),
@@ -150,7 +152,8 @@ def status_section(as_of: dt.date) -> None:
             "period_label": st.column_config.TextColumn("Period"),
             "status_label": st.column_config.TextColumn(
                 "Status", help="Over budget: the actual has reached it. Forecast over: the forecast ends above it. "
-                               "At risk: only the P90 does. On track: none."),
+                               "At risk: only the P90 does. On track: none. · incomplete: the period runs past "
+                               "the last day every source covers, so its actual may read low."),
             "budget_usd": money("Budget", format="dollar"),
             "actual_usd": money("Actual", format="dollar"),
             "forecast_usd": money("Forecast", format="dollar", help="Actual to date + forecast (P50) of the rest; "
@@ -236,7 +239,7 @@ def edit_section() -> None:
                               help="Columns or keys: scope, name, period, start (first day or YYYY-MM), optional end "
                                    "(repeat every period up to it), amount_usd, note.")
     with st.expander("File format"):
-        st.code(BUDGET_FILE_EXAMPLE, language="yaml")
+        preformatted(BUDGET_FILE_EXAMPLE)
         st.caption("A CSV has the same columns: `scope,name,period,start,end,amount_usd,note`.")
     if upload is not None and st.button(f"Replace all budgets with {upload.name}", key="budgets_load",
                                         disabled=not auth.allows("analyst")):
@@ -263,7 +266,8 @@ def scenario_section(as_of: dt.date) -> None:
         if source == "Preset":
             presets = svc.scenario_presets()
             default = presets.index(svc.DEFAULT_IMPACT_PRESET) if svc.DEFAULT_IMPACT_PRESET in presets else 0
-            name = mid.selectbox("Preset", presets, index=default, key="scenario_preset")
+            name = mid.selectbox("Preset", presets, index=default, key="scenario_preset",
+                                 format_func=preset_title)
             text = svc.scenario_text(name)
         else:
             upload = mid.file_uploader("Saved scenario (YAML or JSON)", type=["yaml", "yml", "json"],

@@ -14,7 +14,7 @@ from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, usd
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import editor, flash, save_button, sql_behind, table
+from dashboard.components.widgets import editor, flash, preformatted, save_button, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -193,7 +193,7 @@ def whole_bill_files() -> None:
             flash(BILL_FLASH_KEY, key)
             upload = st.file_uploader(f"{label} file (YAML or CSV)", type=["yaml", "yml", "csv"],
                                       key=f"bill_file_{key}", help=f"Columns or keys: {holds}.")
-            st.code(example, language="yaml")
+            preformatted(example)
             if upload is not None:
                 save_button(f"Replace all {label.lower()} with {upload.name}", f"bill_load_{key}",
                             functools.partial(load, state.warehouse(), upload.name, upload.getvalue()),

@@ -12,10 +12,12 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import explore_charts, exports
-from dashboard.components.formatting import NO_REQUEST_COUNTS, credits_note, day_span, requests_counted, usd
+from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note,
+                                             requests_counted, shaded_note, usd)
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import explore as svc
+from dashboard.services import ledger
 from dashboard.services import spend as spend_svc
 from dashboard.services.explore import DIMENSIONS, QUERIES
 
@@ -66,10 +68,15 @@ def trend_chart(start: dt.date, end: dt.date, by: str, grain: str, filters: dict
     if df.is_empty() or not df["spend_usd"].sum():
         st.info("No spend matches these filters in the selected range. Clear a filter or widen the date range.")
     else:
-        st.vega_lite_chart(explore_charts.trend(df, by, svc.GRAINS[grain]), width="stretch")
-        st.caption(f"The {svc.TOP_GROUPS_IN_CHART} largest groups by spend keep their name; the rest are summed as "
+        done = ledger.source_completeness(run, end)
+        gap = done.incomplete_days(start)
+        st.vega_lite_chart(explore_charts.trend(df, by, svc.GRAINS[grain], incomplete=gap), width="stretch")
+        st.caption((shaded_note(gap, done.describe()) + " " if gap else "")
+                   + f"The {svc.TOP_GROUPS_IN_CHART} largest groups by spend keep their name; the rest are summed as "
                    "*other*" + (" (credits and adjustments are their own series, below zero)" if by == "model" else "")
                    + ". Weeks start on Monday; the first and last bar can cover part of a period.")
+        if svc.GRAINS[grain] != "month" and (note := month_lines_note(spend_svc.month_lines(run, start, end))):
+            st.caption(note)
     sql_behind(QUERIES["trend"])
 
 

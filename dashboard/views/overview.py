@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import bridges, charts
-from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, pct, requests_counted,
-                                             signed_pct, usd)
+from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note, pct,
+                                             requests_counted, shaded_note, signed_pct, usd)
 from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
@@ -235,7 +235,7 @@ def data_quality_note(start: dt.date, end: dt.date) -> None:
 def spend_over_time(start: dt.date, end: dt.date) -> None:
     st.subheader("Spend over time")
     done = ledger.completeness(svc.source_coverage(run, end))
-    gap = None if done.is_complete else (max(start, done.complete_through + dt.timedelta(days=1)), done.latest)
+    gap = done.incomplete_days(start)
     label = st.segmented_control("Group by", list(svc.BUCKETS), default="Week", required=True,
                                  key="overview_bucket")
     bucket = svc.BUCKETS[label]
@@ -253,7 +253,9 @@ def spend_over_time(start: dt.date, end: dt.date) -> None:
         st.vega_lite_chart(charts.spend_by_model(df, bucket, incomplete=gap), width="stretch")
         sql_behind(QUERIES["spend_by_model"])
     if gap is not None:
-        st.caption(f"The shaded days ({day_span(*gap)}) are incomplete: {done.describe()}.")
+        st.caption(shaded_note(gap, done.describe()))
+    if bucket != "month" and (note := month_lines_note(spend_svc.month_lines(run, start, end))):
+        st.caption(note)
     if bucket != "day":
         st.caption(f"{label}s {'start on Monday' if bucket == 'week' else 'are calendar months'}; the first and "
                    "last bar can cover only part of one when the range starts or ends inside it.")

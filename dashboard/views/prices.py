@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import NO_REQUEST_COUNTS, day_span, requests_counted, usd
-from dashboard.components.widgets import editor, flash, save_button, show_error, sql_behind, table
+from dashboard.components.widgets import editor, flash, preformatted, save_button, show_error, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import prices as svc
 
@@ -164,7 +164,7 @@ def overrides_section() -> None:
     upload = st.file_uploader("Or replace all overrides with a file (YAML or CSV)", type=["yaml", "yml", "csv"],
                               key="overrides_file")
     with st.expander("File format"):
-        st.code(OVERRIDES_EXAMPLE, language="yaml")
+        preformatted(OVERRIDES_EXAMPLE)
         st.caption("A CSV has the same columns: `provider,model,effective_from,effective_to,input_mtok,output_mtok,"
                    "cache_read_mtok,cache_write_mtok,discount_pct,note`.")
     if upload is not None:

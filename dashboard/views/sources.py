@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import sources_charts
 from dashboard.components.formatting import day_span
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import preformatted, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import sources as svc
 from dashboard.services.sources import QUERIES
@@ -116,7 +116,7 @@ def render() -> None:
             st.info(f"No sources configured: there is no jobs file at `{path}` (setting `MODELMIX_JOBS_FILE`). "
                     "Write one like this, set the credential variables in the server's environment or Streamlit "
                     "secrets, and run the jobs from here or with `modelmix jobs run` from cron (docs/pulls.md).")
-        st.code(svc.JOBS_EXAMPLE, language="yaml")
+        preformatted(svc.JOBS_EXAMPLE)
         return
     st.caption(f"Jobs file: `{path}`")
     jobs_section(path, jobs, status)

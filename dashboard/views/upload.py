@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import exports, upload_charts
 from dashboard.components.formatting import day_span
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import preformatted, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import upload as svc
 from dashboard.services.upload import QUERIES
@@ -90,7 +90,7 @@ def preview(file_id: str, item: dict) -> tuple[str | None, bool]:
             table(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
         elif ins.preview_text:
             st.caption("Start of the file:")
-            st.code(ins.preview_text, language="json", height=240)
+            preformatted(ins.preview_text, max_height=240)
     return override, ok
 
 
@@ -206,6 +206,21 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
                            key=f"upload_warnings_{key}_{ingest_id}", icon=":material/download:")
 
 
+HISTORY_COLUMNS = {     # the ingest history's columns and widths (px): 968 in all, inside the 978 px the page has
+    # in a 1440 px window, so no column is off the page; a longer file name ends in "…" (its path is in the details)
+    "ingest_id": st.column_config.NumberColumn("Id", format="plain", width=44),
+    "file_base": st.column_config.TextColumn("File", width=336, help="Pick the upload under the table for its "
+                                                                     "full path, format and every row count."),
+    "status": st.column_config.TextColumn("Status", width=82),
+    "file_cost_usd": st.column_config.NumberColumn("File's cost", format="dollar", width=88,
+                                                   help="The file's own total as read, every row"),
+    "loaded_cost_usd": st.column_config.NumberColumn("Loaded cost", format="dollar", width=96),
+    "rows_loaded": st.column_config.NumberColumn("Rows loaded", format="localized", width=96),
+    "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized", width=76),
+    "usage": st.column_config.TextColumn("Usage", width=150, help="First and last day of usage in the file"),
+}
+
+
 def history_section() -> None:
     st.subheader("Ingest history")
     df = svc.history(run)
@@ -213,33 +228,32 @@ def history_section() -> None:
         st.info("No file has been loaded into this ledger yet. Drop exports above, or run `modelmix ingest FILE`.")
         sql_behind(QUERIES["history"])
         return
-    # the file's name, pinned while the wide log scrolls sideways; its full path stays in the last column
-    shown = df.with_columns(file_base=pl.col("file_name").str.split("/").list.last())
-    table(shown, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=[
-        "ingest_id", "file_base", "format", "status", "file_cost_usd", "loaded_cost_usd", "rows_loaded",
-        "rows_duplicate", "rows_rejected", "rows_warned", "rows_replaced_later", "ts_min", "ts_max", "loaded_at",
-        "file_name"],
-        column_config={
-        "file_base": st.column_config.TextColumn("File", pinned=True, help="The file's full path is in the last "
-                                                                          "column, Path."),
-        "file_cost_usd": st.column_config.NumberColumn("File's cost", format="dollar",
-                                                       help="The file's own total as read, every row"),
-        "loaded_cost_usd": st.column_config.NumberColumn("Loaded cost", format="dollar"),
-        "rows_warned": st.column_config.NumberColumn("With a warning", format="localized"),
-        "rows_replaced_later": st.column_config.NumberColumn(
-            "Replaced later", format="localized", help="Rows a later export of the same window replaced"),
-        "ingest_id": st.column_config.NumberColumn("Id", format="plain", width="small", pinned=True),
-        "file_name": st.column_config.TextColumn("Path"),
-        "format": "Format", "source_kind": "Source", "status": "Status",
-        "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
-        "rows_duplicate": st.column_config.NumberColumn("Already in ledger", format="localized"),
-        "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized"),
-        "ts_min": st.column_config.DatetimeColumn("First usage", format="YYYY-MM-DD"),
-        "ts_max": st.column_config.DatetimeColumn("Last usage", format="YYYY-MM-DD"),
-        "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
-    })
+    # as wide as the page, never scrolling sideways (its last columns were off the page): what a finance reader
+    # ties a file to the ledger with; the format, full path, duplicate, replaced and warned counts are one pick
+    # away under "Upload details"
+    first, last = pl.col("ts_min"), pl.col("ts_max")
+    shown = df.with_columns(
+        file_base=pl.col("file_name").str.split("/").list.last(),
+        usage=pl.when(first.dt.date() == last.dt.date()).then(last.dt.strftime("%-d %b %Y"))   # as day_span
+        .when(first.dt.strftime("%Y%m") == last.dt.strftime("%Y%m"))
+        .then(first.dt.strftime("%-d") + "–" + last.dt.strftime("%-d %b %Y"))
+        .when(first.dt.year() == last.dt.year())
+        .then(first.dt.strftime("%-d %b") + " – " + last.dt.strftime("%-d %b %Y"))
+        .otherwise(first.dt.strftime("%-d %b %Y") + " – " + last.dt.strftime("%-d %b %Y")))
+    table(shown, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=list(
+        HISTORY_COLUMNS), column_config=HISTORY_COLUMNS)
     sql_behind(QUERIES["history"])
     upload_details(df)
+
+
+def upload_facts(row: dict) -> str:
+    """One upload's facts the history table leaves out (so it fits the page): path, format, when, row counts."""
+    counts = [(row["rows_loaded"], "loaded"), (row["rows_duplicate"], "already in the ledger"),
+              (row["rows_rejected"], "rejected"), (row["rows_warned"], "with a warning"),
+              (row["rows_replaced_later"], "replaced later by a newer export of the same days")]
+    return (f"`{row['file_name']}` · format **{row['format'] or 'not detected'}** · loaded "
+            f"{row['loaded_at']:%Y-%m-%d %H:%M} UTC · rows: "
+            + ", ".join(f"{n or 0:,} {what}" for n, what in counts))
 
 
 def upload_details(history: pl.DataFrame) -> None:
@@ -250,6 +264,7 @@ def upload_details(history: pl.DataFrame) -> None:
     if picked is None:
         return
     row = history.filter(pl.col("ingest_id") == picked).row(0, named=True)
+    st.caption(upload_facts(row))
     parts = svc.conservation(run, picked)
     if not parts.is_empty():
         st.markdown("**Where its rows and dollars went**")

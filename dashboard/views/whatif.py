@@ -1,6 +1,7 @@
 """What-if: pick a preset or build a scenario, drag the sliders, see spend, savings, quality, per-team impact, the
 savings by lever and the cost–quality frontier. Slider moves are answered from the simulator's prepared tables
-(no query per move); the full replay runs on the button.
+(no query per move); the main slider's exact figures at every 0.1 % step are also drawn as a chart whose own range
+input the browser answers alone (a preview: no server round trip); the full replay runs on the button.
 
 Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
 
@@ -17,9 +18,10 @@ from dashboard.components import bridges, widgets
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
 from dashboard.components.widgets import table
-from dashboard.services import ModelMixError
+from dashboard.services import ModelMixError, preset_title
 from dashboard.services import spend as spend_svc
 from dashboard.services import whatif as svc
+from dashboard.services import whatif_preview as preview_svc
 from dashboard.services.whatif import Scenario
 
 run = state.run_query
@@ -27,12 +29,13 @@ SOURCE_KEY = "whatif_source"
 PRESET_KEY = "whatif_preset"
 RESULT_KEY = "whatif_full_result"
 FLASH_KEY = "whatif_flash"
+PREVIEW_KEY = "whatif_preview_start"      # (curve digest, the value the preview starts at)
 PRESET, BUILD = "A preset", "Build your own"
 SELF_HOSTED = "Our self-hosted model"
 
 
 def preset_scenario(start, end) -> Scenario:
-    name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY, format_func=svc.preset_title,
+    name = st.selectbox("Preset", svc.preset_names(), key=PRESET_KEY, format_func=preset_title,
                         help="Scenario files shipped in simulate/presets/; each quotes its sources.")
     scenario = svc.load_scenario(name)
     if scenario.description:
@@ -158,6 +161,34 @@ def slider_values(scenario: Scenario) -> Scenario:
         with cols[n % len(cols)]:
             values[(s.index, s.field)] = st.slider(label, s.lo, s.hi, s.value, s.step, format=s.format, key=key(s))
     return svc.with_values(scenario, svc.shown_values(specs, values))
+
+
+def preview(scenario: Scenario) -> None:
+    """The main slider's exact figures at every step, drawn in the browser: its own range input moves the marker
+    and the figures in the chart with no server round trip (a Streamlit slider's round trip alone is ~100 ms).
+    It previews only; the page's figures below follow the Streamlit slider, which the caption says in words."""
+    body = svc.swept_key(scenario)
+    pv = state.call(preview_svc.preview_of, body=body)
+    if pv is None or not pv.moves:
+        return
+    i = svc.slider_policy(scenario)
+    [main] = [s for s in svc.sliders(scenario) if s.index == i and s.field == pv.field]
+    # the preview starts where the page's slider stood when this curve was first drawn, and stays there while that
+    # slider moves: the same spec on every rerun, so the browser keeps its chart (and where the reader left the
+    # preview) instead of building it again on each move of the page's slider
+    digest = hashlib.sha1(body.encode()).hexdigest()[:16]
+    held = st.session_state.get(PREVIEW_KEY)
+    if held is None or held[0] != digest:
+        held = st.session_state[PREVIEW_KEY] = (digest, main.value)
+    st.vega_lite_chart(charts.preview_chart(pv.points, pv.name, held[1], pv.step_pct), width="stretch")
+    step = f"{pv.step_pct:.1f}%" if pv.step_pct < 1 else f"{pv.step_pct:.0f}%"
+    st.caption(
+        f"**Drag to preview.** The slider under the chart shows the savings and quality at any {pv.name.lower()} as "
+        f"you drag, in your browser, without recalculating the page: exact at each {step} step, the figures the page "
+        f"would show for that value. **It changes nothing else:** the figures, charts, team table and exports below "
+        f"follow the slider above (“{main.label}”); set that one to use a value you previewed."
+        + ("" if pv.step_pct < 1 else f" Steps of {step} here: this range holds more rows than the per-request "
+           "tables keep in memory, and each point reads its part of the ledger back from disk."))
 
 
 def headline(out, how: str, bridge) -> None:
@@ -324,7 +355,9 @@ def panel(scenario: Scenario) -> None:
     from the last full run; its errors are shown here because a fragment's rerun skips the page's `try`."""
     try:
         st.subheader("Sliders")
-        results(slider_values(scenario))
+        scenario = slider_values(scenario)
+        preview(scenario)
+        results(scenario)
     except ModelMixError as e:
         st.error(f"**{e.title}** — {e.message}")
 

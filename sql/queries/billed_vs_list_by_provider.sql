@@ -6,7 +6,7 @@
 -- Grain: one row per provider with usage in the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end and in_spend
+    select * from spend_daily where day between $start and $end and in_spend
 ),
 final as (
     select

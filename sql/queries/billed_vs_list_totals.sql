@@ -8,7 +8,7 @@
 -- Grain: exactly one row.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 totals as (
     select

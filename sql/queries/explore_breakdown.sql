@@ -7,9 +7,15 @@
 -- Filters and the group: macro usage_grouped (sql/migrations/023_shared_macros_2.sql).
 -- Grain: one row per group, highest spend first, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $dimension (see explore_trend); $filters (struct of one varchar
--- list per dimension, an empty list keeps every row); $limit (integer).
+-- list per dimension, an empty list keeps every row); $limit (integer); $coarse (boolean: true only when
+-- neither api_key nor user_id is the dimension or filtered on).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    -- $coarse (no user or key grouped or filtered): spend_daily, usage_daily without them, a thousandth of the
+    -- rows at 100 M requests; the two nulled columns are then never grouped or filtered on
+    select * from usage_daily where day between $start and $end and not $coarse
+    union all by name
+    select *, null::varchar as user_id, null::varchar as api_key, null::map(varchar, varchar) as labels
+    from spend_daily where day between $start and $end and $coarse
 ),
 grouped as (
     select * from usage_grouped(daily, $filters, $dimension)

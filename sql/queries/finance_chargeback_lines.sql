@@ -4,7 +4,7 @@
 -- Grain: one row per team x project x provider x model with usage in the month.
 -- Params: $month_start, $month_end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $month_start and $month_end and in_spend
+    select * from spend_daily where day between $month_start and $month_end and in_spend
 ),
 final as (
     select

@@ -1,10 +1,12 @@
 -- finance_daily_spend_detail: counted spend and tokens per day x team x model x api_key x project, the input of
 -- anomaly detection and its drivers. Only sources counted in spend (in_spend), so tokens seen by both a billing
--- export and a gateway log are not counted twice.
+-- export and a gateway log are not counted twice. Lines of a month's grain (a Google Cloud cost table, an invoice
+-- month) are left out: they sit on the month's first day, where a whole month would read as one day's spike;
+-- finance_month_lines counts what was left out, so the page can say so.
 -- Grain: one row per day x team x model x api_key x project with counted usage in the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end and in_spend
+    select * from usage_daily where day between $start and $end and in_spend and granularity <> 'month'
 ),
 final as (
     select

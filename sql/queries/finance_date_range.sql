@@ -3,7 +3,7 @@
 -- Grain: exactly one row (both null when the ledger is empty).
 -- Params: none.
 with daily as (
-    select day from usage_daily
+    select day from spend_daily
 ),
 final as (
     select min(day) as first_day, max(day) as last_day from daily

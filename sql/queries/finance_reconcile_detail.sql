@@ -10,7 +10,7 @@
 -- against the catalog and overrides, the rc_* columns); this query adds them up over the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 final as (
     select

@@ -7,7 +7,7 @@
 -- sql/writes/usage_daily_rows.sql); this query adds them up over the range.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 classes as (
     select

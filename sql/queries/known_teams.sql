@@ -1,7 +1,7 @@
 -- known_teams: every team name the ledger knows, for matching an identity provider's team claims (a claim may
 -- only name a team that exists). Grain: one row per team. Params: none.
 with spend_teams as (
-    select distinct team from usage_daily where team is not null
+    select distinct team from spend_daily where team is not null
 ),
 
 rule_teams as (

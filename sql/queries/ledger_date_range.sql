@@ -2,7 +2,7 @@
 -- Grain: exactly one row (both columns null when the ledger is empty).
 -- Params: none.
 with daily as (
-    select day, row_count from usage_daily
+    select day, row_count from spend_daily
 ),
 final as (
     select

@@ -7,7 +7,7 @@ with windows as (
         team, model, spend_usd,
         day between $month_start and $end as is_now,
         day between $prev_start and $prev_end as is_before
-    from usage_daily
+    from spend_daily
     where day between $prev_start and $end
 ),
 by_dim as (

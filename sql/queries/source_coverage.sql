@@ -3,7 +3,7 @@
 -- Grain: one row per source format with usage on or before $end, latest last day first.
 -- Params: $end (date, inclusive).
 with daily as (
-    select source_format, day, row_count from usage_daily where day <= $end
+    select source_format, day, row_count from spend_daily where day <= $end
 ),
 final as (
     select

@@ -5,7 +5,7 @@
 -- Grain: one row per bucket per model label (at most $top_n + 1 labels).
 -- Params: $start, $end (dates, inclusive); $bucket ('day' | 'week' | 'month'); $top_n (integer).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 by_model as (
     select *, model as group_value from daily

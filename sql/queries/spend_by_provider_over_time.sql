@@ -3,7 +3,7 @@
 -- Grain: one row per bucket per provider with usage.
 -- Params: $start, $end (dates, inclusive); $bucket ('day' | 'week' | 'month', a value for date_trunc).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 bucketed as (
     select

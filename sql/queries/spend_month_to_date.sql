@@ -5,7 +5,7 @@
 -- Grain: exactly one row (as_of_day null when there is no usage on or before $end).
 -- Params: $end (date, inclusive).
 with daily as (
-    select day, spend_usd from usage_daily where day <= $end
+    select day, spend_usd from spend_daily where day <= $end
 ),
 anchor as (
     select

@@ -5,7 +5,7 @@
 -- Grain: one row per provider and model, highest spend first, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $limit (integer).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 per_model as (
     select

@@ -4,7 +4,7 @@
 -- 1,000 requests uses only the usage that reports request counts (null when none does). Grain: one row per team, highest spend first, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $limit (integer).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 per_team as (
     select

@@ -3,7 +3,7 @@
 -- Grain: one row per provider and model with at least one unpriced row in the range, most rows first.
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end and unpriced_rows > 0
+    select * from spend_daily where day between $start and $end and unpriced_rows > 0
 ),
 final as (
     select

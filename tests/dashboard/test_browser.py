@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -130,15 +131,43 @@ def test_overview_renders_in_chromium(tmp_path):
         knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")   # the share moved
         at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
                                "Number(e.max ?? e.getAttribute('aria-valuemax'))")
+        key = "ArrowLeft" if at_max else "ArrowRight"
+        # the preview in the browser: its range input (a Vega-Lite parameter) moves the figures drawn in the chart
+        # with no server round trip, and nothing else on the page
+        preview = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
+        preview.wait_for(timeout=60_000)
+        figures = page.locator('[data-testid="stVegaLiteChart"] svg text', has_text=": savings ").first
+        shown = figures.text_content()
+        assert re.search(r"savings (-?\$[\d,]+\.\d\d)", shown)[1] in before    # it starts at the page's figure
+        preview.focus()
+        for _ in range(4):
+            page.keyboard.press(key)
+        page.wait_for_function("([text]) => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg "
+                               "text')].some(e => e.textContent.includes(': savings ') && e.textContent !== text)",
+                               arg=[shown], timeout=10_000)
+        previewed = figures.text_content()
+        assert f"Share moved {float(preview.input_value()):.1f}%: savings " in previewed, previewed
+        assert page.locator('[data-testid="stVegaLiteChart"] svg text', has_text="Spend under the scenario $").count()
+        page.wait_for_timeout(300)
+        assert savings.inner_text() == before                    # a preview changes nothing else
+        page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
+        # the page's slider moved by the same steps shows the same savings once its reruns settle: the preview is
+        # exact at each step
+        want = re.search(r"savings (-?\$[\d,]+\.\d\d)", previewed)[1]
         knob.focus()
         for _ in range(4):
-            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            page.keyboard.press(key)
         page.wait_for_function(
-            """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
+            """([sel, want]) => { const m = [...document.querySelectorAll(sel)]
                    .find(e => e.innerText.includes('Savings'));
-               return m && m.innerText !== text; }""",
-            arg=['[data-testid="stMetric"]', before], timeout=30_000)
+               return m && m.innerText.includes(want); }""",
+            arg=['[data-testid="stMetric"]', want], timeout=30_000)
+        assert knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow'))") == pytest.approx(
+            float(preview.input_value()))
+        # the page's reruns left the preview where the reader put it (its spec did not change: the browser kept it)
+        assert figures.text_content() == previewed
         assert savings.inner_text() != before
+        assert re.search(r"savings (-?\$[\d,]+\.\d\d)", previewed)[1] in savings.inner_text()
         assert page.locator('[data-testid="stException"]').count() == 0
     assert (tmp_path / "overview.png").stat().st_size > 10_000
 
@@ -260,6 +289,11 @@ def test_finance_journeys_in_chromium(tmp_path, sample_db):
         # a file that is no usage export: its verdict, and nothing to load
         page.locator('[data-testid="stSidebarNav"] a', has_text="Upload & data").click()
         page.get_by_role("heading", name="Upload & data").wait_for(timeout=60_000)
+        # the ingest history fits the page: no column scrolled off to the right
+        history = page.locator('[data-testid="stDataFrame"]').first
+        history.locator(".dvn-scroller").wait_for(timeout=60_000)
+        wide, shown = history.locator(".dvn-scroller").evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert wide <= shown, f"the ingest history is {wide} px wide in {shown} px"
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
         page.get_by_text("Not loadable as they stand: notes.csv").wait_for(timeout=60_000)
         verdict = page.locator('[data-testid="stAlert"]').filter(has_text="notes.csv").first

@@ -128,10 +128,10 @@ def audit_rows(db: Path, **filters) -> pl.DataFrame:
 def test_local_mode_banner_all_pages_and_one_sign_in(session, copy):
     at = session(db=copy)
     assert not at.exception
-    # a small sidebar badge, not a banner over the page; its meaning one click away (the popover)
-    sidebar_md = texts(at.sidebar, "markdown")
-    assert ":orange-badge[:material/lock_open: Local mode]" in sidebar_md
-    assert "anyone who can open this address is an admin" in sidebar_md
+    # a small sidebar badge, not a banner over the page; its meaning in the badge's tooltip
+    [badge] = [e for e in at.sidebar.get("markdown") if "Local mode" in e.value]
+    assert badge.value.startswith(":orange-badge[:material/lock_open: Local mode] :gray[· no sign-in]")
+    assert "anyone who can open this address is an admin" in badge.proto.help
     main_md = "\n".join(str(e.value) for e in at.main.get("markdown"))
     assert "Local single-user mode" not in main_md and "orange-background" not in main_md
     for name, title in [("upload", "Upload & data"), ("prices", "Prices"), ("users", "Users & audit")]:
@@ -517,6 +517,26 @@ def test_tracebacks_are_hidden_from_users(monkeypatch, tmp_path):
     monkeypatch.setattr(cli.os, "execve", lambda exe, cmd, env: seen.append(cmd))
     assert cli.main(["serve", "--db", str(tmp_path / "l.duckdb"), "--port", "8599"]) == 0
     assert seen[0][seen[0].index("--client.showErrorDetails") + 1] == "none"
+
+
+def test_serve_turns_off_the_file_watcher_and_the_gc_after_every_run(monkeypatch, tmp_path):
+    """`modelmix serve` runs without what costs every session's rerun most beside the page (the per-session file
+    watcher, a full garbage collection after each run), and both options still exist in this Streamlit (an
+    unknown option would be ignored with a warning, and the cost would silently come back)."""
+    from streamlit import config
+
+    from cli import main as cli
+
+    seen: list[list[str]] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli.os, "execve", lambda exe, cmd, env: seen.append(cmd))
+    assert cli.main(["serve", "--db", str(tmp_path / "l.duckdb"), "--port", "8599"]) == 0
+    cmd = seen[0]
+    assert cmd[cmd.index("--server.fileWatcherType") + 1] == "none"
+    assert cmd[cmd.index("--runner.postScriptGC") + 1] == "false"
+    options = config._config_options_template
+    assert {"server.fileWatcherType", "runner.postScriptGC"} <= set(options)
+    assert "none" in options["server.fileWatcherType"].description
 
 
 @pytest.mark.browser

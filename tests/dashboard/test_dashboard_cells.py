@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.components import widgets
+from dashboard.components.finance_charts import reconcile_waterfall
 from dashboard.components.formatting import requests_counted, usd
 from dashboard.services import spend as spend_svc
 from test_dashboard_pages import APP, PAGES
@@ -156,6 +157,9 @@ def test_the_show_sql_toggle_governs_every_sql_expander(page, open_page):
     """Off (the default): no page shows a query, What-if's own replay SQL included; on: they are there."""
     off = open_page(page, show_sql=False)
     assert not [c for c in off.code if c.language == "sql"], f"{page} shows SQL with the toggle off"
+    # no st.code at all with the toggle off: its syntax highlighter is a 1.5 MB script a new tab loads and runs
+    # before it settles, even for a file example inside a collapsed expander (widgets.preformatted instead)
+    assert not off.code, f"{page} draws st.code with the toggle off: {[c.value[:40] for c in off.code]}"
     assert not [e for e in off.expander if "SQL" in e.label], f"{page} has an SQL expander with the toggle off"
     if page in ("views/whatif.py", "views/overview.py"):
         on = open_page(page, show_sql=True)
@@ -197,3 +201,57 @@ def test_one_month_format_everywhere():
         for path in (ROOT / "dashboard" / folder).glob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert "%B" not in text and '"MMMM YYYY"' not in text, f"{path.name} spells months another way"
+
+
+def test_waterfall_labels_do_not_sit_on_the_bar_before():
+    """Reconciliation's waterfall: a decrease's label hangs under its bar (at its low end); above it, it would print
+    over the previous bar's label at the same height (seen: "$4,312.06-$786.58")."""
+    spec = vega.spec(reconcile_waterfall([("Naive list price", 4312.06, "absolute"), ("Cache pricing", -786.58, "relative"),
+                                         ("Unexplained residual", 7.69, "relative"), ("Billed", 0.0, "total")]))
+    above, below = spec["layer"][1], spec["layer"][2]
+    assert (above["encoding"]["y"]["field"], above["mark"]["baseline"]) == ("high", "bottom")
+    assert (below["encoding"]["y"]["field"], below["mark"]["baseline"]) == ("low", "top")
+    assert [r["text"] for r in spec["datasets"]["below"]] == ["−$786.58"]
+    assert [r["text"] for r in spec["datasets"]["above"]] == ["$4,312.06", "+$7.69", "$3,533.17"]
+
+
+def test_anomalies_page_says_what_monthly_lines_it_leaves_out(open_page):
+    """The sample's September cost table (one line per SKU, dated 1 Sep) is not judged by day, and the page says so
+    with its dollars, beside the flagged days of the daily sources."""
+    at = open_page("views/anomalies.py")
+    assert ("Not judged by day: 8 monthly line(s), $1,715.78 (from gcp-cost-table)"
+            in "\n".join(c.value for c in at.caption))
+
+
+# --- a new tab's weight (issue 15 item 8) ----------------------------------------------------------------------
+def test_file_examples_are_plain_preformatted_text(open_page):
+    """Prices' "File format" example is escaped preformatted text, not st.code (whose 1.5 MB highlighter made
+    the pages with a file example the slowest to open from a new tab); no st.code with Show SQL off."""
+    at = open_page("views/prices.py", show_sql=False)
+    assert not at.code, [c.value[:40] for c in at.code]
+    [example] = [h.value for h in at.html if "overrides:" in h.value]
+    assert example.startswith("<pre") and "discount_pct: 15" in example
+
+
+def test_preformatted_escapes_what_it_shows():
+    def app():
+        from dashboard.components.widgets import preformatted
+
+        preformatted('note: "<b>bold</b> & <script>x</script>"', max_height=240)
+
+    at = AppTest.from_function(app).run()
+    [shown] = [h.value for h in at.html]
+    assert "<b>" not in shown and "<script>" not in shown and "&lt;script&gt;" in shown and "max-height: 240px" in shown
+
+
+@pytest.mark.parametrize(("page", "grain_key"), [("views/overview.py", "overview_bucket"),
+                                                 ("views/explore.py", "explore_grain")])
+def test_daily_and_weekly_charts_say_where_monthly_lines_sit(open_page, page, grain_key):
+    """The sample's September cost table is month-grain, dated 1 Sep: a day or week chart shows the whole month
+    there, and says so; a monthly chart puts it in its month and says nothing."""
+    note = "8 monthly line(s), $1,715.78 (from gcp-cost-table) sit on their month's first day"
+    at = open_page(page)
+    assert note in "\n".join(c.value for c in at.caption)
+    monthly = open_page(page, **{grain_key: "Month"})
+    assert monthly.get("vega_lite_chart") and "Month" in [e.value for e in monthly.get("button_group")]
+    assert not [c.value for c in monthly.caption if "monthly line" in c.value]

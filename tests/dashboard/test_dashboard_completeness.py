@@ -51,6 +51,38 @@ def test_last_complete_month(through, month):
     assert c.is_complete and c.last_complete_month() == month
 
 
+def test_incomplete_days_start_where_a_source_ends():
+    done = ledger.completeness(coverage(("focus", D(2026, 3, 1), D(2026, 10, 31)),
+                                        ("litellm", D(2026, 3, 1), D(2026, 11, 27))))
+    assert done.incomplete_days(D(2026, 9, 1)) == (D(2026, 11, 1), D(2026, 11, 27))
+    assert done.incomplete_days(D(2026, 11, 10)) == (D(2026, 11, 10), D(2026, 11, 27))   # never before the range
+    assert ledger.completeness(coverage(("litellm", D(2026, 3, 1), D(2026, 11, 27)))).incomplete_days(
+        D(2026, 9, 1)) is None
+
+
+def test_budgets_on_track_past_the_complete_days_are_marked_incomplete():
+    from dashboard.services import finance
+
+    status = pl.DataFrame({"status": ["ok", "ok", "over"], "period_end": [D(2026, 11, 30), D(2026, 10, 31),
+                                                                          D(2026, 11, 30)]})
+    status = status.with_columns(status_label=pl.col("status").replace_strict(finance.STATUS_LABELS))
+    marked = finance.mark_incomplete(status, D(2026, 10, 31))["status_label"].to_list()
+    assert marked == ["On track · incomplete", "On track", "Over budget"]   # a complete October stays on track
+    assert finance.mark_incomplete(status, None)["status_label"].to_list() == ["On track", "On track", "Over budget"]
+
+
+def test_explore_trend_draws_the_overview_band():
+    from dashboard.components import explore_charts
+
+    df = pl.DataFrame({"period": [D(2026, 10, 26), D(2026, 11, 2)], "group_value": ["openai"] * 2,
+                       "spend_rank": [1, 1], "spend_usd": [5.0, 1.0]})
+    spec = explore_charts.trend(df, "provider", "week", incomplete=(D(2026, 11, 1), D(2026, 11, 3)))
+    band = [r for u in vega.layers(spec) for r in u["rows"] if "band_start" in r]
+    assert band and band[0]["band_start"].startswith("2026-10-26") and band[0]["text"] == "incomplete"
+    assert not [r for u in vega.layers(explore_charts.trend(df, "provider", "week")) for r in u["rows"]
+                if "band_start" in r]
+
+
 def test_outlook_history_stops_where_every_source_is_loaded():
     daily = pl.DataFrame({"day": [D(2026, 10, 30), D(2026, 10, 31), D(2026, 11, 1)], "baseline_usd": [1.0] * 3,
                           "scenario_usd": [0.5] * 3})
@@ -100,6 +132,13 @@ def test_overview_chargeback_and_outlook_on_a_ledger_whose_sources_end_apart(app
     band = [r for c in vega.charts(at) for u in vega.layers(c) for r in u["rows"] if "band_start" in r]
     assert band and all(r["band_start"].startswith(("2026-10-", "2026-11-")) for r in band)
 
+    at.switch_page("views/explore.py").run()         # the same band and words on Explore's trend
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.value.startswith("The shaded days (1–27 Nov 2026) are incomplete: `focus` ends 31 Oct 2026")
+               for c in at.caption), [c.value for c in at.caption]
+    band = [r for c in vega.charts(at) for u in vega.layers(c) for r in u["rows"] if "band_start" in r]
+    assert band and all(r["band_start"].startswith(("2026-10-", "2026-11-")) for r in band)
+
     at.switch_page("views/chargeback.py").run()
     assert not at.exception, [e.value for e in at.exception]
     month = at.selectbox(key="chargeback_month")
@@ -126,6 +165,9 @@ def test_a_complete_ledger_is_not_marked(app, tmp_path):
     assert not any("incomplete" in m.label for m in at.metric)
     assert metric(at, "Spend so far").proto.color != GRAY
     assert not any("incomplete" in w.value for w in at.warning)
+    at.switch_page("views/explore.py").run()
+    assert not at.exception and not any("shaded" in c.value for c in at.caption)
+    assert not [r for c in vega.charts(at) for u in vega.layers(c) for r in u["rows"] if "band_start" in r]
     at.switch_page("views/chargeback.py").run()
     assert at.selectbox(key="chargeback_month").value == "2025-08"     # September is still running
     assert at.selectbox(key="chargeback_month").options[0] == "Sep 2025 · incomplete"

@@ -243,7 +243,11 @@ def test_budgets_page_scenario_impact(page, expected):
     at = page("budgets")
     assert not at.exception
     want = expected["impact"].filter(pl.col("period") == "month")
-    assert at.selectbox(key="scenario_preset").value == "armstrong-80-99"
+    preset = at.selectbox(key="scenario_preset")
+    assert preset.value == "armstrong-80-99"
+    # named in plain words as on What-if and Outlook, never by the file name (issue 13, section 4)
+    assert "Most frontier traffic to a far cheaper model" in preset.options
+    assert not [o for o in preset.options if "armstrong" in o]
     assert metric(at, "Forecast, today's mix") == usd(want["forecast_today_usd"].sum())
     assert metric(at, "Forecast under the scenario") == usd(want["forecast_scenario_usd"].sum())
     shown = frame(at, "forecast_scenario_usd").sort("team")

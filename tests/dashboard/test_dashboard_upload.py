@@ -260,3 +260,20 @@ def test_empty_ledger_says_what_to_do(tmp_path, upload_app):
     at = upload_app(tmp_path / "empty.duckdb")
     info = " ".join(i.value for i in at.info)
     assert "No file has been loaded" in info and "Coverage appears once usage is loaded" in info
+
+
+def test_ingest_history_fits_the_page_and_details_keep_the_rest(tmp_path, upload_app):
+    """The history lists what ties a file to the ledger in columns that fit the page at 1440 px (their fixed
+    widths add up to under the 978 px the page has there; it used to scroll its last columns off); the full
+    path, format, load time and every row count are in the upload's details."""
+    from dashboard.views.upload import HISTORY_COLUMNS
+
+    db = build_ledger(tmp_path / "l.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
+    at = upload_app(db)
+    history = at.dataframe[0]
+    assert list(history.proto.column_order) == list(HISTORY_COLUMNS)
+    assert sum(c["width"] for c in HISTORY_COLUMNS.values()) <= 978
+    assert history.value.iloc[0]["usage"] == "1 May – 17 Sep 2025"   # as the pages write a span of days
+    at.selectbox(key="upload_pick").set_value(int(history.value.iloc[0]["ingest_id"])).run()
+    [facts] = [c.value for c in at.caption if "· format **" in c.value]
+    assert "usage.csv" in facts and "rows: " in facts and "already in the ledger" in facts and "UTC" in facts

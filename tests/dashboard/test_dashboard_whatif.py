@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
+import polars as pl
 import pytest
 import vega_spec as vega
 import streamlit as st
@@ -76,7 +77,7 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert "the simplest 35% of eligible requests moved" in share.label and "80%" not in share.label
     assert e35 < e80
     assert any("not measured on your traffic" in c.value for c in at.caption)
-    assert len(at.get("vega_lite_chart")) == 2                     # waterfall and frontier
+    assert len(at.get("vega_lite_chart")) == 3                     # preview, waterfall and frontier
     assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
     assert any("Against the oracle bound" in c.value and "APGR" in c.value for c in at.caption)
     teams = at.dataframe[0].value
@@ -117,7 +118,7 @@ def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     assert not at.exception, at.exception
     assert calls == []                                          # the page outside the fragment did not run
     assert metric(at, "Savings") == usd(e35)
-    assert len(at.get("vega_lite_chart")) == 2                     # the fragment's charts (AppTest's tree holds
+    assert len(at.get("vega_lite_chart")) == 3                     # the fragment's charts (AppTest's tree holds
     assert not at.title                                         # only what this run drew, not the page above)
     at.run()                                                    # a full rerun builds the scenario again
     assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
@@ -197,7 +198,7 @@ def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledge
     with Warehouse(ledger) as wh:
         o = outlook.outlook(wh, simulate.load_scenario("armstrong-80-99"),
                             outlook.Assumptions(decline=(1.0, 3.0, 10.0), adoption_months=(6, 12)))
-    at = outlook_page(outlook_scenario="Preset: armstrong-80-99")
+    at = outlook_page(outlook_scenario="Preset: Most frontier traffic to a far cheaper model")
     assert not at.exception, at.exception
     assert at.title[0].value == "Outlook"
     assert metric(at, "Savings, next 18 months (P50)") == usd(o.totals["savings"]["p50"])
@@ -226,7 +227,9 @@ def test_shadow_upload_sets_measured_scores():
 def test_every_preset_renders_with_a_frontier(page, preset):
     at = page(whatif_preset=preset)
     assert not at.exception, at.exception
-    assert len(at.get("vega_lite_chart")) == 2
+    # the preview, the waterfall, the frontier; no preview where the main slider moves nothing (batch-offline and
+    # the cache preset's coding-agent hit rate: no such traffic in this ledger)
+    assert len(at.get("vega_lite_chart")) == (3 if preset == "cascade-small-first" else 2)
 
 
 @pytest.mark.slow
@@ -266,6 +269,37 @@ def test_preset_titles_and_why_a_preset_saves_nothing(page):
                for i in at.info)
     assert not any(":batch" in s.label for s in at.slider)
     assert metric(at, "Savings") == usd(0)
+
+
+def test_the_preview_starts_at_the_slider_and_says_what_it_drives(page, ledger):
+    """The preview in the browser: its range input starts at the page's share slider, its points are the sweep's
+    figures at every 0.1 % step, and the caption says it previews only and which slider drives the page. A move of
+    the page's slider leaves the preview's spec as it was (the browser keeps its chart and the reader's place)."""
+    e35 = expected_savings(ledger, "armstrong-80-99", 0.35)
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception, at.exception
+    [first] = [c for c in vega.charts(at) if c.get("params")]
+    assert first["params"][0]["value"] == 80.0 and first["params"][0]["bind"]["input"] == "range"
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    share.set_value(35).run()
+    assert not at.exception, at.exception
+    [pv] = [c for c in vega.charts(at) if c.get("params")]
+    assert pv == first                                                  # the same spec and rows after the move
+    rows = pv["datasets"]["curve"]
+    assert len(rows) == 1001
+    [at35] = [r for r in rows if r["value_pct"] == 35.0]
+    assert at35["value_text"] == "35.0%" and at35["savings_text"] == metric(at, "Savings")   # the headline's figure
+    assert at35["savings_usd"] == pytest.approx(e35, abs=1e-6)
+    [cap] = [c.value for c in at.caption if "Drag to preview" in c.value]
+    assert "exact at each 0.1% step" in cap and "It changes nothing else" in cap and "follow the slider above" in cap
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]         # its label after the move
+    assert f"(“{share.label}”)" in cap and "simplest 35%" in share.label
+    # another curve (another output multiplier: part of what the preview is keyed on) starts at the page's slider
+    [mult] = [s for s in at.slider if s.label.startswith("Output length")]
+    mult.set_value(1.5).run()
+    assert not at.exception, at.exception
+    [again] = [c for c in vega.charts(at) if c.get("params")]
+    assert again["params"][0]["value"] == 35.0
 
 
 def test_unscored_requests_are_said_as_plainly_as_the_quality(page):
@@ -400,15 +434,17 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
         [share] = [s for s in at.slider if "moved" in s.label]
         assert ("eligible conversations" in share.label) == (unit == "session")
         lost = r.savings_by_lever().get("cache_lost_on_switch", 0.0)
-        steps = vega.series(vega.charts(at)[0], "step")
+        [waterfall] = [c for c in vega.charts(at) if "steps" in c["datasets"]]
+        steps = vega.series(waterfall, "step")
         assert ("Cache lost on switch" in steps) == (lost != 0), (unit, cache, lost)
     # the lost line shows where it is not zero: moving single requests at 50% loses A2's cache (and B1 writes)
     assert want["request", "lost"].savings_by_lever()["cache_lost_on_switch"] < 0
-    # single requests of one conversation paying for each other's cache: no oracle bound, said why
+    # single requests of one conversation paying for each other's cache: the oracle bound over conversations,
+    # said what it is
     at.radio(key="whatif_unit").set_value("request").run()
     at.radio(key="whatif_cache_on_switch").set_value("lost").run()
     assert not at.exception, at.exception
-    assert any("Oracle bound not drawn" in c.value for c in at.caption)
+    assert any("exact at its corners" in c.value for c in at.caption)
 
 
 def test_conversation_count_names_the_requests_it_leaves_out(wh, tmp_path):
@@ -425,9 +461,10 @@ def test_conversation_count_names_the_requests_it_leaves_out(wh, tmp_path):
     assert got == {"requests": 6, "with_session": 5, "sessions": 2, "in_totals": 40}
 
 
-def test_random_single_requests_losing_each_others_cache_draw_the_seed_band_not_the_oracle(wh, tmp_path):
+def test_random_single_requests_losing_each_others_cache_draw_the_seed_band_and_the_conversation_bound(wh, tmp_path):
     """unit: request, cache lost, conversations of several requests: each seed's cache extras are recomputed for its
-    own order (exact), so the frontier draws the seed band; the oracle bound is not drawn, and the note says why."""
+    own order (exact), so the frontier draws the seed band; the oracle is the bound over each conversation's
+    requests (simulate/hull.py, exact at its corners), the note says so and its RouteLLM metrics are not given."""
     from test_simulate_sessions import six
 
     six(wh, tmp_path)
@@ -437,7 +474,11 @@ def test_random_single_requests_losing_each_others_cache_draw_the_seed_band_not_
         target_model="gpt-4o-mini", price_ratio=None, quality_ratio=0.9, pick="random", batch=False,
         batch_workloads=[], cache=False), "request", "lost")
     fr = svc.frontier_curve(wh, sc)
-    assert fr.note.startswith("Oracle bound not drawn") and fr.metrics is None
-    assert sorted(fr.bounds["curve"].unique()) == ["seeds p10", "seeds p90"]
+    assert fr.note.startswith("Oracle bound here") and "exact at its corners" in fr.note
+    assert fr.metrics["oracle"]["apgr"] is None and fr.metrics["policy"]["apgr"] is not None
+    assert sorted(fr.bounds["curve"].unique()) == ["oracle", "random", "seeds p10", "seeds p90"]
+    rep = frontier.router_report(wh, sc, svc.slider_policy(sc))
+    oracle = fr.bounds.filter(pl.col("curve") == "oracle")["scenario_cost_usd"].to_list()
+    assert oracle == pytest.approx(rep.oracle.cost.tolist(), abs=1e-12)          # the page draws the library's
     kept = svc.frontier_curve(wh, svc.with_conversations(sc, "request", "kept"))
     assert kept.note is None and "oracle" in kept.bounds["curve"].to_list()

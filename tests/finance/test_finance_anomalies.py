@@ -106,6 +106,21 @@ def test_runs_on_sample_ledger_and_empty(wh, sample_wh):
         an.detect(sample_wh, by="model")
 
 
+def test_a_month_grain_line_is_not_a_day_spike(sample_wh):
+    """The sample's Google Cloud cost table is one line per SKU for September, dated 1 Sep: judged by day it was
+    the three largest "anomalies" ($1,715.78 of new spend on one day). Detection leaves month-grain lines out and
+    month_lines says what it left out, to the cent of the file's lines."""
+    start, end = dt.date(2026, 8, 30), dt.date(2026, 11, 27)
+    flagged = an.detect(sample_wh, start=start, end=end)
+    on_the_first = flagged.filter(pl.col("day") == dt.date(2026, 9, 1))
+    assert not on_the_first.filter(pl.col("model").str.starts_with("gemini")).height   # the cost table's lines
+    assert on_the_first["model"].to_list() == ["claude-sonnet-4-5"]    # OpenRouter's daily activity still judged
+    left_out = an.month_lines(sample_wh, start=start, end=end)
+    assert left_out["source_format"].to_list() == ["gcp-cost-table"]
+    assert left_out["spend_usd"].sum() == pytest.approx(1715.78)
+    assert an.month_lines(sample_wh, start=dt.date(2026, 10, 1), end=end).is_empty()
+
+
 def _sample_generator():
     return pytest.importorskip("cli.sample", reason="the seeded sample generator is not in this tree")
 

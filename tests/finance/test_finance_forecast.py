@@ -108,3 +108,31 @@ def test_empty_ledger(wh):
 def test_unknown_grouping_is_refused(wh):
     with pytest.raises(ValueError, match="known: team"):
         fc.history(wh, by="model; drop table usage")
+
+
+def test_a_monthly_line_is_projected_per_month_not_fitted_as_a_day():
+    """$10 a day plus a $300 month-grain line on each month's 1st (a cost table): the month-end forecast is the
+    actual to date (line included once) plus $10 a day; the quarter adds $300 again on each next month's 1st.
+    Fitted as days, the 1sts raised the daily level and the rest of the month counted the line a second time."""
+    start, as_of = dt.date(2026, 8, 1), dt.date(2026, 11, 15)
+    n = (as_of - start).days + 1
+    dates = [start + dt.timedelta(days=i) for i in range(n)]
+    monthly = np.array([[300.0 if d.day == 1 else 0.0] for d in dates])
+    hist = fc.History(start, ["gcp"], 10.0 + monthly, monthly=monthly)
+    out = fc.forecast_history(hist, as_of)
+    month = out.filter(pl.col("period") == "month").row(0, named=True)
+    quarter = out.filter(pl.col("period") == "quarter").row(0, named=True)
+    assert month["actual_to_date_usd"] == pytest.approx(15 * 10 + 300)
+    assert month["forecast_total_usd"] == pytest.approx(30 * 10 + 300, abs=1e-6)
+    assert quarter["forecast_total_usd"] == pytest.approx(92 * 10 + 3 * 300, abs=1e-6)    # Oct, Nov, Dec 1sts
+    # the same history without the split: the lines leak into the daily level
+    blind = fc.forecast_history(fc.History(start, ["gcp"], 10.0 + monthly), as_of)
+    assert blind.filter(pl.col("period") == "month")["forecast_total_usd"][0] > 30 * 10 + 300 + 50
+
+
+def test_history_splits_monthly_lines(sample_wh):
+    """The sample's September Google Cloud cost table is month-grain: history carries it in `monthly`."""
+    hist = fc.history(sample_wh, "provider", start=dt.date(2026, 9, 1), end=dt.date(2026, 9, 30))
+    j = hist.keys.index("google-vertex")
+    assert hist.monthly[:, j].sum() == pytest.approx(1715.78)
+    assert hist.monthly[0, j] == pytest.approx(hist.values[0, j])

@@ -159,6 +159,28 @@ def test_canonical_session_column_and_statement_reload_without_it(wh, tmp_path):
     assert [s for _, s in _sessions(wh)] == ["c-1", "c-1"]
 
 
+def test_a_canonical_reload_with_sessions_fills_them_in(wh, tmp_path):
+    """A canonical file (no request ids: a statement, keyed by its load) loaded without session ids, then again with
+    a session_id column: the same content, so already loaded and nothing replaced, and the reload's ids fill the
+    rows in (writes/fill_statement_session_ids.sql). Identical lines pair by occurrence: two identical requests
+    with two ids get one each; a ledger row that already has an id keeps it."""
+    header = "ts,provider,model,input_tokens,output_tokens,cost_usd"
+    lines = ["2026-03-01T10:00:00Z,openai,gpt-4o,100,10,0.001", "2026-03-01T10:00:00Z,openai,gpt-4o,100,10,0.001",
+             "2026-03-01T10:05:00Z,openai,gpt-4o,300,30,0.003"]
+    without = tmp_path / "without.csv"
+    without.write_text(header + "\n" + "\n".join(lines) + "\n")
+    with_s = tmp_path / "with.csv"
+    with_s.write_text(header + ",session_id\n" + "\n".join(f"{l},{s}" for l, s in zip(lines, ("c-2", "c-1", ""),
+                                                                                     strict=True)) + "\n")
+    assert _one(wh, without).rows_loaded == 3
+    assert [s for _, s in _sessions(wh)] == [None, None, None]
+    again = _one(wh, with_s)
+    assert (again.rows_loaded, again.rows_duplicate, again.rows_replaced) == (0, 3, 0)
+    assert wh.sql("select count(*) from usage_raw").item() == 3
+    assert sorted(s or "" for _, s in _sessions(wh)) == ["", "c-1", "c-2"]          # the line without one: none
+    assert [s for _, s in _sessions(wh)][2] is None
+
+
 def test_a_restated_request_without_a_session_id_keeps_the_older_one(wh, tmp_path):
     """A newer export restates both requests (other cost: the newest load wins) but logs no session id: the
     replacing rows keep the id the older export gave. A restating line that carries its own id keeps its own."""

@@ -21,16 +21,6 @@ def scenario(pick: str = "simplest", seed: int = 0, scores: str | None = None):
     return shadow.with_shadow(simulate.parse_scenario(data), shadow.parse(gsm.grades_csv(), "g.csv"))
 
 
-@pytest.fixture(scope="module")
-def gsm_wh(tmp_path_factory):
-    from warehouse import Warehouse
-
-    folder = tmp_path_factory.mktemp("gsm")
-    with Warehouse(folder / "l.duckdb") as wh:
-        gsm.load(wh, folder)
-        yield wh
-
-
 def test_oracle_keeps_full_quality_with_exactly_the_strong_only_share_on_gpt4(gsm_wh):
     rep = frontier.router_report(gsm_wh, scenario(), 0)
     q = rep.oracle.quality * N                     # correct answers at each count moved
@@ -143,3 +133,24 @@ def test_cli_sweep_with_a_seed_band(tmp_path):
     points = json.loads(p.stdout)["points"]
     assert [pt["share"] for pt in points] == [0.0, 0.5, 1.0] and all(pt["seeds"] == 5 for pt in points)
     assert points[1]["savings_usd_p10"] <= points[1]["savings_usd_p90"]
+
+
+def test_the_reports_folded_table_gives_the_full_tables_curves(gsm_wh):
+    """router_report builds a table of the four sums a curve reads, folded at the scenario's multipliers, when the
+    slider's full table is not built yet; with the full one built it reads that: the same curves and metrics."""
+    sc = scenario()
+    sc = sc.model_copy(update={"assumptions": sc.assumptions.model_copy(
+        update={"output_multiplier": 1.7, "input_multiplier": 1.3})})
+    frontier.PREPARED.clear()
+    folded = frontier.router_report(gsm_wh, sc, 0)
+    prep = frontier.prepare(gsm_wh, sc)
+    assert 0 not in prep._tables and 0 in prep._folded          # the folded table only
+    prep.table(0, sc)                                             # what the page's slider builds first
+    full = frontier.router_report(gsm_wh, sc, 0)
+    for a, b in ((folded.policy, full.policy), (folded.oracle, full.oracle), (folded.random, full.random)):
+        assert np.allclose(a.cost, b.cost, rtol=0, atol=1e-9) and np.allclose(a.quality, b.quality, atol=1e-12)
+    for curve, metrics in full.metrics.items():
+        assert folded.metrics[curve] == pytest.approx(metrics, abs=1e-12)
+    # the multipliers reach the folded costs: everything moved costs more than at 1.0
+    plain = frontier.router_report(gsm_wh, scenario(), 0)
+    assert folded.policy.cost[-1] > plain.policy.cost[-1]

@@ -108,3 +108,24 @@ def test_simulate_imports_only_warehouse_and_sql():
                 assert top not in forbidden, f"{path.name} imports {name}"
                 if top in {"simulate", "warehouse", "sql"}:
                     assert top in allowed_internal
+
+
+def test_a_scenario_file_is_parsed_once_until_it_changes(tmp_path, monkeypatch):
+    """The dashboard names every preset on each rerun: the parsed file is kept per (path, mtime, size), an edit is
+    read again, and a caller changing what it got never changes what the next caller gets."""
+    from simulate import scenario as sc
+
+    parses = []
+    real = sc.yaml.safe_load
+    monkeypatch.setattr(sc.yaml, "safe_load", lambda text: parses.append(1) or real(text))
+    path = tmp_path / "s.yaml"
+    text = Path(sc.PRESETS / "armstrong-80-99.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first, _ = sc.load_data(path)
+    first["name"] = "changed by a caller"
+    second, _ = sc.load_data(path)
+    assert len(parses) == 1 and second["name"] != "changed by a caller"
+    path.write_text(text.replace("title: ", "title: Edited, ", 1), encoding="utf-8")
+    edited, _ = sc.load_data(path)
+    assert len(parses) == 2 and edited["title"].startswith("Edited, ")
+    assert sc.load_scenario("armstrong-80-99") == sc.load_scenario("armstrong-80-99")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import simulate
@@ -216,6 +217,60 @@ def test_seed_band_exact_when_requests_pay_for_each_others_cache(wh, tmp_path):
     for share, lost, saved in zip([0.5, 0.67], [0.06325, 0.06075], band["savings_usd_p50"], strict=True):
         kept = simulate.run(wh, scenario(share, pick="random", seed=0, cache="kept"))
         assert saved == pytest.approx(kept.savings_usd - lost, abs=1e-12), share
-    # the oracle still refuses here, naming the fix (docs/simulation.md "Limits": why it is not exact)
-    with pytest.raises(simulate.ScenarioError, match="use unit: session, or cache_on_switch: kept"):
-        frontier.router_report(wh, scenario(0.5, pick="random"), 0)
+
+
+def test_oracle_over_conversations_when_requests_pay_for_each_others_cache(wh, tmp_path):
+    """The oracle bound for `unit: request` with cache lost (docs/simulation.md "Limits"; simulate/hull.py): on the
+    six requests, each moved one losing 0.1 of quality (priors 0.9 → 0.8), the vertices computed by hand in
+    tests/simulate/test_simulate_hull.py::test_the_worked_example: A and B whole ($0.03175 saved, 5 moved), A whole
+    ($0.0234, 3), A1 ($0.0088, 1), nothing. Each vertex is a real assignment: the replay of a router scoring exactly
+    its requests first gives its cost. The CLI's JSON says which bound it is and gives no oracle metrics."""
+    six(wh, tmp_path)
+    quality = {"*": {"gpt-4o": 0.9, "cheap-1": 0.8}}
+
+    def sc(share, **extra):
+        s = scenario(share, **extra)
+        return s.model_copy(update={"assumptions": s.assumptions.model_copy(update={"quality": quality})})
+
+    rep = frontier.router_report(wh, sc(0.5, pick="random"), 0)
+    assert rep.bound == "conversations"
+    assert rep.oracle.cost == pytest.approx([0.06 - 0.03175, 0.06 - 0.0234, 0.06 - 0.0088, 0.06], abs=1e-12)
+    assert rep.oracle.moved.tolist() == [5, 3, 1, 0]
+    assert rep.oracle.quality == pytest.approx([(5.4 - 0.5) / 6, (5.4 - 0.3) / 6, (5.4 - 0.1) / 6, 0.9], abs=1e-12)
+    assert rep.metrics["oracle"] == dict.fromkeys(("apgr", "cpt50", "cpt80", "moved_at_95"))
+    assert rep.metrics["policy"]["apgr"] is not None
+    # each vertex is a real assignment: those requests claimed, priced by the numpy engine's cache rule (equal to
+    # the replay to the cent, test_cache_lost_known_answers); rows told apart by their cache reads
+    s0 = sc(0.5, pick="random")
+    prep = frontier.prepare(wh, s0)
+    reads = np.round(prep.lk[0]["lkcwi"] * 1e6 / 1.15).astype(int)     # × the input multiplier
+    for chosen, cost in (({0, 10000, 20000, 5000, 30000}, 0.06 - 0.03175), ({0, 10000, 20000}, 0.06 - 0.0234),
+                         ({0}, 0.06 - 0.0088)):
+        claims = np.zeros((2, prep.n_rows))
+        claims[0] = np.isin(reads, list(chosen))
+        claims[1] = 1 - claims[0]
+        cols = prep.quantities(claims)
+        total = sum(v.sum() for (name, _), v in cols.items() if name == "cost")
+        assert total == pytest.approx(cost, abs=1e-12), chosen
+    assert prep.table(0, s0).order_free is False
+
+
+@pytest.mark.slow
+def test_cli_oracle_over_conversations(tmp_path, capsys):
+    """`modelmix simulate --oracle --json` with requests paying for each other's cache: the bound over
+    conversations (the library's vertices), named, without oracle metrics."""
+    from warehouse import Warehouse
+
+    db = tmp_path / "l.duckdb"
+    with Warehouse(db) as wh:
+        six(wh, tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\npolicies:\n  - kind: shift\n    share: 0.5\n    pick: random\n    to: {model: cheap-1, "
+                    "prices: {input: 1, output: 2, cache_read: 0.1, cache_write: 1.25}}\n"
+                    "assumptions:\n  quality: {'*': {gpt-4o: 0.9, cheap-1: 0.8}}\n")
+    assert cli_main(["simulate", str(path), "--db", str(db), "--oracle", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["oracle_bound"] == "conversations"
+    assert [p["scenario_cost_usd"] for p in out["curves"]["oracle"]] == pytest.approx(
+        [0.06 - 0.03175, 0.06 - 0.0234, 0.06 - 0.0088, 0.06], abs=1e-12)
+    assert out["metrics"]["oracle"]["apgr"] is None and out["metrics"]["policy"]["apgr"] is not None

@@ -221,6 +221,33 @@ def test_a_restated_span_without_labels_keeps_the_older_ones(wh, tmp_path):
                                                                                                  "prod")
 
 
+def test_a_restatement_keeps_each_missing_metadata_column_and_its_own(wh, tmp_path):
+    """Session id and labels are kept column by column (writes/keep_row_metadata): the newer export of a span logs
+    other labels of its own but no conversation id, so the row takes the new labels and keeps the old session id."""
+    line = json.loads(SPANS.read_text().splitlines()[0])
+    rs = line["resourceSpans"][0]
+    span = rs["scopeSpans"][0]["spans"][0]
+    rs["scopeSpans"][0]["spans"] = [span]
+    span["attributes"].append({"key": "gen_ai.conversation.id", "value": {"stringValue": "conv-17"}})
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps(line) + "\n")
+    _one(wh, first)
+    span["attributes"] = [a for a in span["attributes"] if a["key"] != "gen_ai.conversation.id"]
+    for a in span["attributes"]:
+        if a["key"] == "gen_ai.usage.output_tokens":
+            a["value"] = {"intValue": "121"}
+    for a in rs["resource"]["attributes"]:
+        if a["key"] == "deployment.environment.name":
+            a["value"] = {"stringValue": "staging"}
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(json.dumps(line) + "\n")
+    r = _one(wh, newer)
+    assert (r.rows_loaded, r.rows_replaced) == (1, 1)
+    row = wh.sql("select output_tokens, session_id, labels from usage").row(0, named=True)
+    assert (row["output_tokens"], row["session_id"]) == (121, "conv-17")
+    assert row["labels"]["deployment.environment.name"] == "staging"
+
+
 def test_focus_export_writes_labels_as_tags_and_round_trips(wh, tmp_path):
     """The FOCUS export's Tags carry the usage's labels beside team and workload; the exported file passes the
     spec row checks and, read back as FOCUS, gives the same labels."""
