@@ -138,6 +138,11 @@ def outlook_bands(frame: pl.DataFrame) -> dict:
 
 
 PREVIEW_PARAM = "preview"       # the range input's parameter: the previewed value in % (0–100)
+# Vega-Embed's stylesheet fixes a bound range input at ~170 px: too short to aim a 0.1 % step with a mouse.
+# Widened by a style-only `st.html` (it takes no space on the page); `!important` because that stylesheet wins
+# over a selector of the same weight.
+PREVIEW_INPUT_CSS = ('<style>[data-testid="stVegaLiteChart"] .vega-bind input[type=range] '
+                     "{width: min(640px, 60vw) !important;}</style>")
 
 
 def _js(text: str) -> str:

@@ -180,6 +180,7 @@ def preview(scenario: Scenario) -> None:
     held = st.session_state.get(PREVIEW_KEY)
     if held is None or held[0] != digest:
         held = st.session_state[PREVIEW_KEY] = (digest, main.value)
+    st.html(charts.PREVIEW_INPUT_CSS)
     st.vega_lite_chart(charts.preview_chart(pv.points, pv.name, held[1], pv.step_pct), width="stretch")
     step = f"{pv.step_pct:.1f}%" if pv.step_pct < 1 else f"{pv.step_pct:.0f}%"
     st.caption(

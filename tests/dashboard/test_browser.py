@@ -136,6 +136,7 @@ def test_overview_renders_in_chromium(tmp_path):
         # with no server round trip, and nothing else on the page
         preview = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
         preview.wait_for(timeout=60_000)
+        assert preview.bounding_box()["width"] >= 400         # wide enough to aim a step (~130 px by default)
         figures = page.locator('[data-testid="stVegaLiteChart"] svg text', has_text=": savings ").first
         shown = figures.text_content()
         assert re.search(r"savings (-?\$[\d,]+\.\d\d)", shown)[1] in before    # it starts at the page's figure
