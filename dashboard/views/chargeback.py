@@ -151,6 +151,11 @@ def whole_bill_block(month: str) -> None:
                              "Active users", help="Distinct users the usage names; empty when no source names them."),
                          "cost_per_active_user_usd": money("Per active user", format="dollar"),
                      })
+        # the bridge to the statement above: the same month's spend, before its allocation of unassigned
+        unassigned = bill.filter(pl.col("team") == svc.UNASSIGNED)["token_usd"].sum()
+        st.caption(f"Token spend is each team's own usage, before the statement above shares out unassigned spend"
+                   + (f" (**{usd(unassigned)}** stays on its own line here)" if unassigned else "")
+                   + f": both add up to the month's {usd(bill['token_usd'].sum())}.")
         sql_behind(svc.QUERIES["whole_bill"])
     hosted = call(svc.self_hosted)
     if not hosted.is_empty():

@@ -336,6 +336,9 @@ def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch
     assert any(h.value == "The whole AI bill, Nov 2026" for h in at.subheader)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Seats and subscriptions"] == "$753.70" and metrics["Token spend"] == "$1,801.50"
+    # its bridge to the statement: the same month's spend, before the statement's allocation of unassigned
+    [bridge] = [c.value for c in at.caption if c.value.startswith("Token spend is each team's own usage")]
+    assert bridge.endswith("both add up to the month's $1,801.50."), bridge
     bill = next(pl.from_pandas(d.value) for d in at.dataframe if "seat_usd" in d.value.columns)
     research = bill.filter(pl.col("team") == "research").row(0, named=True)
     assert (research["total_usd"], research["active_users"]) == (pytest.approx(2461.5), 5)

@@ -295,6 +295,10 @@ def test_every_page_shows_one_spend_or_bridges_to_it(ledger, page):
     at = page("chargeback")
     assert money(metric(at, "Total spend, Mar 2026")) == spend
     assert money(metric(at, "Token spend")) == spend        # the whole-bill block: spend + seats and subscriptions
+    # its team lines are before the statement's allocation: what stays unassigned there is what the statement shares out
+    [bridge] = [c.value for c in at.caption if c.value.startswith("Token spend is each team's own usage")]
+    allocated = money(metric(at, "Allocated from unassigned"))
+    assert (f"(**${allocated:,.2f}** stays on its own line here)" in bridge) == bool(allocated), bridge
 
     # What-if: the replay baseline is not spend; its bridge says why
     at = page("whatif")
