@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import bridges
 from dashboard.components import finance_charts as charts
-from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, signed_pct, usd
+from dashboard.components.formatting import NO_REQUEST_COUNTS, month_lines_note, requests_counted, signed_pct, usd
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
@@ -71,7 +71,7 @@ def waterfall(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, 
         st.markdown("**From list price to the bill**")
         st.vega_lite_chart(charts.reconcile_waterfall(svc.waterfall_steps(s)), width="stretch")
     with right:
-        by_day(detail, pct, abs_usd)
+        by_day(detail, pct, abs_usd, start, end)
     notes(s, start, end)
     return s
 
@@ -118,10 +118,13 @@ def by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     sql_behind(svc.QUERIES["reconcile"])
 
 
-def by_day(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
+def by_day(detail: pl.DataFrame, pct: float, abs_usd: float, start: dt.date, end: dt.date) -> None:
     st.markdown("**Billed vs expected per day**")
     daily = svc.reconcile_daily(detail, pct, abs_usd)
     st.vega_lite_chart(charts.reconcile_daily(daily), width="stretch")
+    # a cost table's monthly lines are a spike on each 1st: say so under the chart, as Overview and Explore do
+    if note := month_lines_note(spend_svc.month_lines(state.run_query, start, end)):
+        st.caption(note)
     sql_behind(svc.QUERIES["reconcile"])
 
 

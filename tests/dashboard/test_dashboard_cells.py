@@ -255,3 +255,11 @@ def test_daily_and_weekly_charts_say_where_monthly_lines_sit(open_page, page, gr
     monthly = open_page(page, **{grain_key: "Month"})
     assert monthly.get("vega_lite_chart") and "Month" in [e.value for e in monthly.get("button_group")]
     assert not [c.value for c in monthly.caption if "monthly line" in c.value]
+
+
+def test_reconciliation_per_day_says_where_monthly_lines_sit(open_page):
+    """Reconciliation's billed-per-day chart shows the September cost table as a spike on 1 Sep: its caption says
+    what sits there, as the spend charts' captions do."""
+    at = open_page("views/reconciliation.py")
+    assert ("8 monthly line(s), $1,715.78 (from gcp-cost-table) sit on their month's first day"
+            in "\n".join(c.value for c in at.caption))
