@@ -54,6 +54,22 @@ def table(data: Any, **kwargs: Any) -> Any:
     return st.dataframe(data, **kwargs)
 
 
+def summary_table(data: Any, *, column_order: list[str] | None = None,
+                  column_config: dict[str, Any] | None = None, height: int | None = None,
+                  hide_index: bool = True, width: str = "stretch") -> None:
+    """A short read-only summary (polars, at most `summary.MAX_ROWS` rows) as a light HTML table instead of the
+    data grid, whose 1.5 MB of JavaScript a new tab waits for (components/summary.py). Takes `table`'s
+    `column_order`, `column_config` and `height` (`hide_index` and `width` are accepted so a call switches by
+    its name alone: this table has no index and fills its column). Use `table` where a reader sorts or searches;
+    a summary that grows past MAX_ROWS (a ledger with hundreds of teams) is drawn in the grid for that reason."""
+    from dashboard.components.summary import MAX_ROWS, summary_html
+
+    if data.height > MAX_ROWS:
+        table(data, column_order=column_order, column_config=column_config, height=height or "auto")
+        return
+    st.html(summary_html(data, column_order=column_order, column_config=column_config, height=height))
+
+
 def editor(data: Any, **kwargs: Any) -> Any:
     """`st.data_editor` with the same missing-value text as `table` (an empty note reads "—", not "None")."""
     kwargs.setdefault("hide_index", True)

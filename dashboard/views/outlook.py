@@ -14,7 +14,7 @@ from dashboard import state
 from dashboard.components import bridges
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import sql_behind, summary_table
 from dashboard.services import ModelMixError
 from dashboard.services import ledger
 from dashboard.services import outlook as svc
@@ -102,7 +102,7 @@ try:
     left, right = st.columns(2)
     with left:
         st.subheader("Assumptions")
-        table(svc.assumption_table(o), hide_index=True, width="stretch")
+        summary_table(svc.assumption_table(o))
     with right:
         st.subheader("Price-decline sources")
         st.markdown("\n".join(f"- **{r['figure']}** — {r['source']}" for r in svc.DECLINE_SOURCES))

@@ -15,7 +15,7 @@ from dashboard.components import bridges, charts
 from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note, pct,
                                              requests_counted, shaded_note, signed_pct, usd)
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import sql_behind, summary_table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as finance_svc
 from dashboard.services import ledger
@@ -111,7 +111,7 @@ def month_movers(month: dt.date, as_of: dt.date, last_month: dt.date, same_days_
         if dimension == "model":    # a credit or adjustment line moves money, not a model
             part, credits = spend_svc.split_credits(part, "value", "now_usd")
         with col:
-            table(
+            summary_table(
                 part.select(pl.col("value").alias(label), pl.col("now_usd").alias("This month so far"),
                             pl.col("change_usd").alias("Change"), pl.col("change_pct").alias("Change %")),
                 hide_index=True, width="stretch",
@@ -269,7 +269,7 @@ def top_tables(start: dt.date, end: dt.date) -> None:
                    help="Spend per 1,000 requests, over the usage that reports request counts.")
     st.subheader("Top teams")
     df = requests_counted(svc.top_teams(run, start, end))
-    table(
+    summary_table(
         df, hide_index=True, width="stretch",
         column_order=["team", "spend_usd", "spend_share", "requests", "cost_per_1k_requests"],
         column_config={
@@ -285,7 +285,7 @@ def top_tables(start: dt.date, end: dt.date) -> None:
     sql_behind(QUERIES["top_teams"])
     st.subheader("Top models")
     df, credits = spend_svc.split_credits(requests_counted(svc.top_models(run, start, end)))
-    table(
+    summary_table(
         df, hide_index=True, width="stretch",
         column_order=["model", "provider", "spend_usd", "spend_share", "requests", "cost_per_1k_requests",
                       "prompt_tokens", "output_tokens"],
@@ -331,7 +331,7 @@ def billed_vs_list(start: dt.date, end: dt.date) -> None:
         has_money = df["billed_usd"] + df["list_usd"] + df["list_only_usd"] > 0
         shown = df.with_columns(gap=pl.Series([signed_pct(v) or "—" for v in df["gap_pct"]])).filter(has_money)
         with right:
-            table(
+            summary_table(
                 shown, hide_index=True, width="stretch",
                 column_order=["provider", "billed_usd", "list_usd", "gap", "list_only_usd"],
                 column_config={

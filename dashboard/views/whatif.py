@@ -17,7 +17,7 @@ from dashboard import auth, state
 from dashboard.components import bridges, widgets
 from dashboard.components import whatif_charts as charts
 from dashboard.components.formatting import day_span, usd
-from dashboard.components.widgets import table
+from dashboard.components.widgets import summary_table
 from dashboard.services import ModelMixError, preset_title
 from dashboard.services import spend as spend_svc
 from dashboard.services import whatif as svc
@@ -278,7 +278,7 @@ def results(scenario: Scenario) -> None:
     if teams.is_empty():
         st.info("No team has usage in this period.")
     else:
-        table(teams, hide_index=True, width="stretch", column_config={
+        summary_table(teams, column_config={
             "team": "Team",
             "baseline_cost_usd": st.column_config.NumberColumn("Replay baseline", format="dollar"),
             "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
@@ -344,8 +344,7 @@ def compare() -> None:
     if picked:
         bodies = dict(zip(saved["name"].to_list(), saved["body"].to_list(), strict=True))
         frame = state.call(svc.compare_of, bodies=tuple(bodies[n] for n in picked))
-        table(frame, hide_index=True, width="stretch",
-                     column_config={n: st.column_config.NumberColumn(n, format="%,.2f") for n in picked})
+        summary_table(frame, column_config={n: st.column_config.NumberColumn(n, format="%,.2f") for n in picked})
         st.caption("Money in USD; quality and savings in %. Each scenario over its own saved period.")
 
 

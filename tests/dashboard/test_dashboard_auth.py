@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import summary_tables
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -368,9 +369,9 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert "Signed in as **legal@example.com** · viewer · legal" in texts(at.sidebar, "caption")
     assert at.date_input[0].value == RANGE
     assert metric(at, "Spend") == usd(e["legal"])
-    shown_teams = set(at.dataframe[0].value["Team"]) | {t for d in at.dataframe for t in
-                                                        (d.value["Team"] if "Team" in d.value.columns else [])}
-    assert shown_teams == {"legal"}
+    teams = [t for t in summary_tables.tables(at) if "team" in t.columns]       # Overview's top teams
+    shown_teams = {v for t in teams for v in t["team"]}
+    assert teams and shown_teams == {"legal"}
     # Explore: grouped by team, one group with legal's spend
     at.session_state["explore_by"] = "team"
     at.switch_page("views/explore.py").run()
@@ -387,14 +388,13 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     # What-if: the baseline and the team table are legal's
     at = session(page("whatif"), "legal@example.com", modelmix_date_range=RANGE)
     assert not at.exception
-    impact = [d.value for d in at.dataframe if "baseline_cost_usd" in d.value.columns][0]
+    impact = [t for t in summary_tables.tables(at) if "baseline_cost_usd" in t.columns][0]
     assert impact["team"].to_list() == ["legal"]
-    assert metric(at, "Replay baseline") == usd(float(impact["baseline_cost_usd"].sum()))
+    assert metric(at, "Replay baseline") == impact["baseline_cost_usd"][0]
     full = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE)
-    everyone = [d.value for d in full.dataframe if "baseline_cost_usd" in d.value.columns][0]
+    everyone = [t for t in summary_tables.tables(full) if "baseline_cost_usd" in t.columns][0]
     assert len(everyone) > 1
-    legal_row = everyone[everyone["team"] == "legal"]["baseline_cost_usd"].iloc[0]
-    assert float(impact["baseline_cost_usd"].iloc[0]) == pytest.approx(float(legal_row), abs=1e-6)
+    assert everyone.filter(pl.col("team") == "legal")["baseline_cost_usd"].to_list() == impact["baseline_cost_usd"].to_list()
 
 
 @pytest.mark.slow

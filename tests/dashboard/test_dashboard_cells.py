@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import summary_tables
 import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -87,6 +88,9 @@ def test_no_none_or_nan_in_any_table(page, open_page):
             if value[column].dtype == object:
                 words = {str(v) for v in value[column].dropna()} & MISSING_WORDS
                 assert not words, f"{page}: table {i} column {column!r} holds {words}"
+    for i, shown in enumerate(summary_tables.tables(at)):    # the light tables: what a reader sees, as text
+        words = {v for c in shown.columns for v in shown[c].drop_nulls()} & MISSING_WORDS
+        assert not words, f"{page}: summary table {i} shows {words}"
     text = page_text(at)
     assert not re.search(r"\b0 requests\b", text), f"{page} says '0 requests'"
     assert not re.search(r"(?<![\w`])(None|nan|NaN)(?![\w`])", text.replace("None (showback)", "")), \
@@ -95,7 +99,7 @@ def test_no_none_or_nan_in_any_table(page, open_page):
 
 def test_cost_only_rows_say_there_are_no_request_counts(open_page, sample_db, span):
     at = open_page(PAGES[0])
-    models = next(d.value for d in at.dataframe if "model" in d.value.columns and "requests" in d.value.columns)
+    models = next(t for t in summary_tables.tables(at) if "model" in t.columns and "requests" in t.columns)
     with Warehouse(sample_db) as wh:        # models whose usage in the range comes only from cost exports
         cost_only = set(wh.sql(
             "select model from usage_daily where day between $start and $end and in_spend group by model "
@@ -103,7 +107,7 @@ def test_cost_only_rows_say_there_are_no_request_counts(open_page, sample_db, sp
     listed = set(models["model"]) & cost_only
     assert listed, "the sample's top models should include a cost-export-only model (gemini-2.5-pro)"
     for m in listed:
-        assert models.loc[models["model"] == m, "requests"].isna().all(), f"{m} shows 0 requests"
+        assert models.filter(pl.col("model") == m)["requests"].is_null().all(), f"{m} shows 0 requests"
     assert any("no request counts" in c.value for c in at.caption)
 
 
