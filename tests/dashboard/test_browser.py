@@ -100,6 +100,15 @@ def test_overview_renders_in_chromium(tmp_path):
         kpi.wait_for(timeout=30_000)
         assert usd(mtd) in kpi.inner_text()
         assert page.locator('[data-testid="stException"]').count() == 0
+        # the top tables are light HTML (no data grid on Overview): a sticky header with its help on hover,
+        # numbers right-aligned, nothing cut off at the right
+        teams = page.locator(".mm-summary", has=page.locator('th[data-col="team"]')).first
+        teams.wait_for(timeout=30_000)
+        header = teams.locator('th[data-col="spend_share"]')
+        assert header.evaluate("e => getComputedStyle(e).position") == "sticky" and header.get_attribute("title")
+        assert teams.locator("td.n").first.evaluate("e => getComputedStyle(e).textAlign") == "right"
+        assert teams.evaluate("e => e.scrollWidth <= e.clientWidth")
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
         page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
 
         # Upload & data: drop an export, see its detected format, load it, see the result
