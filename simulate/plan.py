@@ -181,14 +181,6 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     targets = sorted(set(target_ids or []))
     columns = {m: f"g_m{k}" for k, m in enumerate(targets)}
     scope, params = scenario.scope.sql("scope")
-    # one generated column per target model (names generated here, model ids bound)
-    slot = "".join(f",\n        case when count(*) filter (where model = row_model) > 0 "
-                   f"then max(score) filter (where model = $grade_t{k}) end as {c}"
-                   for k, c in enumerate(columns.values()))
-    text = sql.load("simulate/graded_rows").replace("/*scope*/", scope).replace("/*target_columns*/", slot)
-    params.update(period(scenario))
-    params["grade_targets"] = targets
-    params.update({f"grade_t{k}": m for k, m in enumerate(targets)})
     # the file's columns as they are (no loop per grade); model names resolved once per distinct name
     # (the columns' Series are the ones the structure key's fingerprint built: simulate.scenario.column_series)
     graded = pl.DataFrame([column_series(grades.request_id, pl.Utf8).alias("request_id"),
@@ -196,7 +188,12 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
                            column_series(grades.model, pl.Utf8).alias("model"),
                            column_series(grades.score, pl.Float64).alias("score")])
     given = graded["model"].unique().to_list()
-    graded = graded.with_columns(pl.col("model").replace_strict(given, [names.id(m) for m in given]))
+    resolved = [names.id(m) for m in given]
+    graded = graded.with_columns(pl.col("model").replace_strict(given, resolved))
+    text = sql.load("simulate/graded_rows").replace("/*scope*/", scope)
+    for slot, fragment in _grade_pivot(sorted(set(resolved)), targets, columns, params).items():
+        text = text.replace(f"/*{slot}*/", fragment)
+    params.update(period(scenario))
     frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
     pairs = len(grades.request_id)
     sums = frame.select(pl.col("used_pairs", "no_source_pairs", "other_pairs").sum(),
@@ -210,6 +207,31 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     wide = frame.filter(pl.col("used_pairs") > 0).select(*KEY, "g_src", *columns.values())
     return GradeMatch(wide=wide, columns=columns, graded_requests=graded_requests, matched_requests=matched,
                       graded_pairs=pairs, used_pairs=used, unused=dict(sorted(unused.items())))
+
+
+def _grade_pivot(models: list[str], targets: list[str], columns: dict[str, str],
+                 params: dict[str, Any]) -> dict[str, str]:
+    """The slots of sql/simulate/graded_rows.sql for the file's distinct (resolved) model ids `models`: per model k a
+    count and a highest score per key (bound as $grade_m{k}), the row's own-model count and grade (a CASE on its
+    model), the count of its target grades (targets other than its own model) and, per target, its grade column
+    (`columns`: target id -> g_mK; null when the file has no grade of that model). Names are generated, values
+    bound."""
+    at = {m: k for k, m in enumerate(models)}
+    params.update({f"grade_m{k}": m for m, k in at.items()})
+    pivot = "".join(f",\n        count(*) filter (where model = $grade_m{k}) as n{k},"
+                    f" max(score) filter (where model = $grade_m{k}) as s{k}" for k in at.values())
+
+    def whens(col: str) -> str:
+        return " ".join(f"when $grade_m{k} then p.{col}{k}" for k in at.values())
+
+    own = (f",\n        case u.row_model {whens('n')} else 0 end as own_pairs"
+           f",\n        case u.row_model {whens('s')} end as g_src")
+    held = [t for t in targets if t in at]
+    own += ",\n        " + (" + ".join(f"(case when u.row_model <> $grade_m{at[t]} then p.n{at[t]} else 0 end)"
+                                      for t in held) or "0") + " as target_pairs"
+    cols = "".join(f",\n        case when own_pairs > 0 then s{at[t]} end as {c}" if t in at
+                   else f",\n        cast(null as double) as {c}" for t, c in columns.items())
+    return {"model_columns": pivot, "own_columns": own, "target_columns": cols}
 
 
 @dataclass(frozen=True)

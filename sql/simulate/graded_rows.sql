@@ -9,17 +9,19 @@
 -- `no_source_pairs` (a target, own model not graded), `other_pairs` (neither); plus, the same on every row, the
 -- file's `graded_requests` (distinct (provider, request id)). Every other grade of the file names a request that is
 -- not a replayed request row (simulate/plan.py counts them: the file's rows minus these).
--- Params: $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope); $grade_targets (list of
---   the resolved target model ids); $grade_t0, $grade_t1, ... (each target model id, named by simulate/plan.py in
---   the template slot). Relation `sim_grades_in` (request_id, provider, model, score: the file's rows, models
---   resolved; provider null = not given), registered on the query's cursor by simulate/plan.py.
--- Template slots (block comments named scope and target_columns) are filled by simulate/plan.py with the scope's
--- fixed fragment and, per target K, `g_mK`: `max(score) filter (where model = $grade_tK)` when the row's own
--- model is graded, else null; every value is bound.
+-- Params: $start, $end_excl (the period, end exclusive); $scope_* (the scenario's scope); $grade_m0, $grade_m1, ...
+--   (each distinct model id of the file, resolved), bound by simulate/plan.py in the template slots. Relation
+--   `sim_grades_in` (request_id, provider, model, score: the file's rows, models resolved; provider null = not
+--   given), registered on the query's cursor by simulate/plan.py.
+-- Template slots (block comments named scope, model_columns, own_columns and target_columns) are filled by
+-- simulate/plan.py: the scope's fixed fragment; per model k of the file `n{k}` (its grades of the key) and `s{k}`
+-- (their highest score); per row `own_pairs` and `g_src` (a CASE on the row's model over the file's models, 0 /
+-- null when the file does not grade it) and `target_pairs` (the grades of target models other than the row's);
+-- per target K, `g_mK`: that model's `s{k}` when the row's own model is graded, else null. Every value is bound.
 -- A grade naming its provider is keyed directly. An id given without a provider is tried under every provider the
--- ledger has, and used only when exactly one of those keys is a replayed request row. The grades are joined to
--- the replayed rows once and grouped by row (this replaced a second join back and a pivot and distinct counts in
--- polars).
+-- ledger has, and used only when exactly one of those keys is a replayed request row. The grades are grouped by
+-- key and pivoted by model, then joined to the replayed rows once (no join back, no pivot or distinct counts in
+-- polars; grouping before the join keeps the row's model out of the 2 M-row group-by).
 -- (the relation is read where it is needed, not through one CTE: a CTE read three times is materialized, a copy
 -- of every grade's strings)
 with replayed as (
@@ -70,25 +72,17 @@ open_keyed as (
     join sim_grades_in as g on g.request_id = m.request_id and g.provider is null
 ),
 
--- every keyed grade with its row's own model (null: not a replayed request row), grouped by key once
-keyed as (
-    select k.row_key, k.model, k.score, k.open, u.row_model
-    from (select * from given union all select * from open_keyed) as k
-    left join replayed as u on u.row_key = k.row_key
-),
-
+-- every keyed grade grouped by its key first, one pair of columns per model of the file (`n{k}`: its grades of
+-- model k, `s{k}`: the highest), then joined to the replayed rows once: the group holds no string of the row (was:
+-- every grade joined to its row's model, then grouped; the group-by of 2 M joined rows was most of the match)
 per_key as (
     select
         row_key,
-        any_value(row_model) as row_model,
         -- a key of a grade that names its provider (each distinct such key is one of the file's requests)
         bool_or(not open) as has_given,
-        count(*) as pairs,
-        count(*) filter (where model = row_model) as own_pairs,
-        max(score) filter (where model = row_model) as g_src,
-        count(*) filter (where model <> row_model and list_contains($grade_targets, model)) as target_pairs
-        /*target_columns*/
-    from keyed
+        count(*) as pairs
+        /*model_columns*/
+    from (select * from given union all select * from open_keyed)
     group by row_key
 ),
 
@@ -100,16 +94,27 @@ counted as (
     from per_key
 ),
 
+-- the keys of replayed request rows, with the grades of the row's own model and the count of its target grades
+joined as (
+    select
+        p.*
+        /*own_columns*/
+    from counted as p
+    join replayed as u on u.row_key = p.row_key
+    where u.row_model is not null
+),
+
 final as (
     select
-        cast(p.row_key >> 64 as ubigint) as key_hi,
-        cast(p.row_key & 18446744073709551615 as ubigint) as key_lo,
-        p.* exclude (row_key, row_model, has_given, pairs, own_pairs, target_pairs),
-        p.own_pairs + (case when p.own_pairs > 0 then p.target_pairs else 0 end) as used_pairs,
-        case when p.own_pairs = 0 then p.target_pairs else 0 end as no_source_pairs,
-        p.pairs - p.own_pairs - p.target_pairs as other_pairs
-    from counted as p
-    where p.row_model is not null
+        cast(row_key >> 64 as ubigint) as key_hi,
+        cast(row_key & 18446744073709551615 as ubigint) as key_lo,
+        g_src
+        /*target_columns*/,
+        graded_requests,
+        own_pairs + (case when own_pairs > 0 then target_pairs else 0 end) as used_pairs,
+        case when own_pairs = 0 then target_pairs else 0 end as no_source_pairs,
+        pairs - own_pairs - target_pairs as other_pairs
+    from joined
 )
 
 select * from final

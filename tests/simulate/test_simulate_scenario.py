@@ -129,3 +129,17 @@ def test_a_scenario_file_is_parsed_once_until_it_changes(tmp_path, monkeypatch):
     edited, _ = sc.load_data(path)
     assert len(parses) == 2 and edited["title"].startswith("Edited, ")
     assert sc.load_scenario("armstrong-80-99") == sc.load_scenario("armstrong-80-99")
+
+
+def test_grades_fingerprint_tells_apart_every_change_of_a_column():
+    """The structure key fingerprints per-request grades from their columns' buffers: a value's boundary, a none
+    against an empty text, and any score count; equal columns (other lists) give the same fingerprint."""
+    from simulate.scenario import RequestGrades
+
+    def fp(ids, providers, score=0.5):
+        return RequestGrades(request_id=ids, provider=providers, model=["m", "m"], score=[score, 0.25]).digest()
+
+    base = fp(["a", "b"], [None, "openai"])
+    assert fp(["a", "b"], [None, "openai"]) == base                # same content, new lists
+    assert len({base, fp(["ab", ""], [None, "openai"]), fp(["", "ab"], [None, "openai"]),
+                fp(["a", "b"], ["", "openai"]), fp(["a", "b"], [None, "openai"], 0.75)}) == 5
