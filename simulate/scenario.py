@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -65,12 +64,12 @@ def column_series(col: list, dtype: Any) -> pl.Series:
 
 
 def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
-    """A fingerprint of per-request columns, exact: each text list as which of its values are none, its values'
-    end offsets and their bytes (no two different lists give the same input), numbers as doubles, hashed with
-    SHA-256. A JSON dump of a million grades took ~2 s a call, and the slider tables' structure key asks on every
-    move; this reads the columns' Arrow buffers in place (~0.1 cpu-s for two million grades; joining the strings
-    into one text first took twice that), once per set of lists (kept by identity: the models are frozen, their
-    lists are not to be mutated)."""
+    """A fingerprint of per-request columns, exact: each text list as which of its values are none and its Arrow
+    string views and data (no two different lists give the same input), numbers as doubles, hashed with SHA-256.
+    A JSON dump of a million grades took ~2 s a call, and the slider tables' structure key asks on every move;
+    this reads the columns' buffers in place (joining the strings into one text first cost ~0.1 cpu-s more for
+    two million grades), once per set of lists (kept by identity: the models are frozen, their lists are not to
+    be mutated)."""
     columns = (*texts, *numbers)
     key = (*(id(c) for c in columns), label)
     with _DIGESTS_LOCK:
@@ -80,17 +79,14 @@ def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], labe
             return held[1]
     h = hashlib.sha256(f"{type(owner).__name__}|{label!r}".encode())
     for col in texts:
-        # which values are none, each value's end offset, then the values' bytes (the Arrow buffers, read in place:
-        # no joined copy of 2 M strings): no two lists give the same bytes
+        # which values are none, then the column's Arrow string-view buffers as polars holds them (read in place:
+        # no joined or converted copy of 2 M strings). Different values always give different bytes; the same values
+        # give the same bytes when built the same way (from a list, here), else only a fresh fingerprint
         s = column_series(col, pl.String)
         h.update(np.packbits(s.is_null().to_numpy()).tobytes())
-        arr = s.to_arrow()
-        arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
-        _, offsets, data = arr.buffers()
-        ends = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-        h.update((ends - ends[0]).tobytes())
-        if data is not None:
-            h.update(memoryview(data)[ends[0]:ends[-1]])
+        for chunk in s.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[1:]:
+            if chunk is not None:
+                h.update(memoryview(chunk))
     for col in numbers:
         h.update(column_series(col, pl.Float64).to_numpy().tobytes())
     digest = h.hexdigest()[:32]
