@@ -214,8 +214,10 @@ class Prepared(Figures):
         self.sql = self._build_sql(plan)
         if frame is None:
             frame = wh.sql(self.sql, relations=plan.relations(), **plan.bind(self.sql))
-        self.unpriced_requests = int(frame.filter(pl.col("unpriced"))["requests"].sum() or 0)
-        frame = frame.filter(~pl.col("unpriced"))
+        unpriced = frame["unpriced"]
+        self.unpriced_requests = int(frame["requests"].filter(unpriced).sum() or 0)
+        if unpriced.any():
+            frame = frame.filter(~unpriced)          # a copy of every column: only when some row is unpriced
         self.n_rows = frame.height
         self.is_req = frame["is_request"].to_numpy().astype(bool)
         self.requests = frame["requests"].to_numpy().astype(np.float64)
