@@ -143,10 +143,10 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
             await action()
             await ready()
             if await page.locator('[data-testid="stException"]').count():
-                errors.append((name, "exception box"))
+                errors.append((name, "exception box", await _page_state(page)))
             times.append((name, time.monotonic() - t))
         except Exception as e:  # noqa: BLE001 -- a timeout or a lost page is a failed step, counted
-            errors.append((name, type(e).__name__))
+            errors.append((name, type(e).__name__, await _page_state(page)))
 
     nav = lambda title: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()  # noqa: E731
     savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
@@ -162,7 +162,7 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
             try:
                 before = await savings.inner_text(timeout=timeout)
             except Exception as e:  # noqa: BLE001
-                errors.append(("slider", type(e).__name__))
+                errors.append(("slider", type(e).__name__, await _page_state(page)))
                 break
 
             async def move(key=key) -> None:
@@ -177,6 +177,22 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
                    return m && m.innerText !== text; }""",
                 arg=['[data-testid="stMetric"]', before], timeout=timeout))
     await page.close()
+
+
+async def _page_state(page) -> str:
+    """What a browser page showed when a step failed (for the error's detail): the time, whether the app still
+    said it was running, the Savings metric, any exception box's first line, the start of the main text."""
+    try:
+        running = await page.locator('[data-testid="stStatusWidget"]').count()
+        savings = await page.evaluate("""() => { const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
+            .find(e => e.innerText.includes('Savings')); return m ? m.innerText.replace(/\\s+/g, ' ') : null; }""")
+        exc = await page.evaluate("""() => { const e = document.querySelector('[data-testid="stException"]');
+            return e ? e.innerText.slice(0, 160) : null; }""")
+        main = await page.evaluate("""() => { const e = document.querySelector('[data-testid="stMain"]');
+            return e ? e.innerText.replace(/\\s+/g, ' ').slice(0, 160) : null; }""")
+        return f"{time.strftime('%H:%M:%S')} running={running} savings={savings!r} exception={exc!r} main={main!r}"
+    except Exception as e:  # noqa: BLE001 -- a closed page: say so
+        return f"{time.strftime('%H:%M:%S')} page state unreadable: {type(e).__name__}"
 
 
 class Protocol:
@@ -292,20 +308,23 @@ async def protocol_session(url: str, going, times: list, errors: list, timeout: 
         try:
             found, done_at = await asyncio.wait_for(client.run(**run), secs + 1)
             if not ready(found):
-                errors.append((name, "content missing"))
+                kinds = {k: len(v) for k, v in found.items()}
+                errors.append((name, "content missing", f"{time.strftime('%H:%M:%S')} after {done_at - t:.2f} s: "
+                               f"elements {kinds}, savings {_savings(found)!r}, asked {run}"))
                 return None
             times.append((name, done_at - t))
             if think:
                 await asyncio.sleep(think)      # the time a browser spends drawing the answer before the next click
             return found
         except Exception as e:  # noqa: BLE001 -- a timeout, a lost connection, an exception element: counted
-            errors.append((name, type(e).__name__))
+            errors.append((name, type(e).__name__, f"{time.strftime('%H:%M:%S')} after {time.monotonic() - t:.1f} s: "
+                           f"{str(e)[:200]!r}, asked {run}"))
             return None
 
     try:
         client = await asyncio.wait_for(Protocol.open(url), secs)
     except Exception as e:  # noqa: BLE001
-        errors.append(("overview", type(e).__name__))
+        errors.append(("overview", type(e).__name__, f"{time.strftime('%H:%M:%S')} opening: {str(e)[:200]!r}"))
         return
     try:
         await step("overview", lambda f: "metric" in f, page=None)
@@ -377,7 +396,8 @@ def summary(times: list, errors: list) -> dict:
     for name in sorted({s for s, _ in times}):
         mine = sorted(t for s, t in times if s == name)
         by_step[name] = round(mine[int(0.95 * (len(mine) - 1))], 2)
-    return {"steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{a}: {b}" for a, b in errors}),
+    return {"steps": len(secs), "errors": len(errors), "error_kinds": sorted({f"{e[0]}: {e[1]}" for e in errors}),
+            "error_details": [" | ".join(map(str, e)) for e in errors[:40]],
             "p50_s": round(statistics.median(secs), 2) if secs else None, "p95_s": round(q[18], 2) if secs else None,
             "max_s": round(secs[-1], 2) if secs else None, "by_step_p95_s": by_step}
 
@@ -402,6 +422,7 @@ def main() -> int:
                     help="a protocol client waits this long after each answered step (a browser draws the answer "
                          "before its next click; default 0: the next step at once)")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
+    ap.add_argument("--port", type=int, default=None, help="serve on this port (default: any free one)")
     args = ap.parse_args()
     counts = [int(x) for x in args.sessions.split(",")]
     started = time.monotonic()
@@ -435,7 +456,7 @@ def main() -> int:
         rows_before = wh.scalar("select count(*) from usage_raw")
         last_before = wh.scalar("select coalesce(max(ingest_id), 0) from ingest_log")
 
-    port = free_port()
+    port = args.port or free_port()
     log = open(work / "serve.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "modelmix", "serve", "--db", str(db), "--port", str(port)],
                               cwd=ROOT, env={**os.environ, **env, "MODELMIX_INBOX_POLL_SECONDS": "0.5"},

@@ -49,6 +49,14 @@ def _summarise(files: list[dict]) -> PageResult:
                       rejected=sum(f["rows_rejected"] for f in files))
 
 
+def one_run(wh: Warehouse, source: str, stream: str, *, last: bool = False):
+    """A pull run of (source, stream) is one new data version, like an ingest: its start, pages and finish (each
+    its own inbox hand-over when the dashboard holds the ledger) publish together at the finish, so every open
+    session's caches and the warm-up recompute once per run, not once per write (`Warehouse.held_version`; a
+    run whose process dies publishes what it committed 30 s after its last call)."""
+    return wh.held_version(("pull", source, stream), release=last)
+
+
 class LocalSink:
     """This process holds the ledger: ingest with `ingest_paths`, record state with the single writer."""
 
@@ -66,7 +74,8 @@ class LocalSink:
         return state.status(self.wh).to_dicts()
 
     def start(self, source: str, stream: str, kind: str, now: dt.datetime) -> None:
-        state.start(self.wh, source, stream, kind, now)
+        with one_run(self.wh, source, stream):
+            state.start(self.wh, source, stream, kind, now)
 
     def load(self, source: str, stream: str, files: list[Path], *, format_id: str | None = None,
              mapping: Path | None = None, display: dict[str, str] | None = None,
@@ -76,14 +85,16 @@ class LocalSink:
             from ingest.formats.mapped import load_mapping
 
             fmt = load_mapping(mapping)
-        results = ingest_paths(self.wh, files, format_id=format_id, fmt=fmt, display_names=display,
-                               max_unzipped_bytes=self.max_unzipped_bytes)
-        page = _summarise([r.to_json() for r in results])  # raises on a rejected file: the cursor stays
-        state.page(self.wh, source, stream, page.loaded, page.duplicate, loaded_until)
+        with one_run(self.wh, source, stream):
+            results = ingest_paths(self.wh, files, format_id=format_id, fmt=fmt, display_names=display,
+                                   max_unzipped_bytes=self.max_unzipped_bytes)
+            page = _summarise([r.to_json() for r in results])  # raises on a rejected file: the cursor stays
+            state.page(self.wh, source, stream, page.loaded, page.duplicate, loaded_until)
         return page
 
     def finish(self, source: str, stream: str, now: dt.datetime, error: str | None) -> None:
-        state.finish(self.wh, source, stream, now, error)
+        with one_run(self.wh, source, stream, last=True):
+            state.finish(self.wh, source, stream, now, error)
 
     def scratch(self) -> tempfile.TemporaryDirectory:
         """A folder for the pulled pages: inside the ledger's staging folder (removed when the pull ends, or at
@@ -179,11 +190,13 @@ def serve_inbox(wh: Warehouse, paths: list[Path], op: dict, *, max_unzipped_byte
             fmt = load_mapping(op["mapping"])
         # the inbox copies are named NNNN_<name>; the user knows them by the display names the client sent
         display = {str(p): name for p, name in zip(paths, op.get("display") or [])}
-        results = ingest_paths(wh, paths, format_id=op.get("format"), fmt=fmt, display_names=display,
-                               max_unzipped_bytes=max_unzipped_bytes)
-        files = [r.to_json() for r in results]
-        if not any(f["status"] == "rejected" for f in files):
-            page = _summarise(files)
-            state.page(wh, op["source"], op["stream"], page.loaded, page.duplicate, _from_iso(op.get("loaded_until")))
+        with one_run(wh, op["source"], op["stream"]):
+            results = ingest_paths(wh, paths, format_id=op.get("format"), fmt=fmt, display_names=display,
+                                   max_unzipped_bytes=max_unzipped_bytes)
+            files = [r.to_json() for r in results]
+            if not any(f["status"] == "rejected" for f in files):
+                page = _summarise(files)
+                state.page(wh, op["source"], op["stream"], page.loaded, page.duplicate,
+                           _from_iso(op.get("loaded_until")))
         return {"files": files}
     return {"files": [], "error": f"unknown pull operation {kind!r}"}

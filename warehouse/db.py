@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,12 +134,15 @@ def execute(cur: duckdb.DuckDBPyConnection, text: str,
 
 
 class _OneVersion:
-    """An open `Warehouse.one_version()`: the version box it defers bumps of, and whether a write committed in it."""
+    """An open `Warehouse.one_version()` (or `held_version()`): the version box it defers bumps of, whether a write
+    committed in it, and (held only) the timer that publishes it if its job never comes back to end it."""
 
-    __slots__ = ("box", "dirty")
+    __slots__ = ("box", "dirty", "timer", "active")
 
     def __init__(self, box: list[int]):
         self.box, self.dirty = box, False
+        self.timer: threading.Timer | None = None
+        self.active = 0                 # held only: blocks of its key running now
 
 
 # the `one_version()` block open in this thread (or task), if any: writes submitted from it publish at its end
@@ -258,6 +261,7 @@ class Warehouse:
         self._version_box = [time.monotonic_ns()]
         self._version_lock = threading.Lock()              # bumps come from the writer and from `one_version`
         self._on_commit: list[Callable[[], None]] = []   # shared with the views of `as_user`
+        self._held: dict[Hashable, _OneVersion] = {}      # open `held_version` jobs by key, shared likewise
         self._on_close: list[Callable[[], None]] = []
         self.inbox_watcher: Any = None  # set by the owner (modelmix.runtime) when it serves the inbox
 
@@ -479,6 +483,51 @@ class Warehouse:
             if batch.dirty:
                 self._publish()
 
+    @contextlib.contextmanager
+    def held_version(self, key: Hashable, *, release: bool = False, idle: float = 30.0) -> Iterator[None]:
+        """`one_version()` for a job whose writes come in several calls, such as a pull: its start, each page and
+        its finish are separate inbox hand-overs, so no single block spans them. Every block with the same `key`
+        adds to one pending version, published when a block with `release=True` ends (the job's last call), or
+        `idle` seconds after the last open block for `key` ended (the job's process died or stalled: what it
+        committed must not stay unpublished). Inside an open `one_version()` block (the inbox's, per hand-over)
+        this one wins: that block then has nothing of its own to publish."""
+        with self._version_lock:
+            batch = self._held.get(key)
+            if batch is None:
+                batch = self._held[key] = _OneVersion(self._version_box)
+            batch.active += 1
+            if batch.timer is not None:
+                batch.timer.cancel()
+                batch.timer = None
+        token = _ONE_VERSION.set(batch)
+        try:
+            yield
+        finally:
+            _ONE_VERSION.reset(token)
+            publish = False
+            with self._version_lock:
+                batch.active -= 1
+                if release:
+                    publish, batch.dirty = batch.dirty, False
+                    if batch.active == 0:
+                        del self._held[key]
+                elif batch.active == 0:
+                    batch.timer = threading.Timer(idle, self._release_idle, (key, batch))
+                    batch.timer.daemon = True
+                    batch.timer.start()
+            if publish:
+                self._publish()
+
+    def _release_idle(self, key: Hashable, batch: _OneVersion) -> None:
+        """A `held_version` job no call came back for in time: forget it and publish what it committed."""
+        with self._version_lock:
+            if self._held.get(key) is not batch or batch.active:
+                return                  # released meanwhile, or a call of it is running again
+            del self._held[key]
+            publish, batch.dirty = batch.dirty, False
+        if publish:
+            self._publish()
+
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call `listener()` after every published change of data: on the writer thread after a commit, or on the
         thread ending a `one_version()` block (it must return at once: the dashboard's warm-up only sets an event)."""
@@ -494,6 +543,11 @@ class Warehouse:
         for listener in self._on_close:
             listener()
         self._on_close.clear()
+        with self._version_lock:
+            for batch in self._held.values():
+                if batch.timer is not None:
+                    batch.timer.cancel()
+            self._held.clear()
         if self.inbox_watcher is not None:
             self.inbox_watcher.stop()
             self.inbox_watcher = None

@@ -53,7 +53,8 @@ def running(path: str | Path) -> Warmer | None:
 class Warmer:
     """One daemon thread per open ledger: runs `default_jobs` at start and after each published change of data,
     once the writes pause for `settle` seconds (a change during a run starts it over on the new data). A job of
-    several files handed over through the inbox is one change (`Warehouse.one_version`). `idle` is set while
+    several files handed over through the inbox is one change (`Warehouse.one_version`), and so is a pull run
+    (`pull.sink.one_run`). `idle` is set while
     there is nothing left to do, and cleared the moment a change is published."""
 
     def __init__(self, wh: Warehouse, jobs: Callable[[Warehouse], list] = default_jobs, *,
@@ -75,8 +76,9 @@ class Warmer:
         self._wake.set()
 
     def _quiet(self) -> None:
-        """Wait until no change came for `settle` seconds (at most 10 settles): a pull's start, pages and finish
-        arrive as separate changes a moment apart, and each run replays the whole ledger."""
+        """Wait until no change came for `settle` seconds (at most 10 settles): jobs handed over a moment apart (an
+        ingest, then a pull, each one change) would otherwise each start a run, and each run replays the whole
+        ledger."""
         deadline = time.monotonic() + 10 * self._settle
         while not self._stopped and self._wake.wait(min(self._settle, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
