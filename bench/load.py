@@ -136,9 +136,19 @@ def litellm_source(path: Path, rows: int, tag: str = "") -> str:
 
 async def session(ctx, url: str, going, times: list, errors: list, timeout: int = STEP_TIMEOUT_MS) -> None:
     page = await ctx.new_page()
+    frames = {"sent": 0, "received": 0}      # the page's websocket messages (BackMsg out, ForwardMsg in)
+
+    def watch(ws) -> None:
+        ws.on("framesent", lambda _: frames.__setitem__("sent", frames["sent"] + 1))
+        ws.on("framereceived", lambda _: frames.__setitem__("received", frames["received"] + 1))
+
+    page.on("websocket", watch)
+    note: dict = {}                           # what a slider step saw, for its error's detail
 
     async def step(name: str, action, ready) -> None:
         t = time.monotonic()
+        note.clear()
+        seen = dict(frames)
         try:
             await action()
             await ready()
@@ -146,7 +156,9 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
                 errors.append((name, "exception box", await _page_state(page)))
             times.append((name, time.monotonic() - t))
         except Exception as e:  # noqa: BLE001 -- a timeout or a lost page is a failed step, counted
-            errors.append((name, type(e).__name__, await _page_state(page)))
+            sent, received = frames["sent"] - seen["sent"], frames["received"] - seen["received"]
+            errors.append((name, type(e).__name__, f"{await _page_state(page)} frames sent {sent} received "
+                           f"{received} {note}"))
 
     nav = lambda title: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()  # noqa: E731
     savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
@@ -165,11 +177,15 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
                 errors.append(("slider", type(e).__name__, await _page_state(page)))
                 break
 
-            async def move(key=key) -> None:
+            async def move(key=key, before=before) -> None:
                 knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")
+                note["before"] = before.replace("\n", " ")
+                note["value_before"] = await knob.get_attribute("aria-valuenow")
+                note["running_at_press"] = await page.locator('[data-testid="stStatusWidget"]').count()
                 await knob.focus()
                 await page.keyboard.press(key)
                 await page.keyboard.press(key)
+                note["value_after"] = await knob.get_attribute("aria-valuenow")
 
             await step("slider", move, lambda before=before: page.wait_for_function(
                 """([sel, text]) => { const m = [...document.querySelectorAll(sel)]

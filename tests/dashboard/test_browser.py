@@ -1,5 +1,6 @@
-"""One real-browser test of the whole app: `streamlit run` on a free port against a test ledger, Debian's
-headless Chromium driven by Playwright. Never downloads a browser; fails (not skips) when Chromium is missing."""
+"""One real-browser test of the whole app: the server `modelmix serve` runs (its `streamlit run` command line and
+options, `cli.main.serve_command`) on a free loopback port against a test ledger, Debian's headless Chromium
+driven by Playwright. Never downloads a browser; fails (not skips) when Chromium is missing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -47,10 +47,19 @@ def _wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float =
     pytest.fail(f"streamlit did not answer on port {port} within {timeout}s:\n{log.read_text()}")
 
 
+def serve_command(db: Path, port: int, *extra: str) -> list[str]:
+    """The command line `modelmix serve --db db --port port` execs (the same options: no file watcher, no full
+    collection after each run, tracebacks hidden, the upload cap), bound to loopback, plus `extra` options."""
+    from cli.main import serve_command as served
+    from modelmix.settings import settings
+
+    return [*served(db, str(port), settings()), "--server.address", "127.0.0.1", *extra]
+
+
 @contextlib.contextmanager
 def served_app(db: Path, tmp_path: Path, **env: str):
-    """`streamlit run dashboard/app.py` on a free port against `db` (extra MODELMIX_* settings in `env`), and
-    Debian's headless Chromium: yields (browser, base URL); stops both."""
+    """The dashboard served as `modelmix serve` serves it (`serve_command`) on a free port against `db` (extra
+    MODELMIX_* settings in `env`), and Debian's headless Chromium: yields (browser, base URL); stops both."""
     assert CHROMIUM.is_file(), (
         f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads "
         "a browser")
@@ -59,10 +68,8 @@ def served_app(db: Path, tmp_path: Path, **env: str):
     port = _free_port()
     log = tmp_path / "streamlit.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env={**os.environ, "MODELMIX_DB": str(db), **env}, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(serve_command(db, port), cwd=ROOT, env={**os.environ, "MODELMIX_DB": str(db), **env},
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(proc, port, log)
         with sync_playwright() as p:

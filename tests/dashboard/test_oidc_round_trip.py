@@ -1,10 +1,10 @@
-"""A real OIDC sign-in round trip (issue 18, item 2): `streamlit run dashboard/app.py` with an `[auth]` section
-pointing at a real OpenID Connect provider on loopback (tests/oidc_provider.py), Debian's headless Chromium
-driven through the provider's sign-in form. Streamlit's own Authlib client fetches the discovery document,
-exchanges the code with the client secret, checks the RS256 ID token against the JWKS and sets its cookie; the
-role and teams come from the token's `groups` claim. Then: sign-out through the provider's end-session endpoint,
-a person the ledger doesn't know (denied), a claim naming an unknown team (denied), and an expired session (the
-session cookie gone: back to the sign-in screen)."""
+"""A real OIDC sign-in round trip (issue 18, item 2): the dashboard served as `modelmix serve` serves it
+(`test_browser.serve_command`), with an `[auth]` section pointing at a real OpenID Connect provider on loopback
+(tests/oidc_provider.py), Debian's headless Chromium driven through the provider's sign-in form. Streamlit's own
+Authlib client fetches the discovery document, exchanges the code with the client secret, checks the RS256 ID
+token against the JWKS and sets its cookie; the role and teams come from the token's `groups` claim. Then:
+sign-out through the provider's end-session endpoint, a person the ledger doesn't know (denied), a claim naming
+an unknown team (denied), and an expired session (the session cookie gone: back to the sign-in screen)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from oidc_provider import OidcProvider
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy, serve_command
 from test_dashboard_auth import ledger  # noqa: F401 -- fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,10 +46,7 @@ def served_with_oidc(db: Path, tmp_path: Path, idp: OidcProvider):
     log = tmp_path / "streamlit.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--secrets.files", str(secrets_file)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            serve_command(db, port, "--secrets.files", str(secrets_file)), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "MODELMIX_DB": str(db), "MODELMIX_ROLE_CLAIM": "groups", "MODELMIX_WARM_UP": "false"})
     try:
         _wait_healthy(proc, port, log)
