@@ -136,13 +136,21 @@ def litellm_source(path: Path, rows: int, tag: str = "") -> str:
 
 async def session(ctx, url: str, going, times: list, errors: list, timeout: int = STEP_TIMEOUT_MS) -> None:
     page = await ctx.new_page()
-    frames = {"sent": 0, "received": 0}      # the page's websocket messages (BackMsg out, ForwardMsg in)
+    # the page's websocket messages (BackMsg out, ForwardMsg in), and its websockets opened and closed (a
+    # reconnection opens a new one)
+    frames = {"sent": 0, "received": 0, "opened": 0, "closed": 0}
 
     def watch(ws) -> None:
+        frames["opened"] += 1
         ws.on("framesent", lambda _: frames.__setitem__("sent", frames["sent"] + 1))
         ws.on("framereceived", lambda _: frames.__setitem__("received", frames["received"] + 1))
+        ws.on("close", lambda _: frames.__setitem__("closed", frames["closed"] + 1))
 
     page.on("websocket", watch)
+    # the frontend's own log of its connection (Streamlit logs each state change and client error to the console)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{time.strftime('%H:%M:%S')} {m.text[:100]}")
+            if any(w in m.text for w in ("state", "rror", "timed out", "onnect")) else None)
     note: dict = {}                           # what a slider step saw, for its error's detail
 
     async def step(name: str, action, ready) -> None:
@@ -158,7 +166,8 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
         except Exception as e:  # noqa: BLE001 -- a timeout or a lost page is a failed step, counted
             sent, received = frames["sent"] - seen["sent"], frames["received"] - seen["received"]
             errors.append((name, type(e).__name__, f"{await _page_state(page)} frames sent {sent} received "
-                           f"{received} {note}"))
+                           f"{received}, websockets opened {frames['opened']} closed {frames['closed']} so far "
+                           f"{note} {str(e).splitlines()[0][:120]!r} console {console[-6:]}"))
 
     nav = lambda title: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()  # noqa: E731
     savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
@@ -180,12 +189,12 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
             async def move(key=key, before=before) -> None:
                 knob = page.locator('[data-testid="stSlider"]').first.get_by_role("slider")
                 note["before"] = before.replace("\n", " ")
-                note["value_before"] = await knob.get_attribute("aria-valuenow")
+                note["value_before"] = await knob.evaluate("e => e.value")
                 note["running_at_press"] = await page.locator('[data-testid="stStatusWidget"]').count()
                 await knob.focus()
                 await page.keyboard.press(key)
                 await page.keyboard.press(key)
-                note["value_after"] = await knob.get_attribute("aria-valuenow")
+                note["value_after"] = await knob.evaluate("e => e.value")
 
             await step("slider", move, lambda before=before: page.wait_for_function(
                 """([sel, text]) => { const m = [...document.querySelectorAll(sel)]
@@ -206,7 +215,10 @@ async def _page_state(page) -> str:
             return e ? e.innerText.slice(0, 160) : null; }""")
         main = await page.evaluate("""() => { const e = document.querySelector('[data-testid="stMain"]');
             return e ? e.innerText.replace(/\\s+/g, ' ').slice(0, 160) : null; }""")
-        return f"{time.strftime('%H:%M:%S')} running={running} savings={savings!r} exception={exc!r} main={main!r}"
+        dialog = await page.evaluate("""() => { const e = document.querySelector('[role="dialog"]');
+            return e ? e.innerText.replace(/\\s+/g, ' ').slice(0, 200) : null; }""")
+        return (f"{time.strftime('%H:%M:%S')} running={running} savings={savings!r} exception={exc!r} "
+                f"dialog={dialog!r} main={main!r}")
     except Exception as e:  # noqa: BLE001 -- a closed page: say so
         return f"{time.strftime('%H:%M:%S')} page state unreadable: {type(e).__name__}"
 
