@@ -486,8 +486,10 @@ def cmd_lake(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(done, indent=2))
     else:
         print(f"lake {done['folder']}: {done['partitions']} partitions (month x provider), {len(done['written'])} "
-              f"written ({done['rows_written']:,} rows), {done['kept']} unchanged, {len(done['deleted'])} deleted, "
-              f"in {done['seconds']:.1f} s", file=sys.stderr)
+              f"written ({done['rows_written']:,} rows), {done['kept']} unchanged, {len(done['deleted'])} deleted; "
+              f"usage_daily: {len(done['daily_months_written'])} month(s) written"
+              f"{'; prices, rules or aliases changed since the last export: every partition compared priced' if done['repriced'] else ''}"
+              f", in {done['seconds']:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -3,13 +3,22 @@ docs/scale-out.md). `modelmix lake export DIR` writes
 
     DIR/usage/month=YYYY-MM/provider=P/part-0.parquet   the rows of sql/queries/lake_rows.sql (ids, prices and
                                                         attribution resolved, source choice, the replay's row hash)
-    DIR/tables/<name>.parquet                           the small tables the same SQL joins (TABLES)
-    DIR/_modelmix_lake.json                             the manifest: each partition's row count and fingerprint
+    DIR/tables/usage_daily/month=YYYY-MM/part-0.parquet the day rollup, one file per month (PARTITIONED_TABLE)
+    DIR/tables/<name>.parquet                           the other small tables the same SQL joins (TABLES)
+    DIR/_modelmix_lake.json                             the manifest: each partition's row count and fingerprints
 
-Incremental: the fingerprints (sql/queries/lake_partitions.sql) are compared with the manifest's, and only a
-partition whose rows changed (a load, a removal, a price, rule or source-choice change) is written again; one
-that no longer has rows is deleted. Everything is read in one transaction, so the files are one snapshot.
-A file is written beside its place and renamed into it, so a reader never sees half a file.
+Incremental, at a cost that does not follow the ledger's priced rows. Each partition has two fingerprints: a raw
+one from `usage_raw` alone (sql/queries/lake_partitions_raw.sql: keys, ingest ids and the fields a later export
+fills in) and a priced one (sql/queries/lake_partitions.sql: through the priced view). While the tables that
+price and attribute rows are unchanged (sql/queries/lake_pricing_state.sql, a hash of each) and the export's
+queries are the ones that wrote the lake, a partition is written again only if its raw fingerprint moved, and
+the priced fingerprint is computed only for the months written. Otherwise (a price, rule or alias change, a
+self-hosted rate that moved, a lake from an older version) every partition's priced fingerprint is compared, and
+any partition whose priced or raw fingerprint moved is written. A partition that no longer has rows is deleted.
+`usage_daily` is written per month: the months of the partitions written or deleted, every month after a price
+change (its reconciliation columns read catalog prices too), and any month whose row count moved.
+Everything is read in one transaction, so the files are one snapshot. A file is written beside its place and
+renamed into it, so a reader never sees half a file; the manifest is written last.
 
 Rows are streamed from DuckDB as Arrow batches and written with pyarrow (DuckDB itself may write only in the
 ledger's staging folder, Warehouse._harden), so memory stays at a batch.
@@ -18,6 +27,7 @@ ledger's staging folder, Warehouse._harden), so memory stays at a batch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -33,10 +43,17 @@ from warehouse.db import Warehouse, execute, query_error
 from warehouse.errors import ModelMixError
 
 MANIFEST = "_modelmix_lake.json"
+FORMAT = 2
+# the day rollup, large (a row per day x user x key x ...): one file per month, so an export rewrites its touched
+# months only; Spark reads the folder (warehouse/spark.py) and drops the folder's `month` column
+PARTITIONED_TABLE = "usage_daily"
 # small tables the replay and the headline spend queries join, written whole at every export
 TABLES = ("usage_daily", "spend_daily", "catalog_prices", "quality_scores", "source_choice", "model_map",
           "model_aliases", "price_overrides", "budgets")
+# the queries whose text decides what the files and fingerprints hold: a lake written by other text is rewritten
+BASIS_QUERIES = ("queries/lake_rows", "queries/lake_partitions", "queries/lake_partitions_raw")
 BATCH_ROWS = 500_000
+ALL_TIME = (dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31))
 
 
 class LakeError(ModelMixError):
@@ -73,54 +90,132 @@ def partition_path(folder: Path, month: str, provider: str) -> Path:
     return folder / "usage" / f"month={month}" / f"provider={provider}" / "part-0.parquet"
 
 
+def daily_path(folder: Path, month: str) -> Path:
+    return folder / "tables" / PARTITIONED_TABLE / f"month={month}" / "part-0.parquet"
+
+
+def _basis() -> str:
+    """What the files and fingerprints were computed by: the format and the text of the queries."""
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for name in BASIS_QUERIES:
+        digest.update(str(sql.load(name)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise LakeError(f"{path}: unreadable ({e}); delete the folder and export again") from e
+    if any(folder.iterdir()):
+        raise LakeError(f"{folder} is not empty and holds no {MANIFEST}; export into a new folder or a lake "
+                        "this command wrote")
+    return {}
+
+
+def _priced(cur: Any, months: set[str] | None) -> dict[str, int]:
+    """The priced fingerprint of every partition of `months` (every month: None), by partition key; one query
+    per month, each reading only its month's rows (a backfill of an old month beside today's costs two months)."""
+    spans = [ALL_TIME] if months is None else [
+        (dt.datetime.combine(first, dt.time()), dt.datetime.combine(last + dt.timedelta(days=1), dt.time()))
+        for first, last in map(_month_bounds, sorted(months))]
+    out = {}
+    for ts_from, ts_to in spans:
+        rows = execute(cur, sql.load("queries/lake_partitions"), {"ts_from": ts_from, "ts_to": ts_to}).fetchall()
+        out.update({f"{m}/{p}": f for m, p, _, f in rows})
+    return out
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any], folder: Path, same_basis: bool,
+             priced: dict[str, int] | None) -> list[str]:
+    """Partitions to write: new or missing on disk; written by other queries (not `same_basis`); row count or raw
+    fingerprint moved; or, with `priced` (every partition's priced fingerprint, after a price change), that moved."""
+    out = []
+    for key, part in new.items():
+        before = old.get(key) or {}
+        moved = (not same_basis or before.get("rows") != part["rows"]
+                 or before.get("raw_fingerprint") != part["raw_fingerprint"]
+                 or (priced is not None and before.get("fingerprint") != priced[key]))
+        if moved or not partition_path(folder, part["month"], part["provider"]).exists():
+            out.append(key)
+    return out
+
+
 def export(wh: Warehouse, folder: str | Path) -> dict[str, Any]:
     """Bring `folder` up to date with the ledger; returns what was done (partitions written, kept, deleted)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest_path = folder / MANIFEST
-    old: dict[str, Any] = {}
-    if manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8")).get("partitions", {})
-        except (OSError, ValueError) as e:
-            raise LakeError(f"{manifest_path}: unreadable ({e}); delete the folder and export again") from e
-    elif any(folder.iterdir()):
-        raise LakeError(f"{folder} is not empty and holds no {MANIFEST}; export into a new folder or a lake "
-                        "this command wrote")
+    manifest = _read_manifest(folder)
+    old = manifest.get("partitions", {})
+    basis = _basis()
     started = time.perf_counter()
     cur = wh.cursor()
-    written, kept, rows_written = [], [], 0
+    rows_written = 0
     cur.execute("begin transaction")          # one snapshot for the fingerprints, the rows and the tables
     try:
-        parts = execute(cur, sql.load("queries/lake_partitions")).fetchall()
-        new = {f"{m}/{p}": {"month": m, "provider": p, "rows": n, "fingerprint": f} for m, p, n, f in parts}
+        raw = execute(cur, sql.load("queries/lake_partitions_raw")).fetchall()
+        new = {f"{m}/{p}": {"month": m, "provider": p, "rows": n, "raw_fingerprint": str(f)} for m, p, n, f in raw}
+        pricing = {name: [n, str(f)] for name, n, f in execute(cur, sql.load("queries/lake_pricing_state")).fetchall()}
+        same_basis = manifest.get("basis") == basis
+        repriced = not same_basis or manifest.get("pricing") != pricing
+        # after a price change every priced fingerprint is compared (on a lake from other queries, every partition
+        # is written: its fingerprints are needed for the manifest all the same)
+        priced_all = _priced(cur, None) if repriced else None
+        written = _changed(old, new, folder, same_basis, priced_all)
+        priced = priced_all if priced_all is not None else _priced(cur, {new[k]["month"] for k in written})
         for key, part in new.items():
-            path = partition_path(folder, part["month"], part["provider"])
-            before = old.get(key)
-            if before and before.get("rows") == part["rows"] and before.get("fingerprint") == part["fingerprint"] \
-                    and path.exists():
-                kept.append(key)
-                continue
+            part["fingerprint"] = priced[key] if key in priced else old[key]["fingerprint"]
+        for key in written:
+            part = new[key]
             first, last = _month_bounds(part["month"])
             n = _write(cur, sql.load("queries/lake_rows"),
-                       {"month_start": first, "month_end": last, "provider": part["provider"]}, path)
+                       {"month_start": first, "month_end": last, "provider": part["provider"]},
+                       partition_path(folder, part["month"], part["provider"]))
             if n != part["rows"]:
                 raise LakeError(f"partition {key}: wrote {n:,} rows, expected {part['rows']:,}")
-            written.append(key)
             rows_written += n
+        deleted = sorted(set(old) - set(new))
+        daily = _export_daily(cur, folder, manifest.get("daily_months", {}), repriced,
+                              {k.split("/", 1)[0] for k in [*written, *deleted]})
         for name in TABLES:
-            # a table name from the fixed tuple above, never from input
-            _write(cur, f"select * from {name}", {}, folder / "tables" / f"{name}.parquet")
+            if name != PARTITIONED_TABLE:
+                # a table name from the fixed tuple above, never from input
+                _write(cur, f"select * from {name}", {}, folder / "tables" / f"{name}.parquet")
     finally:
         cur.execute("rollback")
-    deleted = sorted(set(old) - set(new))
     for key in deleted:
         month, provider = key.split("/", 1)
         shutil.rmtree(partition_path(folder, month, provider).parent, ignore_errors=True)
-    manifest = {"format": 1, "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "ledger": str(wh.path), "partitions": new, "tables": list(TABLES)}
-    tmp = manifest_path.with_name(MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(tmp, manifest_path)
-    return {"folder": str(folder), "partitions": len(new), "written": written, "kept": len(kept),
-            "deleted": deleted, "rows_written": rows_written, "seconds": round(time.perf_counter() - started, 2)}
+    for month in daily["deleted"]:
+        shutil.rmtree(daily_path(folder, month).parent, ignore_errors=True)
+    (folder / "tables" / f"{PARTITIONED_TABLE}.parquet").unlink(missing_ok=True)   # a format-1 lake's single file
+    out = {"format": FORMAT, "basis": basis,
+           "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "ledger": str(wh.path), "pricing": pricing, "partitions": new, "daily_months": daily["months"],
+           "tables": list(TABLES)}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
+    return {"folder": str(folder), "partitions": len(new), "written": written, "kept": len(new) - len(written),
+            "deleted": deleted, "rows_written": rows_written, "repriced": repriced,
+            "daily_months_written": daily["written"], "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _export_daily(cur: Any, folder: Path, old: dict[str, int], repriced: bool, touched: set[str]) -> dict[str, Any]:
+    """Write `usage_daily`'s months that need it: every month after a price change (`repriced`), else the months
+    `touched` by a partition written or deleted, a month whose row count moved from the manifest's (`old`), or
+    whose file is missing. Returns the months' row counts, the months written and the months gone."""
+    counts = dict(cur.execute(f"select strftime(day, '%Y-%m') as month, count(*) from {PARTITIONED_TABLE} "
+                              "group by month").fetchall())
+    written = []
+    for month in sorted(counts):
+        if repriced or month in touched or old.get(month) != counts[month] or not daily_path(folder, month).exists():
+            first, last = _month_bounds(month)
+            n = _write(cur, f"select * from {PARTITIONED_TABLE} where day between $first_day and $last_day",
+                       {"first_day": first, "last_day": last}, daily_path(folder, month))
+            if n != counts[month]:
+                raise LakeError(f"{PARTITIONED_TABLE} {month}: wrote {n:,} rows, expected {counts[month]:,}")
+            written.append(month)
+    return {"months": counts, "written": written, "deleted": sorted(set(old) - set(counts))}

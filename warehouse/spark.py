@@ -38,7 +38,7 @@ from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 
 import sql
 from warehouse.errors import ModelMixError
-from warehouse.lake import MANIFEST, TABLES
+from warehouse.lake import MANIFEST, PARTITIONED_TABLE, TABLES
 
 # -2^63 written so that Spark reads a bigint (the literal -9223372036854775808 would be minus a DECIMAL(19, 0))
 MIN_LONG = "shiftleft(cast(1 as bigint), 63)"
@@ -322,9 +322,22 @@ class SparkLake:
         rows.createOrReplaceTempView("usage")
         rows.filter("in_replay").createOrReplaceTempView("usage_replay")
         for table in TABLES:
+            if table == PARTITIONED_TABLE:
+                self._partitioned_table(table)
+                continue
             if "://" not in folder and not (Path(folder) / "tables" / f"{table}.parquet").exists():
                 continue    # a lake exported before the table existed (spend_daily): a query reading it fails, named
             self.spark.read.parquet(f"{folder}/tables/{table}.parquet").createOrReplaceTempView(table)
+
+    def _partitioned_table(self, table: str) -> None:
+        """A table written one file per month (lake.PARTITIONED_TABLE: tables/<table>/month=YYYY-MM/): the folder,
+        without the `month` column the folder names add; a lake of an older export holds one file instead."""
+        base = f"{self.folder}/tables/{table}"
+        if "://" not in self.folder and not Path(base).is_dir():
+            if (Path(self.folder) / "tables" / f"{table}.parquet").exists():
+                self.spark.read.parquet(f"{base}.parquet").createOrReplaceTempView(table)
+            return      # no rows at all (an empty ledger): a query reading it fails, named
+        self.spark.read.option("basePath", base).parquet(base).drop("month").createOrReplaceTempView(table)
 
     def sql(self, text: Any, **params: Any) -> pl.DataFrame:
         spark_sql = to_spark(text, params)
