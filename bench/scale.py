@@ -143,7 +143,8 @@ def op_lake(db: Path, src: str) -> dict:
 
     with _wh(db) as wh:
         done = lake.export(wh, src)
-    return {"partitions": done["partitions"], "written": len(done["written"]), "rows": done["rows_written"]}
+    return {"partitions": done["partitions"], "written": len(done["written"]), "rows": done["rows_written"],
+            "daily_months_written": len(done["daily_months_written"]), "repriced": done["repriced"]}
 
 
 def _shift():
