@@ -477,6 +477,10 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# why an export compared every partition priced (warehouse/lake.py)
+REPRICED = "; prices, rules or aliases changed since the last export (or a first export): every partition compared"
+
+
 def cmd_lake(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse import lake
 
@@ -488,8 +492,8 @@ def cmd_lake(args: argparse.Namespace, settings: Settings) -> int:
         print(f"lake {done['folder']}: {done['partitions']} partitions (month x provider), {len(done['written'])} "
               f"written ({done['rows_written']:,} rows), {done['kept']} unchanged, {len(done['deleted'])} deleted; "
               f"usage_daily: {len(done['daily_months_written'])} month(s) written"
-              f"{'; prices, rules or aliases changed since the last export: every partition compared priced' if done['repriced'] else ''}"
-              f", in {done['seconds']:.1f} s", file=sys.stderr)
+              f"{REPRICED if done['repriced'] else ''}, "
+              f"in {done['seconds']:.1f} s", file=sys.stderr)
     return 0
 
 

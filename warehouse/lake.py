@@ -10,11 +10,12 @@ docs/scale-out.md). `modelmix lake export DIR` writes
 Incremental, at a cost that does not follow the ledger's priced rows. Each partition has two fingerprints: a raw
 one from `usage_raw` alone (sql/queries/lake_partitions_raw.sql: keys, ingest ids and the fields a later export
 fills in) and a priced one (sql/queries/lake_partitions.sql: through the priced view). While the tables that
-price and attribute rows are unchanged (sql/queries/lake_pricing_state.sql, a hash of each) and the export's
-queries are the ones that wrote the lake, a partition is written again only if its raw fingerprint moved, and
-the priced fingerprint is computed only for the months written. Otherwise (a price, rule or alias change, a
-self-hosted rate that moved, a lake from an older version) every partition's priced fingerprint is compared, and
-any partition whose priced or raw fingerprint moved is written. A partition that no longer has rows is deleted.
+price and attribute rows are unchanged (sql/queries/lake_pricing_state.sql, a hash of each), a partition is
+written again only if its raw fingerprint moved, and the priced fingerprint is computed only for the months
+written. After a price, rule or alias change, or a self-hosted rate that moved, every partition's priced
+fingerprint is compared, and any partition whose priced or raw fingerprint moved is written. A lake whose rows
+another text of sql/queries/lake_rows.sql wrote (an older version) is written again whole. A partition that no
+longer has rows is deleted.
 `usage_daily` is written per month: the months of the partitions written or deleted, every month after a price
 change (its reconciliation columns read catalog prices too), and any month whose row count moved.
 Everything is read in one transaction, so the files are one snapshot. A file is written beside its place and
@@ -50,8 +51,9 @@ PARTITIONED_TABLE = "usage_daily"
 # small tables the replay and the headline spend queries join, written whole at every export
 TABLES = ("usage_daily", "spend_daily", "catalog_prices", "quality_scores", "source_choice", "model_map",
           "model_aliases", "price_overrides", "budgets")
-# the queries whose text decides what the files and fingerprints hold: a lake written by other text is rewritten
-BASIS_QUERIES = ("queries/lake_rows", "queries/lake_partitions", "queries/lake_partitions_raw")
+# the query whose text decides what the files hold: a lake written by other text is written again whole (a
+# fingerprint query that changed needs no entry: every fingerprint it gives then differs from the manifest's)
+BASIS_QUERIES = ("queries/lake_rows",)
 BATCH_ROWS = 500_000
 ALL_TIME = (dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31))
 
@@ -95,7 +97,7 @@ def daily_path(folder: Path, month: str) -> Path:
 
 
 def _basis() -> str:
-    """What the files and fingerprints were computed by: the format and the text of the queries."""
+    """What the files were written by: the format and the text of the rows query."""
     digest = hashlib.sha256(str(FORMAT).encode())
     for name in BASIS_QUERIES:
         digest.update(str(sql.load(name)).encode())
@@ -130,8 +132,9 @@ def _priced(cur: Any, months: set[str] | None) -> dict[str, int]:
 
 def _changed(old: dict[str, Any], new: dict[str, Any], folder: Path, same_basis: bool,
              priced: dict[str, int] | None) -> list[str]:
-    """Partitions to write: new or missing on disk; written by other queries (not `same_basis`); row count or raw
-    fingerprint moved; or, with `priced` (every partition's priced fingerprint, after a price change), that moved."""
+    """Partitions to write: new or missing on disk; written by another rows query (not `same_basis`); row count
+    or raw fingerprint moved; or, with `priced` (every partition's priced fingerprint, after a price change),
+    that moved."""
     out = []
     for key, part in new.items():
         before = old.get(key) or {}
@@ -160,8 +163,8 @@ def export(wh: Warehouse, folder: str | Path) -> dict[str, Any]:
         pricing = {name: [n, str(f)] for name, n, f in execute(cur, sql.load("queries/lake_pricing_state")).fetchall()}
         same_basis = manifest.get("basis") == basis
         repriced = not same_basis or manifest.get("pricing") != pricing
-        # after a price change every priced fingerprint is compared (on a lake from other queries, every partition
-        # is written: its fingerprints are needed for the manifest all the same)
+        # after a price change every priced fingerprint is compared (on a lake of another rows query, every
+        # partition is written: its fingerprints are needed for the manifest all the same)
         priced_all = _priced(cur, None) if repriced else None
         written = _changed(old, new, folder, same_basis, priced_all)
         priced = priced_all if priced_all is not None else _priced(cur, {new[k]["month"] for k in written})

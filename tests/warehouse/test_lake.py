@@ -170,7 +170,7 @@ def _assert_equal_to_ledger(wh, out) -> None:
 
 
 def test_a_lake_of_the_older_format_is_rewritten_once(wh, tmp_path):
-    """A lake written by other queries (an older version: one usage_daily file, no raw fingerprints) is written
+    """A lake written by another rows query (an older version: one usage_daily file, no raw fingerprints) is written
     again whole at the next export, and its single usage_daily file replaced by the month folders."""
     [r] = ingest_paths(wh, [write_csv(tmp_path / "one.csv", CANONICAL,
                                       "2027-03-02T10:00:00Z,hour,openai,gpt-4o,assistant,product,10,1000,200,1.5")])
