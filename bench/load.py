@@ -167,7 +167,7 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
             sent, received = frames["sent"] - seen["sent"], frames["received"] - seen["received"]
             errors.append((name, type(e).__name__, f"{await _page_state(page)} frames sent {sent} received "
                            f"{received}, websockets opened {frames['opened']} closed {frames['closed']} so far "
-                           f"{note} {str(e).splitlines()[0][:120]!r} console {console[-6:]}"))
+                           f"{note} {_why(e)!r} console {console[-6:]}"))
 
     nav = lambda title: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()  # noqa: E731
     savings = page.locator('[data-testid="stMetric"]', has_text="Savings")
@@ -202,6 +202,13 @@ async def session(ctx, url: str, going, times: list, errors: list, timeout: int 
                    return m && m.innerText !== text; }""",
                 arg=['[data-testid="stMetric"]', before], timeout=timeout))
     await page.close()
+
+
+def _why(e: Exception) -> str:
+    """A Playwright error's first line and the last lines of its call log (what the action waited for: an element
+    covered by another, disabled, not visible)."""
+    lines = [x.strip() for x in str(e).splitlines() if x.strip()]
+    return " / ".join(lines[:1] + [x for x in lines[1:] if "intercepts" in x or "not " in x or "waiting" in x][-3:])[:400]
 
 
 async def _page_state(page) -> str:

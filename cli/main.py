@@ -591,7 +591,16 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 # ~100 ms a run over this process's heap of polars, pyarrow, DuckDB and Streamlit objects: 144-170 -> 51-71 ms a
 # step without it, the same resident memory after the run). A served dashboard's code does not change under it,
 # and Python's own collector still runs by its thresholds.
-SERVE_RUNTIME_OPTIONS = ("--server.fileWatcherType", "none", "--runner.postScriptGC", "false")
+#
+# And no ForwardMsg sent as a reference to the browser's message cache (Streamlit sends an element of 10 KB or more
+# as its hash when the rerun request listed that hash as cached). Under load the browser can drop the message
+# between listing it and receiving the reference (its cache ages entries per finished run, and fragment runs
+# and queued reruns interleave); the frontend then stops for good with "Connection error … Cached ForwardMsg
+# MISS" and answers nothing more, reloading aside (bench/load.py, 10 sessions beside a 1 M-row ingest: 1 and 2
+# of the level's browser sessions lost this way in two runs). With no message cacheable every element is sent whole: a few more bytes per
+# rerun, the same serialisation (Streamlit serialises each message to hash it either way).
+NO_MESSAGE_CACHE = ("--global.minCachedMessageSize", "1e18")
+SERVE_RUNTIME_OPTIONS = ("--server.fileWatcherType", "none", "--runner.postScriptGC", "false", *NO_MESSAGE_CACHE)
 
 
 def serve_command(db: Path, port: str, settings: Settings) -> list[str]:
