@@ -15,8 +15,15 @@ in-process with Streamlit's AppTest (no browser: server-side time only):
 
 AppTest is run as a server runs after its first navigation (see `as_after_navigation`).
 
+With `--db LEDGER` an existing ledger is read instead (nothing generated; opening it may apply migrations, timed
+apart); `--range year` opens every page over the ledger's whole span instead of the sidebar's default; `--pages`
+times only some pages (titles or files, comma-separated); `--cold-only` skips the as-served pass and the slider.
+Each first render prints its wall time, the process's CPU seconds over it (DuckDB's threads included) and the load
+average after it: on a shared machine the wall time is mostly waiting for a core.
+
 Targets (docs/benchmarks.md, "Dashboard"): first render <= 1 s, slider move <= 100 ms.
-Usage: python bench/dashboard.py [--rows 5000000] [--timeout 600]
+Usage: python bench/dashboard.py [--rows 5000000 | --db LEDGER] [--range default|year] [--pages P,...] [--cold-only]
+       [--timeout 600]
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import ast
 import contextlib
 import functools
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -37,61 +45,97 @@ APP = ROOT / "dashboard" / "app.py"
 sys.path.insert(0, str(ROOT))
 
 
-def registered_pages() -> list[str]:
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    return [n.args[0].value for n in ast.walk(tree)
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "Page"
-            and n.args and isinstance(n.args[0], ast.Constant)]
-
-
 def flag(seconds: float, target: float) -> str:
     return "ok" if seconds <= target else "OVER"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process, every thread (DuckDB's included)."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def page_titles() -> dict[str, str]:
+    """file -> title of every page registered in dashboard/app.py."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    out = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "Page" and n.args:
+            title = next((k.value.value for k in n.keywords if k.arg == "title"), n.args[0].value)
+            out[n.args[0].value] = title
+    return out
+
+
+def chosen_pages(wanted: str | None) -> list[str]:
+    """The registered pages named in `wanted` (titles or files, comma-separated; none: every page)."""
+    titles = page_titles()
+    if not wanted:
+        return list(titles)
+    out = []
+    for w in (x.strip() for x in wanted.split(",")):
+        hit = [f for f, t in titles.items() if w in (f, t, Path(f).stem)]
+        if not hit:
+            raise SystemExit(f"no page {w!r}; the pages are {', '.join(titles.values())}")
+        out += hit
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="request rows to generate (default 5,000,000)")
+    parser.add_argument("--db", type=Path, help="time the pages on this existing ledger (nothing generated)")
+    parser.add_argument("--range", choices=("default", "year"), default="default",
+                        help="the sidebar's default range, or the ledger's whole span (default: default)")
+    parser.add_argument("--pages", help="only these pages (titles or files, comma-separated)")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold first renders")
     parser.add_argument("--timeout", type=float, default=600, help="AppTest timeout per run, seconds")
     args = parser.parse_args()
+    pages = chosen_pages(args.pages)
 
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")    # no "No runtime found" lines between figures
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from ingest import ingest_paths
-    from cli import sample
+    from dashboard.state import DATE_WIDGET_KEY
     from warehouse import Warehouse
 
     as_after_navigation()
 
     with tempfile.TemporaryDirectory(prefix="modelmix-bench-dash-") as tmp:
         tmp = Path(tmp)
-        t = time.perf_counter()
-        info = sample.generate(tmp / "data", args.rows)
-        print(f"generated {args.rows:,} request rows in {time.perf_counter() - t:.1f} s (untimed)", flush=True)
-        t = time.perf_counter()
-        with Warehouse(tmp / "bench.duckdb") as wh:
-            results = ingest_paths(wh, [tmp / "data"])
-            usage_rows = wh.scalar("select count(*) from usage_raw")
-        bad = [r for r in results if r.status == "rejected"]
-        assert not bad, bad
-        print(f"ingested {usage_rows:,} ledger rows from {len(results)} files in {time.perf_counter() - t:.1f} s "
-              f"(untimed)", flush=True)
-        del info
-        os.environ["MODELMIX_DB"] = str(tmp / "bench.duckdb")
+        if args.db:
+            t, cpu = time.perf_counter(), cpu_seconds()
+            with Warehouse(args.db) as wh:      # migrations and one-time rollup builds, if any, happen here
+                usage_rows = wh.scalar("select count(*) from usage_raw")
+            print(f"opened {args.db} ({usage_rows:,} ledger rows) in {time.perf_counter() - t:.1f} s, "
+                  f"cpu {cpu_seconds() - cpu:.1f} s (untimed) [load {load()}]", flush=True)
+            os.environ["MODELMIX_DB"] = str(args.db)
+        else:
+            generate(tmp, args.rows)
+            os.environ["MODELMIX_DB"] = str(tmp / "bench.duckdb")
         os.environ["MODELMIX_JOBS_FILE"] = str(tmp / "jobs.yaml")   # none: the Sources page's empty state
+        whole_year = whole_span() if args.range == "year" else None
 
         from dashboard.services import warmup
         from simulate import frontier, replay
 
-        def first_renders() -> dict[str, float]:
+        def first_renders(label: str) -> dict[str, float]:
             out = {}
-            for page in registered_pages():
-                at = AppTest.from_file(str(APP), default_timeout=args.timeout).run()   # the router (default page)
+            for page in pages:
+                at = AppTest.from_file(str(APP), default_timeout=args.timeout)
+                if whole_year:
+                    at.session_state[DATE_WIDGET_KEY] = whole_year
+                at.run()    # the router (default page)
                 st.cache_data.clear()
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), cpu_seconds()
                 at.switch_page(page).run()
                 out[page] = time.perf_counter() - t
+                print(f"  {label} {page:<28} {out[page]:7.2f} s  cpu {cpu_seconds() - cpu:6.2f} s  [load {load()}]",
+                      flush=True)
                 assert not at.exception, (page, [e.value for e in at.exception])
             return out
 
@@ -109,8 +153,13 @@ def main() -> None:
             return plain(self, *a, **k)
 
         AppTest.run = cold_run
-        cold = first_renders()
+        cold = first_renders("cold")
         AppTest.run = plain
+        if args.cold_only:
+            print(f"\n{'page':<28} {'cold':>8}  target 1 s (What-if: 2 s)")
+            for page in pages:
+                print(f"{page:<28} {cold[page]:>6.2f} s  {flag(cold[page], 2.0 if 'whatif' in page else 1.0)}")
+            return
 
         # as served: the ledger reopened with the warm-up on; it runs in the background, then pages are opened
         st.cache_resource.clear()
@@ -123,10 +172,10 @@ def main() -> None:
         assert warmer is not None and warmer.idle.wait(args.timeout)
         jobs = ", ".join(f"{p} {s:.2f} s" for p, s in warmer.last_run)
         print(f"background warm-up after opening the ledger: {time.perf_counter() - t:.2f} s more ({jobs})\n")
-        served = first_renders()
+        served = first_renders("served")
 
         print(f"{'page':<28} {'cold':>8} {'after warm-up':>14}  target 1 s")
-        for page in registered_pages():
+        for page in pages:
             print(f"{page:<28} {cold[page]:>6.2f} s {served[page]:>12.2f} s  {flag(served[page], 1.0)}", flush=True)
 
         # What-if slider: the fragment's rerun per move (what the browser asks for), the whole page's rerun for
@@ -157,6 +206,34 @@ def main() -> None:
               f"{statistics.median(service) * 1000:.1f} ms (max {max(service) * 1000:.1f})")
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def generate(tmp: Path, rows: int) -> None:
+    """`rows` request rows from `cli.sample.generate`, ingested into tmp/bench.duckdb (untimed)."""
+    from cli import sample
+    from ingest import ingest_paths
+    from warehouse import Warehouse
+
+    t = time.perf_counter()
+    sample.generate(tmp / "data", rows)
+    print(f"generated {rows:,} request rows in {time.perf_counter() - t:.1f} s (untimed)", flush=True)
+    t = time.perf_counter()
+    with Warehouse(tmp / "bench.duckdb") as wh:
+        results = ingest_paths(wh, [tmp / "data"])
+        usage_rows = wh.scalar("select count(*) from usage_raw")
+    bad = [r for r in results if r.status == "rejected"]
+    assert not bad, bad
+    print(f"ingested {usage_rows:,} ledger rows from {len(results)} files in {time.perf_counter() - t:.1f} s "
+          f"(untimed)", flush=True)
+
+
+def whole_span() -> tuple:
+    """The ledger's first and last day with usage (MODELMIX_DB), read as the sidebar reads them."""
+    from dashboard.services import ledger
+    from warehouse import Warehouse
+
+    with Warehouse(os.environ["MODELMIX_DB"]) as wh:
+        return ledger.date_bounds(wh.query)
 
 
 def as_after_navigation() -> None:

@@ -45,6 +45,7 @@ _TEAM_SCOPED = {
     "usage": f"team in {_ALLOWED}",
     "usage_daily": f"team in {_ALLOWED}",
     "spend_daily": f"team in {_ALLOWED}",
+    "people_monthly": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
     "subscriptions": f"team in {_ALLOWED}",
 }
@@ -229,17 +230,22 @@ class Warehouse:
             prices.ensure_catalog(self)
             from warehouse import ledger
 
-            build = None
-            if not self._con.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone():
+            def exists(table: str) -> bool:
+                return bool(self._con.execute("select 1 from duckdb_tables() where table_name = $t",
+                                              {"t": table}).fetchone())
+
+            if not exists("usage_daily"):
                 # the rollups are derived; a new ledger gets them empty so readers never miss a table
-                build = ledger.create_usage_daily
-            elif not self._con.execute("select 1 from duckdb_tables() where table_name = 'spend_daily'").fetchone():
-                # a ledger from before spend_daily (or restored from such a backup): built once from usage_daily
-                build = ledger.create_spend_daily
-            if build is not None:
+                builds = [ledger.create_usage_daily]
+            else:
+                # a ledger from before spend_daily or people_monthly (or restored from such a backup): each built
+                # once from usage_daily
+                builds = [build for table, build in ledger.COARSER_ROLLUPS.items() if not exists(table)]
+            if builds:
                 self._con.begin()       # whole or not at all: a table left empty would never be built again
                 try:
-                    build(self._con)
+                    for build in builds:
+                        build(self._con)
                     self._con.commit()
                 except BaseException:
                     self._con.rollback()

@@ -24,8 +24,9 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
 
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
-    days are attributed, and `source_choice`, `usage_daily` and `spend_daily` are rebuilt for those days alone (their rows
-    depend only on the usage of their own day), so a daily file costs the size of the file, not of the ledger.
+    days are attributed, and `source_choice`, `usage_daily` and `spend_daily` are rebuilt for those days alone (their
+    rows depend only on the usage of their own day), `people_monthly` for the months holding them (from those
+    months of `usage_daily`), so a daily file costs the size of the file and of its month, not of the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
     """
     window = {"first_day": _day(days[0]), "last_day": _day(days[1])} if days else {"first_day": None, "last_day": None}
@@ -47,6 +48,9 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
         cur.execute("delete from spend_daily where day between $first_day and $last_day", window)
         execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
+        months = {"first_month": window["first_day"].replace(day=1), "last_month": window["last_day"].replace(day=1)}
+        cur.execute("delete from people_monthly where month between $first_month and $last_month", months)
+        execute(cur, "insert into people_monthly by name " + sql.load("writes/people_monthly_rows"), months)
 
 
 # the self-hosted rates of the cost periods overlapping $first_day..$last_day (every period when $first_day is null)
@@ -83,10 +87,19 @@ def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None 
 
 
 def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the rollup from every row: its columns are the query's. `spend_daily`, its coarser copy, with it."""
+    """(Re)create the rollup from every row: its columns are the query's. `spend_daily` and `people_monthly`, its
+    coarser copies, with it."""
     execute(cur, "create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
             {"first_day": None, "last_day": None})
     create_spend_daily(cur)
+    create_people_monthly(cur)
+
+
+def create_people_monthly(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `people_monthly` (usage_daily per month x team x user x key: sql/writes/people_monthly_rows.sql)
+    from the whole of `usage_daily`."""
+    execute(cur, "create or replace table people_monthly as " + sql.load("writes/people_monthly_rows"),
+            {"first_month": None, "last_month": None})
 
 
 def create_spend_daily(cur: duckdb.DuckDBPyConnection) -> None:
@@ -96,6 +109,10 @@ def create_spend_daily(cur: duckdb.DuckDBPyConnection) -> None:
                 "select * exclude (user_id, api_key, labels) from usage_daily with no data")
     execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"),
             {"first_day": None, "last_day": None})
+
+
+# the rollups built from `usage_daily` alone, by table: a ledger from before one of them gets it when it opens
+COARSER_ROLLUPS = {"spend_daily": create_spend_daily, "people_monthly": create_people_monthly}
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:

@@ -8,14 +8,19 @@
 -- Grain: one row per group, highest spend first, at most $limit rows.
 -- Params: $start, $end (dates, inclusive); $dimension (see explore_trend); $filters (struct of one varchar
 -- list per dimension, an empty list keeps every row); $limit (integer); $coarse (boolean: true only when
--- neither api_key nor user_id is the dimension or filtered on).
+-- neither api_key nor user_id is the dimension or filtered on); $people (boolean: true only when not $coarse and
+-- only team, user_id or api_key is the dimension or filtered on).
 with daily as (
     -- $coarse (no user or key grouped or filtered): spend_daily, usage_daily without them, a thousandth of the
-    -- rows at 100 M requests; the two nulled columns are then never grouped or filtered on
-    select * from usage_daily where day between $start and $end and not $coarse
+    -- rows at 100 M requests; the two nulled columns are then never grouped or filtered on.
+    -- $people (user, key or team only): people_monthly's months and the cut months' days (macro people_in_range,
+    -- migration 030), the measures below summed per month; the dimensions it lacks are null and never used.
+    select * from usage_daily where day between $start and $end and not $coarse and not $people
     union all by name
     select *, null::varchar as user_id, null::varchar as api_key, null::map(varchar, varchar) as labels
     from spend_daily where day between $start and $end and $coarse
+    union all by name
+    select * from people_in_range(people_monthly, usage_daily, spend_daily, $start, $end) where $people
 ),
 grouped as (
     select * from usage_grouped(daily, $filters, $dimension)

@@ -1,8 +1,10 @@
 -- explore_filter_options: the values each Explore dimension takes in a date range, for the filter pickers,
 -- highest spend first. A missing value (usage without a project, key or user) is listed as '(none)'.
--- The per-person and per-key values (user_id, api_key) come from usage_daily; every other dimension from
--- spend_daily (usage_daily without those two and labels: the same spend, a thousand times fewer rows at 100 M
--- request rows), each summed once per dimension (grouping sets: no row is copied per dimension).
+-- The per-person and per-key values (user_id, api_key) come from people_monthly for the months the range holds
+-- whole, and from usage_daily only for the days of a month it cuts (macro people_in_range, migration 030); every
+-- other dimension from spend_daily (usage_daily without those two and labels: the same spend, a thousand times
+-- fewer rows at 100 M request rows), each summed once per dimension (grouping sets: no row is copied per
+-- dimension).
 -- Grain: one row per dimension x value. Params: $start, $end (dates, inclusive).
 with coarse as (
     select
@@ -19,8 +21,7 @@ with coarse as (
 ),
 fine as (
     select coalesce(api_key, '(none)') as api_key, coalesce(user_id, '(none)') as user_id, spend_usd
-    from usage_daily
-    where day between $start and $end
+    from people_in_range(people_monthly, usage_daily, spend_daily, $start, $end)
 ),
 coarse_sums as (
     select

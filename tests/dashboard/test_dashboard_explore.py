@@ -88,7 +88,7 @@ def test_filters_param_has_every_dimension():
     assert svc.active_filters({"team": ["a"], "model": []}) == {"team": ["a"]}
 
 
-@pytest.mark.parametrize("by", ["provider", "team", "model", "project"])
+@pytest.mark.parametrize("by", ["provider", "team", "model", "project", "user_id", "api_key"])
 def test_breakdown_matches_the_ledger(wh, by):
     df = svc.breakdown(wh.query, RANGE_START, LAST_DAY, by)
     expected = spend_by(wh, by)
@@ -265,6 +265,21 @@ def test_group_by_filter_and_drill_down(ledger, explore_app, wh):
     assert not at.exception
     assert at.selectbox(key="explore_drill").value is None
     assert "gpt-4o" in table(at)
+
+
+def test_group_by_user_within_a_team_reads_the_month_rollup(ledger, explore_app, wh, monkeypatch):
+    """Grouped by user and filtered by team only, the breakdown reads people_monthly (whole months) and the days
+    of the month the range cuts; the figures are the ledger's."""
+    expected = spend_by(wh, "user_id", where="team = 'support'")
+    wh.close()
+    asked = []
+    real = svc.people
+    monkeypatch.setattr(svc, "people", lambda by, filters: asked.append(real(by, filters)) or asked[-1])
+    at = explore_app(ledger, explore_by="user_id", explore_filter_team=["support"])
+    assert asked == [True]
+    got = table(at)
+    assert set(got) == set(expected) == {"(none)"}
+    assert got["(none)"] == pytest.approx(expected["(none)"][0], abs=1e-6) and expected["(none)"][0] > 0
 
 
 def test_empty_ledger_says_what_to_do(tmp_path, explore_app):

@@ -21,7 +21,7 @@ PARAM_VALUES = {
     "month_end": dt.date(2026, 10, 31), "prev_start": dt.date(2026, 9, 1), "prev_end": dt.date(2026, 9, 30),
     "top_n": 8, "as_of": dt.date(2026, 10, 31), "bucket": "week",
     "dimension": "team", "group_value": "unassigned", "search": "gpt", "email": None, "actor": None, "action": None,
-    "coarse": True, "ts_from": dt.datetime(2025, 1, 1), "ts_to": dt.datetime(2027, 1, 1),
+    "coarse": True, "people": True, "ts_from": dt.datetime(2025, 1, 1), "ts_to": dt.datetime(2027, 1, 1),
     "filters": {d: [] for d in ("provider", "model", "team", "project", "api_key", "user_id", "workload",
                                 "operation", "service_tier")},
 }

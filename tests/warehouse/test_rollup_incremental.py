@@ -24,7 +24,7 @@ def _tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
     """The derived tables, in a stable order, floating-point sums rounded to 9 decimals (a different grouping
     order may change the last bit)."""
     out = {}
-    for table, keys in (("usage_daily", None), ("spend_daily", None),
+    for table, keys in (("usage_daily", None), ("spend_daily", None), ("people_monthly", None),
                         ("source_choice", ["provider", "day", "source_format"]),
                         ("dim_attribution", ["dim_key"])):
         frame = wh.sql(f"select * from {table}")
@@ -39,10 +39,12 @@ def _assert_same_as_full_rebuild(wh: Warehouse) -> None:
     assert wh.sql(sql.load("checks/assert_rollup_matches_usage")).is_empty()
     assert wh.sql(sql.load("checks/assert_rollup_reconcile_matches_usage")).is_empty()
     assert wh.sql(sql.load("checks/assert_spend_daily_matches_rollup")).is_empty()
+    assert wh.sql(sql.load("checks/assert_people_monthly_matches_rollup")).is_empty()
     wh.write(ledger.refresh_derived)          # days=None: everything from every row
     after = _tables(wh)
     assert before["usage_daily"].height > 0
     assert 0 < before["spend_daily"].height <= before["usage_daily"].height
+    assert 0 < before["people_monthly"].height <= before["usage_daily"].height
     for table in before:
         assert_frame_equal(before[table], after[table], check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
 
