@@ -92,6 +92,8 @@ def main() -> None:
                         help="the sidebar's default range, or the ledger's whole span (default: default)")
     parser.add_argument("--pages", help="only these pages (titles or files, comma-separated)")
     parser.add_argument("--cold-only", action="store_true", help="only the cold first renders")
+    parser.add_argument("--queries", type=int, default=0, metavar="N",
+                        help="also print each page's N slowest statements (file or calling line, wall and CPU s)")
     parser.add_argument("--timeout", type=float, default=600, help="AppTest timeout per run, seconds")
     args = parser.parse_args()
     pages = chosen_pages(args.pages)
@@ -104,6 +106,8 @@ def main() -> None:
     from warehouse import Warehouse
 
     as_after_navigation()
+    if args.queries:
+        time_statements()
 
     with tempfile.TemporaryDirectory(prefix="modelmix-bench-dash-") as tmp:
         tmp = Path(tmp)
@@ -131,11 +135,14 @@ def main() -> None:
                     at.session_state[DATE_WIDGET_KEY] = whole_year
                 at.run()    # the router (default page)
                 st.cache_data.clear()
+                STATEMENTS.clear()
                 t, cpu = time.perf_counter(), cpu_seconds()
                 at.switch_page(page).run()
                 out[page] = time.perf_counter() - t
                 print(f"  {label} {page:<28} {out[page]:7.2f} s  cpu {cpu_seconds() - cpu:6.2f} s  [load {load()}]",
                       flush=True)
+                for name, wall, used in sorted(STATEMENTS, key=lambda s: -s[2])[:args.queries]:
+                    print(f"      {name:<48} {wall:7.3f} s  cpu {used:6.3f} s", flush=True)
                 assert not at.exception, (page, [e.value for e in at.exception])
             return out
 
@@ -206,6 +213,28 @@ def main() -> None:
               f"{statistics.median(service) * 1000:.1f} ms (max {max(service) * 1000:.1f})")
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+STATEMENTS: list[tuple[str, float, float]] = []     # (file or calling line, wall s, process CPU s) per statement
+
+
+def time_statements() -> None:
+    """Record every `Warehouse.sql` statement (named queries and SQL written in Python) with its wall and CPU
+    seconds, in STATEMENTS."""
+    import sql
+    from warehouse import db
+
+    plain = db.Warehouse.sql
+
+    def timed(self, text, *a, **k):
+        t, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            return plain(self, text, *a, **k)
+        finally:
+            STATEMENTS.append((sql.origin(text) or text.strip().splitlines()[0][:48], time.perf_counter() - t,
+                               cpu_seconds() - cpu))
+
+    db.Warehouse.sql = timed
 
 
 def generate(tmp: Path, rows: int) -> None:
