@@ -12,9 +12,11 @@
 -- the reconciliation compares. Every figure is its own exact sum rounded to the cent; `rounding_usd` is what
 -- the rounded terms miss (a cent or two, usually 0), so the displayed bridge adds up exactly.
 -- Grain: exactly one row.
+-- Reads spend_daily (usage_daily without user, key and labels: the same sums, a thousandth of the rows at 100 M
+-- request rows; docs/design.md "Rollups").
 -- Params: $start, $end (dates, inclusive).
 with daily as (
-    select * from usage_daily where day between $start and $end
+    select * from spend_daily where day between $start and $end
 ),
 sums as (
     select

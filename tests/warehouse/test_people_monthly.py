@@ -113,3 +113,32 @@ def test_a_restricted_view_ranks_only_its_teams_people(sample_wh, teams):
         everyone = sample_wh.query("explore_filter_options", start=start, end=end).filter(dimension="user_id")
         assert_frame_equal(got, want)
         assert got.height < everyone.height or got["spend_usd"].sum() < everyone["spend_usd"].sum()
+
+
+WHOLE_BILL_BEFORE = """
+    select
+        cast(date_trunc('month', day) as date) as month,
+        team,
+        sum(spend_usd) as token_usd,
+        count(distinct user_id) as active_users
+    from usage_daily
+    where day between $start and $end and in_spend
+    group by all
+"""
+
+
+def test_whole_bill_reads_people_monthly_and_answers_as_over_usage_daily(sample_wh):
+    """Chargeback's whole bill per team and month (finance_whole_bill_monthly): token spend and active users from
+    people_in_range, the same as the query's earlier read of usage_daily, over whole and cut months."""
+    text = sql.load("queries/finance_whole_bill_monthly")
+    head, rest = text.split("with tokens as (", 1)
+    before = head + "with tokens as (" + WHOLE_BILL_BEFORE + "),\n" + rest.split("),\n", 1)[1]
+    assert "people_in_range(" in text and "people_in_range(" not in before
+    for start, end in _ranges(sample_wh):
+        got = sample_wh.sql(text, start=start, end=end)
+        want = sample_wh.sql(before, start=start, end=end)
+        assert got.height > 0 or (start, end) != _ranges(sample_wh)[0]
+        try:
+            assert_frame_equal(got, want, check_exact=True)
+        except AssertionError as e:
+            raise AssertionError(f"{start}..{end}: {e}") from e

@@ -26,6 +26,9 @@ SWITCHED = {
     "finance_reconcile_token_classes": lambda a, b: {"start": a, "end": b},
     "billed_vs_list_totals": lambda a, b: {"start": a, "end": b},
     "unpriced_models": lambda a, b: {"start": a, "end": b},
+    "finance_month_lines": lambda a, b: {"start": a, "end": b},
+    "bridge_spend_all_sources": lambda a, b: {"start": a, "end": b},
+    "bridge_spend_billed_list": lambda a, b: {"start": a, "end": b},
 }
 
 
