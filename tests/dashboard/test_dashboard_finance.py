@@ -356,6 +356,20 @@ def test_chargeback_statement_and_downloads(page, expected):
     assert any("passes the specification's row checks" in c.value for c in at.caption), ([c.value for c in at.caption], [w.value for w in at.warning])
 
 
+def test_chargeback_builds_the_focus_file_once_per_render(page, monkeypatch):
+    """The FOCUS download is produced on click; the page's spec check is the one build per render (a month's
+    FOCUS rows are the costliest read of the page at 100 M request rows a year)."""
+    from finance import chargeback
+
+    builds = []
+    real = chargeback.export_focus
+    monkeypatch.setattr(chargeback, "export_focus", lambda *a, **k: builds.append(a[1]) or real(*a, **k))
+    at = page("chargeback", chargeback_month="2025-08")
+    assert not at.exception
+    assert builds == ["2025-08"]
+    assert "FOCUS cost and usage (CSV)" in [b.label for b in at.get("download_button")]
+
+
 def test_chargeback_showback_rule(page, expected):
     at = page("chargeback", chargeback_rule="None (showback)", chargeback_month="2025-09")
     assert not at.exception
