@@ -4,7 +4,7 @@
 -- no source of the team names users) and the cost per active user.
 -- Token spend and users per month and team come from people_monthly for the months the range holds whole, and
 -- from usage_daily for the days of a month it cuts (macro people_in_range, migration 030): exact for any range,
--- and a month of a 100 M-row year sums ~60 k rows, not ~1.4 M.
+-- and a month of a 100 M-row year sums ~105 k rows, not ~1.3 M.
 -- Grain: one row per month x team with token spend or a subscription. Params: $start, $end (dates, inclusive).
 with tokens as (
     select

@@ -1,9 +1,9 @@
 -- people_monthly_rows: the rows of `people_monthly`, the rollup Explore reads for its user and API key pickers and
 -- for a grouping by user, key or team filtered by nothing else: `usage_daily` per month and per team x user x key,
 -- for the months $first_month..$last_month (both null: every month). At 100 M request rows `usage_daily` holds
--- 16.6 M rows (every user's models, projects and labels per day); per month without those the same year is about
--- twenty times fewer, so a whole-year picker or ranking of 51.8 k users sums months, not days
--- (docs/benchmarks.md, "Explore at 100 M, seventh session"). The columns and their keys: macro people_rows
+-- 16.6 M rows (every user's models, projects and labels per day); per month without those the same year is
+-- ≈ 13 times fewer (≈ 105 k rows a month for 51.8 k users), so a whole-year picker or ranking of them sums
+-- months, not days (docs/benchmarks.md, "Pages at 100 M, seventh session"). The columns and their keys: macro people_rows
 -- (migration 030); every measure is the sum of `usage_daily`'s over the group. Team is kept so a team-restricted
 -- reader sees only its teams (warehouse/db.py).
 -- warehouse/ledger.py (refresh_derived) creates the table from every month, or, on an ordinary write, deletes the
