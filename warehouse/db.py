@@ -46,6 +46,7 @@ _TEAM_SCOPED = {
     "usage_daily": f"team in {_ALLOWED}",
     "spend_daily": f"team in {_ALLOWED}",
     "people_monthly": f"team in {_ALLOWED}",
+    "key_daily": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
     "subscriptions": f"team in {_ALLOWED}",
 }
@@ -238,8 +239,8 @@ class Warehouse:
                 # the rollups are derived; a new ledger gets them empty so readers never miss a table
                 builds = [ledger.create_usage_daily]
             else:
-                # a ledger from before spend_daily or people_monthly (or restored from such a backup): each built
-                # once from usage_daily
+                # a ledger from before spend_daily, key_daily or people_monthly (or restored from such a backup): each
+                # built once from usage_daily
                 builds = [build for table, build in ledger.COARSER_ROLLUPS.items() if not exists(table)]
             if builds:
                 self._con.begin()       # whole or not at all: a table left empty would never be built again

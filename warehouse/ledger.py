@@ -24,9 +24,9 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
 
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
-    days are attributed, and `source_choice`, `usage_daily` and `spend_daily` are rebuilt for those days alone (their
-    rows depend only on the usage of their own day), `people_monthly` for the months holding them (from those
-    months of `usage_daily`), so a daily file costs the size of the file and of its month, not of the ledger.
+    days are attributed, and `source_choice`, `usage_daily`, `spend_daily` and `key_daily` are rebuilt for those days
+    alone (their rows depend only on the usage of their own day), `people_monthly` for the months holding them (from
+    those months of `usage_daily`), so a daily file costs the size of the file and of its month, not of the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
     """
     window = {"first_day": _day(days[0]), "last_day": _day(days[1])} if days else {"first_day": None, "last_day": None}
@@ -48,6 +48,8 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
         cur.execute("delete from spend_daily where day between $first_day and $last_day", window)
         execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
+        cur.execute("delete from key_daily where day between $first_day and $last_day", window)
+        execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"), window)
         months = {"first_month": window["first_day"].replace(day=1), "last_month": window["last_day"].replace(day=1)}
         cur.execute("delete from people_monthly where month between $first_month and $last_month", months)
         execute(cur, "insert into people_monthly by name " + sql.load("writes/people_monthly_rows"), months)
@@ -87,11 +89,12 @@ def refresh_self_hosted_rates(cur: duckdb.DuckDBPyConnection, days: Days | None 
 
 
 def create_usage_daily(cur: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the rollup from every row: its columns are the query's. `spend_daily` and `people_monthly`, its
-    coarser copies, with it."""
+    """(Re)create the rollup from every row: its columns are the query's. `spend_daily`, `key_daily` and
+    `people_monthly`, its coarser copies, with it."""
     execute(cur, "create or replace table usage_daily as " + sql.load("writes/usage_daily_rows"),
             {"first_day": None, "last_day": None})
     create_spend_daily(cur)
+    create_key_daily(cur)
     create_people_monthly(cur)
 
 
@@ -111,8 +114,18 @@ def create_spend_daily(cur: duckdb.DuckDBPyConnection) -> None:
             {"first_day": None, "last_day": None})
 
 
+def create_key_daily(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `key_daily` (usage_daily without user and labels: sql/writes/key_daily_rows.sql) from the whole
+    of `usage_daily`, with usage_daily's own column types."""
+    cur.execute("create or replace table key_daily as "
+                "select * exclude (user_id, labels) from usage_daily with no data")
+    execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"),
+            {"first_day": None, "last_day": None})
+
+
 # the rollups built from `usage_daily` alone, by table: a ledger from before one of them gets it when it opens
-COARSER_ROLLUPS = {"spend_daily": create_spend_daily, "people_monthly": create_people_monthly}
+COARSER_ROLLUPS = {"spend_daily": create_spend_daily, "key_daily": create_key_daily,
+                   "people_monthly": create_people_monthly}
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:

@@ -24,7 +24,7 @@ def _tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
     """The derived tables, in a stable order, floating-point sums rounded to 9 decimals (a different grouping
     order may change the last bit)."""
     out = {}
-    for table, keys in (("usage_daily", None), ("spend_daily", None), ("people_monthly", None),
+    for table, keys in (("usage_daily", None), ("spend_daily", None), ("key_daily", None), ("people_monthly", None),
                         ("source_choice", ["provider", "day", "source_format"]),
                         ("dim_attribution", ["dim_key"])):
         frame = wh.sql(f"select * from {table}")

@@ -138,3 +138,24 @@ def test_filter_options_equal_the_one_pass_unpivot_of_usage_daily(sample_wh):
     assert set(got["dimension"]) == {"provider", "model", "team", "project", "api_key", "user_id", "workload",
                                      "operation", "service_tier"}
     assert_frame_equal(got, want)
+
+
+# the alert detectors group per key and day, never per user: they read key_daily (usage_daily without user_id and
+# labels), and answer exactly as over usage_daily
+KEY_DAILY_QUERIES = ("finance_daily_spend_detail", "finance_regression_daily")
+
+
+def test_the_detectors_read_key_daily_and_answer_as_over_usage_daily(sample_wh):
+    first, last = sample_wh.sql("select min(day) as a, max(day) as b from usage_daily").row(0)
+    daily, keys = (sample_wh.scalar(f"select count(*) from {t}") for t in ("usage_daily", "key_daily"))
+    assert 0 < keys <= daily
+    for name in KEY_DAILY_QUERIES:
+        text = sql.load(f"queries/{name}")
+        assert "from key_daily" in text and "from usage_daily" not in text, name
+        old = text.replace("from key_daily", "from usage_daily")
+        new_frame, old_frame = sample_wh.sql(text, start=first, end=last), sample_wh.sql(old, start=first, end=last)
+        assert new_frame.height > 0, name
+        try:
+            assert_frame_equal(new_frame, old_frame, check_exact=False, rel_tol=1e-12, abs_tol=1e-9)
+        except AssertionError as e:
+            raise AssertionError(f"{name}: {e}") from e
