@@ -19,6 +19,7 @@ from pathlib import Path
 
 import simulate
 from simulate import frontier, plan, replay, shadow
+from simulate.scenario import RequestGrades
 from warehouse import Warehouse
 from warehouse.ledger import refresh_derived
 
@@ -113,9 +114,10 @@ def main(n: int, only: str | None = None) -> None:
             {"kind": "cache", "hit_rate": 0.5}]})
         four_s, _ = timed(lambda: simulate.run(wh, four))
         print(f"four policies               {four_s:.3f} s  cpu {timed.cpu:.2f} s")
-        graded = shadow.with_shadow(shift, [
-            shadow.RequestGrade(request_id=f"req-{i}", provider="openai", model=m, score=0.5 + (i % 7) / 20)
-            for i in range(1, n, max(n // 10_000, 1)) for m in ("gpt-4o", "cheap")])   # odd i: gpt-4o rows
+        sample = [(i, m) for i in range(1, n, max(n // 10_000, 1)) for m in ("gpt-4o", "cheap")]  # odd i: gpt-4o
+        graded = shadow.with_shadow(shift, RequestGrades(
+            request_id=[f"req-{i}" for i, _ in sample], provider=["openai"] * len(sample),
+            model=[m for _, m in sample], score=[0.5 + (i % 7) / 20 for i, _ in sample]))
         graded_s, graded_r = timed(lambda: simulate.run(wh, graded))
         print(f"one shift + request grades  {graded_s:.3f} s  cpu {timed.cpu:.2f} s  "
               f"({graded_r.quality_basis['matched_requests']:,} graded rows, "
@@ -193,8 +195,6 @@ def oracle(wh, shift, n: int) -> None:
     import os
 
     import numpy as np
-
-    from simulate.scenario import RequestGrades
 
     i = np.arange(n)
     own = np.where(i % 4 == 0, "gpt-4o-mini", "gpt-4o")

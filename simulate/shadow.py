@@ -35,12 +35,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from simulate.scenario import Scenario, parse_scenario
+from simulate.scenario import RequestGrades, Scenario, parse_scenario
 from simulate.spec import ScenarioError, Strict
 from warehouse.errors import field_path, parse_problem
 
@@ -61,7 +63,8 @@ class ShadowScore(Strict):
 
 
 class RequestGrade(Strict):
-    """One row of the per-request form."""
+    """One row of the per-request form: the definition of a valid row. A file is read in bulk (`parse`); this model
+    names what is wrong with its first bad row, and reads the rare file the bulk reader cannot vouch for."""
 
     request_id: str = Field(min_length=1)
     model: str = Field(min_length=1)
@@ -75,13 +78,24 @@ class RequestGrade(Strict):
         # YAML/JSON may give a numeric id; the ledger keys it as text
         return str(v).strip() if isinstance(v, (int, str)) and not isinstance(v, bool) else v
 
-    @field_validator("model", "provider")
+    @field_validator("model")
     @classmethod
-    def _lower(cls, v: str | None) -> str | None:
-        return None if v is None else v.strip().lower()
+    def _model(cls, v: str) -> str:
+        v = v.strip().lower()
+        if not v:
+            raise ValueError("is blank")
+        return v
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, v: str | None) -> str | None:
+        return (v.strip().lower() or None) if v is not None else None
 
 
 _TITLE = "Invalid shadow evaluation"
+_COLUMNS = tuple(RequestGrade.model_fields)          # request_id, model, score, provider, source
+# the Python types a JSON/YAML column may hold for the bulk reader (anything else: the row-by-row reader decides)
+_TYPES = {"request_id": {str, int}, "model": {str}, "score": {float, int}, "provider": {str}, "source": {str}}
 
 
 def _records(text: str, name: str) -> list[dict]:
@@ -100,31 +114,133 @@ def _records(text: str, name: str) -> list[dict]:
     return records
 
 
-def parse(text: str, name: str = "shadow file") -> list[ShadowScore] | list[RequestGrade]:
-    """Rows of a shadow-evaluation file (CSV by default; JSON or YAML when `name` says so). The first row's
-    columns pick the form: `request_id` → per request (`RequestGrade`), else per workload × model."""
-    records = _records(text, name)
-    first = records[0] if isinstance(records[0], dict) else {}
-    model = RequestGrade if "request_id" in first else ShadowScore
+def _csv_frame(text: str) -> pl.DataFrame | None:
+    """A CSV file as text columns, as csv.DictReader reads it (an empty value is no value; a blank line is no
+    row), or None when polars cannot read it so (the row-by-row reader then says what is wrong)."""
+    try:
+        frame = pl.read_csv(text.encode(), infer_schema=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    frame = frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in frame.columns)
+    # a blank line reads as a row of nulls (so does a line of bare commas, which has no value either)
+    return frame.filter(~pl.all_horizontal(pl.all().is_null())) if frame.width else frame
+
+
+def _records_frame(records: list) -> pl.DataFrame | None:
+    """JSON/YAML records of the per-request form as columns (numeric ids as text), or None when a record is not a
+    mapping, has a column the form does not know, or a value of another type (bool, list, …): the row-by-row
+    reader then decides, with its exact message."""
+    if not all(isinstance(r, dict) for r in records):
+        return None
+    keys = set().union(*records)
+    if not keys <= set(_COLUMNS):
+        return None
+    columns = {}
+    for k in _COLUMNS:
+        values = [r.get(k) for r in records]
+        if not set(map(type, values)) - {type(None)} <= _TYPES[k]:
+            return None
+        columns[k] = pl.Series(k, values, dtype=pl.Float64 if k == "score" else pl.String, strict=False)
+    return pl.DataFrame(columns)
+
+
+def _row(model: type[Strict], record: object, row: int, name: str) -> Strict:
+    """One record validated, or the error "<file>: row N, <column>: <what is wrong>"."""
+    try:
+        return model.model_validate(record)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = field_path(err["loc"]) or "row"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ScenarioError(f"{name}: row {row}, {field}: {msg}", title=_TITLE) from e
+
+
+def _twice(name: str, row: int, first: int, key: str, model: str, what: str = "request_id") -> ScenarioError:
+    return ScenarioError(f"{name}: row {row}, {what}: {key!r} on model {model!r} is graded twice (also row {first})",
+                         title=_TITLE)
+
+
+def _rows(model: type[Strict], records: list, name: str) -> list:
+    """The records validated one by one (the workload form, and the rare per-request file the bulk reader does not
+    vouch for); the first bad row, or the first (…, model) graded twice, refuses the file."""
     out, seen = [], {}
     for i, r in enumerate(records, start=1):
-        try:
-            row = model.model_validate(r)
-        except ValidationError as e:
-            err = e.errors()[0]
-            field = field_path(err["loc"]) or "row"
-            raise ScenarioError(f"{name}: row {i}, {field}: {err['msg']}", title=_TITLE) from e
+        row = _row(model, r, i, name)
         key = ((row.provider, row.request_id, row.model) if model is RequestGrade else (row.workload, row.model))
         if key in seen:
-            what = "request_id" if model is RequestGrade else "workload"
-            raise ScenarioError(f"{name}: row {i}, {what}: {key[-2]!r} on model {row.model!r} is graded twice "
-                                f"(also row {seen[key]})", title=_TITLE)
+            raise _twice(name, i, seen[key], key[-2], row.model, "request_id" if model is RequestGrade else "workload")
         seen[key] = i
         out.append(row)
     return out
 
 
-def load(path: str | Path) -> list[ShadowScore] | list[RequestGrade]:
+def _grades(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> RequestGrades | None:
+    """The per-request form read in bulk: every check of `RequestGrade` as one expression over the columns, the
+    first failing row (or the first (provider, request_id, model) graded twice) refusing the file with the same
+    message the row-by-row reader gives. None when a row fails here yet `RequestGrade` accepts it (a form the
+    expressions do not know): the caller reads the file row by row."""
+    missing = [pl.lit(None, pl.String).alias(c) for c in _COLUMNS if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in _COLUMNS]
+    score = pl.col("score")
+    score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
+    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
+    cols = frame.with_columns(missing).select(
+        pl.col("request_id").str.strip_chars(), pl.col("model").str.strip_chars().str.to_lowercase(),
+        score.cast(pl.Float64, strict=False), pl.when(provider != "").then(provider).alias("provider"),
+        pl.col("source"), pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
+        else pl.lit(False).alias("extra"))
+    ok = ((pl.col("request_id") != "") & (pl.col("model") != "") & pl.col("score").is_between(0, 1)
+          & ~pl.col("extra")).fill_null(False)
+    bad = cols.select((~ok).arg_true().first()).item()
+    upto = cols.head(cols.height if bad is None else bad)
+    keys = ["provider", "request_id", "model"]
+    # the first (provider, request_id, model) graded twice among the good rows before the first bad one (looked
+    # for only when there is one: the check alone is one pass over the keys)
+    if upto.select(pl.struct(keys).is_duplicated().any()).item():
+        t = (upto.with_row_index("i").with_columns(first=pl.col("i").min().over(keys))
+             .filter(pl.col("i") != pl.col("first")).row(0, named=True))
+        raise _twice(name, t["i"] + 1, t["first"] + 1, t["request_id"], t["model"])
+    if bad is not None:
+        _row(RequestGrade, record(bad), bad + 1, name)      # raises, naming the column and what is wrong
+        return None
+    sources = cols["source"].drop_nulls().unique().sort().to_list()
+    # built without validating again: the expressions above are RequestGrades' checks (scores in [0, 1], columns
+    # of one length), and validating 2 M values per column would cost more than reading them
+    return RequestGrades.model_construct(
+        request_id=cols["request_id"].to_list(), provider=cols["provider"].to_list(),
+        model=cols["model"].to_list(), score=cols["score"].to_list(), source="; ".join(sources) or None)
+
+
+def parse(text: str, name: str = "shadow file") -> list[ShadowScore] | RequestGrades:
+    """A shadow-evaluation file (CSV by default; JSON or YAML when `name` says so). The first row's columns pick
+    the form: `request_id` → per request, read in bulk into the columns `assumptions.request_grades` holds
+    (`RequestGrades`); else per workload × model (`ShadowScore` rows). Any bad row refuses the whole file, naming
+    the file, the first bad row (counted from 1, header and blank lines not counted) and its column."""
+    is_csv = Path(name).suffix.lower() not in (".json", ".yaml", ".yml")
+    frame = _csv_frame(text) if is_csv else None
+    if frame is not None and frame.height and "request_id" in frame.columns and frame["request_id"][0] is not None:
+        grades = _grades(frame, lambda i: {k: v for k, v in frame.row(i, named=True).items() if v is not None}, name)
+        if grades is not None:
+            return grades
+    records = _records(text, name)
+    first = records[0] if isinstance(records[0], dict) else {}
+    if "request_id" not in first:
+        return _rows(ShadowScore, records, name)
+    if not is_csv and (frame := _records_frame(records)) is not None:
+        grades = _grades(frame, records.__getitem__, name)
+        if grades is not None:
+            return grades
+    return _columns(_rows(RequestGrade, records, name))
+
+
+def _columns(rows: list[RequestGrade]) -> RequestGrades:
+    sources = sorted({g.source for g in rows if g.source})
+    return RequestGrades(request_id=[g.request_id for g in rows], provider=[g.provider for g in rows],
+                         model=[g.model for g in rows], score=[g.score for g in rows],
+                         source="; ".join(sources) or None)
+
+
+def load(path: str | Path) -> list[ShadowScore] | RequestGrades:
     path = Path(path)
     try:
         return parse(path.read_text(encoding="utf-8"), str(path))
@@ -132,19 +248,17 @@ def load(path: str | Path) -> list[ShadowScore] | list[RequestGrade]:
         raise ScenarioError(f"{path}: cannot read: {e}", title=_TITLE) from e
 
 
-def with_shadow(scenario: Scenario, scores: list[ShadowScore] | list[RequestGrade]) -> Scenario:
+def with_shadow(scenario: Scenario, scores: list[ShadowScore] | RequestGrades) -> Scenario:
     """The scenario with a shadow evaluation: per workload × model rows set `assumptions.measured`, per-request
-    rows `assumptions.request_grades` (each replacing what the scenario had of that form)."""
+    grades `assumptions.request_grades` (each replacing what the scenario had of that form)."""
+    if isinstance(scores, RequestGrades):
+        # the grades are checked (parse, or RequestGrades' own validation) and the rest of the scenario is too:
+        # set them in place of a dump and a validation of every grade again (~1 cpu-s for 2 M grades)
+        assumptions = scenario.assumptions.model_copy(update={"request_grades": scores})
+        return scenario.model_copy(update={"assumptions": assumptions})
     data = scenario.model_dump(mode="json", exclude_none=True)
-    if scores and isinstance(scores[0], RequestGrade):
-        sources = sorted({g.source for g in scores if g.source})
-        data["assumptions"]["request_grades"] = {
-            "request_id": [g.request_id for g in scores], "provider": [g.provider for g in scores],
-            "model": [g.model for g in scores], "score": [g.score for g in scores],
-            **({"source": "; ".join(sources)} if sources else {})}
-    else:
-        measured: dict[str, dict[str, float]] = {}
-        for s in scores:
-            measured.setdefault(s.workload, {})[s.model] = s.score
-        data["assumptions"]["measured"] = measured
+    measured: dict[str, dict[str, float]] = {}
+    for s in scores:
+        measured.setdefault(s.workload, {})[s.model] = s.score
+    data["assumptions"]["measured"] = measured
     return parse_scenario(data, scenario.name)

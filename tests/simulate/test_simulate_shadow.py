@@ -96,11 +96,15 @@ def test_request_key_is_the_ledger_key(wh, tmp_path):
     assert "row_key" in wh.sql("select * from usage_replay limit 0").columns
 
 
+def columns(grades) -> list[tuple]:
+    return list(zip(grades.request_id, grades.provider, grades.model, grades.score, strict=True))
+
+
 def test_parse_request_form():
-    rows = shadow.parse("request_id,model,score\n 42 ,GPT-4o,0.5\n")
-    assert [(r.request_id, r.provider, r.model, r.score) for r in rows] == [("42", None, "gpt-4o", 0.5)]
-    rows = shadow.parse('[{"request_id": 7, "provider": "OpenAI", "model": "m", "score": 1}]', "g.json")
-    assert (rows[0].request_id, rows[0].provider) == ("7", "openai")
+    grades = shadow.parse("request_id,model,score\n 42 ,GPT-4o,0.5\n")
+    assert columns(grades) == [("42", None, "gpt-4o", 0.5)] and grades.source is None
+    grades = shadow.parse('[{"request_id": 7, "provider": "OpenAI", "model": "m", "score": 1}]', "g.json")
+    assert columns(grades) == [("7", "openai", "m", 1.0)]
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -226,3 +230,91 @@ def test_cli_simulate_with_a_request_file(wh, tmp_path):
     grades.write_text("request_id,model,score\nreq-1,gpt-4o,0.5\nreq-2,gpt-4o,2\n")
     p = cli("--shadow", str(grades))
     assert p.returncode != 0 and f"{grades}: row 2, score" in p.stderr
+
+
+# --- the per-request form read in bulk --------------------------------------------------------------------------
+
+MIXED = [  # (request_id, model, score, provider, source): numeric ids, no provider, upper case, spaces, sources
+    (" 42 ", "GPT-4o", 0.5, None, None), ("req-1", " gpt-4o-MINI ", 1, "OpenAI ", "grader a"),
+    (7, "gpt-4o", 0.25, None, "grader b"), ("req-1", "gpt-4o-mini", 0, None, "grader a"),
+    ("chatcmpl-9xK2", "claude-3-5-haiku", 0.875, "anthropic", None)]
+
+
+def mixed_texts() -> dict[str, str]:
+    import json
+
+    import yaml
+
+    csv_rows = [",".join("" if v is None else str(v) for v in row) for row in MIXED]
+    records = [{k: v for k, v in zip(("request_id", "model", "score", "provider", "source"), row, strict=True)
+                if v is not None} for row in MIXED]
+    return {"g.csv": "request_id,model,score,provider,source\n" + "\n".join(csv_rows) + "\n",
+            "g.json": json.dumps(records), "g.yaml": yaml.safe_dump(records)}
+
+
+def row_by_row(text: str, name: str):
+    """The reader before the bulk one: every record validated as a RequestGrade."""
+    return shadow._columns(shadow._rows(shadow.RequestGrade, shadow._records(text, name), name))
+
+
+@pytest.mark.parametrize("name", ["g.csv", "g.json", "g.yaml"])
+def test_bulk_reader_equals_the_row_by_row_one(name):
+    text = mixed_texts()[name]
+    bulk, rows = shadow.parse(text, name), row_by_row(text, name)
+    assert bulk == rows
+    assert columns(bulk) == [("42", None, "gpt-4o", 0.5), ("req-1", "openai", "gpt-4o-mini", 1.0),
+                             ("7", None, "gpt-4o", 0.25), ("req-1", None, "gpt-4o-mini", 0.0),
+                             ("chatcmpl-9xK2", "anthropic", "claude-3-5-haiku", 0.875)]
+    assert bulk.source == "grader a; grader b"
+    assert [type(v) for v in bulk.score] == [float] * 5 and all(type(v) is str for v in bulk.request_id)
+
+
+def test_json_ids_of_mixed_types_and_odd_values_are_read_row_by_row():
+    # a numeric id beside text ids is still text; a boolean id is refused with the row-by-row reader's words
+    assert shadow.parse('[{"request_id": 7, "model": "m", "score": 1}, {"request_id": "x", "model": "m", '
+                        '"score": 0}]', "g.json").request_id == ["7", "x"]
+    for text, message in [
+        ('[{"request_id": "a", "model": "m", "score": 1}, {"request_id": true, "model": "m", "score": 1}]',
+         "g.json: row 2, request_id: Input should be a valid string"),
+        ('[{"request_id": 1.5, "model": "m", "score": 1}]', "g.json: row 1, request_id: Input should be a valid string"),
+        ('[{"request_id": null, "model": "m", "score": 1}]', "g.json: row 1, request_id: Input should be a valid string"),
+        ('[{"request_id": "a", "model": "m", "score": 1, "grader": null}]',
+         "g.json: row 1, grader: Extra inputs are not permitted"),
+        ('[{"request_id": "a", "model": "m", "score": NaN}]', "g.json: row 1, score: Input should be less than or"),
+    ]:
+        with pytest.raises(simulate.ScenarioError, match=re.escape(message)):
+            shadow.parse(text, "g.json")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # blank lines are not rows (as the csv module counts them); the header is not a row
+    ("request_id,model,score\nr1,m,0.5\n\nr2,m,-0.1\n", "g.csv: row 2, score: Input should be greater than or equal"),
+    ("request_id,model,score\nr1,m,0.5\n   ,m,0.5\n", "g.csv: row 2, request_id: String should have at least 1"),
+    ("request_id,model,score\nr1,m,nan\n", "g.csv: row 1, score: Input should be"),
+    # a duplicate before a bad row is the first problem; a bad row before a duplicate is
+    ("request_id,model,score,provider\nr1,m,0.5,\nr1,M ,0.6,\nr2,m,7,\n",
+     "g.csv: row 2, request_id: 'r1' on model 'm' is graded twice (also row 1)"),
+    ("request_id,model,score\nr1,m,0.5\nr2,m,7\nr1,m,0.6\n", "g.csv: row 2, score: Input should be less than"),
+    # the same id under two providers is two requests; the same provider spelled twice is one
+    ("request_id,model,score,provider\nr1,m,0.5,openai\nr1,m,0.5,anthropic\nr1,m,0.5,OpenAI\n",
+     "g.csv: row 3, request_id: 'r1' on model 'm' is graded twice (also row 1)"),
+])
+def test_bulk_reader_names_the_first_bad_row(text, message):
+    with pytest.raises(simulate.ScenarioError, match=re.escape(message)):
+        shadow.parse(text, "g.csv")
+
+
+def test_a_blank_model_is_refused_and_a_blank_provider_is_none():
+    # before: " " passed `min_length` and was lower-cased to "", a grade of no model
+    with pytest.raises(simulate.ScenarioError, match=re.escape("g.csv: row 1, model: is blank")):
+        shadow.parse('request_id,model,score\nr1," ",0.5\n', "g.csv")
+    with pytest.raises(simulate.ScenarioError, match=re.escape("g.json: row 1, model: is blank")):
+        shadow.parse('[{"request_id": "r1", "model": " ", "score": 0.5}]', "g.json")
+    assert shadow.parse('request_id,model,score,provider\nr1,m,0.5," "\n', "g.csv").provider == [None]
+
+
+def test_with_shadow_keeps_the_parsed_columns():
+    grades = shadow.parse("request_id,model,score\nr1,m,0.5\n", "g.csv")
+    sc = shadow.with_shadow(scenario(0.5), grades)
+    assert sc.assumptions.request_grades is grades and sc.policies == scenario(0.5).policies
+    assert sc.assumptions.request_grades.digest() == grades.digest()
