@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,8 +123,15 @@ def _csv_frame(text: str) -> pl.DataFrame | None:
     except pl.exceptions.PolarsError:
         return None
     frame = frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in frame.columns)
-    # a blank line reads as a row of nulls (so does a line of bare commas, which has no value either)
-    return frame.filter(~pl.all_horizontal(pl.all().is_null())) if frame.width else frame
+    if not frame.width:
+        return frame
+    # a blank line reads as a row of nulls, which the csv module skips; so does a line of bare commas, a row to
+    # it (an error, counted in the rows after): read row by row unless every such row is a blank line
+    empty = pl.all_horizontal(pl.all().is_null())
+    nulls = frame.select(empty.sum()).item()
+    if nulls and nulls != len(re.findall(r"(?m)^\r?$", text.removesuffix("\n"))):
+        return None
+    return frame.filter(~empty) if nulls else frame
 
 
 def _records_frame(records: list) -> pl.DataFrame | None:

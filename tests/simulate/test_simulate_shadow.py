@@ -290,6 +290,7 @@ def test_json_ids_of_mixed_types_and_odd_values_are_read_row_by_row():
     # blank lines are not rows (as the csv module counts them); the header is not a row
     ("request_id,model,score\nr1,m,0.5\n\nr2,m,-0.1\n", "g.csv: row 2, score: Input should be greater than or equal"),
     ("request_id,model,score\nr1,m,0.5\n   ,m,0.5\n", "g.csv: row 2, request_id: String should have at least 1"),
+    ("request_id,model,score\nr1,m,0.5\n,,\n\nr2,m,2\n", "g.csv: row 2, request_id: Field required"),
     ("request_id,model,score\nr1,m,nan\n", "g.csv: row 1, score: Input should be"),
     # a duplicate before a bad row is the first problem; a bad row before a duplicate is
     ("request_id,model,score,provider\nr1,m,0.5,\nr1,M ,0.6,\nr2,m,7,\n",
