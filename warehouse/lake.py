@@ -210,13 +210,14 @@ def _export_daily(cur: Any, folder: Path, old: dict[str, int], repriced: bool, t
     """Write `usage_daily`'s months that need it: every month after a price change (`repriced`), else the months
     `touched` by a partition written or deleted, a month whose row count moved from the manifest's (`old`), or
     whose file is missing. Returns the months' row counts, the months written and the months gone."""
-    counts = dict(cur.execute(f"select strftime(day, '%Y-%m') as month, count(*) from {PARTITIONED_TABLE} "
+    # the table named in the statements themselves (PARTITIONED_TABLE names it in paths and messages)
+    counts = dict(cur.execute("select strftime(day, '%Y-%m') as month, count(*) from usage_daily "
                               "group by month").fetchall())
     written = []
     for month in sorted(counts):
         if repriced or month in touched or old.get(month) != counts[month] or not daily_path(folder, month).exists():
             first, last = _month_bounds(month)
-            n = _write(cur, f"select * from {PARTITIONED_TABLE} where day between $first_day and $last_day",
+            n = _write(cur, "select * from usage_daily where day between $first_day and $last_day",
                        {"first_day": first, "last_day": last}, daily_path(folder, month))
             if n != counts[month]:
                 raise LakeError(f"{PARTITIONED_TABLE} {month}: wrote {n:,} rows, expected {counts[month]:,}")
