@@ -29,7 +29,8 @@ def _read(folder) -> duckdb.DuckDBPyConnection:
 
 
 def _daily_glob(folder) -> str:
-    return str(folder / "tables" / "usage_daily" / "*" / "*.parquet").replace("'", "''")
+    """The exported usage_daily's month files as SQL literal text (a reader's path takes no bound parameter)."""
+    return sql.literal(str(folder / "tables" / "usage_daily" / "*" / "*.parquet"))
 
 
 def _files(folder) -> dict[str, tuple[int, int]]:
@@ -83,7 +84,7 @@ def test_export_holds_every_row_priced_and_attributed(ledger_copy, tmp_path):
                             "from usage_daily group by m order by m").rows()
     assert months == [f"month={m}" for m, _, _ in want_daily]
     assert con.execute(f"select strftime(day, '%Y-%m') as m, count(*), sum(spend_usd) from "
-                       f"read_parquet('{_daily_glob(out)}', hive_partitioning = false) group by m order by m"
+                       f"read_parquet({_daily_glob(out)}, hive_partitioning = false) group by m order by m"
                        ).fetchall() == want_daily
 
 
@@ -165,7 +166,7 @@ def _assert_equal_to_ledger(wh, out) -> None:
     assert _totals(con, "lake") == wh.sql("select count(*) as n, sum(requests) as r, sum(cost_usd) as c, "
                                           "sum(list_cost_usd) as l, count(distinct team) as t from usage").row(0)
     got = con.execute(f"select count(*), sum(spend_usd), sum(list_cost_usd) from "
-                      f"read_parquet('{_daily_glob(out)}', hive_partitioning = false)").fetchone()
+                      f"read_parquet({_daily_glob(out)}, hive_partitioning = false)").fetchone()
     assert got == wh.sql("select count(*), sum(spend_usd), sum(list_cost_usd) from usage_daily").row(0)
 
 
