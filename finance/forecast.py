@@ -267,7 +267,8 @@ def _monthly_ahead(hist: History, k0: int, as_of: dt.date, days: list[dt.date]) 
 _FORECAST_SCHEMA = {"key": pl.String, "period": pl.String, "period_start": pl.Date, "period_end": pl.Date,
                     "as_of": pl.Date, "actual_to_date_usd": pl.Float64, "forecast_rest_usd": pl.Float64,
                     "forecast_total_usd": pl.Float64, "p10_total_usd": pl.Float64, "p90_total_usd": pl.Float64,
-                    "days_elapsed": pl.Int64, "days_in_period": pl.Int64, "method": pl.String}
+                    "days_elapsed": pl.Int64, "days_in_period": pl.Int64, "method": pl.String,
+                    "last_spend_day": pl.Date}
 
 
 def forecast(wh: Warehouse, by: By = "team", as_of: dt.date | None = None, weeks: int = DEFAULT_WEEKS,
@@ -293,6 +294,11 @@ def forecast_history(hist: History, as_of: dt.date, weeks: int = DEFAULT_WEEKS,
     proj = project(hist, as_of, longest, weeks, seed)
     rows = []
     upto = hist.index(as_of)
+    # the last day with spend per key: a key whose sources end before `as_of` reads the days after as $0 (the
+    # page marks its forecast as driven by that gap)
+    has = hist.values[: upto + 1] != 0
+    last_idx = np.where(has.any(axis=0), upto - np.argmax(has[::-1], axis=0), -1)
+    last_day = [hist.start + dt.timedelta(days=int(i)) if i >= 0 else None for i in last_idx]
     for p, (start, end) in ends.items():
         i0 = max(hist.index(start), 0)
         actual = hist.values[i0: upto + 1].sum(axis=0)
@@ -307,7 +313,7 @@ def forecast_history(hist: History, as_of: dt.date, weeks: int = DEFAULT_WEEKS,
                 "forecast_total_usd": float(actual[j] + rest_point[j]),
                 "p10_total_usd": float(actual[j] + q10[j]), "p90_total_usd": float(actual[j] + q90[j]),
                 "days_elapsed": (as_of - start).days + 1, "days_in_period": (end - start).days + 1,
-                "method": proj.fit.kind,
+                "method": proj.fit.kind, "last_spend_day": last_day[j],
             })
     return pl.DataFrame(rows, schema=_FORECAST_SCHEMA).sort("period", "key")
 

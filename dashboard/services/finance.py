@@ -177,6 +177,21 @@ def load_budget_file(wh: Warehouse, filename: str, data: bytes) -> int:
 INCOMPLETE_MARK = " · incomplete"
 
 
+GAP_MARK = " · gap"
+
+
+def mark_gap_forecasts(df: pl.DataFrame, source_ends: list[dt.date], slack_days: int = 2) -> pl.DataFrame:
+    """`gap_driven` (and "· gap" on `method`) for forecast rows whose spend stops where a lagging source ends (its
+    last day, or up to `slack_days` before it): the days after read as $0 and the forecast reads the data gap,
+    not the spend. A key that stopped long before (a team that ended) is not marked."""
+    gap = pl.lit(False)
+    for end in source_ends:
+        gap = gap | pl.col("last_spend_day").is_between(end - dt.timedelta(days=slack_days), end)
+    gap = gap.fill_null(False)
+    return df.with_columns(gap_driven=gap,
+                           method=pl.when(gap).then(pl.col("method") + GAP_MARK).otherwise(pl.col("method")))
+
+
 def mark_incomplete(status: pl.DataFrame, complete_through: dt.date | None) -> pl.DataFrame:
     """`status_label` "On track · incomplete" for an on-track budget period that runs past the last day every
     current source covers: its actual misses those sources' later usage, so "on track" may be the gap talking.

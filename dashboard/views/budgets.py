@@ -50,9 +50,21 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
     elapsed, days = df["days_elapsed"][0], df["days_in_period"][0]
     st.markdown(f"**{period_name(start, period)}** — {elapsed} of {days} days elapsed; totals are actual spend "
                 f"to {as_of:%d %b %Y} plus the forecast of the remaining days to {end:%d %b %Y}.")
+    done = ledger.source_completeness(state.run_query, as_of)
+    if not done.is_complete:
+        df = svc.mark_gap_forecasts(df, done.lagging["last_day"].to_list(), ledger.LAG_TOLERANCE_DAYS)
+        gaps = df.filter(pl.col("gap_driven"))
+        st.warning(f"**Spend after {done.complete_through:%-d %b %Y} is incomplete**: {done.describe()}. "
+                   + (f"{gaps.height} of {df.height} rows stop where those sources end, so their forecast reads "
+                      "the missing days as $0 a day (*· gap* in the Model column); "
+                      if gaps.height else "")
+                   + f"end the sidebar's date range on {done.complete_through:%-d %b %Y} to forecast from complete "
+                   "data, or load the newer exports on Upload & data.",
+                   icon=":material/hourglass_bottom:")
     table(
         df, hide_index=True, width="stretch",
-        column_order=["key", "actual_to_date_usd", "forecast_total_usd", "p10_total_usd", "p90_total_usd", "method"],
+        column_order=["key", "actual_to_date_usd", "forecast_total_usd", "p10_total_usd", "p90_total_usd", "method",
+                      "last_spend_day"],
         column_config={
             "key": st.column_config.TextColumn(by_label),
             "actual_to_date_usd": money("Actual to date", format="dollar"),
@@ -61,7 +73,10 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
             "p10_total_usd": money("P10", format="dollar", help="1 in 10 chance of ending below this."),
             "p90_total_usd": money("P90", format="dollar", help="1 in 10 chance of ending above this."),
             "method": st.column_config.TextColumn("Model", help="trend+weekday with 3+ weeks of history; trend "
-                                                  "with 1-3 weeks; mean with less."),
+                                                  "with 1-3 weeks; mean with less. · gap: no spend after the last "
+                                                  "day every source covers, so the forecast reads a data gap."),
+            "last_spend_day": st.column_config.DateColumn("Last spend", format="D MMM YYYY",
+                                                          help="The last day with spend up to the forecast day."),
         },
     )
     st.caption("Each series is fitted on its last 8 weeks of daily spend as (level + trend) × weekday factors; a "

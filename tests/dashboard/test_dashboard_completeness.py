@@ -9,6 +9,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import summary_tables
@@ -70,6 +71,28 @@ def test_budgets_on_track_past_the_complete_days_are_marked_incomplete():
     marked = finance.mark_incomplete(status, D(2026, 10, 31))["status_label"].to_list()
     assert marked == ["On track · incomplete", "On track", "Over budget"]   # a complete October stays on track
     assert finance.mark_incomplete(status, None)["status_label"].to_list() == ["On track", "On track", "Over budget"]
+
+
+def test_a_forecast_whose_spend_stops_where_a_source_ends_is_marked_as_reading_the_gap():
+    """A key whose last spend is a lagging source's last day (or a day or two before) forecasts the gap as $0 a
+    day: marked. A key that stopped months earlier (a team that ended) or still spends is not."""
+    from dashboard.services import finance
+    from finance import forecast as fc
+
+    start = D(2026, 9, 1)
+    values = np.zeros((58, 4))                   # 1 Sep - 28 Oct
+    values[:, 0] = 1.0                           # still spending on the forecast day
+    values[:51, 1] = 2.0                         # stops on 21 Oct, where its source ends
+    values[:49, 2] = 3.0                         # stops on 19 Oct: two days before (exports lag)
+    values[:10, 3] = 4.0                         # stopped on 10 Sep
+    hist = fc.History(start, ["live", "gap", "lag", "ended"], values)
+    out = fc.forecast_history(hist, D(2026, 10, 28), periods=("month",))
+    assert dict(zip(out["key"], out["last_spend_day"])) == {
+        "live": D(2026, 10, 28), "gap": D(2026, 10, 21), "lag": D(2026, 10, 19), "ended": D(2026, 9, 10)}
+    marked = finance.mark_gap_forecasts(out, [D(2026, 10, 21)], slack_days=2)
+    assert dict(zip(marked["key"], marked["gap_driven"])) == {"live": False, "gap": True, "lag": True, "ended": False}
+    assert marked.filter(pl.col("key") == "gap")["method"][0].endswith(finance.GAP_MARK)
+    assert not finance.mark_gap_forecasts(out, [], slack_days=2)["gap_driven"].any()
 
 
 def test_explore_trend_draws_the_overview_band():
@@ -189,6 +212,15 @@ def test_an_unreliable_forecast_says_so_and_draws_no_band(app):
     names = set(vega.series(chart)) | set(vega.series(chart, "band"))
     assert "P10–P90 band" not in names and "Forecast (unreliable)" in names
     assert all(m.label.endswith("· unreliable") for m in at.metric if m.label.startswith("Typical error"))
+    # the forecast's days after 31 Oct miss `focus` and `openai-usage-csv`: the teams whose spend stops there are
+    # marked as reading that gap (their $0.00 month-end is not a forecast of spend), the others are not
+    [gap] = [w.value for w in at.warning if w.value.startswith("**Spend after 31 Oct 2026 is incomplete**")]
+    assert "rows stop where those sources end" in gap and "end the sidebar's date range on 31 Oct 2026" in gap
+    [forecast] = [pl.from_pandas(d.value) for d in at.dataframe if "last_spend_day" in d.value.columns]
+    forecast = forecast.with_columns(pl.col("last_spend_day").cast(pl.Date))
+    marked = forecast.filter(pl.col("method").str.ends_with("· gap"))
+    assert marked.height and (marked["last_spend_day"] == D(2026, 10, 31)).all()
+    assert (forecast.filter(~pl.col("method").str.ends_with("· gap"))["last_spend_day"] != D(2026, 10, 31)).all()
 
 
 @pytest.mark.slow
