@@ -206,10 +206,10 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
                            key=f"upload_warnings_{key}_{ingest_id}", icon=":material/download:")
 
 
-HISTORY_COLUMNS = {     # the ingest history's columns and widths (px): 968 in all, inside the 978 px the page has
-    # in a 1440 px window, so no column is off the page; a longer file name ends in "…" (its path is in the details)
+HISTORY_COLUMNS = {     # the ingest history's columns and widths (px): 936 in all, inside the 940 px the page has
+    # in a 1400 px window (978 in 1440), so no column is off the page; a longer file name ends in "…" (its path is in the details)
     "ingest_id": st.column_config.NumberColumn("Id", format="plain", width=44),
-    "file_base": st.column_config.TextColumn("File", width=336, help="Pick the upload under the table for its "
+    "file_base": st.column_config.TextColumn("File", width=290, help="Pick the upload under the table for its "
                                                                      "full path, format and every row count."),
     "status": st.column_config.TextColumn("Status", width=82),
     "file_cost_usd": st.column_config.NumberColumn("File's cost", format="dollar", width=88,
@@ -217,7 +217,7 @@ HISTORY_COLUMNS = {     # the ingest history's columns and widths (px): 968 in a
     "loaded_cost_usd": st.column_config.NumberColumn("Loaded cost", format="dollar", width=96),
     "rows_loaded": st.column_config.NumberColumn("Rows loaded", format="localized", width=96),
     "rows_rejected": st.column_config.NumberColumn("Rejected", format="localized", width=76),
-    "usage": st.column_config.TextColumn("Usage", width=150, help="First and last day of usage in the file"),
+    "usage": st.column_config.TextColumn("Usage", width=164, help="First and last day of usage in the file"),
 }
 
 

@@ -263,8 +263,9 @@ def test_empty_ledger_says_what_to_do(tmp_path, upload_app):
 
 
 def test_ingest_history_fits_the_page_and_details_keep_the_rest(tmp_path, upload_app):
-    """The history lists what ties a file to the ledger in columns that fit the page at 1440 px (their fixed
-    widths add up to under the 978 px the page has there; it used to scroll its last columns off); the full
+    """The history lists what ties a file to the ledger in columns that fit the page at 1400 px (their fixed
+    widths add up to under the 940 px the page has in a 1400 px window; it used to scroll its last columns off,
+    and at 336 px for the file name cut "1 Oct – 27 Nov 2026" in a 1400 px window); the full
     path, format, load time and every row count are in the upload's details."""
     from dashboard.views.upload import HISTORY_COLUMNS
 
@@ -272,7 +273,8 @@ def test_ingest_history_fits_the_page_and_details_keep_the_rest(tmp_path, upload
     at = upload_app(db)
     history = at.dataframe[0]
     assert list(history.proto.column_order) == list(HISTORY_COLUMNS)
-    assert sum(c["width"] for c in HISTORY_COLUMNS.values()) <= 978
+    assert sum(c["width"] for c in HISTORY_COLUMNS.values()) <= 940
+    assert HISTORY_COLUMNS["usage"]["width"] >= 160     # "1 Oct – 27 Nov 2026" whole
     assert history.value.iloc[0]["usage"] == "1 May – 17 Sep 2025"   # as the pages write a span of days
     at.selectbox(key="upload_pick").set_value(int(history.value.iloc[0]["ingest_id"])).run()
     [facts] = [c.value for c in at.caption if "· format **" in c.value]
