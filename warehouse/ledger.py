@@ -25,8 +25,9 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
     days are attributed, and `source_choice`, `usage_daily`, `spend_daily` and `key_daily` are rebuilt for those days
-    alone (their rows depend only on the usage of their own day), `people_monthly` for the months holding them (from
-    those months of `usage_daily`), so a daily file costs the size of the file and of its month, not of the ledger.
+    alone (their rows depend only on the usage of their own day), and the `people_monthly` groups of their months
+    move by those days' difference (refresh_people_monthly), so a daily file costs the size of the file and of its
+    days, not of its month or the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
     """
     window = {"first_day": _day(days[0]), "last_day": _day(days[1])} if days else {"first_day": None, "last_day": None}
@@ -43,16 +44,31 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         window = {"first_day": min(window["first_day"], moved[0]), "last_day": max(window["last_day"], moved[1])}
     if days is None:
         create_usage_daily(cur)
-    else:
-        cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
-        execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
-        cur.execute("delete from spend_daily where day between $first_day and $last_day", window)
-        execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
-        cur.execute("delete from key_daily where day between $first_day and $last_day", window)
-        execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"), window)
-        months = {"first_month": window["first_day"].replace(day=1), "last_month": window["last_day"].replace(day=1)}
-        cur.execute("delete from people_monthly where month between $first_month and $last_month", months)
-        execute(cur, "insert into people_monthly by name " + sql.load("writes/people_monthly_rows"), months)
+        return
+    # people_monthly moves by the written days' difference: their people rows before the write, then after it
+    execute(cur, "create or replace temp table people_delta as " + sql.load("writes/people_delta_rows"),
+            {**window, "sign": -1})
+    cur.execute("delete from usage_daily where day between $first_day and $last_day", window)
+    execute(cur, "insert into usage_daily by name " + sql.load("writes/usage_daily_rows"), window)
+    cur.execute("delete from spend_daily where day between $first_day and $last_day", window)
+    execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
+    cur.execute("delete from key_daily where day between $first_day and $last_day", window)
+    execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"), window)
+    execute(cur, "insert into people_delta by name " + sql.load("writes/people_delta_rows"), {**window, "sign": 1})
+    refresh_people_monthly(cur, window["first_day"].replace(day=1), window["last_day"].replace(day=1))
+
+
+def refresh_people_monthly(cur: duckdb.DuckDBPyConnection, first_month: dt.date, last_month: dt.date) -> None:
+    """Move the `people_monthly` rows of the months first_month..last_month by the written days' difference (temp
+    table people_delta: their people rows before the write with sign -1, after it with +1), instead of regrouping
+    those months of usage_daily (1.3 M rows for a 31-day month at 100 M request rows a year). Exact, as every
+    measure is a count, a token sum or a DECIMAL amount; tests/warehouse/test_rollup_incremental.py checks it equals
+    a full rebuild."""
+    months = {"first_month": first_month, "last_month": last_month}
+    execute(cur, "create or replace temp table people_merged as " + sql.load("writes/people_monthly_merge"), months)
+    cur.execute("delete from people_monthly where month between $first_month and $last_month", months)
+    cur.execute("insert into people_monthly by name select * from people_merged")
+    cur.execute("drop table people_delta; drop table people_merged")
 
 
 # the self-hosted rates of the cost periods overlapping $first_day..$last_day (every period when $first_day is null)

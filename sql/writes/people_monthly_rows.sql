@@ -6,8 +6,8 @@
 -- months, not days (docs/benchmarks.md, "Pages at 100 M, seventh session"). The columns and their keys: macro people_rows
 -- (migration 030); every measure is the sum of `usage_daily`'s over the group. Team is kept so a team-restricted
 -- reader sees only its teams (warehouse/db.py).
--- warehouse/ledger.py (refresh_derived) creates the table from every month, or, on an ordinary write, deletes the
--- months the write touched and inserts them again from their days of `usage_daily`, right after it.
+-- warehouse/ledger.py (create_people_monthly) creates the table from every month; an ordinary write moves only the
+-- groups its days touch, by those days' difference (writes/people_delta_rows.sql, writes/people_monthly_merge.sql).
 -- Grain: one row per month x team x user_id x api_key x in_spend x has_requests x has_tokens.
 -- Params: $first_month, $last_month (first days of months, or both null)
 with in_months as (
