@@ -282,14 +282,17 @@ def _print(r: dict) -> None:
     ok = lambda b: "ok" if b else "MISSED"  # noqa: E731
     ratio, rer = r["ratio_ingest_to_plain"], r["ratio_reingest_to_ingest"]
     peak = max(s["peak_rss_bytes"] for s in r["steps"].values()) / 2**30
-    print(f"\ningest / plain = {ratio:.2f}x (target <= 1.5x: {ok(ratio <= 1.5)}); re-ingest / ingest = {rer:.3f}x "
-          f"(target < 0.2x: {ok(rer < 0.2)}); peak RSS {peak:.2f} GiB (target < 1.5 GB: {ok(peak < 1.5e9 / 2**30)})")
-    print(f"CPU seconds ingest / plain = {r['cpu_ratio_ingest_to_plain']:.2f}x; load average after the run "
-          f"{r['load_average_after'][0]:.1f} on {v['cores']} cores (other work on the machine inflates wall times)")
+    # ratios are judged on CPU seconds (as bench/scale.py does): on a shared machine a step's wall time is mostly
+    # queueing behind other work
+    cpu_ratio = r["cpu_ratio_ingest_to_plain"]
+    print(f"\ningest / plain = {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (target <= 1.5x: {ok(cpu_ratio <= 1.5)}); "
+          f"re-ingest / ingest = {rer:.3f}x (target < 0.2x: {ok(rer < 0.2)}); peak RSS {peak:.2f} GiB "
+          f"(target < 1.5 GB: {ok(peak < 1.5e9 / 2**30)})")
+    print(f"load average after the run {r['load_average_after'][0]:.1f} on {v['cores']} cores (other work on the "
+          "machine inflates wall times)")
     if "ratio_increment_to_plain" in r:
-        inc = r["ratio_increment_to_plain"]
-        print(f"increment / plain read of it = {inc:.2f}x wall, {r['cpu_ratio_increment_to_plain']:.2f}x CPU "
-              f"(target <= 2x: {ok(inc <= 2)})")
+        inc, inc_cpu = r["ratio_increment_to_plain"], r["cpu_ratio_increment_to_plain"]
+        print(f"increment / plain read of it = {inc:.2f}x wall, {inc_cpu:.2f}x CPU (target <= 2x: {ok(inc_cpu <= 2)})")
     ov = r["steps"]["overlap"]
     print(f"overlap: {ov['rows_loaded']:,} loaded (expected {r['overlap_expected_new']:,}), "
           f"{ov['rows_duplicate']:,} duplicate")
