@@ -1,6 +1,6 @@
 """Outlook: the monthly projection of baseline vs scenario spend with P10/P50/P90 bands; the assumptions are the
-inputs. One replay per scenario (cached on the ledger's version); every input change is a seeded Monte Carlo in
-milliseconds.
+inputs. One replay per scenario (cached on the ledger's version); every input change is a Monte Carlo of a fixed
+set of random draws in milliseconds.
 
 Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
 
@@ -41,11 +41,15 @@ def inputs() -> svc.Assumptions:
     with c3:
         ramp = st.slider("Months to adopt the scenario", 0, 24, (6, 12), key="outlook_ramp",
                          help="A linear ramp from today's mix to the scenario's; 0 = from the first month.")
-        seed = st.number_input("Random seed", 0, 10_000, 0, key="outlook_seed",
-                               help="The bands come from 2,000 random draws; the same number gives the same "
-                                    "bands, another number shows how much they move by chance.")
+        # the bands are the same on every visit (a fixed set of draws); a second set, for a reader who wants to see
+        # how much they move by chance, sits out of the way
+        with st.expander("Advanced"):
+            draw_set = st.number_input("Set of random draws", 1, 10_000, 1, key="outlook_draw_set",
+                                       help="The bands come from 2,000 random draws, the same ones on every "
+                                            "visit (set 1). Another set draws them again: how far the bands move "
+                                            "shows how much of them is chance.")
     return svc.Assumptions(months=months, growth=growth, decline=(lo, mode, hi), adoption_months=ramp,
-                           draws=2000, seed=int(seed))
+                           draws=2000, seed=int(draw_set) - 1)
 
 
 st.title("Outlook")
@@ -96,7 +100,8 @@ try:
                    f"a month over {o.fit.months_used} months); the draws are clipped to ±20% a month. Turn the fit "
                    "off and give a growth range for a tighter band.", icon=":material/warning:")
     st.vega_lite_chart(charts.outlook_bands(o.frame), width="stretch")
-    st.caption("Lines are the median (P50) of 2,000 seeded draws; bands run from P10 to P90. Spend per month = "
+    st.caption("Lines are the median (P50) of 2,000 random draws (the same on every visit); bands run from P10 to "
+               "P90. Spend per month = "
                "today's run-rate × growth × price decline; the scenario follows its adoption ramp. "
                "History used: " + ", ".join(f"{m:%b %Y}" for m in o.history["month"].to_list()) + ".")
     left, right = st.columns(2)

@@ -213,6 +213,22 @@ def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledge
     assert metric(at, "Baseline, next 6 months (P50)")
 
 
+def test_outlook_says_no_seed_and_keeps_its_draws_in_an_advanced_expander(outlook_page):
+    """Issue 15 item 4: no "Seed" on a finance page. The bands come from a fixed set of draws; another set is one
+    plain-worded input inside "Advanced", and picking it redraws the bands."""
+    at = outlook_page(outlook_scenario="Preset: Most frontier traffic to a far cheaper model")
+    assert not at.exception, at.exception
+    words = [w.label for w in (*at.number_input, *at.slider, *at.toggle)] + [c.value for c in at.caption]
+    assert not any("seed" in w.lower() for w in words), words
+    [advanced] = [e for e in at.expander if e.label == "Advanced"]
+    [draws] = advanced.number_input
+    assert draws.label == "Set of random draws" and draws.value == 1
+    first = metric(at, "Savings, next 18 months (P50)")
+    draws.set_value(2).run()
+    assert not at.exception
+    assert metric(at, "Savings, next 18 months (P50)") != first
+
+
 def test_outlook_on_an_empty_ledger(outlook_page, tmp_path):
     with Warehouse(tmp_path / "empty.duckdb"):
         pass
