@@ -23,6 +23,26 @@ INCOMPLETE_COLOR = "#9aa0a6"
 _SPAN = {"day": pl.duration(hours=19), "week": pl.duration(days=5, hours=12)}
 _PERIOD = {"day": "Day", "week": "Week starting", "month": "Month"}
 _TICKS = {"day": "%-d %b", "week": "%-d %b", "month": MONTH_AXIS}
+MAX_TICKS = 5       # period labels on a time axis; more crowd a half-width chart
+
+
+def period_ticks(periods: pl.Series, bucket: str) -> list[dict]:
+    """The x axis's tick values: period starts (weeks start on Monday; days are labelled on Mondays), every n-th
+    so at most MAX_TICKS show, as Vega-Lite DateTime objects in UTC (it ignores plain epoch numbers on a time
+    axis). Set explicitly, so two charts of the same periods label the same days whatever their widths and
+    legends: Vega's own ticks fall on Sundays or on month starts depending on the room it has, and Overview's
+    two weekly charts labelled different days side by side."""
+    shown = periods.drop_nulls().cast(pl.Date)
+    if shown.is_empty():
+        return []
+    # every period from the first to the last, those without spend too (ticks evenly spaced in time)
+    every = {"day": "1d", "week": "1w", "month": "1mo"}.get(bucket, "1d")
+    starts = pl.date_range(shown.min(), shown.max(), every, eager=True)
+    if bucket == "day":
+        mondays = starts.filter(starts.dt.weekday() == 1)
+        starts = mondays if len(mondays) >= 2 else starts
+    step = max(1, -(-len(starts) // MAX_TICKS))
+    return [{"year": d.year, "month": d.month, "date": d.day, "utc": True} for d in starts.gather_every(step)]
 
 
 def money_tickformat(max_value: float | None) -> str:
@@ -71,7 +91,8 @@ def _stacked_spend(df: pl.DataFrame, by: str, order: list[str], dimension: str,
     name_title = {"model": "Model", "provider": "Provider"}.get(dimension, dimension.replace("_", " ").capitalize())
     bars = layer("bars", "rect",
                  x=field("period", "temporal", scale=UTC,
-                         axis=vega.time_axis(_PERIOD.get(bucket, "Period"), _TICKS.get(bucket, "%-d %b"))),
+                         axis=vega.time_axis(_PERIOD.get(bucket, "Period"), _TICKS.get(bucket, "%-d %b"),
+                                             values=period_ticks(df["period"], bucket))),
                  x2=field("period_end"),
                  y=field("y0", scale={"zero": True, "nice": True}, axis=vega.money_axis("Spend (USD)", y_max)),
                  y2=field("y1"),

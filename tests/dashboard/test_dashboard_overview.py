@@ -164,6 +164,22 @@ def test_date_range_changes_the_figures(ledger, run_app):
     assert any(m.label == "Spend so far (1–10 Sep)" for m in at.metric)
 
 
+def test_the_two_weekly_charts_label_the_same_week_starts(ledger, run_app):
+    """Overview's spend by provider and by model sit side by side with legends of different widths: Vega's own
+    ticks fell on week starts in one and on month starts in the other. Both label the same Mondays, in one
+    format, few enough to read."""
+    at = run_app(ledger["db"])
+    assert not at.exception
+    axes = [e["encoding"]["x"]["axis"] for c in vega.charts(at)[:2] for e in vega.layers(c)
+            if e["encoding"].get("x", {}).get("field") == "period"]
+    assert len(axes) == 2 and axes[0] == axes[1], axes
+    assert all(v["utc"] for v in axes[0]["values"])
+    ticks = [dt.date(v["year"], v["month"], v["date"]) for v in axes[0]["values"]]
+    assert axes[0]["format"] == "%-d %b" and 2 <= len(ticks) <= 5, ticks
+    assert all(d.weekday() == 0 for d in ticks) and len({b - a for a, b in zip(ticks, ticks[1:])}) == 1, ticks
+    assert ticks[0] <= RANGE_START + dt.timedelta(days=13) and ticks[-1] >= LAST_DAY - dt.timedelta(days=27)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("bucket", ["Day", "Month"])
 def test_time_bucket(ledger, run_app, bucket):
