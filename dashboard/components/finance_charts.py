@@ -209,8 +209,9 @@ def reconcile_waterfall(steps: list[tuple[str, float, str]]) -> dict:
             level = amount if measure == "absolute" else level
             low, high, kind, text = 0.0, level, "Total", f"${level:,.2f}"
         rows.append((label, low, high, kind, text, measure))
-    data = pl.DataFrame(rows, schema=["step", "low", "high", "kind", "text", "measure"], orient="row")
     y_max = max([abs(s[1]) for s in steps] + [0.0]) * 1.12
+    data = pl.DataFrame(rows, schema=["step", "low", "high", "kind", "text", "measure"], orient="row")
+    data = data.with_columns(tier=pl.Series(_label_tiers(data, y_max), dtype=pl.Int8))
     x = field("step", "nominal", sort=data["step"].to_list(), title=None,
               axis={"labelAngle": -30, "labelLimit": 160, "labelOverlap": False})
     bars = layer("steps", {"type": "bar", "width": {"band": 0.6}}, x=x,
@@ -220,14 +221,35 @@ def reconcile_waterfall(steps: list[tuple[str, float, str]]) -> dict:
                                    False),
                  tooltip=[tip("step", "Step"), tip("text", "Amount")])
     # a decrease's label goes under its bar: above it, it would sit at the level of the bar before and collide
-    # with that bar's label (list price $4,312.06 then cache pricing -$786.58 printed over each other)
+    # with that bar's label (list price $4,312.06 then cache pricing -$786.58 printed over each other); a label
+    # at the height of its neighbour's (expected, residual, billed: three amounts at one level) moves one line
+    # further out, "far", so neighbours never print over each other
     text = {"type": "text", "fontSize": 11, "color": "#3c4043"}
-    above = layer("above", {**text, "baseline": "bottom", "dy": -3}, x=x, y=field("high"),
-                  text=field("text", "nominal"))
-    below = layer("below", {**text, "baseline": "top", "dy": 3}, x=x, y=field("low"), text=field("text", "nominal"))
-    down = pl.col("kind") == "Decrease"
-    return vega.chart([bars, above, below], {"steps": data, "above": data.filter(~down), "below": data.filter(down)},
-                      _HEIGHT)
+    labels, datasets = [], {"steps": data}
+    for name, y, baseline, dy, side in (("above", "high", "bottom", -3, pl.col("kind") != "Decrease"),
+                                        ("below", "low", "top", 3, pl.col("kind") == "Decrease")):
+        for tier, far in ((0, ""), (1, "_far")):
+            labels.append(layer(name + far, {**text, "baseline": baseline, "dy": dy * (1 + 5 * tier)}, x=x,
+                                y=field(y), text=field("text", "nominal")))
+            datasets[name + far] = data.filter(side & (pl.col("tier") == tier) & (pl.col("text") != ""))
+    return vega.chart([bars, *labels], datasets, _HEIGHT)
+
+
+LABEL_CLASH = 0.09      # labels of neighbouring bars closer than this share of the y axis print over each other
+
+
+def _label_tiers(data: pl.DataFrame, y_max: float) -> list[int]:
+    """Per step, 0 (its label beside its bar) or 1 (one line further out): a label whose left neighbour's sits at
+    about the same height, on the near line, goes out (a handful of steps: a plain loop)."""
+    tiers, before = [], None    # before: the left neighbour's label (under its bar?, height, tier), None if none
+    for r in data.iter_rows(named=True):
+        under = r["kind"] == "Decrease"      # hangs under its bar: it only meets a neighbour's that hangs too
+        at = r["low"] if under else r["high"]
+        clash = (r["text"] and before is not None and before[0] == under and before[2] == 0
+                 and abs(at - before[1]) < LABEL_CLASH * (y_max or 1))
+        tiers.append(1 if clash else 0)
+        before = (under, at, tiers[-1]) if r["text"] else None
+    return tiers
 
 
 def reconcile_daily(df: pl.DataFrame) -> dict:

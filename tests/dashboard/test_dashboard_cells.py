@@ -212,11 +212,30 @@ def test_waterfall_labels_do_not_sit_on_the_bar_before():
     over the previous bar's label at the same height (seen: "$4,312.06-$786.58")."""
     spec = vega.spec(reconcile_waterfall([("Naive list price", 4312.06, "absolute"), ("Cache pricing", -786.58, "relative"),
                                          ("Unexplained residual", 7.69, "relative"), ("Billed", 0.0, "total")]))
-    above, below = spec["layer"][1], spec["layer"][2]
+    above, below = ([u for u in spec["layer"] if u["data"]["name"] == name][0] for name in ("above", "below"))
     assert (above["encoding"]["y"]["field"], above["mark"]["baseline"]) == ("high", "bottom")
     assert (below["encoding"]["y"]["field"], below["mark"]["baseline"]) == ("low", "top")
     assert [r["text"] for r in spec["datasets"]["below"]] == ["−$786.58"]
-    assert [r["text"] for r in spec["datasets"]["above"]] == ["$4,312.06", "+$7.69", "$3,533.17"]
+    # the billed total stands at the residual's height: a line further up (below)
+    assert [r["text"] for r in spec["datasets"]["above"]] == ["$4,312.06", "+$7.69"]
+    assert [r["text"] for r in spec["datasets"]["above_far"]] == ["$3,533.17"]
+
+
+def test_waterfall_labels_at_one_height_are_staggered():
+    """The last three steps of a bill close to list (expected $3,369.23, residual +$7.69, billed $3,376.92) stand
+    at one height in bands ~50 px wide at 1400 px: printed on one line they ran into each other. The middle one
+    goes one line up, so no two neighbours share a line at one height."""
+    spec = vega.spec(reconcile_waterfall([
+        ("Naive list price", 4312.06, "absolute"), ("Cache pricing", -786.58, "relative"),
+        ("Negotiated discount", 0.0, "relative"), ("Batch tier", -156.25, "relative"),
+        ("Long-context tier", 0.0, "relative"), ("Expected (list)", 3369.23, "total"),
+        ("Unexplained residual", 7.69, "relative"), ("Billed, all sources", 3376.92, "total")]))
+    lines = {name: [r["text"] for r in spec["datasets"][name]] for name in ("above", "above_far", "below", "below_far")}
+    assert lines == {"above": ["$4,312.06", "$3,369.23", "$3,376.92"], "above_far": ["+$7.69"],
+                     "below": ["−$786.58", "−$156.25"], "below_far": []}, lines
+    far = [u for u in spec["layer"] if u["data"]["name"] == "above_far"][0]
+    near = [u for u in spec["layer"] if u["data"]["name"] == "above"][0]
+    assert far["mark"]["dy"] <= near["mark"]["dy"] - 12        # a whole line (11 px text) further up
 
 
 def test_anomalies_page_says_what_monthly_lines_it_leaves_out(open_page):
