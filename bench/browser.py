@@ -31,6 +31,7 @@ floor from a new tab (the sidebar floor says how much of that is the sidebar eve
 <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
 Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
                                [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
+                               [--ports 8661-8669]
 """
 
 from __future__ import annotations
@@ -88,10 +89,18 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
+PORTS: list[int] = []      # --ports: the range this bench may serve on (the machine is shared); empty: any free port
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for port in PORTS or [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in {PORTS[0]}-{PORTS[-1]}")
 
 
 PIDS: dict[str, int] = {}      # url -> the server process serving it
@@ -388,7 +397,11 @@ def main() -> None:
     parser.add_argument("--sliders-only", action="store_true",
                         help="only the slider moves: What-if's slider, its preview in the browser, the slider floor")
     parser.add_argument("--moves", type=int, default=20, help="slider moves per measure (the median is shown)")
+    parser.add_argument("--ports", help="serve only on ports in this range, e.g. 8661-8669 (default: any free port)")
     args = parser.parse_args()
+    if args.ports:
+        first, last = map(int, args.ports.split("-"))
+        PORTS[:] = range(first, last + 1)
     if not args.sample and not args.rows and not args.db:
         args.sample = True
     from playwright.sync_api import sync_playwright
