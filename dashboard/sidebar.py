@@ -8,11 +8,13 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.auth import User
+from dashboard.components.formatting import day_span
 from dashboard.services import ledger
 from warehouse.errors import ModelMixError
 
 TYPED_KEY, TYPED_ERROR_KEY = "date_typed", "date_typed_error"   # the typed-range box and its last error
 PRESET_KEY = "date_preset"
+CALENDAR_KEY = "date_calendar"      # the sidebar's calendar picker (its key also names the range it shows)
 
 
 def draw() -> User:
@@ -50,17 +52,35 @@ def date_range(first, last) -> None:
     st.pills("Period", ledger.PRESETS, key=PRESET_KEY, on_change=apply_preset,
              help=f"Counted back from the ledger's last day with usage ({last:%-d %b %Y}).")
     state.seed_date_widget(first, last)
-    picked = st.date_input(
-        "Date range",
-        key=state.DATE_WIDGET_KEY,
-        min_value=first,
-        max_value=last,
-        format="YYYY-MM-DD",
-        help=f"The ledger holds usage from {first:%d %b %Y} to {last:%d %b %Y}. "
-             f"The default is its last {ledger.DEFAULT_WINDOW_DAYS} days.",
-    )
-    # while a range is being picked the widget holds only its start
-    start, end = (picked[0], picked[-1]) if picked else ledger.default_range(first, last)
+    held = st.session_state[state.DATE_WIDGET_KEY]      # the range every page reads (kept inside the ledger's days)
+    start, end = held[0], held[-1]
+    # The calendar sits in a popover whose button shows the range: Streamlit mounts a popover's content only when
+    # it is opened, so a new tab of any page no longer loads and runs the date picker's 0.24 MB of JavaScript
+    # (docs/benchmarks.md, "eighth session"). The range lives under DATE_WIDGET_KEY, not in the picker: a picker
+    # the browser no longer shows keeps sending the value it last had, which would undo a preset, a typed range
+    # or an upload's reset; so the picker is keyed by the range it shows (a new range, a new picker) and a whole
+    # range picked on it is copied over (its first click holds only the start: nothing changes until the end).
+    calendar_key = f"{CALENDAR_KEY}_{start}_{end}"
+
+    def apply_calendar() -> None:
+        picked = st.session_state.get(calendar_key)
+        if picked and len(picked) == 2:
+            st.session_state[state.DATE_WIDGET_KEY] = (min(picked), max(picked))
+            st.session_state[PRESET_KEY] = None
+
+    with st.popover(day_span(start, end), icon=":material/calendar_month:", width="stretch",
+                    help="The period every page shows: open to pick it on a calendar."):
+        st.date_input(
+            "Date range",
+            value=(start, end),
+            key=calendar_key,
+            on_change=apply_calendar,
+            min_value=first,
+            max_value=last,
+            format="YYYY-MM-DD",
+            help=f"The ledger holds usage from {first:%d %b %Y} to {last:%d %b %Y}. "
+                 f"The default is its last {ledger.DEFAULT_WINDOW_DAYS} days.",
+        )
     state.set_date_range((start, end))
 
     def apply_typed() -> None:      # Enter in the box applies the range typed (the picker needs clicks)

@@ -31,7 +31,7 @@ from warehouse.errors import PermissionDenied
 
 USER_KEY = "modelmix_user"      # the signed-in `dashboard.auth.User` of this session
 DATE_RANGE_KEY = "modelmix_date_range"
-DATE_WIDGET_KEY = "date_range"
+DATE_WIDGET_KEY = "date_range"     # the sidebar's range as picked (presets, calendar, typed box); not a widget
 SHOW_SQL_KEY = "show_sql"      # the sidebar's "Show SQL" toggle: the query under each figure
 
 
@@ -110,8 +110,8 @@ def date_range() -> tuple[dt.date, dt.date] | None:
 
 
 def seed_date_widget(first: dt.date, last: dt.date) -> None:
-    """Give the sidebar's date widget its value before it is drawn: the default on the first run, and the
-    user's pick kept inside the ledger's days afterwards (the widget then takes no `value=` argument)."""
+    """The sidebar's range before its widgets are drawn: the default on the first run, and the person's pick
+    kept inside the ledger's days afterwards (sidebar.py's calendar shows it and copies a new pick back)."""
     picked = st.session_state.get(DATE_WIDGET_KEY)
     fitted = ledger.fit_range(picked, first, last)
     if picked is None or tuple(picked) != fitted:

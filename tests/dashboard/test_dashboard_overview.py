@@ -164,6 +164,26 @@ def test_date_range_changes_the_figures(ledger, run_app):
     assert any(m.label == "Spend so far (1–10 Sep)" for m in at.metric)
 
 
+def test_the_calendar_waits_in_a_popover_and_a_whole_range_picked_on_it_applies(ledger, run_app):
+    """The sidebar's calendar sits in a popover (the browser mounts it, and loads its JavaScript, only when it is
+    opened) whose button shows the range. A whole range picked applies (and clears the preset); a first click,
+    which holds only the start, changes nothing yet."""
+    at = run_app(ledger["db"], date_preset="Last 90 days")
+    [calendar] = at.sidebar.date_input
+    assert calendar.value == (RANGE_START, LAST_DAY)
+    assert calendar.key.startswith("date_calendar_")
+    assert [p.proto.popover.label for p in at.sidebar.get("popover")] == ["20 Jun – 17 Sep 2025"]
+    calendar.set_value((dt.date(2025, 9, 1),)).run()                  # the first click: the start only
+    assert at.session_state["date_range"] == (RANGE_START, LAST_DAY)
+    at.sidebar.date_input[0].set_value((dt.date(2025, 9, 1), dt.date(2025, 9, 10))).run()
+    assert not at.exception
+    assert at.session_state["date_range"] == (dt.date(2025, 9, 1), dt.date(2025, 9, 10))
+    assert at.session_state["date_preset"] is None
+    assert any(s.value == "Selected range: 1–10 Sep 2025" for s in at.subheader)
+    assert [p.proto.popover.label for p in at.sidebar.get("popover")] == ["1–10 Sep 2025"]
+    assert at.sidebar.date_input[0].value == (dt.date(2025, 9, 1), dt.date(2025, 9, 10))
+
+
 def test_the_two_weekly_charts_label_the_same_week_starts(ledger, run_app):
     """Overview's spend by provider and by model sit side by side with legends of different widths: Vega's own
     ticks fell on week starts in one and on month starts in the other. Both label the same Mondays, in one
