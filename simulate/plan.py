@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 import sql
-from simulate import quality
+from simulate import grade_keys, quality
 from simulate.policies import Policy
-from simulate.scenario import Scenario, column_series
+from simulate.scenario import Scenario
 from simulate.spec import ScenarioError, Target, glob_to_regex
 from warehouse.prices import resolve
 
@@ -181,57 +181,67 @@ def match_request_grades(wh: Warehouse, scenario: Scenario, names: Names | None 
     targets = sorted(set(target_ids or []))
     columns = {m: f"g_m{k}" for k, m in enumerate(targets)}
     scope, params = scenario.scope.sql("scope")
-    # the file's columns as they are (no loop per grade); model names resolved once per distinct name
-    # (the columns' Series are the ones the structure key's fingerprint built: simulate.scenario.column_series)
-    graded = pl.DataFrame([column_series(grades.request_id, pl.Utf8).alias("request_id"),
-                           column_series(grades.provider, pl.Utf8).alias("provider"),
-                           column_series(grades.model, pl.Utf8).alias("model"),
-                           column_series(grades.score, pl.Float64).alias("score")])
-    given = graded["model"].unique().to_list()
-    resolved = [names.id(m) for m in given]
-    graded = graded.with_columns(pl.col("model").replace_strict(given, resolved))
-    text = sql.load("simulate/graded_rows").replace("/*scope*/", scope)
-    for slot, fragment in _grade_pivot(sorted(set(resolved)), targets, columns, params).items():
+    # keyed once per set of grades (md5 of the ids, grouped by key, pivoted by the file's model names)
+    kg = grade_keys.keyed(wh, grades)
+    params.update(kg.params())
+    # the file's model names resolved once each; names resolving to one id share its columns
+    resolved = [names.id(m) for m in kg.models]
+    text = (sql.load("simulate/graded_rows").replace("/*scope*/", scope)
+            .replace("/*open_model_columns*/", kg.model_columns("g.")))
+    for slot, fragment in _grade_pivot(resolved, targets, columns, params, kg.open.height > 0).items():
         text = text.replace(f"/*{slot}*/", fragment)
     params.update(period(scenario))
-    frame = wh.sql(text, relations={"sim_grades_in": graded}, **bind(text, params))
-    pairs = len(grades.request_id)
+    frame = wh.sql(text, relations={"sim_grades_keyed": kg.given, "sim_grades_open": kg.open},
+                   **bind(text, params))
+    pairs = kg.pairs
     sums = frame.select(pl.col("used_pairs", "no_source_pairs", "other_pairs").sum(),
                         (pl.col("used_pairs") > 0).sum().alias("matched"))
     used, no_source, other, matched = (int(sums[c][0] or 0) for c in sums.columns)
     # each row of the file keyed to a replayed request row is counted there once; the rest are not replayed
     not_replayed = pairs - used - no_source - other
     unused = {r: n for r, n in ((NOT_REPLAYED, not_replayed), (NO_SOURCE, no_source), (OTHER_MODEL, other)) if n}
-    graded_requests = (int(frame["graded_requests"][0]) if frame.height
-                       else graded.select("provider", "request_id").n_unique())
     wide = frame.filter(pl.col("used_pairs") > 0).select(*KEY, "g_src", *columns.values())
-    return GradeMatch(wide=wide, columns=columns, graded_requests=graded_requests, matched_requests=matched,
+    return GradeMatch(wide=wide, columns=columns, graded_requests=kg.graded_requests, matched_requests=matched,
                       graded_pairs=pairs, used_pairs=used, unused=dict(sorted(unused.items())))
 
 
-def _grade_pivot(models: list[str], targets: list[str], columns: dict[str, str],
-                 params: dict[str, Any]) -> dict[str, str]:
-    """The slots of sql/simulate/graded_rows.sql for the file's distinct (resolved) model ids `models`: per model k a
-    count and a highest score per key (bound as $grade_m{k}), the row's own-model count and grade (a CASE on its
-    model), the count of its target grades (targets other than its own model) and, per target, its grade column
-    (`columns`: target id -> g_mK; null when the file has no grade of that model). Names are generated, values
-    bound."""
-    at = {m: k for k, m in enumerate(models)}
-    params.update({f"grade_m{k}": m for m, k in at.items()})
-    pivot = "".join(f",\n        count(*) filter (where model = $grade_m{k}) as n{k},"
-                    f" max(score) filter (where model = $grade_m{k}) as s{k}" for k in at.values())
+def _grade_pivot(resolved: list[str], targets: list[str], columns: dict[str, str], params: dict[str, Any],
+                 any_open: bool) -> dict[str, str]:
+    """The slots of sql/simulate/graded_rows.sql for the file's model names resolved (`resolved[k]`: the id of
+    name k, whose columns are n{k} and s{k}): the keyed grades per key (`per_key`; regrouped with the ids without a
+    provider when the file has any), the row's own-model count and grade (a CASE on its model over the ids, each
+    the sum / greatest of its names' columns), the count of its target grades (targets other than its own model)
+    and, per target, its grade column (`columns`: target id -> g_mK; null when the file has no grade of that
+    model). Names are generated, values bound ($grade_m{j}: the ids)."""
+    ids = sorted(set(resolved))
+    params.update({f"grade_m{j}": m for j, m in enumerate(ids)})
+    at = {m: j for j, m in enumerate(ids)}
+    of = {m: [k for k, r in enumerate(resolved) if r == m] for m in ids}
 
-    def whens(col: str) -> str:
-        return " ".join(f"when $grade_m{k} then p.{col}{k}" for k in at.values())
+    def count(m: str, alias: str = "") -> str:
+        return f"({' + '.join(f'{alias}n{k}' for k in of[m])})" if len(of[m]) > 1 else f"{alias}n{of[m][0]}"
 
-    own = (f",\n        case u.row_model {whens('n')} else 0 end as own_pairs"
-           f",\n        case u.row_model {whens('s')} end as g_src")
+    def score(m: str, alias: str = "") -> str:
+        return f"greatest({', '.join(f'{alias}s{k}' for k in of[m])})" if len(of[m]) > 1 else f"{alias}s{of[m][0]}"
+
+    def whens(expr) -> str:
+        return " ".join(f"when $grade_m{at[m]} then {expr(m, 'p.')}" for m in ids)
+
+    if any_open:
+        ks = range(len(resolved))
+        per_key = ("select row_key, sum(pairs) as pairs"
+                   + "".join(f", sum(n{k}) as n{k}, max(s{k}) as s{k}" for k in ks)
+                   + "\n    from (select * from keyed union all by name select * from open_keyed)\n    group by row_key")
+    else:
+        per_key = "select * from keyed"
+    own = (f",\n        case u.row_model {whens(count)} else 0 end as own_pairs"
+           f",\n        case u.row_model {whens(score)} end as g_src")
     held = [t for t in targets if t in at]
-    own += ",\n        " + (" + ".join(f"(case when u.row_model <> $grade_m{at[t]} then p.n{at[t]} else 0 end)"
+    own += ",\n        " + (" + ".join(f"(case when u.row_model <> $grade_m{at[t]} then {count(t, 'p.')} else 0 end)"
                                       for t in held) or "0") + " as target_pairs"
-    cols = "".join(f",\n        case when own_pairs > 0 then s{at[t]} end as {c}" if t in at
+    cols = "".join(f",\n        case when own_pairs > 0 then {score(t)} end as {c}" if t in at
                    else f",\n        cast(null as double) as {c}" for t, c in columns.items())
-    return {"model_columns": pivot, "own_columns": own, "target_columns": cols}
+    return {"per_key": per_key, "own_columns": own, "target_columns": cols}
 
 
 @dataclass(frozen=True)

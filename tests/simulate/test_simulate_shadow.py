@@ -319,3 +319,27 @@ def test_with_shadow_keeps_the_parsed_columns():
     sc = shadow.with_shadow(scenario(0.5), grades)
     assert sc.assumptions.request_grades is grades and sc.policies == scenario(0.5).policies
     assert sc.assumptions.request_grades.digest() == grades.digest()
+
+
+def test_grades_keyed_once_merge_names_of_one_model_and_ids_with_and_without_provider(wh, tmp_path):
+    # the grades are keyed once (simulate/grade_keys.py) under the model names as given; the match combines the
+    # names that resolve to one model id (their highest score, every grade counted) and adds a request's grades
+    # given without a provider to those given with one
+    ten_logged(wh, tmp_path)
+    text = ("request_id,model,score,provider\n"
+            "req-1,gpt-4o,0.6,openai\n"
+            "req-1,gpt-4o-2024-08-06,0.95,openai\n"     # the same model under a dated name: the higher grade wins
+            "req-1,gpt-4o-mini-2024-07-18,0.9,\n"       # the target, without a provider: the same request row
+            "req-2,gpt-4o-mini,0.6,\n"                  # only the target: not usable
+            "req-2,gpt-4o-2024-08-06,0.85,openai\n")
+    sc = graded({**SHIFT, "share": 0.1}, text)           # the simplest one moves: req-1
+    r = simulate.run(wh, sc)
+    qb = r.quality_basis
+    # distinct (provider, request id) of the file: req-1 and req-2 under openai and without a provider
+    assert (qb["graded_requests"], qb["matched_requests"], qb["graded_pairs"], qb["used_pairs"]) == (4, 2, 5, 5)
+    # req-1 moved (0.95 -> 0.9), req-2 stayed (0.85), eight on priors (0.8)
+    assert r.baseline_quality == pytest.approx((0.95 + 0.85 + 8 * 0.8) / 10, abs=1e-6)
+    assert r.scenario_quality == pytest.approx((0.9 + 0.85 + 8 * 0.8) / 10, abs=1e-6)
+    assert qb["measured_requests"] == 2
+    out = frontier.prepare(wh, sc).table(0, sc).lookup(sc)
+    assert (out.scenario_quality, out.measured_requests) == (r.scenario_quality, 2)

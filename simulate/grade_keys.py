@@ -1,0 +1,92 @@
+"""A shadow evaluation's per-request grades keyed once (sql/simulate/grade_keys.sql): the md5 of every graded id
+and the group-by of every grade leave each match (simulate/plan.py `match_request_grades`, one per prepare of the
+slider tables and per replay), which then joins one row per graded request to the replayed rows.
+
+The keys depend on the grades only (the macro `request_row_key` of migration 009 is the same in every ledger),
+so a set of grades is keyed on first use and kept, by the identity of its columns (the models are frozen and
+their lists are not to be mutated, as for the fingerprint in simulate/scenario.py): a What-if upload is keyed
+once however often its structure changes. Model names stay as the file gives them; resolving them needs the
+ledger, so the match combines the columns of names that resolve to one model id.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+import sql
+from simulate.scenario import RequestGrades, column_series
+
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+
+@dataclass(frozen=True)
+class KeyedGrades:
+    """The grades of one `RequestGrades`, keyed: column k of `given` (n{k}, s{k}) is model `models[k]`."""
+
+    models: list[str]              # the file's distinct model names, as given (lower-case), sorted
+    given: pl.DataFrame            # grades naming a provider: key_hi, key_lo, pairs, n{k}, s{k} per distinct key
+    open: pl.DataFrame             # grades without a provider (request_id, model, score): keyed per ledger
+    graded_requests: int           # distinct (provider, request id) of the file, an id without a provider once
+    pairs: int                     # the file's (request, model) rows
+
+    def model_columns(self, source: str = "") -> str:
+        """Per model k: its grade count and highest score by key (`source`: the grades' alias and a dot), as
+        grade_keys.sql and graded_rows.sql's pivot of the ids without a provider write them."""
+        return "".join(f",\n        count(*) filter (where {source}model = $grade_r{k}) as n{k},"
+                       f" max({source}score) filter (where {source}model = $grade_r{k}) as s{k}"
+                       for k in range(len(self.models)))
+
+    def params(self) -> dict[str, str]:
+        return {f"grade_r{k}": m for k, m in enumerate(self.models)}
+
+
+_KEYED: OrderedDict[tuple[int, ...], tuple[tuple[list, ...], KeyedGrades]] = OrderedDict()
+_LOCK = threading.Lock()
+KEPT = 4          # sets of grades kept (2 M grades: ~40 MB keyed)
+
+
+def keyed(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:
+    """`grades` keyed (computed on first use, then kept by the identity of its columns)."""
+    columns = (grades.request_id, grades.provider, grades.model, grades.score)
+    ident = tuple(id(c) for c in columns)
+    with _LOCK:
+        held = _KEYED.get(ident)
+        if held is not None and all(a is b for a, b in zip(held[0], columns, strict=True)):
+            _KEYED.move_to_end(ident)
+            return held[1]
+    out = _key(wh, grades)
+    with _LOCK:
+        _KEYED[ident] = (columns, out)
+        while len(_KEYED) > KEPT:
+            _KEYED.popitem(last=False)
+    return out
+
+
+def clear() -> None:
+    """Forget every keyed set (benches time the keying itself)."""
+    with _LOCK:
+        _KEYED.clear()
+
+
+def _key(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:
+    # the columns' Series are the ones the structure key's fingerprint built (simulate.scenario.column_series)
+    frame = pl.DataFrame([column_series(grades.request_id, pl.Utf8).alias("request_id"),
+                          column_series(grades.provider, pl.Utf8).alias("provider"),
+                          column_series(grades.model, pl.Utf8).alias("model"),
+                          column_series(grades.score, pl.Float64).alias("score")])
+    models = frame["model"].unique().drop_nulls().sort().to_list()
+    shell = KeyedGrades(models=models, given=pl.DataFrame(), open=pl.DataFrame(), graded_requests=0, pairs=0)
+    text = sql.load("simulate/grade_keys").replace("/*model_columns*/", shell.model_columns())
+    given = wh.sql(text, relations={"sim_grades_in": frame}, **shell.params())
+    open_rows = frame.filter(pl.col("provider").is_null()).select("request_id", "model", "score")
+    return KeyedGrades(models=models, given=given, open=open_rows, pairs=frame.height,
+                       graded_requests=given.height + open_rows["request_id"].n_unique())
+
+
+__all__ = ["KeyedGrades", "clear", "keyed"]

@@ -1,0 +1,33 @@
+-- simulate/grade_keys: a shadow evaluation's per-request grades keyed once (simulate/grade_keys.py), whatever
+-- ledger, period or scope they are later matched against (sql/simulate/graded_rows.sql): each grade that names
+-- its provider gets the ledger's natural key `request_row_key(provider, id)` (migration 009), and the grades are
+-- grouped by key and pivoted by the file's model names as given (resolving a name to the ledger's model id needs
+-- the ledger: graded_rows.sql combines the columns of names resolving to one id).
+-- Grain: one row per distinct key of the grades naming a provider (an id without a provider is keyed per ledger,
+-- by graded_rows.sql): the 128-bit key as two 64-bit halves (`key_hi`, `key_lo`: Arrow and polars have no 128-bit
+-- integer), `pairs` (the key's grades), and per model k of the file `n{k}` (its grades of the key) and `s{k}`
+-- (their highest score).
+-- Params: $grade_m0, $grade_m1, ... (each distinct model name of the file), bound by simulate/grade_keys.py in the
+--   template slot. Relation `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null =
+--   not given), registered on the query's cursor.
+-- Template slot (block comment named model_columns) is filled by simulate/grade_keys.py: per model k,
+-- `count(*) filter (…) as n{k}, max(score) filter (…) as s{k}`; every value is bound.
+-- Keying is the md5 of every id and a group-by of every grade (~0.85 cpu-s for 2 M grades, measured): done here
+-- once per set of grades, not in every match (a What-if upload is matched again at each structure change).
+with given as (
+    select request_row_key(provider, request_id) as row_key, model, score
+    from sim_grades_in
+    where provider is not null
+),
+
+final as (
+    select
+        cast(row_key >> 64 as ubigint) as key_hi,
+        cast(row_key & 18446744073709551615 as ubigint) as key_lo,
+        count(*) as pairs
+        /*model_columns*/
+    from given
+    group by row_key
+)
+
+select * from final
