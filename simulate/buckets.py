@@ -361,14 +361,15 @@ class BucketTable:
         take = claimed[order] & blk.is_req[order]
         rows = order[take]
         cols = [_numeric(c[take]) for c in blk.order_cols[i]]
-        d_rows = delta[:, np.searchsorted(changed, rows)]
+        at = frontier.positions(changed, blk.n_rows)
+        d_rows = delta[:, at[rows]]
         if in_order:
             e0, ei = frontier._in_order(blk, i, rows)
             for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
                              ((f"lost{i}", "i"), -ei)):
                 d_rows[keys.index(key)] += add
         buckets = np.flatnonzero(claimed & ~blk.is_req)
-        at_b = np.searchsorted(changed, buckets)
+        at_b = at[buckets]
         self.bucket_delta += delta[:, at_b].sum(axis=1)
         n_t = len(owner.teams)
         for k in self.cost_keys:

@@ -240,9 +240,13 @@ class Prepared(Figures):
                 # the policy's order keys of its eligible request rows (null elsewhere), sorted here: a window
                 # in SQL would sort the wide rows (measured: most of the prepare's time)
                 keys = [frame[f"o{j}_{k}"] for k in range(len(step.order_keys))]
-                rows = np.flatnonzero(keys[0].is_not_null().to_numpy())
-                cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).to_numpy()[rows]
-                        for c in keys]
+                ranked = keys[0].is_not_null()
+                rows = np.flatnonzero(ranked.to_numpy())
+                # the eligible rows' keys taken in polars, then to numpy in their own type: a column with nulls
+                # comes out of polars as float64 (a 64-bit row hash rounded: a seed band's hashes then differed from
+                # the replay's; integer keys also sort ~1/3 faster than the same as doubles)
+                cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).filter(ranked)
+                        .to_numpy() for c in keys]
                 perm = np.lexsort(cols[::-1])
                 self.order.append(rows[perm])
                 self.order_cols.append([c[perm] for c in cols])      # the keys, aligned with `order`
@@ -612,7 +616,8 @@ class CumTable:
         claimed = fb[i] > _EPS
         order = prep.order[i]
         self.rows = order[claimed[order] & prep.is_req[order]]      # the dynamically eligible request rows
-        at_rows = np.searchsorted(changed, self.rows)             # each of them changed (claimed at 1, not at 0)
+        at = positions(changed, prep.n_rows)
+        at_rows = at[self.rows]                                   # each of them changed (claimed at 1, not at 0)
         d_rows = delta[:, at_rows]
         if seq:
             e0, ei = _in_order(prep, i, self.rows)
@@ -636,7 +641,7 @@ class CumTable:
         self.cum = np.zeros((len(self.keys), len(self.rows) + 1))
         np.cumsum(d_rows, axis=1, out=self.cum[:, 1:])
         self.buckets = np.flatnonzero(claimed & ~prep.is_req)    # their part moves with the share itself
-        at_buckets = np.searchsorted(changed, self.buckets)
+        at_buckets = at[self.buckets]
         self.bucket_delta = delta[:, at_buckets].sum(axis=1)
         if fold is not None:
             self.team_base, self.team_sorted, self.delta_sorted, self.team_buckets = {}, prep.team_codes[:0], {}, {}
@@ -693,6 +698,14 @@ class CumTable:
             col = (self.base_totals[j] + ucum[j] + shares * self.bucket_delta[j]) * mult[key[1]]
             agg[key[0]] = agg.get(key[0], 0.0) + col
         return agg
+
+
+def positions(subset: np.ndarray, n: int) -> np.ndarray:
+    """Each row's index in `subset` (sorted row indices out of n; -1 for rows not in it): a gather instead of a binary
+    search per row (750,000 rows looked up in rank order: 0.12 → 0.003 cpu-s)."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[subset] = np.arange(len(subset))
+    return at
 
 
 def _at_most(cols: list[np.ndarray], cut: tuple | None) -> np.ndarray:

@@ -154,3 +154,30 @@ def test_the_reports_folded_table_gives_the_full_tables_curves(gsm_wh):
     # the multipliers reach the folded costs: everything moved costs more than at 1.0
     plain = frontier.router_report(gsm_wh, scenario(), 0)
     assert folded.policy.cost[-1] > plain.policy.cost[-1]
+
+
+def test_seed_band_is_the_replays_of_each_seed_when_some_rows_are_not_eligible(wh, tmp_path):
+    """Rows the policy cannot pick (another model) leave nulls in its order keys; the row hashes a seed's order
+    is recomputed from stay exact 64-bit integers (read as doubles they were rounded, and the band's seeds were
+    other orders than the replay's)."""
+    from simulate_data import load_rows
+
+    load_rows(wh, tmp_path, [
+        {"ts": f"2025-06-01T{k:02d}:00:00", "input_tokens": 100 * k, "output_tokens": 10 * k,
+         "cost_usd": f"{0.001 * k:.3f}", "model": "gpt-4o" if k % 3 else "gpt-4o-mini"} for k in range(1, 21)])
+
+    def shift(seed: int, share: float = 0.5):
+        return simulate.parse_scenario({"name": "r", "policies": [
+            {"kind": "shift", "share": share, "pick": "random", "seed": seed, "match": {"models": ["gpt-4o"]},
+             "to": {"model": "gpt-4.1-nano"}}]})
+
+    seeds = list(range(6))
+    band = frontier.seed_band(wh, shift(0), 0, seeds=seeds, grid=[0.5])
+    savings = sorted(simulate.run(wh, shift(seed)).savings_usd for seed in seeds)
+    assert len(set(savings)) > 1                         # the seeds pick different requests
+    row = band.row(0, named=True)
+    assert (row["savings_usd_min"], row["savings_usd_max"]) == (pytest.approx(savings[0], abs=1e-9),
+                                                                pytest.approx(savings[-1], abs=1e-9))
+    for seed in seeds:
+        one = frontier.seed_band(wh, shift(0), 0, seeds=[seed], grid=[0.5]).row(0, named=True)
+        assert one["savings_usd_p50"] == pytest.approx(simulate.run(wh, shift(seed)).savings_usd, abs=1e-9)
