@@ -339,7 +339,10 @@ def row_map(wh: Warehouse, scenario: Scenario, names: Names) -> dict[str, list]:
     out: dict[str, list] = {"rr_provider": [], "rr_model": [], "rr_cprovider": [], "rr_cmodel": []}
     if not any(p.needs_row_rates for p in scenario.policies):
         return out
-    for provider, model in wh.sql("select distinct provider, model from usage_replay").iter_rows():
+    # the ledger: its rollup's pairs (no pass over the rows); an engine over a lake: the rows it reads
+    text = (sql.load("simulate/replayed_models") if hasattr(wh, "write")
+            else "select distinct provider, model from usage_replay")
+    for provider, model in wh.sql(text).iter_rows():
         cprov, cmodel = resolve(provider, model, names.aliases)
         if cprov is None:
             continue
