@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+import sql
 from simulate import frontier
 from simulate.frontier import Figures, Outcome, Prepared, slider_values
 from simulate.plan import EPS, Plan, claimed_count
@@ -98,7 +99,7 @@ class Bucketed(Figures):
     # --- the pass over the rows -----------------------------------------------------------------------------
     def _stream_sql(self) -> str:
         if not self.plan.sessions:
-            return self.sql
+            return grouped_sql(self.plan, self.sql)
         # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
         return self.sql.replace("select * from final /*order*/", "select * from final order by case when "
                                 "session_id is null then row_hash else hash(session_id) end")
@@ -160,7 +161,8 @@ class Bucketed(Figures):
             self.eligible_requests = [a + b for a, b in zip(self.eligible_requests, blk.eligible_requests,
                                                              strict=True)]
             self.multi_sessions |= blk.multi_sessions
-            self.n_rows += blk.n_rows
+            # a grouped frame (frontier_grouped.sql) counts its ledger rows per group
+            self.n_rows += int(frame["ledger_rows"].sum()) if "ledger_rows" in frame.columns else blk.n_rows
             yield blk, gcode
         self._team_base = _grow(team_base, len(self.teams))
         self.warnings = self.plan.warnings(sorted(models))
@@ -258,6 +260,21 @@ class Bucketed(Figures):
             table = self._cut_tables[j][1]
             cuts[j] = table.unit_key(claimed_count(float(shares[j]), table.n))
         return cuts
+
+
+def grouped_sql(plan: Plan, rows_sql: str) -> str:
+    """`rows_sql` (simulate/frontier_rows.sql, filled) as sql/simulate/frontier_grouped.sql streams it: the rows no
+    ranked policy orders summed by their shared per-row values (only without conversations: a conversation's cache
+    loss and a session unit read each row's session)."""
+    summed = ["requests", "base_cost"] + [f"{c}_{s.index}" for s in plan.steps for c in ("c0", "cm", "ci", "cx")]
+    ranked = " or ".join(f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None) or "false"
+    rows = (rows_sql.replace("/*identity_columns*/", ", u.row_key as row_id")
+            .replace("/*identity*/", ", row_id"))
+    return (sql.load("simulate/frontier_grouped")
+            .replace("/*frontier_rows*/", rows.strip().replace("\n", "\n    "))
+            .replace("/*summed*/", ", ".join(summed))
+            .replace("/*sums*/", "".join(f",\n        sum({c}) as {c}" for c in summed))
+            .replace("/*ranked*/", ranked))
 
 
 def _grow(a: np.ndarray, n: int) -> np.ndarray:

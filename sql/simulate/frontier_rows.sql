@@ -8,10 +8,12 @@
 --   the replay binds (one plan: simulate/plan.py).
 -- With sessions read (simulate/replay_rows.sql): a session-unit policy's unit columns (`unit_columns`), and the
 -- conversation of each row for the numpy twin of the replay's cache-loss accounting.
--- Template slots (block comments named replay_rows, row_rates, rate_columns, unit_columns, joins, columns, order)
+-- Template slots (block comments named replay_rows, row_rates, rate_columns, unit_columns, joins, columns, identity,
+-- order)
 -- are filled by simulate/frontier.py from the plan and the fixed fragments of simulate/policies.py; every value is
 -- bound, never spliced. `order`: the bucketed engine (simulate/buckets.py) streams the rows in chunks and, when it
--- reads conversations, orders them by their unit so that no conversation is split between two chunks.
+-- reads conversations, orders them by their unit so that no conversation is split between two chunks. `identity`:
+-- the row's natural key `row_id` (simulate/frontier_grouped.sql groups the rows no ranked policy orders).
 with scoped as (
     /*replay_rows*/
 ),
@@ -42,7 +44,7 @@ final as (
         team,
         lower(workload) as workload,
         model
-        /*columns*/
+        /*columns*/ /*identity*/
     from unitised
 )
 

@@ -13,7 +13,8 @@
 -- Template slots (block comments named grade_join, grade_columns, router_join, router_columns, session_columns,
 -- scope) are filled by simulate/plan.py with fixed fragments (a target's grade column is a name plan.py generates,
 -- g_m0, g_m1, ...); every value is bound, never spliced. The grades and the router's scores are joined only when
--- some matched: without them the rows read no key.
+-- some matched: without them the rows read no key. `identity_columns`: the row's natural key as `row_id`, filled by
+-- simulate/buckets.py for sql/simulate/frontier_grouped.sql (a row that must stay a row of its own groups by it).
 with grades as (
     select
         (cast(key_hi as uhugeint) << 64) | key_lo as row_key,
@@ -39,7 +40,7 @@ final as (
         input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
         hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
              cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
-        /*grade_columns*/ /*router_columns*/ /*session_columns*/
+        /*grade_columns*/ /*router_columns*/ /*session_columns*/ /*identity_columns*/
     from usage_replay as u /*grade_join*/ /*router_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/

@@ -234,3 +234,46 @@ def test_the_setting_and_the_simulators_default_agree(monkeypatch):
     assert Settings().slider_row_limit == frontier.ROW_LIMIT == frontier.row_limit()
     monkeypatch.setenv("MODELMIX_SLIDER_ROW_LIMIT", "123")
     assert Settings().slider_row_limit == 123 == frontier.row_limit()
+
+
+def streamed_rows(monkeypatch) -> list[int]:
+    """The heights of the frames the bucketed engine streams from DuckDB (appended as they come)."""
+    seen: list[int] = []
+    chunks = buckets.Bucketed._chunks
+
+    def counted(self):
+        for frame in chunks(self):
+            seen.append(frame.height)
+            yield frame
+
+    monkeypatch.setattr(buckets.Bucketed, "_chunks", counted)
+    return seen
+
+
+@pytest.mark.parametrize("ranked", [True, False])
+def test_rows_no_ranked_policy_orders_are_summed_in_duckdb_and_agree(wh, tmp_path, monkeypatch, small_buckets, ranked):
+    """Without conversations, the rows no ranked policy may pick (here the cascade's model, the daily bucket row,
+    everything when nothing is ranked) reach Python summed by their shared values (sql/simulate/frontier_grouped.sql);
+    every figure still equals the per-row engine's and the replay's, at every share, per team."""
+    ledger(wh, tmp_path)
+    policies = [{"kind": "cascade", "first": TARGET, "escalation_rate": 0.25, "match": {"models": ["gpt-4o-mini"]}}]
+    if ranked:
+        policies.append({"kind": "shift", "share": 0.3, "to": TARGET, "match": {"models": ["gpt-4o"]}})
+    policies.append({"kind": "cache", "hit_rate": 0.4, "match": {"teams": ["t1", "t2"]}})
+    sc = simulate.parse_scenario({"name": "g", "policies": policies, "assumptions": {
+        "cache_on_switch": "kept", "quality": {"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}}}})
+    seen = streamed_rows(monkeypatch)
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    assert not bucketed.plan.sessions
+    candidates = int(per_row.elig[1].sum()) if ranked else 0      # the shift's rows: each stays a row
+    assert bucketed.n_rows == per_row.n_rows == 151
+    assert candidates < sum(seen) < per_row.n_rows                # the others came summed (a few groups)
+    shares = SHARES if ranked else [None]
+    for share in shares:
+        s = with_values(sc, 1, share=share) if ranked else sc
+        for hit in (0.0, 0.7):
+            s = with_values(s, len(policies) - 1, hit_rate=hit)
+            assert_equal(per_row.evaluate(s, teams=True), bucketed.evaluate(s, teams=True))
+    r = simulate.run(wh, s)
+    assert bucketed.evaluate(s).scenario_cost_usd == pytest.approx(r.scenario_cost_usd, abs=0.005)
+    assert bucketed.eligible_requests == pytest.approx(per_row.eligible_requests)
