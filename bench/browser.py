@@ -104,6 +104,7 @@ def free_port() -> int:
 
 
 PIDS: dict[str, int] = {}      # url -> the server process serving it
+PlaywrightTimeout = TimeoutError    # playwright's, once main() has imported it
 
 
 def wait_idle(url: str, quiet: float = 0.05, window: float = 2.0, limit: float = 900) -> float:
@@ -404,6 +405,8 @@ def main() -> None:
         PORTS[:] = range(first, last + 1)
     if not args.sample and not args.rows and not args.db:
         args.sample = True
+    global PlaywrightTimeout
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
@@ -435,7 +438,10 @@ def main() -> None:
                     pages_and_menu(browser, warm, url, floor, listed, name, args.repeat, switches=not args.no_switch)
                 if weights is not None:
                     for path, title in listed:
-                        weights[title] = weigh(browser, url + path)
+                        try:
+                            weights[title] = weigh(browser, url + path)
+                        except PlaywrightTimeout:   # one page that never settles must not lose the others' figures
+                            print(f"  {title}: did not settle within 180 s while weighed ({load()})", flush=True)
                     print_weights(weights, weights["floor"][1])
                 if args.no_switch:
                     continue
