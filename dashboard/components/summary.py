@@ -126,6 +126,12 @@ def _columns(data: pl.DataFrame, column_order: list[str] | None,
     return out
 
 
+def shown_columns(data: pl.DataFrame, column_order: list[str] | None,
+                  column_config: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(column, label) of the columns a summary shows, in its order (what a download of it holds)."""
+    return [(name, label) for name, label, *_ in _columns(data, column_order, column_config)]
+
+
 def summary_html(data: pl.DataFrame, *, column_order: list[str] | None = None,
                  column_config: dict[str, Any] | None = None, height: int | None = None) -> str:
     """The table's HTML (escaped; what `widgets.summary_table` draws). `data`: a polars frame of at most MAX_ROWS rows."""

@@ -56,18 +56,47 @@ def table(data: Any, **kwargs: Any) -> Any:
 
 def summary_table(data: Any, *, column_order: list[str] | None = None,
                   column_config: dict[str, Any] | None = None, height: int | None = None,
-                  hide_index: bool = True, width: str = "stretch") -> None:
+                  hide_index: bool = True, width: str = "stretch", download: str | None = None) -> None:
     """A short read-only summary (polars, at most `summary.MAX_ROWS` rows) as a light HTML table instead of the
     data grid, whose 1.5 MB of JavaScript a new tab waits for (components/summary.py). Takes `table`'s
     `column_order`, `column_config` and `height` (`hide_index` and `width` are accepted so a call switches by
     its name alone: this table has no index and fills its column). Use `table` where a reader sorts or searches;
-    a summary that grows past MAX_ROWS (a ledger with hundreds of teams) is drawn in the grid for that reason."""
+    a summary that grows past MAX_ROWS (a ledger with hundreds of teams) is drawn in the grid for that reason.
+    `download` (a file name without .csv): a table that was a grid, whose toolbar offered its rows as CSV, keeps
+    that as a button under it (`download_rows`)."""
     from dashboard.components.summary import MAX_ROWS, summary_html
 
     if data.height > MAX_ROWS:
         table(data, column_order=column_order, column_config=column_config, height=height or "auto")
         return
     st.html(summary_html(data, column_order=column_order, column_config=column_config, height=height))
+    if download:
+        download_rows(data, download, column_order=column_order, column_config=column_config)
+
+
+def download_rows(data: Any, name: str, *, column_order: list[str] | None = None,
+                  column_config: dict[str, Any] | None = None) -> None:
+    """A small "Download CSV" button for a summary table's rows: the columns it shows, under their labels, with
+    their values as stored (numbers unformatted, text cells neutralised: `exports.to_csv`)."""
+    from dashboard.components import exports
+    from dashboard.components.summary import shown_columns
+
+    columns = shown_columns(data, column_order, column_config)
+    labels = [label for _, label in columns]
+    # two columns with one label (a status table's "Budget" name and "Budget" amount) keep their names apart
+    rows = data.select([data[c].alias(label if labels.count(label) == 1 else f"{label} ({c})") for c, label in columns])
+    st.download_button("Download CSV", exports.to_csv(rows), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"download_{name}", icon=":material/download:", type="tertiary")
+
+
+def edit_toggle(key: str, label: str = "Edit in a table", *, allowed: bool = True, why_not: str | None = None) -> bool:
+    """Whether a section shows its editor: a section reads as a light table until a person asks to edit. An
+    editor is the data grid, 1.5 MB of JavaScript a new tab would load and run even when nobody edits
+    (docs/benchmarks.md, "eighth session"), so it is one click away instead of always drawn. `allowed` False
+    (a viewer): the toggle is shown disabled with `why_not` on hover."""
+    return st.toggle(label, key=key, disabled=not allowed,
+                     help=why_not if not allowed else "Shows the table as an editor: change cells, add or delete "
+                                                      "rows, then save.")
 
 
 def editor(data: Any, **kwargs: Any) -> Any:

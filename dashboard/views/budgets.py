@@ -17,7 +17,7 @@ from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
 from dashboard.components.formatting import MONTH_COLUMN
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import editor, preformatted, show_error, sql_behind, table
+from dashboard.components.widgets import edit_toggle, editor, preformatted, show_error, sql_behind, summary_table
 from dashboard.services import ModelMixError, preset_title
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -61,8 +61,8 @@ def forecast_section(as_of: dt.date, since: dt.date) -> None:
                    + f"end the sidebar's date range on {done.complete_through:%-d %b %Y} to forecast from complete "
                    "data, or load the newer exports on Upload & data.",
                    icon=":material/hourglass_bottom:")
-    table(
-        df, hide_index=True, width="stretch",
+    summary_table(
+        df, download=f"forecast-by-{by}-{as_of}",
         column_order=["key", "actual_to_date_usd", "forecast_total_usd", "p10_total_usd", "p90_total_usd", "method",
                       "last_spend_day"],
         column_config={
@@ -118,8 +118,8 @@ def backtest_block(key: str, bt: pl.DataFrame, level: str, verdict: str) -> None
                    "(mean absolute percentage error).")
     c3.metric("Months inside the P10–P90 band", f"{s['inside']} of {s['months']}", border=True,
               help="A well-calibrated band holds about 8 in 10 months.")
-    table(
-        bt, hide_index=True, width="stretch",
+    summary_table(
+        bt, download=f"forecast-backtest-{key}",
         column_order=["month", "actual_usd", "forecast_usd", "p10_usd", "p90_usd", "ape_total_pct",
                       "mape_daily_pct", "inside_band"],
         column_config={
@@ -141,8 +141,8 @@ def status_section(as_of: dt.date) -> None:
                      help="Off: only the budget periods that hold the selected day. On: every period started by it.")
     df = call(svc.budget_status, as_of=as_of, current_only=not past)
     if df.is_empty():
-        st.info(f"No budget covers {as_of:%d %b %Y}. Add budgets for teams, projects or providers in the table "
-                "under **Edit budgets** below, or upload a budgets file (YAML or CSV).")
+        st.info(f"No budget covers {as_of:%d %b %Y}. Add budgets for teams, projects or providers under **Edit "
+                "budgets** below (switch on *Edit in a table*), or upload a budgets file (YAML or CSV).")
         return
     done = ledger.source_completeness(state.run_query, as_of)
     if not done.is_complete:        # a period's actual misses the usage of sources that end before its last day
@@ -155,11 +155,11 @@ def status_section(as_of: dt.date) -> None:
     counts = df["status_label"].value_counts()
     st.caption("; ".join(f"{r['status_label']}: {r['count']}"
                           for r in counts.sort("status_label").iter_rows(named=True)))
-    table(
+    summary_table(
         df.with_columns(what=pl.col("scope") + " " + pl.col("name"),
                         period_label=pl.Series([period_name(d, p) for d, p in zip(df["period_start"], df["period"])],
                                                dtype=pl.String)),
-        hide_index=True, width="stretch",
+        download=f"budgets-status-{as_of}",
         column_order=["what", "period_label", "status_label", "budget_usd", "actual_usd", "forecast_usd",
                       "variance_usd", "used_pct", "forecast_pct", "crossing_date"],
         column_config={
@@ -218,6 +218,16 @@ def burndown_block(status: pl.DataFrame, as_of: dt.date) -> None:
     sql_behind(svc.DAILY_SPEND_QUERY[r["scope"]])
 
 
+BUDGET_COLUMNS = {
+    "scope": st.column_config.SelectboxColumn("Scope", options=["team", "project", "provider"], required=True),
+    "name": st.column_config.TextColumn("Name", required=True),
+    "period": st.column_config.SelectboxColumn("Period", options=["month", "quarter"], required=True, default="month"),
+    "period_start": st.column_config.DateColumn("Starts", format="YYYY-MM-DD", required=True),
+    "amount_usd": money("Amount (USD)", format="dollar", min_value=0.0, required=True),
+    "note": st.column_config.TextColumn("Note"),
+}
+
+
 def edit_section() -> None:
     st.subheader("Edit budgets")
     if flash := st.session_state.pop(FLASH_KEY, None):
@@ -225,28 +235,27 @@ def edit_section() -> None:
     frame = call(svc.budget_table)
     st.caption("One row per budget period. Scope is team, project or provider; the name as it appears in the "
                "usage; the start is the first day of the month or quarter. Saving replaces all budgets.")
-    edited = editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch",
-        key=f"budget_editor_{state.warehouse().data_version}",  # a save starts a fresh editor on the saved table
-        column_config={
-            "scope": st.column_config.SelectboxColumn("Scope", options=["team", "project", "provider"], required=True),
-            "name": st.column_config.TextColumn("Name", required=True),
-            "period": st.column_config.SelectboxColumn("Period", options=["month", "quarter"], required=True,
-                                                       default="month"),
-            "period_start": st.column_config.DateColumn("Starts", format="YYYY-MM-DD", required=True),
-            "amount_usd": money("Amount (USD)", format="dollar", min_value=0.0, required=True),
-            "note": st.column_config.TextColumn("Note"),
-        },
-    )
-    if st.button("Save budgets", type="primary", key="budgets_save", disabled=not auth.allows("analyst"),
-                 help=None if auth.allows("analyst") else auth.need_text("analyst")):
-        try:
-            n = svc.save_budgets(state.warehouse(), edited)
-        except ModelMixError as e:
-            show_error(e)
+    may = auth.allows("analyst")
+    if not edit_toggle("budgets_edit", allowed=may, why_not=auth.need_text("analyst")):
+        if frame.is_empty():
+            st.caption("No budgets yet: switch on **Edit in a table** to add them, or upload a budgets file.")
         else:
-            st.session_state[FLASH_KEY] = f"Saved {n:,} budget periods."
-            st.rerun()
+            summary_table(frame, column_config=BUDGET_COLUMNS, download="budgets")
+    else:
+        edited = editor(
+            frame, num_rows="dynamic", hide_index=True, width="stretch",
+            key=f"budget_editor_{state.warehouse().data_version}",  # a save starts a fresh editor on the saved table
+            column_config=BUDGET_COLUMNS,
+        )
+        if st.button("Save budgets", type="primary", key="budgets_save", disabled=not may,
+                     help=None if may else auth.need_text("analyst")):
+            try:
+                n = svc.save_budgets(state.warehouse(), edited)
+            except ModelMixError as e:
+                show_error(e)
+            else:
+                st.session_state[FLASH_KEY] = f"Saved {n:,} budget periods."
+                st.rerun()
     sql_behind(svc.QUERIES["budgets"])
 
     st.markdown("**Or upload a budgets file**")
@@ -309,8 +318,8 @@ def scenario_section(as_of: dt.date) -> None:
               delta=f"{-saving / today_total * 100:+.1f}%" if today_total else None, delta_color="inverse")
     c3.metric("Saving to the period's end", usd(saving), border=True)
     st.vega_lite_chart(charts.scenario_impact(df), width="stretch")
-    table(
-        df, hide_index=True, width="stretch",
+    summary_table(
+        df, download=f"scenario-impact-{as_of}",
         column_order=["team", "ratio", "actual_to_date_usd", "forecast_today_usd", "forecast_scenario_usd",
                       "savings_usd", "budget_usd", "variance_today_usd", "variance_scenario_usd"],
         column_config={

@@ -302,13 +302,15 @@ def test_viewer_gets_read_sections_only_and_is_denied_on_write_pages(session):
 def test_viewer_buttons_that_write_are_disabled(session):
     at = session(page("budgets"), "viewer@example.com", modelmix_date_range=RANGE)
     assert not at.exception
-    assert at.button(key="budgets_save").disabled
+    assert at.toggle(key="budgets_edit").disabled          # a viewer reads the budgets; no editor to open
     at = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE)
     assert not at.exception
     save = [b for b in at.button if b.label == "Save scenario"]
     assert len(save) == 1 and save[0].disabled
     # an analyst may save both
     at = session(page("budgets"), "analyst@example.com", modelmix_date_range=RANGE)
+    assert not at.toggle(key="budgets_edit").disabled
+    at.toggle(key="budgets_edit").set_value(True).run()
     assert not at.button(key="budgets_save").disabled
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import summary_tables
 import vega_spec as vega
 import streamlit as st
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
@@ -106,6 +107,18 @@ def frame(at: AppTest, has_column: str) -> pl.DataFrame:
     return df.with_columns(pl.col(pl.Datetime).dt.date())     # dates come back from the page as datetimes
 
 
+def shown_table(at: AppTest, has_column: str) -> pl.DataFrame:
+    """A light summary table's text as the reader sees it (tests/summary_tables.py), the one showing `has_column`."""
+    found = [t for t in summary_tables.tables(at) if has_column in t.columns]
+    assert found, (has_column, [t.columns for t in summary_tables.tables(at)])
+    return found[0]
+
+
+def money_text(values) -> list[str | None]:
+    """What a summary table shows for dollar amounts: usd(), "—" (read back as None) for a missing one."""
+    return [None if v is None or v != v else usd(v) for v in values]
+
+
 def metric(at: AppTest, label: str) -> str:
     found = [m.value for m in at.metric if m.label.startswith(label)]
     assert len(found) == 1, (label, [m.label for m in at.metric])
@@ -149,11 +162,13 @@ def test_pages_are_registered_under_finance(monkeypatch, ledger, name, title):
 def test_budgets_page_shows_the_forecast_and_backtest(page, expected):
     at = page("budgets")
     assert not at.exception
-    shown = frame(at, "forecast_total_usd").sort("key")
+    # a light table, not the data grid (its CSV one click under it)
+    assert not at.dataframe and any(b.label == "Download CSV" for b in at.get("download_button"))
+    shown = shown_table(at, "forecast_total_usd").sort("key")
     want = expected["forecast"].sort("key")
     assert shown["key"].to_list() == want["key"].to_list()
     for col in ("actual_to_date_usd", "forecast_total_usd", "p10_total_usd", "p90_total_usd"):
-        assert shown[col].to_list() == pytest.approx(want[col].to_list(), rel=1e-9), col
+        assert shown[col].to_list() == money_text(want[col]), col
     # the chart's key is the team with the largest forecast; its backtest is summarised above its table
     top = want.sort("forecast_total_usd", descending=True)["key"][0]
     assert at.selectbox(key="forecast_key").value == top
@@ -168,26 +183,27 @@ def test_budgets_page_shows_the_forecast_and_backtest(page, expected):
     chart = next(c for c in vega.charts(at) if "Actual" in vega.series(c))
     names = set(vega.series(chart)) | set(vega.series(chart, "band"))
     assert ("P10–P90 band" in names) == (level in ("reliable", "rough")), (level, names)
-    assert frame(at, "ape_total_pct")["ape_total_pct"].to_list() == pytest.approx(bt["ape_total_pct"].to_list())
+    assert shown_table(at, "ape_total_pct")["ape_total_pct"].to_list() == [f"{v:.0f}%" for v in bt["ape_total_pct"]]
     assert "-- finance_daily_spend_by_team:" in sql_shown(at)
 
 
 def test_budgets_page_status_and_burndown(page, expected):
     at = page("budgets")
     assert not at.exception
-    shown = frame(at, "status_label")
+    shown = shown_table(at, "status_label")
     want = expected["status"]
     assert shown.height == want.height == 4        # September's month budgets and the Q3 quarter
-    by_name = {r["name"]: r for r in shown.iter_rows(named=True)}
+    by_name = {r["what"]: r for r in shown.iter_rows(named=True)}
     for r in want.iter_rows(named=True):
-        got = by_name[r["name"]]
+        got = by_name[f"{r['scope']} {r['name']}"]
         assert got["status_label"] == svc.STATUS_LABELS[r["status"]]
-        assert got["forecast_usd"] == pytest.approx(r["forecast_usd"])
-        assert got["variance_usd"] == pytest.approx(r["variance_usd"])
-        assert got["crossing_date"] == r["crossing_date"]
+        assert got["forecast_usd"] == usd(r["forecast_usd"])
+        assert got["variance_usd"] == usd(r["variance_usd"])
+        d = r["crossing_date"]
+        assert got["crossing_date"] == (f"{d.day} {d:%b %Y}" if d else None)
     # the spike pushed engineering over; product is forecast over; the worst comes first and is the burn-down
-    assert by_name["engineering"]["status_label"] == "Over budget"
-    first = want.filter(pl.col("name") == shown["name"][0]).row(0, named=True)
+    assert by_name["team engineering"]["status_label"] == "Over budget"
+    first = want.filter(pl.col("scope") + " " + pl.col("name") == shown["what"][0]).row(0, named=True)
     assert shown["status_label"][0] == "Over budget"
     assert any(f"on **{first['crossing_date']:%d %b %Y}**" in c.value for c in at.caption)
     assert len(at.get("vega_lite_chart")) == 3        # forecast band, burn-down, scenario impact
@@ -196,12 +212,16 @@ def test_budgets_page_status_and_burndown(page, expected):
 def test_budgets_page_past_periods(page, expected):
     at = page("budgets", budgets_past=True)
     assert not at.exception
-    shown = frame(at, "status_label")
-    assert "2025-08-01" in {str(d) for d in shown["period_start"].to_list()}   # product's August budget
+    shown = shown_table(at, "status_label")
+    assert "team product" in shown.filter(pl.col("period_label") == "Aug 2025")["what"].to_list()   # August's
 
 
 def test_a_bad_budget_edit_shows_an_error_naming_the_field(page, expected):
     at = page("budgets")
+    # the budgets read as a light table; the editor (the data grid) is drawn when asked for
+    assert not [d for d in at.dataframe if "budget_editor" in d.proto.id]
+    assert shown_table(at, "amount_usd")["name"].to_list()
+    at.toggle(key="budgets_edit").set_value(True).run()
     editor = [d for d in at.dataframe if "budget_editor" in d.proto.id]
     assert len(editor) == 1
     at.button(key="budgets_save").click()
@@ -218,7 +238,7 @@ def test_a_bad_budget_edit_shows_an_error_naming_the_field(page, expected):
     assert message.startswith("**Invalid budgets**")
     assert "entry 2, field amount_usd" in message and "greater than or equal to 0" in message
     # nothing was written
-    assert frame(at, "status_label").height == 4
+    assert shown_table(at, "status_label").height == 4
 
 
 def test_budget_file_upload(page, ledger, tmp_path):
@@ -235,8 +255,8 @@ def test_budget_file_upload(page, ledger, tmp_path):
     at.button(key="budgets_load").click().run()
     assert not at.exception and not at.error
     assert "Loaded 1 budget periods from budgets.csv." in at.success[0].value
-    shown = frame(at, "status_label")
-    assert shown["name"].to_list() == ["legal"]
+    shown = shown_table(at, "status_label")
+    assert shown["what"].to_list() == ["team legal"]
 
 
 def test_budgets_page_scenario_impact(page, expected):
@@ -250,9 +270,8 @@ def test_budgets_page_scenario_impact(page, expected):
     assert not [o for o in preset.options if "armstrong" in o]
     assert metric(at, "Forecast, today's mix") == usd(want["forecast_today_usd"].sum())
     assert metric(at, "Forecast under the scenario") == usd(want["forecast_scenario_usd"].sum())
-    shown = frame(at, "forecast_scenario_usd").sort("team")
-    assert shown["variance_scenario_usd"].to_list() == pytest.approx(
-        want.sort("team")["variance_scenario_usd"].to_list(), nan_ok=True)
+    shown = shown_table(at, "forecast_scenario_usd").sort("team")
+    assert shown["variance_scenario_usd"].to_list() == money_text(want.sort("team")["variance_scenario_usd"])
 
 
 def test_budgets_page_scenario_file_errors_are_shown(page):
@@ -485,10 +504,10 @@ def test_budgets_past_periods_keep_selector_and_chart_on_one_budget(page, expect
     at.toggle(key="budgets_past").set_value(False).run()    # August is gone: back to the first row, both agree
     assert not at.exception
     picker = at.selectbox(key="burndown_pick")
-    first = frame(at, "status_label").row(0, named=True)
-    assert picker.value == f"{first['scope']}|{first['name']}|{first['period']}|{first['period_start']:%Y-%m-%d}"
-    assert picker.options[0].startswith(f"{first['scope']} {first['name']} — ")
-    assert _burndown_title(at).startswith(f"**Burn-down: {first['scope']} {first['name']}, ")
+    first = shown_table(at, "status_label").row(0, named=True)     # "team product", "Sep 2025", …
+    assert picker.value.startswith(first["what"].replace(" ", "|", 1) + "|")
+    assert picker.options[0] == f"{first['what']} — {first['period_label']} ({first['status_label']})"
+    assert _burndown_title(at).startswith(f"**Burn-down: {first['what']}, {first['period_label']}")
 
 
 @pytest.mark.parametrize("summary, level, words", [
