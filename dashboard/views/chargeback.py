@@ -14,7 +14,7 @@ from dashboard import auth, state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, usd
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import editor, flash, preformatted, save_button, sql_behind, table
+from dashboard.components.widgets import editor, flash, preformatted, save_button, sql_behind, summary_table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -78,8 +78,8 @@ def statement_block(month: str, rule: dict) -> None:
     left, right = st.columns([2, 3])
     left.vega_lite_chart(charts.chargeback(df), width="stretch")
     with right:
-        table(
-            requests_counted(df), hide_index=True, width="stretch",
+        summary_table(
+            requests_counted(df), download=f"chargeback-statement-{month}",
             column_order=["team", "direct_usd", "allocated_usd", "total_usd", "share_pct", "requests", "tokens"],
             column_config={
                 "team": st.column_config.TextColumn("Team"),
@@ -139,7 +139,7 @@ def whole_bill_block(month: str) -> None:
         c1.metric("Token spend", usd(bill["token_usd"].sum()), border=True)
         c2.metric("Seats and subscriptions", usd(bill["seat_usd"].sum()), border=True)
         c3.metric("Whole bill", usd(bill["total_usd"].sum()), border=True)
-        table(bill, hide_index=True, width="stretch",
+        summary_table(bill, download=f"whole-ai-bill-{month}",
                      column_order=["team", "token_usd", "seat_usd", "total_usd", "seats", "active_users",
                                    "cost_per_active_user_usd"],
                      column_config={
@@ -164,7 +164,7 @@ def whole_bill_block(month: str) -> None:
     if not hosted.is_empty():
         st.markdown("**Self-hosted inference**: each cost period over the tokens logged for its model is an "
                     "effective price, which prices those rows in every view.")
-        table(hosted, hide_index=True, width="stretch",
+        summary_table(hosted, download="self-hosted-inference",
                      column_config={
                          "start_date": st.column_config.DateColumn("From"),
                          "end_date": st.column_config.DateColumn("To"),
