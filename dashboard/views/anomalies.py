@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import day_span, month_lines_text, usd
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import sql_behind, summary_table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import spend as spend_svc
@@ -53,8 +53,9 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
     order = ["day", "team", "model", *(["api_key"] if "api_key" in df.columns else []), "spend_usd", "expected_usd",
              "excess_usd", "excess_pct", "driver_api_key", "driver_api_key_excess_usd", "driver_project",
              "token_class"]
-    table(
-        shown, hide_index=True, width="stretch", column_order=order,
+    # a light table while the flags are a list a person reads (past summary.MAX_ROWS: the grid, to sort and search)
+    summary_table(
+        shown, download=f"anomalies-{by}-{start}-{end}", column_order=order,
         column_config={
             "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
             "team": st.column_config.TextColumn("Team"),
@@ -141,8 +142,8 @@ def regressions_section(start: dt.date, end: dt.date) -> None:
     c3.metric("Largest", usd(top["excess_usd"] or 0.0), border=True,
               delta=f"{CAUSE[top['kind']]} · {top['model']}", delta_color="off", delta_arrow="off")
     shown = df.with_columns(cause=pl.col("kind").replace_strict(CAUSE, default=pl.col("kind")))
-    table(
-        shown, hide_index=True, width="stretch",
+    summary_table(
+        shown, download=f"regressions-{start}-{end}",
         column_order=["cause", "message", "start", "ongoing", "excess_usd", "team", "model", "api_key"],
         column_config={
             "cause": st.column_config.TextColumn("Cause"),

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import summary_tables
 import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components.formatting import usd
 from finance import jobs, regressions
 from tests.regression_data import Series, build
 from warehouse import Warehouse
@@ -57,13 +59,13 @@ def test_regressions_section_shows_the_cache_drop(monkeypatch, ledger):
               modelmix_date_range=(START + dt.timedelta(days=30), START + dt.timedelta(days=N_DAYS - 1)))
     assert not at.exception
     assert any(h.value == "Regressions" for h in at.header)
-    table = next(pl.from_pandas(d.value) for d in at.dataframe if "message" in d.value.columns)
+    table = next(t for t in summary_tables.tables(at) if "message" in t.columns)     # as the reader sees it
     row = table.row(0, named=True)
     assert row["message"] == found["message"][0]
     # 0.88 -> 0.31 injected, with 3 points of daily noise
     assert re.fullmatch(r"cache hit rate fell from 8\d% to 3\d% on 30 Sep 2026 for team search on model model-a "
                         r"\(acme\), key key-1: \+\$[\d.,]+ since", row["message"]), row["message"]
-    assert row["excess_usd"] == pytest.approx(found["excess_usd"][0])
+    assert row["excess_usd"] == usd(found["excess_usd"][0])
     chart = vega.charts(at)[-1]
     assert set(vega.series(chart)) >= {"Baseline (28-day median)", "Flag line"}
     assert any(r.get("text", "").startswith("started 30 Sep") for u in vega.layers(chart) for r in u["rows"])
