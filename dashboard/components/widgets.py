@@ -84,7 +84,12 @@ def download_rows(data: Any, name: str, *, column_order: list[str] | None = None
     columns = shown_columns(data, column_order, column_config)
     labels = [label for _, label in columns]
     # two columns with one label (a status table's "Budget" name and "Budget" amount) keep their names apart
-    rows = data.select([data[c].alias(label if labels.count(label) == 1 else f"{label} ({c})") for c, label in columns])
+    import polars as pl
+
+    rows = data.select([
+        (pl.col(c).cast(pl.List(pl.String)).list.join(", ") if isinstance(data.schema[c], pl.List) else pl.col(c))
+        .alias(label if labels.count(label) == 1 else f"{label} ({c})")    # a list cell as "a, b", as shown
+        for c, label in columns])
     st.download_button("Download CSV", exports.to_csv(rows), file_name=f"{name}.csv", mime="text/csv",
                        key=f"download_{name}", icon=":material/download:", type="tertiary")
 

@@ -10,7 +10,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import auth, state
-from dashboard.components.widgets import editor, sql_behind, table
+from dashboard.components.formatting import day_span
+from dashboard.components.widgets import edit_toggle, editor, sql_behind, summary_table
 from dashboard.services import ModelMixError
 from dashboard.services import users as svc
 
@@ -31,23 +32,32 @@ def users_section() -> None:
                "spend on every page; leave them empty for every team. Saving applies all changes in one step, "
                "each recorded in the audit log.")
     with st.expander("What each role may do"):
-        table(svc.role_table(), hide_index=True, width="stretch",
-                     column_config={"role": "Role", "may": st.column_config.TextColumn("May", width="large")})
+        summary_table(svc.role_table(), column_config={"role": "Role", "may": "May"}, download="modelmix-roles")
     frame = svc.users_table(run)
     wh = state.warehouse()
+    columns = ["email", "role", "teams", "added_at", "added_by"]
+    labels = {
+        "email": st.column_config.TextColumn("Email", required=True, help="As the sign-in gives it; "
+                                             "stored lower-case."),
+        "role": st.column_config.SelectboxColumn("Role", options=list(svc.ROLES), required=True),
+        "added_at": st.column_config.DatetimeColumn("Added (UTC)", format="YYYY-MM-DD HH:mm"),
+        "added_by": st.column_config.TextColumn("Added by"),
+    }
+    teams_help = "Only for viewers: they see only these teams' spend. Empty: every team."
+    # read as a light table; the editor (the data grid, 1.5 MB of JavaScript) is drawn when asked for
+    if not edit_toggle("users_edit"):
+        if frame.is_empty():
+            st.caption("No users yet: switch on **Edit in a table** and add a row. Add yourself as an admin first.")
+        else:
+            summary_table(frame, column_order=columns, download="modelmix-users", column_config={
+                **labels, "teams": st.column_config.ListColumn("Teams (viewers)", help=teams_help)})
+        sql_behind(svc.QUERIES["users"])
+        return
     edited = editor(
         frame, num_rows="dynamic", hide_index=True, width="stretch", key=f"users_editor_{wh.data_version}",
-        disabled=["added_at", "added_by"], column_order=["email", "role", "teams", "added_at", "added_by"],
-        column_config={
-            "email": st.column_config.TextColumn("Email", required=True, help="As the sign-in gives it; "
-                                                 "stored lower-case."),
-            "role": st.column_config.SelectboxColumn("Role", options=list(svc.ROLES), required=True),
-            "teams": st.column_config.MultiselectColumn(
-                "Teams (viewers)", options=svc.team_options(run, frame), accept_new_options=True,
-                help="Only for viewers: they see only these teams' spend. Empty: every team."),
-            "added_at": st.column_config.DatetimeColumn("Added (UTC)", format="YYYY-MM-DD HH:mm"),
-            "added_by": st.column_config.TextColumn("Added by"),
-        })
+        disabled=["added_at", "added_by"], column_order=columns,
+        column_config={**labels, "teams": st.column_config.MultiselectColumn(
+            "Teams (viewers)", options=svc.team_options(run, frame), accept_new_options=True, help=teams_help)})
     if frame.is_empty():
         st.caption("No users yet: add a row above (the + under the table). Add yourself as an admin first.")
     if st.button("Save users", type="primary", key="users_save", icon=":material/save:"):
@@ -68,9 +78,12 @@ def audit_section() -> None:
                "it.")
     wh = state.warehouse()
     today = dt.datetime.now(dt.UTC).date()
-    c1, c2, c3 = st.columns([2, 2, 2])
-    picked = c1.date_input("Days (UTC)", value=(today - dt.timedelta(days=AUDIT_DAYS - 1), today),
-                           format="YYYY-MM-DD", key="audit_days")
+    c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
+    default = (today - dt.timedelta(days=AUDIT_DAYS - 1), today)
+    held = st.session_state.get("audit_days") or default
+    # the calendar in a popover whose button shows the days: its JavaScript loads only when it is opened
+    with c1.popover(f"Days (UTC): {day_span(held[0], held[-1])}", icon=":material/calendar_month:", width="stretch"):
+        picked = st.date_input("Days (UTC)", value=default, format="YYYY-MM-DD", key="audit_days")
     start, end = (picked[0], picked[-1]) if picked else (None, None)
     actor = c2.selectbox("Who", [EVERYONE, *svc.actors(wh)], key="audit_actor")
     action = c3.selectbox("Action", [EVERY_ACTION, *svc.AUDIT_ACTIONS], key="audit_action",
@@ -80,7 +93,7 @@ def audit_section() -> None:
     if log.is_empty():
         st.info("Nothing recorded for these filters. Widen the days, or pick everyone and every action.")
     else:
-        table(log, hide_index=True, width="stretch", height=min(38 + 35 * log.height, 500),
+        summary_table(log, height=500,
                      column_order=["occurred_at", "actor", "what", "target", "detail"], column_config={
                          "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
                          "actor": "Who", "what": "What", "target": "On", "detail": "Detail"})
