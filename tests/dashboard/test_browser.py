@@ -292,6 +292,11 @@ def test_finance_journeys_in_chromium(tmp_path, sample_db):
         assert f"Burn-down: {who}, {period.split(' (')[0]}" in title.inner_text(), (shown, title.inner_text())
         assert current_only.strip() and shown
         assert page.locator('[data-testid="stException"]').count() == 0
+        # the page's tables are light HTML: no data grid until a person asks to edit the budgets
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        page.get_by_text("Edit in a table").click()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Save budgets").wait_for(timeout=30_000)
 
         # a typed range: Enter applies it
         box = page.get_by_role("textbox", name="Or type dates, then Enter")
