@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+import summary_tables
 
 import simulate
 from finance import whole_bill as wb
@@ -339,11 +340,12 @@ def test_chargeback_page_shows_the_whole_bill(ledger_file, tmp_path, monkeypatch
     # its bridge to the statement: the same month's spend, before the statement's allocation of unassigned
     [bridge] = [c.value for c in at.caption if c.value.startswith("Token spend is each team's own usage")]
     assert bridge.endswith("both add up to the month's $1,801.50."), bridge
-    bill = next(pl.from_pandas(d.value) for d in at.dataframe if "seat_usd" in d.value.columns)
+    # light tables as the reader sees them (Chargeback draws no data grid)
+    bill = next(t for t in summary_tables.tables(at) if "seat_usd" in t.columns)
     research = bill.filter(pl.col("team") == "research").row(0, named=True)
-    assert (research["total_usd"], research["active_users"]) == (pytest.approx(2461.5), 5)
-    hosted = next(pl.from_pandas(d.value) for d in at.dataframe if "usd_per_mtok" in d.value.columns)
-    assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
+    assert (research["total_usd"], research["active_users"]) == ("$2,461.50", "5")
+    hosted = next(t for t in summary_tables.tables(at) if "usd_per_mtok" in t.columns)
+    assert hosted["usd_per_mtok"].to_list() == ["$40.0000"]
 
 
 def test_chargeback_page_loads_the_whole_bill_files(ledger_file, tmp_path, monkeypatch):
@@ -360,7 +362,7 @@ def test_chargeback_page_loads_the_whole_bill_files(ledger_file, tmp_path, monke
         at.session_state["modelmix_date_range"] = NOV
         at.run()
         assert not at.exception
-        assert not any("usd_per_mtok" in d.value.columns for d in at.dataframe)   # nothing self-hosted yet
+        assert not any("usd_per_mtok" in t.columns for t in summary_tables.tables(at))   # nothing self-hosted yet
         bad = SELF_HOSTED.replace("gpu_hours: 720", "gpu_hours: -1")
         at.file_uploader(key="bill_file_self_hosted").set_value(("sh.yaml", bad.encode(), "text/yaml")).run()
         at.button(key="bill_load_self_hosted").click().run()
@@ -370,8 +372,8 @@ def test_chargeback_page_loads_the_whole_bill_files(ledger_file, tmp_path, monke
         at.button(key="bill_load_self_hosted").click().run()
         assert not at.exception and not at.error
         assert "Loaded 1 self-hosted inference costs line(s) from sh.yaml." in at.success[0].value
-        hosted = next(pl.from_pandas(d.value) for d in at.dataframe if "usd_per_mtok" in d.value.columns)
-        assert hosted["usd_per_mtok"].to_list() == [pytest.approx(40.0)]
+        hosted = next(t for t in summary_tables.tables(at) if "usd_per_mtok" in t.columns)
+        assert hosted["usd_per_mtok"].to_list() == ["$40.0000"]
         at.file_uploader(key="bill_file_subscriptions").set_value(("s.yaml", SUBS.encode(), "text/yaml")).run()
         at.button(key="bill_load_subscriptions").click().run()
         assert not at.exception and not at.error
