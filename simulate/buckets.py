@@ -98,11 +98,8 @@ class Bucketed(Figures):
 
     # --- the pass over the rows -----------------------------------------------------------------------------
     def _stream_sql(self) -> str:
-        if not self.plan.sessions:
-            return grouped_sql(self.plan, self.sql)
         # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
-        return self.sql.replace("select * from final /*order*/", "select * from final order by case when "
-                                "session_id is null then row_hash else hash(session_id) end")
+        return grouped_sql(self.plan, self.sql)
 
     def _chunks(self):
         """The rows in frames of about CHUNK_ROWS, a conversation never split between two."""
@@ -262,19 +259,31 @@ class Bucketed(Figures):
         return cuts
 
 
+UNIT_ORDER = "order by case when session_id is null then row_hash else hash(session_id) end"
+
+
 def grouped_sql(plan: Plan, rows_sql: str) -> str:
     """`rows_sql` (simulate/frontier_rows.sql, filled) as sql/simulate/frontier_grouped.sql streams it: the rows no
-    ranked policy orders summed by their shared per-row values (only without conversations: a conversation's cache
-    loss and a session unit read each row's session)."""
+    ranked policy orders summed by their shared per-row values. With conversations read (a session unit, cache lost
+    on a switch) a row with a session id stays a row too (its conversation's cache loss counts its requests), the
+    others carry their summed cache-loss extras, and the rows come ordered by conversation (UNIT_ORDER), so that
+    none is split between two chunks."""
     summed = ["requests", "base_cost"] + [f"{c}_{s.index}" for s in plan.steps for c in ("c0", "cm", "ci", "cx")]
-    ranked = " or ".join(f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None) or "false"
+    summed += [f"{k}_{s.index}" for s in plan.lost_steps for k in ("lkin0", "lkini", "lkcw0", "lkcwi")]
+    kept = [f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None]
+    # a row of its own keeps its ts and row hash (a conversation's order); a group, its first ones (no order read)
+    firsts = ["ts", "row_hash"] if plan.sessions else []
+    if plan.sessions:
+        kept.append("session_id is not null")
     rows = (rows_sql.replace("/*identity_columns*/", ", u.row_key as row_id")
-            .replace("/*identity*/", ", row_id"))
+            .replace("/*identity*/", ", row_id").replace("/*order*/", ""))     # the outer query orders
     return (sql.load("simulate/frontier_grouped")
             .replace("/*frontier_rows*/", rows.strip().replace("\n", "\n    "))
-            .replace("/*summed*/", ", ".join(summed))
-            .replace("/*sums*/", "".join(f",\n        sum({c}) as {c}" for c in summed))
-            .replace("/*ranked*/", ranked))
+            .replace("/*summed*/", ", ".join(summed + firsts))
+            .replace("/*sums*/", "".join(f",\n        sum({c}) as {c}" for c in summed)
+                     + "".join(f",\n        min({c}) as {c}" for c in firsts))
+            .replace("/*ranked*/", " or ".join(kept) or "false")
+            .replace("/*order*/", UNIT_ORDER if plan.sessions else ""))
 
 
 def _grow(a: np.ndarray, n: int) -> np.ndarray:

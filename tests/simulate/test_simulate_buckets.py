@@ -18,9 +18,9 @@ TARGET = {"model": "cheap-1", "prices": {"input": 1, "output": 2, "cache_read": 
 SHARES = [0.0, 0.01, 0.13, 0.29, 0.3, 0.5, 0.61, 0.77, 0.99, 1.0]
 
 
-def ledger(wh, tmp_path):
+def ledger(wh, tmp_path, extra=()):
     """150 requests in 30 conversations of 1–9 requests (some without a session), cache reads on most, three
-    teams, two models, and a daily bucket row split by share."""
+    teams, two models, and a daily bucket row split by share; plus `extra` rows."""
     rows = []
     for k in range(150):
         conv = k % 30
@@ -35,7 +35,7 @@ def ledger(wh, tmp_path):
                      "session_id": "" if conv >= 26 else f"c{conv}"})
     rows.append({"ts": "2025-06-02T00:00:00", "granularity": "day", "requests": 40, "input_tokens": 80_000,
                  "output_tokens": 9_000, "cost_usd": "0.9", "team": "t2"})
-    load_rows(wh, tmp_path, rows)
+    load_rows(wh, tmp_path, rows + list(extra))
 
 
 def scenario(share, unit="request", cache="lost", pick="simplest", batch=None, cache_after=False, **assume):
@@ -250,23 +250,31 @@ def streamed_rows(monkeypatch) -> list[int]:
     return seen
 
 
+@pytest.mark.parametrize("cache", ["kept", "lost"])
 @pytest.mark.parametrize("ranked", [True, False])
-def test_rows_no_ranked_policy_orders_are_summed_in_duckdb_and_agree(wh, tmp_path, monkeypatch, small_buckets, ranked):
-    """Without conversations, the rows no ranked policy may pick (here the cascade's model, the daily bucket row,
-    everything when nothing is ranked) reach Python summed by their shared values (sql/simulate/frontier_grouped.sql);
-    every figure still equals the per-row engine's and the replay's, at every share, per team."""
-    ledger(wh, tmp_path)
+def test_rows_no_ranked_policy_orders_are_summed_in_duckdb_and_agree(wh, tmp_path, monkeypatch, small_buckets, ranked,
+                                                                      cache):
+    """The rows no ranked policy may pick (here the cascade's model, the daily bucket row, everything when nothing is
+    ranked; with the cache lost on a switch, only those without a session id) reach Python summed by their shared
+    values (sql/simulate/frontier_grouped.sql); every figure still equals the per-row engine's and the replay's, at
+    every share, per team."""
+    # conversations of several gpt-4o-mini requests with cache reads, alone and beside gpt-4o ones: the cascade's
+    # move pays one cache write per conversation, and the input price unless the whole conversation moved
+    extra = [{"ts": f"2025-06-03T0{k}:00:00", "model": "gpt-4o-mini" if k != 4 else "gpt-4o", "input_tokens": 300,
+              "output_tokens": 20 + k, "cache_read_tokens": 900 + 100 * k, "cost_usd": "0.0004", "team": "t1",
+              "session_id": "m1" if k < 3 else "m2"} for k in range(6)]
+    ledger(wh, tmp_path, extra)
     policies = [{"kind": "cascade", "first": TARGET, "escalation_rate": 0.25, "match": {"models": ["gpt-4o-mini"]}}]
     if ranked:
         policies.append({"kind": "shift", "share": 0.3, "to": TARGET, "match": {"models": ["gpt-4o"]}})
     policies.append({"kind": "cache", "hit_rate": 0.4, "match": {"teams": ["t1", "t2"]}})
     sc = simulate.parse_scenario({"name": "g", "policies": policies, "assumptions": {
-        "cache_on_switch": "kept", "quality": {"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}}}})
+        "cache_on_switch": cache, "quality": {"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}}}})
     seen = streamed_rows(monkeypatch)
     per_row, bucketed = both(wh, sc, monkeypatch)
-    assert not bucketed.plan.sessions
+    assert bucketed.plan.sessions == bool(bucketed.lost) == (cache == "lost")
     candidates = int(per_row.elig[1].sum()) if ranked else 0      # the shift's rows: each stays a row
-    assert bucketed.n_rows == per_row.n_rows == 151
+    assert bucketed.n_rows == per_row.n_rows == 157
     assert candidates < sum(seen) < per_row.n_rows                # the others came summed (a few groups)
     shares = SHARES if ranked else [None]
     for share in shares:
