@@ -20,14 +20,16 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import polars as pl
 
 import sql
 from warehouse import audit
 from warehouse.errors import DatabaseBusy, DatabaseError, LedgerDamaged, ModelMixError, PermissionDenied
+
+if TYPE_CHECKING:
+    import polars as pl   # imported where a frame is made: a writer (an ingest, the CLI's) never needs it
 
 T = TypeVar("T")
 
@@ -359,6 +361,8 @@ class Warehouse:
         grades), registered on that cursor only as Arrow tables for this query (no copy; bound lists of that size
         cost ~14 s per million values). Raises DatabaseError naming the `.sql` file (or, for SQL written in
         Python, the calling line) and the parameter names when DuckDB refuses it."""
+        import polars as pl
+
         cur = self.cursor()
         try:
             for name, frame in (relations or {}).items():
@@ -377,6 +381,8 @@ class Warehouse:
         """Run `text` like `sql` but hand its result back in polars frames of at most `rows` rows, streamed from
         DuckDB (an unordered query is never held whole; an ordered one is sorted by DuckDB, spilling to disk under
         its memory limit). The cursor stays open until the generator is exhausted or closed."""
+        import polars as pl
+
         cur = self.cursor()
         try:
             for name, frame in (relations or {}).items():

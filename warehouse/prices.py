@@ -15,9 +15,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 if TYPE_CHECKING:
+    import polars as pl
     from genai_prices import types as genai_types
 
     from warehouse.db import Warehouse
@@ -107,6 +107,8 @@ def ensure_catalog(wh: Warehouse) -> None:
         loaded = cur.execute("select value from meta where key = 'catalog_version'").fetchone()
         if loaded and loaded[0] == _catalog_version():
             return
+        import polars as pl
+
         frame = pl.DataFrame(catalog_rows(), infer_schema_length=None)
         cur.begin()
         cur.execute("delete from catalog_prices")
