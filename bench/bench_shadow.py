@@ -9,7 +9,11 @@ and process CPU seconds (all threads), and the load average. With `--cli TREE...
 on a bench ledger of N request rows (bench/bench_simulate.py's), once per source tree (PYTHONPATH), alternating;
 CPU is the child's user + system.
 
-Usage: python bench/bench_shadow.py [N] [--before OLD_SHADOW_PY] [--cli TREE [TREE ...]] [--cli-only] [--repeat R]
+With `--router`: a router-score file of N requests instead (request_id, score, router, provider), timing
+`router.load` and `router.scores_data` and the scenario validating them (`assumptions.router_scores`), for this
+tree's simulate/router.py and, with `--before FILE`, an earlier one.
+
+Usage: python bench/bench_shadow.py [N] [--before OLD_PY] [--router] [--cli TREE [TREE ...]] [--cli-only] [--repeat R]
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 import polars as pl
 
 import simulate
-from simulate import shadow
+from simulate import router, shadow
 
 
 def write_grades(path: Path, n: int) -> None:
@@ -41,6 +45,27 @@ def write_grades(path: Path, n: int) -> None:
         "model": np.concatenate([np.where(i % 4 == 0, "gpt-4o-mini", "gpt-4o"), np.full(n, "cheap")]),
         "score": np.concatenate([0.5 + (i % 7) / 20, 0.3 + (i % 11) / 15]),
         "provider": ["openai"] * (2 * n)}).write_csv(path)
+
+
+def write_scores(path: Path, n: int) -> None:
+    """Request k (id req-k, openai) scored by one router."""
+    i = np.arange(n)
+    pl.DataFrame({"request_id": [f"req-{k}" for k in range(n)], "score": (i * 7919 % 1000) / 1000,
+                  "router": "routellm-mf", "provider": "openai"}).write_csv(path)
+
+
+def routers(path: Path, modules: dict, repeat: int) -> None:
+    base = {"name": "bench", "policies": [{"kind": "shift", "share": 0.5, "pick": "score", "to": {"model": "cheap",
+                                           "prices": {"input": 0.15, "output": 0.6}}}]}
+    for r in range(repeat):
+        for label, module in modules.items():
+            load_s, load_cpu, rows = step(lambda m=module: m.load(path))
+            data_s, data_cpu, data = step(lambda m=module, x=rows: m.scores_data(x))
+            val_s, val_cpu, _ = step(lambda d=data: simulate.parse_scenario({**base, "assumptions": {"router_scores": d}}))
+            print(f"run {r + 1} {label:7s} load {load_s:6.2f} s cpu {load_cpu:6.2f} | scores_data {data_s:5.2f} s cpu "
+                  f"{data_cpu:5.2f} | scenario {val_s:5.2f} s cpu {val_cpu:5.2f} | cpu total "
+                  f"{load_cpu + data_cpu + val_cpu:6.2f} s  load {os.getloadavg()[0]:.1f}", flush=True)
+            del rows, data
 
 
 def step(fn):
@@ -98,25 +123,29 @@ def cli(path: Path, n: int, trees: list[str], repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("n", nargs="?", type=int, default=1_000_000, help="graded requests (2 grades each)")
-    ap.add_argument("--before", metavar="FILE", help="an earlier simulate/shadow.py to compare in the same process")
+    ap.add_argument("--before", metavar="FILE", help="an earlier simulate/shadow.py (router.py with --router) to "
+                    "compare in the same process")
+    ap.add_argument("--router", action="store_true", help="a router-score file instead of grades")
     ap.add_argument("--cli", nargs="+", metavar="TREE", help="source trees to run the whole command from")
     ap.add_argument("--cli-only", action="store_true", help="skip the in-process steps")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--dir", default=tempfile.gettempdir(), help="where the grades file and ledger go")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(dir=args.dir, prefix="bench_shadow_"))
-    path = work / "grades.csv"
-    write_grades(path, args.n)
-    print(f"{2 * args.n:,} grades ({args.n:,} requests x 2 models), {path.stat().st_size / 1e6:.0f} MB  "
-          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    path = work / ("scores.csv" if args.router else "grades.csv")
+    (write_scores if args.router else write_grades)(path, args.n)
+    what = f"{args.n:,} router scores" if args.router else f"{2 * args.n:,} grades ({args.n:,} requests x 2 models)"
+    print(f"{what}, {path.stat().st_size / 1e6:.0f} MB  load {os.getloadavg()[0]:.1f}", flush=True)
     modules = {}
     if args.before:
         spec = importlib.util.spec_from_file_location("shadow_before", args.before)
         modules["before"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(modules["before"])
-    modules["after"] = shadow
+    modules["after"] = router if args.router else shadow
     try:
-        if not args.cli_only:
+        if args.router:
+            routers(path, modules, args.repeat)
+        elif not args.cli_only:
             in_process(path, modules, args.repeat)
         if args.cli:
             cli(path, args.n, args.cli, args.repeat)

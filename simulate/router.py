@@ -11,23 +11,33 @@ the lowest scores first (floor(share × N) of them, as every pick), requests the
 scored one. `request_id` and `provider` are matched to the ledger's request rows exactly as a shadow evaluation's
 (simulate/shadow.py: `request_row_key(provider, id)`; without a provider an id is used when exactly one
 provider's key for it is a replayed request row). A file may hold several routers (`router` column): pick one.
+
+A file is read in bulk, as a shadow evaluation's (simulate/shadow.py): polars reads the columns, every check of
+`RouterScore` is one column expression, and the first bad row is validated alone so that the message names the
+file, the row and the column; a file the expressions cannot vouch for is read row by row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 from pydantic import Field, ValidationError, field_validator
 
 from simulate.scenario import Scenario, parse_scenario
-from simulate.shadow import _records
+from simulate.shadow import _csv_frame, _records, _records_frame
 from simulate.spec import ScenarioError, Strict
 from warehouse.errors import field_path
 
 _TITLE = "Invalid router scores"
+_EXPECTED = "request_id, score[, router, provider]"
 
 
 class RouterScore(Strict):
+    """One row of a router-score file: the definition of a valid row (the bulk reader's expressions are these
+    checks; this model names what is wrong with the first bad row)."""
+
     request_id: str = Field(min_length=1)
     score: float
     router: str | None = None
@@ -41,31 +51,91 @@ class RouterScore(Strict):
     @field_validator("provider")
     @classmethod
     def _lower(cls, v: str | None) -> str | None:
-        return None if v is None else v.strip().lower()
+        return None if v is None else (v.strip().lower() or None)
 
 
-def parse(text: str, name: str = "router scores") -> list[RouterScore]:
-    """Rows of a router-score file (CSV by default; JSON or YAML when `name` says so); errors name the row and
-    column; a request scored twice by one router is an error."""
+_COLUMNS = tuple(RouterScore.model_fields)          # request_id, score, router, provider
+# the Python types a JSON/YAML column may hold for the bulk reader (anything else: the row-by-row reader decides)
+_TYPES = {"request_id": {str, int}, "score": {float, int}, "router": {str}, "provider": {str}}
+_SCHEMA = {"request_id": pl.String, "score": pl.Float64, "router": pl.String, "provider": pl.String}
+
+
+def _row(record: object, row: int, name: str) -> RouterScore:
+    """One record validated, or the error "<file>: row N, <column>: <what is wrong>"."""
+    try:
+        return RouterScore.model_validate(record)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = field_path(err["loc"]) or "row"
+        raise ScenarioError(f"{name}: row {row}, {field}: {err['msg']}", title=_TITLE) from e
+
+
+def _twice(name: str, row: int, first: int, request_id: str, router: str | None) -> ScenarioError:
+    return ScenarioError(f"{name}: row {row}, request_id: {request_id!r} is scored twice"
+                         + (f" by {router!r}" if router else "") + f" (also row {first})", title=_TITLE)
+
+
+def _bulk(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> pl.DataFrame | None:
+    """The file read as columns: every check of `RouterScore` as one expression, the first failing row (or the first
+    request one router scores twice) refusing the file with the row-by-row reader's message. None when a row fails
+    here yet `RouterScore` accepts it (a form the expressions do not know): the caller reads row by row."""
+    missing = [pl.lit(None, pl.String).alias(c) for c in _COLUMNS if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in _COLUMNS]
+    score = pl.col("score")
+    score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
+    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
+    cols = frame.with_columns(missing).select(
+        pl.col("request_id").cast(pl.String).str.strip_chars(), score.cast(pl.Float64, strict=False),
+        pl.col("router").cast(pl.String), pl.when(provider != "").then(provider).alias("provider"),
+        pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
+        else pl.lit(False).alias("extra"))
+    ok = ((pl.col("request_id") != "") & pl.col("score").is_not_null() & ~pl.col("extra")).fill_null(False)
+    bad = cols.select((~ok).arg_true().first()).item()
+    upto = cols.head(cols.height if bad is None else bad)
+    keys = ["router", "provider", "request_id"]
+    if upto.select(pl.struct(keys).is_duplicated().any()).item():
+        t = (upto.with_row_index("i").with_columns(first=pl.col("i").min().over(keys))
+             .filter(pl.col("i") != pl.col("first")).row(0, named=True))
+        raise _twice(name, t["i"] + 1, t["first"] + 1, t["request_id"], t["router"])
+    if bad is not None:
+        _row(record(bad), bad + 1, name)          # raises, naming the column and what is wrong
+        return None
+    return cols.select(*_COLUMNS)
+
+
+def _rows(records: list, name: str) -> pl.DataFrame:
+    """The records validated one by one (the rare file the bulk reader does not vouch for)."""
     out, seen = [], {}
-    for i, r in enumerate(_records(text, name), start=1):
-        try:
-            row = RouterScore.model_validate(r)
-        except ValidationError as e:
-            err = e.errors()[0]
-            field = field_path(err["loc"]) or "row"
-            raise ScenarioError(f"{name}: row {i}, {field}: {err['msg']}", title=_TITLE) from e
+    for i, r in enumerate(records, start=1):
+        row = _row(r, i, name)
         key = (row.router, row.provider, row.request_id)
         if key in seen:
-            raise ScenarioError(f"{name}: row {i}, request_id: {row.request_id!r} is scored twice"
-                                + (f" by {row.router!r}" if row.router else "") + f" (also row {seen[key]})",
-                                title=_TITLE)
+            raise _twice(name, i, seen[key], row.request_id, row.router)
         seen[key] = i
         out.append(row)
-    return out
+    return pl.DataFrame([r.model_dump() for r in out], schema=_SCHEMA)
 
 
-def load(path: str | Path) -> list[RouterScore]:
+def parse(text: str, name: str = "router scores") -> pl.DataFrame:
+    """A router-score file (CSV by default; JSON or YAML when `name` says so) as columns request_id, score, router,
+    provider (one row per scored request). Any bad row refuses the whole file, naming the file, the first bad row
+    (counted from 1, header and blank lines not counted) and its column; a request scored twice by one router is an
+    error."""
+    is_csv = Path(name).suffix.lower() not in (".json", ".yaml", ".yml")
+    frame = _csv_frame(text) if is_csv else None
+    if frame is not None and frame.height:
+        scores = _bulk(frame, lambda i: {k: v for k, v in frame.row(i, named=True).items() if v is not None}, name)
+        if scores is not None:
+            return scores
+    records = _records(text, name, _EXPECTED, _TITLE)
+    if not is_csv and (frame := _records_frame(records, _TYPES)) is not None:
+        scores = _bulk(frame, records.__getitem__, name)
+        if scores is not None:
+            return scores
+    return _rows(records, name)
+
+
+def load(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     try:
         return parse(path.read_text(encoding="utf-8"), str(path))
@@ -73,27 +143,28 @@ def load(path: str | Path) -> list[RouterScore]:
         raise ScenarioError(f"{path}: cannot read: {e}", title=_TITLE) from e
 
 
-def routers(rows: list[RouterScore]) -> list[str | None]:
-    return sorted({r.router for r in rows}, key=lambda r: (r is None, r or ""))
+def routers(scores: pl.DataFrame) -> list[str | None]:
+    return sorted(scores["router"].unique().to_list(), key=lambda r: (r is None, r or ""))
 
 
-def scores_data(rows: list[RouterScore], router: str | None = None) -> dict:
+def scores_data(scores: pl.DataFrame, router: str | None = None) -> dict:
     """One router's scores as `assumptions.router_scores` data (a file of several routers needs `router`)."""
-    names = routers(rows)
+    names = routers(scores)
     if router is None and len(names) > 1:
         raise ScenarioError(f"the file scores requests for several routers ({', '.join(map(str, names))}): pick one",
                             title=_TITLE)
     if router is not None:
-        rows = [r for r in rows if r.router == router]
-        if not rows:
+        scores = scores.filter(pl.col("router") == router)
+        if not scores.height:
             raise ScenarioError(f"no scores of router {router!r}; the file has {', '.join(map(str, names))}",
                                 title=_TITLE)
-    return {"request_id": [r.request_id for r in rows], "provider": [r.provider for r in rows],
-            "score": [r.score for r in rows], **({"router": rows[0].router} if rows[0].router else {})}
+    first = scores["router"][0]
+    return {"request_id": scores["request_id"].to_list(), "provider": scores["provider"].to_list(),
+            "score": scores["score"].to_list(), **({"router": first} if first else {})}
 
 
-def with_scores(scenario: Scenario, rows: list[RouterScore], router: str | None = None) -> Scenario:
+def with_scores(scenario: Scenario, scores: pl.DataFrame, router: str | None = None) -> Scenario:
     """The scenario with one router's scores in `assumptions.router_scores`."""
     data = scenario.model_dump(mode="json", exclude_none=True)
-    data["assumptions"]["router_scores"] = scores_data(rows, router)
+    data["assumptions"]["router_scores"] = scores_data(scores, router)
     return parse_scenario(data, scenario.name)

@@ -99,7 +99,8 @@ _COLUMNS = tuple(RequestGrade.model_fields)          # request_id, model, score,
 _TYPES = {"request_id": {str, int}, "model": {str}, "score": {float, int}, "provider": {str}, "source": {str}}
 
 
-def _records(text: str, name: str) -> list[dict]:
+def _records(text: str, name: str, expected: str = "request_id, model, score[, provider] or workload, model, score",
+             title: str = _TITLE) -> list[dict]:
     suffix = Path(name).suffix.lower()
     try:
         if suffix in (".json", ".yaml", ".yml"):
@@ -108,10 +109,9 @@ def _records(text: str, name: str) -> list[dict]:
         else:
             records = [{k: v for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(io.StringIO(text))]
     except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as e:
-        raise ScenarioError(f"{name}: cannot read: {parse_problem(e)}", title=_TITLE) from e
+        raise ScenarioError(f"{name}: cannot read: {parse_problem(e)}", title=title) from e
     if not records:
-        raise ScenarioError(f"{name}: no rows (expected columns request_id, model, score[, provider] or workload, "
-                            "model, score)", title=_TITLE)
+        raise ScenarioError(f"{name}: no rows (expected columns {expected})", title=title)
     return records
 
 
@@ -134,19 +134,19 @@ def _csv_frame(text: str) -> pl.DataFrame | None:
     return frame.filter(~empty) if nulls else frame
 
 
-def _records_frame(records: list) -> pl.DataFrame | None:
-    """JSON/YAML records of the per-request form as columns (numeric ids as text), or None when a record is not a
-    mapping, has a column the form does not know, or a value of another type (bool, list, …): the row-by-row
-    reader then decides, with its exact message."""
+def _records_frame(records: list, types: dict[str, set[type]] = _TYPES) -> pl.DataFrame | None:
+    """JSON/YAML records of a per-request form (`types`: its columns and the Python types each may hold) as columns
+    (numeric ids as text), or None when a record is not a mapping, has a column the form does not know, or a value
+    of another type (bool, list, …): the row-by-row reader then decides, with its exact message."""
     if not all(isinstance(r, dict) for r in records):
         return None
     keys = set().union(*records)
-    if not keys <= set(_COLUMNS):
+    if not keys <= set(types):
         return None
     columns = {}
-    for k in _COLUMNS:
+    for k in types:
         values = [r.get(k) for r in records]
-        if not set(map(type, values)) - {type(None)} <= _TYPES[k]:
+        if not set(map(type, values)) - {type(None)} <= types[k]:
             return None
         columns[k] = pl.Series(k, values, dtype=pl.Float64 if k == "score" else pl.String, strict=False)
     return pl.DataFrame(columns)

@@ -4,6 +4,7 @@ the replay, the slider tables and the CLI — a new pick mode added as one class
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -91,3 +92,62 @@ def test_cli_scores(gsm_wh, tmp_path):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["moved_requests"] == 653 and out["quality_basis"]["router_scores"]["matched_requests"] == 1307
+
+
+# --- the file read in bulk (as a shadow evaluation's) -----------------------------------------------------------
+
+ROWS = [  # (request_id, score, router, provider): numeric ids, spaces, upper case, no provider, integer scores
+    (" 42 ", 0.5, "mf", None), ("req-1", 1, "mf", "OpenAI "), (7, 0.25, "mf", None), ("req-1", 0, "bert", None),
+    ("chatcmpl-9xK2", -3.5, "mf", "anthropic")]
+
+
+def texts() -> dict[str, str]:
+    import yaml
+
+    records = [{k: v for k, v in zip(("request_id", "score", "router", "provider"), row, strict=True)
+                if v is not None} for row in ROWS]
+    csv_rows = [",".join("" if v is None else str(v) for v in row) for row in ROWS]
+    return {"s.csv": "request_id,score,router,provider\n" + "\n".join(csv_rows) + "\n",
+            "s.json": json.dumps(records), "s.yaml": yaml.safe_dump(records)}
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.json", "s.yaml"])
+def test_bulk_reader_equals_the_row_by_row_one(name):
+    text = texts()[name]
+    bulk = router.parse(text, name)
+    rows = router._rows(router._records(text, name), name)
+    assert bulk.equals(rows)
+    assert bulk.rows() == [("42", 0.5, "mf", None), ("req-1", 1.0, "mf", "openai"), ("7", 0.25, "mf", None),
+                           ("req-1", 0.0, "bert", None), ("chatcmpl-9xK2", -3.5, "mf", "anthropic")]
+    assert router.routers(bulk) == ["bert", "mf"]
+    assert router.scores_data(bulk, "mf") == {"request_id": ["42", "req-1", "7", "chatcmpl-9xK2"],
+                                              "provider": [None, "openai", None, "anthropic"],
+                                              "score": [0.5, 1.0, 0.25, -3.5], "router": "mf"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # blank lines are not rows; the header is not a row
+    ("request_id,score\nr1,0.5\n\nr2,x\n", "s.csv: row 2, score: Input should be a valid number"),
+    ("request_id,score\nr1,0.5\n   ,0.5\n", "s.csv: row 2, request_id: String should have at least 1"),
+    ("request_id,score\nr1,0.5\n,\n\nr2,2\n", "s.csv: row 2, request_id: Field required"),
+    ("request_id,score,grade\nr1,0.5,\nr2,0.5,x\n", "s.csv: row 2, grade: Extra inputs are not permitted"),
+    # a duplicate before a bad row is the first problem; a bad row before a duplicate is
+    ("request_id,score,router\nr1,0.5,a\nr1,0.6,b\nr1,0.7,a\nr2,x,a\n",
+     "s.csv: row 3, request_id: 'r1' is scored twice by 'a' (also row 1)"),
+    ("request_id,score\nr1,0.5\nr2,x\nr1,0.6\n", "s.csv: row 2, score: Input should be a valid number"),
+    # the same id under two providers is two requests; the same provider spelled twice is one
+    ("request_id,score,provider\nr1,0.5,openai\nr1,0.5,anthropic\nr1,0.5,OpenAI\n",
+     "s.csv: row 3, request_id: 'r1' is scored twice (also row 1)"),
+    ('[{"request_id": "a", "score": 1}, {"request_id": true, "score": 1}]', "s.json: row 2, request_id: Input should"),
+    ('[{"request_id": "a", "score": "high"}]', "s.json: row 1, score: Input should be a valid number"),
+])
+def test_bulk_reader_names_the_first_bad_row(text, message):
+    name = "s.json" if text.startswith("[") else "s.csv"
+    with pytest.raises(simulate.ScenarioError, match=re.escape(message)):
+        router.parse(text, name)
+
+
+def test_a_blank_provider_is_none():
+    # before: " " was lower-cased to "", a provider no request row has
+    assert router.parse('request_id,score,provider\nr1,0.5," "\n', "s.csv")["provider"].to_list() == [None]
+    assert router.parse('[{"request_id": "r1", "score": 0.5, "provider": " "}]', "s.json")["provider"].to_list() == [None]
