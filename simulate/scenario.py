@@ -204,13 +204,19 @@ class Scenario(Strict):
     def with_conversations(self, unit: str | None = None, cache_on_switch: str | None = None) -> Scenario:
         """The same scenario with every ranked policy (shift, batch) picking by `unit` (request | session) and/or
         `assumptions.cache_on_switch` (lost | kept) set; None leaves a value as the scenario has it."""
-        data = self.model_dump(mode="python", exclude_none=True)
+        # validated again from its parts, not from a dump: the per-request columns (millions of grades or router
+        # scores) stay the same objects, so their fingerprint, keys and prepared tables are found again (a dump and
+        # a validation copied and checked every item; the What-if page does this on every rerun)
+        def fields(model: Strict) -> dict[str, Any]:
+            return {k: getattr(model, k) for k in type(model).model_fields}
+
+        data = fields(self)
         if unit is not None:
-            for p in data["policies"]:
-                if "share" in p:
-                    p["unit"] = unit
+            data["policies"] = [type(p).model_validate({**p.model_dump(exclude_none=True), "unit": unit})
+                                if "share" in p.model_dump(exclude_none=True) else p for p in self.policies]
         if cache_on_switch is not None:
-            data["assumptions"]["cache_on_switch"] = cache_on_switch
+            data["assumptions"] = Assumptions.model_validate({**fields(self.assumptions),
+                                                              "cache_on_switch": cache_on_switch})
         return Scenario.model_validate(data)
 
     def policy_label(self, i: int) -> str:

@@ -11,7 +11,11 @@ lookup in its cumulative table, or an O(rows) numpy evaluation when a later poli
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +26,7 @@ import sql
 from dashboard.services import QueryRunner, money_as_float
 from finance import whole_bill
 from simulate import frontier, report, router, shadow
-from simulate.scenario import Scenario
+from simulate.scenario import RouterScores, Scenario
 from simulate.spec import ScenarioError
 from warehouse import audit
 from warehouse.db import execute
@@ -64,7 +68,7 @@ def self_hosted_label(t: dict) -> str:
 def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, models: list[str], tier: bool,
                    route: str, target_model: str | None, price_ratio: float | None, quality_ratio: float | None,
                    pick: str, batch: bool, batch_workloads: list[str], cache: bool,
-                   router_scores: dict | None = None, self_hosted: dict | None = None) -> Scenario:
+                   router_scores: RouterScores | dict | None = None, self_hosted: dict | None = None) -> Scenario:
     """A scenario from the builder's choices: [batch?] → route (shift or cascade) → [cache?]. Batch comes first so
     the route's share stays a lookup (a ranked policy after it would change its N). Sliders start at 0.5 share,
     0.2 escalation, 0.5 batch share, 0.45 hit rate (docs/research.md "Savings levers and their defaults": chat with a
@@ -95,9 +99,34 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
                                     "assumptions": assumptions}, "builder")
 
 
-def router_scores(filename: str, data: bytes) -> dict:
-    """A router-score file (request_id, score[, router, provider]) as `assumptions.router_scores` data."""
-    return router.scores_data(router.parse(data.decode("utf-8", errors="replace"), filename))
+# uploads parsed once per (kind, file name, content): the page reruns on every widget change and a 2 M-grade file
+# took ~1.6 cpu-s to read again each time; the same parsed object also keeps the grades' fingerprint, keys and
+# prepared tables (kept by identity, simulate.scenario / simulate.grade_keys) from being rebuilt
+_UPLOADS: OrderedDict[tuple[str, str, bytes], Any] = OrderedDict()
+_UPLOADS_LOCK = threading.Lock()
+UPLOADS_KEPT = 4
+
+
+def _parsed_upload(kind: str, filename: str, data: bytes, parse: Callable[[str, str], Any]) -> Any:
+    """`parse(text, filename)` of an upload, kept per content (a file that fails is read again: its error shown)."""
+    key = (kind, filename, hashlib.blake2b(data, digest_size=16).digest())
+    with _UPLOADS_LOCK:
+        if key in _UPLOADS:
+            _UPLOADS.move_to_end(key)
+            return _UPLOADS[key]
+    parsed = parse(data.decode("utf-8", errors="replace"), filename)
+    with _UPLOADS_LOCK:
+        _UPLOADS[key] = parsed
+        while len(_UPLOADS) > UPLOADS_KEPT:
+            _UPLOADS.popitem(last=False)
+    return parsed
+
+
+def router_scores(filename: str, data: bytes) -> RouterScores:
+    """A router-score file (request_id, score[, router, provider]) as `assumptions.router_scores`, read and validated
+    once per content."""
+    return _parsed_upload("router", filename, data,
+                          lambda text, name: RouterScores.model_validate(router.scores_data(router.parse(text, name))))
 
 
 def grade_coverage(wh: Warehouse, scenario: Scenario) -> tuple[int, int] | None:
@@ -112,7 +141,7 @@ def grade_coverage(wh: Warehouse, scenario: Scenario) -> tuple[int, int] | None:
 def with_shadow(scenario: Scenario, filename: str, data: bytes) -> Scenario:
     """The scenario with a shadow-evaluation file's grades: per request (request_id, model, score[, provider]) or
     per workload × model (workload, model, score); simulate.shadow tells them apart by their columns."""
-    return shadow.with_shadow(scenario, shadow.parse(data.decode("utf-8", errors="replace"), filename))
+    return shadow.with_shadow(scenario, _parsed_upload("shadow", filename, data, shadow.parse))
 
 
 def preset_names() -> list[str]:

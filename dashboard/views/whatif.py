@@ -22,7 +22,7 @@ from dashboard.services import ModelMixError, preset_title
 from dashboard.services import spend as spend_svc
 from dashboard.services import whatif as svc
 from dashboard.services import whatif_preview as preview_svc
-from dashboard.services.whatif import Scenario
+from dashboard.services.whatif import RouterScores, Scenario
 
 run = state.run_query
 SOURCE_KEY = "whatif_source"
@@ -99,7 +99,7 @@ def built_scenario(start, end) -> Scenario:
                               router_scores=scores if pick == "score" else None, self_hosted=own)
 
 
-def router_scores() -> dict | None:
+def router_scores() -> RouterScores | None:
     """A candidate router's scores per request (optional upload): what it would save and cost in quality on
     this traffic, as the builder's "which requests move"."""
     upload = st.file_uploader(
@@ -110,8 +110,7 @@ def router_scores() -> dict | None:
     if upload is None:
         return None
     scores = svc.router_scores(upload.name, upload.getvalue())
-    st.caption(f"{len(scores['request_id']):,} scored requests" + (f" from {scores['router']}"
-                                                                   if scores.get("router") else ""))
+    st.caption(f"{len(scores.request_id):,} scored requests" + (f" from {scores.router}" if scores.router else ""))
     return scores
 
 

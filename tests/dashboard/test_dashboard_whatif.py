@@ -503,3 +503,29 @@ def test_random_single_requests_losing_each_others_cache_draw_the_seed_band_and_
     assert oracle == pytest.approx(rep.oracle.cost.tolist(), abs=1e-12)          # the page draws the library's
     kept = svc.frontier_curve(wh, svc.with_conversations(sc, "request", "kept"))
     assert kept.note is None and "oracle" in kept.bounds["curve"].to_list()
+
+
+def test_an_upload_is_parsed_once_per_content(monkeypatch):
+    """The page reruns on every widget change: an uploaded grades or router-score file is read once per content, and
+    the scenario gets the same parsed object each time (its fingerprint, keys and prepared tables are kept by it)."""
+    from simulate import router, shadow
+
+    calls = []
+    for module in (shadow, router):
+        monkeypatch.setattr(module, "parse", functools.partial(
+            lambda real, text, name: calls.append(name) or real(text, name), module.parse))
+    grades = b"request_id,model,score,provider\nr1,gpt-4o,0.5,openai\nr1,gpt-4o-mini,0.4,openai\n"
+    base = simulate.parse_scenario({"name": "t", "policies": [{"kind": "shift", "share": 0.5,
+                                                               "to": {"model": "gpt-4o-mini"}}]})
+    first = svc.with_shadow(base, "once.csv", grades)
+    again = svc.with_shadow(base, "once.csv", bytes(grades))        # another bytes object, the same content
+    assert again.assumptions.request_grades is first.assumptions.request_grades and calls == ["once.csv"]
+    svc.with_shadow(base, "once.csv", grades + b"r2,gpt-4o,0.9,openai\n")
+    assert calls == ["once.csv", "once.csv"]                         # new content: read
+    scores = b"request_id,score\nr1,0.1\nr2,0.7\n"
+    one, two = svc.router_scores("s.csv", scores), svc.router_scores("s.csv", bytes(scores))
+    assert one is two and calls.count("s.csv") == 1 and one.score == [0.1, 0.7]
+    built = svc.build_scenario(name="b", start=None, end=None, models=["gpt-4o"], tier=False, route="shift",
+                               target_model="gpt-4o-mini", price_ratio=None, quality_ratio=None, pick="score",
+                               batch=False, batch_workloads=[], cache=False, router_scores=one)
+    assert svc.with_conversations(built, "request", "lost").assumptions.router_scores is one

@@ -143,3 +143,22 @@ def test_grades_fingerprint_tells_apart_every_change_of_a_column():
     assert fp(["a", "b"], [None, "openai"]) == base                # same content, new lists
     assert len({base, fp(["ab", ""], [None, "openai"]), fp(["", "ab"], [None, "openai"]),
                 fp(["a", "b"], ["", "openai"]), fp(["a", "b"], [None, "openai"], 0.75)}) == 5
+
+
+def test_with_conversations_keeps_the_per_request_columns():
+    # the What-if page sets the unit and cache assumption on every rerun: the grades and router scores stay the
+    # same objects (their fingerprint, keys and prepared tables are kept by identity), the rest as a dump would give
+    sc = simulate.parse_scenario({"name": "t", "policies": [
+        {"kind": "shift", "share": 0.5, "to": {"model": "gpt-4o-mini"}}, {"kind": "batch", "share": 0.3},
+        {"kind": "cache", "hit_rate": 0.4}], "assumptions": {
+        "router_scores": {"request_id": ["a"], "provider": [None], "score": [0.1]},
+        "request_grades": {"request_id": ["a"], "provider": [None], "model": ["m"], "score": [0.5]}}})
+    out = sc.with_conversations("session", "kept")
+    assert out.assumptions.request_grades is sc.assumptions.request_grades
+    assert out.assumptions.router_scores is sc.assumptions.router_scores
+    data = sc.model_dump(mode="python", exclude_none=True)
+    for p in data["policies"][:2]:
+        p["unit"] = "session"
+    data["assumptions"]["cache_on_switch"] = "kept"
+    assert out == simulate.parse_scenario(data)
+    assert sc.with_conversations() == sc
