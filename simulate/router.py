@@ -6,7 +6,8 @@ company's own classifier) would save and cost in quality on your own traffic, be
     chatcmpl-9xK3,0.87,routellm-mf,openai
 
 `score` is the router's estimate that the request needs its own (source) model — RouteLLM's strong-model win
-rate, say; any scale, lower = safer to move. A ranked policy with `pick: score` moves the eligible requests with
+rate, say; any scale, lower = safer to move; a finite number (NaN or infinity is refused: it would sort above
+or below every score and set the pick order silently). A ranked policy with `pick: score` moves the eligible requests with
 the lowest scores first (floor(share × N) of them, as every pick), requests the router did not score after every
 scored one. `request_id` and `provider` are matched to the ledger's request rows exactly as a shadow evaluation's
 (simulate/shadow.py: `request_row_key(provider, id)`; without a provider an id is used when exactly one
@@ -39,7 +40,7 @@ class RouterScore(Strict):
     checks; this model names what is wrong with the first bad row)."""
 
     request_id: str = Field(min_length=1)
-    score: float
+    score: float = Field(allow_inf_nan=False)     # NaN would sort above every score: a silent pick order
     router: str | None = None
     provider: str | None = Field(None, description="ModelMix's provider id; needed when an id is not unique")
 
@@ -89,7 +90,7 @@ def _bulk(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> pl
         pl.col("router").cast(pl.String), pl.when(provider != "").then(provider).alias("provider"),
         pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
         else pl.lit(False).alias("extra"))
-    ok = ((pl.col("request_id") != "") & pl.col("score").is_not_null() & ~pl.col("extra")).fill_null(False)
+    ok = ((pl.col("request_id") != "") & pl.col("score").is_finite() & ~pl.col("extra")).fill_null(False)
     bad = cols.select((~ok).arg_true().first()).item()
     upto = cols.head(cols.height if bad is None else bad)
     keys = ["router", "provider", "request_id"]

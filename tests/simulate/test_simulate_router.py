@@ -140,6 +140,10 @@ def test_bulk_reader_equals_the_row_by_row_one(name):
      "s.csv: row 3, request_id: 'r1' is scored twice (also row 1)"),
     ('[{"request_id": "a", "score": 1}, {"request_id": true, "score": 1}]', "s.json: row 2, request_id: Input should"),
     ('[{"request_id": "a", "score": "high"}]', "s.json: row 1, score: Input should be a valid number"),
+    # a NaN or infinite score would sort above (or below) every other and set the pick order silently
+    ("request_id,score\nr1,0.5\nr2,nan\n", "s.csv: row 2, score: Input should be a finite number"),
+    ("request_id,score\nr1,inf\nr2,0.5\n", "s.csv: row 1, score: Input should be a finite number"),
+    ("request_id,score\nr1,0.5\nr2,-Infinity\n", "s.csv: row 2, score: Input should be a finite number"),
 ])
 def test_bulk_reader_names_the_first_bad_row(text, message):
     name = "s.json" if text.startswith("[") else "s.csv"
