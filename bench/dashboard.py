@@ -318,7 +318,8 @@ def bench_service(st) -> list[float]:
     svc.outcome(wh, scenario)          # prepares once (the page does this on its first render)
     times = []
     for frac in (0.5, 0.6, 0.7, 0.4, 0.3):
-        moved = svc.with_values(scenario, {(spec.index, spec.field): spec.lo + (spec.hi - spec.lo) * frac})
+        # a slider's shown value (a percentage for a share) to the scenario's value, as the page does
+        moved = svc.with_values(scenario, {(spec.index, spec.field): spec.actual(spec.lo + (spec.hi - spec.lo) * frac)})
         t = time.perf_counter()
         svc.outcome(wh, moved)
         times.append(time.perf_counter() - t)
