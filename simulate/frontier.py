@@ -781,8 +781,12 @@ def row_limit() -> int:
 
 
 def period_rows(wh: Warehouse, plan: Plan) -> int:
-    """How many rows the replay of `plan` reads (the period and scope): picks the engine."""
-    text = plan.with_rows(sql.load("simulate/frontier_count"), keyed=False)
+    """How many rows the replay of `plan` reads (the period and scope): picks the engine. Without a scope, on the
+    ledger, from its rollup (no pass over the rows); else by counting them."""
+    if hasattr(wh, "write") and plan.scope == "true":
+        text = sql.load("simulate/frontier_count_daily")
+    else:
+        text = plan.with_rows(sql.load("simulate/frontier_count"), keyed=False)
     return int(wh.sql(text, relations=plan.relations(), **plan.bind(text))["rows"][0])
 
 
