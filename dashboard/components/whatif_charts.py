@@ -47,8 +47,8 @@ def savings_waterfall(baseline: float, levers: pl.DataFrame, scenario: float) ->
 
 
 _CURVES = (("oracle", "Oracle bound (any router)", BAR_COLOR, [6, 4]), ("random", "Random pick", BOUND_COLOR, [2, 3]),
-           ("seeds p10", "Random seeds, p10", BOUND_COLOR, [6, 3, 2, 3]),
-           ("seeds p90", "Random seeds, p90", BOUND_COLOR, [6, 3, 2, 3]))
+           ("seeds p10", "Random pick, low (P10 of 10 draws)", BOUND_COLOR, [6, 3, 2, 3]),
+           ("seeds p90", "Random pick, high (P90 of 10 draws)", BOUND_COLOR, [6, 3, 2, 3]))
 
 
 def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float | None],

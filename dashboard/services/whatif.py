@@ -276,7 +276,7 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
     lookup = prep.lookup_ok(i)
     whole = getattr(prep, "per_row", True)   # the bucketed engine (above slider_row_limit): no oracle, no seed band
     if pol.ranked and lookup and not whole:
-        note = (f"Oracle bound and seed band not drawn: this range holds {prep.period_rows:,} rows, more than the "
+        note = (f"Oracle bound and the random pick's band not drawn: this range holds {prep.period_rows:,} rows, more than the "
                 f"{frontier.row_limit():,} whose every request's order is kept in memory. The sliders, this "
                 "frontier's points and the cheapest share at the quality bar stay exact; narrow the dates or teams "
                 "to see them.")

@@ -61,7 +61,7 @@ def test_services_agree_between_the_engines(ledger, monkeypatch, preset):
         assert fa.at_bar is not None and fb.at_bar is not None
         assert fb.at_bar.scenario_cost_usd == pytest.approx(fa.at_bar.scenario_cost_usd, abs=1e-9)
         assert fa.bounds is not None and fb.bounds is None
-        assert "Oracle bound and seed band not drawn" in fb.note and f"{pb.period_rows:,} rows" in fb.note
+        assert "Oracle bound and the random pick's band not drawn" in fb.note and f"{pb.period_rows:,} rows" in fb.note
 
 
 def test_page_says_why_the_oracle_is_not_drawn(ledger, monkeypatch):
@@ -75,7 +75,7 @@ def test_page_says_why_the_oracle_is_not_drawn(ledger, monkeypatch):
         at.run()
         assert not at.exception
         captions = " ".join(c.value for c in at.caption)
-        assert "Oracle bound and seed band not drawn" in captions and "more than the 10 " in captions
+        assert "Oracle bound and the random pick's band not drawn" in captions and "more than the 10 " in captions
         # the preview in the browser steps by 1 % here (each point a bucket read), and says so
         [pv] = [c for c in vega.charts(at) if c.get("params")]
         assert len(pv["datasets"]["curve"]) == 101 and pv["params"][0]["bind"]["step"] == 1.0
