@@ -27,7 +27,7 @@ import polars as pl
 from pydantic import Field, ValidationError, field_validator
 
 from simulate.scenario import Scenario, parse_scenario
-from simulate.shadow import _csv_frame, _records, _records_frame
+from simulate.shadow import _csv_frame, _first_faults, _records, _records_frame
 from simulate.spec import ScenarioError, Strict
 from warehouse.errors import field_path
 
@@ -91,12 +91,8 @@ def _bulk(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> pl
         pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
         else pl.lit(False).alias("extra"))
     ok = ((pl.col("request_id") != "") & pl.col("score").is_finite() & ~pl.col("extra")).fill_null(False)
-    bad = cols.select((~ok).arg_true().first()).item()
-    upto = cols.head(cols.height if bad is None else bad)
-    keys = ["router", "provider", "request_id"]
-    if upto.select(pl.struct(keys).is_duplicated().any()).item():
-        t = (upto.with_row_index("i").with_columns(first=pl.col("i").min().over(keys))
-             .filter(pl.col("i") != pl.col("first")).row(0, named=True))
+    bad, t = _first_faults(cols, ok, ["router", "provider", "request_id"])
+    if t is not None:
         raise _twice(name, t["i"] + 1, t["first"] + 1, t["request_id"], t["router"])
     if bad is not None:
         _row(record(bad), bad + 1, name)          # raises, naming the column and what is wrong

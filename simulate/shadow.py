@@ -182,6 +182,19 @@ def _rows(model: type[Strict], records: list, name: str) -> list:
     return out
 
 
+def _first_faults(cols: pl.DataFrame, ok: pl.Expr, keys: list[str]) -> tuple[int | None, dict | None]:
+    """A bulk reader's two faults, as the row-by-row reader meets them: the index of the first row failing `ok`,
+    and the first row among the good rows before it that repeats `keys` (its index `i` and the row it repeats,
+    `first`), looked for only when there is one (the check alone is one pass over the keys)."""
+    bad = cols.select((~ok).arg_true().first()).item()
+    upto = cols.head(cols.height if bad is None else bad)
+    twice = None
+    if upto.select(pl.struct(keys).is_duplicated().any()).item():
+        twice = (upto.with_row_index("i").with_columns(first=pl.col("i").min().over(keys))
+                 .filter(pl.col("i") != pl.col("first")).row(0, named=True))
+    return bad, twice
+
+
 def _grades(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> RequestGrades | None:
     """The per-request form read in bulk: every check of `RequestGrade` as one expression over the columns, the
     first failing row (or the first (provider, request_id, model) graded twice) refusing the file with the same
@@ -199,14 +212,9 @@ def _grades(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> 
         else pl.lit(False).alias("extra"))
     ok = ((pl.col("request_id") != "") & (pl.col("model") != "") & pl.col("score").is_between(0, 1)
           & ~pl.col("extra")).fill_null(False)
-    bad = cols.select((~ok).arg_true().first()).item()
-    upto = cols.head(cols.height if bad is None else bad)
-    keys = ["provider", "request_id", "model"]
-    # the first (provider, request_id, model) graded twice among the good rows before the first bad one (looked
-    # for only when there is one: the check alone is one pass over the keys)
-    if upto.select(pl.struct(keys).is_duplicated().any()).item():
-        t = (upto.with_row_index("i").with_columns(first=pl.col("i").min().over(keys))
-             .filter(pl.col("i") != pl.col("first")).row(0, named=True))
+    # the first (provider, request_id, model) graded twice among the good rows before the first bad one
+    bad, t = _first_faults(cols, ok, ["provider", "request_id", "model"])
+    if t is not None:
         raise _twice(name, t["i"] + 1, t["first"] + 1, t["request_id"], t["model"])
     if bad is not None:
         _row(RequestGrade, record(bad), bad + 1, name)      # raises, naming the column and what is wrong
