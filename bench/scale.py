@@ -283,7 +283,11 @@ def make_increment(tmp: Path, rows: int, day: dt.date | None = None) -> Path:
 
     first = START + dt.timedelta(days=YEAR)
     day = day or first
-    folder, seed = ("increment", 9) if day == first else (f"increment-{day}", 9 + (day - first).days)
+    # days after the year keep the seeds earlier runs used (9 + days after it); a day inside the year gets one of
+    # its own above them (9 + a negative count was refused by the generator)
+    offset = (day - first).days
+    seed = 9 + offset if offset >= 0 else 1_000_000 - offset
+    folder = "increment" if day == first else f"increment-{day}"
     csv = sample.generate(tmp / "inc", rows, seed=seed, start=day, days=30)["litellm_spend_logs"]
     out = tmp / folder / f"litellm_spend_logs_{folder}.parquet"
     out.parent.mkdir(exist_ok=True)
