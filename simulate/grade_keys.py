@@ -11,14 +11,13 @@ ledger, so the match combines the columns of names that resolve to one model id.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 import sql
+from simulate.memo import Kept
 from simulate.scenario import RequestGrades, column_series
 
 if TYPE_CHECKING:
@@ -46,32 +45,19 @@ class KeyedGrades:
         return {f"grade_r{k}": m for k, m in enumerate(self.models)}
 
 
-_KEYED: OrderedDict[tuple[int, ...], tuple[tuple[list, ...], KeyedGrades]] = OrderedDict()
-_LOCK = threading.Lock()
 KEPT = 4          # sets of grades kept (2 M grades: ~40 MB keyed)
+_KEYED = Kept(KEPT)
 
 
 def keyed(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:
     """`grades` keyed (computed on first use, then kept by the identity of its columns)."""
-    columns = (grades.request_id, grades.provider, grades.model, grades.score)
-    ident = tuple(id(c) for c in columns)
-    with _LOCK:
-        held = _KEYED.get(ident)
-        if held is not None and all(a is b for a, b in zip(held[0], columns, strict=True)):
-            _KEYED.move_to_end(ident)
-            return held[1]
-    out = _key(wh, grades)
-    with _LOCK:
-        _KEYED[ident] = (columns, out)
-        while len(_KEYED) > KEPT:
-            _KEYED.popitem(last=False)
-    return out
+    return _KEYED.get("grades", lambda: _key(wh, grades),
+                      held=(grades.request_id, grades.provider, grades.model, grades.score))
 
 
 def clear() -> None:
     """Forget every keyed set (benches time the keying itself)."""
-    with _LOCK:
-        _KEYED.clear()
+    _KEYED.clear()
 
 
 def _key(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:

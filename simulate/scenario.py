@@ -8,8 +8,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +16,7 @@ import polars as pl
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from simulate.memo import Kept
 from simulate.policies import AnyPolicy
 from simulate.spec import Match, ScenarioError, Strict
 from warehouse.errors import field_path, parse_problem
@@ -36,31 +35,17 @@ class Period(Strict):
         return self
 
 
-# the last fingerprints of per-request columns, by the identity of their lists (held here, so an id cannot be
-# reused while its entry lives): a slider move rebuilds the scenario around the same lists and asks again
-_DIGESTS: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], str]] = OrderedDict()
-_DIGESTS_LOCK = threading.Lock()
-
-
-_SERIES: OrderedDict[tuple[int, str], tuple[list, pl.Series]] = OrderedDict()
+# the last fingerprints of per-request columns and their Series, by the identity of their lists: a slider move
+# rebuilds the scenario around the same lists and asks again
+_DIGESTS = Kept(8)
+_SERIES = Kept(16)
 
 
 def column_series(col: list, dtype: Any) -> pl.Series:
     """`col` (a per-request column of grades or router scores) as a polars Series, built once per list (kept by
     identity, like the fingerprints: building 2 M strings' Series costs ~0.1 cpu-s a column, and the fingerprint
     and the grade match both read them)."""
-    key = (id(col), str(dtype))
-    with _DIGESTS_LOCK:
-        held = _SERIES.get(key)
-        if held is not None and held[0] is col:
-            _SERIES.move_to_end(key)
-            return held[1]
-    series = pl.Series(col, dtype=dtype)
-    with _DIGESTS_LOCK:
-        _SERIES[key] = (col, series)
-        while len(_SERIES) > 16:
-            _SERIES.popitem(last=False)
-    return series
+    return _SERIES.get(str(dtype), lambda: pl.Series(col, dtype=dtype), held=(col,))
 
 
 def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
@@ -70,13 +55,10 @@ def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], labe
     this reads the columns' buffers in place (0.08 cpu-s for two million grades; joining the strings into one
     text first took 0.26), once per set of lists (kept by identity: the models are frozen, their lists are not to
     be mutated)."""
-    columns = (*texts, *numbers)
-    key = (*(id(c) for c in columns), label)
-    with _DIGESTS_LOCK:
-        held = _DIGESTS.get(key)
-        if held is not None and all(a is b for a, b in zip(held[0], columns, strict=True)):
-            _DIGESTS.move_to_end(key)
-            return held[1]
+    return _DIGESTS.get(label, lambda: _fingerprint(owner, texts, numbers, label), held=(*texts, *numbers))
+
+
+def _fingerprint(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
     h = hashlib.sha256(f"{type(owner).__name__}|{label!r}".encode())
     for col in texts:
         # which values are none, then the column's Arrow string-view buffers as polars holds them (read in place:
@@ -89,12 +71,7 @@ def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], labe
                 h.update(memoryview(chunk))
     for col in numbers:
         h.update(column_series(col, pl.Float64).to_numpy().tobytes())
-    digest = h.hexdigest()[:32]
-    with _DIGESTS_LOCK:
-        _DIGESTS[key] = (columns, digest)
-        while len(_DIGESTS) > 8:
-            _DIGESTS.popitem(last=False)
-    return digest
+    return h.hexdigest()[:32]
 
 
 class RequestGrades(Strict):

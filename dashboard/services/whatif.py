@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +24,7 @@ import sql
 from dashboard.services import QueryRunner, money_as_float
 from finance import whole_bill
 from simulate import frontier, report, router, shadow
+from simulate.memo import Kept
 from simulate.scenario import RouterScores, Scenario
 from simulate.spec import ScenarioError
 from warehouse import audit
@@ -102,24 +101,13 @@ def build_scenario(*, name: str, start: dt.date | None, end: dt.date | None, mod
 # uploads parsed once per (kind, file name, content): the page reruns on every widget change and a 2 M-grade file
 # took ~1.6 cpu-s to read again each time; the same parsed object also keeps the grades' fingerprint, keys and
 # prepared tables (kept by identity, simulate.scenario / simulate.grade_keys) from being rebuilt
-_UPLOADS: OrderedDict[tuple[str, str, bytes], Any] = OrderedDict()
-_UPLOADS_LOCK = threading.Lock()
-UPLOADS_KEPT = 4
+_UPLOADS = Kept(4)
 
 
 def _parsed_upload(kind: str, filename: str, data: bytes, parse: Callable[[str, str], Any]) -> Any:
     """`parse(text, filename)` of an upload, kept per content (a file that fails is read again: its error shown)."""
     key = (kind, filename, hashlib.blake2b(data, digest_size=16).digest())
-    with _UPLOADS_LOCK:
-        if key in _UPLOADS:
-            _UPLOADS.move_to_end(key)
-            return _UPLOADS[key]
-    parsed = parse(data.decode("utf-8", errors="replace"), filename)
-    with _UPLOADS_LOCK:
-        _UPLOADS[key] = parsed
-        while len(_UPLOADS) > UPLOADS_KEPT:
-            _UPLOADS.popitem(last=False)
-    return parsed
+    return _UPLOADS.get(key, lambda: parse(data.decode("utf-8", errors="replace"), filename))
 
 
 def router_scores(filename: str, data: bytes) -> RouterScores:

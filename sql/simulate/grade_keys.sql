@@ -7,7 +7,7 @@
 -- by graded_rows.sql): the 128-bit key as two 64-bit halves (`key_hi`, `key_lo`: Arrow and polars have no 128-bit
 -- integer), `pairs` (the key's grades), and per model k of the file `n{k}` (its grades of the key) and `s{k}`
 -- (their highest score).
--- Params: $grade_m0, $grade_m1, ... (each distinct model name of the file), bound by simulate/grade_keys.py in the
+-- Params: $grade_r0, $grade_r1, ... (each distinct model name of the file), bound by simulate/grade_keys.py in the
 --   template slot. Relation `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null =
 --   not given), registered on the query's cursor.
 -- Template slot (block comment named model_columns) is filled by simulate/grade_keys.py: per model k,
