@@ -51,4 +51,10 @@ def project(daily: pl.DataFrame, assumptions: Assumptions) -> sim_outlook.Outloo
 
 
 def assumption_table(o: sim_outlook.Outlook) -> pl.DataFrame:
-    return pl.DataFrame(sim_outlook.assumption_table(o))
+    """The projection's assumptions in the page's words: the page offers a "set of random draws" (set n is seed
+    n - 1), not a seed, and its headers are capitalised like every other table."""
+    a = o.assumptions or sim_outlook.Assumptions()
+    rows = [{"Assumption": "Random draws", "Value": f"{a.draws:,} (set {a.seed + 1})"}
+            if r["assumption"] == "Monte Carlo" else {"Assumption": r["assumption"], "Value": r["value"]}
+            for r in sim_outlook.assumption_table(o)]
+    return pl.DataFrame(rows)

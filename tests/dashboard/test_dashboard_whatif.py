@@ -207,7 +207,10 @@ def test_outlook_shows_the_projection_of_the_chosen_scenario(outlook_page, ledge
     assert len(at.get("vega_lite_chart")) == 1
     [assumed] = summary_tables.tables(at)           # what the projection assumed, as the reader sees it
     rows = dict(assumed.rows())
-    assert rows["Monthly run-rate today"].startswith(f"${o.level_usd:,.2f}") and "2,000 draws" in rows["Monte Carlo"]
+    assert rows["Monthly run-rate today"].startswith(f"${o.level_usd:,.2f}")
+    assert rows["Random draws"] == "2,000 (set 1)"   # the page's words: no "seed", no "Monte Carlo"
+    at.number_input(key="outlook_draw_set").set_value(3).run()
+    assert dict(summary_tables.tables(at)[0].rows())["Random draws"] == "2,000 (set 3)"
     at.slider(key="outlook_months").set_value(6).run()
     assert not at.exception
     assert metric(at, "Baseline, next 6 months (P50)")
