@@ -5,7 +5,9 @@ Rule, for each series and day d with 28 days of history before it (days before t
 - expected(d) = median of the 4 window days with d's weekday (the weekday effect, robust to one spike);
 - scale = 1.4826 x MAD of the window's residuals from their own weekday medians (a robust sigma);
 - d is flagged when excess = spend(d) - expected(d) exceeds `k` x max(scale, `rel_floor` x expected) and
-  both `min_usd` and `min_pct` of expected (so tiny or noise-level bumps are never alerts).
+  both `min_usd` and `min_pct` of expected (so tiny or noise-level bumps are never alerts);
+- a series' first day of spend after WINDOW days of none is new spend (expected 0, flagged once); its next days
+  are judged on the days since that start alone (see `_young`).
 Drivers of a flagged day: the api key and the project whose spend rose most above their own same-weekday
 medians, and the token class whose tokens rose most, weighted by a typical price ratio (output 4, cache write
 1.25, input 1, cache read 0.1 per token: an approximation, since the ledger has no per-class billed cost).
@@ -14,6 +16,7 @@ medians, and the token class whose tokens rose most, weighted by a typical price
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -25,6 +28,9 @@ from warehouse.db import Warehouse
 
 WINDOW = 28
 K = 4.0             # flag when the excess is over K robust sigmas ...
+# days read before a range: a day's window, and that window's first day's own quiet window (is it a series' start?),
+# so a day is judged the same whichever range it is read in
+LOOKBACK = 2 * WINDOW
 REL_FLOOR = 0.15    # ... and over K x 15% of the expected value (noise floor: the minimum flagged rise is +60%)
 By = Literal["team_model", "team_model_key"]
 _DIMS = {"team_model": ("team", "model"), "team_model_key": ("team", "model", "api_key")}
@@ -58,7 +64,10 @@ def _dense(frame: pl.DataFrame, dims: tuple[str, ...], value: str, start: dt.dat
 def baseline(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expected value and robust scale for every day from WINDOW on: arrays (n - WINDOW, n_series).
 
-    Row i describes day WINDOW + i; the window is the WINDOW days before it."""
+    Row i describes day WINDOW + i; the window is the WINDOW days before it. A series that (re)starts — spend on a
+    day after WINDOW days of none — is judged in its first WINDOW days on the days since it started, not on the
+    zeros before: otherwise every day of its first weeks reads as new spend (expected $0) and one new team x model
+    fills the list with a dozen flags. Its start day itself keeps expected 0 (new spend, flagged once)."""
     n, s = values.shape
     if n <= WINDOW:
         return np.zeros((0, s)), np.zeros((0, s))
@@ -68,7 +77,35 @@ def baseline(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     resid = weeks - med_w[:, :, None, :]
     flat = resid.reshape(win.shape[0], s, WINDOW)
     mad = np.median(np.abs(flat - np.median(flat, axis=2, keepdims=True)), axis=2)
-    return med_w[:, :, 0], 1.4826 * mad
+    expected, scale = med_w[:, :, 0], 1.4826 * mad
+    _young(values, win, expected, scale)
+    return expected, scale
+
+
+def _young(values: np.ndarray, win: np.ndarray, expected: np.ndarray, scale: np.ndarray) -> None:
+    """Re-judge, in place, the days whose window reaches back before their series' last (re)start: the same rule
+    on the window's days since the start only (days before it masked), the same weekday's median where the window
+    holds that weekday since the start, else the median of its days since the start."""
+    n, s = values.shape
+    idx = np.arange(n)[:, None]
+    before = np.concatenate([np.zeros((1, s)), np.cumsum(values, axis=0)])     # before[i] = sum of days < i
+    quiet = before[idx[:, 0]] - before[np.maximum(idx[:, 0] - WINDOW, 0)] == 0  # no spend in the WINDOW days before
+    starts = np.where((values > 0) & quiet, idx, -1)
+    last_start = np.maximum.accumulate(starts, axis=0)[WINDOW:]                # (T, S): latest start <= the day
+    day = idx[WINDOW:]
+    t, k = np.nonzero((last_start > day - WINDOW) & (last_start < day))        # started inside the window, not today
+    if not t.size:
+        return
+    w = win[t, k].astype(float)                                                # (m, 28): days d-28 .. d-1
+    w[np.arange(WINDOW)[None, :] < (last_start[t, k] - (day[t, 0] - WINDOW))[:, None]] = np.nan
+    weeks = w.reshape(-1, WINDOW // 7, 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)                        # all-nan weekdays: nan, handled below
+        med_w = np.nanmedian(weeks, axis=1)                                    # (m, 7)
+        flat = (weeks - med_w[:, None, :]).reshape(-1, WINDOW)
+        mad = np.nanmedian(np.abs(flat - np.nanmedian(flat, axis=1, keepdims=True)), axis=1)
+        expected[t, k] = np.where(np.isnan(med_w[:, 0]), np.nanmedian(w, axis=1), med_w[:, 0])
+    scale[t, k] = 1.4826 * np.nan_to_num(mad)
 
 
 def detect(wh: Warehouse, by: By = "team_model", start: dt.date | None = None, end: dt.date | None = None,
@@ -76,7 +113,7 @@ def detect(wh: Warehouse, by: By = "team_model", start: dt.date | None = None, e
            drivers: bool = True) -> pl.DataFrame:
     """Flagged days, largest excess first: spend, expected, excess in $ and %, robust z, and the drivers.
 
-    `start`/`end` bound the days reported; the baseline also reads the WINDOW days before `start`."""
+    `start`/`end` bound the days reported; the baseline also reads the LOOKBACK days before `start`."""
     if by not in _DIMS:
         raise ValueError(f"unknown grouping {by!r}; known: {', '.join(_DIMS)}")
     dims = _DIMS[by]
@@ -85,7 +122,7 @@ def detect(wh: Warehouse, by: By = "team_model", start: dt.date | None = None, e
         return _empty(dims)
     end = min(end or last, last)
     start = max(start or first, first)
-    read_from = max(first, start - dt.timedelta(days=WINDOW))
+    read_from = max(first, start - dt.timedelta(days=LOOKBACK))
     frame = detail(wh, read_from, end)
     flags = detect_frame(frame, dims, read_from, end, k, rel_floor, min_usd, min_pct)
     flags = flags.filter(pl.col("day") >= start)
@@ -185,7 +222,7 @@ def daily_series(wh: Warehouse, team: str, model: str, start: dt.date | None = N
         return pl.DataFrame(schema={"day": pl.Date, "spend_usd": pl.Float64, "expected_usd": pl.Float64,
                                     "threshold_usd": pl.Float64})
     end = min(end or last, last)
-    read_from = max(first, (start or first) - dt.timedelta(days=WINDOW))
+    read_from = max(first, (start or first) - dt.timedelta(days=LOOKBACK))
     frame = detail(wh, read_from, end).filter((pl.col("team") == team) & (pl.col("model") == model))
     n = (end - read_from).days + 1
     mat = np.zeros((n, 1))

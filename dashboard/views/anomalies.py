@@ -65,7 +65,7 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
             "expected_usd": money("Expected", format="dollar", help="Median of the same weekday over the 4 weeks "
                                                                     "before."),
             "excess_usd": money("Excess", format="dollar"),
-            "excess_pct": money("Excess %", format="%+.0f%%", help="Empty for new spend (nothing expected)."),
+            "excess_pct": money("Excess %", format="%+.0f%%", help="Empty for new spend: the series' first day after 4 weeks of none."),
             "driver_api_key": st.column_config.TextColumn("Driver: key"),
             "driver_api_key_excess_usd": money("Key rise", format="dollar"),
             "driver_project": st.column_config.TextColumn("Driver: project"),
@@ -77,8 +77,9 @@ def flagged_table(start: dt.date, end: dt.date) -> pl.DataFrame | None:
     st.caption(f"A day is flagged when its spend exceeds the median of the same weekday over the "
                f"{svc.ANOMALY_WINDOW} days "
                "before by more than 4 robust standard deviations (1.4826 × MAD), and by at least 60% of the usual "
-               "level and $1. Drivers are the key, project and token class that rose most above their own usual "
-               "level that day.")
+               "level and $1. A series' first day of spend after 4 weeks of none is flagged once as new spend; its next "
+               "days are judged on the days since it started. Drivers are the key, project and token class that "
+               "rose most above their own usual level that day.")
     month_lines_note(start, end)
     sql_behind(svc.QUERIES["anomalies"])
     return df

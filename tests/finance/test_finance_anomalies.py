@@ -98,6 +98,28 @@ def test_known_answer_single_spike(wh, tmp_path):
     assert s.filter(pl.col("day") == r["day"])["threshold_usd"][0] == pytest.approx(16)
 
 
+def test_a_new_series_is_flagged_once_then_judged_on_its_own_days(wh, tmp_path):
+    # t1 spends a flat $10/day for 70 days; t2 starts on day 35 at $30/day and spikes to $100 on day 45.
+    # Its start is new spend (flagged once); its next days are judged on the days since it started, not on the
+    # zeros before (which flagged each of its first 14 days as "expected $0"); day 45 has day 38 (its weekday)
+    # since the start: expected 30, scale 0 -> threshold 4 x 15% x $30 = $18, excess $70: flagged.
+    rows = [{"day": d, "cost": 10.0} for d in days(START, START + dt.timedelta(days=69))]
+    rows += [{"day": START + dt.timedelta(days=i), "cost": 100.0 if i == 45 else 30.0, "team": "t2"}
+             for i in range(35, 70)]
+    load_daily(wh, tmp_path, rows)
+    flags = an.detect(wh, drivers=False).sort("day")
+    assert flags["team"].to_list() == ["t2", "t2"]
+    new, spike = flags.rows(named=True)
+    assert new["day"] == START + dt.timedelta(days=35) and new["expected_usd"] == 0 and new["excess_pct"] is None
+    assert spike["day"] == START + dt.timedelta(days=45)
+    assert spike["expected_usd"] == pytest.approx(30) and spike["excess_usd"] == pytest.approx(70)
+    # the chart behind it draws the same expected value, and a range starting later judges the day the same way
+    s = an.daily_series(wh, "t2", "gpt-4o-mini")
+    assert s.filter(pl.col("day") == spike["day"])["expected_usd"][0] == pytest.approx(30)
+    later = an.detect(wh, start=START + dt.timedelta(days=40), drivers=False)
+    assert later["day"].to_list() == [spike["day"]]
+
+
 def test_runs_on_sample_ledger_and_empty(wh, sample_wh):
     assert an.detect(wh).is_empty()
     out = an.detect(sample_wh)
