@@ -118,8 +118,7 @@ def downloads(month: str, rule: dict) -> None:
                "TokenCacheAction in SkuPriceDetails, team in Tags.")
     bad = call(svc.focus_violations, month=month)
     if bad.is_empty():
-        st.caption(":material/verified: The FOCUS file passes the specification's row checks "
-                   "(`modelmix focus-check FILE`).")
+        st.caption(":material/verified: The FOCUS file passes the specification's row checks.")
     else:
         st.warning(f"The FOCUS file breaks {bad.height:,} of the specification's row checks; first: row "
                    f"{bad['row'][0]}, column {bad['column'][0]}: {bad['rule'][0]}.")
@@ -131,8 +130,8 @@ def whole_bill_block(month: str) -> None:
     st.subheader(f"The whole AI bill, {fmt_month(month)}")
     bill = call(svc.whole_bill, month=month)
     if bill.is_empty() or not bill["seat_usd"].sum():
-        st.info("No seats or subscriptions for this month. Load them below, or with `modelmix subscriptions FILE` "
-                "(vendor, product, team, seats, price per seat, period), to see them beside token spend.",
+        st.info("No seats or subscriptions for this month. Load a file of them below (vendor, product, team, seats, "
+                "price per seat, period) to see them beside token spend.",
                 icon=":material/badge:")
     if not bill.is_empty():
         c1, c2, c3 = st.columns(3)

@@ -69,7 +69,7 @@ def built_scenario(start, end) -> Scenario:
                                   format_func=svc.self_hosted_label)
             own = chosen["to"]
             st.caption(f"Priced at its effective rate for {day_span(chosen['start_date'], chosen['end_date'])}: the "
-                       "cost file's amount ÷ the tokens logged (`modelmix self-hosted`), the same for every token "
+                       "cost file's amount (loaded on Chargeback) ÷ the tokens logged, the same for every token "
                        "class. A flat rate per token, as if capacity grew with the traffic.")
         else:
             ratio = st.number_input("Price ratio (target ÷ source)", 0.001, 1.0, 0.05, 0.01, format="%.3f",
