@@ -36,7 +36,8 @@ STYLE = """<style>
   font-variant-numeric: tabular-nums; margin: 0; }
 .mm-summary th { position: sticky; top: 0; z-index: 1; background: #f8f9fb; font-weight: 600; text-align: left;
   color: rgba(49, 51, 63, 0.75); border-bottom: 1px solid rgba(49, 51, 63, 0.15); }
-.mm-summary th, .mm-summary td { padding: 0.35rem 0.75rem; white-space: nowrap; }
+.mm-summary th, .mm-summary td { padding: 0.35rem 0.6rem; white-space: nowrap; }
+.mm-summary th { white-space: normal; vertical-align: bottom; }
 .mm-summary td { border-bottom: 1px solid rgba(49, 51, 63, 0.07); }
 .mm-summary tr:last-child td { border-bottom: none; }
 .mm-summary .n { text-align: right; }
