@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from dashboard.services import plural  # noqa: F401  (pages take their wording helpers from here)
+
 
 def usd(value: float | Decimal | None, decimals: int = 2) -> str:
     """$1,234.57 (negative: -$1,234.57); an em dash for no value. Rounded half away from zero on the decimal
@@ -44,10 +46,10 @@ def shaded_note(days: tuple[dt.date, dt.date], why: str) -> str:
 
 
 def month_lines_text(lines) -> str:
-    """'8 monthly line(s), $1,715.78 (from gcp-cost-table)' for the frame of spend.month_lines."""
+    """'8 monthly lines, $1,715.78 (from gcp-cost-table)' for the frame of spend.month_lines."""
     sources = lines["source_format"].to_list() if lines.height == 1 else [
         f"{f} {usd(s)}" for f, s in zip(lines["source_format"], lines["spend_usd"], strict=True)]
-    return (f"{lines['lines'].sum():,} monthly line(s), {usd(lines['spend_usd'].sum())} "
+    return (f"{plural(int(lines['lines'].sum()), 'monthly line')}, {usd(lines['spend_usd'].sum())} "
             f"(from {', '.join(sources)})")
 
 

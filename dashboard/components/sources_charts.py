@@ -17,7 +17,8 @@ def coverage_heatmap(grid: pl.DataFrame) -> dict:
     data = grid.select(
         pl.col("source"), pl.col("rows").cast(pl.Int64),
         pl.when(pl.col("rows") > 0).then((pl.col("rows").cast(pl.Float64) + 1).log10()).alias("level"),
-        pl.when(pl.col("rows") > 0).then(pl.format("{} row(s)", pl.col("rows"))).otherwise(pl.lit("nothing pulled"))
+        pl.when(pl.col("rows") == 1).then(pl.lit("1 row"))
+        .when(pl.col("rows") > 0).then(pl.format("{} rows", pl.col("rows"))).otherwise(pl.lit("nothing pulled"))
         .alias("what"),
         pl.col("day").dt.strftime("%-d %b %Y").alias("when"),
         vega.as_utc("day").alias("day"), (vega.as_utc("day") + pl.duration(hours=22)).alias("day_end"))

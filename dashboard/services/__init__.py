@@ -40,3 +40,8 @@ def preset_title(name: str) -> str:
     """A preset's plain-words title (its file's `title`; the source is in its description): every page names a
     preset this way, never by its file name."""
     return simulate.load_scenario(name).title or name
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 model', '3 models'; with `many`, '1 model has' / '3 models have'."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 import pull
-from dashboard.services import QueryRunner
+from dashboard.services import QueryRunner, plural
 from modelmix.settings import settings
 from warehouse import Warehouse
 
@@ -147,7 +147,8 @@ def run_now(wh: Warehouse, name: str, path: Path, env: Mapping[str, str]) -> Run
     streams = [r.to_json() for r in outcome.reports]
     loaded = sum(s["rows_loaded"] for s in streams)
     duplicate = sum(s["rows_duplicate"] for s in streams)
-    text = f"{loaded:,} new row(s) loaded, {duplicate:,} already in the ledger, from {len(streams)} stream(s)"
+    text = (f"{plural(loaded, 'new row')} loaded, {duplicate:,} already in the ledger, from "
+            f"{plural(len(streams), 'stream')}")
     if outcome.ok:
         return RunResult(name, True, text, streams=streams)
     if outcome.error:

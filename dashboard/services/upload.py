@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from dashboard.services import QueryRunner, money_as_float
+from dashboard.services import QueryRunner, money_as_float, plural
 from ingest import FileResult, formats, ingest_paths, read
 from ingest.formats.base import Format
 from modelmix.settings import settings
@@ -268,11 +268,11 @@ def verdict(r: FileResult) -> tuple[str, str]:
         return "rejected", "error"
     if r.status == "duplicate" or (not r.rows_loaded and not r.rows_replaced):
         return "nothing new: already in the ledger", "info"
-    parts = [f"loaded {r.rows_loaded:,} row(s)"]
+    parts = [f"loaded {plural(r.rows_loaded, 'row')}"]
     if r.rows_replaced:
-        parts.append(f"replaced {r.rows_replaced:,} earlier row(s)")
+        parts.append(f"replaced {plural(r.rows_replaced, 'earlier row')}")
     if r.rows_rejected:
-        parts.append(f"{r.rows_rejected:,} row(s) rejected")
+        parts.append(f"{plural(r.rows_rejected, 'row')} rejected")
     if r.rows_warned:
         parts.append(f"{r.rows_warned:,} with a warning")
     return ", ".join(parts), "warning" if r.rows_rejected or r.rows_warned else "success"

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components import finance_charts as charts
-from dashboard.components.formatting import NO_REQUEST_COUNTS, requests_counted, usd
+from dashboard.components.formatting import NO_REQUEST_COUNTS, plural, requests_counted, usd
 from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import editor, flash, preformatted, save_button, sql_behind, summary_table
 from dashboard.services import ModelMixError
@@ -230,7 +230,7 @@ def seat_export_upload() -> None:
 
 
 def _loaded(label: str, filename: str, n: int) -> str:
-    return f"Loaded {n:,} {label.lower()} line(s) from {filename}."
+    return f"Loaded {plural(n, 'line')} of {label.lower()} from {filename}."
 
 
 def month_complete(done: ledger.Completeness, month: str) -> bool:

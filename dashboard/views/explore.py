@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import explore_charts, exports
 from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note,
-                                             requests_counted, shaded_note, usd)
+                                             plural, requests_counted, shaded_note, usd)
 from dashboard.components.widgets import sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import explore as svc
@@ -111,7 +111,8 @@ def breakdown_table(df: pl.DataFrame, by: str, start: dt.date, end: dt.date) -> 
     total = df["spend_usd"].sum()
     if not credits.is_empty():
         st.caption(credits_note(credits, "group_value"))
-    st.caption(f"{df.height:,} {DIMENSIONS[by].lower()} group(s), {usd(total)} in total"
+    noun = DIMENSIONS[by] if DIMENSIONS[by][:2].isupper() else DIMENSIONS[by].lower()     # "API key" keeps its case
+    st.caption(f"{plural(df.height, noun)}, {usd(total)} in total"
                + (f" (the table lists the top {svc.TABLE_LIMIT})" if df.height >= svc.TABLE_LIMIT else "")
                + ". Cost-only billing lines carry no requests or tokens; they count in Spend but not in the "
                  "per-request and per-token rates.")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import bridges, charts
-from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note, pct,
+from dashboard.components.formatting import (NO_REQUEST_COUNTS, credits_note, day_span, month_lines_note, pct, plural,
                                              requests_counted, shaded_note, signed_pct, usd)
 from dashboard.components.formatting import month as fmt_month
 from dashboard.components.widgets import sql_behind, summary_table
@@ -24,11 +24,6 @@ from dashboard.services import spend as spend_svc
 from dashboard.services.overview import QUERIES
 
 run = state.run_query
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 model', '3 models'; with `many`, '1 model has' / '3 models have'."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def empty_ledger() -> None:
@@ -221,10 +216,10 @@ def data_quality_note(start: dt.date, end: dt.date) -> None:
         return
     parts = []
     if q["rows_warned"]:
-        parts.append(f"{q['rows_warned']:,} row(s) loaded with a warning (an unknown tier, more reasoning than "
+        parts.append(f"{plural(q['rows_warned'], 'row')} loaded with a warning (an unknown tier, more reasoning than "
                      "output, …: their money counts)")
     if q["rows_rejected"]:
-        parts.append(f"{q['rows_rejected']:,} row(s) rejected as unplaceable"
+        parts.append(f"{plural(q['rows_rejected'], 'row')} rejected as unplaceable"
                      + (f", holding {usd(q['rejected_cost_usd'])}" if q["rejected_cost_usd"] else "")
                      + " (not counted)")
     st.caption(f":material/fact_check: **Data quality** — the {plural(q['files'], 'file', 'files')} behind this "

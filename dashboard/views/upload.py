@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components import exports, upload_charts
-from dashboard.components.formatting import day_span
+from dashboard.components.formatting import day_span, plural
 from dashboard.components.widgets import preformatted, sql_behind, table
 from dashboard.services import ModelMixError
 from dashboard.services import upload as svc
@@ -86,7 +86,7 @@ def preview(file_id: str, item: dict) -> tuple[str | None, bool]:
             st.error(ins.error)
             ok = False
         if ins.preview is not None and ins.preview.width:
-            st.caption(f"First {ins.preview.height} row(s) as text, as the file has them:")
+            st.caption(f"First {plural(ins.preview.height, 'row')} as text, as the file has them:")
             table(ins.preview, hide_index=True, width="stretch", height=min(38 + 35 * ins.preview.height, 400))
         elif ins.preview_text:
             st.caption("Start of the file:")
@@ -187,7 +187,7 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
     """An upload's rejected rows (not loaded) and its rows loaded with a warning, each with a download."""
     if rejected:
         rej = svc.rejects(run, ingest_id)
-        st.markdown(f"{rejected:,} row(s) of **{name}** set aside (not loaded):")
+        st.markdown(f"{plural(rejected, 'row')} of **{name}** set aside (not loaded):")
         table(rej.head(20), hide_index=True, width="stretch", column_config={
             "row_number": st.column_config.NumberColumn("Row", format="plain"),
             "column_name": "Column", "value": "Value", "reason": st.column_config.TextColumn("Reason", width="large")})
@@ -196,7 +196,7 @@ def file_rows(ingest_id: int, name: str, rejected: int, warned: int, *, key: str
                            key=f"upload_rejects_{key}_{ingest_id}", icon=":material/download:")
     if warned:
         warn = svc.warnings(run, ingest_id)
-        st.markdown(f"{warned:,} row(s) of **{name}** loaded with a warning (their money counts):")
+        st.markdown(f"{plural(warned, 'row')} of **{name}** loaded with a warning (their money counts):")
         table(warn.head(20), hide_index=True, width="stretch", column_config={
             "row_number": st.column_config.NumberColumn("Row", format="plain"),
             "column_name": "Column", "value": "Value",

@@ -242,7 +242,7 @@ def test_anomalies_page_says_what_monthly_lines_it_leaves_out(open_page):
     """The sample's September cost table (one line per SKU, dated 1 Sep) is not judged by day, and the page says so
     with its dollars, beside the flagged days of the daily sources."""
     at = open_page("views/anomalies.py")
-    assert ("Not judged by day: 8 monthly line(s), $1,715.78 (from gcp-cost-table)"
+    assert ("Not judged by day: 8 monthly lines, $1,715.78 (from gcp-cost-table)"
             in "\n".join(c.value for c in at.caption))
 
 
@@ -272,7 +272,7 @@ def test_preformatted_escapes_what_it_shows():
 def test_daily_and_weekly_charts_say_where_monthly_lines_sit(open_page, page, grain_key):
     """The sample's September cost table is month-grain, dated 1 Sep: a day or week chart shows the whole month
     there, and says so; a monthly chart puts it in its month and says nothing."""
-    note = "8 monthly line(s), $1,715.78 (from gcp-cost-table) sit on their month's first day"
+    note = "8 monthly lines, $1,715.78 (from gcp-cost-table) sit on their month's first day"
     at = open_page(page)
     assert note in "\n".join(c.value for c in at.caption)
     monthly = open_page(page, **{grain_key: "Month"})
@@ -284,5 +284,5 @@ def test_reconciliation_per_day_says_where_monthly_lines_sit(open_page):
     """Reconciliation's billed-per-day chart shows the September cost table as a spike on 1 Sep: its caption says
     what sits there, as the spend charts' captions do."""
     at = open_page("views/reconciliation.py")
-    assert ("8 monthly line(s), $1,715.78 (from gcp-cost-table) sit on their month's first day"
+    assert ("8 monthly lines, $1,715.78 (from gcp-cost-table) sit on their month's first day"
             in "\n".join(c.value for c in at.caption))

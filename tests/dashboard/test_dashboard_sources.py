@@ -134,7 +134,7 @@ def test_coverage_grid_and_chart():
     assert cells["encoding"]["y"]["sort"] == ["a", "b"]
     level = {(r["source"], r["day"][:10]): (r["level"], r["what"]) for r in cells["rows"]}
     assert level[("a", "2025-09-02")] == (None, "nothing pulled")      # drawn in the empty colour
-    assert level[("a", "2025-09-03")] == (pytest.approx(0.903, abs=1e-3), "7 row(s)")   # log10(7 + 1)
+    assert level[("a", "2025-09-03")] == (pytest.approx(0.903, abs=1e-3), "7 rows")   # log10(7 + 1)
 
 
 # --- the page ------------------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ def test_upload_preview_load_and_see_it_elsewhere(tmp_path, upload_app):
     at.button(key="upload_load").click().run()
     assert not at.exception
     # one verdict per file, with where its money went
-    assert at.warning[0].value.startswith("**sept.csv** — loaded 3 row(s), 1 row(s) rejected.")
+    assert at.warning[0].value.startswith("**sept.csv** — loaded 3 rows, 1 row rejected.")
     assert "file $2.60 → loaded $2.50 + rejected $0.10" in at.warning[0].value
     assert at.info[0].value.startswith("**usage.csv** — nothing new: already in the ledger.")
     rejects = at.dataframe[0].value

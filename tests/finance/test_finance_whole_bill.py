@@ -371,7 +371,7 @@ def test_chargeback_page_loads_the_whole_bill_files(ledger_file, tmp_path, monke
         at.file_uploader(key="bill_file_self_hosted").set_value(("sh.yaml", SELF_HOSTED.encode(), "text/yaml")).run()
         at.button(key="bill_load_self_hosted").click().run()
         assert not at.exception and not at.error
-        assert "Loaded 1 self-hosted inference costs line(s) from sh.yaml." in at.success[0].value
+        assert "Loaded 1 line of self-hosted inference costs from sh.yaml." in at.success[0].value
         hosted = next(t for t in summary_tables.tables(at) if "usd_per_mtok" in t.columns)
         assert hosted["usd_per_mtok"].to_list() == ["$40.0000"]
         at.file_uploader(key="bill_file_subscriptions").set_value(("s.yaml", SUBS.encode(), "text/yaml")).run()

@@ -164,7 +164,7 @@ def test_chargeback_page_loads_a_seat_export(tmp_path, monkeypatch):
         at.file_uploader(key="bill_seat_export").set_value(("seats.csv", COPILOT.read_bytes(), "text/csv")).run()
         at.button(key="bill_load_seat_export").click().run()
         assert not at.exception and not at.error
-        assert "Loaded 4 seats and subscriptions line(s) from seats.csv." in at.success[0].value
+        assert "Loaded 4 lines of seats and subscriptions from seats.csv." in at.success[0].value
         metrics = {m.label: m.value for m in at.metric}
         assert metrics["Seats and subscriptions"] == "$154.00"      # $57 + $78 + $19 for November
     finally:
