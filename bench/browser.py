@@ -84,6 +84,22 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
+def sections() -> dict[str, list[tuple[str, str, str | None]]]:
+    """app.py's navigation as it is drawn: {section: [(url path, title, icon)]} (the sidebar-parts bench draws the
+    same sections and Material icons around empty pages)."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    [spec] = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == "pages" for t in node.targets)]
+    out = {}
+    for key, listed in zip(spec.keys, spec.values, strict=True):
+        out[key.value] = []
+        for call in listed.elts:
+            kw = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+            out[key.value].append(("/" + ("" if kw.get("default") else Path(call.args[0].value).stem), kw["title"],
+                                   kw.get("icon")))
+    return out
+
+
 def load() -> str:
     """The 1-minute load average now: printed beside every figure (the machine is shared)."""
     return f"load {os.getloadavg()[0]:.1f}"
@@ -224,6 +240,92 @@ def empty():
 st.navigation([st.Page(empty, title=title, url_path=path.strip("/") or "home", default=path == "/")
                for path, title in {listed!r}], expanded=True).run()
 """
+
+
+# the sidebar in parts (`--sidebar-parts`): the same script with the element kinds not in KEEP drawn as nothing, so
+# each step adds one kind of what the sidebar shows; the navigation as app.py draws it (sections, icons) or plain
+SIDEBAR_PARTS = """import contextlib
+import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from dashboard import sidebar
+
+KEEP = {keep!r}
+
+
+def nothing(*args, **kwargs):
+    return None
+
+
+for kind in ("markdown", "caption", "pills", "text_input", "toggle"):
+    if kind not in KEEP:
+        setattr(st, kind, nothing)
+if "popover" not in KEEP:
+    st.popover, st.date_input = (lambda *args, **kwargs: contextlib.nullcontext()), nothing
+st.set_page_config(page_title="ModelMix", layout="wide")
+user = sidebar.draw()
+
+
+def empty():
+    st.title("Empty page")
+
+
+if "sections" in KEEP:
+    nav = {{section: [st.Page(empty, title=title, icon=icon, url_path=path.strip("/") or "home",
+                              default=path == "/") for path, title, icon in listed]
+           for section, listed in {sections!r}.items()}}
+else:
+    nav = [st.Page(empty, title=title, url_path=path.strip("/") or "home", default=path == "/")
+           for listed in {sections!r}.values() for path, title, _ in listed]
+st.navigation(nav, expanded=True).run()
+"""
+# cumulative: each step keeps what the one before drew and adds one kind
+SIDEBAR_STEPS = [
+    ("navigation only (13 links, no sections or icons)", ()),
+    ("+ sections and icons, as app.py draws it", ("sections",)),
+    ("+ markdown (heading, local-mode badge)", ("sections", "markdown")),
+    ("+ captions (tagline, data from)", ("sections", "markdown", "caption")),
+    ("+ period presets (pills)", ("sections", "markdown", "caption", "pills")),
+    ("+ calendar popover (closed)", ("sections", "markdown", "caption", "pills", "popover")),
+    ("+ typed range (text input)", ("sections", "markdown", "caption", "pills", "popover", "text_input")),
+    ("+ Show SQL (toggle): the whole sidebar", ("sections", "markdown", "caption", "pills", "popover", "text_input",
+                                                "toggle")),
+]
+
+
+def sidebar_parts(browser, warm, tmp: Path, db: Path, repeat: int) -> None:
+    """The sidebar floor built up one element kind at a time (SIDEBAR_STEPS), beside the one-line floor: every
+    step on its own server and its own copy of the ledger, all served at once, new tabs (warm, then cold)
+    alternated step by step in each round so the machine's load drifts over all of them alike; medians of
+    `repeat` rounds after one warm-up open each."""
+    import shutil
+
+    floor_app = tmp / "floor.py"
+    apps = [("one-line floor", floor_app, {})]
+    for n, (label, keep) in enumerate(SIDEBAR_STEPS):
+        script, copy = tmp / f"sidebar_step_{n}.py", tmp / f"sidebar-step-{n}.duckdb"
+        script.write_text(SIDEBAR_PARTS.format(root=str(ROOT), keep=keep, sections=sections()))
+        shutil.copy(db, copy)
+        apps.append((label, script, {"MODELMIX_DB": str(copy), "MODELMIX_WARM_UP": "false",
+                                     "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}))
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(server(script, env)) for _, script, env in apps]
+        for (label, _, _), url in zip(apps, urls, strict=True):
+            new_tab(browser, url, expect=None if label == "one-line floor" else NAV, warm=warm)
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in apps}
+        for _ in range(repeat):
+            for (label, _, _), url in zip(apps, urls, strict=True):
+                expect = None if label == "one-line floor" else NAV
+                times[label].append((new_tab(browser, url, expect, warm), new_tab(browser, url, expect)))
+        print(f"\nthe sidebar in parts — new tab, navigation to settled (median of {repeat} rounds, {load()})\n"
+              "  step                                                    warm (s)  step +  | cold (s)  step +",
+              flush=True)
+        before = None
+        for label, pairs in times.items():
+            w, c = (statistics.median(p[i] for p in pairs) for i in (0, 1))
+            step = "" if before is None else f"  {w - before[0]:+6.2f}  |  {c:6.2f}  {c - before[1]:+6.2f}"
+            print(f"  {label:<55} {w:8.2f}" + (step or f"          |  {c:6.2f}"), flush=True)
+            before = (w, c)
 
 
 SLIDER_FLOOR = """import streamlit as st
@@ -398,6 +500,8 @@ def main() -> None:
     parser.add_argument("--sliders-only", action="store_true",
                         help="only the slider moves: What-if's slider, its preview in the browser, the slider floor")
     parser.add_argument("--moves", type=int, default=20, help="slider moves per measure (the median is shown)")
+    parser.add_argument("--sidebar-parts", action="store_true",
+                        help="only the sidebar floor built up one element kind at a time, beside the one-line floor")
     parser.add_argument("--ports", help="serve only on ports in this range, e.g. 8661-8669 (default: any free port)")
     args = parser.parse_args()
     if args.ports:
@@ -427,6 +531,9 @@ def main() -> None:
         for rows in ([None] if args.sample else []) + list(args.rows) + list(args.db):
             name, db = (f"ledger {rows}", rows) if isinstance(rows, Path) else ledger_for(rows, tmp)
             env = {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}
+            if args.sidebar_parts:
+                sidebar_parts(browser, warm, tmp, db, max(args.repeat, 3))
+                continue
             weights = {} if args.weigh and not args.sliders_only else None
             if not args.sliders_only:
                 floor, floors_load = floors(browser, warm, floor_app, sidebar_app, env, args.repeat, weights)

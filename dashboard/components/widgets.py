@@ -104,6 +104,13 @@ def edit_toggle(key: str, label: str = "Edit in a table", *, allowed: bool = Tru
                                                       "rows, then save.")
 
 
+def grid_toggle(key: str, label: str = "Sort in a table") -> bool:
+    """Whether a long read-only list is drawn in the data grid (sort by any column, search, full screen) instead of
+    its light summary: the grid's JavaScript is loaded when a person asks for it, like an editor (`edit_toggle`)."""
+    return st.toggle(label, key=key, help="Shows these rows in the data grid: sort by any column, search, "
+                                          "full screen.")
+
+
 def editor(data: Any, **kwargs: Any) -> Any:
     """`st.data_editor` with the same missing-value text as `table` (an empty note reads "—", not "None")."""
     kwargs.setdefault("hide_index", True)

@@ -2,6 +2,9 @@
 range (first match wins, so a rule behind an earlier one can decide nothing), the share of spend still
 unassigned, and the workload × model quality table the simulator scores routing with.
 
+The page opens without the data grid (docs/benchmarks.md, "ninth session"): its tables are light summaries with a
+Download CSV, and the rules and saved scores become editors on "Edit in a table".
+
 Thin by design: widgets -> one service call per visual (`services/attribution.py`) -> render."""
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
-from dashboard.components.widgets import editor, flash, preformatted, save_button, show_error, sql_behind, table
+from dashboard.components.widgets import (edit_toggle, editor, flash, preformatted, save_button, show_error,
+                                          sql_behind, summary_table)
 from dashboard.services import ModelMixError
 from dashboard.services import attribution as svc
 
@@ -49,26 +53,36 @@ def rules_section() -> None:
                "and span attributes, FOCUS tags, Google Cloud labels); a row without that label never matches.")
     frame = svc.rule_table(run)
     labels = svc.label_names(run)
-    edited = editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch",
-        key=f"rules_editor_{state.warehouse().data_version}",
-        column_config={
-            "priority": st.column_config.NumberColumn("Priority", format="%d", step=1, default=100, required=True,
-                                                      help="Lower is tried first."),
-            "field": st.column_config.SelectboxColumn("Field", options=svc.rule_fields(labels, frame), required=True),
-            "pattern": st.column_config.TextColumn("Pattern", required=True, help="Glob: * any text, ? one character."),
-            "team": st.column_config.TextColumn("Team"),
-            "workload": st.column_config.TextColumn("Workload"),
-            "note": st.column_config.TextColumn("Note"),
-        },
-    )
-    if frame.is_empty():
-        st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
-    labels_section(labels)
-    save_button("Save rules", "rules_save",
-                lambda: svc.save_rules(state.warehouse(), edited),
-                lambda n: f"Saved {n:,} attribution rules; the ledger is re-attributed.",
-                flash_key=FLASH_KEY, section="rules", type="primary")
+    columns = {
+        "priority": st.column_config.NumberColumn("Priority", format="%d", step=1, default=100, required=True,
+                                                  help="Lower is tried first."),
+        "field": st.column_config.TextColumn("Field"),
+        "pattern": st.column_config.TextColumn("Pattern", required=True, help="Glob: * any text, ? one character."),
+        "team": st.column_config.TextColumn("Team"),
+        "workload": st.column_config.TextColumn("Workload"),
+        "note": st.column_config.TextColumn("Note"),
+    }
+    # read as a light table; the editor (the data grid) is drawn when asked for
+    if not edit_toggle("rules_edit"):
+        if frame.is_empty():
+            st.caption("No rules yet: switch on **Edit in a table** to add them, or upload a rules file.")
+        else:
+            summary_table(frame, column_config=columns, download="attribution-rules")
+        labels_section(labels)
+    else:
+        edited = editor(
+            frame, num_rows="dynamic", hide_index=True, width="stretch",
+            key=f"rules_editor_{state.warehouse().data_version}",
+            column_config={**columns, "field": st.column_config.SelectboxColumn(
+                "Field", options=svc.rule_fields(labels, frame), required=True)},
+        )
+        if frame.is_empty():
+            st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
+        labels_section(labels)
+        save_button("Save rules", "rules_save",
+                    lambda: svc.save_rules(state.warehouse(), edited),
+                    lambda n: f"Saved {n:,} attribution rules; the ledger is re-attributed.",
+                    flash_key=FLASH_KEY, section="rules", type="primary")
     sql_behind(svc.QUERIES["rules"])
     upload = st.file_uploader("Or replace all rules with a file (YAML)", type=["yaml", "yml"], key="rules_file")
     with st.expander("File format"):
@@ -85,7 +99,7 @@ def labels_section(labels) -> None:
     if labels.is_empty():
         return
     with st.expander(f"Labels in the ledger ({labels.height:,}): fields `label:<name>` for the rules above"):
-        table(labels, hide_index=True, width="stretch",
+        summary_table(labels, download="ledger-labels",
               column_order=["field", "n_values", "sample_values", "spend_usd"],
               column_config={"field": st.column_config.TextColumn("Field"),
                              "n_values": st.column_config.NumberColumn("Values", format="localized"),
@@ -126,8 +140,8 @@ def matches_section(start: dt.date, end: dt.date) -> None:
         sql_behind(svc.QUERIES["matches"])
         return
     num = st.column_config.NumberColumn
-    table(
-        df, hide_index=True, width="stretch",
+    summary_table(
+        df, download="attribution-rule-matches",
         column_order=["position", "field", "pattern", "team", "workload", "status", "shadowed_by_text",
                       "matched_rows", "decided_rows", "decided_requests", "decided_spend_usd", "projects_sample",
                       "api_keys_sample"],
@@ -168,25 +182,30 @@ def quality_section() -> None:
                "scenario's own `assumptions.quality` wins over both.")
     frame = svc.quality_table(run)
     st.markdown("**Saved scores**")
-    edited = editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch",
-        key=f"quality_editor_{state.warehouse().data_version}",
-        column_config={
-            "workload": st.column_config.TextColumn("Workload", required=True, help="e.g. chat, coding, or * for any."),
-            "model": st.column_config.TextColumn("Model", required=True, help="Catalog model id."),
-            "score": st.column_config.NumberColumn("Score", min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
-                                                   required=True),
-            "source": st.column_config.TextColumn("Source", help="Benchmark, shadow sample or judgement."),
-            "as_of": st.column_config.DateColumn("As of", format="YYYY-MM-DD"),
-        },
-    )
-    if frame.is_empty():
-        st.caption("No saved scores yet: the simulator uses the defaults below. Add a row to score a model on your "
-                   "own evaluation.")
-    save_button("Save quality scores", "quality_save",
-                lambda: svc.save_quality(state.warehouse(), edited),
-                lambda n: f"Saved {n:,} quality scores.",
-                flash_key=FLASH_KEY, section="quality", type="primary")
+    columns = {
+        "workload": st.column_config.TextColumn("Workload", required=True, help="e.g. chat, coding, or * for any."),
+        "model": st.column_config.TextColumn("Model", required=True, help="Catalog model id."),
+        "score": st.column_config.NumberColumn("Score", min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
+                                               required=True),
+        "source": st.column_config.TextColumn("Source", help="Benchmark, shadow sample or judgement."),
+        "as_of": st.column_config.DateColumn("As of", format="YYYY-MM-DD"),
+    }
+    if not edit_toggle("quality_edit"):
+        if frame.is_empty():
+            st.caption("No saved scores yet: the simulator uses the defaults below. Switch on **Edit in a table** to "
+                       "score a model on your own evaluation.")
+        else:
+            summary_table(frame, column_config=columns, download="quality-scores")
+    else:
+        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
+                        key=f"quality_editor_{state.warehouse().data_version}", column_config=columns)
+        if frame.is_empty():
+            st.caption("No saved scores yet: the simulator uses the defaults below. Add a row to score a model on "
+                       "your own evaluation.")
+        save_button("Save quality scores", "quality_save",
+                    lambda: svc.save_quality(state.warehouse(), edited),
+                    lambda n: f"Saved {n:,} quality scores.",
+                    flash_key=FLASH_KEY, section="quality", type="primary")
     sql_behind(svc.QUERIES["quality"])
     defaults = svc.quality_defaults()
     workloads = sorted(set(defaults["workload"]))
@@ -197,7 +216,7 @@ def quality_section() -> None:
         first = shown.row(0, named=True)
         if picked:
             st.caption(f"{first['benchmark']} — {first['source']}, {first['date']}.")
-    table(shown.sort("score", descending=True), hide_index=True, width="stretch", height=280,
+    summary_table(shown.sort("score", descending=True), height=280, download="quality-defaults",
                  column_order=["model", "score"] if picked else
                  ["workload", "model", "score", "benchmark", "source", "date"],
                  column_config={"workload": st.column_config.TextColumn("Workload"),

@@ -1,6 +1,10 @@
 """Prices: search the catalog, the price in force for a model on a date, the negotiated overrides (edit or
 upload), the models nobody can price in the selected range, and the model-name aliases.
 
+The page opens without the data grid (its 1.5 MB of JavaScript, docs/benchmarks.md "ninth session"): its tables are
+light summaries with a Download CSV, the catalog goes into the grid on "Sort in a table", the overrides and aliases
+become editors on "Edit in a table", and the "On" date's calendar waits in a popover like the sidebar's.
+
 Thin by design: widgets -> one service call per visual (`services/prices.py`) -> render."""
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import NO_REQUEST_COUNTS, day_span, requests_counted, usd
-from dashboard.components.widgets import editor, flash, preformatted, save_button, show_error, sql_behind, table
+from dashboard.components.widgets import (edit_toggle, editor, flash, grid_toggle, preformatted, save_button,
+                                          show_error, sql_behind, summary_table, table)
 from dashboard.services import ModelMixError
 from dashboard.services import prices as svc
 
 run = state.run_query
 FLASH_KEY = "prices_flash"
+ON_KEY = "prices_on"        # the day "Price in force" looks up (its calendar in a popover)
 ANY_PROVIDER = "All providers"
 PRICE = "$%.4f"
 OVERRIDES_EXAMPLE = """overrides:
@@ -68,10 +74,13 @@ def catalog_section() -> None:
                   "override below.")
     else:
         cut = found.height > svc.CATALOG_LIMIT
-        table(found.head(svc.CATALOG_LIMIT), hide_index=True, width="stretch", height=320,
-                     column_order=["provider", "model", "model_name", "input_mtok", "output_mtok", "cache_read_mtok",
+        shown = dict(column_order=["provider", "model", "model_name", "input_mtok", "output_mtok", "cache_read_mtok",
                                    "cache_write_mtok", "tier_start", "tier_input_mtok", "tier_output_mtok"],
                      column_config=price_columns())
+        if grid_toggle("prices_catalog_grid"):
+            table(found.head(svc.CATALOG_LIMIT), height=320, **shown)
+        else:
+            summary_table(found.head(svc.CATALOG_LIMIT), height=320, download="price-catalog", **shown)
         st.caption(("First " if cut else "") + f"{min(found.height, svc.CATALOG_LIMIT):,} models with the prices "
                    f"in force today ({today:%d %b %Y}), USD per 1M tokens. Empty cells: the catalog has no price "
                    "for that token class (cached tokens are then billed at the input price)."
@@ -83,7 +92,7 @@ def price_in_force_section(default_day: dt.date) -> None:
     st.subheader("Price in force")
     choices = svc.model_choices(run)
     default = choices.index("gpt-4o") if "gpt-4o" in choices else 0
-    c1, c2, c3 = st.columns([3, 2, 2])
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
     model = c1.selectbox("Model", choices, index=default, key="prices_model", accept_new_options=True,
                          help="A catalog id, a custom model named in an override, or any model in the ledger.")
     providers = sorted({*svc.catalog_providers(run, default_day),
@@ -91,7 +100,12 @@ def price_in_force_section(default_day: dt.date) -> None:
     provider = c2.selectbox("Provider", [ANY_PROVIDER, *providers], key="prices_in_force_provider",
                             help="Overrides are matched on the ledger's provider id (e.g. `aws-bedrock`), the "
                                  "catalog on its own (`aws`); both are looked up.")
-    on = c3.date_input("On", value=default_day, key="prices_on", format="YYYY-MM-DD")
+    # the calendar in a popover (mounted only when opened, so a new tab loads none of the date picker's chunks);
+    # its button shows the day the picker holds (keyed, the picker keeps a day picked while the range moves)
+    held = st.session_state.get(ON_KEY, default_day)
+    with c3.popover(f"On {held:%-d %b %Y}", icon=":material/calendar_month:", width="stretch",
+                    help="The day the price is looked up for: open to pick it on a calendar."):
+        on = st.date_input("On", value=default_day, key=ON_KEY, format="YYYY-MM-DD")
     if not model:
         st.info("Pick a model to see its price.")
         return
@@ -105,7 +119,7 @@ def price_in_force_section(default_day: dt.date) -> None:
     else:
         money_pct = st.column_config.NumberColumn("Discount", format="%.2f%%",
                                                   help="Off the catalog prices (overrides only).")
-        table(rows, hide_index=True, width="stretch",
+        summary_table(rows,
                      column_order=["source", "provider", "model", "input_mtok", "output_mtok", "cache_read_mtok",
                                    "cache_write_mtok", "discount_pct", "tier_start", "valid_from", "valid_to"],
                      column_config=price_columns({
@@ -137,29 +151,34 @@ def overrides_section() -> None:
                "discount applies to catalog prices. Saving replaces all overrides and reprices the ledger at once.")
     frame = svc.override_table(run)
     num = st.column_config.NumberColumn
-    edited = editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch",
-        key=f"overrides_editor_{state.warehouse().data_version}",
-        column_config={
-            "provider": st.column_config.TextColumn("Provider", required=True,
-                                                    help="As in the ledger: openai, anthropic, aws-bedrock, …"),
-            "model": st.column_config.TextColumn("Model", required=True),
-            "effective_from": st.column_config.DateColumn("From", format="YYYY-MM-DD", required=True),
-            "effective_to": st.column_config.DateColumn("To", format="YYYY-MM-DD"),
-            "input_mtok": num("Input $/1M", format=PRICE, min_value=0.0),
-            "output_mtok": num("Output $/1M", format=PRICE, min_value=0.0),
-            "cache_read_mtok": num("Cache read $/1M", format=PRICE, min_value=0.0),
-            "cache_write_mtok": num("Cache write $/1M", format=PRICE, min_value=0.0),
-            "discount_pct": num("Discount %", format="%.2f", help="0–100, off the catalog prices."),
-            "note": st.column_config.TextColumn("Note"),
-        },
-    )
-    if frame.is_empty():
-        st.caption("No overrides yet: add a row above (the + under the table), or upload a file.")
-    save_button("Save overrides", "overrides_save",
-                lambda: svc.save_overrides(state.warehouse(), edited),
-                lambda n: f"Saved {n:,} price overrides; the ledger is repriced.",
-                flash_key=FLASH_KEY, section="overrides", type="primary")
+    columns = {
+        "provider": st.column_config.TextColumn("Provider", required=True,
+                                                help="As in the ledger: openai, anthropic, aws-bedrock, …"),
+        "model": st.column_config.TextColumn("Model", required=True),
+        "effective_from": st.column_config.DateColumn("From", format="YYYY-MM-DD", required=True),
+        "effective_to": st.column_config.DateColumn("To", format="YYYY-MM-DD"),
+        "input_mtok": num("Input $/1M", format=PRICE, min_value=0.0),
+        "output_mtok": num("Output $/1M", format=PRICE, min_value=0.0),
+        "cache_read_mtok": num("Cache read $/1M", format=PRICE, min_value=0.0),
+        "cache_write_mtok": num("Cache write $/1M", format=PRICE, min_value=0.0),
+        "discount_pct": num("Discount %", format="%.2f", help="0–100, off the catalog prices."),
+        "note": st.column_config.TextColumn("Note"),
+    }
+    # read as a light table; the editor (the data grid) is drawn when asked for
+    if not edit_toggle("overrides_edit"):
+        if frame.is_empty():
+            st.caption("No overrides yet: switch on **Edit in a table** to add them, or upload a file.")
+        else:
+            summary_table(frame, column_config=columns, download="price-overrides")
+    else:
+        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
+                        key=f"overrides_editor_{state.warehouse().data_version}", column_config=columns)
+        if frame.is_empty():
+            st.caption("No overrides yet: add a row above (the + under the table), or upload a file.")
+        save_button("Save overrides", "overrides_save",
+                    lambda: svc.save_overrides(state.warehouse(), edited),
+                    lambda n: f"Saved {n:,} price overrides; the ledger is repriced.",
+                    flash_key=FLASH_KEY, section="overrides", type="primary")
     sql_behind(svc.QUERIES["overrides"])
     upload = st.file_uploader("Or replace all overrides with a file (YAML or CSV)", type=["yaml", "yml", "csv"],
                               key="overrides_file")
@@ -189,7 +208,7 @@ def unpriced_section(selected: tuple[dt.date, dt.date] | None) -> None:
                    "it. Add an override with the prices above, or an alias below when the name is a known model "
                    "spelled differently.",
                    icon=":material/warning:")
-        table(requests_counted(df), hide_index=True, width="stretch",
+        summary_table(requests_counted(df), download="unpriced-models",
                      column_order=["provider", "model", "unpriced_rows", "requests", "billed_usd", "first_day",
                                    "last_day", "hint"],
                      column_config={
@@ -212,20 +231,22 @@ def aliases_section() -> None:
     st.caption("A model name as a file spells it → the catalog id to price it as (or a custom model an override "
                "prices). Names match case-insensitively; saving re-resolves every model in the ledger.")
     frame = svc.alias_table(run)
-    edited = editor(
-        frame, num_rows="dynamic", hide_index=True, width="stretch",
-        key=f"aliases_editor_{state.warehouse().data_version}",
-        column_config={
-            "alias": st.column_config.TextColumn("Name in the files", required=True),
-            "model": st.column_config.TextColumn("Price as model", required=True),
-        },
-    )
-    if frame.is_empty():
-        st.caption("No aliases yet: add a row above.")
-    save_button("Save aliases", "aliases_save",
-                lambda: svc.save_aliases(state.warehouse(), edited),
-                lambda n: f"Saved {n:,} model aliases; the ledger is repriced.",
-                flash_key=FLASH_KEY, section="aliases", type="primary")
+    columns = {"alias": st.column_config.TextColumn("Name in the files", required=True),
+               "model": st.column_config.TextColumn("Price as model", required=True)}
+    if not edit_toggle("aliases_edit"):
+        if frame.is_empty():
+            st.caption("No aliases yet: switch on **Edit in a table** to add one.")
+        else:
+            summary_table(frame, column_config=columns, download="model-aliases")
+    else:
+        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
+                        key=f"aliases_editor_{state.warehouse().data_version}", column_config=columns)
+        if frame.is_empty():
+            st.caption("No aliases yet: add a row above.")
+        save_button("Save aliases", "aliases_save",
+                    lambda: svc.save_aliases(state.warehouse(), edited),
+                    lambda n: f"Saved {n:,} model aliases; the ledger is repriced.",
+                    flash_key=FLASH_KEY, section="aliases", type="primary")
     sql_behind(svc.QUERIES["aliases"])
 
 

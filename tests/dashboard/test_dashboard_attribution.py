@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+import summary_tables
 from dashboard.components.formatting import pct, usd
 from dashboard.services import attribution as svc
 from ledger_factory import build_ledger, write_usage_csv
@@ -96,6 +97,17 @@ def frame(at: AppTest, has_column: str) -> pl.DataFrame:
     return pl.from_pandas(found[0])
 
 
+def shown(at: AppTest, has_column: str) -> pl.DataFrame:
+    """A light summary table's text as the reader sees it (tests/summary_tables.py), the one showing `has_column`."""
+    found = [t for t in summary_tables.tables(at) if has_column in t.columns]
+    assert found, (has_column, [t.columns for t in summary_tables.tables(at)])
+    return found[0]
+
+
+def counts(column: pl.Series) -> list[int]:
+    return [int(v.replace(",", "")) for v in column]
+
+
 def edit_and_click(at: AppTest, editor_key: str, edits: dict, button_key: str) -> AppTest:
     editor = [d for d in at.dataframe if editor_key in d.proto.id]
     assert len(editor) == 1, [d.proto.id for d in at.dataframe]
@@ -125,19 +137,37 @@ def test_registered_under_configure(monkeypatch, ledger):
 def test_rule_matches_have_known_counts(page, ledger):
     at = page()
     assert not at.exception
-    m = frame(at, "decided_rows")
+    m = shown(at, "decided_rows")
     n = ledger["rows_per_project"]                       # one bucket a day per project
     assert m["pattern"].to_list() == ["ticket-*", "ticket-triage", "code-*", "claude-3-5*", "nothing-matches"]
-    assert m["matched_rows"].to_list() == [n, n, n, n, 0]
-    assert m["decided_rows"].to_list() == [n, 0, n, n, 0]
+    assert counts(m["matched_rows"]) == [n, n, n, n, 0]
+    assert counts(m["decided_rows"]) == [n, 0, n, n, 0]
     assert m["status"].to_list() == ["decides", "shadowed", "decides", "decides", "no match"]
     assert m["shadowed_by_text"].to_list() == ["", "#1", "", "", ""]
     req = ledger["requests"]
-    assert m["decided_requests"].to_list() == [req["ticket-triage"], 0, req["code-review"], req["contract-extract"], 0]
-    assert m["decided_spend_usd"][0] == pytest.approx(ledger["spend"]["ticket-triage"], rel=1e-9)
+    assert counts(m["decided_requests"]) == [req["ticket-triage"], 0, req["code-review"], req["contract-extract"], 0]
+    assert m["decided_spend_usd"][0] == usd(ledger["spend"]["ticket-triage"])
     assert m["projects_sample"].to_list() == ["ticket-triage", "", "code-review", "contract-extract", ""]
     assert "#2 `project = ticket-triage` (behind #1)" in at.warning[0].value
     assert "attribution_rule_matches.sql" in "\n".join(c.value for c in at.caption)
+
+
+def test_opens_without_the_data_grid_and_each_editor_is_one_click_away(page):
+    """A new tab of Attribution loads no data grid: the rules, the per-rule table, the saved scores and the shipped
+    defaults are light tables, each with a Download CSV; the rules and scores editors are one toggle away."""
+    at = page()
+    assert not at.exception
+    assert not at.dataframe
+    assert [b.label for b in at.get("download_button")].count("Download CSV") >= 3    # rules, per rule, defaults
+    rules = shown(at, "pattern")
+    assert rules["pattern"].to_list()[:2] == ["ticket-*", "ticket-triage"]
+    for toggle, editor_key, save in (("rules_edit", "rules_editor", "Save rules"),
+                                     ("quality_edit", "quality_editor", "Save quality scores")):
+        at.toggle(key=toggle).set_value(True).run()
+        assert not at.exception
+        assert [d for d in at.dataframe if editor_key in d.proto.id]
+        assert save in [b.label for b in at.button]
+    assert frame(at, "pattern")["pattern"].to_list() == rules["pattern"].to_list()     # the same rows to edit
 
 
 def test_unassigned_share(page, ledger):
@@ -151,7 +181,7 @@ def test_unassigned_share(page, ledger):
 
 
 def test_a_rule_edit_changes_team_in_usage(page, copy):
-    at = page(db=copy)
+    at = page(db=copy, rules_edit=True)
     edit_and_click(at, "rules_editor", {"edited_rows": {"0": {"team": "customer-care"}}}, "rules_save")
     assert not at.exception and not at.error
     assert any("Saved 5 attribution rules" in s.value for s in at.success)
@@ -161,7 +191,7 @@ def test_a_rule_edit_changes_team_in_usage(page, copy):
 
 
 def test_a_bad_rule_names_the_row_and_saves_nothing(page, copy):
-    at = page(db=copy)
+    at = page(db=copy, rules_edit=True)
     edit_and_click(at, "rules_editor", {"added_rows": [{"priority": 5, "field": "project", "pattern": "x*"}]},
                    "rules_save")
     assert not at.exception
@@ -187,8 +217,11 @@ def test_rules_file_upload(page, copy):
 
 
 def test_quality_table_edit_and_bad_score(page, copy):
-    at = page(db=copy)
-    assert set(frame(at, "benchmark")["workload"]) == {"*"}       # the first defaults block
+    at = page(db=copy, quality_edit=True)
+    defaults = svc.quality_defaults()
+    first = sorted(set(defaults["workload"]))[0]
+    block = defaults.filter(pl.col("workload") == first).sort("score", descending=True)
+    assert shown(at, "score")["model"].to_list() == block["model"].to_list()    # the first defaults block
     edit_and_click(at, "quality_editor", {"added_rows": [{"workload": "Chat", "model": "gpt-4o", "score": 1.5}]},
                    "quality_save")
     assert not at.exception
@@ -208,7 +241,7 @@ def test_empty_ledger_says_what_to_do(page, tmp_path):
     assert not at.exception
     assert any("No usage loaded yet" in i.value for i in at.info)
     assert any("No rules yet" in c.value for c in at.caption)
-    assert frame(at, "benchmark").height > 0                   # the shipped defaults need no usage
+    assert shown(at, "score").height > 0                       # the shipped defaults need no usage
 
 
 # --- services -------------------------------------------------------------------------------------------------
@@ -267,16 +300,16 @@ def test_label_rules_on_the_page(page, copy):
         [r] = ingest_paths(wh, [spans])
         assert r.rows_loaded == 4
     close_app()
-    at = page(db=copy, date_range=(dt.date(2026, 11, 20), dt.date(2026, 11, 20)))
+    at = page(db=copy, date_range=(dt.date(2026, 11, 20), dt.date(2026, 11, 20)), rules_edit=True)
     assert not at.exception
     assert any(e.label.startswith("Labels in the ledger (") for e in at.expander)
-    labels = frame(at, "n_values")
+    labels = shown(at, "n_values")
     env = labels.filter(pl.col("field") == "label:deployment.environment.name").row(0, named=True)
-    assert (env["n_values"], list(env["sample_values"])) == (3, ["canary", "production", "staging"])
+    assert (env["n_values"], env["sample_values"]) == ("3", "canary, production, staging")
     edit_and_click(at, "rules_editor", {"added_rows": [
         {"priority": 1, "field": "label:deployment.environment.name", "pattern": "stag*", "team": "platform"}]},
         "rules_save")
     assert not at.exception and not at.error
-    m = frame(at, "decided_rows")
+    m = shown(at, "decided_rows")
     assert m.filter(pl.col("field") == "label:deployment.environment.name")["status"].to_list() == ["decides"]
     assert sql(copy, "select team from usage where ts = '2026-11-20 10:00:00'")["team"].to_list() == ["platform"]

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+import summary_tables
 from dashboard.components.formatting import usd
 from dashboard.services import prices as svc
 from dashboard.services.editing import table_entries
@@ -78,6 +79,13 @@ def frame(at: AppTest, has_column: str) -> pl.DataFrame:
     return pl.from_pandas(found[0])
 
 
+def shown(at: AppTest, has_column: str) -> pl.DataFrame:
+    """A light summary table's text as the reader sees it (tests/summary_tables.py), the one showing `has_column`."""
+    found = [t for t in summary_tables.tables(at) if has_column in t.columns]
+    assert found, (has_column, [t.columns for t in summary_tables.tables(at)])
+    return found[0]
+
+
 def edit_and_click(at: AppTest, editor_key: str, edits: dict, button_key: str) -> AppTest:
     """Send a data editor's edits (as the frontend does) together with a button click, in one rerun."""
     editor = [d for d in at.dataframe if editor_key in d.proto.id]
@@ -110,25 +118,50 @@ def test_registered_under_configure(monkeypatch, ledger):
 def test_catalog_search_and_price_in_force(page):
     at = page()
     assert not at.exception
-    catalog = frame(at, "model_name")
+    catalog = shown(at, "model_name")
     assert catalog.height > 100                      # the whole catalog, cut at the page's limit
     at.text_input(key="prices_search").input("claude-3-5-haiku").run()
     assert not at.exception
-    catalog = frame(at, "model_name")
+    catalog = shown(at, "model_name")
     assert catalog.height >= 1 and all("claude-3-5-haiku" in m for m in catalog["model"])
     assert catalog["model"][0] == "claude-3-5-haiku"  # exact id first
     # price in force: the default model is gpt-4o; at openai the ledger prices it at the catalog's list
-    rows = frame(at, "source")
+    rows = shown(at, "source")
     assert rows["provider"].to_list() == ["openai"]        # providers listing it without a price are left out
     assert rows["valid_from"].is_null().all()               # the catalog's open-ended bounds are shown empty
     at.selectbox(key="prices_in_force_provider").select("openai").run()
     assert not at.exception
-    rows = frame(at, "source")
+    rows = shown(at, "source")
     assert rows["source"].to_list() == ["catalog"]
-    assert rows["input_mtok"][0] == pytest.approx(2.5) and rows["output_mtok"][0] == pytest.approx(10.0)
-    shown = "\n".join(m.value for m in at.markdown)
-    assert "**The ledger prices it at** (catalog): input $2.5000, output $10.0000" in shown
+    assert (rows["input_mtok"][0], rows["output_mtok"][0]) == ("$2.5000", "$10.0000")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**The ledger prices it at** (catalog): input $2.5000, output $10.0000" in text
     assert "price_in_force.sql" in "\n".join(c.value for c in at.caption)
+
+
+def test_opens_without_the_data_grid_and_each_grid_is_one_click_away(page):
+    """A new tab of Prices loads no data grid (its tables are light, each with a Download CSV) and no date picker
+    (the "On" calendar waits in a popover showing the day); the catalog's sortable grid and the two editors are
+    one toggle away, with the same rows."""
+    at = page()
+    assert not at.exception
+    assert not at.dataframe                                     # no grid, no editor
+    assert [b.label for b in at.get("download_button")].count("Download CSV") >= 2   # catalog, unpriced
+    [popover] = [p for p in at.get("popover") if p.proto.popover.label.startswith("On ")]
+    assert popover.proto.popover.label == f"On {RANGE[1]:%-d %b %Y}"    # the range's last day, the picker's default
+    catalog = shown(at, "model_name")
+    at.toggle(key="prices_catalog_grid").set_value(True).run()
+    assert not at.exception
+    assert frame(at, "model_name")["model"].to_list() == catalog["model"].to_list()
+    for toggle, editor_key in (("overrides_edit", "overrides_editor"), ("aliases_edit", "aliases_editor")):
+        at.toggle(key=toggle).set_value(True).run()
+        assert not at.exception
+        assert [d for d in at.dataframe if editor_key in d.proto.id]
+    assert {b.label for b in at.button} >= {"Save overrides", "Save aliases"}
+    # a day picked on the calendar is the one the button shows and the lookup uses
+    at.date_input(key="prices_on").set_value(dt.date(2025, 7, 1)).run()
+    assert not at.exception
+    assert any(p.proto.popover.label == "On 1 Jul 2025" for p in at.get("popover"))
 
 
 def test_unknown_model_says_what_to_do(page):
@@ -143,10 +176,10 @@ def test_unknown_model_says_what_to_do(page):
 def test_unpriced_models_with_billed_spend_and_hint(page, ledger):
     at = page()
     assert not at.exception
-    unpriced = frame(at, "unpriced_rows")
+    unpriced = shown(at, "unpriced_rows")
     assert unpriced["model"].to_list() == ["acme-llama-ft-v2"]
-    assert unpriced["unpriced_rows"][0] == (RANGE[1] - RANGE[0]).days + 1      # one bucket a day
-    assert unpriced["billed_usd"][0] == 0.0
+    assert unpriced["unpriced_rows"][0] == str((RANGE[1] - RANGE[0]).days + 1)      # one bucket a day
+    assert unpriced["billed_usd"][0] == "$0.00"
     assert "override" in unpriced["hint"][0]
     assert "1 model with no price" in at.warning[0].value
 
@@ -155,7 +188,7 @@ def test_saving_an_edited_override_reprices_the_ledger(page, copy):
     close_app()
     with Warehouse(copy) as wh:
         before = float(wh.scalar(GPT4O_LIST))
-    at = page(db=copy)
+    at = page(db=copy, overrides_edit=True)
     added = {"provider": "openai", "model": "gpt-4o", "effective_from": "2025-01-01", "discount_pct": 20,
              "note": "negotiated"}
     edit_and_click(at, "overrides_editor", {"added_rows": [added]}, "overrides_save")
@@ -168,7 +201,7 @@ def test_saving_an_edited_override_reprices_the_ledger(page, copy):
 
 
 def test_a_bad_override_row_names_the_field_and_saves_nothing(page, copy):
-    at = page(db=copy)
+    at = page(db=copy, overrides_edit=True)
     bad = {"provider": "openai", "model": "gpt-4o", "effective_from": "2025-01-01", "discount_pct": 120}
     edit_and_click(at, "overrides_editor", {"added_rows": [bad]}, "overrides_save")
     assert not at.exception
@@ -193,13 +226,14 @@ def test_override_file_upload(page, copy):
     assert not at.exception and not at.error
     assert any("Loaded 1 price overrides from deal.csv" in s.value for s in at.success)
     # the custom model is priced now: no unpriced models left
-    assert any("has a price" in s.value for s in at.success) or not [d for d in at.dataframe
-                                                                     if "unpriced_rows" in d.value.columns]
+    assert any("has a price" in s.value for s in at.success)
+    assert not [t for t in summary_tables.tables(at) if "unpriced_rows" in t.columns]
+    assert shown(at, "effective_from")["model"].to_list() == ["acme-llama-ft-v2"]     # the overrides, read only
     assert scalar(copy, "select count(*) from usage where model = 'acme-llama-ft-v2' and list_cost_usd is null") == 0
 
 
 def test_saving_an_alias_prices_the_model(page, copy):
-    at = page(db=copy)
+    at = page(db=copy, aliases_edit=True)
     edit_and_click(at, "aliases_editor", {"added_rows": [{"alias": "acme-llama-ft-v2", "model": "gpt-4o-mini"}]},
                    "aliases_save")
     assert not at.exception and not at.error
@@ -215,7 +249,7 @@ def test_empty_ledger_says_what_to_do(page, tmp_path):
     assert not at.exception
     assert any("No usage loaded yet" in i.value for i in at.info)
     assert any("No overrides yet" in c.value for c in at.caption)
-    assert frame(at, "model_name").height > 100                 # the catalog needs no usage
+    assert shown(at, "model_name").height > 100                 # the catalog needs no usage
 
 
 # --- services -------------------------------------------------------------------------------------------------
