@@ -15,13 +15,14 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import NO_REQUEST_COUNTS, day_span, requests_counted, usd
-from dashboard.components.widgets import (edit_toggle, editor, flash, grid_toggle, preformatted, save_button,
-                                          show_error, sql_behind, summary_table, table)
+from dashboard.components.widgets import (download_rows, edit_toggle, editor, flash, grid_toggle, preformatted,
+                                          save_button, show_error, sql_behind, summary_table, table)
 from dashboard.services import ModelMixError
 from dashboard.services import prices as svc
 
 run = state.run_query
 FLASH_KEY = "prices_flash"
+CATALOG_SHOWN = 50          # catalog rows the light table lists (the grid and the download: CATALOG_LIMIT)
 ON_KEY = "prices_on"        # the day "Price in force" looks up (its calendar in a popover)
 ANY_PROVIDER = "All providers"
 PRICE = "$%.4f"
@@ -74,17 +75,25 @@ def catalog_section() -> None:
                   "override below.")
     else:
         cut = found.height > svc.CATALOG_LIMIT
+        listed = found.head(svc.CATALOG_LIMIT)
         shown = dict(column_order=["provider", "model", "model_name", "input_mtok", "output_mtok", "cache_read_mtok",
                                    "cache_write_mtok", "tier_start", "tier_input_mtok", "tier_output_mtok"],
                      column_config=price_columns())
-        if grid_toggle("prices_catalog_grid"):
-            table(found.head(svc.CATALOG_LIMIT), height=320, **shown)
+        gridded = grid_toggle("prices_catalog_grid")
+        if gridded:
+            table(listed, height=320, **shown)
         else:
-            summary_table(found.head(svc.CATALOG_LIMIT), height=320, download="price-catalog", **shown)
-        st.caption(("First " if cut else "") + f"{min(found.height, svc.CATALOG_LIMIT):,} models with the prices "
-                   f"in force today ({today:%d %b %Y}), USD per 1M tokens. Empty cells: the catalog has no price "
-                   "for that token class (cached tokens are then billed at the input price)."
-                   + (" Narrow the search to see the rest." if cut else ""))
+            # the light table lists the first CATALOG_SHOWN rows: 200 rows of ten columns were ~3,000 elements
+            # the browser sanitised and laid out on every new tab; the download and the grid hold them all
+            summary_table(listed.head(CATALOG_SHOWN), height=320, **shown)
+            download_rows(listed, "price-catalog", **shown)
+        short = not gridded and listed.height > CATALOG_SHOWN
+        st.caption(("First " if cut else "") + f"{listed.height:,} models with the prices in force today "
+                   f"({today:%d %b %Y}), USD per 1M tokens"
+                   + (f"; the first {CATALOG_SHOWN} here, all {listed.height:,} in **Sort in a table** and the "
+                      "download" if short else "")
+                   + ". Empty cells: the catalog has no price for that token class (cached tokens are then billed "
+                     "at the input price)." + (" Narrow the search to see the rest." if cut else ""))
     sql_behind(svc.QUERIES["catalog"])
 
 

@@ -334,3 +334,53 @@ def test_finance_journeys_in_chromium(tmp_path, sample_db):
         assert verdict.is_visible()
         assert page.get_by_role("button", name="Load 0 files").is_disabled()
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_configure_pages_open_without_the_grid_in_chromium(tmp_path, sample_db):
+    """Prices and Attribution & quality from a new tab, as a person opens them: no data grid and none of its (or
+    the date picker's) JavaScript loaded; their tables are light, with a Download CSV; "Edit in a table" mounts an
+    editor with its Save button, and "Sort in a table" shows the catalog in the grid."""
+    import shutil
+
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(sample_db, db)
+    with served_app(db, tmp_path) as (browser, url):
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+
+        def toggle(label: str):
+            return page.locator('[data-testid="stMain"] [data-testid="stCheckbox"]').filter(has_text=label)
+
+        page.goto(url + "/prices")
+        page.get_by_role("heading", name="Unpriced models").wait_for(timeout=90_000)
+        page.locator(".mm-summary", has=page.locator('th[data-col="model_name"]')).first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'")
+        loaded = page.evaluate("performance.getEntriesByType('resource').map(r => r.name.split('/').pop())")
+        assert not [f for f in loaded if f.startswith(("DataFrame", "DateInput", "DateField"))], loaded
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        on = page.locator('[data-testid="stMain"] [data-testid="stPopover"] button', has_text="On ").first
+        assert re.search(r"On \d{1,2} \w{3} \d{4}", on.inner_text()), on.inner_text()
+        assert page.get_by_role("button", name="Download CSV").count() >= 1
+        toggle("Sort in a table").click()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+        toggle("Sort in a table").click()
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stDataFrame\"]')", timeout=60_000)
+        toggle("Edit in a table").first.click()   # the overrides
+        page.get_by_role("button", name="Save overrides").wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stDataFrame"]').count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(tmp_path / "prices.png"), full_page=True)
+
+        page.goto(url + "/attribution")
+        page.get_by_role("heading", name="Quality: workload × model").wait_for(timeout=90_000)
+        page.locator(".mm-summary", has=page.locator('th[data-col="score"]')).first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'")
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        assert page.get_by_role("button", name="Download CSV").count() >= 1
+        toggle("Edit in a table").first.click()   # the rules
+        page.get_by_role("button", name="Save rules").wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stDataFrame"]').count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0

@@ -119,7 +119,8 @@ def test_catalog_search_and_price_in_force(page):
     at = page()
     assert not at.exception
     catalog = shown(at, "model_name")
-    assert catalog.height > 100                      # the whole catalog, cut at the page's limit
+    assert catalog.height == 50                      # the light table's first rows; the grid and the CSV hold 200
+    assert any("First 200 models" in c.value and "the first 50 here" in c.value for c in at.caption)
     at.text_input(key="prices_search").input("claude-3-5-haiku").run()
     assert not at.exception
     catalog = shown(at, "model_name")
@@ -152,7 +153,8 @@ def test_opens_without_the_data_grid_and_each_grid_is_one_click_away(page):
     catalog = shown(at, "model_name")
     at.toggle(key="prices_catalog_grid").set_value(True).run()
     assert not at.exception
-    assert frame(at, "model_name")["model"].to_list() == catalog["model"].to_list()
+    grid = frame(at, "model_name")
+    assert grid.height == 200 and grid["model"].head(50).to_list() == catalog["model"].to_list()
     for toggle, editor_key in (("overrides_edit", "overrides_editor"), ("aliases_edit", "aliases_editor")):
         at.toggle(key=toggle).set_value(True).run()
         assert not at.exception
@@ -249,7 +251,7 @@ def test_empty_ledger_says_what_to_do(page, tmp_path):
     assert not at.exception
     assert any("No usage loaded yet" in i.value for i in at.info)
     assert any("No overrides yet" in c.value for c in at.caption)
-    assert shown(at, "model_name").height > 100                 # the catalog needs no usage
+    assert shown(at, "model_name").height == 50                 # the catalog needs no usage
 
 
 # --- services -------------------------------------------------------------------------------------------------
