@@ -363,14 +363,7 @@ def sample(src: SourceFile) -> Sample:
     if not raw.strip():
         raise IngestError(f"{src.name}: is empty; export the usage again (with its rows) and upload that")
     if raw.startswith(b"PAR1"):
-        import pyarrow.parquet as pq
-
-        try:
-            names = pq.read_schema(src.path).names
-        except Exception as e:  # pyarrow raises several types for a damaged footer
-            raise IngestError(f"{src.name}: is not a readable Parquet file ({e}); re-export it or upload the CSV "
-                              "export instead") from e
-        return Sample("parquet", frozenset(names))
+        return Sample("parquet", frozenset(_parquet_columns(src)))
     try:
         text = _decode(src, raw)
     except UnicodeDecodeError as e:
@@ -386,6 +379,23 @@ def sample(src: SourceFile) -> Sample:
     # ledger would silently take the first; before that, the names are a file's text that may not be shown
     repeated = tuple(sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1}))
     return Sample("csv", frozenset(names), text[:4096], delimiter=delimiter, pad=pad, repeated=repeated)
+
+
+def _parquet_columns(src: SourceFile) -> list[str]:
+    """A Parquet file's column names, described by DuckDB (warehouse.files), not pyarrow: importing
+    pyarrow.parquet cost a Parquet load 0.07-0.08 CPU s (docs/benchmarks.md, ninth session)."""
+    import duckdb
+
+    from warehouse import files
+
+    try:
+        return files.parquet_columns(src.path)
+    except duckdb.Error as e:   # a damaged or truncated footer, a file that only starts like Parquet
+        # DuckDB's first line, without its error class and with the file as the user names it
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = re.sub(r"^[A-Za-z ]+ Error: ", "", first).replace(str(src.path), src.name)[:200]
+        raise IngestError(f"{src.name}: is not a readable Parquet file ({reason}); re-export it or upload the CSV "
+                          "export instead") from e
 
 
 def unrecognised(src: SourceFile, sample: Sample) -> str:
