@@ -33,6 +33,7 @@ import polars as pl
 
 import sql
 from simulate import quality
+from simulate.keysort import lex_order
 from simulate.memo import Memo
 from simulate.plan import EPS as _EPS
 from simulate.plan import Plan, Savings, claimed_count, share_for_count
@@ -247,7 +248,7 @@ class Prepared(Figures):
                 # the replay's; integer keys also sort ~1/3 faster than the same as doubles)
                 cols = [(c.cast(pl.Int64) if c.dtype == pl.Datetime or c.dtype == pl.Date else c).filter(ranked)
                         .to_numpy() for c in keys]
-                perm = np.lexsort(cols[::-1])
+                perm = lex_order(cols)                               # np.lexsort's order, ~half the time
                 self.order.append(rows[perm])
                 self.order_cols.append([c[perm] for c in cols])      # the keys, aligned with `order`
                 # a random pick's order keys are (hash(row_hash xor seed mix), row_hash): keep the row hashes so
@@ -618,7 +619,7 @@ class CumTable:
         self.rows = order[claimed[order] & prep.is_req[order]]      # the dynamically eligible request rows
         at = positions(changed, prep.n_rows)
         at_rows = at[self.rows]                                   # each of them changed (claimed at 1, not at 0)
-        d_rows = delta[:, at_rows]
+        d_rows = np.take(delta, at_rows, axis=1)                  # ~half the time of delta[:, at_rows]
         if seq:
             e0, ei = _in_order(prep, i, self.rows)
             for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
@@ -955,7 +956,7 @@ def seed_order(prep: Prepared, i: int, seed: int) -> np.ndarray:
 
     rows, rh = prep.row_hash[i]
     h = _duckdb_hash(rh ^ np.uint64(seed_mix(seed)))
-    return rows[np.lexsort((rh, h))]
+    return rows[lex_order([h, rh])]
 
 
 def seed_band(wh: Warehouse, scenario: Scenario, policy_index: int, seeds: int | list[int] = 20,
@@ -1051,7 +1052,8 @@ class Curve:
             return out
         pgr = (q - weak) / gap
         c = self.strong_share
-        order = np.argsort(c, kind="stable")
+        # a curve's strong share falls with every count: read backwards (a stable sort otherwise)
+        order = np.arange(len(c))[::-1] if (c[1:] < c[:-1]).all() else np.argsort(c, kind="stable")
         out["apgr"] = float(np.trapezoid(pgr[order], c[order]))
         for name, x in (("cpt50", 0.5), ("cpt80", 0.8)):
             reached = pgr >= x - 1e-12
