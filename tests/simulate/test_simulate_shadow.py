@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
 
 import simulate
@@ -343,3 +344,20 @@ def test_grades_keyed_once_merge_names_of_one_model_and_ids_with_and_without_pro
     assert qb["measured_requests"] == 2
     out = frontier.prepare(wh, sc).table(0, sc).lookup(sc)
     assert (out.scenario_quality, out.measured_requests) == (r.scenario_quality, 2)
+
+
+def test_keying_groups_by_the_key_when_a_provider_holds_its_separator(wh):
+    # grade_keys.sql groups by (provider, id) and keys each group; ('a|b', 'c') and ('a', 'b|c') make one key
+    # (request_row_key hashes 'a|b|c' for both), so with a '|' in a provider name it groups by the key itself:
+    # one row per key, as the ledger has one row per key (a key listed twice would join one ledger row twice)
+    from simulate import grade_keys
+    from simulate.scenario import RequestGrades
+
+    grades = RequestGrades(request_id=["c", "b|c", "r1", "r1"], provider=["a|b", "a", "openai", "openai"],
+                           model=["m1", "m2", "m1", "m2"], score=[0.1, 0.2, 0.3, 0.4])
+    given = grade_keys.keyed(wh, grades).given
+    assert given.height == 2 and given.select("key_hi", "key_lo").n_unique() == 2
+    shared = given.filter(pl.col("s0") == 0.1)
+    assert (shared["pairs"][0], shared["n0"][0], shared["s1"][0]) == (2, 1, 0.2)
+    same = wh.scalar("select request_row_key('a|b', 'c') = request_row_key('a', 'b|c')")
+    assert same
