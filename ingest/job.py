@@ -207,7 +207,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         raise IngestError(f"{src.name}: {why}: {_describe_rejects(cur, src.name)}. Nothing was loaded; fix these "
                           "rows and load the file again")
 
-    labelled = 0
+    labelled = sessioned = 0
     if fmt.keyed:
         # the ledger is searched only in the file's window (a restated request keeps its time), bound as values
         # so usage_raw's zone maps on ts skip every other row group: the look-up costs the window, not the ledger
@@ -219,7 +219,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         execute(cur, sql.load("writes/keep_row_metadata"))
         if fmt.sessions:
             # a request loaded before without its session id: this export's id fills it in (not a restatement)
-            execute(cur, sql.load("writes/fill_session_ids"))
+            sessioned = execute(cur, sql.load("writes/fill_session_ids")).fetchone()[0]
         if fmt.labels:
             # likewise labels (migration 024); they key the row's dimension set, so its days are attributed and
             # rolled up again below
@@ -234,7 +234,7 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
         if overlaps and fmt.sessions:
             # lines already loaded without their session ids (a canonical file reloaded with a session_id column):
             # this load's ids fill them in, as for a keyed format (not a restatement)
-            execute(cur, sql.load("writes/fill_statement_session_ids"))
+            sessioned = execute(cur, sql.load("writes/fill_statement_session_ids")).fetchone()[0]
         execute(cur, sql.load("writes/statement_outgoing"))
     replaced = cur.execute("select count(*) from outgoing").fetchone()[0]
     if replaced:
@@ -252,8 +252,9 @@ def _load(cur: duckdb.DuckDBPyConnection, src: read.SourceFile, fmt: Format, sam
     note = (f"{rejected:,} row(s) set aside, the rest loaded: {_describe_rejects(cur, src.name)}"
             f"{' …' if rejected > MAX_REJECT_EXAMPLES else ''}. Fix those rows and load the file again (rows already "
             "loaded are not counted twice); all of them are in the Upload page's rejected rows") if rejected else None
-    if loaded or replaced or labelled:
-        # only the days this file's rows and the rows it replaced fall on
+    if loaded or replaced or labelled or sessioned:
+        # only the days this file's rows and the rows it replaced fall on (session ids filled in: the stored replay
+        # rows, replay_stored, carry them)
         first, last = cur.execute("select min(ts), max(ts) from (select ts from staged where _errors is null "
                                   "union all select ts from outgoing)").fetchone()
         ledger.refresh_derived(cur, days=(first, last))

@@ -49,6 +49,7 @@ _TEAM_SCOPED = {
     "spend_daily": f"team in {_ALLOWED}",
     "people_monthly": f"team in {_ALLOWED}",
     "key_daily": f"team in {_ALLOWED}",
+    "replay_stored": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
     "subscriptions": f"team in {_ALLOWED}",
 }
@@ -244,6 +245,9 @@ class Warehouse:
                 # a ledger from before spend_daily, key_daily or people_monthly (or restored from such a backup): each
                 # built once from usage_daily
                 builds = [build for table, build in ledger.COARSER_ROLLUPS.items() if not exists(table)]
+            # the stored, priced replay rows (migration-free like the rollups): a new ledger gets the empty table,
+            # an older one its rows, priced once from the view
+            builds += [build for table, build in ledger.STORED_ROWS.items() if not exists(table)]
             if builds:
                 self._con.begin()       # whole or not at all: a table left empty would never be built again
                 try:

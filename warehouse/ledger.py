@@ -24,8 +24,8 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
 
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
-    days are attributed, and `source_choice`, `usage_daily`, `spend_daily` and `key_daily` are rebuilt for those days
-    alone (their rows depend only on the usage of their own day), and the `people_monthly` groups of their months
+    days are attributed, and `source_choice`, `usage_daily`, `spend_daily`, `key_daily` and `replay_stored` are rebuilt
+    for those days alone (their rows depend only on the usage of their own day), and the `people_monthly` groups of their months
     move by those days' difference (refresh_people_monthly), so a daily file costs the size of the file and of its
     days, not of its month or the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
@@ -44,6 +44,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
         window = {"first_day": min(window["first_day"], moved[0]), "last_day": max(window["last_day"], moved[1])}
     if days is None:
         create_usage_daily(cur)
+        create_replay_stored(cur)
         return
     # people_monthly moves by the written days' difference: their people rows before the write, then after it
     execute(cur, "create or replace temp table people_delta as " + sql.load("writes/people_delta_rows"),
@@ -54,6 +55,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     execute(cur, "insert into spend_daily by name " + sql.load("writes/spend_daily_rows"), window)
     cur.execute("delete from key_daily where day between $first_day and $last_day", window)
     execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"), window)
+    refresh_replay_stored(cur, window)
     execute(cur, "insert into people_delta by name " + sql.load("writes/people_delta_rows"), {**window, "sign": 1})
     refresh_people_monthly(cur, window["first_day"].replace(day=1), window["last_day"].replace(day=1))
 
@@ -142,6 +144,34 @@ def create_key_daily(cur: duckdb.DuckDBPyConnection) -> None:
 # the rollups built from `usage_daily` alone, by table: a ledger from before one of them gets it when it opens
 COARSER_ROLLUPS = {"spend_daily": create_spend_daily, "key_daily": create_key_daily,
                    "people_monthly": create_people_monthly}
+
+
+def refresh_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.date]) -> None:
+    """Replace the `replay_stored` rows of the days window["first_day"]..window["last_day"] with the view's."""
+    cur.execute("delete from replay_stored where ts >= $first_day and ts < $last_day + interval 1 day", window)
+    execute(cur, "insert into replay_stored by name " + sql.load("writes/replay_stored_rows"), window)
+
+
+def create_replay_stored(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `replay_stored` (the stored, priced rows of `usage_replay`: sql/writes/replay_stored_rows.sql)
+    from every row, one month at a time in time order (so each insert sorts a month, not the ledger, and a period's
+    read skips the row groups outside it)."""
+    none = {"first_day": None, "last_day": None}
+    execute(cur, "create or replace table replay_stored as " + sql.load("writes/replay_stored_rows") + " limit 0",
+            none)
+    first, last = cur.execute("select min(ts), max(ts) from usage_raw").fetchone()
+    if first is None:
+        return
+    month = first.date().replace(day=1)
+    while month <= last.date():
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        execute(cur, "insert into replay_stored by name " + sql.load("writes/replay_stored_rows"),
+                {"first_day": month, "last_day": following - dt.timedelta(days=1)})
+        month = following
+
+
+# the tables derived from the rows themselves, by table: a ledger from before one of them gets it when it opens
+STORED_ROWS = {"replay_stored": create_replay_stored}
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:

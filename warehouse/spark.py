@@ -2,8 +2,8 @@
 
 `SparkLake(folder, master)` opens a Spark session (local mode, `local[N]`; a cluster through a Spark Connect
 URL `sc://host:15002`) and registers the lake as the relations the ledger's SQL reads: `usage_keyed`, `usage`,
-`usage_replay` (the rows with `in_replay`) and the small tables of `lake.TABLES`. `SparkLake.sql(text,
-**params)` has `Warehouse.sql`'s signature and returns a polars frame, so `simulate.replay.run_on(lake,
+`usage_replay` and `replay_stored` (the rows with `in_replay`) and the small tables of `lake.TABLES`.
+`SparkLake.sql(text, **params)` has `Warehouse.sql`'s signature and returns a polars frame, so `simulate.replay.run_on(lake,
 scenario)` runs the simulator's own query text (sql/simulate/*.sql filled by simulate/plan.py) on Spark, and
 `SparkLake.query(name)` runs a `sql/queries` file. There is no second, hand-written copy of any query.
 
@@ -18,7 +18,7 @@ How a DuckDB text becomes Spark SQL (`to_spark`), each step a rewrite of the par
   DuckDB's hash function written in Spark arithmetic (murmur64 mix, 64-bit wrapping: ANSI mode off), so a random
   pick chooses the same requests or conversations;
 - `row_number() over ()` (the replay's tie-break id of a materialised CTE, which Spark would compute twice) becomes
-  the row's natural key `row_key`, carried from `usage_replay`;
+  the row's natural key `row_key`, carried from `usage_replay` / `replay_stored`;
 - what has no Spark form raises `SparkUnsupported` naming the query file and the construct: an ASOF join (policies
   priced at each row's own catalog rates, e.g. `cache`), a `uhugeint` (per-request grades), QUALIFY.
 """
@@ -282,7 +282,7 @@ def to_spark(text: Any, params: dict[str, Any]) -> str:
         for select in tree.find_all(exp.Select):
             src = (select.args.get("from_") or select.args.get("from"))
             table = src.this if src is not None else None
-            if isinstance(table, exp.Table) and table.name == "usage_replay" and not any(
+            if isinstance(table, exp.Table) and table.name in ("usage_replay", "replay_stored") and not any(
                     c.alias_or_name == "row_key" for c in select.expressions):
                 select.select(exp.column("row_key", table=table.alias_or_name), append=True, copy=False)
     try:
@@ -321,6 +321,11 @@ class SparkLake:
         rows.createOrReplaceTempView("usage_keyed")
         rows.createOrReplaceTempView("usage")
         rows.filter("in_replay").createOrReplaceTempView("usage_replay")
+        # the ledger's stored copy of the replayed rows (sql/writes/replay_stored_rows.sql): the lake's rows are
+        # priced already and carry the same `row_hash`; only the token total is added
+        rows.filter("in_replay").selectExpr(
+            "*", "input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens"
+        ).createOrReplaceTempView("replay_stored")
         for table in TABLES:
             if table == PARTITIONED_TABLE:
                 self._partitioned_table(table)

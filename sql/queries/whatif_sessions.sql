@@ -2,10 +2,11 @@
 -- session_id, migration 019: OpenTelemetry spans, Langfuse, Helicone, LiteLLM, canonical files), for the What-if
 -- page's "what moves together" control. Only requests logged one by one can carry an id: `requests` counts those,
 -- `in_totals` the requests the range holds in hourly or daily totals (so the page can say what the count leaves
--- out). Grain: one row. Params: $start, $end (dates, inclusive).
+-- out). Read from `replay_stored`, the stored copy of `usage_replay`'s rows. Grain: one row.
+-- Params: $start, $end (dates, inclusive).
 with replayed as (
     select granularity, requests, session_id
-    from usage_replay
+    from replay_stored
     where ts >= $start and ts < $end + interval 1 day
 ),
 

@@ -1,6 +1,6 @@
 -- simulate/graded_rows: a shadow evaluation's per-request grades matched to the request rows the replay reads
--- (`usage_replay` in the period and scope) on the ledger's natural key `request_row_key(provider, id)`, pivoted to
--- what the replay and the slider tables join (one row per graded request row) and counted for `quality_basis`.
+-- (`usage_replay` in the period and scope, read from its stored copy `replay_stored`) on the ledger's natural key
+-- `request_row_key(provider, id)`, pivoted to what the replay and the slider tables join (one row per graded request row) and counted for `quality_basis`.
 -- Grain: one row per replayed request row with at least one grade in the file: its 128-bit key as two 64-bit
 -- halves (`key_hi`, `key_lo`: Arrow and polars have no 128-bit integer; casting a UHUGEINT to text costs ~80 us a
 -- value in duckdb 2.0.1), `g_src` (the grade of the row's own model), one column per target model (the template
@@ -29,7 +29,7 @@ with replayed as (
     select
         row_key,
         lower(model) as row_model
-    from usage_replay
+    from replay_stored
     where ts >= $start and ts < $end_excl
         and granularity = 'request'
         and /*scope*/

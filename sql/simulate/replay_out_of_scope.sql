@@ -1,5 +1,6 @@
 -- simulate/replay_out_of_scope: what a scenario's `scope` leaves out of the replay's baseline -- the cost of the
--- rows the replay reads (usage_replay) in the period that the scope does not match. The last term of the bridge
+-- rows the replay reads (usage_replay, stored as replay_stored) in the period that the scope does not match. The
+-- last term of the bridge
 -- from spend to a scoped scenario's baseline (simulate/bridge.py; sql/queries/bridge_spend_replay.sql has the
 -- others). Same row cost and the same scope predicate as sql/simulate/replay.sql.
 -- Grain: exactly one row.
@@ -8,9 +9,9 @@
 with source_rows as (
     select
         model, provider, team, project, workload, requests,
-        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
+        total_tokens,
         coalesce(cost_usd, list_cost_usd) as row_cost
-    from usage_replay
+    from replay_stored
     where ts >= $start and ts < $end_excl
 ),
 final as (

@@ -1,7 +1,9 @@
 -- simulate/replay_rows: the rows a replay reads, as both the replay (simulate/replay.sql) and the slider tables'
 -- prepare (simulate/frontier_rows.sql) read them: `usage_replay` (per provider and day, the most detailed source:
--- see source_choice) in the period and scope, with the baseline cost, the picking columns and, when a shadow
--- evaluation graded some replayed request rows, their per-request grades.
+-- see source_choice) in the period and scope, read from its stored, priced copy `replay_stored`
+-- (sql/writes/replay_stored_rows.sql: no row is priced again here; `total_tokens` and `row_hash` are stored there),
+-- with the baseline cost, the picking columns and, when a shadow evaluation graded some replayed request rows,
+-- their per-request grades.
 -- Grain: one row per `usage_replay` row in the period and scope.
 -- Params: $start, $end_excl (timestamps: the period, end exclusive); $scope_* (the scenario's scope). Relations
 --   (registered on the query's cursor by simulate/plan.py, read only when joined): `sim_grades` (key_hi, key_lo,
@@ -37,11 +39,10 @@ final as (
         cast(list_cost_usd as double) as list_cost,
         -- neither billed nor list cost: kept only to be counted (lever 'unpriced'), never claimed by a policy
         coalesce(cost_usd, list_cost_usd) is null as unpriced,
-        input_tokens + cache_read_tokens + cache_write_tokens + output_tokens as total_tokens,
-        hash(ts, provider, model_raw, account, project, api_key, user_id, requests, input_tokens,
-             cache_read_tokens, cache_write_tokens, output_tokens, ingest_id) as row_hash
+        total_tokens,
+        row_hash
         /*grade_columns*/ /*router_columns*/ /*session_columns*/ /*identity_columns*/
-    from usage_replay as u /*grade_join*/ /*router_join*/
+    from replay_stored as u /*grade_join*/ /*router_join*/
     where ts >= $start and ts < $end_excl
         and /*scope*/
 )

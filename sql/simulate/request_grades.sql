@@ -1,6 +1,7 @@
 -- simulate/request_grades: per-request values (a router's scores, `pick: score`; simulate/plan.py
 -- match_router_scores, with the router in place of a model) matched to the request rows the replay reads
--- (`usage_replay` in the period and scope), on the ledger's natural key `request_row_key(provider, id)`. A shadow
+-- (`usage_replay` in the period and scope, from its stored copy `replay_stored`), on the ledger's natural key
+-- `request_row_key(provider, id)`. A shadow
 -- evaluation's grades are matched and pivoted by simulate/graded_rows.sql instead.
 -- Grain: one row per (matched request row, graded model): the row's 128-bit key as two 64-bit halves (`key_hi`,
 -- `key_lo`: Arrow and polars have no 128-bit integer, and casting a UHUGEINT to text costs ~80 us a value in
@@ -27,7 +28,7 @@ replayed as (
     select
         row_key,
         model
-    from usage_replay
+    from replay_stored
     where ts >= $start and ts < $end_excl
         and granularity = 'request'
         and /*scope*/

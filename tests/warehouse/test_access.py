@@ -26,7 +26,8 @@ HEADER = "ts,provider,model,project,input_tokens,output_tokens,cost_usd"
 def test_restricted_view_sees_only_its_teams_in_every_relation(sample_wh):
     view = sample_wh.as_user("viewer@example.com", TEAMS)
     for relation, money in (("usage", "cost_usd"), ("usage_daily", "spend_usd"), ("spend_daily", "spend_usd"),
-                            ("people_monthly", "spend_usd"), ("key_daily", "spend_usd"), ("usage_replay", "cost_usd")):
+                            ("people_monthly", "spend_usd"), ("key_daily", "spend_usd"), ("usage_replay", "cost_usd"),
+                            ("replay_stored", "list_cost_usd")):
         everyone = sample_wh.sql(f"select team, sum({money}) as s from {relation} group by team")
         assert everyone.height > len(TEAMS), relation                   # the ledger really holds other teams
         seen = view.sql(f"select team, sum({money}) as s from {relation} group by team order by team")
@@ -34,6 +35,7 @@ def test_restricted_view_sees_only_its_teams_in_every_relation(sample_wh):
         assert seen.rows() == expected.rows(), relation
     # schema-qualified names resolve to the filtered view too
     assert view.scalar("select count(distinct team) from main.usage") == len(TEAMS)
+    assert view.scalar("select count(distinct team) from main.replay_stored") == len(TEAMS)
 
 
 @pytest.mark.slow
