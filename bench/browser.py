@@ -243,7 +243,8 @@ st.navigation([st.Page(empty, title=title, url_path=path.strip("/") or "home", d
 
 
 # the sidebar in parts (`--sidebar-parts`): the same script with the element kinds not in KEEP drawn as nothing, so
-# each step adds one kind of what the sidebar shows; the navigation as app.py draws it (sections, icons) or plain
+# each step adds one kind of what the sidebar shows; "server": the sidebar's script runs (the person, the sign-in
+# row, the ledger's dates); "navigation": app.py's 13 pages, plain or with its "sections" and icons
 SIDEBAR_PARTS = """import contextlib
 import sys
 sys.path.insert(0, {root!r})
@@ -263,7 +264,8 @@ for kind in ("markdown", "caption", "pills", "text_input", "toggle"):
 if "popover" not in KEEP:
     st.popover, st.date_input = (lambda *args, **kwargs: contextlib.nullcontext()), nothing
 st.set_page_config(page_title="ModelMix", layout="wide")
-user = sidebar.draw()
+if "server" in KEEP:
+    user = sidebar.draw()
 
 
 def empty():
@@ -277,54 +279,92 @@ if "sections" in KEEP:
 else:
     nav = [st.Page(empty, title=title, url_path=path.strip("/") or "home", default=path == "/")
            for listed in {sections!r}.values() for path, title, _ in listed]
-st.navigation(nav, expanded=True).run()
+if "navigation" in KEEP:
+    st.navigation(nav, expanded=True).run()
+else:
+    empty()
 """
-# cumulative: each step keeps what the one before drew and adds one kind
+# cumulative: each step keeps what the one before drew and adds one thing
+_NAV = ("server", "navigation", "sections")
 SIDEBAR_STEPS = [
-    ("navigation only (13 links, no sections or icons)", ()),
-    ("+ sections and icons, as app.py draws it", ("sections",)),
-    ("+ markdown (heading, local-mode badge)", ("sections", "markdown")),
-    ("+ captions (tagline, data from)", ("sections", "markdown", "caption")),
-    ("+ period presets (pills)", ("sections", "markdown", "caption", "pills")),
-    ("+ calendar popover (closed)", ("sections", "markdown", "caption", "pills", "popover")),
-    ("+ typed range (text input)", ("sections", "markdown", "caption", "pills", "popover", "text_input")),
-    ("+ Show SQL (toggle): the whole sidebar", ("sections", "markdown", "caption", "pills", "popover", "text_input",
-                                                "toggle")),
+    ("wide page, no sidebar", ()),
+    ("+ the sidebar's script (nothing drawn)", ("server",)),
+    ("+ navigation (13 links, no sections or icons)", ("server", "navigation")),
+    ("+ sections and icons, as app.py draws it", _NAV),
+    ("+ heading, local-mode badge, captions (markdown)", (*_NAV, "markdown", "caption")),
+    ("+ period presets (pills)", (*_NAV, "markdown", "caption", "pills")),
+    ("+ calendar popover (closed)", (*_NAV, "markdown", "caption", "pills", "popover")),
+    ("+ typed range, Show SQL: the whole sidebar", (*_NAV, "markdown", "caption", "pills", "popover", "text_input",
+                                                   "toggle")),
 ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_tab(browser, url: str, expect: str | None, warm=None) -> tuple[float, float, float]:
+    """`new_tab` with what it cost: (seconds to settled, the renderer's main-thread CPU-s, the server's CPU-s). The
+    CPU figures move less with the machine's load than the wall time does."""
+    ctx = warm or browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    try:
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.add_init_script(OBSERVE)
+        server_before = cpu_seconds(PIDS[url])
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(SETTLED, timeout=180_000, polling=50)
+        if expect and not page.locator(expect).count():
+            raise RuntimeError(f"{url} settled without {expect}: {page.inner_text('body')[:300]}")
+        task = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+        return page.evaluate("window.__lastChange") / 1000, task, cpu_seconds(PIDS[url]) - server_before
+    finally:
+        page.close()
+        if warm is None:
+            ctx.close()
+
+
 def sidebar_parts(browser, warm, tmp: Path, db: Path, repeat: int) -> None:
-    """The sidebar floor built up one element kind at a time (SIDEBAR_STEPS), beside the one-line floor: every
-    step on its own server and its own copy of the ledger, all served at once, new tabs (warm, then cold)
-    alternated step by step in each round so the machine's load drifts over all of them alike; medians of
-    `repeat` rounds after one warm-up open each."""
+    """The sidebar floor built up one part at a time (SIDEBAR_STEPS), beside the one-line floor: every step on its
+    own server (9 in all: `--ports` needs a range of 9) and its own copy of the ledger, all served at once, warm new tabs alternated step by step in each
+    round so the machine's load drifts over all of them alike, then cold ones the same way; medians of `repeat`
+    rounds after two warm-up opens each, with the renderer's and the server's CPU-s of the warm tabs."""
     import shutil
 
     floor_app = tmp / "floor.py"
-    apps = [("one-line floor", floor_app, {})]
+    apps = [("one-line floor", floor_app, {}, None)]
     for n, (label, keep) in enumerate(SIDEBAR_STEPS):
         script, copy = tmp / f"sidebar_step_{n}.py", tmp / f"sidebar-step-{n}.duckdb"
         script.write_text(SIDEBAR_PARTS.format(root=str(ROOT), keep=keep, sections=sections()))
         shutil.copy(db, copy)
         apps.append((label, script, {"MODELMIX_DB": str(copy), "MODELMIX_WARM_UP": "false",
-                                     "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}))
+                                     "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")},
+                     NAV if "navigation" in keep else None))
     with contextlib.ExitStack() as stack:
-        urls = [stack.enter_context(server(script, env)) for _, script, env in apps]
-        for (label, _, _), url in zip(apps, urls, strict=True):
-            new_tab(browser, url, expect=None if label == "one-line floor" else NAV, warm=warm)
-        times: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in apps}
+        urls = [stack.enter_context(server(script, env)) for _, script, env, _ in apps]
+        for (_, _, _, expect), url in zip(apps, urls, strict=True):
+            for _ in range(2):
+                new_tab(browser, url, expect=expect, warm=warm)
+        warm_runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label, *_ in apps}
+        cold_runs: dict[str, list[float]] = {label: [] for label, *_ in apps}
         for _ in range(repeat):
-            for (label, _, _), url in zip(apps, urls, strict=True):
-                expect = None if label == "one-line floor" else NAV
-                times[label].append((new_tab(browser, url, expect, warm), new_tab(browser, url, expect)))
+            for (label, _, _, expect), url in zip(apps, urls, strict=True):
+                warm_runs[label].append(measured_tab(browser, url, expect, warm))
+        for _ in range(repeat):
+            for (label, _, _, expect), url in zip(apps, urls, strict=True):
+                cold_runs[label].append(new_tab(browser, url, expect))
         print(f"\nthe sidebar in parts — new tab, navigation to settled (median of {repeat} rounds, {load()})\n"
-              "  step                                                    warm (s)  step +  | cold (s)  step +",
-              flush=True)
+              f"  {'step':<48} warm (s)  step +  renderer CPU-s  server CPU-s | cold (s)  step +", flush=True)
         before = None
-        for label, pairs in times.items():
-            w, c = (statistics.median(p[i] for p in pairs) for i in (0, 1))
-            step = "" if before is None else f"  {w - before[0]:+6.2f}  |  {c:6.2f}  {c - before[1]:+6.2f}"
-            print(f"  {label:<55} {w:8.2f}" + (step or f"          |  {c:6.2f}"), flush=True)
+        for label, *_ in apps:
+            w, task, srv = (statistics.median(r[i] for r in warm_runs[label]) for i in range(3))
+            c = statistics.median(cold_runs[label])
+            plus = ("        " if before is None else f"  {w - before[0]:+6.2f}",
+                    "        " if before is None else f"  {c - before[1]:+6.2f}")
+            print(f"  {label:<48} {w:8.2f}{plus[0]}  {task:14.2f}  {srv:12.2f} | {c:8.2f}{plus[1]}", flush=True)
             before = (w, c)
 
 

@@ -2,6 +2,9 @@
 day, model and token class; the gap explained step by step (cache, negotiated discount, batch, long-context
 tier) with the unexplained residual flagged over a threshold; and the models nobody can price.
 
+Its tables are light summaries with a Download CSV (no data grid on a new tab or a menu switch, docs/benchmarks.md
+"ninth session"): the flagged rows list their largest gaps there, all of them in the grid on "Sort in a table".
+
 Thin by design: widgets -> one service call per visual -> a figure builder -> render."""
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from dashboard import state
 from dashboard.components import bridges
 from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import NO_REQUEST_COUNTS, month_lines_note, requests_counted, signed_pct, usd
-from dashboard.components.widgets import sql_behind, table
+from dashboard.components.widgets import download_rows, grid_toggle, sql_behind, summary_table, table
 from dashboard.services import ModelMixError
 from dashboard.services import finance as svc
 from dashboard.services import spend as spend_svc
 
 call = state.call
 money = st.column_config.NumberColumn
+FLAGGED_SHOWN = 50      # flagged rows the light table lists, largest gap first (the grid and the CSV: all)
 WATERFALL_HELP = (
     "**Naive list price**: every prompt token at the catalog's input price, standard tier, no contract. "
     "**Cache pricing**: cache reads and writes at the catalog's cache prices (a write premium adds cost). "
@@ -98,9 +102,8 @@ def notes(s: dict, start: dt.date, end: dt.date) -> None:
 def by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
     st.subheader("By provider")
     df = svc.reconcile_by_provider(detail, pct, abs_usd)
-    table(
-        df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)),
-        hide_index=True, width="stretch",
+    summary_table(
+        df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)), download="reconciliation-by-provider",
         column_order=["provider", "billed_usd", "expected_usd", "residual_usd", "residual_pct", "flagged_days",
                       "list_only_usd"],
         column_config={
@@ -136,8 +139,8 @@ def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs
     st.subheader("By model")
     df = svc.reconcile_by_model(detail, pct, abs_usd)
     idle = {c: name for c, name in STEPS.items() if c in df.columns and not df[c].abs().sum()}
-    table(
-        df, hide_index=True, width="stretch",
+    summary_table(
+        df, download="reconciliation-by-model",
         column_order=["provider", "model", "billed_usd", "naive_list_usd",
                       *[c for c in STEPS if c not in idle], "expected_usd", "residual_usd", "residual_pct"],
         column_config={       # short headers so the whole table fits the page; the steps are the waterfall's
@@ -164,8 +167,8 @@ def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs
 def by_token_class(start: dt.date, end: dt.date) -> None:
     st.markdown("**By token class**")
     tc = call(svc.reconcile_token_classes, start=start, end=end)
-    table(
-        tc, hide_index=True, width="stretch",
+    summary_table(
+        tc, download="reconciliation-by-token-class",
         column_config={
             "provider": st.column_config.TextColumn("Provider"),
             "model": st.column_config.TextColumn("Model"),
@@ -187,11 +190,7 @@ def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
         st.success(f"No day × provider × model has a residual over {pct:g}% of expected (and {usd(abs_usd)}): "
                    "every billed amount is explained by known prices.", icon=":material/check_circle:")
     else:
-        st.caption(f"{df.height:,} rows whose billed cost differs from expected by more than {pct:g}% and "
-                   f"{usd(abs_usd)}, largest gap first. A steady negative residual on one provider usually means a "
-                   "negotiated discount missing from the price overrides: add it on the **Prices** page.")
-        table(
-            df, hide_index=True, width="stretch",
+        shown = dict(
             column_order=["day", "provider", "model", "source_format", "billed_usd", "expected_usd", "residual_usd",
                           "residual_pct"],
             column_config={
@@ -203,8 +202,21 @@ def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
                 "expected_usd": money("Expected", format="dollar"),
                 "residual_usd": money("Residual", format="dollar"),
                 "residual_pct": money("Residual %", format="%+.1f%%"),
-            },
-        )
+            })
+        # the largest gaps in a light table; every row in the grid on request (sort and search) and in the CSV
+        gridded = grid_toggle("reconcile_flagged_grid")
+        short = not gridded and df.height > FLAGGED_SHOWN
+        st.caption(f"{df.height:,} rows whose billed cost differs from expected by more than {pct:g}% and "
+                   f"{usd(abs_usd)}, largest gap first"
+                   + (f"; the first {FLAGGED_SHOWN} here, all of them in **Sort in a table** and the download"
+                      if short else "")
+                   + ". A steady negative residual on one provider usually means a negotiated discount missing "
+                     "from the price overrides: add it on the **Prices** page.")
+        if gridded:
+            table(df, **shown)
+        else:
+            summary_table(df.head(FLAGGED_SHOWN), **shown)
+            download_rows(df, "reconciliation-flagged-rows", **shown)
     sql_behind(svc.QUERIES["reconcile"])
 
 
@@ -217,8 +229,8 @@ def unpriced_models(start: dt.date, end: dt.date) -> None:
         st.caption("Models the price catalog does not know: their spend is only what the source billed, never "
                    "compared with a list price. Price them on the **Prices** page (negotiated or self-hosted "
                    "prices), or map the name to a known model with an alias.")
-        table(
-            requests_counted(df), hide_index=True, width="stretch",
+        summary_table(
+            requests_counted(df), download="reconciliation-unpriced-models",
             column_config={
                 "provider": st.column_config.TextColumn("Provider"),
                 "model": st.column_config.TextColumn("Model"),

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import sql
+import summary_tables
 from dashboard.components import exports
 from dashboard.components.formatting import usd
 from dashboard.services import explore as svc
@@ -218,8 +219,25 @@ def explore_app(monkeypatch):
 
 
 def table(at: AppTest) -> dict:
+    """The breakdown's exact figures: from the data grid, which "Sort in a table" draws instead of the light table."""
+    if not at.dataframe:
+        at.toggle(key="explore_grid").set_value(True).run()
+        assert not at.exception
     df = at.dataframe[0].value
     return dict(zip(df["group_value"], df["spend_usd"]))
+
+
+def test_breakdown_opens_as_a_light_table_and_sorts_in_the_grid(ledger, explore_app, wh):
+    """A new tab or a menu switch draws no data grid: the breakdown is a light table (spend to the cent) with its
+    CSV and Excel downloads; "Sort in a table" shows the same groups in the grid."""
+    expected = spend_by(wh, "provider")
+    wh.close()
+    at = explore_app(ledger)
+    assert not at.dataframe
+    [light] = [t for t in summary_tables.tables(at) if "group_value" in t.columns]
+    assert dict(zip(light["group_value"], light["spend_usd"])) == {g: usd(v[0]) for g, v in expected.items()}
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
+    assert set(table(at)) == set(light["group_value"])
 
 
 def test_page_shows_spend_by_provider(ledger, explore_app, wh):

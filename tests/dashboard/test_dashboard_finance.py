@@ -332,8 +332,19 @@ def test_reconciliation_page_matches_the_summary(page, expected):
     [bars] = [u for u in vega.layers(vega.charts(at)[0]) if vega.mark(u) == "bar"]
     billed = next(r for r in bars["rows"] if r["step"] == "Billed, all sources")      # a total stands on zero
     assert billed["low"] == 0 and billed["high"] == pytest.approx(s["billed_usd"], abs=0.01)
-    unpriced = frame(at, "first_day")
+    unpriced = shown_table(at, "first_day")
     assert unpriced["model"].to_list() == expected["unpriced"]["model"].to_list() == ["acme-llama-ft-v2"]
+    # light tables, each with its CSV: no data grid on the page (a new tab or a menu switch loads none of it)
+    assert not at.dataframe
+    assert [b.label for b in at.get("download_button")].count("Download CSV") == 5
+    assert any("the first 50 here" in c.value for c in at.caption) == (s["flagged_rows"] > 50)
+    by_provider = shown_table(at, "flagged_days")
+    assert by_provider["provider"].to_list() and shown_table(at, "token_class").height > 0
+    flagged = shown_table(at, "source_format")                              # largest gap first: the first 50
+    assert flagged.height == min(50, s["flagged_rows"])
+    at.toggle(key="reconcile_flagged_grid").set_value(True).run()          # every flagged row, to sort and search
+    assert not at.exception
+    assert frame(at, "source_format").height == s["flagged_rows"]
     shown = sql_shown(at)
     for name in ("finance_reconcile_detail", "finance_reconcile_token_classes", "unpriced_models"):
         assert f"-- {name}:" in shown, name
