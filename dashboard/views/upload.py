@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import auth, state
 from dashboard.components import exports, upload_charts
 from dashboard.components.formatting import day_span, plural
-from dashboard.components.widgets import preformatted, sql_behind, table
+from dashboard.components.widgets import grid_toggle, preformatted, sql_behind, summary_table, table
 from dashboard.services import ModelMixError
 from dashboard.services import upload as svc
 from dashboard.services.upload import QUERIES
@@ -240,8 +240,13 @@ def history_section() -> None:
         .when(first.dt.year() == last.dt.year())
         .then(first.dt.strftime("%-d %b") + " – " + last.dt.strftime("%-d %b %Y"))
         .otherwise(first.dt.strftime("%-d %b %Y") + " – " + last.dt.strftime("%-d %b %Y")))
-    table(shown, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=list(
-        HISTORY_COLUMNS), column_config=HISTORY_COLUMNS)
+    # a light table on a new tab or a menu switch (the grid's JavaScript waits); sort and search on request
+    if grid_toggle("upload_history_grid"):
+        table(shown, hide_index=True, width="stretch", height=min(38 + 35 * df.height, 390), column_order=list(
+            HISTORY_COLUMNS), column_config=HISTORY_COLUMNS)
+    else:
+        summary_table(shown, height=390, column_order=list(HISTORY_COLUMNS), column_config=HISTORY_COLUMNS,
+                      download="ingest-history")
     sql_behind(QUERIES["history"])
     upload_details(df)
 
@@ -335,7 +340,7 @@ def coverage_section(start: dt.date, end: dt.date) -> None:
     if not over.is_empty():
         with st.expander(f"Overlaps: {over.select('provider', 'day').unique().height:,} provider-days with more "
                          "than one source"):
-            table(over, hide_index=True, width="stretch", column_config={
+            summary_table(over, download="coverage-overlaps", column_config={
                 "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
                 "in_spend": st.column_config.CheckboxColumn("Counts in spend"),
                 "in_replay": st.column_config.CheckboxColumn("Replayed"),

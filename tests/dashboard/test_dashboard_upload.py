@@ -16,6 +16,7 @@ import vega_spec as vega
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import summary_tables
 from dashboard.services import upload as svc
 from ledger_factory import build_ledger, write_usage_csv
 from test_dashboard_overview import APP
@@ -164,10 +165,13 @@ def test_coverage_grid_shows_gaps_and_overlaps():
 # --- the page ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def upload_app(monkeypatch):
-    def open_page(db) -> AppTest:
+    def open_page(db, grid: bool = True) -> AppTest:
+        """The page through the router; `grid`: the tables in the data grid ("Sort in a table" on), whose exact
+        values these tests read (test_history_opens_as_a_light_table reads the light tables a new tab shows)."""
         monkeypatch.setenv("MODELMIX_DB", str(db))
         at = AppTest.from_file(APP, default_timeout=90)
         at.session_state["show_sql"] = True     # the sidebar's Show SQL toggle
+        at.session_state["upload_history_grid"] = at.session_state["explore_grid"] = grid
         at.run()
         assert not at.exception
         at.switch_page(PAGE).run()
@@ -279,3 +283,17 @@ def test_ingest_history_fits_the_page_and_details_keep_the_rest(tmp_path, upload
     at.selectbox(key="upload_pick").set_value(int(history.value.iloc[0]["ingest_id"])).run()
     [facts] = [c.value for c in at.caption if "· format **" in c.value]
     assert "usage.csv" in facts and "rows: " in facts and "already in the ledger" in facts and "UTC" in facts
+
+
+def test_history_opens_as_a_light_table(tmp_path, upload_app):
+    """A new tab or a menu switch of Upload & data draws no data grid: the ingest history (and the coverage's
+    overlaps) are light tables with a Download CSV; "Sort in a table" shows the history in the grid."""
+    db = build_ledger(tmp_path / "l.duckdb", [write_usage_csv(tmp_path / "usage.csv")])
+    at = upload_app(db, grid=False)
+    assert not at.dataframe
+    [history] = [t for t in summary_tables.tables(at) if "file_base" in t.columns]
+    assert history["file_base"].to_list() == ["usage.csv"] and history["usage"][0] == "1 May – 17 Sep 2025"
+    assert "Download CSV" in [b.label for b in at.get("download_button")]
+    at.toggle(key="upload_history_grid").set_value(True).run()
+    assert not at.exception
+    assert at.dataframe[0].value["file_base"].to_list() == ["usage.csv"]
