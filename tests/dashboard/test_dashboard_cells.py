@@ -127,7 +127,7 @@ def test_money_columns_fit_their_widest_value():
 
 
 def test_a_credit_line_is_not_a_model(open_page):
-    at = open_page("views/explore.py", explore_by="model")
+    at = open_page("views/explore.py", explore_by="model", explore_grid=True)     # the grid: exact shares
     [df] = [d.value for d in at.dataframe if "group_value" in d.value.columns]
     assert "credit" not in set(df["group_value"])
     assert df["spend_share"].min() >= 0 and df["spend_share"].sum() == pytest.approx(1.0)
