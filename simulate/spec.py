@@ -34,8 +34,9 @@ def glob_to_regex(pattern: str) -> str:
 
 # filter field -> (SQL fragment with {p} for the bound parameter's name, how to turn the value into a bind)
 _FILTERS: dict[str, tuple[str, Any]] = {
-    # one bound alternation: a constant pattern is compiled once (a list of patterns per row was 400x slower)
-    "models": ("regexp_full_match(lower(model), ${p})", lambda v: "|".join(f"(?:{glob_to_regex(m)})" for m in v)),
+    # one bound alternation: a constant pattern is compiled once (a list of patterns per row was 400x slower);
+    # case-insensitive by the pattern's own flag, not lower() of every row's model (~7% of a replay at 1 M rows)
+    "models": ("regexp_full_match(model, ${p})", lambda v: "(?i)" + "|".join(f"(?:{glob_to_regex(m)})" for m in v)),
     "providers": ("list_contains(${p}, provider)", list),
     "teams": ("list_contains(${p}, team)", list),
     "projects": ("list_contains(${p}, project)", list),
