@@ -101,7 +101,12 @@ def _catalog_version() -> str:
 
 
 def ensure_catalog(wh: Warehouse) -> None:
-    """(Re)load `catalog_prices` when the installed genai-prices version differs from the loaded one."""
+    """(Re)load `catalog_prices` when the installed genai-prices version differs from the loaded one. On a ledger
+    with usage, every name is resolved again under the new catalog and every derived table rebuilt from the rows
+    (ledger.refresh_derived), in the same transaction: the rollups and the stored replay rows were priced by the
+    old catalog, and the view alone would price under the new one (a full rebuild, once per package upgrade)."""
+    from warehouse import ledger       # late: ledger imports this module
+
     cur = wh.cursor()
     try:
         loaded = cur.execute("select value from meta where key = 'catalog_version'").fetchone()
@@ -111,14 +116,21 @@ def ensure_catalog(wh: Warehouse) -> None:
 
         frame = pl.DataFrame(catalog_rows(), infer_schema_length=None)
         cur.begin()
-        cur.execute("delete from catalog_prices")
-        cur.register("catalog_frame", frame.to_arrow())
-        cur.execute("insert into catalog_prices by name select * from catalog_frame")
-        cur.execute("insert or replace into meta values ('catalog_version', ?)", [_catalog_version()])
-        # names may resolve differently under a new catalog
-        cur.execute("delete from model_map")
-        cur.commit()
-        cur.unregister("catalog_frame")
+        try:
+            cur.execute("delete from catalog_prices")
+            cur.register("catalog_frame", frame.to_arrow())
+            cur.execute("insert into catalog_prices by name select * from catalog_frame")
+            cur.unregister("catalog_frame")
+            cur.execute("insert or replace into meta values ('catalog_version', ?)", [_catalog_version()])
+            # names may resolve differently under a new catalog
+            cur.execute("delete from model_map")
+            derived = cur.execute("select 1 from duckdb_tables() where table_name = 'usage_daily'").fetchone()
+            if derived and cur.execute("select 1 from usage_raw limit 1").fetchone():
+                ledger.refresh_derived(cur)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
     finally:
         cur.close()
 

@@ -101,3 +101,38 @@ def test_a_provider_answering_for_anothers_model_is_priced(wh, csv_file):
     assert prices.resolve("azure-openai", "gpt-4o") == ("openai", "gpt-4o")
     ingest_paths(wh, [csv_file(HEADER, "2026-02-01T00:00:00Z,azure-openai,gpt-4o,1000000,0,0,0")])
     assert wh.sql("select list_cost_usd from usage").item() == Decimal("2.500000")
+
+
+def test_a_new_catalog_version_reprices_every_derived_table(tmp_path):
+    """After an upgrade of genai-prices, opening the ledger loads the new catalog, resolves every name under it
+    and rebuilds what was priced under the old one: the rollups and the stored replay rows equal the view again.
+    (It once emptied the name map and left them: the view priced nothing that no later write touched, the pages
+    kept the old catalog's figures.)"""
+    import duckdb
+
+    import sql
+    from tests.conftest import write_csv
+    from warehouse import Warehouse
+
+    path = tmp_path / "ledger.duckdb"
+    header = "ts,granularity,provider,model,project,team,requests,input_tokens,output_tokens,cost_usd"
+    with Warehouse(path) as wh:
+        [r] = ingest_paths(wh, [write_csv(tmp_path / "a.csv", header, *[
+            f"2026-10-{d:02d}T10:00:00Z,hour,openai,gpt-4o,assistant,product,10,1000000,100000," for d in (1, 2)])])
+        assert r.status == "loaded", r.error
+        listed = wh.scalar("select sum(list_cost_usd) from usage_daily")
+    # the ledger as an older catalog left it: other prices for gpt-4o, the derived tables priced with them
+    con = duckdb.connect(str(path))
+    con.execute("update catalog_prices set input_mtok = input_mtok * 2, output_mtok = output_mtok * 2 "
+                "where model = 'gpt-4o'")
+    con.execute("update usage_daily set list_cost_usd = list_cost_usd * 2")
+    con.execute("update replay_stored set list_cost_usd = list_cost_usd * 2")
+    con.execute("update meta set value = '0.0.1' where key = 'catalog_version'")
+    con.close()
+    with Warehouse(path) as wh:
+        assert wh.scalar("select value from meta where key = 'catalog_version'") != "0.0.1"
+        assert wh.scalar("select count(*) from model_map where catalog_model is not null") == 1
+        assert wh.scalar("select sum(list_cost_usd) from usage_daily") == listed
+        assert wh.scalar("select sum(list_cost_usd) from usage") == listed
+        for check in ("assert_rollup_matches_usage", "assert_replay_stored_matches_view"):
+            assert wh.sql(sql.load(f"checks/{check}")).is_empty(), check
