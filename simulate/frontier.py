@@ -224,10 +224,9 @@ class Prepared(Figures):
         self.requests = frame["requests"].to_numpy().astype(np.float64)
         self.base = frame["base_cost"].to_numpy().astype(np.float64)
         teams = frame["team"].fill_null("(none)")
-        uniq = teams.unique().sort()
-        self.teams = uniq.to_list()
-        self.team_codes = (teams.replace_strict(uniq, pl.int_range(uniq.len(), eager=True), return_dtype=pl.Int64)
-                           .to_numpy().astype(np.int64))
+        self.teams = teams.unique().sort().to_list()
+        # each row's index in the sorted team names: an Enum of them, its physical codes
+        self.team_codes = teams.cast(pl.Enum(self.teams)).to_physical().to_numpy().astype(np.int64)
         self.levers = [p.lever for p in scenario.policies]
         self.labels = [scenario.policy_label(i) for i in range(len(scenario.policies))]
         self.ranked = [p.ranked for p in scenario.policies]
@@ -386,13 +385,28 @@ class Prepared(Figures):
     def _quality(self, scores: dict[str, dict[str, float]], frame: pl.DataFrame) -> None:
         measured = self.plan.measured
         # per distinct (workload, model) pair, not per row: a code per row (polars' hash grouping, no join or
-        # sort of the rows), the pair's scores computed once, then gathered by code
-        keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").str.to_lowercase().fill_null(""))
+        # sort of the rows), the pair's scores computed once, then gathered by code; the model lower-cased per
+        # pair, not per row (two spellings of one model are two pairs with the same scores)
+        keys = frame.select(pl.col("workload").fill_null(""), pl.col("model").fill_null(""))
         w, m = (keys[c].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64) for c in ("workload", "model"))
         pair = w * (int(m.max(initial=0)) + 1) + m
-        uniq, first = np.unique(pair, return_index=True)
-        codes = np.searchsorted(uniq, pair)
-        combos = keys[first]
+        space = int(pair.max(initial=-1)) + 1
+        if space <= 4 * len(pair) + 4096:
+            # the pairs through a table indexed by code (no sort of the rows); categorical codes are small
+            # unless the process has seen many strings, then np.unique
+            seen = np.zeros(space, dtype=bool)
+            seen[pair] = True
+            uniq = np.flatnonzero(seen)
+            slot = np.full(space, -1, dtype=np.int64)
+            slot[uniq] = np.arange(len(uniq))
+            codes = slot[pair]
+            some_row = np.zeros(space, dtype=np.int64)
+            some_row[pair] = np.arange(len(pair))              # a row of each pair (which one does not matter)
+            first = some_row[uniq]
+        else:
+            uniq, first = np.unique(pair, return_index=True)
+            codes = np.searchsorted(uniq, pair)
+        combos = keys[first].with_columns(pl.col("model").str.to_lowercase())
         steps = self.plan.steps
         n_c = combos.height
         own, mown = np.full(n_c, np.nan), np.zeros(n_c, dtype=bool)
