@@ -145,10 +145,15 @@ def wait_idle(url: str, quiet: float = 0.05, window: float = 2.0, limit: float =
 
 @contextlib.contextmanager
 def server(script: Path, env: dict[str, str]):
+    from cli.main import SERVE_RUNTIME_OPTIONS
+
     port = free_port()
+    # every app (the floors too) with `modelmix serve`'s runtime options: no file watcher and no gc.collect() after
+    # each run. Without them each new session of a process holding the dashboard's modules cost the server ~0.3 CPU-s
+    # more (0.38 against 0.09 for What-if at load 6, ninth session), which the bench timed as the page's
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *SERVE_RUNTIME_OPTIONS],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90
