@@ -22,6 +22,10 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
 - **slider move**: on What-if, one ArrowRight on the first slider to the moment the Savings figure changes;
   beside it the same on a floor app (one slider and one "Savings" metric in a fragment, nothing else): what any
   Streamlit slider round trip costs in this browser on this machine.
+- **the sidebar in parts** (`--sidebar-parts`, alone): the sidebar floor built up one part at a time (a wide page,
+  the sidebar's script, the navigation, its sections and icons, the badge and captions, the presets, the calendar's
+  popover, the typed range and Show SQL), each step on its own server, warm tabs alternated step by step, with the
+  renderer's and the server's CPU-s: where the sidebar's time over the one-line floor goes;
 - **preview move**: on What-if, one ArrowRight (Left every other move) on the range input under the preview chart
   (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
   change; and, in the page, from the key reaching the input to the DOM change that shows them.
@@ -31,7 +35,8 @@ floor from a new tab (the sidebar floor says how much of that is the sidebar eve
 <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
 Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
                                [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
-                               [--ports 8661-8669]
+                               [--sidebar-parts] [--ports 8661-8669]
+Every app is served with `modelmix serve`'s runtime options (cli.main.SERVE_RUNTIME_OPTIONS).
 """
 
 from __future__ import annotations
