@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -98,6 +99,8 @@ def format_cell(value: Any, kind: str | None, fmt: str | None) -> str:
         return MISSING
     if isinstance(value, bool) or kind == "checkbox":
         return "Yes" if value else "No"
+    if isinstance(value, Decimal):      # a DECIMAL money column (the ingest history's costs): shown as the grid shows it
+        value = float(value)
     if isinstance(value, (int, float)) and kind in (None, "number", "progress"):
         return format_number(value, fmt)
     if isinstance(value, (dt.date, dt.datetime)):

@@ -293,6 +293,7 @@ def test_history_opens_as_a_light_table(tmp_path, upload_app):
     assert not at.dataframe
     [history] = [t for t in summary_tables.tables(at) if "file_base" in t.columns]
     assert history["file_base"].to_list() == ["usage.csv"] and history["usage"][0] == "1 May – 17 Sep 2025"
+    assert history["file_cost_usd"][0].startswith("$"), history["file_cost_usd"][0]     # DECIMAL money as dollars
     assert "Download CSV" in [b.label for b in at.get("download_button")]
     at.toggle(key="upload_history_grid").set_value(True).run()
     assert not at.exception

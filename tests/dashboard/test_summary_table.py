@@ -95,3 +95,19 @@ def test_a_summary_that_grows_long_is_drawn_in_the_grid():
 
     at = AppTest.from_function(page).run()
     assert not at.exception and not at.html and len(at.dataframe[0].value) == MAX_ROWS + 1
+
+
+def test_a_decimal_money_column_reads_as_dollars():
+    """DuckDB's DECIMAL money (the ingest history's file and loaded costs) is formatted like a float column, never
+    shown as its raw digits ("0.048626000000")."""
+    from decimal import Decimal
+
+    import polars as pl
+    import streamlit as st
+
+    from dashboard.components.summary import summary_html
+
+    df = pl.DataFrame({"cost": [Decimal("0.048626000000"), Decimal("35.530000000000"), None]},
+                      schema={"cost": pl.Decimal(38, 12)})
+    markup = summary_html(df, column_config={"cost": st.column_config.NumberColumn("Cost", format="dollar")})
+    assert "$0.05" in markup and "$35.53" in markup and "0.048626" not in markup
