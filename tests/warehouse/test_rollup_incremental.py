@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -25,6 +26,7 @@ def _tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
     order may change the last bit)."""
     out = {}
     for table, keys in (("usage_daily", None), ("spend_daily", None), ("key_daily", None), ("people_monthly", None),
+                        ("replay_stored", None),
                         ("source_choice", ["provider", "day", "source_format"]),
                         ("dim_attribution", ["dim_key"])):
         frame = wh.sql(f"select * from {table}")
@@ -40,6 +42,7 @@ def _assert_same_as_full_rebuild(wh: Warehouse) -> None:
     assert wh.sql(sql.load("checks/assert_rollup_reconcile_matches_usage")).is_empty()
     assert wh.sql(sql.load("checks/assert_spend_daily_matches_rollup")).is_empty()
     assert wh.sql(sql.load("checks/assert_people_monthly_matches_rollup")).is_empty()
+    assert wh.sql(sql.load("checks/assert_replay_stored_matches_view")).is_empty()
     wh.write(ledger.refresh_derived)          # days=None: everything from every row
     after = _tables(wh)
     assert before["usage_daily"].height > 0
@@ -176,3 +179,27 @@ def test_a_write_reads_only_the_people_monthly_groups_its_days_touch(tmp_path):
         assert not wh.sql(sql.load("checks/assert_people_monthly_matches_rollup")).is_empty()   # the check can fail
         wh.write(ledger.refresh_derived)
         assert dict(wh.sql("select user_id, requests from people_monthly").rows()) == {"u1": 5, "u2": 1}
+
+
+def test_a_self_hosted_rate_moved_by_a_write_refreshes_every_day_it_prices(tmp_path):
+    """A self-hosted cost period's rate is its cost over the tokens logged in it: a load into April moves the rate
+    of a March-April period, so the write's window widens to the period: March's rows, priced again at the new
+    rate, leave every derived table (replay_stored too) as a full rebuild would."""
+    from finance import whole_bill
+
+    with Warehouse(tmp_path / "ledger.duckdb") as wh:
+        whole_bill.replace_self_hosted(wh, [whole_bill.SelfHostedCost(
+            provider="internal", model="llama-x", start=dt.date(2027, 3, 1), end=dt.date(2027, 4, 30),
+            amount_usd=Decimal("100"))])
+        [r] = ingest_paths(wh, [write_csv(tmp_path / "march.csv", CANONICAL,
+                                          "2027-03-02T10:00:00Z,hour,internal,llama-x,assistant,product,10,1000,200,")])
+        assert r.status == "loaded", r.error
+        assert wh.sql("select sum(list_cost_usd) from usage_daily").item() == Decimal("100")
+        [r] = ingest_paths(wh, [write_csv(tmp_path / "april.csv", CANONICAL,
+                                          "2027-04-02T10:00:00Z,hour,internal,llama-x,assistant,product,10,3000,600,")])
+        assert r.status == "loaded", r.error
+        march = "select sum(list_cost_usd) from {} where {} < date '2027-04-01'"
+        assert wh.sql(march.format("usage_daily", "day")).item() == Decimal("25")      # 1,200 of 4,800 tokens
+        assert wh.sql(march.format("replay_stored", "ts")).item() == Decimal("25")
+        _assert_same_as_full_rebuild(wh)
+
