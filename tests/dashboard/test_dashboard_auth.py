@@ -330,7 +330,8 @@ def test_analyst_uploads_and_edits_prices_but_cannot_remove_or_manage_users(sess
     remove = at.button(key="upload_remove")
     assert remove.disabled and "Needs the admin role" in remove.help
     # prices: an override saved through the editor
-    prices = session(page("prices"), "analyst@example.com", db=copy, modelmix_date_range=RANGE)
+    prices = session(page("prices"), "analyst@example.com", db=copy, modelmix_date_range=RANGE,
+                     overrides_edit=True)      # the editor is mounted by "Edit in a table"
     added = {"provider": "openai", "model": "gpt-4o", "effective_from": "2025-01-01", "discount_pct": 10.0}
     edit_and_click(prices, "overrides_editor", {"added_rows": [added]}, "overrides_save")
     assert not prices.exception and not prices.error
@@ -376,6 +377,7 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert teams and shown_teams == {"legal"}
     # Explore: grouped by team, one group with legal's spend
     at.session_state["explore_by"] = "team"
+    at.session_state["explore_grid"] = True      # "Sort in a table": the breakdown's exact values in the grid
     at.switch_page("views/explore.py").run()
     assert not at.exception
     groups = dict(zip(at.dataframe[0].value["group_value"], at.dataframe[0].value["spend_usd"]))
@@ -411,6 +413,7 @@ def test_cached_results_never_cross_team_scopes(session, ledger):
         assert not at.exception
         assert metric(at, "Spend") == usd(want), email
         at.session_state["explore_by"] = "team"
+        at.session_state["explore_grid"] = True
         at.switch_page("views/explore.py").run()
         shown = set(at.dataframe[0].value["group_value"])
         assert shown == ({"legal"} if want == e["legal"] else set(e["teams"])), email
