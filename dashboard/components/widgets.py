@@ -104,6 +104,25 @@ def edit_toggle(key: str, label: str = "Edit in a table", *, allowed: bool = Tru
                                                       "rows, then save.")
 
 
+def rows_or_editor(frame: Any, key: str, version: int, *, columns: dict[str, Any], download: str, empty: str,
+                   empty_editing: str, allowed: bool = True, why_not: str | None = None,
+                   editor_columns: dict[str, Any] | None = None) -> Any | None:
+    """A section's saved rows, read as a light table with its Download CSV (or the sentence `empty` when there are
+    none) until a person switches on "Edit in a table" (`edit_toggle(key + "_edit")`). Then the editor, keyed on
+    the ledger's data `version` so a save starts a fresh editor on the saved rows, with `empty_editing` under it
+    when there are none; returns its edited rows (None while reading), for the section's save button."""
+    if not edit_toggle(f"{key}_edit", allowed=allowed, why_not=why_not):
+        if frame.is_empty():
+            st.caption(empty)
+        else:
+            summary_table(frame, column_config=columns, download=download)
+        return None
+    edited = editor(frame, num_rows="dynamic", key=f"{key}_editor_{version}", column_config=editor_columns or columns)
+    if frame.is_empty():
+        st.caption(empty_editing)
+    return edited
+
+
 def grid_toggle(key: str, label: str = "Sort in a table") -> bool:
     """Whether a long read-only list is drawn in the data grid (sort by any column, search, full screen) instead of
     its light summary: the grid's JavaScript is loaded when a person asks for it, like an editor (`edit_toggle`)."""

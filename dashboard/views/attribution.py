@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import day_span, pct, usd
-from dashboard.components.widgets import (edit_toggle, editor, flash, preformatted, save_button, show_error,
+from dashboard.components.widgets import (flash, preformatted, rows_or_editor, save_button, show_error,
                                           sql_behind, summary_table)
 from dashboard.services import ModelMixError
 from dashboard.services import attribution as svc
@@ -62,23 +62,14 @@ def rules_section() -> None:
         "workload": st.column_config.TextColumn("Workload"),
         "note": st.column_config.TextColumn("Note"),
     }
-    # read as a light table; the editor (the data grid) is drawn when asked for
-    if not edit_toggle("rules_edit"):
-        if frame.is_empty():
-            st.caption("No rules yet: switch on **Edit in a table** to add them, or upload a rules file.")
-        else:
-            summary_table(frame, column_config=columns, download="attribution-rules")
-        labels_section(labels)
-    else:
-        edited = editor(
-            frame, num_rows="dynamic", hide_index=True, width="stretch",
-            key=f"rules_editor_{state.warehouse().data_version}",
-            column_config={**columns, "field": st.column_config.SelectboxColumn(
-                "Field", options=svc.rule_fields(labels, frame), required=True)},
-        )
-        if frame.is_empty():
-            st.caption("No rules yet: add a row above (the + under the table), or upload a rules file.")
-        labels_section(labels)
+    edited = rows_or_editor(
+        frame, "rules", state.warehouse().data_version, columns=columns, download="attribution-rules",
+        empty="No rules yet: switch on **Edit in a table** to add them, or upload a rules file.",
+        empty_editing="No rules yet: add a row above (the + under the table), or upload a rules file.",
+        editor_columns={**columns, "field": st.column_config.SelectboxColumn(
+            "Field", options=svc.rule_fields(labels, frame), required=True)})
+    labels_section(labels)
+    if edited is not None:
         save_button("Save rules", "rules_save",
                     lambda: svc.save_rules(state.warehouse(), edited),
                     lambda n: f"Saved {n:,} attribution rules; the ledger is re-attributed.",
@@ -190,18 +181,13 @@ def quality_section() -> None:
         "source": st.column_config.TextColumn("Source", help="Benchmark, shadow sample or judgement."),
         "as_of": st.column_config.DateColumn("As of", format="YYYY-MM-DD"),
     }
-    if not edit_toggle("quality_edit"):
-        if frame.is_empty():
-            st.caption("No saved scores yet: the simulator uses the defaults below. Switch on **Edit in a table** to "
-                       "score a model on your own evaluation.")
-        else:
-            summary_table(frame, column_config=columns, download="quality-scores")
-    else:
-        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
-                        key=f"quality_editor_{state.warehouse().data_version}", column_config=columns)
-        if frame.is_empty():
-            st.caption("No saved scores yet: the simulator uses the defaults below. Add a row to score a model on "
-                       "your own evaluation.")
+    edited = rows_or_editor(
+        frame, "quality", state.warehouse().data_version, columns=columns, download="quality-scores",
+        empty="No saved scores yet: the simulator uses the defaults below. Switch on **Edit in a table** to score a "
+              "model on your own evaluation.",
+        empty_editing="No saved scores yet: the simulator uses the defaults below. Add a row to score a model on "
+                      "your own evaluation.")
+    if edited is not None:
         save_button("Save quality scores", "quality_save",
                     lambda: svc.save_quality(state.warehouse(), edited),
                     lambda n: f"Saved {n:,} quality scores.",

@@ -17,7 +17,7 @@ from dashboard.components import finance_charts as charts
 from dashboard.components.formatting import pct, usd
 from dashboard.components.formatting import MONTH_COLUMN
 from dashboard.components.formatting import month as fmt_month
-from dashboard.components.widgets import edit_toggle, editor, preformatted, show_error, sql_behind, summary_table
+from dashboard.components.widgets import preformatted, rows_or_editor, show_error, sql_behind, summary_table
 from dashboard.services import ModelMixError, preset_title
 from dashboard.services import finance as svc
 from dashboard.services import ledger
@@ -236,17 +236,12 @@ def edit_section() -> None:
     st.caption("One row per budget period. Scope is team, project or provider; the name as it appears in the "
                "usage; the start is the first day of the month or quarter. Saving replaces all budgets.")
     may = auth.allows("analyst")
-    if not edit_toggle("budgets_edit", allowed=may, why_not=auth.need_text("analyst")):
-        if frame.is_empty():
-            st.caption("No budgets yet: switch on **Edit in a table** to add them, or upload a budgets file.")
-        else:
-            summary_table(frame, column_config=BUDGET_COLUMNS, download="budgets")
-    else:
-        edited = editor(
-            frame, num_rows="dynamic", hide_index=True, width="stretch",
-            key=f"budget_editor_{state.warehouse().data_version}",  # a save starts a fresh editor on the saved table
-            column_config=BUDGET_COLUMNS,
-        )
+    edited = rows_or_editor(
+        frame, "budgets", state.warehouse().data_version, columns=BUDGET_COLUMNS, download="budgets",
+        allowed=may, why_not=auth.need_text("analyst"),
+        empty="No budgets yet: switch on **Edit in a table** to add them, or upload a budgets file.",
+        empty_editing="No budgets yet: add a row above (the + under the table), or upload a budgets file.")
+    if edited is not None:
         if st.button("Save budgets", type="primary", key="budgets_save", disabled=not may,
                      help=None if may else auth.need_text("analyst")):
             try:

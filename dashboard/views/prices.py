@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard.components.formatting import NO_REQUEST_COUNTS, day_span, requests_counted, usd
-from dashboard.components.widgets import (download_rows, edit_toggle, editor, flash, grid_toggle, preformatted,
+from dashboard.components.widgets import (download_rows, flash, grid_toggle, preformatted, rows_or_editor,
                                           save_button, show_error, sql_behind, summary_table, table)
 from dashboard.services import ModelMixError
 from dashboard.services import prices as svc
@@ -173,17 +173,11 @@ def overrides_section() -> None:
         "discount_pct": num("Discount %", format="%.2f", help="0–100, off the catalog prices."),
         "note": st.column_config.TextColumn("Note"),
     }
-    # read as a light table; the editor (the data grid) is drawn when asked for
-    if not edit_toggle("overrides_edit"):
-        if frame.is_empty():
-            st.caption("No overrides yet: switch on **Edit in a table** to add them, or upload a file.")
-        else:
-            summary_table(frame, column_config=columns, download="price-overrides")
-    else:
-        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
-                        key=f"overrides_editor_{state.warehouse().data_version}", column_config=columns)
-        if frame.is_empty():
-            st.caption("No overrides yet: add a row above (the + under the table), or upload a file.")
+    edited = rows_or_editor(
+        frame, "overrides", state.warehouse().data_version, columns=columns, download="price-overrides",
+        empty="No overrides yet: switch on **Edit in a table** to add them, or upload a file.",
+        empty_editing="No overrides yet: add a row above (the + under the table), or upload a file.")
+    if edited is not None:
         save_button("Save overrides", "overrides_save",
                     lambda: svc.save_overrides(state.warehouse(), edited),
                     lambda n: f"Saved {n:,} price overrides; the ledger is repriced.",
@@ -242,16 +236,10 @@ def aliases_section() -> None:
     frame = svc.alias_table(run)
     columns = {"alias": st.column_config.TextColumn("Name in the files", required=True),
                "model": st.column_config.TextColumn("Price as model", required=True)}
-    if not edit_toggle("aliases_edit"):
-        if frame.is_empty():
-            st.caption("No aliases yet: switch on **Edit in a table** to add one.")
-        else:
-            summary_table(frame, column_config=columns, download="model-aliases")
-    else:
-        edited = editor(frame, num_rows="dynamic", hide_index=True, width="stretch",
-                        key=f"aliases_editor_{state.warehouse().data_version}", column_config=columns)
-        if frame.is_empty():
-            st.caption("No aliases yet: add a row above.")
+    edited = rows_or_editor(frame, "aliases", state.warehouse().data_version, columns=columns,
+                            download="model-aliases", empty="No aliases yet: switch on **Edit in a table** to add one.",
+                            empty_editing="No aliases yet: add a row above.")
+    if edited is not None:
         save_button("Save aliases", "aliases_save",
                     lambda: svc.save_aliases(state.warehouse(), edited),
                     lambda n: f"Saved {n:,} model aliases; the ledger is repriced.",

@@ -224,10 +224,10 @@ def test_budgets_page_past_periods(page, expected):
 def test_a_bad_budget_edit_shows_an_error_naming_the_field(page, expected):
     at = page("budgets")
     # the budgets read as a light table; the editor (the data grid) is drawn when asked for
-    assert not [d for d in at.dataframe if "budget_editor" in d.proto.id]
+    assert not [d for d in at.dataframe if "budgets_editor" in d.proto.id]
     assert shown_table(at, "amount_usd")["name"].to_list()
     at.toggle(key="budgets_edit").set_value(True).run()
-    editor = [d for d in at.dataframe if "budget_editor" in d.proto.id]
+    editor = [d for d in at.dataframe if "budgets_editor" in d.proto.id]
     assert len(editor) == 1
     at.button(key="budgets_save").click()
     # AppTest 1.67 cannot edit a data editor: send its widget state (the edits as Streamlit's frontend sends
