@@ -27,7 +27,7 @@ import polars as pl
 from pydantic import Field, ValidationError, field_validator
 
 from simulate.scenario import Scenario, parse_scenario
-from simulate.shadow import _csv_frame, _first_faults, _records, _records_frame
+from simulate.shadow import _bulk_columns, _csv_frame, _first_faults, _records, _records_frame
 from simulate.spec import ScenarioError, Strict
 from warehouse.errors import field_path
 
@@ -80,16 +80,10 @@ def _bulk(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> pl
     """The file read as columns: every check of `RouterScore` as one expression, the first failing row (or the first
     request one router scores twice) refusing the file with the row-by-row reader's message. None when a row fails
     here yet `RouterScore` accepts it (a form the expressions do not know): the caller reads row by row."""
-    missing = [pl.lit(None, pl.String).alias(c) for c in _COLUMNS if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in _COLUMNS]
-    score = pl.col("score")
-    score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
-    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
-    cols = frame.with_columns(missing).select(
-        pl.col("request_id").cast(pl.String).str.strip_chars(), score.cast(pl.Float64, strict=False),
-        pl.col("router").cast(pl.String), pl.when(provider != "").then(provider).alias("provider"),
-        pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
-        else pl.lit(False).alias("extra"))
+    filled, score, provider, extra = _bulk_columns(frame, _COLUMNS)
+    cols = filled.select(
+        pl.col("request_id").cast(pl.String).str.strip_chars(), score, pl.col("router").cast(pl.String),
+        provider.alias("provider"), extra.alias("extra"))
     ok = ((pl.col("request_id") != "") & pl.col("score").is_finite() & ~pl.col("extra")).fill_null(False)
     bad, t = _first_faults(cols, ok, ["router", "provider", "request_id"])
     if t is not None:

@@ -182,6 +182,21 @@ def _rows(model: type[Strict], records: list, name: str) -> list:
     return out
 
 
+def _bulk_columns(frame: pl.DataFrame, columns: tuple[str, ...] | list[str]
+                  ) -> tuple[pl.DataFrame, pl.Expr, pl.Expr, pl.Expr]:
+    """What the bulk readers (grades here, router scores in simulate/router.py) take from a file's columns as their
+    row models read them: the frame with the absent `columns` as nulls; the score as a float (text stripped first);
+    the provider stripped and lower-cased, "" as none; and `extra`, true where a column the model does not know
+    holds a value (the row model refuses it)."""
+    filled = frame.with_columns([pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns])
+    unknown = [c for c in frame.columns if c not in columns]
+    score = pl.col("score")
+    score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
+    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
+    extra = pl.any_horizontal(pl.col(c).is_not_null() for c in unknown) if unknown else pl.lit(False)
+    return filled, score.cast(pl.Float64, strict=False), pl.when(provider != "").then(provider), extra
+
+
 def _first_faults(cols: pl.DataFrame, ok: pl.Expr, keys: list[str]) -> tuple[int | None, dict | None]:
     """A bulk reader's two faults, as the row-by-row reader meets them: the index of the first row failing `ok`,
     and the first row among the good rows before it that repeats `keys` (its index `i` and the row it repeats,
@@ -200,16 +215,10 @@ def _grades(frame: pl.DataFrame, record: Callable[[int], object], name: str) -> 
     first failing row (or the first (provider, request_id, model) graded twice) refusing the file with the same
     message the row-by-row reader gives. None when a row fails here yet `RequestGrade` accepts it (a form the
     expressions do not know): the caller reads the file row by row."""
-    missing = [pl.lit(None, pl.String).alias(c) for c in _COLUMNS if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in _COLUMNS]
-    score = pl.col("score")
-    score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
-    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
-    cols = frame.with_columns(missing).select(
+    filled, score, provider, extra = _bulk_columns(frame, _COLUMNS)
+    cols = filled.select(
         pl.col("request_id").str.strip_chars(), pl.col("model").str.strip_chars().str.to_lowercase(),
-        score.cast(pl.Float64, strict=False), pl.when(provider != "").then(provider).alias("provider"),
-        pl.col("source"), pl.any_horizontal(pl.col(c).is_not_null() for c in extra).alias("extra") if extra
-        else pl.lit(False).alias("extra"))
+        score, provider.alias("provider"), pl.col("source"), extra.alias("extra"))
     ok = ((pl.col("request_id") != "") & (pl.col("model") != "") & pl.col("score").is_between(0, 1)
           & ~pl.col("extra")).fill_null(False)
     # the first (provider, request_id, model) graded twice among the good rows before the first bad one
