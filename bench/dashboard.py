@@ -125,7 +125,7 @@ def main() -> None:
         whole_year = whole_span() if args.range == "year" else None
 
         from dashboard.services import warmup
-        from simulate import frontier, replay
+        from simulate import frontier, replay, team_costs
 
         def first_renders(label: str) -> dict[str, float]:
             out = {}
@@ -157,6 +157,7 @@ def main() -> None:
         def cold_run(self, *a, **k):
             replay.RUNS.clear()
             frontier.PREPARED.clear()
+            team_costs.TOTALS.clear()
             return plain(self, *a, **k)
 
         AppTest.run = cold_run
@@ -172,6 +173,7 @@ def main() -> None:
         st.cache_resource.clear()
         replay.RUNS.clear()
         frontier.PREPARED.clear()
+        team_costs.TOTALS.clear()
         os.environ["MODELMIX_WARM_UP"] = "true"
         AppTest.from_file(str(APP), default_timeout=args.timeout).run()
         warmer = warmup.running(os.environ["MODELMIX_DB"])

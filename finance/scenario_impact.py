@@ -1,11 +1,12 @@
 """Scenario impact per team: each team's month- and quarter-end forecast and budget variance under a saved
 scenario, next to today's mix.
 
-Method: replay the scenario (`simulate.run`) over the forecast's fit window (the last `weeks` weeks up to the
-as-of day; the scenario's own period is replaced, its scope and policies kept) and take, per team, the ratio
-scenario cost / baseline cost from `Result.by("team")`. The scenario is assumed to start the day after the
-as-of day: the team's forecast of the rest of the period (point and band) is scaled by its ratio; spend
-already incurred is not. A team outside the scenario's scope keeps ratio 1.
+Method: replay the scenario over the forecast's fit window (the last `weeks` weeks up to the as-of day; the
+scenario's own period is replaced, its scope and policies kept) and take, per team, the ratio scenario cost /
+baseline cost from `Result.by("team")` (`simulate.team_costs.by_team` reads the same figures as groups, without
+the replay's per-row sort, for the scenarios it can). The scenario is assumed to start the day after the as-of
+day: the team's forecast of the rest of the period (point and band) is scaled by its ratio; spend already
+incurred is not. A team outside the scenario's scope keeps ratio 1.
 
 Limits: the ratio is the replay's, whose baseline reads `usage_replay` (one source per provider-day, the most
 detailed), while the forecast reads counted spend (`usage_daily.spend_usd`); where those sources differ the
@@ -22,6 +23,7 @@ import simulate
 from finance import budgets as bd
 from finance import forecast as fc
 from finance.periods import default_as_of
+from simulate import team_costs
 from simulate.scenario import Period
 from warehouse.db import Warehouse
 
@@ -35,9 +37,13 @@ _SCHEMA = {
 
 
 def team_ratios(wh: Warehouse, scenario: simulate.Scenario, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """Per team: baseline and scenario cost of the replay over [start, end] and their ratio."""
-    result = simulate.run(wh, scenario.model_copy(update={"period": Period(start=start, end=end)}))
-    by = result.by("team")
+    """Per team: baseline and scenario cost of the replay over [start, end] and their ratio. Read as groups
+    (simulate/team_costs.py: the same figures, without the replay's per-row sort) when the scenario allows it,
+    else from the replay itself."""
+    scenario = scenario.model_copy(update={"period": Period(start=start, end=end)})
+    by = team_costs.by_team(wh, scenario)
+    if by is None:
+        by = simulate.run(wh, scenario).by("team")
     return by.with_columns(
         ratio=pl.when(pl.col("baseline_cost_usd") > 0)
         .then(pl.col("scenario_cost_usd") / pl.col("baseline_cost_usd")).otherwise(1.0)

@@ -46,14 +46,14 @@ def _policy_ctes(plan: Plan) -> tuple[str, str, str, str]:
     is ≤ that threshold: a streaming comparison, no join back. For a request row "still unclaimed" needs no
     remainder: its `rem` is exactly 1 or 0, so it is unclaimed unless an earlier ranked policy took it or an
     earlier unranked one (which claims every eligible part) matched it."""
-    ranks, thresholds, ctes = [], [], []
+    ranks, thresholds = [], []
+    took: dict[int, str] = {}           # ranked policies: their key at most the threshold's
     unclaimed: list[str] = []          # request rows no earlier policy claimed (predicates on `scoped` + thresholds)
     flags: list[str] = []              # per policy, match and eligibility: evaluated once, in `scoped`
     for step in plan.steps:
         i, p, pol = step.index, step.p, step.policy
         flags.append(f"{step.eligible} as m_{i}")
         flags += pol.unit_sql(i, step.eligible)
-        took = ""
         if step.order_keys is not None:
             # by request the row id breaks ties; by conversation the keys end with the unit key already
             keys = list(step.order_keys) if step.by_session else [*step.order_keys, "rid"]
@@ -81,20 +81,31 @@ def _policy_ctes(plan: Plan) -> tuple[str, str, str, str]:
             thresholds.append(f"thr_{i}")
             le = _lex_le(keys, bounds)
             unclaimed.append(f"not coalesce(m_{i} and {le}, false)")
-            took = f", e_{i} and granularity = 'request' and {le} as took_{i}"
+            took[i] = le
         else:
             unclaimed.append(f"not coalesce(m_{i}, false)")
+    return ("".join(", " + f for f in flags), ",\n\n".join(ranks) + ("," if ranks else ""),
+            "".join(f"\n    cross join {t}" for t in thresholds), chain_ctes(plan, took))
+
+
+def chain_ctes(plan: Plan, took: dict[int, str]) -> str:
+    """The policies' composition, one CTE each step, from `step_0` (rows with `rem_0`) to `step_{n}`: `e_i`
+    (eligible, still unclaimed, priced), a ranked policy's `took_i` (`took[i]`: its own rule for "this request row
+    is among the first floor(share × N)"), the claimed fraction `f_i` and what is left, `rem_{i+1}`. The replay and
+    the grouped read of the team totals (simulate/team_costs.py) both compose through it."""
+    ctes = []
+    for step in plan.steps:
+        i, p, pol = step.index, step.p, step.policy
         ctes.append(f"flag_{i} as (\n    select *, m_{i} and rem_{i} > 1e-12 and not unpriced as e_{i}"
                     f"\n    from step_{i}\n)")
         src = f"flag_{i}"
-        if took:
-            ctes.append(f"pick_{i} as (\n    select *{took}\n    from flag_{i}\n)")
+        if i in took:
+            ctes.append(f"pick_{i} as (\n    select *, e_{i} and granularity = 'request' and {took[i]} as took_{i}"
+                        f"\n    from flag_{i}\n)")
             src = f"pick_{i}"
         ctes.append(f"claim_{i} as (\n    select *, {pol.claim_sql(p, i)} as f_{i} from {src}\n)")
         ctes.append(f"step_{i + 1} as (\n    select *, rem_{i} - f_{i} as rem_{i + 1} from claim_{i}\n)")
-    return ("".join(", " + f for f in flags), ",\n\n".join(ranks) + ("," if ranks else ""),
-            "".join(f"\n    cross join {t}" for t in thresholds),
-            ",\n\n".join(ctes) + ("," if ctes else ""))
+    return ",\n\n".join(ctes) + ("," if ctes else "")
 
 
 _NO_GRADES = "'gr': cast(0 as double), 'gb': cast(0 as double), 'gq': cast(0 as double)"

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.services import warmup
-from simulate import frontier, replay
+from simulate import frontier, replay, team_costs
 from test_dashboard_upload import ROWS, canonical_csv
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -29,8 +29,8 @@ def ledger(sample_db, tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def computed() -> tuple[int, int]:
-    return replay.RUNS.computed, frontier.PREPARED.computed
+def computed() -> tuple[int, int, int]:
+    return replay.RUNS.computed, frontier.PREPARED.computed, team_costs.TOTALS.computed
 
 
 def warmed(db: Path) -> warmup.Warmer:
