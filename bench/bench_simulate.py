@@ -7,12 +7,14 @@ shared machine); then the
 armstrong-80-99 preset, a four-policy scenario, the one shift with a per-request shadow evaluation (10,000
 graded requests on both models: the grade match and the replay's join), the what-if slider tables and the oracle
 frontier over N graded requests (seconds, peak MB, ratio against one replay of the same run).
-Usage: python bench/bench_simulate.py [N] [oracle] (`oracle`: only the replay and the oracle frontier; not
+Usage: python bench/bench_simulate.py [N] [oracle] (`oracle`: only the replay and the oracle frontier, in this
+process and in the CLI's own, `modelmix simulate --shadow FILE --oracle`, imports included; not
 bench/simulate.py: that name would shadow the package)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -110,7 +112,9 @@ def main(n: int, only: str | None = None) -> None:
             {"kind": "shift", "match": {"models": ["gpt-4o"]}, "share": 0.8,
              "to": {"model": "cheap", "prices": {"input": 0.15, "output": 0.6}}}]})
         if only == "oracle":
-            oracle(wh, shift, n)
+            oracle(wh, shift, n, Path(tmp))
+            wh.close()                  # the CLI's own process opens the ledger next (closing twice is harmless)
+            cli_oracle(Path(tmp))
             return
         # alternating, best of 5 each (wall and CPU separately: one slow run of either under load moves neither)
         (hand_s, hand_cpu, hand), (ours_s, ours_cpu, ours) = alternate(lambda: wh.sql(HAND),
@@ -144,7 +148,7 @@ def main(n: int, only: str | None = None) -> None:
               f"{graded_s / ours_s:.2f}x the shift without)")
         sliders.replay_cpu = ours_cpu
         sliders(wh, shift, ours_s, ours)
-        oracle(wh, shift, n)
+        oracle(wh, shift, n, Path(tmp))
 
 
 def sliders(wh, shift, replay_s: float, replayed) -> None:
@@ -204,24 +208,26 @@ def _step(fn):
     return time.perf_counter() - t, time.process_time() - c, _peak_mb(), out
 
 
-def oracle(wh, shift, n: int) -> None:
+def oracle(wh, shift, n: int, tmp: Path) -> None:
     """The oracle frontier over n graded requests (every request graded on its own model and on the target: 2n
     grades), against one replay of the same shift in the same run: `frontier.router_report` from nothing (what
     `modelmix simulate S --oracle` pays: keying the grades, the grade match, the slider tables' prepare and the
     report), again with the grades already keyed (a What-if upload is keyed once, then matched at each prepare),
-    and on the prepared tables (what the What-if page pays after its first render). Each step: wall and CPU seconds (CPU is
-    the process's, DuckDB's threads included: less distorted by a shared machine's load), the peak RSS during the
-    step (VmHWM, reset before it), and the load average after."""
-    import os
-
+    and on the prepared tables (what the What-if page pays after its first render); then from the grade file (its
+    CSV read by simulate.shadow, then the frontier from nothing). Each step: wall and CPU seconds (CPU is the
+    process's, DuckDB's threads included: less distorted by a shared machine's load), the peak RSS during the step
+    (VmHWM, reset before it), and the load average after. The grade file and the scenario are left in `tmp` for
+    `cli_oracle`."""
     import numpy as np
+    import polars as pl
 
     i = np.arange(n)
-    own = np.where(i % 4 == 0, "gpt-4o-mini", "gpt-4o")
-    ids = [f"req-{k}" for k in range(n)]
+    ids = pl.Series([f"req-{k}" for k in range(n)])
+    # columns as simulate.shadow's reader hands them over (polars Series, not Python lists)
     grades = RequestGrades.model_construct(
-        request_id=ids + ids, provider=["openai"] * (2 * n), model=own.tolist() + ["cheap"] * n,
-        score=((0.5 + (i % 7) / 20).tolist() + (0.3 + (i % 11) / 15).tolist()), source="bench")
+        request_id=pl.concat([ids, ids]), provider=pl.Series(["openai"] * (2 * n)),
+        model=pl.Series(np.where(i % 4 == 0, "gpt-4o-mini", "gpt-4o").tolist() + ["cheap"] * n),
+        score=pl.Series(np.concatenate([0.5 + (i % 7) / 20, 0.3 + (i % 11) / 15])), source="bench")
     graded = shift.model_copy(update={"assumptions": shift.assumptions.model_copy(update={"request_grades": grades})})
     replay.RUNS.clear()
     frontier.PREPARED.clear()
@@ -255,6 +261,43 @@ def oracle(wh, shift, n: int) -> None:
     print(f"  {n:,} graded requests, {frontier.prepare(wh, graded).grades.matched_requests:,} measured; "
           f"{len(rep.oracle.moved) - 1:,} moved counts per curve; APGR policy {m['policy']['apgr']:.3f}, oracle "
           f"{m['oracle']['apgr']:.3f}, random {m['random']['apgr']:.3f}")
+    # the user's path: the grade file (CSV) read, then the frontier from nothing; and the same in the CLI's process
+    pl.DataFrame({"request_id": grades.request_id, "model": grades.model, "score": grades.score,
+                  "provider": grades.provider}).write_csv(tmp / "grades.csv")
+    (tmp / "scenario.json").write_text(json.dumps(graded.model_dump(mode="json", exclude_none=True, exclude={
+        "assumptions": {"request_grades"}})))
+    frontier.PREPARED.clear()
+    grade_keys.clear()
+    read_s, read_cpu, read_mb, read = _step(lambda: shadow.load(tmp / "grades.csv"))
+    print(f"the grade file read ({read.request_id.len():,} grades)".ljust(40)
+          + f"{read_s:7.2f} s  cpu {read_cpu:6.2f} s  peak {read_mb:6,.0f} MB")
+    file_s, file_cpu, file_mb, rep = _step(lambda: frontier.router_report(wh, shadow.with_shadow(shift, read), 0))
+    load = os.getloadavg()[0]
+    print("  then the frontier from nothing".ljust(40) + f"{file_s:7.2f} s  cpu {file_cpu:6.2f} s  peak {file_mb:6,.0f} "
+          f"MB; from the file {read_s + file_s:.2f} s, cpu {read_cpu + file_cpu:.2f} s  load {load:.1f}; APGR oracle "
+          f"{rep.metrics['oracle']['apgr']:.6f}")
+
+
+def cli_oracle(tmp: Path, repeat: int = 3) -> None:
+    """`modelmix simulate scenario.json --shadow grades.csv --oracle` on the bench's ledger, in its own process
+    (imports, opening the ledger, reading the file, the report and printing it): best of `repeat`, the child's CPU
+    seconds (user + system, DuckDB's threads included)."""
+    import resource
+    import subprocess
+
+    cmd = [sys.executable, "-m", "cli", "simulate", str(tmp / "scenario.json"), "--db", str(tmp / "bench.duckdb"),
+           "--shadow", str(tmp / "grades.csv"), "--oracle"]
+    best = (float("inf"), float("inf"), "")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        wall, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        best = min(best, (cpu, wall, out))
+    oracle_line = next(line.strip() for line in best[2].splitlines() if line.strip().startswith("oracle"))
+    print(f"the CLI's process (simulate --oracle)   {best[1]:7.2f} s  cpu {best[0]:6.2f} s  (best of {repeat} by CPU)  "
+          f"load {os.getloadavg()[0]:.1f}; {oracle_line}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ slider tables and per replay), which then joins one row per graded request to th
 
 The keys depend on the grades only (the macro `request_row_key` of migration 009 is the same in every ledger),
 so a set of grades is keyed on first use and kept, by the identity of its columns (the models are frozen and
-their lists are not to be mutated, as for the fingerprint in simulate/scenario.py): a What-if upload is keyed
+their Series are not to be mutated, as for the fingerprint in simulate/scenario.py): a What-if upload is keyed
 once however often its structure changes. Model names stay as the file gives them; resolving them needs the
 ledger, so the match combines the columns of names that resolve to one model id.
 """
@@ -18,7 +18,7 @@ import polars as pl
 
 import sql
 from simulate.memo import Kept
-from simulate.scenario import RequestGrades, column_series
+from simulate.scenario import RequestGrades
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -61,11 +61,9 @@ def clear() -> None:
 
 
 def _key(wh: Warehouse, grades: RequestGrades) -> KeyedGrades:
-    # the columns' Series are the ones the structure key's fingerprint built (simulate.scenario.column_series)
-    frame = pl.DataFrame([column_series(grades.request_id, pl.Utf8).alias("request_id"),
-                          column_series(grades.provider, pl.Utf8).alias("provider"),
-                          column_series(grades.model, pl.Utf8).alias("model"),
-                          column_series(grades.score, pl.Float64).alias("score")])
+    # the grades' own Series (the columns the file's reader read), not copied
+    frame = pl.DataFrame([grades.request_id.alias("request_id"), grades.provider.alias("provider"),
+                          grades.model.alias("model"), grades.score.alias("score")])
     models = frame["model"].unique().drop_nulls().sort().to_list()
     shell = KeyedGrades(models=models, given=pl.DataFrame(), open=pl.DataFrame(), graded_requests=0, pairs=0)
     # grouped by (provider, id) and keyed after (one md5 per id); by the key itself when a provider name holds the

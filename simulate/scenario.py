@@ -9,12 +9,13 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import polars as pl
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError,
+                      field_validator, model_validator)
 
 from simulate.memo import Kept
 from simulate.policies import AnyPolicy
@@ -35,91 +36,120 @@ class Period(Strict):
         return self
 
 
-# the last fingerprints of per-request columns and their Series, by the identity of their lists: a slider move
-# rebuilds the scenario around the same lists and asks again
+# the last fingerprints of per-request columns, by the identity of their Series: a slider move rebuilds the
+# scenario around the same columns and asks again
 _DIGESTS = Kept(8)
-_SERIES = Kept(16)
 
 
-def column_series(col: list, dtype: Any) -> pl.Series:
-    """`col` (a per-request column of grades or router scores) as a polars Series, built once per list (kept by
-    identity, like the fingerprints: building 2 M strings' Series costs ~0.1 cpu-s a column, and the fingerprint
-    and the grade match both read them)."""
-    return _SERIES.get(str(dtype), lambda: pl.Series(col, dtype=dtype), held=(col,))
+def _column(dtype: Any, item: Any, nullable: bool = False) -> Any:
+    """A per-request column (grades, router scores) held as a polars Series of `dtype`: a file's reader hands over
+    the columns it read (simulate/shadow.py, no Python list of millions of values in between), a scenario file
+    or a dict gives lists (each item checked as pydantic checks `list[item]`); dumped as a list."""
+
+    def series(value: Any) -> pl.Series:
+        if isinstance(value, pl.Series):
+            s = value if value.dtype == dtype else value.cast(dtype)
+        else:
+            try:
+                s = pl.Series(TypeAdapter(list[item]).validate_python(value), dtype=dtype, strict=True)
+            except ValidationError as e:
+                err = e.errors()[0]
+                raise ValueError(f"item {field_path(err['loc']) or '?'}: {err['msg']}") from None
+        if not nullable and s.null_count():
+            raise ValueError(f"item {s.is_null().arg_true()[0]}: is missing")
+        return s
+
+    return Annotated[pl.Series, BeforeValidator(series), PlainSerializer(lambda s: s.to_list())]
 
 
-def _digest(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
-    """A fingerprint of per-request columns, exact: each text list as which of its values are none and its Arrow
-    string views and data (no two different lists give the same input), numbers as doubles, hashed with SHA-256.
-    A JSON dump of a million grades took ~2 s a call, and the slider tables' structure key asks on every move;
-    this reads the columns' buffers in place (0.08 cpu-s for two million grades; joining the strings into one
-    text first took 0.26), once per set of lists (kept by identity: the models are frozen, their lists are not to
-    be mutated)."""
-    return _DIGESTS.get(label, lambda: _fingerprint(owner, texts, numbers, label), held=(*texts, *numbers))
+_TEXT = _column(pl.String, str)
+_MAYBE_TEXT = _column(pl.String, str | None, nullable=True)
+_NUMBER = _column(pl.Float64, float)
 
 
-def _fingerprint(owner: Any, texts: tuple[list, ...], numbers: tuple[list, ...], label: str | None) -> str:
-    h = hashlib.sha256(f"{type(owner).__name__}|{label!r}".encode())
-    for col in texts:
-        # which values are none, then the column's Arrow string-view buffers as polars holds them (read in place:
-        # no joined or converted copy of 2 M strings). Different values always give different bytes; the same values
-        # give the same bytes when built the same way (from a list, here), else only a fresh fingerprint
-        s = column_series(col, pl.String)
-        h.update(np.packbits(s.is_null().to_numpy()).tobytes())
-        for chunk in s.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[1:]:
-            if chunk is not None:
-                h.update(memoryview(chunk))
-    for col in numbers:
-        h.update(column_series(col, pl.Float64).to_numpy().tobytes())
-    return h.hexdigest()[:32]
+class _Columns(Strict):
+    """Per-request columns of one length as polars Series (`_column`); equal when their values are."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def _series(self) -> dict[str, pl.Series]:
+        return {k: v for k, v in self if isinstance(v, pl.Series)}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        mine, theirs = self._series(), other._series()
+        return (all(getattr(self, k) == getattr(other, k) for k in type(self).model_fields if k not in mine)
+                and all(s.equals(theirs[k], null_equal=True) for k, s in mine.items()))
+
+    def _digest(self, label: str | None) -> str:
+        """A fingerprint of the columns, exact: each text column as which of its values are none and its Arrow
+        string views and data (no two different columns give the same input), numbers as doubles, hashed with
+        SHA-256. A JSON dump of a million grades took ~2 s a call, and the slider tables' structure key asks on
+        every move; this reads the columns' buffers in place (0.08 cpu-s for two million grades), once per set of
+        columns (kept by identity: the models are frozen, their Series are not to be mutated)."""
+        cols = self._series()
+        return _DIGESTS.get(label, lambda: self._fingerprint(cols, label), held=tuple(cols.values()))
+
+    def _fingerprint(self, cols: dict[str, pl.Series], label: str | None) -> str:
+        h = hashlib.sha256(f"{type(self).__name__}|{label!r}".encode())
+        for s in cols.values():
+            if s.dtype == pl.String:
+                # which values are none, then the column's Arrow string-view buffers as polars holds them (read in
+                # place: no joined or converted copy of 2 M strings). Different values always give different bytes;
+                # the same values give the same bytes when built the same way, else only a fresh fingerprint
+                h.update(np.packbits(s.is_null().to_numpy()).tobytes())
+                for chunk in s.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[1:]:
+                    if chunk is not None:
+                        h.update(memoryview(chunk))
+            else:
+                h.update(s.to_numpy().tobytes())
+        return h.hexdigest()[:32]
+
+    @model_validator(mode="after")
+    def _one_length(self) -> _Columns:
+        lengths = {len(s) for s in self._series().values()}
+        if len(lengths) != 1 or not lengths.pop():
+            raise ValueError(f"{', '.join(self._series())} must be non-empty lists of the same length")
+        return self
 
 
-class RequestGrades(Strict):
+class RequestGrades(_Columns):
     """Per-request grades of a shadow evaluation (simulate.shadow), column by column (one entry per graded
     (request, model)): the grader's `request_id` as the source logged it, the ledger `provider` (None: matched
     under whichever one provider's key it gives), the lower-case `model` and its `score` in [0, 1]. They win
     over every other score for the request rows they cover; see docs/simulation.md "Shadow evaluation"."""
 
-    request_id: list[str]
-    provider: list[str | None]
-    model: list[str]
-    score: list[float]
+    request_id: _TEXT
+    provider: _MAYBE_TEXT
+    model: _TEXT
+    score: _NUMBER
     source: str | None = Field(None, description="where the grades come from (kept for the record)")
 
     def digest(self) -> str:
         """A short fingerprint of the grades (for cache keys)."""
-        return _digest(self, (self.request_id, self.provider, self.model), (self.score,), self.source)
+        return self._digest(self.source)
 
     @model_validator(mode="after")
-    def _columns(self) -> RequestGrades:
-        n = len(self.request_id)
-        if not n or any(len(c) != n for c in (self.provider, self.model, self.score)):
-            raise ValueError("request_id, provider, model and score must be non-empty lists of the same length")
-        bad = next((i for i, s in enumerate(self.score) if not 0 <= s <= 1), None)
-        if bad is not None:
-            raise ValueError(f"score {bad}: {self.score[bad]} is outside [0, 1]")
+    def _scores(self) -> RequestGrades:
+        bad = (~self.score.is_between(0, 1)).arg_true()        # NaN is not between: refused too
+        if len(bad):
+            raise ValueError(f"score {bad[0]}: {self.score[bad[0]]} is outside [0, 1]")
         return self
 
 
-class RouterScores(Strict):
+class RouterScores(_Columns):
     """One router's score per logged request (simulate.router): `pick: score` moves the eligible requests with the
     lowest scores first. Read the score as the router's estimate that the request needs its own (source) model,
     e.g. RouteLLM's strong-model win rate; any scale, lower = safer to move."""
 
-    request_id: list[str]
-    provider: list[str | None]
-    score: list[float]
+    request_id: _TEXT
+    provider: _MAYBE_TEXT
+    score: _NUMBER
     router: str | None = Field(None, description="the router's name (kept for the record)")
 
     def digest(self) -> str:
-        return _digest(self, (self.request_id, self.provider), (self.score,), self.router)
-
-    @model_validator(mode="after")
-    def _columns(self) -> RouterScores:
-        n = len(self.request_id)
-        if not n or any(len(c) != n for c in (self.provider, self.score)):
-            raise ValueError("request_id, provider and score must be non-empty lists of the same length")
-        return self
+        return self._digest(self.router)
 
 
 class Assumptions(Strict):

@@ -528,7 +528,7 @@ def test_an_upload_is_parsed_once_per_content(monkeypatch):
     assert calls == ["once.csv", "once.csv"]                         # new content: read
     scores = b"request_id,score\nr1,0.1\nr2,0.7\n"
     one, two = svc.router_scores("s.csv", scores), svc.router_scores("s.csv", bytes(scores))
-    assert one is two and calls.count("s.csv") == 1 and one.score == [0.1, 0.7]
+    assert one is two and calls.count("s.csv") == 1 and one.score.to_list() == [0.1, 0.7]
     built = svc.build_scenario(name="b", start=None, end=None, models=["gpt-4o"], tier=False, route="shift",
                                target_model="gpt-4o-mini", price_ratio=None, quality_ratio=None, pick="score",
                                batch=False, batch_workloads=[], cache=False, router_scores=one)

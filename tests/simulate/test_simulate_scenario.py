@@ -145,6 +145,31 @@ def test_grades_fingerprint_tells_apart_every_change_of_a_column():
                 fp(["a", "b"], ["", "openai"]), fp(["a", "b"], [None, "openai"], 0.75)}) == 5
 
 
+def test_per_request_columns_are_series_checked_item_by_item_and_dumped_as_lists(tmp_path):
+    """Grades and router scores hold polars Series (a file's reader hands over the columns it read); lists from a
+    scenario file are checked as pydantic checks `list[str]` / `list[float]`, naming the item; a dump gives lists
+    back and reads back equal."""
+    import polars as pl
+
+    from simulate import shadow
+
+    grades = shadow.parse("request_id,model,score,provider\nr1,M,0.5,openai\nr2,m,1,\n")
+    assert all(isinstance(c, pl.Series) for c in (grades.request_id, grades.provider, grades.model, grades.score))
+    rg = {"request_id": ["r1", "r2"], "provider": ["openai", None], "model": ["m", "m"], "score": [0.5, 1]}
+    sc = parse_scenario({"name": "t", "assumptions": {"request_grades": rg, "router_scores": {
+        "request_id": ["r1"], "provider": [None], "score": [3]}}})
+    assert sc.assumptions.request_grades == grades and sc.assumptions.router_scores.score.dtype == pl.Float64
+    dumped = sc.model_dump(mode="json")["assumptions"]
+    assert dumped["request_grades"] == {**rg, "score": [0.5, 1.0], "source": None}
+    assert parse_scenario(json.loads(json.dumps(sc.model_dump(mode="json")))) == sc
+    assert parse_scenario({"name": "t", "assumptions": {"request_grades": {**rg, "score": [0.5, 0.25]}}}) != sc
+    for column, values, message in [("request_id", ["r1", 2], "request_id: item 1: Input should be a valid string"),
+                                    ("model", [None, "m"], "model: item 0: Input should be a valid string"),
+                                    ("score", [0.5, "x"], "score: item 1: Input should be a valid number"),
+                                    ("score", [0.5, float("nan")], "score 1: nan is outside [0, 1]")]:
+        assert message in bad({"name": "t", "assumptions": {"request_grades": {**rg, column: values}}})
+
+
 def test_with_conversations_keeps_the_per_request_columns():
     # the What-if page sets the unit and cache assumption on every rerun: the grades and router scores stay the
     # same objects (their fingerprint, keys and prepared tables are kept by identity), the rest as a dump would give

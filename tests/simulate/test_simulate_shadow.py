@@ -273,7 +273,7 @@ def test_bulk_reader_equals_the_row_by_row_one(name):
 def test_json_ids_of_mixed_types_and_odd_values_are_read_row_by_row():
     # a numeric id beside text ids is still text; a boolean id is refused with the row-by-row reader's words
     assert shadow.parse('[{"request_id": 7, "model": "m", "score": 1}, {"request_id": "x", "model": "m", '
-                        '"score": 0}]', "g.json").request_id == ["7", "x"]
+                        '"score": 0}]', "g.json").request_id.to_list() == ["7", "x"]
     for text, message in [
         ('[{"request_id": "a", "model": "m", "score": 1}, {"request_id": true, "model": "m", "score": 1}]',
          "g.json: row 2, request_id: Input should be a valid string"),
@@ -312,7 +312,7 @@ def test_a_blank_model_is_refused_and_a_blank_provider_is_none():
         shadow.parse('request_id,model,score\nr1," ",0.5\n', "g.csv")
     with pytest.raises(simulate.ScenarioError, match=re.escape("g.json: row 1, model: is blank")):
         shadow.parse('[{"request_id": "r1", "model": " ", "score": 0.5}]', "g.json")
-    assert shadow.parse('request_id,model,score,provider\nr1,m,0.5," "\n', "g.csv").provider == [None]
+    assert shadow.parse('request_id,model,score,provider\nr1,m,0.5," "\n', "g.csv").provider.to_list() == [None]
 
 
 def test_with_shadow_keeps_the_parsed_columns():
