@@ -15,11 +15,12 @@ _BITS = 64
 
 
 def _lead(cols: list[np.ndarray]) -> tuple[np.ndarray, int] | None:
-    """(one sortable key, how many leading columns it orders by), or None when the first column can't lead (a
-    float column with NaN: lexsort puts NaNs last in position order, which equal-comparison can't find)."""
+    """(one sortable key, how many leading columns it orders by), or None when the first column can't lead: a
+    float column with NaN (lexsort puts NaNs last in position order, which equal-comparison can't find), or a
+    column neither integer, boolean nor float."""
     first = cols[0]
     if first.dtype.kind == "f":
-        return (None if np.isnan(first).any() else first), 1
+        return None if np.isnan(first).any() else (first, 1)
     key: np.ndarray | None = None
     bits = 0
     used = 0
@@ -45,7 +46,7 @@ def lex_order(cols: list[np.ndarray]) -> np.ndarray:
     if not cols or len(cols[0]) < 2:
         return np.lexsort(cols[::-1]) if cols else np.zeros(0, dtype=np.int64)
     lead = _lead(cols)
-    if lead is None or lead[0] is None:
+    if lead is None:
         return np.lexsort(cols[::-1])
     key, used = lead
     perm = np.argsort(key, kind="quicksort")

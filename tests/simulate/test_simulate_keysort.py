@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulate.keysort import lex_order
+from simulate.keysort import _lead, lex_order
 
 
 def _column(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
@@ -53,3 +53,13 @@ def test_rank_keys_with_ties(keys: list[str]) -> None:
 def test_nan_leading_key_falls_back() -> None:
     cols = [np.array([np.nan, 1.0, np.nan, 0.0]), np.array([3, 2, 1, 0])]
     assert np.array_equal(lex_order(cols), np.lexsort(cols[::-1]))
+
+
+def test_a_key_that_cannot_lead_is_none() -> None:
+    # _lead says None (lex_order then uses lexsort) for a float first column with NaN and for a text one
+    assert _lead([np.array([np.nan, 1.0]), np.array([1, 0])]) is None
+    assert _lead([np.array(["b", "a"]), np.array([1, 0])]) is None
+    key, used = _lead([np.array([2.0, 1.0]), np.array([1, 0])])
+    assert used == 1 and np.array_equal(key, [2.0, 1.0])
+    key, used = _lead([np.array([5, 3], dtype=np.int64), np.array([True, False])])
+    assert used == 2 and np.array_equal(np.argsort(key), [1, 0])
