@@ -273,9 +273,9 @@ def oracle(wh, shift, n: int, tmp: Path) -> None:
           + f"{read_s:7.2f} s  cpu {read_cpu:6.2f} s  peak {read_mb:6,.0f} MB")
     file_s, file_cpu, file_mb, rep = _step(lambda: frontier.router_report(wh, shadow.with_shadow(shift, read), 0))
     load = os.getloadavg()[0]
-    print("  then the frontier from nothing".ljust(40) + f"{file_s:7.2f} s  cpu {file_cpu:6.2f} s  peak {file_mb:6,.0f} "
-          f"MB; from the file {read_s + file_s:.2f} s, cpu {read_cpu + file_cpu:.2f} s  load {load:.1f}; APGR oracle "
-          f"{rep.metrics['oracle']['apgr']:.6f}")
+    print("  then the frontier from nothing".ljust(40) + f"{file_s:7.2f} s  cpu {file_cpu:6.2f} s  peak "
+          f"{file_mb:6,.0f} MB; from the file {read_s + file_s:.2f} s, cpu {read_cpu + file_cpu:.2f} s  load "
+          f"{load:.1f}; APGR oracle {rep.metrics['oracle']['apgr']:.6f}")
 
 
 def cli_oracle(tmp: Path, repeat: int = 3) -> None:

