@@ -4,22 +4,29 @@ tables at scale: quantile buckets"; docs/scale-out.md "What-if at 100 M rows").
 The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the period. Above the setting
 `slider_row_limit`, `frontier.prepare` builds a `Bucketed` state instead:
 
-- **One streamed pass.** The rows of `sql/simulate/frontier_rows.sql` come from DuckDB in chunks of CHUNK_ROWS
+- **One streamed pass.** The rows of `sql/simulate/frontier_grouped.sql` come from DuckDB in chunks of CHUNK_ROWS
   (ordered by conversation when the scenario reads conversations, so none is split between chunks). Each chunk
   is a `frontier.Prepared` of those rows only: the same claims, coefficient columns, quality, cache-loss extras
   and in-rank-order extras as the per-row engine, per row; the chunk is then dropped.
-- **Quantile buckets of the ranking key.** The ranked policy i's eligible request rows go to BUCKETS buckets of
-  its key tuple (bounds: equally spaced key tuples of the first rows seen); per bucket the sums of every
-  coefficient delta (cost, savings, quality, moved, cache lost; per team for the cost) and its number of units
-  (requests, or whole conversations: a unit's rows share their key tuple, so one bucket holds it whole). State in
-  memory: BUCKETS × (coefficients + teams) numbers, whatever the rows. Each row's key and deltas are also written,
-  bucket by bucket, to a temporary file (`numpy.save` segments, one per chunk) for the refinement.
+- **Candidates summed by their first key.** The slid policy i's candidates without a conversation reach Python
+  summed in DuckDB by their first order key (`total_tokens`, a pick's hash, a router's score) and every per-row
+  value the figures read: at share 0 and 1 a candidate's claims depend only on those values, so a group's deltas
+  are its rows' sums (and its ledger rows its units). A conversation's rows stay rows (their cache loss depends on
+  the order of the conversation's other rows) and are written, in rank order, to a temporary file (`numpy.save`
+  segments, one per chunk). State while building: one (first key, team) row per distinct pair.
+- **Quantile buckets of the first key.** After the pass, BUCKETS − 1 bounds at equally spaced unit counts of the
+  distinct first keys (every unit of one first key in one bucket); per bucket the sums of every coefficient delta
+  (cost, savings, quality, moved, cache lost; per team for the cost) and its number of units (requests, or whole
+  conversations). State in memory: BUCKETS × (coefficients + teams) numbers, whatever the rows.
 - **A move = bucket prefix + one exact refinement.** k = floor(decimal(share) × N) units, as the replay. The
-  buckets wholly below unit k are a prefix sum; the bucket holding it is read back from the file (its rows of every
-  segment), sorted by the full key tuple exactly as the per-row engine sorts, and its first units summed. The
-  refined buckets are cached (LRU of CACHED_BUCKETS): dragging across a bucket costs one read per bucket entered.
+  buckets wholly below unit k are a prefix sum; the bucket holding it is read again: its candidates without a
+  conversation from the stored rows of its first-key range (`sql/simulate/frontier_bucket_rows.sql`, per row, the
+  same `Prepared` claims and deltas), its conversations' rows from the segments, sorted by the full key tuple
+  exactly as the per-row engine sorts, and its first units summed. The refined buckets are cached (LRU of
+  CACHED_BUCKETS): dragging across a bucket costs one read per bucket entered.
 - **Exact.** The same rows, claims, tie-break and per-row figures as `Prepared`; only the order of floating-point
-  additions differs. Tested equal to the per-row engine and to `simulate.run` to the cent.
+  additions differs. Tested equal to the per-row engine and to `simulate.run` to the cent, and each bucket's sums
+  equal to its rows read again.
 
 The cheapest count at a quality bar reads the buckets back in rank order, one at a time
 (`BucketTable.cheapest_at_quality`: exact at every count). What it does not do (refused with a message naming the
@@ -49,10 +56,9 @@ from simulate.spec import ScenarioError
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
 
-BUCKETS = 4096           # quantile buckets of a ranking key: ~25 k rows each at 100 M
+BUCKETS = 4096           # quantile buckets of a ranking key's first column: ~1.6 k candidates each at 100 M
 CHUNK_ROWS = 500_000     # rows per streamed chunk (its per-row arrays: ~0.25 GB while it is processed)
 CACHED_BUCKETS = 64      # refined buckets kept per table
-SAMPLE_PER_BUCKET = 16   # the bounds come from the first BUCKETS × this eligible rows (or all when fewer)
 SCAN_ROWS = 200_000      # about this many rows per read when every bucket is read (cheapest_at_quality)
 
 
@@ -97,13 +103,18 @@ class Bucketed(Figures):
             self._common_pass()
 
     # --- the pass over the rows -----------------------------------------------------------------------------
-    def _stream_sql(self) -> str:
-        # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
-        return grouped_sql(self.plan, self.sql)
+    def _folded(self, cuts: dict[int, tuple | None] | None = None) -> frozenset[int]:
+        """The ranked policies whose candidates without a conversation are streamed summed by their first key: all
+        but those an earlier share cuts by key tuple (their rows are claimed row by row in the chunks)."""
+        return frozenset(j for j, r in enumerate(self.ranked) if r and j not in (cuts or {}))
 
-    def _chunks(self):
+    def _stream_sql(self, folded: frozenset[int] = frozenset()) -> str:
+        # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
+        return grouped_sql(self.plan, self.sql, folded)
+
+    def _chunks(self, folded: frozenset[int] = frozenset()):
         """The rows in frames of about CHUNK_ROWS, a conversation never split between two."""
-        text = self._stream_sql()
+        text = self._stream_sql(folded)
         plan = self.plan
         pending: pl.DataFrame | None = None
         for batch in self._wh.batches(text, rows=CHUNK_ROWS, relations=plan.relations(), **plan.bind(text)):
@@ -134,9 +145,10 @@ class Bucketed(Figures):
             out[k] = self._team_index[t]
         return out
 
-    def _blocks(self):
-        """Each chunk as a `Prepared` of its rows, with the figures every pass gathers: the baseline, requests,
-        eligible requests per policy, the models (for the plan's warnings), the conversations."""
+    def _blocks(self, folded: frozenset[int] = frozenset()):
+        """Each chunk as a `Prepared` of its rows (and the chunk itself), with the figures every pass gathers: the
+        baseline, requests, eligible requests per policy, the models (for the plan's warnings), the
+        conversations."""
         n_pol = len(self.levers)
         self.baseline_cost = 0.0
         self.total_requests = 0.0
@@ -146,7 +158,7 @@ class Bucketed(Figures):
         self.n_rows = 0
         models: set[str] = set()
         team_base = np.zeros(0)
-        for frame in self._chunks():
+        for frame in self._chunks(folded):
             models.update(m for m in frame["model"].unique().to_list() if m)
             blk = Prepared(None, self.scenario, plan=self.plan, frame=frame, scores=self._scores)
             gcode = self._codes(blk.teams)[blk.team_codes]
@@ -160,12 +172,12 @@ class Bucketed(Figures):
             self.multi_sessions |= blk.multi_sessions
             # a grouped frame (frontier_grouped.sql) counts its ledger rows per group
             self.n_rows += int(frame["ledger_rows"].sum()) if "ledger_rows" in frame.columns else blk.n_rows
-            yield blk, gcode
+            yield blk, gcode, frame
         self._team_base = _grow(team_base, len(self.teams))
         self.warnings = self.plan.warnings(sorted(models))
 
     def _common_pass(self) -> None:
-        for _ in self._blocks():
+        for _ in self._blocks(self._folded()):
             pass
 
     def _later_lost(self, i: int) -> bool:
@@ -262,7 +274,7 @@ class Bucketed(Figures):
 UNIT_ORDER = "order by case when session_id is null then row_hash else hash(session_id) end"
 
 
-def grouped_sql(plan: Plan, rows_sql: str) -> str:
+def grouped_sql(plan: Plan, rows_sql: str, folded: frozenset[int] = frozenset()) -> str:
     """`rows_sql` (simulate/frontier_rows.sql, filled) as sql/simulate/frontier_grouped.sql streams it: the rows no
     ranked policy orders summed by their shared per-row values. With conversations read (a session unit, cache lost
     on a switch) a row with a session id stays a row too (its conversation's cache loss counts its requests), the
@@ -270,9 +282,13 @@ def grouped_sql(plan: Plan, rows_sql: str) -> str:
     none is split between two chunks."""
     summed = ["requests", "base_cost"] + [f"{c}_{s.index}" for s in plan.steps for c in ("c0", "cm", "ci", "cx")]
     summed += [f"{k}_{s.index}" for s in plan.lost_steps for k in ("lkin0", "lkini", "lkcw0", "lkcwi")]
-    kept = [f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None]
+    kept = [f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None and s.index not in folded]
     # a row of its own keeps its ts and row hash (a conversation's order); a group, its first ones (no order read)
     firsts = ["ts", "row_hash"] if plan.sessions else []
+    # a folded policy's candidates without a conversation are summed by their first key (BucketTable): its further
+    # keys (tie-breaks) are read again per row only for the bucket a move refines
+    firsts += [f"o{s.index}_{k}" for s in plan.steps if s.index in folded and s.order_keys is not None
+               for k in range(1, len(s.order_keys))]
     if plan.sessions:
         kept.append("session_id is not null")
     rows = (rows_sql.replace("/*identity_columns*/", ", u.row_key as row_id")
@@ -284,6 +300,23 @@ def grouped_sql(plan: Plan, rows_sql: str) -> str:
                      + "".join(f",\n        min({c}) as {c}" for c in firsts))
             .replace("/*ranked*/", " or ".join(kept) or "false")
             .replace("/*order*/", UNIT_ORDER if plan.sessions else ""))
+
+
+def _sum_by_key(parts: list[tuple]) -> tuple:
+    """(first key, team, deltas, units) parts as one, summed per (first key, team): a table's state while it is
+    built is its distinct first keys × teams, whatever the rows."""
+    v = np.concatenate([p[0] for p in parts])
+    t = np.concatenate([p[1] for p in parts])
+    d = np.concatenate([p[2] for p in parts])
+    u = np.concatenate([p[3] for p in parts])
+    if not len(v):
+        return v, t, d, u
+    srt = np.lexsort((t, v))
+    v, t, d, u = v[srt], t[srt], d[srt], u[srt]
+    new = np.ones(len(v), dtype=bool)
+    new[1:] = (v[1:] != v[:-1]) | (t[1:] != t[:-1])
+    at = np.flatnonzero(new)
+    return v[at], t[at], np.add.reduceat(d, at, axis=0), np.add.reduceat(u, at)
 
 
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
@@ -300,7 +333,7 @@ class StaticTotals:
     def __init__(self, owner: Bucketed, shares: list[float | None]):
         self.totals: dict[tuple[str, str], float] = {}
         team: dict[tuple[str, str], np.ndarray] = {}
-        for blk, gcode in owner._blocks():
+        for blk, gcode, _ in owner._blocks(owner._folded()):
             cols = blk.quantities(blk.claims(shares))
             for k, v in cols.items():
                 self.totals[k] = self.totals.get(k, 0.0) + float(v.sum())
@@ -311,7 +344,7 @@ class StaticTotals:
 
 
 class BucketTable:
-    """Ranked policy i's slider over quantile buckets of its key (see the module docstring): `lookup` and
+    """Ranked policy i's slider over quantile buckets of its first key (see the module docstring): `lookup` and
     `_totals` as `frontier.CumTable`'s."""
 
     order_free = False    # the oracle and seed band reorder every row: not on this engine (frontier.per_row)
@@ -322,38 +355,28 @@ class BucketTable:
         self.by_session = bool(owner.scenario.policies[i].by_session)
         lo, hi = list(shares), list(shares)
         lo[i], hi[i] = 0.0, 1.0
+        self._shares = (lo, hi)
         self._dir = tempfile.TemporaryDirectory(prefix="modelmix-slider-")   # removed with the table
-        self.segments: list[Path] = []
+        self.segments: list[Path] = []                   # the conversations' rows, in rank order per chunk
         self.layout: list[tuple[np.dtype, int]] = []     # per segment: its record type, where its rows start
         self.offsets: list[np.ndarray] = []
         self.keys: list[tuple[str, str]] | None = None
-        self.bounds: list[np.ndarray] | None = None
-        buffered: list[tuple] = []
-        n_buffered = 0
-        self._team_b: dict[tuple[str, str], np.ndarray] = {}
-        for blk, gcode in owner._blocks():
-            got = self._chunk(blk, gcode, lo, hi)
-            if self.bounds is None:
-                buffered.append(got)
-                n_buffered += len(got[1])
-                if n_buffered < BUCKETS * SAMPLE_PER_BUCKET:
-                    continue
-                self._set_bounds(buffered)
-                for g in buffered:
-                    self._write(*g)
-                buffered = []
-            else:
-                self._write(*got)
-        if self.bounds is None:
-            self._set_bounds(buffered)
-            for g in buffered:
-                self._write(*g)
+        summed: list[tuple] = []                          # (first key, team, deltas, units), summed as they come
+        n_summed = 0
+        for blk, gcode, frame in owner._blocks(owner._folded(self.cuts)):
+            got = self._chunk(blk, gcode, frame, lo, hi)
+            summed.append(got)
+            n_summed += len(got[0])
+            if n_summed > CHUNK_ROWS:
+                summed = [_sum_by_key(summed)]
+                n_summed = len(summed[0][0])
         if self.keys is None:      # no row at all
-            self.keys = []
+            self.keys, self.cost_keys, self.team_base, self.team_buckets = [], [], {}, {}
+            self.base_totals, self.bucket_delta = np.zeros(0), np.zeros(0)
+        self._set_buckets(_sum_by_key(summed) if summed else None)
         n_t = len(owner.teams)
         self.team_base = {k: _grow(v, n_t) for k, v in self.team_base.items()}
         self.team_buckets = {k: _grow(v, n_t) for k, v in self.team_buckets.items()}
-        self.bucket_team = {k: _grow(v, n_t) for k, v in self._team_b.items()}     # B × teams per cost key
         self.prefix = np.zeros((self.n_buckets + 1, len(self.keys)))
         np.cumsum(self.bucket_sums, axis=0, out=self.prefix[1:])
         self.cum_units = np.concatenate([[0], np.cumsum(self.bucket_units)]).astype(np.int64)
@@ -362,10 +385,11 @@ class BucketTable:
         self._lock = threading.Lock()
 
     # --- building -----------------------------------------------------------------------------------------
-    def _chunk(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
-        """One chunk as frontier.CumTable computes it over the whole period: the base totals at share 0, the
-        bucket rows' delta, and per eligible request row (in rank order) its keys, team and deltas."""
-        i, owner = self.i, self.prep
+    def _deltas(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
+        """As frontier.CumTable computes them over the whole period: the claims at share 0 and 1, the quantities
+        at share 0, every changed row's delta, and per claimed request row of policy i (in rank order) its keys,
+        team and deltas (with the cache loss it adds in rank order)."""
+        i = self.i
         fa, fb = blk.claims(lo, self.cuts), blk.claims(hi, self.cuts)
         in_order = (i,) if i in blk.lost else ()      # for a conversation of one request the same as at share 1
         qa = blk.quantities(fa, in_order=in_order)
@@ -380,8 +404,7 @@ class BucketTable:
         keys = self.keys
         changed = np.flatnonzero((fa != fb).any(axis=0))
         qb = blk.quantities(fb[:, changed], changed, in_order=in_order)
-        delta = np.vstack([qb[k] - qa[k][changed] for k in keys])
-        self.base_totals += np.array([qa[k].sum() for k in keys])
+        delta = np.vstack([qb[k] - qa[k][changed] for k in keys]) if keys else np.zeros((0, len(changed)))
         claimed = fb[i] > EPS
         order = blk.order[i]
         take = claimed[order] & blk.is_req[order]
@@ -394,55 +417,67 @@ class BucketTable:
             for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
                              ((f"lost{i}", "i"), -ei)):
                 d_rows[keys.index(key)] += add
+        return qa, delta, at, claimed, rows, cols, gcode[rows], np.ascontiguousarray(d_rows.T)
+
+    def _chunk(self, blk: Prepared, gcode: np.ndarray, frame: pl.DataFrame, lo: list, hi: list) -> tuple:
+        """One chunk: the base totals at share 0 and the bucket rows' delta summed; its conversations' candidate
+        rows written as a segment (rank order); every candidate's (first key, team, deltas, units) handed back, a
+        summed row (frontier_grouped.sql) counting its ledger rows as units."""
+        qa, delta, at, claimed, rows, cols, teams, d = self._deltas(blk, gcode, lo, hi)
+        keys = self.keys
+        self.base_totals += np.array([qa[k].sum() for k in keys])
         buckets = np.flatnonzero(claimed & ~blk.is_req)
         at_b = at[buckets]
         self.bucket_delta += delta[:, at_b].sum(axis=1)
-        n_t = len(owner.teams)
+        n_t = len(self.prep.teams)
         for k in self.cost_keys:
             self.team_base[k] = _grow(self.team_base[k], n_t) + np.bincount(gcode, weights=qa[k], minlength=n_t)
             self.team_buckets[k] = (_grow(self.team_buckets[k], n_t)
                                     + np.bincount(gcode[buckets], weights=delta[keys.index(k)][at_b], minlength=n_t))
-        return cols, gcode[rows], np.ascontiguousarray(d_rows.T)
+        units = frame["ledger_rows"].to_numpy()[rows].astype(np.int64)
+        if "session_id" in frame.columns:
+            talk = frame["session_id"].is_not_null().to_numpy()[rows]
+            if talk.any():
+                units[talk] = self._unit_starts([c[talk] for c in cols])
+                self._write([c[talk] for c in cols], teams[talk], d[talk])
+        return (cols[0] if cols else np.zeros(0)), teams, d, units
 
-    def _set_bounds(self, buffered: list[tuple]) -> None:
-        """BUCKETS − 1 bound tuples equally spaced in the key order of the rows seen so far (distinct)."""
-        n_cols = len(buffered[0][0]) if buffered else 0
-        cols = [np.concatenate([g[0][c] for g in buffered]) for c in range(n_cols)] if buffered else []
-        n = len(cols[0]) if cols else 0
-        if n == 0:
-            self.bounds = [c[:0] for c in cols] if cols else []
+    def _set_buckets(self, summed: tuple | None) -> None:
+        """Bounds of the first key at equally spaced unit counts (distinct values: every unit of one first key in
+        one bucket), then every bucket's sums, units and per-team cost, and each segment's bucket offsets."""
+        n_k = len(self.keys)
+        if summed is None or not len(summed[0]):
+            self.bounds = np.zeros(0)
         else:
-            srt = np.lexsort(cols[::-1])
-            pick = srt[np.unique(np.linspace(0, n - 1, min(BUCKETS, n) + 1)[1:-1].astype(np.int64))]
-            b = [c[pick] for c in cols]
-            # distinct tuples only (an empty bucket between two equal bounds would be harmless, but wasted)
-            if len(pick) > 1:
-                same = np.ones(len(pick) - 1, dtype=bool)
-                for c in b:
-                    same &= c[1:] == c[:-1]
-                keep = np.concatenate([[True], ~same])
-                b = [c[keep] for c in b]
-            self.bounds = b
-        self.n_buckets = (len(self.bounds[0]) if self.bounds else 0) + 1
-        n_k = len(self.keys or [])
-        self.bucket_sums = np.zeros((self.n_buckets, n_k))
-        self.bucket_units = np.zeros(self.n_buckets, dtype=np.int64)
+            v, _, _, u = summed
+            values, inv = np.unique(v, return_inverse=True)
+            cum = np.cumsum(np.bincount(inv, weights=u, minlength=len(values)))
+            want = cum[-1] * np.arange(1, BUCKETS) / BUCKETS
+            at = np.searchsorted(cum, want, side="right")
+            self.bounds = np.unique(values[at[(at > 0) & (at < len(values))]])
+        self.n_buckets = len(self.bounds) + 1
+        n_b, n_t = self.n_buckets, len(self.prep.teams)
+        self.bucket_sums = np.zeros((n_b, n_k))
+        self.bucket_units = np.zeros(n_b, dtype=np.int64)
+        self.bucket_team = {k: np.zeros((n_b, n_t)) for k in self.cost_keys} if n_k else {}
+        if summed is not None and len(summed[0]):
+            v, t, d, u = summed
+            b = self.bucket_of(v)
+            for k in range(n_k):
+                self.bucket_sums[:, k] = np.bincount(b, weights=d[:, k], minlength=n_b)
+            self.bucket_units = np.bincount(b, weights=u, minlength=n_b).astype(np.int64)
+            for k in self.cost_keys:
+                self.bucket_team[k] = np.bincount(b * n_t + t, weights=d[:, self.keys.index(k)],
+                                                  minlength=n_b * n_t).reshape(n_b, n_t)
+        for path in self.segments:
+            first = np.load(path, mmap_mode="r")["k0"]
+            self.offsets.append(np.concatenate([[0], np.searchsorted(first, self.bounds, side="left"),
+                                                [len(first)]]).astype(np.int64))
+            del first
 
-    def _bucket_of(self, cols: list[np.ndarray]) -> np.ndarray:
-        """Each row's bucket: how many bounds are ≤ its key tuple (rows sorted by key give a non-decreasing
-        result). One stable lexsort of the rows with the bounds, a bound before an equal row."""
-        n = len(cols[0]) if cols else 0
-        if not self.bounds or len(self.bounds[0]) == 0 or n == 0:
-            return np.zeros(n, dtype=np.int64)
-        m = len(self.bounds[0])
-        cat = [np.concatenate([c, b.astype(c.dtype, copy=False)]) for c, b in zip(cols, self.bounds, strict=True)]
-        is_row = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(m, dtype=np.int8)])
-        srt = np.lexsort([is_row] + cat[::-1])
-        bound_here = srt >= n
-        seen = np.cumsum(bound_here)
-        out = np.empty(n, dtype=np.int64)
-        out[srt[~bound_here]] = seen[~bound_here]
-        return out
+    def bucket_of(self, first: np.ndarray) -> np.ndarray:
+        """Each first key's bucket: how many bounds are ≤ it."""
+        return np.searchsorted(self.bounds, first, side="right").astype(np.int64)
 
     def _unit_starts(self, cols: list[np.ndarray]) -> np.ndarray:
         """Which rows (in key order) start a unit: every row, or the first row of each conversation (its rows
@@ -457,25 +492,12 @@ class BucketTable:
         return start
 
     def _write(self, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> None:
-        """Sum one chunk's rows into their buckets and write them, bucket by bucket, as one segment."""
-        b = self._bucket_of(cols)
-        starts = self._unit_starts(cols)
-        n_b = self.n_buckets
-        for k in range(d.shape[1]):
-            self.bucket_sums[:, k] += np.bincount(b, weights=d[:, k], minlength=n_b)
-        self.bucket_units += np.bincount(b[starts], minlength=n_b)
-        n_t = len(self.prep.teams)
-        for k in self.cost_keys:
-            acc = self._team_b.get(k, np.zeros((n_b, 0)))
-            acc = _grow(acc, n_t)
-            acc += np.bincount(b * n_t + teams, weights=d[:, self.keys.index(k)],
-                               minlength=n_b * n_t).reshape(n_b, n_t)
-            self._team_b[k] = acc
-        if not len(b):
+        """One chunk's conversation rows (rank order) as a segment; its bucket offsets come with the bounds."""
+        if not len(teams):
             return
         dtype = [(f"k{c}", col.dtype) for c, col in enumerate(cols)] + [("team", np.int64),
                                                                           ("d", np.float64, (d.shape[1],))]
-        rec = np.empty(len(b), dtype=dtype)
+        rec = np.empty(len(teams), dtype=dtype)
         for c, col in enumerate(cols):
             rec[f"k{c}"] = col
         rec["team"] = teams
@@ -486,10 +508,9 @@ class BucketTable:
         m = np.load(path, mmap_mode="r")
         self.layout.append((m.dtype, m.offset))   # read by slices with plain reads, never mapped: the pages read
         del m                                     # would count in the process's RSS (a whole scan: the whole file)
-        self.offsets.append(np.searchsorted(b, np.arange(n_b + 1)))
 
     # --- a move ----------------------------------------------------------------------------------------------
-    def _refine(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _refine(self, b: int) -> tuple:
         """Bucket b's rows in exact rank order (`_read`), cached (LRU of CACHED_BUCKETS)."""
         with self._lock:                     # the table is shared by every session of the process
             if b in self._refined:
@@ -502,30 +523,62 @@ class BucketTable:
                 self._refined.popitem(last=False)
         return got
 
-    def _read(self, b: int, end: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The rows of bucket b (of buckets b..end − 1: a key range too) in exact rank order: (running sums of the
-        deltas, rows × keys with a leading zero row; the row count at each unit count; the rows' teams; their
-        deltas)."""
+    def _alone_rows(self, b: int, end: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """The candidates without a conversation whose first key falls in buckets b..end − 1, read again as rows
+        (sql/simulate/frontier_bucket_rows.sql: their first key's range of the stored rows) with their keys, teams
+        and deltas in rank order, exactly as a chunk computes them."""
+        owner = self.prep
+        lo_v = self.bounds[b - 1].item() if b > 0 else None
+        hi_v = self.bounds[end - 1].item() if end - 1 < len(self.bounds) else None
+        first = f"o{self.i}_0"
+        cond = [f"{first} >= $bucket_lo"] if lo_v is not None else []
+        cond += [f"{first} < $bucket_hi"] if hi_v is not None else []
+        if owner.plan.sessions:
+            cond.append("session_id is null")
+        text = (sql.load("simulate/frontier_bucket_rows")
+                .replace("/*frontier_rows*/", owner.sql.strip().replace("\n", "\n    "))
+                .replace("/*first_key*/", first)
+                .replace("/*range*/", " and ".join(cond) or "true"))
+        params = {**owner.plan.bind(text), "bucket_lo": lo_v, "bucket_hi": hi_v}
+        params = {k: v for k, v in params.items() if v is not None}
+        frame = owner._wh.sql(text, relations=owner.plan.relations(), **params)
+        if not frame.height:
+            return [], np.zeros(0, dtype=np.int64), np.zeros((0, len(self.keys)))
+        blk = Prepared(None, owner.scenario, plan=owner.plan, frame=frame, scores=owner._scores)
+        gcode = owner._codes(blk.teams)[blk.team_codes]
+        lo, hi = self._shares
+        _, _, _, _, _, cols, teams, d = self._deltas(blk, gcode, lo, hi)
+        return cols, teams, d
+
+    def _read(self, b: int, end: int | None = None) -> tuple:
+        """The rows of bucket b (of buckets b..end − 1: a first-key range too) in exact rank order: (running sums
+        of the deltas, rows × keys with a leading zero row; the row count at each unit count; the rows' teams; their
+        deltas; their key columns): the conversations' rows from the segments, the others read again."""
         end = b + 1 if end is None else end
         parts = []
         for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
             if off[end] > off[b]:
                 parts.append(np.fromfile(path, dtype=dtype, count=int(off[end] - off[b]),
                                          offset=start + int(off[b]) * dtype.itemsize))
-        if not parts:
+        cols, teams, d = self._alone_rows(b, end)
+        if parts:
+            rec = np.concatenate(parts)
+            n_cols = len([f for f in rec.dtype.names if f.startswith("k")])
+            seg_cols = [np.asarray(rec[f"k{c}"]) for c in range(n_cols)]
+            cols = seg_cols if not len(teams) else [np.concatenate([a, c]) for a, c in zip(seg_cols, cols,
+                                                                                            strict=True)]
+            teams = np.concatenate([np.asarray(rec["team"]), teams])
+            d = np.concatenate([np.asarray(rec["d"]).reshape(len(rec), len(self.keys)), d])
+        if not len(teams):
             return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
-                np.zeros((0, len(self.keys)))
-        rec = np.concatenate(parts)
-        n_cols = len(self.bounds) if self.bounds is not None else 0
-        cols = [np.asarray(rec[f"k{c}"]) for c in range(n_cols)]
-        srt = np.lexsort(cols[::-1]) if len(rec) else np.zeros(0, dtype=np.int64)
-        rec = rec[srt]
-        d = np.asarray(rec["d"]).reshape(len(rec), len(self.keys))
-        cum = np.zeros((len(rec) + 1, len(self.keys)))
+                np.zeros((0, len(self.keys))), []
+        srt = np.lexsort(cols[::-1])
+        cols = [c[srt] for c in cols]
+        teams, d = teams[srt], d[srt]
+        cum = np.zeros((len(d) + 1, len(self.keys)))
         np.cumsum(d, axis=0, out=cum[1:])
-        starts = self._unit_starts([c[srt] for c in cols])
-        at = np.append(np.flatnonzero(starts), len(rec))
-        return cum, at, np.asarray(rec["team"]), d
+        at = np.append(np.flatnonzero(self._unit_starts(cols)), len(d))
+        return cum, at, teams, d, cols
 
     def cheapest_at_quality(self, m: float | tuple[float, float], rates: list[float], bar: float) -> int | None:
         """The claimed count k (0..N) of least scenario cost whose quality is ≥ `bar` × baseline quality, exact at
@@ -562,7 +615,7 @@ class BucketTable:
             end = min(b + per, self.n_buckets)
             units = int(self.cum_units[end] - self.cum_units[b])
             if units:
-                cum, at, _, _ = self._read(b, end)
+                cum, at, _, _, _ = self._read(b, end)
                 consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
         consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
         return None if best is None else best[1]
@@ -573,17 +626,9 @@ class BucketTable:
         if k <= 0:
             return None
         b = int(np.searchsorted(self.cum_units, k - 1, side="right")) - 1
-        _, at, _, _ = self._refine(b)
+        _, at, _, _, cols = self._refine(b)
         row = int(at[k - 1 - int(self.cum_units[b])])
-        parts = []
-        for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
-            if off[b + 1] > off[b]:
-                parts.append(np.fromfile(path, dtype=dtype, count=int(off[b + 1] - off[b]),
-                                         offset=start + int(off[b]) * dtype.itemsize))
-        rec = np.concatenate(parts)
-        cols = [np.asarray(rec[f"k{c}"]) for c in range(len(self.bounds))]
-        srt = np.lexsort(cols[::-1])
-        return tuple(c[srt][row] for c in cols)
+        return tuple(c[row] for c in cols)
 
     def _locate(self, share: float) -> tuple[int, int, int]:
         """(k, bucket holding unit k's boundary, units of it taken)."""
@@ -595,7 +640,7 @@ class BucketTable:
         k, b, r = self._locate(share)
         vec = self.base_totals + self.prefix[b] + float(share) * self.bucket_delta
         if r:
-            cum, at, _, _ = self._refine(b)
+            cum, at, _, _, _ = self._refine(b)
             vec = vec + cum[at[r]]
         return dict(zip(self.keys, vec.tolist(), strict=True)), k
 
@@ -615,7 +660,7 @@ class BucketTable:
                 part = self.team_base[key] + share * self.team_buckets[key] + self.bucket_team[key][:b].sum(axis=0)
                 cost = cost + part * x
             if r:
-                _, at, tm, d = self._refine(b)
+                _, at, tm, d, _ = self._refine(b)
                 rows = int(at[r])
                 w = sum(d[:rows, self.keys.index(key)] * mult[key[1]] for key in self.cost_keys)
                 cost = cost + np.bincount(tm[:rows], weights=w, minlength=n_t)
