@@ -37,6 +37,7 @@ the key tuple of its last claimed unit over the whole period is the cut its rows
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import threading
 from collections import OrderedDict
@@ -59,7 +60,8 @@ if TYPE_CHECKING:
 BUCKETS = 4096           # quantile buckets of a ranking key's first column: ~1.6 k candidates each at 100 M
 CHUNK_ROWS = 500_000     # rows per streamed chunk (its per-row arrays: ~0.25 GB while it is processed)
 CACHED_BUCKETS = 64      # refined buckets kept per table
-SCAN_ROWS = 200_000      # about this many rows per read when every bucket is read (cheapest_at_quality)
+SCAN_ROWS = 1_000_000    # about this many rows per read when every bucket is read (cheapest_at_quality: one
+                         # query of the stored rows each, ≈ 0.45 GB of per-row arrays while it is summed)
 
 
 def _numeric(col: np.ndarray) -> np.ndarray:
@@ -523,25 +525,40 @@ class BucketTable:
                 self._refined.popitem(last=False)
         return got
 
-    def _alone_rows(self, b: int, end: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-        """The candidates without a conversation whose first key falls in buckets b..end − 1, read again as rows
-        (sql/simulate/frontier_bucket_rows.sql: their first key's range of the stored rows) with their keys, teams
-        and deltas in rank order, exactly as a chunk computes them."""
+    def _alone_rows(self, ranges: list[tuple[int, int]]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """The candidates without a conversation whose first key falls in buckets b..end − 1 of any of `ranges`,
+        read again as rows in one query (sql/simulate/frontier_bucket_rows.sql: their first key's ranges of the
+        stored rows) with their keys, teams and deltas in rank order, exactly as a chunk computes them."""
         owner = self.prep
-        lo_v = self.bounds[b - 1].item() if b > 0 else None
-        hi_v = self.bounds[end - 1].item() if end - 1 < len(self.bounds) else None
         first = f"o{self.i}_0"
-        cond = [f"{first} >= $bucket_lo"] if lo_v is not None else []
-        cond += [f"{first} < $bucket_hi"] if hi_v is not None else []
+        params = {}
+        for n, (b, end) in enumerate(ranges):
+            if b > 0:
+                params[f"bucket_lo_{n}"] = self.bounds[b - 1].item()
+            if end - 1 < len(self.bounds):
+                params[f"bucket_hi_{n}"] = self.bounds[end - 1].item()
+
+        def within(key: str) -> str:
+            ors = [" and ".join(([f"{key} >= $bucket_lo_{n}"] if f"bucket_lo_{n}" in params else [])
+                                + ([f"{key} < $bucket_hi_{n}"] if f"bucket_hi_{n}" in params else [])) or "true"
+                   for n in range(len(ranges))]
+            return "(" + " or ".join(f"({c})" for c in ors) + ")"
+
+        cond = within(first)
         if owner.plan.sessions:
-            cond.append("session_id is null")
+            cond += " and session_id is null"
+        rows = owner.sql
+        key = self._stored_key()
+        if key is not None:
+            # the same range on the stored column the first key is made of, in the scope of the rows read: the scan
+            # of `replay_stored` keeps only the range's rows before any per-row work (the outer filter stays exact)
+            plan = dataclasses.replace(owner.plan, scope=f"({owner.plan.scope}) and {within(key)}")
+            rows = Prepared._build_sql(plan)
         text = (sql.load("simulate/frontier_bucket_rows")
-                .replace("/*frontier_rows*/", owner.sql.strip().replace("\n", "\n    "))
+                .replace("/*frontier_rows*/", rows.strip().replace("\n", "\n    "))
                 .replace("/*first_key*/", first)
-                .replace("/*range*/", " and ".join(cond) or "true"))
-        params = {**owner.plan.bind(text), "bucket_lo": lo_v, "bucket_hi": hi_v}
-        params = {k: v for k, v in params.items() if v is not None}
-        frame = owner._wh.sql(text, relations=owner.plan.relations(), **params)
+                .replace("/*range*/", cond))
+        frame = owner._wh.sql(text, relations=owner.plan.relations(), **owner.plan.bind(text), **params)
         if not frame.height:
             return [], np.zeros(0, dtype=np.int64), np.zeros((0, len(self.keys)))
         blk = Prepared(None, owner.scenario, plan=owner.plan, frame=frame, scores=owner._scores)
@@ -550,17 +567,42 @@ class BucketTable:
         _, _, _, _, _, cols, teams, d = self._deltas(blk, gcode, lo, hi)
         return cols, teams, d
 
-    def _read(self, b: int, end: int | None = None) -> tuple:
+    def _stored_key(self) -> str | None:
+        """The slid policy's first order key when it is a stored column of the rows read (or a function of one):
+        its range can then be applied where the rows are scanned. None for a conversation's key (a window) or a
+        router's score (a join)."""
+        key = self.prep.plan.steps[self.i].order_keys[0]
+        return key if key == "total_tokens" or key.startswith("hash(xor(row_hash,") else None
+
+    def prefetch(self, shares: list[float] | np.ndarray) -> None:
+        """Refine, in one read of the stored rows, every bucket a boundary of `shares` falls in (a sweep's grid:
+        one query instead of one per point)."""
+        with self._lock:
+            need = sorted({b for b, r in (self._locate(float(x))[1:] for x in shares) if r} - set(self._refined))
+        if len(need) < 2:
+            return
+        cols, teams, d = self._alone_rows([(b, b + 1) for b in need])
+        where = self.bucket_of(cols[0]) if len(teams) else np.zeros(0, dtype=np.int64)
+        for b in need:
+            m = where == b
+            got = self._read(b, alone=([c[m] for c in cols], teams[m], d[m]))
+            with self._lock:
+                self._refined[b] = got
+                while len(self._refined) > CACHED_BUCKETS:
+                    self._refined.popitem(last=False)
+
+    def _read(self, b: int, end: int | None = None, alone: tuple | None = None) -> tuple:
         """The rows of bucket b (of buckets b..end − 1: a first-key range too) in exact rank order: (running sums
         of the deltas, rows × keys with a leading zero row; the row count at each unit count; the rows' teams; their
-        deltas; their key columns): the conversations' rows from the segments, the others read again."""
+        deltas; their key columns): the conversations' rows from the segments, the others read again (or `alone`,
+        already read)."""
         end = b + 1 if end is None else end
         parts = []
         for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
             if off[end] > off[b]:
                 parts.append(np.fromfile(path, dtype=dtype, count=int(off[end] - off[b]),
                                          offset=start + int(off[b]) * dtype.itemsize))
-        cols, teams, d = self._alone_rows(b, end)
+        cols, teams, d = alone if alone is not None else self._alone_rows([(b, end)])
         if parts:
             rec = np.concatenate(parts)
             n_cols = len([f for f in rec.dtype.names if f.startswith("k")])

@@ -863,6 +863,8 @@ def sweep(wh: Warehouse, scenario: Scenario, policy_index: int, grid: list[float
     rows = []
     if prep.lookup_ok(policy_index):
         table = prep.table(policy_index, scenario)
+        if hasattr(table, "prefetch"):      # the bucketed engine: the grid's boundary buckets in one read
+            table.prefetch(grid)
         for value in grid:
             totals, _ = table._totals(float(value))
             rows.append((float(value), prep._outcome(totals, m, rates)))

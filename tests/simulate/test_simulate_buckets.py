@@ -136,6 +136,13 @@ def test_each_summed_bucket_equals_its_rows_read_again(wh, tmp_path, monkeypatch
     for k in range(ta.n + 1):
         s = with_values(sc, 0, share=k / ta.n)
         assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
+    # a sweep's boundary buckets refined in one read: each the same rows as its own read
+    tb._refined.clear()
+    tb.prefetch(SHARES)
+    assert len(tb._refined) > 2
+    for b, (cum, at, teams, _, _) in tb._refined.items():
+        own = tb._read(b)
+        assert np.allclose(cum, own[0], atol=1e-9, rtol=0) and (at == own[1]).all() and (teams == own[2]).all()
 
 
 def test_bucketed_equals_the_replay_with_batch_cache_and_multipliers(wh, tmp_path, monkeypatch, small_buckets):
