@@ -38,6 +38,7 @@ the key tuple of its last claimed unit over the whole period is the cut its rows
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tempfile
 import threading
 from collections import OrderedDict
@@ -362,6 +363,9 @@ class BucketTable:
         self.segments: list[Path] = []                   # the conversations' rows, in rank order per chunk
         self.layout: list[tuple[np.dtype, int]] = []     # per segment: its record type, where its rows start
         self.offsets: list[np.ndarray] = []
+        # ranges of buckets read whole (cheapest_at_quality): (file, layout, first bucket, end, each bucket's end row)
+        self.kept: list[tuple[Path, tuple[np.dtype, int], int, int, np.ndarray]] = []
+        self._kept_names = itertools.count()         # one file each, whichever thread writes it
         self.keys: list[tuple[str, str]] | None = None
         summed: list[tuple] = []                          # (first key, team, deltas, units), summed as they come
         n_summed = 0
@@ -493,8 +497,9 @@ class BucketTable:
             start[1:] = ~same
         return start
 
-    def _write(self, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> None:
-        """One chunk's conversation rows (rank order) as a segment; its bucket offsets come with the bounds."""
+    def _write(self, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray, into: list | None = None) -> None:
+        """One chunk's conversation rows (rank order) as a segment, its bucket offsets coming with the bounds (or,
+        `into`, a kept range's rows: (path, layout) appended there)."""
         if not len(teams):
             return
         dtype = [(f"k{c}", col.dtype) for c, col in enumerate(cols)] + [("team", np.int64),
@@ -504,12 +509,17 @@ class BucketTable:
             rec[f"k{c}"] = col
         rec["team"] = teams
         rec["d"] = d
-        path = Path(self._dir.name) / f"seg{len(self.segments)}.npy"
+        name = f"seg{len(self.segments)}.npy" if into is None else f"kept{next(self._kept_names)}.npy"
+        path = Path(self._dir.name) / name
         np.save(path, rec)                       # rows in key order, so bucket by bucket
-        self.segments.append(path)
         m = np.load(path, mmap_mode="r")
-        self.layout.append((m.dtype, m.offset))   # read by slices with plain reads, never mapped: the pages read
+        layout = (m.dtype, m.offset)              # read by slices with plain reads, never mapped: the pages read
         del m                                     # would count in the process's RSS (a whole scan: the whole file)
+        if into is None:
+            self.segments.append(path)
+            self.layout.append(layout)
+        else:
+            into.append((path, layout))
 
     # --- a move ----------------------------------------------------------------------------------------------
     def _refine(self, b: int) -> tuple:
@@ -591,11 +601,37 @@ class BucketTable:
                 while len(self._refined) > CACHED_BUCKETS:
                     self._refined.popitem(last=False)
 
+    def _keep(self, b: int, end: int, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> None:
+        """Buckets b..end − 1's rows, read whole and in rank order (cheapest_at_quality reads every bucket), written
+        to a file: a later move into one of them reads its slice there instead of querying the stored rows."""
+        if not len(teams):
+            return
+        written: list = []
+        self._write(cols, teams, d, into=written)
+        ends = np.concatenate([np.searchsorted(cols[0], self.bounds[b:end - 1], side="left"), [len(teams)]])
+        self.kept.append((*written[0], b, end, ends.astype(np.int64)))     # one append: a reader sees it whole
+
+    def _kept_rows(self, b: int) -> tuple | None:
+        """Bucket b's rows from a kept range (`_keep`), or None."""
+        for path, (dtype, start), lo, end, off in list(self.kept):
+            if lo <= b < end:
+                first = 0 if b == lo else int(off[b - lo - 1])
+                rec = np.fromfile(path, dtype=dtype, count=int(off[b - lo]) - first,
+                                  offset=start + first * dtype.itemsize)
+                n_cols = len([f for f in rec.dtype.names if f.startswith("k")])
+                return ([np.asarray(rec[f"k{c}"]) for c in range(n_cols)], np.asarray(rec["team"]),
+                        np.asarray(rec["d"]).reshape(len(rec), len(self.keys)))
+        return None
+
     def _read(self, b: int, end: int | None = None, alone: tuple | None = None) -> tuple:
         """The rows of bucket b (of buckets b..end − 1: a first-key range too) in exact rank order: (running sums
         of the deltas, rows × keys with a leading zero row; the row count at each unit count; the rows' teams; their
         deltas; their key columns): the conversations' rows from the segments, the others read again (or `alone`,
         already read)."""
+        if end is None and alone is None:
+            alone = self._kept_rows(b)
+            if alone is not None:        # every row of the bucket, conversations included, in rank order
+                return self._ranked(*alone)
         end = b + 1 if end is None else end
         parts = []
         for path, (dtype, start), off in zip(self.segments, self.layout, self.offsets, strict=True):
@@ -611,6 +647,10 @@ class BucketTable:
                                                                                             strict=True)]
             teams = np.concatenate([np.asarray(rec["team"]), teams])
             d = np.concatenate([np.asarray(rec["d"]).reshape(len(rec), len(self.keys)), d])
+        return self._ranked(cols, teams, d)
+
+    def _ranked(self, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> tuple:
+        """Rows sorted by the full key tuple, with their running sums and unit starts (`_read`'s answer)."""
         if not len(teams):
             return np.zeros((1, len(self.keys))), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), \
                 np.zeros((0, len(self.keys))), []
@@ -657,7 +697,8 @@ class BucketTable:
             end = min(b + per, self.n_buckets)
             units = int(self.cum_units[end] - self.cum_units[b])
             if units:
-                cum, at, _, _, _ = self._read(b, end)
+                cum, at, teams, d, keys = self._read(b, end)
+                self._keep(b, end, keys, teams, d)
                 consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
         consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
         return None if best is None else best[1]

@@ -143,6 +143,14 @@ def test_each_summed_bucket_equals_its_rows_read_again(wh, tmp_path, monkeypatch
     for b, (cum, at, teams, _, _) in tb._refined.items():
         own = tb._read(b)
         assert np.allclose(cum, own[0], atol=1e-9, rtol=0) and (at == own[1]).all() and (teams == own[2]).all()
+    # the buckets cheapest_at_quality read whole are kept on disk: a move there reads them, not the stored rows
+    fresh = {b: tb._read(b) for b in range(tb.n_buckets)}
+    m, _, rates = frontier.slider_values(sc)
+    tb.cheapest_at_quality(m, rates, 0.9)
+    assert tb.kept and all(tb._kept_rows(b) is not None for b in range(tb.n_buckets) if tb.bucket_units[b])
+    for b, (cum, at, teams, _, _) in fresh.items():
+        again = tb._read(b)
+        assert np.allclose(cum, again[0], atol=1e-9, rtol=0) and (at == again[1]).all() and (teams == again[2]).all()
 
 
 def test_bucketed_equals_the_replay_with_batch_cache_and_multipliers(wh, tmp_path, monkeypatch, small_buckets):
