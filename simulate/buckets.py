@@ -28,8 +28,10 @@ The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the peri
   additions differs. Tested equal to the per-row engine and to `simulate.run` to the cent, and each bucket's sums
   equal to its rows read again.
 
-The cheapest count at a quality bar reads the buckets back in rank order, one at a time
-(`BucketTable.cheapest_at_quality`: exact at every count). What it does not do (refused with a message naming the
+The cheapest count at a quality bar (`BucketTable.cheapest_at_quality`, exact at every count) is a branch and
+bound: every bucket edge is a prefix sum; per bucket, summed in the same pass, each candidate's least and greatest
+part of cost, weight and quality over any subset of its rows (`_row_bounds`) bound every count inside it, and only
+buckets whose bound can be scored at the bar and beat the best so far are read as rows (a few of 4,096). What it does not do (refused with a message naming the
 range's rows and the setting, `frontier.per_row`): the oracle bound (`router_report`) and a seed band
 (`seed_band`). A ranked policy before the slid one with a share strictly between 0 and 1 gets its own table first:
 the key tuple of its last claimed unit over the whole period is the cut its rows are claimed by in the chunks.
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
 BUCKETS = 4096           # quantile buckets of a ranking key's first column: ~1.6 k candidates each at 100 M
 CHUNK_ROWS = 500_000     # rows per streamed chunk (its per-row arrays: ~0.25 GB while it is processed)
 CACHED_BUCKETS = 64      # refined buckets kept per table
+BOUND_NAMES = ("cost", "w", "qb", "qs")   # the figures cheapest_at_quality reads, bounded per bucket
+BOUND_READS = 32         # cheapest_at_quality reads at most this many buckets one by one, else all in rank order
 SCAN_ROWS = 1_000_000    # about this many rows per read when every bucket is read (cheapest_at_quality: one
                          # query of the stored rows each, ≈ 0.45 GB of per-row arrays while it is summed)
 
@@ -300,26 +304,24 @@ def grouped_sql(plan: Plan, rows_sql: str, folded: frozenset[int] = frozenset())
             .replace("/*frontier_rows*/", rows.strip().replace("\n", "\n    "))
             .replace("/*summed*/", ", ".join(summed + firsts))
             .replace("/*sums*/", "".join(f",\n        sum({c}) as {c}" for c in summed)
-                     + "".join(f",\n        min({c}) as {c}" for c in firsts))
+                     + "".join(f",\n        min({c}) as {c}" for c in firsts)
+                     + f",\n        min(least({', '.join(summed)})) as summed_floor")
             .replace("/*ranked*/", " or ".join(kept) or "false")
             .replace("/*order*/", UNIT_ORDER if plan.sessions else ""))
 
 
 def _sum_by_key(parts: list[tuple]) -> tuple:
-    """(first key, team, deltas, units) parts as one, summed per (first key, team): a table's state while it is
-    built is its distinct first keys × teams, whatever the rows."""
-    v = np.concatenate([p[0] for p in parts])
-    t = np.concatenate([p[1] for p in parts])
-    d = np.concatenate([p[2] for p in parts])
-    u = np.concatenate([p[3] for p in parts])
+    """(first key, team, then summed arrays: deltas, units, bounds) parts as one, summed per (first key, team): a
+    table's state while it is built is its distinct first keys × teams, whatever the rows."""
+    v, t, *sums = (np.concatenate([p[c] for p in parts]) for c in range(len(parts[0])))
     if not len(v):
-        return v, t, d, u
+        return (v, t, *sums)
     srt = np.lexsort((t, v))
-    v, t, d, u = v[srt], t[srt], d[srt], u[srt]
+    v, t = v[srt], t[srt]
     new = np.ones(len(v), dtype=bool)
     new[1:] = (v[1:] != v[:-1]) | (t[1:] != t[:-1])
     at = np.flatnonzero(new)
-    return v[at], t[at], np.add.reduceat(d, at, axis=0), np.add.reduceat(u, at)
+    return (v[at], t[at], *(np.add.reduceat(x[srt], at, axis=0) for x in sums))
 
 
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
@@ -378,6 +380,7 @@ class BucketTable:
                 n_summed = len(summed[0][0])
         if self.keys is None:      # no row at all
             self.keys, self.cost_keys, self.team_base, self.team_buckets = [], [], {}, {}
+            self.bound_keys = []
             self.base_totals, self.bucket_delta = np.zeros(0), np.zeros(0)
         self._set_buckets(_sum_by_key(summed) if summed else None)
         n_t = len(owner.teams)
@@ -394,7 +397,8 @@ class BucketTable:
     def _deltas(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
         """As frontier.CumTable computes them over the whole period: the claims at share 0 and 1, the quantities
         at share 0, every changed row's delta, and per claimed request row of policy i (in rank order) its keys,
-        team and deltas (with the cache loss it adds in rank order)."""
+        team and deltas (with the cache loss it adds in rank order); then, per such row, its quantities at share 1
+        and that cache loss by key (its bounds, `_row_bounds`)."""
         i = self.i
         fa, fb = blk.claims(lo, self.cuts), blk.claims(hi, self.cuts)
         in_order = (i,) if i in blk.lost else ()      # for a conversation of one request the same as at share 1
@@ -405,6 +409,7 @@ class BucketTable:
             self.base_totals = np.zeros(n_k)
             self.bucket_delta = np.zeros(n_k)
             self.cost_keys = [k for k in self.keys if k[0] == "cost"]
+            self.bound_keys = [j for j, k in enumerate(self.keys) if k[0] in BOUND_NAMES]
             self.team_base = {k: np.zeros(0) for k in self.cost_keys}
             self.team_buckets = {k: np.zeros(0) for k in self.cost_keys}
         keys = self.keys
@@ -418,18 +423,20 @@ class BucketTable:
         cols = [_numeric(c[take]) for c in blk.order_cols[i]]
         at = frontier.positions(changed, blk.n_rows)
         d_rows = delta[:, at[rows]]
+        extra: dict[tuple[str, str], np.ndarray] = {}     # the cache loss added in rank order, per candidate
         if in_order:
             e0, ei = frontier._in_order(blk, i, rows)
-            for key, add in ((("cost", "1"), e0), (("cost", "i"), ei), ((f"lost{i}", "1"), -e0),
-                             ((f"lost{i}", "i"), -ei)):
+            extra = {("cost", "1"): e0, ("cost", "i"): ei, (f"lost{i}", "1"): -e0, (f"lost{i}", "i"): -ei}
+            for key, add in extra.items():
                 d_rows[keys.index(key)] += add
-        return qa, delta, at, claimed, rows, cols, gcode[rows], np.ascontiguousarray(d_rows.T)
+        return (qa, delta, at, claimed, rows, cols, gcode[rows], np.ascontiguousarray(d_rows.T),
+                {k: v[at[rows]] for k, v in qb.items() if k[0] in BOUND_NAMES}, extra)
 
     def _chunk(self, blk: Prepared, gcode: np.ndarray, frame: pl.DataFrame, lo: list, hi: list) -> tuple:
         """One chunk: the base totals at share 0 and the bucket rows' delta summed; its conversations' candidate
         rows written as a segment (rank order); every candidate's (first key, team, deltas, units) handed back, a
         summed row (frontier_grouped.sql) counting its ledger rows as units."""
-        qa, delta, at, claimed, rows, cols, teams, d = self._deltas(blk, gcode, lo, hi)
+        qa, delta, at, claimed, rows, cols, teams, d, qb, extra = self._deltas(blk, gcode, lo, hi)
         keys = self.keys
         self.base_totals += np.array([qa[k].sum() for k in keys])
         buckets = np.flatnonzero(claimed & ~blk.is_req)
@@ -446,7 +453,37 @@ class BucketTable:
             if talk.any():
                 units[talk] = self._unit_starts([c[talk] for c in cols])
                 self._write([c[talk] for c in cols], teams[talk], d[talk])
-        return (cols[0] if cols else np.zeros(0)), teams, d, units
+        low, high = self._row_bounds(blk, frame, rows, qa, qb, extra, d)
+        return (cols[0] if cols else np.zeros(0)), teams, d, units, low, high
+
+    def _row_bounds(self, blk: Prepared, frame: pl.DataFrame, rows: np.ndarray, qa: dict, qb: dict, extra: dict,
+                    d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate (a ledger row, or a group of rows summed by frontier_grouped.sql) and per BOUND_NAMES key,
+        the least and the greatest delta any subset of its rows can add, whatever the tie-break order takes of
+        it (cheapest_at_quality's bounds of a bucket are their sums): a row's own delta, 0 or it; a group's, when
+        its rows' summed columns are all ≥ 0 and its quality scores too, from 0 to what its rows count at share 1
+        less from 0 to what they count at share 0 (each row's part of such a key is a non-negative column times a
+        value the group shares: of the group's sign), plus the cache loss added in rank order (a cache write, a
+        column too); else unbounded (−inf, inf)."""
+        n, bk = len(rows), self.bound_keys
+        low, high = np.zeros((n, len(bk))), np.zeros((n, len(bk)))
+        if not n:
+            return low, high
+        one = frame["ledger_rows"].to_numpy()[rows] == 1
+        floor = (frame["summed_floor"].cast(pl.Float64).fill_null(0.0).to_numpy()[rows]
+                 if "summed_floor" in frame.columns else np.full(n, -1.0))
+        scores = [blk.q_own] + list(blk.qb) + list(blk.qt)
+        signed = np.logical_or.reduce([np.nan_to_num(q[rows], nan=0.0) < 0 for q in scores])
+        free = ~one & ((floor < 0) | signed)
+        for c, j in enumerate(bk):
+            key = self.keys[j]
+            a, b, x = qa[key][rows], qb[key], extra.get(key, 0.0)
+            low[:, c] = np.where(one, np.minimum(d[:, j], 0.0),
+                                 np.minimum(b, 0.0) - np.maximum(a, 0.0) + np.minimum(x, 0.0))
+            high[:, c] = np.where(one, np.maximum(d[:, j], 0.0),
+                                  np.maximum(b, 0.0) - np.minimum(a, 0.0) + np.maximum(x, 0.0))
+        low[free], high[free] = -np.inf, np.inf
+        return low, high
 
     def _set_buckets(self, summed: tuple | None) -> None:
         """Bounds of the first key at equally spaced unit counts (distinct values: every unit of one first key in
@@ -455,7 +492,7 @@ class BucketTable:
         if summed is None or not len(summed[0]):
             self.bounds = np.zeros(0)
         else:
-            v, _, _, u = summed
+            v, _, _, u, _, _ = summed
             values, inv = np.unique(v, return_inverse=True)
             cum = np.cumsum(np.bincount(inv, weights=u, minlength=len(values)))
             want = cum[-1] * np.arange(1, BUCKETS) / BUCKETS
@@ -466,11 +503,16 @@ class BucketTable:
         self.bucket_sums = np.zeros((n_b, n_k))
         self.bucket_units = np.zeros(n_b, dtype=np.int64)
         self.bucket_team = {k: np.zeros((n_b, n_t)) for k in self.cost_keys} if n_k else {}
+        n_bk = len(self.bound_keys)
+        self.bucket_low, self.bucket_high = np.zeros((n_b, n_bk)), np.zeros((n_b, n_bk))
         if summed is not None and len(summed[0]):
-            v, t, d, u = summed
+            v, t, d, u, low, high = summed
             b = self.bucket_of(v)
             for k in range(n_k):
                 self.bucket_sums[:, k] = np.bincount(b, weights=d[:, k], minlength=n_b)
+            for c in range(n_bk):
+                self.bucket_low[:, c] = np.bincount(b, weights=low[:, c], minlength=n_b)
+                self.bucket_high[:, c] = np.bincount(b, weights=high[:, c], minlength=n_b)
             self.bucket_units = np.bincount(b, weights=u, minlength=n_b).astype(np.int64)
             for k in self.cost_keys:
                 self.bucket_team[k] = np.bincount(b * n_t + t, weights=d[:, self.keys.index(k)],
@@ -574,7 +616,7 @@ class BucketTable:
         blk = Prepared(None, owner.scenario, plan=owner.plan, frame=frame, scores=owner._scores)
         gcode = owner._codes(blk.teams)[blk.team_codes]
         lo, hi = self._shares
-        _, _, _, _, _, cols, teams, d = self._deltas(blk, gcode, lo, hi)
+        _, _, _, _, _, cols, teams, d, _, _ = self._deltas(blk, gcode, lo, hi)
         return cols, teams, d
 
     def _stored_key(self) -> str | None:
@@ -664,44 +706,74 @@ class BucketTable:
 
     def cheapest_at_quality(self, m: float | tuple[float, float], rates: list[float], bar: float) -> int | None:
         """The claimed count k (0..N) of least scenario cost whose quality is ≥ `bar` × baseline quality, exact at
-        every count as `frontier.CumTable.curve`: the buckets are read in rank order, one at a time (O(rows) time,
-        one bucket in memory); the first k of least cost wins. None when no count is scored."""
-        mult = self.prep._multipliers(m, rates)
-        mvec = np.array([mult[k[1]] for k in self.keys])
-        names = [k[0] for k in self.keys]
-        cols = {n: [j for j, x in enumerate(names) if x == n] for n in set(names)}
+        every count as `frontier.CumTable.curve` (the first k of least cost wins; None when no count is scored), by
+        branch and bound: every bucket edge is a prefix sum (no read); a bucket's other counts are read as rows
+        only when its bounds (`bucket_bounds`) let one of them be scored at the bar and cost no more than the best
+        so far, least bound first. When the bounds leave more than BOUND_READS buckets, every bucket is read in
+        rank order instead (`_every_count`)."""
+        search = _Search(self, m, rates, bar)
+        search.consider(self.cum_units, self.base_totals + self.prefix)
+        low, ok = self.bucket_bounds(search.mvec, bar)
+        inside = ok & (self.bucket_units > 1)        # a bucket of one unit holds its edge only
+        if search.best is not None:
+            inside &= low <= search.best[0] + _slack(search.best[0])
+        todo = np.flatnonzero(inside)
+        if len(todo) > BOUND_READS:
+            return self._every_count(search)
+        self.bucket_reads = 0
+        for b in todo[np.argsort(low[todo], kind="stable")]:
+            if search.best is not None and low[b] > search.best[0] + _slack(search.best[0]):
+                break                                # every bucket left is bounded above the best
+            cum, at, _, _, _ = self._refine(int(b))
+            self.bucket_reads += 1
+            units = int(self.bucket_units[b])
+            search.consider(self.cum_units[b] + np.arange(1, units), self.base_totals + self.prefix[b] + cum[at[1:units]])
+        return None if search.best is None else search.best[1]
+
+    def bucket_bounds(self, mvec: np.ndarray, bar: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per bucket, over the counts inside it: a lower bound of the scenario cost, and whether the quality can
+        reach `bar` (False only when it cannot: no weight, or the greatest quality share below the bar at the least
+        baseline quality). From the bucket's start (a prefix sum), the share's term at its two ends and its rows'
+        bounds (`_row_bounds`, summed when the table was built), each key times its multiplier."""
+        n_b = self.n_buckets
+        names = [self.keys[j][0] for j in self.bound_keys]
+        c = mvec[self.bound_keys]
+        start = (self.base_totals + self.prefix[:n_b])[:, self.bound_keys] * c
         n = max(self.n, 1)
-        best: tuple[float, int] | None = None
+        shares = np.ceil(self.cum_units * 1e9 / n) / 1e9                     # as share_for_count
+        lin = shares[:, None] * (self.bucket_delta[self.bound_keys] * c)[None, :]
+        with np.errstate(invalid="ignore"):
+            rows_lo = np.minimum(self.bucket_low * c, self.bucket_high * c)
+            rows_hi = np.maximum(self.bucket_low * c, self.bucket_high * c)
+        rows_lo = np.where(c == 0, 0.0, np.nan_to_num(rows_lo, nan=-np.inf))     # 0 × inf: that key does not count
+        rows_hi = np.where(c == 0, 0.0, np.nan_to_num(rows_hi, nan=np.inf))
+        lo = start + np.minimum(lin[:-1], lin[1:]) + rows_lo
+        hi = start + np.maximum(lin[:-1], lin[1:]) + rows_hi
 
-        def consider(ks: np.ndarray, vecs: np.ndarray) -> None:
-            nonlocal best
-            shares = np.ceil(ks * 1e9 / n) / 1e9                          # as share_for_count
-            tot = (vecs + shares[:, None] * self.bucket_delta[None, :]) * mvec[None, :]
+        def total(bound: np.ndarray, name: str) -> np.ndarray:
+            at = [k for k, x in enumerate(names) if x == name]
+            return bound[:, at].sum(axis=1) if at else np.zeros(n_b)
 
-            def agg(name: str) -> np.ndarray:
-                return tot[:, cols[name]].sum(axis=1) if cols.get(name) else np.zeros(len(ks))
+        qs_hi, qb_lo, w_hi = total(hi, "qs"), total(lo, "qb"), total(hi, "w")
+        floor = bar - 1e-12
+        with np.errstate(invalid="ignore"):
+            below = (qb_lo > 0) & (floor > 0) & (qs_hi < floor * qb_lo - _slack(floor * qb_lo) - _slack(qs_hi))
+        return total(lo, "cost"), (w_hi > 0) & ~below
 
-            w = agg("w")
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = (agg("qs") / w) / (agg("qb") / w)
-            ok = (w > 0) & (ratio >= bar - 1e-12)
-            if ok.any():
-                cost = np.where(ok, agg("cost"), np.inf)
-                j = int(np.argmin(cost))
-                if best is None or cost[j] < best[0]:
-                    best = (float(cost[j]), int(ks[j]))
-
-        # consecutive buckets are one key range: read them SCAN_ROWS at a time (one read per segment each)
+    def _every_count(self, search: _Search) -> int | None:
+        """cheapest_at_quality over every count: the buckets read in rank order, SCAN_ROWS at a time (consecutive
+        buckets are one key range: one read of the stored rows, one per segment), kept on disk for later moves."""
         per = max(1, int(SCAN_ROWS * self.n_buckets // max(self.n, 1)))
+        self.bucket_reads = 0
         for b in range(0, self.n_buckets, per):
             end = min(b + per, self.n_buckets)
             units = int(self.cum_units[end] - self.cum_units[b])
             if units:
                 cum, at, teams, d, keys = self._read(b, end)
+                self.bucket_reads += end - b
                 self._keep(b, end, keys, teams, d)
-                consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
-        consider(np.array([self.n]), (self.base_totals + self.prefix[self.n_buckets])[None, :])
-        return None if best is None else best[1]
+                search.consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
+        return None if search.best is None else search.best[1]
 
     def unit_key(self, k: int) -> tuple | None:
         """The key tuple of the k-th unit in rank order (1-based; None for k = 0): what a share claiming k units
@@ -749,6 +821,45 @@ class BucketTable:
                 cost = cost + np.bincount(tm[:rows], weights=w, minlength=n_t)
             by_team = self.prep._team_frame_totals(cost)
         return self.prep._outcome(totals, m, rates, by_team)
+
+
+def _slack(x: float | np.ndarray) -> float | np.ndarray:
+    """What floating-point sums of the same figure in another order can differ by (a bound is kept that far off)."""
+    return 1e-9 * np.maximum(1.0, np.abs(x))
+
+
+class _Search:
+    """The best (cost, count) so far of cheapest_at_quality: least cost, then least count (as a scan in rank order
+    that keeps the first of least cost)."""
+
+    def __init__(self, table: BucketTable, m: float | tuple[float, float], rates: list[float], bar: float):
+        mult = table.prep._multipliers(m, rates)
+        self.table, self.bar = table, bar
+        self.mvec = np.array([mult[k[1]] for k in table.keys])
+        names = [k[0] for k in table.keys]
+        self.cols = {n: [j for j, x in enumerate(names) if x == n] for n in set(names)}
+        self.best: tuple[float, int] | None = None
+
+    def consider(self, ks: np.ndarray, vecs: np.ndarray) -> None:
+        """Counts `ks` (ascending) with their totals before the share's term (rows × keys)."""
+        if not len(ks):
+            return
+        t = self.table
+        shares = np.ceil(ks * 1e9 / max(t.n, 1)) / 1e9                 # as share_for_count
+        tot = (vecs + shares[:, None] * t.bucket_delta[None, :]) * self.mvec[None, :]
+
+        def agg(name: str) -> np.ndarray:
+            return tot[:, self.cols[name]].sum(axis=1) if self.cols.get(name) else np.zeros(len(ks))
+
+        w = agg("w")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = (agg("qs") / w) / (agg("qb") / w)
+        ok = (w > 0) & (ratio >= self.bar - 1e-12)
+        if ok.any():
+            cost = np.where(ok, agg("cost"), np.inf)
+            j = int(np.argmin(cost))
+            if self.best is None or (cost[j], int(ks[j])) < self.best:
+                self.best = (float(cost[j]), int(ks[j]))
 
 
 __all__ = ["BUCKETS", "CHUNK_ROWS", "BucketTable", "Bucketed", "StaticTotals"]

@@ -8,6 +8,8 @@
 -- pays its cache write), each times claims that depend only on those shared values (simulate/frontier.py
 -- `Prepared.quantities`), so a group gives the sums of its rows exactly. This keeps the rows moved from DuckDB to
 -- Python to the ranked policies' candidates and the conversations (was: every row of the period).
+-- `summed_floor`: the least of the summed columns over the group's rows (≥ 0: every row's part of a figure has
+-- the sign of the group's, so any subset of its rows lies between 0 and the group's sums: BucketTable's bounds).
 -- Grain: one row per kept row, plus one per group of the others.
 -- Params: those of simulate/frontier_rows.sql.
 -- Template slots (block comments named frontier_rows, summed, sums, ranked, order) are filled by

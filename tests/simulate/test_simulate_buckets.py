@@ -143,7 +143,9 @@ def test_each_summed_bucket_equals_its_rows_read_again(wh, tmp_path, monkeypatch
     for b, (cum, at, teams, _, _) in tb._refined.items():
         own = tb._read(b)
         assert np.allclose(cum, own[0], atol=1e-9, rtol=0) and (at == own[1]).all() and (teams == own[2]).all()
-    # the buckets cheapest_at_quality read whole are kept on disk: a move there reads them, not the stored rows
+    # the buckets cheapest_at_quality read whole (its bounds leaving too many) are kept on disk: a move there reads
+    # them, not the stored rows
+    monkeypatch.setattr(buckets, "BOUND_READS", 0)
     fresh = {b: tb._read(b) for b in range(tb.n_buckets)}
     m, _, rates = frontier.slider_values(sc)
     tb.cheapest_at_quality(m, rates, 0.9)
@@ -266,6 +268,49 @@ def test_cheapest_at_quality_reads_the_buckets_in_order_and_agrees(wh, tmp_path,
         assert b.scenario_cost_usd == pytest.approx(a.scenario_cost_usd, abs=1e-9)
         assert b.quality_ratio == pytest.approx(a.quality_ratio, abs=1e-9)
         assert b.claimed == a.claimed and b.share == a.share
+
+
+@pytest.mark.parametrize("unit,cache", [("request", "lost"), ("request", "kept"), ("session", "kept")])
+def test_cheapest_at_quality_bounds_hold_at_every_count_and_prune(wh, tmp_path, monkeypatch, small_buckets, unit,
+                                                                  cache):
+    """cheapest_at_quality reads a bucket's rows only when its bounds let a count inside it be scored at the bar and
+    cost no more than the best so far. A bucket's bounds must hold at every count inside it, else a pruned bucket
+    could hold the answer: the rows' part of every figure at each of its counts (any prefix of its rows in rank
+    order) within the bucket's row bounds, no count cheaper than its least cost, none scored at the bar in a bucket
+    bounded below it; the answer equals the per-row engine's at every bar, and buckets are pruned. 40 requests of
+    equal token totals (by 8), one team and model, no conversation: groups summed in DuckDB that the tie-break cuts,
+    their rows' deltas of both signs (billed far above the target's price, the last two by time far below: a prefix
+    of a group then saves more than the whole group)."""
+    monkeypatch.setattr(buckets, "BUCKETS", 60)
+    same = [{"ts": f"2025-06-03T{k // 60:02d}:{k % 60:02d}:30", "model": "gpt-4o", "output_tokens": 200,
+             "input_tokens": 2000 if k >= 30 else 152_000, "cache_read_tokens": 150_000 if k >= 30 else 0,
+             "cost_usd": "0.0001" if k >= 30 else "0.5000", "team": "t1"} for k in range(40)]
+    ledger(wh, tmp_path, same)
+    sc = scenario(0.3, unit, cache, quality={"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}})
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    assert tb.n == ta.n and tb.n_buckets > 20
+    for b in range(tb.n_buckets):
+        cum, at, _, _, _ = tb._read(b)
+        part = cum[at][:, tb.bound_keys]            # the rows' part at each count of the bucket
+        assert (part >= tb.bucket_low[b] - 1e-12).all() and (part <= tb.bucket_high[b] + 1e-12).all()
+    m, _, rates = frontier.slider_values(sc)
+    curve = ta.curve(m, rates)
+    w = np.asarray(curve["w"], dtype=float)
+    ratio = (curve["qs"] / w) / (curve["qb"] / w)
+    k = np.arange(ta.n + 1)
+    inside = np.searchsorted(tb.cum_units, k, side="right") - 1      # the bucket each count lies in
+    edge = tb.cum_units[inside] == k
+    pruned = 0
+    for bar in np.linspace(0.8, 1.0, 41):
+        low, ok = tb.bucket_bounds(buckets._Search(tb, m, rates, bar).mvec, bar)
+        scored = (w > 0) & (ratio >= bar - 1e-12)
+        assert (curve["cost"][~edge] >= low[inside[~edge]] - 1e-9).all()
+        assert ok[inside[~edge & scored]].all()
+        best = tb.cheapest_at_quality(m, rates, bar)
+        assert best == (int(np.argmin(np.where(scored, curve["cost"], np.inf))) if scored.any() else None)
+        pruned += int((tb.bucket_units > 1).sum()) - tb.bucket_reads
+    assert pruned > 0
 
 
 def test_the_setting_and_the_simulators_default_agree(monkeypatch):
