@@ -53,7 +53,7 @@ import polars as pl
 import sql
 from simulate import frontier
 from simulate.frontier import Figures, Outcome, Prepared, slider_values
-from simulate.plan import EPS, Plan, claimed_count
+from simulate.plan import EPS, Plan, claimed_count, share_for_count
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
 
@@ -642,6 +642,22 @@ class BucketTable:
                 self._refined[b] = got
                 while len(self._refined) > CACHED_BUCKETS:
                     self._refined.popitem(last=False)
+
+    def edge_shares(self, shares: list[float] | np.ndarray) -> list[float]:
+        """Each of `shares` whose claimed count lies inside a bucket moved to the nearest share whose count is a
+        bucket edge (the least share that claims it); the others kept: every figure is then a prefix sum, exact with
+        no read (the browser preview's grid; ≤ half a bucket, 1/(2 × BUCKETS) of the units, away)."""
+        edges = np.unique(self.cum_units)
+        out = []
+        for x in shares:
+            k = claimed_count(float(x), self.n)
+            at = int(np.searchsorted(edges, k))
+            if at < len(edges) and edges[at] == k:
+                out.append(float(x))
+                continue
+            near = min(edges[max(at - 1, 0):at + 1], key=lambda e: (abs(int(e) - k), int(e)))
+            out.append(share_for_count(int(near), self.n))
+        return out
 
     def _keep(self, b: int, end: int, cols: list[np.ndarray], teams: np.ndarray, d: np.ndarray) -> None:
         """Buckets b..end − 1's rows, read whole and in rank order (cheapest_at_quality reads every bucket), written

@@ -313,6 +313,31 @@ def test_cheapest_at_quality_bounds_hold_at_every_count_and_prune(wh, tmp_path, 
     assert pruned > 0
 
 
+@pytest.mark.parametrize("unit,cache", [("request", "lost"), ("session", "kept")])
+def test_a_grid_moved_to_bucket_edges_reads_nothing_and_agrees(wh, tmp_path, monkeypatch, small_buckets, unit, cache):
+    """The browser preview's grid on the bucketed engine: each share whose count lies inside a bucket moved to the
+    nearest bucket edge (the others kept), so that the sweep reads no bucket; its figures equal the per-row
+    engine's at those shares."""
+    ledger(wh, tmp_path)
+    sc = scenario(0.3, unit, cache)
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    grid = [s / 100 for s in range(101)]
+    moved = tb.edge_shares(grid)
+    edges = tb.cum_units.tolist()
+    counts = [frontier.claimed_count(x, tb.n) for x in moved]
+    assert set(counts) <= set(edges) and moved[0] == 0.0 and moved[-1] == 1.0 and moved != grid
+    for x, y, k in zip(grid, moved, counts, strict=True):
+        want = frontier.claimed_count(x, tb.n)
+        assert abs(k - want) == min(abs(e - want) for e in edges)          # the nearest edge
+        assert y == x or y == frontier.share_for_count(k, tb.n)
+    tb._refined.clear()
+    swept = frontier.sweep(wh, sc, 0, moved)
+    assert not tb._refined                                                 # no bucket read
+    for x, cost in zip(moved, swept["scenario_cost_usd"].to_list(), strict=True):
+        assert cost == pytest.approx(ta.lookup(with_values(sc, 0, share=x)).scenario_cost_usd, abs=1e-9)
+
+
 def test_the_setting_and_the_simulators_default_agree(monkeypatch):
     from modelmix.settings import Settings
 
