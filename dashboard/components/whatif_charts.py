@@ -62,7 +62,7 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
     label = {"share": "Share moved", "escalation_rate": "Escalation rate", "hit_rate": "Cache hit rate"}.get(param, param)
     line = df.select(pl.lit("Frontier").alias("series"), pl.col("scenario_cost_usd").cast(pl.Float64),
                      (100 * pl.col("quality_ratio")).cast(pl.Float64).alias("quality_pct"),
-                     (100 * pl.col(param)).round(0).cast(pl.Float64).alias("at_pct"))
+                     (100 * pl.col(param)).round(2).cast(pl.Float64).alias("at_pct"))
     series, colors, dashes, curves = ["Frontier"], [BASE_COLOR], [[1, 0]], [line]
     for name, text, color, dash in _CURVES:
         if bounds is None:
@@ -78,7 +78,7 @@ def frontier_chart(points: pl.DataFrame, param: str, current: tuple[float, float
     x_max = df["scenario_cost_usd"].max() if df.height else None
     x = field("scenario_cost_usd", axis=vega.money_axis("Scenario spend (USD)", x_max), scale={"zero": False})
     y = field("quality_pct", axis={"title": "Quality vs baseline (%)", "format": ".0f"}, scale={"zero": False})
-    tips = [tip("at_pct", f"{label} (%)", ".0f"), tip("scenario_cost_usd", "Spend", "$,.0f"),
+    tips = [tip("at_pct", f"{label} (%)", ".2~f"), tip("scenario_cost_usd", "Spend", "$,.0f"),
             tip("quality_pct", "Quality (%)", ".1f")]
     layers = [layer("lines", {"type": "line", "strokeWidth": 1.5}, x=x, y=y, detail=field("series", "nominal"),
                     color=vega.colour("series", series, colors, {"orient": "top", "columns": 3}),

@@ -258,10 +258,13 @@ def frontier_curve(wh: Warehouse, scenario: Scenario, bar: float = frontier.QUAL
     if i is None:
         return None
     pol = scenario.policies[i]
-    points = frontier.sweep(wh, scenario, i, GRID)
-    bounds = metrics = note = None
     prep = frontier.prepare(wh, scenario)
     lookup = prep.lookup_ok(i)
+    grid = GRID
+    if pol.ranked and lookup and hasattr(table := prep.table(i, scenario), "edge_shares"):
+        grid = table.edge_shares(GRID)      # the bucketed engine: each point at its nearest bucket edge, no read
+    points = frontier.sweep(wh, scenario, i, grid)
+    bounds = metrics = note = None
     whole = getattr(prep, "per_row", True)   # the bucketed engine (above slider_row_limit): no oracle, no seed band
     if pol.ranked and lookup and not whole:
         note = (f"Oracle bound and the random pick's band not drawn: this range holds {prep.period_rows:,} rows, more than the "

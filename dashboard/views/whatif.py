@@ -266,7 +266,10 @@ def results(scenario: Scenario) -> None:
             if bar is not None:
                 st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
                            f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "
-                           f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps).")
+                           f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps"
+                           + ("" if fr.points[fr.param].to_list() == svc.GRID else
+                              ", each moved to where the nearest slice of the ranked requests ends, within 0.02%")
+                           + ").")
             elif fr.param == "hit_rate":
                 st.caption(f"Each point is one hit rate of *{fr.policy}* (0–100% in 5% steps); caching keeps "
                            "quality, so the line is flat.")
