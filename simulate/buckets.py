@@ -382,7 +382,9 @@ class BucketTable:
             self.keys, self.cost_keys, self.team_base, self.team_buckets = [], [], {}, {}
             self.bound_keys = []
             self.base_totals, self.bucket_delta = np.zeros(0), np.zeros(0)
-        self._set_buckets(_sum_by_key(summed) if summed else None)
+        # the parts as they are: the buckets' sums need no sort by key (_sum_by_key only bounds the state's size)
+        self._set_buckets(tuple(np.concatenate([p[c] for p in summed]) for c in range(len(summed[0])))
+                          if summed else None)
         n_t = len(owner.teams)
         self.team_base = {k: _grow(v, n_t) for k, v in self.team_base.items()}
         self.team_buckets = {k: _grow(v, n_t) for k, v in self.team_buckets.items()}
