@@ -3,7 +3,7 @@ grades, default N = 1 M), as `modelmix simulate S --oracle --shadow FILE` reads 
 
 In one process, alternating (so both sides share the machine's load): `shadow.load` (the file to columns, every
 check), `with_shadow` (the grades into the scenario) and the grades' fingerprint (`RequestGrades.digest`, the
-slider tables' cache key, which builds each column's polars Series), for this tree's simulate/shadow.py and, with
+slider tables' cache key, which reads each column's buffers), for this tree's simulate/shadow.py and, with
 `--before FILE`, an earlier one (e.g. `git show 76cb3bb:simulate/shadow.py > /tmp/old_shadow.py`). Each step: wall
 and process CPU seconds (all threads), and the load average. With `--cli TREE...`: the whole command, from nothing,
 on a bench ledger of N request rows (bench/bench_simulate.py's), once per source tree (PYTHONPATH), alternating;

@@ -7,14 +7,13 @@ shared machine); then the
 armstrong-80-99 preset, a four-policy scenario, the one shift with a per-request shadow evaluation (10,000
 graded requests on both models: the grade match and the replay's join), the what-if slider tables and the oracle
 frontier over N graded requests (seconds, peak MB, ratio against one replay of the same run).
-Usage: python bench/bench_simulate.py [N] [oracle] (`oracle`: only the replay and the oracle frontier, in this
-process and in the CLI's own, `modelmix simulate --shadow FILE --oracle`, imports included; not
+Usage: python bench/bench_simulate.py [N] [oracle] (`oracle`: only the replay and the oracle frontier; the whole
+`modelmix simulate S --oracle --shadow FILE` in its own process: bench/bench_shadow.py --cli; not
 bench/simulate.py: that name would shadow the package)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -113,8 +112,6 @@ def main(n: int, only: str | None = None) -> None:
              "to": {"model": "cheap", "prices": {"input": 0.15, "output": 0.6}}}]})
         if only == "oracle":
             oracle(wh, shift, n, Path(tmp))
-            wh.close()                  # the CLI's own process opens the ledger next (closing twice is harmless)
-            cli_oracle(Path(tmp))
             return
         # alternating, best of 5 each (wall and CPU separately: one slow run of either under load moves neither)
         (hand_s, hand_cpu, hand), (ours_s, ours_cpu, ours) = alternate(lambda: wh.sql(HAND),
@@ -216,8 +213,7 @@ def oracle(wh, shift, n: int, tmp: Path) -> None:
     and on the prepared tables (what the What-if page pays after its first render); then from the grade file (its
     CSV read by simulate.shadow, then the frontier from nothing). Each step: wall and CPU seconds (CPU is the
     process's, DuckDB's threads included: less distorted by a shared machine's load), the peak RSS during the step
-    (VmHWM, reset before it), and the load average after. The grade file and the scenario are left in `tmp` for
-    `cli_oracle`."""
+    (VmHWM, reset before it), and the load average after. The grade file is written to `tmp`."""
     import numpy as np
     import polars as pl
 
@@ -261,11 +257,9 @@ def oracle(wh, shift, n: int, tmp: Path) -> None:
     print(f"  {n:,} graded requests, {frontier.prepare(wh, graded).grades.matched_requests:,} measured; "
           f"{len(rep.oracle.moved) - 1:,} moved counts per curve; APGR policy {m['policy']['apgr']:.3f}, oracle "
           f"{m['oracle']['apgr']:.3f}, random {m['random']['apgr']:.3f}")
-    # the user's path: the grade file (CSV) read, then the frontier from nothing; and the same in the CLI's process
+    # the user's path: the grade file (CSV) read, then the frontier from nothing
     pl.DataFrame({"request_id": grades.request_id, "model": grades.model, "score": grades.score,
                   "provider": grades.provider}).write_csv(tmp / "grades.csv")
-    (tmp / "scenario.json").write_text(json.dumps(graded.model_dump(mode="json", exclude_none=True, exclude={
-        "assumptions": {"request_grades"}})))
     frontier.PREPARED.clear()
     grade_keys.clear()
     read_s, read_cpu, read_mb, read = _step(lambda: shadow.load(tmp / "grades.csv"))
@@ -276,28 +270,6 @@ def oracle(wh, shift, n: int, tmp: Path) -> None:
     print("  then the frontier from nothing".ljust(40) + f"{file_s:7.2f} s  cpu {file_cpu:6.2f} s  peak "
           f"{file_mb:6,.0f} MB; from the file {read_s + file_s:.2f} s, cpu {read_cpu + file_cpu:.2f} s  load "
           f"{load:.1f}; APGR oracle {rep.metrics['oracle']['apgr']:.6f}")
-
-
-def cli_oracle(tmp: Path, repeat: int = 3) -> None:
-    """`modelmix simulate scenario.json --shadow grades.csv --oracle` on the bench's ledger, in its own process
-    (imports, opening the ledger, reading the file, the report and printing it): best of `repeat`, the child's CPU
-    seconds (user + system, DuckDB's threads included)."""
-    import resource
-    import subprocess
-
-    cmd = [sys.executable, "-m", "cli", "simulate", str(tmp / "scenario.json"), "--db", str(tmp / "bench.duckdb"),
-           "--shadow", str(tmp / "grades.csv"), "--oracle"]
-    best = (float("inf"), float("inf"), "")
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        wall, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        best = min(best, (cpu, wall, out))
-    oracle_line = next(line.strip() for line in best[2].splitlines() if line.strip().startswith("oracle"))
-    print(f"the CLI's process (simulate --oracle)   {best[1]:7.2f} s  cpu {best[0]:6.2f} s  (best of {repeat} by CPU)  "
-          f"load {os.getloadavg()[0]:.1f}; {oracle_line}")
 
 
 if __name__ == "__main__":
