@@ -9,7 +9,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import polars as pl
@@ -72,8 +72,10 @@ class _Columns(Strict):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    columns: ClassVar[tuple[str, ...]] = ()      # the per-request fields, each a `_column`
+
     def _series(self) -> dict[str, pl.Series]:
-        return {k: v for k, v in self if isinstance(v, pl.Series)}
+        return {k: getattr(self, k) for k in self.columns}
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -120,6 +122,7 @@ class RequestGrades(_Columns):
     under whichever one provider's key it gives), the lower-case `model` and its `score` in [0, 1]. They win
     over every other score for the request rows they cover; see docs/simulation.md "Shadow evaluation"."""
 
+    columns: ClassVar[tuple[str, ...]] = ("request_id", "provider", "model", "score")
     request_id: _TEXT
     provider: _MAYBE_TEXT
     model: _TEXT
@@ -143,6 +146,7 @@ class RouterScores(_Columns):
     lowest scores first. Read the score as the router's estimate that the request needs its own (source) model,
     e.g. RouteLLM's strong-model win rate; any scale, lower = safer to move."""
 
+    columns: ClassVar[tuple[str, ...]] = ("request_id", "provider", "score")
     request_id: _TEXT
     provider: _MAYBE_TEXT
     score: _NUMBER
