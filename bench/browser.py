@@ -26,6 +26,11 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
   the sidebar's script, the navigation, its sections and icons, the badge and captions, the presets, the calendar's
   popover, the typed range and Show SQL), each step on its own server, warm tabs alternated step by step, with the
   renderer's and the server's CPU-s: where the sidebar's time over the one-line floor goes;
+- **the page in parts** (`--page-parts /whatif`, alone): one page served as it is beside copies of it with one kind
+  of element drawn as nothing (its charts, metrics, light tables, captions, notes, buttons, expanders; or with
+  `--variants` one chart: `vega_lite_chart@#2`, a function's: `vega_lite_chart@preview`, or the charts drawn
+  another way: `canvas`, `inline`, `noaria`), warm tabs alternated variant by variant, with the renderer main
+  thread's CPU-s (`ThreadTime`, which the machine's load hardly moves): what the page's own first render costs;
 - **preview move**: on What-if, one ArrowRight (Left every other move) on the range input under the preview chart
   (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
   change; and, in the page, from the key reaching the input to the DOM change that shows them.
@@ -35,7 +40,7 @@ floor from a new tab (the sidebar floor says how much of that is the sidebar eve
 <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
 Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
                                [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
-                               [--sidebar-parts] [--ports 8661-8669]
+                               [--sidebar-parts] [--page-parts /whatif [--variants canvas]] [--ports 8661-8669]
 Every app is served with `modelmix serve`'s runtime options (cli.main.SERVE_RUNTIME_OPTIONS).
 """
 
@@ -116,6 +121,9 @@ PORTS: list[int] = []      # --ports: the range this bench may serve on (the mac
 def free_port() -> int:
     for port in PORTS or [0]:
         with socket.socket() as s:
+            # as the server binds (tornado sets it): a port whose last connections are in TIME_WAIT (a bench run
+            # just before) is free to serve on, and without it every port of the range read as taken for a minute
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
@@ -149,7 +157,9 @@ def wait_idle(url: str, quiet: float = 0.05, window: float = 2.0, limit: float =
 
 
 @contextlib.contextmanager
-def server(script: Path, env: dict[str, str]):
+def server(script: Path, env: dict[str, str], launcher: Path | None = None):
+    """`streamlit run script` as `modelmix serve` runs it; `launcher`: a Python file run instead of `-m streamlit`
+    that takes the same arguments (the page-parts bench's, which patches Streamlit first)."""
     from cli.main import SERVE_RUNTIME_OPTIONS
 
     port = free_port()
@@ -157,8 +167,9 @@ def server(script: Path, env: dict[str, str]):
     # each run. Without them each new session of a process holding the dashboard's modules cost the server ~0.3 CPU-s
     # more (0.38 against 0.09 for What-if at load 6, ninth session), which the bench timed as the page's
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *SERVE_RUNTIME_OPTIONS],
+        [sys.executable, *([str(launcher)] if launcher else ["-m", "streamlit"]), "run", str(script),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", *SERVE_RUNTIME_OPTIONS],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90
@@ -315,22 +326,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured_tab(browser, url: str, expect: str | None, warm=None) -> tuple[float, float, float]:
-    """`new_tab` with what it cost: (seconds to settled, the renderer's main-thread CPU-s, the server's CPU-s). The
-    CPU figures move less with the machine's load than the wall time does."""
+def measured_tab(browser, url: str, expect: str | None, warm=None) -> tuple[float, float, float, float, float]:
+    """`new_tab` with what it cost: (seconds to settled, the renderer's main-thread task seconds, the server's
+    CPU-s, the renderer main thread's CPU-s, the DOM nodes). Task seconds are the main thread's tasks' wall time
+    (`TaskDuration`), which queueing on a loaded machine stretches; its CPU seconds (`ThreadTime`) hardly move with
+    the load (0.29-0.30 CPU-s for a one-line page at load 15-16, where its task seconds went 0.48-0.72)."""
     ctx = warm or browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     try:
         cdp = ctx.new_cdp_session(page)
         cdp.send("Performance.enable")
         page.add_init_script(OBSERVE)
-        server_before = cpu_seconds(PIDS[url])
+        pid = PIDS[url.split("/", 3)[0] + "//" + url.split("/", 3)[2]]     # the server of the url's host:port
+        server_before = cpu_seconds(pid)
         page.goto(url, wait_until="commit")
         page.wait_for_function(SETTLED, timeout=180_000, polling=50)
         if expect and not page.locator(expect).count():
             raise RuntimeError(f"{url} settled without {expect}: {page.inner_text('body')[:300]}")
-        task = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
-        return page.evaluate("window.__lastChange") / 1000, task, cpu_seconds(PIDS[url]) - server_before
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        return (page.evaluate("window.__lastChange") / 1000, metrics["TaskDuration"], cpu_seconds(pid) - server_before,
+                metrics["ThreadTime"], metrics["Nodes"])
     finally:
         page.close()
         if warm is None:
@@ -362,7 +377,7 @@ def sidebar_parts(browser, warm, tmp: Path, db: Path, repeat: int) -> None:
         cold_runs: dict[str, list[float]] = {label: [] for label, *_ in apps}
         for _ in range(repeat):
             for (label, _, _, expect), url in zip(apps, urls, strict=True):
-                warm_runs[label].append(measured_tab(browser, url, expect, warm))
+                warm_runs[label].append(measured_tab(browser, url, expect, warm)[:3])
         for _ in range(repeat):
             for (label, _, _, expect), url in zip(apps, urls, strict=True):
                 cold_runs[label].append(new_tab(browser, url, expect))
@@ -376,6 +391,187 @@ def sidebar_parts(browser, warm, tmp: Path, db: Path, repeat: int) -> None:
                     "        " if before is None else f"  {c - before[1]:+6.2f}")
             print(f"  {label:<48} {w:8.2f}{plus[0]}  {task:14.2f}  {srv:12.2f} | {c:8.2f}{plus[1]}", flush=True)
             before = (w, c)
+
+
+# the page in parts (`--page-parts PAGE`): dashboard/app.py served as it is, with Streamlit patched first so that
+# the element kinds a variant names draw nothing when a page under dashboard/views/ draws them (the sidebar, drawn
+# by app.py, is untouched). "KIND@function": only inside that function of the page (one chart of several).
+# "expander" and "popover" swallow what they hold. A variant's elements return what an untouched widget returns
+# on a new tab (a button False, an uploader None), so the page runs on as a new session would.
+PAGE_PARTS_LAUNCHER = """import contextlib
+import sys
+import threading
+
+sys.path.insert(0, {root!r})     # as `python -m streamlit` run from the tree would have it
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+OMIT = {omit!r}
+PATCHED = ("vega_lite_chart", "metric", "html", "caption", "markdown", "info", "warning", "success", "error",
+           "button", "download_button", "page_link", "toggle", "file_uploader", "expander", "popover", "subheader")
+RETURNS = {{"button": False, "download_button": False, "toggle": False}}
+local = threading.local()
+
+
+def in_page(function):
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if "/dashboard/views/" in code.co_filename and (function is None or code.co_name == function):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def nth(kind):
+    # this call's number among the page run's calls of `kind` (1, 2, ...): a run starts with fresh cursors
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = id(get_script_run_ctx().cursors)
+    if getattr(local, "run", None) != run:
+        local.run, local.counts = run, {{}}
+    local.counts[kind] = local.counts.get(kind, 0) + 1
+    return local.counts[kind]
+
+
+def left_out(kind, selectors):
+    # whether this call of `kind` is left out: a selector None (every one the page draws), a function name (those
+    # drawn inside it) or "#n" (the page run's n-th)
+    number = nth(kind) if any(s and s.startswith("#") for s in selectors) and in_page(None) else None
+    return any(in_page(None) and number == int(s[1:]) if s and s.startswith("#") else in_page(s) for s in selectors)
+
+
+def as_canvas(spec):
+    # a chart drawn on a canvas instead of SVG unless its spec names a renderer (the "canvas" variant)
+    if isinstance(spec, dict) and "renderer" not in spec.get("usermeta", {{}}).get("embedOptions", {{}}):
+        spec = {{**spec, "usermeta": {{"embedOptions": {{"renderer": "canvas"}}}}}}
+    return spec
+
+
+def inline_data(spec):
+    # a chart's datasets as JSON rows in the spec instead of Arrow tables beside it (the "inline" variant); dates and
+    # times as epoch milliseconds, which a Vega-Lite time scale reads as it reads Arrow's timestamps
+    import polars as pl
+
+    if not isinstance(spec, dict) or not isinstance(spec.get("datasets"), dict):
+        return spec
+    out = {{}}
+    for name, frame in spec["datasets"].items():
+        if isinstance(frame, pl.DataFrame):
+            frame = frame.with_columns(pl.col(c).dt.epoch("ms") for c, t in frame.schema.items() if t.is_temporal())
+            frame = frame.with_columns(pl.col(c).cast(pl.Float64) for c, t in frame.schema.items() if t.is_decimal())
+            frame = frame.to_dicts()
+        out[name] = frame
+    return {{**spec, "datasets": out}}
+
+
+def without_aria(spec):
+    # a chart without Vega-Lite's ARIA descriptions: no description per mark item (the "noaria" variant)
+    if isinstance(spec, dict):
+        spec = {{**spec, "config": {{**spec.get("config", {{}}), "aria": False}}}}
+    return spec
+
+
+@contextlib.contextmanager
+def swallowed():
+    local.swallow = getattr(local, "swallow", 0) + 1
+    try:
+        yield None
+    finally:
+        local.swallow -= 1
+
+
+def patch(kind):
+    original = getattr(DeltaGenerator, kind)
+    functions = [function for omitted, function in OMIT if omitted == kind]
+
+    def drawn_or_not(self, *args, **kwargs):
+        if getattr(local, "swallow", 0) or (functions and left_out(kind, functions)):
+            if kind in ("expander", "popover"):
+                return swallowed()
+            return RETURNS.get(kind)
+        if kind == "vega_lite_chart" and ("canvas", None) in OMIT and args:
+            args = (as_canvas(args[0]), *args[1:])
+        if kind == "vega_lite_chart" and ("inline", None) in OMIT and args:
+            args = (inline_data(args[0]), *args[1:])
+        if kind == "vega_lite_chart" and ("noaria", None) in OMIT and args:
+            args = (without_aria(args[0]), *args[1:])
+        return original(self, *args, **kwargs)
+
+    setattr(DeltaGenerator, kind, drawn_or_not)
+    setattr(st, kind, getattr(st._main, kind))
+
+
+for kind in PATCHED:
+    patch(kind)
+from streamlit.web.cli import main
+
+sys.argv = ["streamlit", *sys.argv[1:]]
+main()
+"""
+# each variant: (label, what it leaves out); the first is the page as it is
+PAGE_VARIANTS = [
+    ("the page as it is", ()),
+    ("no charts", (("vega_lite_chart", None),)),
+    ("no metrics", (("metric", None),)),
+    ("no light tables (st.html)", (("html", None),)),
+    ("no captions or markdown", (("caption", None), ("markdown", None))),
+    ("no notes (info, warning, success)", (("info", None), ("warning", None), ("success", None))),
+    ("no buttons, downloads, links, uploaders", (("button", None), ("download_button", None), ("page_link", None),
+                                                 ("toggle", None), ("file_uploader", None))),
+    ("no expanders or popovers", (("expander", None), ("popover", None))),
+    ("none of these (title, headings' widgets)", tuple((kind, None) for kind in (
+        "vega_lite_chart", "metric", "html", "caption", "markdown", "info", "warning", "success", "button",
+        "download_button", "page_link", "toggle", "file_uploader", "expander", "popover", "subheader"))),
+]
+
+
+def parse_variant(text: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
+    """`--variants` items: "vega_lite_chart@preview+metric" leaves out What-if's preview chart and every metric;
+    "vega_lite_chart@#2" the page run's second chart; "canvas" draws every chart on a canvas, "noaria" without
+    Vega-Lite's ARIA descriptions, "inline" with its data as JSON rows in the spec (drawn another way)."""
+    out = []
+    for part in text.split("+"):
+        kind, _, function = part.partition("@")
+        out.append((kind, function or None))
+    return ("" if {kind for kind, _ in out} <= {"canvas", "noaria", "inline"} else "no ") + text, tuple(out)
+
+
+def page_parts(browser, warm, tmp: Path, db: Path, path: str, repeat: int, variants: list | None = None) -> None:
+    """One page with one kind of element left out per variant (PAGE_VARIANTS, or `--variants`): each variant on its
+    own server and its own copy of the ledger (9 at most: the `--ports` range), all served at once, warm new tabs
+    alternated variant by variant in each round so the machine's load drifts over all of them alike; medians of
+    `repeat` rounds after two warm-up opens each, with the renderer's and the server's CPU-s."""
+    import shutil
+
+    variants = [PAGE_VARIANTS[0], *variants] if variants else PAGE_VARIANTS
+    apps = []
+    for n, (label, omit) in enumerate(variants):
+        launcher, copy = tmp / f"page_parts_{n}.py", tmp / f"page-parts-{n}.duckdb"
+        launcher.write_text(PAGE_PARTS_LAUNCHER.format(root=str(ROOT), omit=list(omit)))
+        shutil.copy(db, copy)
+        apps.append((label, launcher, {"MODELMIX_DB": str(copy), "MODELMIX_WARM_UP": "false",
+                                       "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}))
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(server(APP, env, launcher)) + path for _, launcher, env in apps]
+        for url in urls:
+            for _ in range(2):
+                new_tab(browser, url, expect=NAV, warm=warm)
+        runs: dict[str, list[tuple[float, ...]]] = {label: [] for label, *_ in apps}
+        for _ in range(repeat):
+            for (label, *_), url in zip(apps, urls, strict=True):
+                runs[label].append(measured_tab(browser, url, NAV, warm))
+        print(f"\n{path} in parts — warm new tab, navigation to settled (median of {repeat} rounds, {load()}); the "
+              "renderer main thread's CPU-s (steady under load) and task s (stretched by it)\n"
+              f"  {'variant':<48} warm (s)  vs whole  renderer CPU-s  vs whole  task s  DOM nodes  server CPU-s",
+              flush=True)
+        whole = None
+        for label, *_ in apps:
+            w, task, srv, cpu, nodes = (statistics.median(r[i] for r in runs[label]) for i in range(5))
+            vs = ("        ", "        ") if whole is None else (f"  {w - whole[0]:+6.2f}", f"  {cpu - whole[1]:+6.3f}")
+            print(f"  {label:<48} {w:8.2f}{vs[0]}  {cpu:14.3f}{vs[1]}  {task:6.2f}  {nodes:9.0f}  {srv:11.2f}",
+                  flush=True)
+            whole = whole or (w, cpu)
 
 
 SLIDER_FLOOR = """import streamlit as st
@@ -552,6 +748,12 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=20, help="slider moves per measure (the median is shown)")
     parser.add_argument("--sidebar-parts", action="store_true",
                         help="only the sidebar floor built up one element kind at a time, beside the one-line floor")
+    parser.add_argument("--page-parts", metavar="PAGE",
+                        help="only this page (url path such as /whatif) with one kind of element left out per "
+                             "variant, beside the page as it is (renderer and server CPU-s)")
+    parser.add_argument("--variants", nargs="*", default=[],
+                        help="with --page-parts: these variants instead of the element kinds, e.g. "
+                             "vega_lite_chart@preview (one function's charts) or metric+caption")
     parser.add_argument("--ports", help="serve only on ports in this range, e.g. 8661-8669 (default: any free port)")
     args = parser.parse_args()
     if args.ports:
@@ -581,6 +783,10 @@ def main() -> None:
         for rows in ([None] if args.sample else []) + list(args.rows) + list(args.db):
             name, db = (f"ledger {rows}", rows) if isinstance(rows, Path) else ledger_for(rows, tmp)
             env = {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}
+            if args.page_parts:
+                page_parts(browser, warm, tmp, db, args.page_parts, max(args.repeat, 3),
+                           [parse_variant(v) for v in args.variants])
+                continue
             if args.sidebar_parts:
                 sidebar_parts(browser, warm, tmp, db, max(args.repeat, 3))
                 continue
