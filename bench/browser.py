@@ -29,8 +29,10 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
 - **the page in parts** (`--page-parts /whatif`, alone): one page served as it is beside copies of it with one kind
   of element drawn as nothing (its charts, metrics, light tables, captions, notes, buttons, expanders; or with
   `--variants` one chart: `vega_lite_chart@#2`, a function's: `vega_lite_chart@preview`, or the charts drawn
-  another way: `canvas`, `inline`, `noaria`), warm tabs alternated variant by variant, with the renderer main
-  thread's CPU-s (`ThreadTime`, which the machine's load hardly moves): what the page's own first render costs;
+  another way: `canvas`, `inline`, `noaria`, `static` and `png`, the last two rendered on the server by
+  vl-convert-python, which is no project dependency: put it on PYTHONPATH for them), warm tabs alternated variant
+  by variant, with the renderer main thread's CPU-s (`ThreadTime`, which the machine's load hardly moves): what
+  the page's own first render costs;
 - **preview move**: on What-if, one ArrowRight (Left every other move) on the range input under the preview chart
   (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
   change; and, in the page, from the key reaching the input to the DOM change that shows them.
@@ -465,6 +467,23 @@ def inline_data(spec):
     return {{**spec, "datasets": out}}
 
 
+def draw_static(dg, spec, png=False):
+    # the "static" variant: the chart rendered to SVG on the server (vl-convert-python, not a project dependency:
+    # installed beside the bench for this variant) and shown as an image, so the browser runs no Vega at all.
+    # Streamlit's own chart theme is not applied (the same spec's figures and marks, its default look)
+    import vl_convert
+
+    spec = inline_data(spec)
+    spec = {{**spec, "width": spec.get("width", 640) if isinstance(spec.get("width"), int) else 640}}
+    for name, rows in spec.get("datasets", {{}}).items():
+        if not isinstance(rows, list):
+            spec["datasets"][name] = rows.to_dicts()
+    if png:     # an image the browser decodes, no SVG elements (twice the pixels, for a sharp chart)
+        dg.image(vl_convert.vegalite_to_png(spec, scale=2), width=spec["width"])
+    else:
+        dg.image(vl_convert.vegalite_to_svg(spec))
+
+
 def without_aria(spec):
     # a chart without Vega-Lite's ARIA descriptions: no description per mark item (the "noaria" variant)
     if isinstance(spec, dict):
@@ -492,6 +511,8 @@ def patch(kind):
             return RETURNS.get(kind)
         if kind == "vega_lite_chart" and ("canvas", None) in OMIT and args:
             args = (as_canvas(args[0]), *args[1:])
+        if kind == "vega_lite_chart" and {{("static", None), ("png", None)}} & set(OMIT) and args and in_page(None):
+            return draw_static(self, args[0], png=("png", None) in OMIT)
         if kind == "vega_lite_chart" and ("inline", None) in OMIT and args:
             args = (inline_data(args[0]), *args[1:])
         if kind == "vega_lite_chart" and ("noaria", None) in OMIT and args:
@@ -529,12 +550,14 @@ PAGE_VARIANTS = [
 def parse_variant(text: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """`--variants` items: "vega_lite_chart@preview+metric" leaves out What-if's preview chart and every metric;
     "vega_lite_chart@#2" the page run's second chart; "canvas" draws every chart on a canvas, "noaria" without
-    Vega-Lite's ARIA descriptions, "inline" with its data as JSON rows in the spec (drawn another way)."""
+    Vega-Lite's ARIA descriptions, "inline" with its data as JSON rows in the spec, "static" as an SVG image
+    rendered on the server, "png" as a PNG (both need vl-convert-python importable; drawn another way)."""
     out = []
     for part in text.split("+"):
         kind, _, function = part.partition("@")
         out.append((kind, function or None))
-    return ("" if {kind for kind, _ in out} <= {"canvas", "noaria", "inline"} else "no ") + text, tuple(out)
+    drawn_otherwise = {kind for kind, _ in out} <= {"canvas", "noaria", "inline", "static", "png"}
+    return ("" if drawn_otherwise else "no ") + text, tuple(out)
 
 
 def page_parts(browser, warm, tmp: Path, db: Path, path: str, repeat: int, variants: list | None = None) -> None:

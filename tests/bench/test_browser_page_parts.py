@@ -92,6 +92,14 @@ def test_a_variant_leaves_out_one_kind_one_function_or_the_nth_call(tmp_path):
         0, 0, ["outside"], ["the sidebar's"])
 
 
-def test_canvas_and_inline_variants_draw_the_chart_another_way(tmp_path):
+def test_the_canvas_variant_draws_every_chart_on_a_canvas(tmp_path):
     drawn = _drawn(tmp_path, "canvas")
     assert drawn["charts"] == 2 and all('"renderer": "canvas"' in m for m in drawn["marks"])
+
+
+def test_variants_drawn_another_way_are_named_as_such():
+    bench = _bench()
+    assert bench.parse_variant("canvas+inline") == ("canvas+inline", (("canvas", None), ("inline", None)))
+    assert bench.parse_variant("png")[0] == "png"
+    assert bench.parse_variant("vega_lite_chart@#2+metric") == (
+        "no vega_lite_chart@#2+metric", (("vega_lite_chart", "#2"), ("metric", None)))
