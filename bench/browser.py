@@ -7,7 +7,9 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
   Streamlit page costs in this browser on this machine), each on its own port; beside them a second, fairer
   floor: ModelMix's own sidebar (`dashboard/sidebar.py`: sign-in badge, period presets, date range, typed
   range, Show SQL, the navigation's 13 entries) around an empty page (the "sidebar floor": what every page
-  costs before its own content), served on its own before the app (two servers can't share a ledger file);
+  costs before its own content), served on its own before the app (two servers can't share a ledger file); and a
+  third, the "chart floor": the one-line app with one small Vega-Lite chart (what a page with any chart pays for
+  Vega's start in a new tab before its own charts);
 - **new tab**: per page registered in dashboard/app.py, a new tab (a new session) opens the page's own URL;
   the time is from navigation start to the last DOM change, once the script has finished
   (`stApp[data-test-script-state=notRunning]`), no spinner or skeleton is left and nothing changed for QUIET_MS.
@@ -597,6 +599,20 @@ def page_parts(browser, warm, tmp: Path, db: Path, path: str, repeat: int, varia
             whole = whole or (w, cpu)
 
 
+# the chart floor: the one-line floor with one small Vega-Lite chart (four bars, a tooltip) under it. What any page
+# with a chart pays in a new tab before its own: Vega's start (its module evaluated, its first spec compiled, its
+# tooltip handler and stylesheet), ~0.1-0.2 renderer CPU-s warm ("tenth session" in docs/benchmarks.md)
+CHART_FLOOR = """import streamlit as st
+
+st.write("ok")
+st.vega_lite_chart({"data": {"values": [{"x": "a", "y": 1}, {"x": "b", "y": 3}, {"x": "c", "y": 2},
+                                         {"x": "d", "y": 4}]},
+                    "mark": "bar", "encoding": {"x": {"field": "x", "type": "nominal"},
+                                                "y": {"field": "y", "type": "quantitative"},
+                                                "tooltip": [{"field": "y", "type": "quantitative"}]}},
+                   width="stretch")
+"""
+
 SLIDER_FLOOR = """import streamlit as st
 
 st.title("What-if")
@@ -684,22 +700,24 @@ def preview_moves(browser, url: str, moves: int = 20, path: str = "/whatif") -> 
     return seen, drawn
 
 
-def floors(browser, warm, floor_app: Path, sidebar_app: Path, env: dict[str, str], repeat: int,
-           weights: dict | None = None) -> tuple[dict[str, tuple[float, float]], str]:
-    """{"warm"/"cold": (one-line floor, sidebar floor)} and the load then, each the median of repeat + 1 new tabs
-    after a first one (which fills the warm profile's caches), warm and cold alternated; the sidebar floor on its
-    own server before the app's (two servers can't open one ledger file at once: the second would show "database
+def floors(browser, warm, floor_app: Path, sidebar_app: Path, chart_app: Path, env: dict[str, str], repeat: int,
+           weights: dict | None = None) -> tuple[dict[str, tuple[float, float, float]], str]:
+    """{"warm"/"cold": (one-line floor, sidebar floor, chart floor)} and the load then, each the median of repeat + 1
+    new tabs after a first one (which fills the warm profile's caches), warm and cold alternated; the sidebar floor on
+    its own server before the app's (two servers can't open one ledger file at once: the second would show "database
     busy", which settles in no time). With `weights`, each floor's `weigh` too."""
     out = {}
-    with server(floor_app, {}) as floor_url, server(sidebar_app, {**env, "MODELMIX_WARM_UP": "false"}) as sidebar_url:
-        for url, expect in ((sidebar_url, NAV), (floor_url, None)):
+    with (server(floor_app, {}) as floor_url, server(chart_app, {}) as chart_url,
+          server(sidebar_app, {**env, "MODELMIX_WARM_UP": "false"}) as sidebar_url):
+        for url, expect in ((sidebar_url, NAV), (floor_url, None), (chart_url, None)):
             new_tab(browser, url, expect=expect, warm=warm)
             pairs = [(new_tab(browser, url, expect, warm), new_tab(browser, url, expect)) for _ in range(repeat + 1)]
             out[url] = [statistics.median(p[i] for p in pairs) for i in (0, 1)]
         if weights is not None:
             weights["floor"], weights["sidebar floor"] = weigh(browser, floor_url), weigh(browser, sidebar_url)
-        return {"warm": (out[floor_url][0], out[sidebar_url][0]),
-                "cold": (out[floor_url][1], out[sidebar_url][1])}, load()
+            weights["chart floor"] = weigh(browser, chart_url)
+        return {kind: (out[floor_url][i], out[sidebar_url][i], out[chart_url][i])
+                for i, kind in enumerate(("warm", "cold"))}, load()
 
 
 def print_weights(weights: dict, floor_files: dict[str, int]) -> None:
@@ -712,22 +730,25 @@ def print_weights(weights: dict, floor_files: dict[str, int]) -> None:
               flush=True)
 
 
-def pages_and_menu(browser, warm, url: str, floor: dict[str, tuple[float, float]], listed: list[tuple[str, str]],
+def pages_and_menu(browser, warm, url: str, floor: dict[str, tuple[float, float, float]], listed: list[tuple[str, str]],
                    name: str, repeat: int, switches: bool = True) -> None:
     """Every page from a new tab, warm and cold alternated, each against its own floors; then every menu switch
     (printed as they come)."""
     print(f"\n{name} — new tab, navigation to settled (median of {repeat}); target: floor + 0.7 s\n"
           + "".join(f"  {kind:<4} floor (one-line app) {f:.2f} s, sidebar floor (ModelMix's sidebar, empty page) "
-                    f"{s:.2f} s\n" for kind, (f, s) in floor.items())
-          + "  page                       warm (s)  floor +    ok?   sidebar floor + | cold (s)  floor +  sidebar floor +",
+                    f"{s:.2f} s, chart floor (one-line app + one small Vega-Lite chart) {c:.2f} s\n"
+                    for kind, (f, s, c) in floor.items())
+          + "  page                       warm (s)  floor +    ok?   sidebar floor +  chart floor + | cold (s)  floor +"
+            "  sidebar floor +",
           flush=True)
     for path, _ in listed:      # every page once in the warm profile first, as a person who uses the dashboard has:
         new_tab(browser, url + path, warm=warm)     # each page's own chunks (the grid's, the charts') cached
     for path, title in listed:
         pairs = [(new_tab(browser, url + path, warm=warm), new_tab(browser, url + path)) for _ in range(repeat)]
-        (tw, tc), ((fw, sw), (fc, sc)) = [statistics.median(p[i] for p in pairs) for i in (0, 1)], floor.values()
+        (tw, tc), ((fw, sw, cw), (fc, sc, _)) = ([statistics.median(p[i] for p in pairs) for i in (0, 1)],
+                                                 floor.values())
         print(f"  {title:<24} {tw:8.2f}  +{tw - fw:5.2f}  {'ok' if tw - fw <= 0.7 else 'OVER':<4}  +{tw - sw:5.2f}"
-              f"           | {tc:8.2f}  +{tc - fc:5.2f}  +{tc - sc:5.2f}   {load()}", flush=True)
+              f"           +{tw - cw:5.2f}   | {tc:8.2f}  +{tc - fc:5.2f}  +{tc - sc:5.2f}   {load()}", flush=True)
     if not switches:
         return
     print(f"{name} — menu switch (target <= 1 s)", flush=True)
@@ -797,6 +818,8 @@ def main() -> None:
         floor_app.write_text('import streamlit as st\nst.write("ok")\n')
         slider_app = tmp / "slider_floor.py"
         slider_app.write_text(SLIDER_FLOOR)
+        chart_app = tmp / "chart_floor.py"
+        chart_app.write_text(CHART_FLOOR)
         sidebar_app = tmp / "sidebar_floor.py"
         sidebar_app.write_text(SIDEBAR_FLOOR.format(root=str(ROOT), listed=every))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -815,7 +838,8 @@ def main() -> None:
                 continue
             weights = {} if args.weigh and not args.sliders_only else None
             if not args.sliders_only:
-                floor, floors_load = floors(browser, warm, floor_app, sidebar_app, env, args.repeat, weights)
+                floor, floors_load = floors(browser, warm, floor_app, sidebar_app, chart_app, env, args.repeat,
+                                            weights)
                 print(f"floors measured at {floors_load}", flush=True)
             with server(APP, env) as url:
                 new_tab(browser, url, expect=NAV)   # the server's first run (imports, opening the ledger)
