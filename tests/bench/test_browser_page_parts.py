@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PAGE = '''import streamlit as st
@@ -44,7 +46,7 @@ runpy.run_path(os.path.abspath("dashboard/views/probe.py"))     # as st.Page res
 RUN = '''
 import json, sys
 from streamlit.testing.v1 import AppTest
-at = AppTest.from_file(sys.argv[1]).run()
+at = AppTest.from_file(sys.argv[1], default_timeout=120).run()     # a loaded machine: seconds
 print(json.dumps({"charts": len(at.get("vega_lite_chart")), "metrics": len(at.metric),
                   "captions": [c.value for c in at.main.caption], "sidebar": [c.value for c in at.sidebar.caption],
                   "expanders": len(at.expander), "marks": [el.proto.spec for el in at.get("vega_lite_chart")]}))
@@ -74,12 +76,14 @@ def _drawn(tmp_path: Path, variant: str | None) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow     # AppTest in a subprocess per variant (2-3 s each quiet)
 def test_the_page_as_it_is_draws_everything(tmp_path):
     drawn = _drawn(tmp_path, None)
     assert (drawn["charts"], drawn["metrics"], drawn["expanders"]) == (2, 1, 1)
     assert drawn["captions"] == ["inside", "outside"] and drawn["sidebar"] == ["the sidebar's"]
 
 
+@pytest.mark.slow     # AppTest in a subprocess per variant (2-3 s each quiet)
 def test_a_variant_leaves_out_one_kind_one_function_or_the_nth_call(tmp_path):
     assert _drawn(tmp_path, "vega_lite_chart")["charts"] == 0
     second_only = _drawn(tmp_path, "vega_lite_chart@first")
@@ -92,6 +96,7 @@ def test_a_variant_leaves_out_one_kind_one_function_or_the_nth_call(tmp_path):
         0, 0, ["outside"], ["the sidebar's"])
 
 
+@pytest.mark.slow     # AppTest in a subprocess per variant (2-3 s each quiet)
 def test_the_canvas_variant_draws_every_chart_on_a_canvas(tmp_path):
     drawn = _drawn(tmp_path, "canvas")
     assert drawn["charts"] == 2 and all('"renderer": "canvas"' in m for m in drawn["marks"])
