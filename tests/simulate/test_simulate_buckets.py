@@ -143,6 +143,14 @@ def test_each_summed_bucket_equals_its_rows_read_again(wh, tmp_path, monkeypatch
     for b, (cum, at, teams, _, _) in tb._refined.items():
         own = tb._read(b)
         assert np.allclose(cum, own[0], atol=1e-9, rtol=0) and (at == own[1]).all() and (teams == own[2]).all()
+    # a bucket read with its neighbours in one read of their range (cheapest_at_quality): each the same rows as its
+    # own read
+    tb._refined.clear()
+    tb._refine(3, around=2)
+    assert list(tb._refined) == [1, 2, 4, 5, 3]
+    for b, (cum, at, teams, _, _) in tb._refined.items():
+        own = tb._read(b)
+        assert np.allclose(cum, own[0], atol=1e-9, rtol=0) and (at == own[1]).all() and (teams == own[2]).all()
     # the buckets cheapest_at_quality read whole (its bounds leaving too many) are kept on disk: a move there reads
     # them, not the stored rows
     monkeypatch.setattr(buckets, "BOUND_READS", 0)
