@@ -1,6 +1,11 @@
-"""Per team, the replay's baseline and scenario cost, read as groups (sql/simulate/team_costs.sql): what
-`simulate.run(...).by("team")` gives, to the cent, without the replay's per-row sort and per-part aggregate. Budgets'
-scenario impact needs only these two figures per team (finance/scenario_impact.py).
+"""Per team, the replay's baseline and scenario cost, read as groups: what `simulate.run(...).by("team")` gives,
+to the cent, without the replay's materialised rows, per-row sort and per-part aggregate. Budgets' scenario
+impact needs only these two figures per team (finance/scenario_impact.py).
+
+Three reads (the method: sql/simulate/team_costs.sql): the rows summed into groups (`team_costs_groups.sql`, one
+scan of the stored rows); of those groups, the bucket of the ranked policy's first key holding its last row taken
+(`team_costs_edge.sql`); then that bucket's rows read again by a range of the key, bound as values so the scan
+filters them, and the groups and those rows through the replay's own policy chain (`team_costs.sql`).
 
 It applies to the scenarios whose claims a group can carry: at most one ranked policy, ranking single requests by a
 stored key (`pick: simplest` or `random`; not a router's scores, not whole conversations), no cache lost on a switch,
@@ -11,13 +16,13 @@ match. `by_team` returns None for any other; the caller then runs the replay.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 import sql
 from simulate.memo import Memo
-from simulate.plan import GradeMatch, Plan
+from simulate.plan import GradeMatch, Plan, bind
 from simulate.replay import chain_ctes
 from simulate.scenario import Scenario
 
@@ -31,6 +36,9 @@ _MATCHED = ["provider", "model", "project", "workload", "service_tier"]
 # the per-row values a group sums: only those the policies' claims and costs read (the cost always)
 _SUMMED = ["base_cost", "list_cost", "requests", "input_tokens", "cache_read_tokens", "cache_write_tokens",
            "output_tokens"]
+_GROUPS = "team_cost_groups"     # the relation the groups are registered as for the later reads
+
+TOTALS = Memo(6)   # the last results, shared by the sessions of a process, like the replay's (simulate.memo)
 
 
 def _reads(text: str, column: str) -> bool:
@@ -47,49 +55,52 @@ def groupable(plan: Plan) -> bool:
                         for s in plan.steps))
 
 
-def build_sql(plan: Plan) -> str:
-    """The grouped read's SQL text for a groupable plan (values bound by `plan.bind`)."""
-    ranked = next((s for s in plan.steps if s.order_keys is not None), None)
-    prices = [c.rsplit(" as ", 1)[1] for c in plan.price_columns]   # tp{i}_in|_out|_cr|_cw
-    eligible = " ".join(s.eligible for s in plan.steps)
-    group_columns = ", ".join(_ALWAYS + [c for c in _MATCHED if _reads(eligible, c)] + prices)
-    chain_text = " ".join(f"{s.policy.claim_sql(s.p, s.index)} {s.cost}" for s in plan.steps)
-    summed = [c for c in _SUMMED if c == "base_cost" or _reads(chain_text, c)]
-    flags = "".join(f", {s.eligible} as m_{s.index}" for s in plan.steps)
-    if ranked is None:
-        first_key, rank_where, share, order_keys, took = "0", "false", "0", "0", {}
-    else:
-        # as the replay's `ord_i`: its eligible request rows no earlier (unranked) policy claimed
-        earlier = [f"not coalesce(m_{s.index}, false)" for s in plan.steps if s.index < ranked.index]
-        rank_where = " and ".join(["granularity = 'request'", "not unpriced", f"coalesce(m_{ranked.index}, false)",
-                                   *earlier])
-        first_key, share = ranked.order_keys[0], f"${ranked.p}_share"
-        order_keys = ", ".join(ranked.order_keys)
-        took = {ranked.index: "coalesce(before_edge, false)"}
-    sums_base = ["coalesce(sum(case when rem_{n} > 1e-12 then base_cost * rem_{n} end), 0)".format(n=len(plan.steps))]
-    sums_scen = list(sums_base)
-    for s in plan.steps:
-        i = s.index
-        sums_base.append(f"coalesce(sum(case when f_{i} > 1e-12 then base_cost * f_{i} end), 0)")
-        sums_scen.append(f"coalesce(sum(case when f_{i} > 1e-12 then f_{i} * {s.cost} end), 0)")
-    sums = (" + ".join(sums_base) + " as baseline_cost_usd,\n        "
-            + " + ".join(sums_scen) + " as scenario_cost_usd")
-    return (plan.with_rows(sql.load("simulate/team_costs"), keyed=False)
-            .replace("/*first_key*/", first_key)
-            .replace("/*group_columns*/", group_columns)
-            .replace("/*group_sums*/", ",\n        ".join(f"sum({c}) as {c}" for c in summed))
-            .replace("/*summed*/", ", ".join(summed))
-            .replace("/*static_flags*/", flags)
-            .replace("/*flag_names*/", "".join(f", m_{s.index}" for s in plan.steps))
-            .replace("/*rank_where*/", rank_where)
-            .replace("/*share*/", share)
-            .replace("/*order_keys*/", order_keys)
-            .replace("/*policy_ctes*/", chain_ctes(plan, took))
-            .replace("/*last_step*/", f"step_{len(plan.steps)}")
-            .replace("/*sums*/", sums))
+class _Texts:
+    """The three reads' SQL texts for a groupable plan, their slots filled."""
 
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.ranked = next((s for s in plan.steps if s.order_keys is not None), None)
+        prices = [c.rsplit(" as ", 1)[1] for c in plan.price_columns]   # tp{i}_in|_out|_cr|_cw
+        eligible = " ".join(s.eligible for s in plan.steps)
+        chain = " ".join(f"{s.policy.claim_sql(s.p, s.index)} {s.cost}" for s in plan.steps)
+        self.summed = [c for c in _SUMMED if c == "base_cost" or _reads(chain, c)]
+        r = self.ranked
+        self.slots = {
+            "first_key": "0" if r is None else r.order_keys[0],
+            "group_columns": ", ".join(_ALWAYS + [c for c in _MATCHED if _reads(eligible, c)] + prices),
+            "group_sums": ",\n        ".join(f"sum({c}) as {c}" for c in self.summed),
+            "summed": ", ".join(self.summed),
+            "static_flags": "".join(f", {s.eligible} as m_{s.index}" for s in plan.steps),
+            "flag_names": "".join(f", m_{s.index}" for s in plan.steps),
+            # as the replay's `ord_i`: its eligible request rows no earlier (unranked) policy claimed
+            "rank_where": "false" if r is None else " and ".join(
+                ["granularity = 'request'", "not unpriced", f"coalesce(m_{r.index}, false)",
+                 *[f"not coalesce(m_{s.index}, false)" for s in plan.steps if s.index < r.index]]),
+            "share": "0" if r is None else f"${r.p}_share",
+            "order_keys": "0" if r is None else ", ".join(r.order_keys),
+            "policy_ctes": chain_ctes(plan, {} if r is None else {r.index: "coalesce(before_edge, false)"}),
+            "last_step": f"step_{len(plan.steps)}",
+            "sums": self._sums(),
+        }
 
-TOTALS = Memo(6)   # the last results, shared by the sessions of a process, like the replay's (simulate.memo)
+    def _sums(self) -> str:
+        """Per team, the parts' baseline and scenario cost as the replay sums them (simulate/replay.py `_parts`:
+        each part over the rows where it is more than 1e-12 of the row)."""
+        n = len(self.plan.steps)
+        rest = f"coalesce(sum(case when rem_{n} > 1e-12 then base_cost * rem_{n} end), 0)"
+        base, scen = [rest], [rest]
+        for s in self.plan.steps:
+            i = s.index
+            base.append(f"coalesce(sum(case when f_{i} > 1e-12 then base_cost * f_{i} end), 0)")
+            scen.append(f"coalesce(sum(case when f_{i} > 1e-12 then f_{i} * {s.cost} end), 0)")
+        return " + ".join(base) + " as baseline_cost_usd,\n        " + " + ".join(scen) + " as scenario_cost_usd"
+
+    def text(self, name: str, **more: str) -> str:
+        out = self.plan.with_rows(sql.load(f"simulate/{name}"), keyed=False)
+        for slot, value in {**self.slots, **more}.items():
+            out = out.replace(f"/*{slot}*/", value)
+        return out
 
 
 def by_team(wh: Warehouse, scenario: Scenario) -> pl.DataFrame | None:
@@ -103,5 +114,21 @@ def _by_team(wh: Warehouse, scenario: Scenario) -> pl.DataFrame | None:
     plan = Plan.build(wh, scenario, GradeMatch())    # grades change quality, never cost: none matched
     if not groupable(plan):
         return None
-    text = build_sql(plan)
-    return wh.sql(text, **plan.bind(text)).sort("team", nulls_last=True)
+    texts = _Texts(plan)
+    text = texts.text("team_costs_groups")
+    groups = {_GROUPS: wh.sql(text, **plan.bind(text))}
+    edge: dict[str, Any] = {"edge_bk": None, "edge_take": None, "edge_lo": None, "edge_hi": None}
+    if texts.ranked is not None:
+        text = texts.text("team_costs_edge")
+        found = wh.sql(text, relations=groups, **plan.bind(text))
+        if found.height:
+            edge = {f"edge_{k}": v for k, v in found.row(0, named=True).items()}
+    if edge["edge_bk"] is None:
+        where = "false"
+    elif edge["edge_lo"] is None:          # the last bucket: null keys only
+        where = f"({texts.slots['first_key']}) is null"
+    else:
+        where = f"({texts.slots['first_key']}) between $edge_lo and $edge_hi"
+    text = texts.text("team_costs", edge_filter=where)
+    params = {**plan.bind(text), **bind(text, edge)}
+    return wh.sql(text, relations=groups, **params).sort("team")   # as `by("team")`
