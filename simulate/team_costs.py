@@ -2,10 +2,12 @@
 to the cent, without the replay's materialised rows, per-row sort and per-part aggregate. Budgets' scenario
 impact needs only these two figures per team (finance/scenario_impact.py).
 
-Three reads (the method: sql/simulate/team_costs.sql): the rows summed into groups (`team_costs_groups.sql`, one
-scan of the stored rows); of those groups, the bucket of the ranked policy's first key holding its last row taken
-(`team_costs_edge.sql`); then that bucket's rows read again by a range of the key, bound as values so the scan
-filters them, and the groups and those rows through the replay's own policy chain (`team_costs.sql`).
+Three reads (the method: sql/simulate/team_costs.sql): the groups (`team_costs_groups_stored.sql`: the stored
+buckets of total tokens, `replay_buckets`, summed again, when the scenario allows it, `stored_groups`; else
+`team_costs_groups.sql`, one scan of the stored rows); of those groups, the bucket of the ranked policy's first key
+holding its last row taken (`team_costs_edge.sql`); then that bucket's rows read again by a range of the key,
+bound as values so the scan filters them, and the groups and those rows through the replay's own policy chain
+(`team_costs.sql`).
 
 It applies to the scenarios whose claims a group can carry: at most one ranked policy, ranking single requests by a
 stored key (`pick: simplest` or `random`; not a router's scores, not whole conversations), no cache lost on a switch,
@@ -15,6 +17,7 @@ match. `by_team` returns None for any other; the caller then runs the replay.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +58,22 @@ def groupable(plan: Plan) -> bool:
                         for s in plan.steps))
 
 
+def stored_groups(plan: Plan) -> bool:
+    """Whether the groups can be read from the stored buckets of total tokens (`replay_buckets`): the ranked policy,
+    if any, ranks by total tokens first, the scope has no token bounds, and every target price interval starts at a
+    midnight (a stored day is then in one interval)."""
+    ranked = [s for s in plan.steps if s.order_keys is not None]
+    bounds = [v for k, v in plan.params.items() if re.fullmatch(r"p\d+_to\d+", k)]
+    scope = plan.scenario.scope
+    return (all(s.order_keys[0] == "total_tokens" for s in ranked)
+            and scope.min_tokens is None and scope.max_tokens is None
+            and all(_midnight(b) for b in bounds))
+
+
+def _midnight(at: Any) -> bool:
+    return isinstance(at, dt.date) and (not isinstance(at, dt.datetime) or at.time() == dt.time())
+
+
 class _Texts:
     """The three reads' SQL texts for a groupable plan, their slots filled."""
 
@@ -82,6 +101,7 @@ class _Texts:
             "policy_ctes": chain_ctes(plan, {} if r is None else {r.index: "coalesce(before_edge, false)"}),
             "last_step": f"step_{len(plan.steps)}",
             "sums": self._sums(),
+            "scope": plan.scope,
         }
 
     def _sums(self) -> str:
@@ -115,7 +135,12 @@ def _by_team(wh: Warehouse, scenario: Scenario) -> pl.DataFrame | None:
     if not groupable(plan):
         return None
     texts = _Texts(plan)
-    text = texts.text("team_costs_groups")
+    if stored_groups(plan):
+        # the stored sums are exact decimals (costs) and integers: as doubles, like the rows' own values
+        text = texts.text("team_costs_groups_stored", group_sums=",\n        ".join(
+            f"cast(sum({c}) as double) as {c}" for c in texts.summed))
+    else:
+        text = texts.text("team_costs_groups")
     groups = {_GROUPS: wh.sql(text, **plan.bind(text))}
     edge: dict[str, Any] = {"edge_bk": None, "edge_take": None, "edge_lo": None, "edge_hi": None}
     if texts.ranked is not None:

@@ -38,7 +38,7 @@ KEEP_MIGRATION_BACKUPS = 3
 # filled on a new, empty ledger (the price catalog and derived tables): not "data" when deciding whether a
 # restore would overwrite someone's ledger
 _BUILT_IN = {"schema_version", "catalog_prices", "meta", "model_map", "usage_daily", "spend_daily", "key_daily",
-             "people_monthly", "replay_stored", "source_choice", "dim_attribution"}
+             "people_monthly", "replay_stored", "replay_buckets", "source_choice", "dim_attribution"}
 # what EXPORT DATABASE writes (format parquet); a restore refuses a folder holding anything else
 _BACKUP_FILE = re.compile(r"^(schema\.sql|load\.sql|[A-Za-z0-9_.\-]+\.parquet|modelmix-backup\.json)$")
 

@@ -50,6 +50,7 @@ _TEAM_SCOPED = {
     "people_monthly": f"team in {_ALLOWED}",
     "key_daily": f"team in {_ALLOWED}",
     "replay_stored": f"team in {_ALLOWED}",
+    "replay_buckets": f"team in {_ALLOWED}",
     "budgets": f"scope = 'team' and name in {_ALLOWED}",   # project/provider budgets span other teams' spend
     "subscriptions": f"team in {_ALLOWED}",
 }

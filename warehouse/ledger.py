@@ -24,10 +24,10 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
 
     `days=(first, last)` (dates or timestamps, both ends included): only the rows of those days changed, and
     rules, prices and aliases did not. Then only new names are resolved, only dimension sets first seen in those
-    days are attributed, and `source_choice`, `usage_daily`, `spend_daily`, `key_daily` and `replay_stored` are rebuilt
-    for those days alone (their rows depend only on the usage of their own day), and the `people_monthly` groups of their months
-    move by those days' difference (refresh_people_monthly), so a daily file costs the size of the file and of its
-    days, not of its month or the ledger.
+    days are attributed, and `source_choice`, `usage_daily`, `spend_daily`, `key_daily`, `replay_stored` and
+    `replay_buckets` are rebuilt for those days alone (their rows depend only on the usage of their own day), and
+    the `people_monthly` groups of their months move by those days' difference (refresh_people_monthly), so a daily
+    file costs the size of the file and of its days, not of its month or the ledger.
     `days=None`: everything is rebuilt from all rows (after a rule, price or alias change, or on an old ledger).
     """
     window = {"first_day": _day(days[0]), "last_day": _day(days[1])} if days else {"first_day": None, "last_day": None}
@@ -45,6 +45,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     if days is None:
         create_usage_daily(cur)
         create_replay_stored(cur)
+        create_replay_buckets(cur)
         return
     # people_monthly moves by the written days' difference: their people rows before the write, then after it
     execute(cur, "create or replace temp table people_delta as " + sql.load("writes/people_delta_rows"),
@@ -56,6 +57,7 @@ def refresh_derived(cur: duckdb.DuckDBPyConnection, days: tuple[dt.date | dt.dat
     cur.execute("delete from key_daily where day between $first_day and $last_day", window)
     execute(cur, "insert into key_daily by name " + sql.load("writes/key_daily_rows"), window)
     refresh_replay_stored(cur, window)
+    refresh_replay_buckets(cur, window)
     execute(cur, "insert into people_delta by name " + sql.load("writes/people_delta_rows"), {**window, "sign": 1})
     refresh_people_monthly(cur, window["first_day"].replace(day=1), window["last_day"].replace(day=1))
 
@@ -170,8 +172,23 @@ def create_replay_stored(cur: duckdb.DuckDBPyConnection) -> None:
         month = following
 
 
-# the tables derived from the rows themselves, by table: a ledger from before one of them gets it when it opens
-STORED_ROWS = {"replay_stored": create_replay_stored}
+def refresh_replay_buckets(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.date]) -> None:
+    """Replace the `replay_buckets` rows of the days window["first_day"]..window["last_day"] (after
+    `replay_stored`'s, which they sum)."""
+    cur.execute("delete from replay_buckets where day between $first_day and $last_day", window)
+    execute(cur, "insert into replay_buckets by name " + sql.load("writes/replay_buckets_rows"), window)
+
+
+def create_replay_buckets(cur: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `replay_buckets` (`replay_stored` summed per day, dimensions and bucket of total tokens:
+    sql/writes/replay_buckets_rows.sql) from the whole of `replay_stored`."""
+    execute(cur, "create or replace table replay_buckets as " + sql.load("writes/replay_buckets_rows"),
+            {"first_day": None, "last_day": None})
+
+
+# the tables derived from the rows themselves, by table (in build order: the buckets sum the stored rows): a ledger
+# from before one of them gets it when it opens
+STORED_ROWS = {"replay_stored": create_replay_stored, "replay_buckets": create_replay_buckets}
 
 
 def remove_ingest(cur: duckdb.DuckDBPyConnection, ingest_id: int) -> int:

@@ -28,8 +28,7 @@ edge_rows as (
     select
         s.*,
         /*first_key*/ as k0,
-        coalesce(floor(sign(cast(/*first_key*/ as double)) * log2(abs(cast(/*first_key*/ as double)) + 1) * 16),
-                 cast('infinity' as double)) as bk
+        key_bucket(/*first_key*/) as bk
         /*rate_columns*/
     from source_rows as s
     /*joins*/

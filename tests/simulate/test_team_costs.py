@@ -62,10 +62,16 @@ def _assert_equal(wh, scenario: simulate.Scenario) -> pl.DataFrame:
     return grouped
 
 
+@pytest.mark.parametrize("groups", ["stored", "rows"])
 @pytest.mark.parametrize("share", [0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.75, 1.0])
-def test_boundary_inside_ties_equals_the_replay(ledger, share):
-    # 11 eligible requests: 0.5 takes 5 (the boundary inside the four 300s), 0.6 six, 0.7 seven (inside the 302s)
-    out = _assert_equal(ledger, _scenario({**_SHIFT, "share": share}))
+def test_boundary_inside_ties_equals_the_replay(ledger, share, groups, monkeypatch):
+    # 11 eligible requests: 0.5 takes 5 (the boundary inside the four 300s), 0.6 six, 0.7 seven (inside the 302s);
+    # the groups summed from the stored buckets of total tokens (`replay_buckets`) or from the rows
+    sc = _scenario({**_SHIFT, "share": share})
+    assert team_costs.stored_groups(Plan.build(ledger, sc, GradeMatch()))
+    if groups == "rows":
+        monkeypatch.setattr(team_costs, "stored_groups", lambda plan: False)
+    out = _assert_equal(ledger, sc)
     gamma = out.filter(pl.col("team") == "gamma").row(0, named=True)
     # gamma's request rows are on no matched model; its day row on gpt-4o is claimed by share
     assert gamma["baseline_cost_usd"] == pytest.approx(0.404)
@@ -85,6 +91,18 @@ def test_unranked_policy_before_the_ranked_one_and_random_pick(ledger):
     _assert_equal(ledger, _scenario(cascade, {**_SHIFT, "share": 0.5}))
     _assert_equal(ledger, _scenario(cascade, {**_SHIFT, "share": 0.5, "pick": "random", "seed": 7}))
     _assert_equal(ledger, _scenario({**_SHIFT, "share": 0.3}, cascade))
+
+
+def test_which_groups_are_read(ledger):
+    # a random pick's key is not stored in buckets; nor is a scope by tokens: those groups are summed from the rows
+    for policy, scope, stored in (({**_SHIFT, "share": 0.5}, {}, True),
+                                  ({**_SHIFT, "share": 0.5}, {"teams": ["alpha", "gamma"]}, True),
+                                  ({**_SHIFT, "share": 0.5, "pick": "random"}, {}, False),
+                                  ({**_SHIFT, "share": 0.5}, {"min_tokens": 150}, False)):
+        sc = _scenario(policy).model_copy(update={"scope": simulate.parse_scenario(
+            {"name": "s", "scope": scope, "policies": [policy]}).scope})
+        assert team_costs.stored_groups(Plan.build(ledger, sc, GradeMatch())) is stored
+        _assert_equal(ledger, sc)
 
 
 def test_scenarios_it_cannot_group_run_the_replay(ledger):

@@ -27,7 +27,7 @@ def test_restricted_view_sees_only_its_teams_in_every_relation(sample_wh):
     view = sample_wh.as_user("viewer@example.com", TEAMS)
     for relation, money in (("usage", "cost_usd"), ("usage_daily", "spend_usd"), ("spend_daily", "spend_usd"),
                             ("people_monthly", "spend_usd"), ("key_daily", "spend_usd"), ("usage_replay", "cost_usd"),
-                            ("replay_stored", "list_cost_usd")):
+                            ("replay_stored", "list_cost_usd"), ("replay_buckets", "base_cost")):
         everyone = sample_wh.sql(f"select team, sum({money}) as s from {relation} group by team")
         assert everyone.height > len(TEAMS), relation                   # the ledger really holds other teams
         seen = view.sql(f"select team, sum({money}) as s from {relation} group by team order by team")

@@ -26,7 +26,7 @@ def _tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
     order may change the last bit)."""
     out = {}
     for table, keys in (("usage_daily", None), ("spend_daily", None), ("key_daily", None), ("people_monthly", None),
-                        ("replay_stored", None),
+                        ("replay_stored", None), ("replay_buckets", None),
                         ("source_choice", ["provider", "day", "source_format"]),
                         ("dim_attribution", ["dim_key"])):
         frame = wh.sql(f"select * from {table}")
@@ -43,6 +43,7 @@ def _assert_same_as_full_rebuild(wh: Warehouse) -> None:
     assert wh.sql(sql.load("checks/assert_spend_daily_matches_rollup")).is_empty()
     assert wh.sql(sql.load("checks/assert_people_monthly_matches_rollup")).is_empty()
     assert wh.sql(sql.load("checks/assert_replay_stored_matches_view")).is_empty()
+    assert wh.sql(sql.load("checks/assert_replay_buckets_match_stored")).is_empty()
     wh.write(ledger.refresh_derived)          # days=None: everything from every row
     after = _tables(wh)
     assert before["usage_daily"].height > 0
