@@ -117,7 +117,7 @@ class _Texts:
         return " + ".join(base) + " as baseline_cost_usd,\n        " + " + ".join(scen) + " as scenario_cost_usd"
 
     def text(self, name: str, **more: str) -> str:
-        out = self.plan.with_rows(sql.load(f"simulate/{name}"), keyed=False)
+        out = self.plan.with_rows(sql.load(name), keyed=False)
         for slot, value in {**self.slots, **more}.items():
             out = out.replace(f"/*{slot}*/", value)
         return out
@@ -137,14 +137,14 @@ def _by_team(wh: Warehouse, scenario: Scenario) -> pl.DataFrame | None:
     texts = _Texts(plan)
     if stored_groups(plan):
         # the stored sums are exact decimals (costs) and integers: as doubles, like the rows' own values
-        text = texts.text("team_costs_groups_stored", group_sums=",\n        ".join(
+        text = texts.text("simulate/team_costs_groups_stored", group_sums=",\n        ".join(
             f"cast(sum({c}) as double) as {c}" for c in texts.summed))
     else:
-        text = texts.text("team_costs_groups")
+        text = texts.text("simulate/team_costs_groups")
     groups = {_GROUPS: wh.sql(text, **plan.bind(text))}
     edge: dict[str, Any] = {"edge_bk": None, "edge_take": None, "edge_lo": None, "edge_hi": None}
     if texts.ranked is not None:
-        text = texts.text("team_costs_edge")
+        text = texts.text("simulate/team_costs_edge")
         found = wh.sql(text, relations=groups, **plan.bind(text))
         if found.height:
             edge = {f"edge_{k}": v for k, v in found.row(0, named=True).items()}
@@ -154,6 +154,6 @@ def _by_team(wh: Warehouse, scenario: Scenario) -> pl.DataFrame | None:
         where = f"({texts.slots['first_key']}) is null"
     else:
         where = f"({texts.slots['first_key']}) between $edge_lo and $edge_hi"
-    text = texts.text("team_costs", edge_filter=where)
+    text = texts.text("simulate/team_costs", edge_filter=where)
     params = {**plan.bind(text), **bind(text, edge)}
     return wh.sql(text, relations=groups, **params).sort("team")   # as `by("team")`
