@@ -1,8 +1,9 @@
 -- replay_stored_rows: the rows of `replay_stored`, the stored, priced copy of `usage_replay` (the rows the replay
 -- reads: per provider and day, the most detailed source), narrowed to the columns the replay's readers use
 -- (sql/simulate/replay_rows.sql, graded_rows.sql, request_grades.sql, replay_out_of_scope.sql,
--- queries/whatif_sessions.sql), for the days $first_day..$last_day (both null: every day), in time order so a read
--- of a period skips the row groups outside it. Every read of `usage_replay` prices each row again (model map,
+-- queries/whatif_sessions.sql), for the days $first_day..$last_day (both null: every day). The writer orders them
+-- (warehouse/ledger.py `_insert_replay_stored`: by time over several days, so a read of a period skips the row groups
+-- outside it; not within one day, whose rows form row groups of that day in any order). Every read of `usage_replay` prices each row again (model map,
 -- catalog and override price intervals, attribution, source choice: ~2.6 cpu-s per 10 M rows, docs/benchmarks.md
 -- "What-if cold at 100 M, eighth session"); a read of this table is a scan of stored columns. The view stays the
 -- one definition of the rows and their prices: this query selects from it, nothing is priced here.
@@ -33,4 +34,3 @@ final as (
     from in_days
 )
 select * from final
-order by ts

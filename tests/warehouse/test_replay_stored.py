@@ -155,3 +155,20 @@ def test_a_ledger_from_before_the_table_gets_it_when_it_opens(tmp_path):
         assert_frame_equal(_assert_equals_view(wh), want, check_exact=True)
         # stored in time order, a month at a time (a period's read skips the other row groups)
         assert wh.sql("select ts from replay_stored")["ts"].is_sorted()
+
+
+def test_a_write_over_several_days_stores_them_in_time_order_and_one_day_as_the_view_gives_it(tmp_path):
+    """The stored order is what lets a period's read skip row groups: a file over several days written out of time
+    order is stored in time order; a one-day file goes in unsorted (its rows are that day's alone), equal all the
+    same."""
+    with Warehouse(tmp_path / "ledger.duckdb") as wh:
+        _load(wh, write_csv(tmp_path / "days.csv", LITELLM, *[
+            f"r{d}-{h},2026-10-{d:02d} {h:02d}:00:00,gpt-4o-mini,openai,1000,100,,u{d % 3},key-{h}"
+            for d in (5, 2, 8, 1, 9, 3, 7, 4, 6) for h in (20, 8)]))
+        _assert_equals_view(wh)
+        stored = wh.sql("select ts from replay_stored order by rowid")["ts"]
+        assert stored.len() == 18 and stored.is_sorted()
+        _load(wh, write_csv(tmp_path / "day.csv", LITELLM, *[
+            f"s{h},2026-10-12 {h:02d}:00:00,gpt-4o,openai,3000,300,0.02,u3,key-3" for h in (23, 5, 14)]))
+        _assert_equals_view(wh)
+        assert wh.scalar("select count(*) from replay_stored where ts >= date '2026-10-12'") == 3
