@@ -19,13 +19,16 @@ from warehouse import Warehouse
 from warehouse.errors import ConfigError
 
 KEY = "sk-admin-cli-0123456789"
-TODAY = dt.datetime.now(dt.timezone.utc).date()
-RECENT = [TODAY - dt.timedelta(days=n) for n in range(5, 0, -1)]   # the 5 closed days before today
 
 
-def recent_data() -> dict:
+def closed_days(today: dt.date) -> list[dt.date]:
+    """The 5 closed days before `today`."""
+    return [today - dt.timedelta(days=n) for n in range(5, 0, -1)]
+
+
+def recent_data(days: list[dt.date]) -> dict:
     data: dict = {OPENAI_USAGE + "completions": {}, OPENAI_COSTS: {}, ANTHROPIC_USAGE: {}, ANTHROPIC_COSTS: {}}
-    for i, d in enumerate(RECENT, start=1):
+    for i, d in enumerate(days, start=1):
         t = day(d.year, d.month, d.day)
         data[OPENAI_USAGE + "completions"][t] = [openai_completion("gpt-4o-mini-2024-07-18", "proj_a", i)]
         data[OPENAI_COSTS][t] = [openai_cost("gpt-4o-mini-2024-07-18, input", 0.01 * i)]
@@ -40,7 +43,11 @@ def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
 
 @pytest.fixture
 def api():
-    with FakeProviderApi(recent_data(), key=KEY, page_size=2) as fake:
+    """The fake API holding the 5 days before today, today taken when the test starts (not when the module is
+    imported: a suite that runs across midnight UTC would otherwise serve days the pull no longer expects)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    with FakeProviderApi(recent_data(closed_days(today)), key=KEY, page_size=2) as fake:
+        fake.today, fake.recent = today, closed_days(today)
         yield fake
 
 
@@ -80,7 +87,7 @@ def test_jobs_file_errors_name_the_field(tmp_path):
 def test_cli_pull_twice_and_status(tmp_path, api):
     db = str(tmp_path / "l.duckdb")
     env = {"OPENAI_ADMIN_KEY": KEY}
-    since = RECENT[0].isoformat()
+    since = api.recent[0].isoformat()
     p = run("pull", "openai", "--db", db, "--base-url", api.base_url, "--since", since, "--json", env=env)
     assert p.returncode == 0, p.stderr
     streams = {s["stream"]: s for s in json.loads(p.stdout)["streams"]}
@@ -143,7 +150,7 @@ def test_jobs_run_due_once_and_fail_exit(tmp_path, api):
 @pytest.mark.slow
 def test_run_job_service_for_the_sources_page(wh, tmp_path, api):
     jobs = tmp_path / "jobs.yaml"
-    jobs.write_text(f"jobs:\n  - {{name: oa, kind: openai, base_url: '{api.base_url}', since: {RECENT[0]}}}\n")
+    jobs.write_text(f"jobs:\n  - {{name: oa, kind: openai, base_url: '{api.base_url}', since: {api.recent[0]}}}\n")
     outcome = run_job(wh, "oa", jobs=jobs, env={"OPENAI_ADMIN_KEY": KEY})
     assert outcome.ok and sum(r.rows_loaded for r in outcome.reports) == 10
     frame = status(wh)
@@ -168,14 +175,14 @@ def test_pull_hands_pages_to_the_process_holding_the_db(tmp_path, api):
     try:
         assert owner.stdout.readline().strip() == "ready"
         p = run("pull", "anthropic", "--db", str(db), "--base-url", api.base_url, "--since",
-                RECENT[0].isoformat(), "--json", env={"ANTHROPIC_ADMIN_KEY": KEY}, timeout=120)
+                api.recent[0].isoformat(), "--json", env={"ANTHROPIC_ADMIN_KEY": KEY}, timeout=120)
         assert p.returncode == 0, p.stderr
         assert "open in the dashboard" in p.stderr
         streams = json.loads(p.stdout)["streams"]
         assert [s["rows_loaded"] for s in streams] == [5, 0]
         p = run("jobs", "status", "--db", str(db), "--json")
         assert {r["stream"]: r["loaded_until"] for r in json.loads(p.stdout)["sources"]}["usage_report/messages"] \
-            .startswith(TODAY.isoformat())
+            .startswith(api.today.isoformat())
         owner.stdin.write("\n")
         owner.stdin.flush()
         assert owner.stdout.readline().strip() == "5"
