@@ -330,8 +330,9 @@ def scenario_section(as_of: dt.date) -> None:
             "variance_scenario_usd": money("Variance, scenario", format="dollar", help="Forecast − budget."),
         },
     )
-    st.caption("Teams without a team budget for the period show no variance. The scenario's SQL replay is "
-               "`sql/simulate/replay.sql`; the forecast reads the query below.")
+    st.caption("Scenario ÷ baseline is the team's cost under the scenario over the last 8 weeks divided by its "
+               "cost as it ran, the same figures a What-if replay of those weeks gives. Teams without a team budget "
+               "for the period show no variance.")
     sql_behind(svc.DAILY_SPEND_QUERY["team"])
 
 
