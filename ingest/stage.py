@@ -103,21 +103,11 @@ def nothing_loaded(name: str, fmt: Format, sample: Sample, rows: int) -> str:
     return f"{name}: {rows:,} {unit}, none {fmt.selects}: nothing loaded"
 
 
-def _check(cond: str, column: str, raw: str, reason: str) -> tuple[str, str]:
-    """A check's condition, and its entry in the row's list: {column, value, reason} where the condition holds."""
+def _check(cond: str, column: str, raw: str, reason: str) -> str:
     col = column.replace("'", "")
     why = reason.replace("'", "")
-    return cond, (f"case when {cond} then {{'column': '{col}', 'value': left(cast({raw} as varchar), 200), "
-                  f"'reason': '{why}'}} end")
-
-
-def _named(checks: list[tuple[str, str]]) -> str:
-    """The entries of the checks that hold, in order; null where none does (as an empty list would be after
-    `nullif`). The list is built only for a row that some condition holds for: building and filtering ~20 entries
-    on every row cost more than testing the conditions (docs/benchmarks.md, "tenth session")."""
-    conds = " or ".join(f"({c})" for c, _ in checks)
-    entries = ", ".join(e for _, e in checks)
-    return f"case when {conds} then list_filter([{entries}], lambda e: e is not null) end"
+    return (f"case when {cond} then {{'column': '{col}', 'value': left(cast({raw} as varchar), 200), "
+            f"'reason': '{why}'}} end")
 
 
 def _trim(text: str) -> str:
@@ -216,6 +206,8 @@ def staging_sql(fmt: Format, sample: Sample, compression: str) -> str:
     checks.append(_check(f"m._p_model is null and not {something}", src("model"), "m.model",
                          "nothing to place: no model, tokens or cost"))
 
+    errors = ", ".join(checks)
+    warnings = ", ".join(warns)
     content = ", ".join(f"cast({c} as varchar)" for c in ("ts", *CONTENT_TEXT, "requests", *TOKEN_COLUMNS, "cost_usd"))
     if fmt.keyed:
         # request_row_key: the macro of migration 009, also used to match a shadow evaluation's request ids.
@@ -251,8 +243,8 @@ checked as (
         m._row,
         m._key,
         {typed_sql},
-        {_named(checks)} as _err,
-        {_named(warns)} as _warn
+        list_filter([{errors}], lambda e: e is not null) as _err,
+        list_filter([{warnings}], lambda e: e is not null) as _warn
     from parsed as m
 ),
 keyed as (
