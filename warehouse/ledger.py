@@ -157,8 +157,8 @@ def refresh_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.d
 def _insert_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.date | None]) -> None:
     """Insert the view's rows of the window's days, in time order when it spans several days (so a read of a period
     skips the row groups outside it). One day's rows go in as the view gives them: every row group they fill holds
-    that day alone, so a read of other days skips them all the same, and the sort (0.29 CPU s of a 500 k-row day's
-    0.87, docs/benchmarks.md "tenth session") buys nothing."""
+    that day alone, so a read of other days skips them all the same, and the sort (≈ 0.1-0.2 CPU s of a 500 k-row
+    day's 0.6-0.9, docs/benchmarks.md "tenth session") buys nothing."""
     rows = sql.load("writes/replay_stored_rows")
     one_day = window["first_day"] is not None and window["first_day"] == window["last_day"]
     execute(cur, "insert into replay_stored by name " + (rows if one_day else f"select * from ({rows}) order by ts"),
