@@ -166,6 +166,11 @@ class Slider:
         return round(float(shown) / 100, 9) if self.percent else float(shown)
 
 
+def _sentence(text: str) -> str:
+    """A label starts with a capital, like every other on the page (a preset's policy name is lower case)."""
+    return text[:1].upper() + text[1:]
+
+
 def sliders(scenario: Scenario) -> list[Slider]:
     """One slider per value of each policy (the policy's own knobs) and the output multiplier; labels are
     built from the scenario's values, so a page that builds them from the current values has labels that follow
@@ -177,8 +182,8 @@ def sliders(scenario: Scenario) -> list[Slider]:
         label = scenario.policy_label(i)
         for k in pol.knobs(ctx):
             scale = 100.0 if k.percent else 1.0
-            out.append(Slider(i, k.field, f"{label}: {k.label}", round(float(k.value) * scale, 6), k.lo * scale,
-                              k.hi * scale, 0.1 if k.percent else k.step, k.percent))
+            out.append(Slider(i, k.field, _sentence(f"{label}: {k.label}"), round(float(k.value) * scale, 6),
+                              k.lo * scale, k.hi * scale, 0.1 if k.percent else k.step, k.percent))
     out.append(Slider(None, "output_multiplier", f"Output length × {m:.2f} (verbosity of the target)", float(m),
                       0.25, 3.0, 0.05, percent=False))
     i = scenario.assumptions.input_multiplier

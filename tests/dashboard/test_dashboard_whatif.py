@@ -70,6 +70,7 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert metric(at, "Savings") == usd(e80)
     [share] = [s for s in at.slider if "eligible requests moved" in s.label]
     assert "the simplest 80% of eligible requests moved" in share.label and share.value == 80
+    assert share.label[0].isupper()     # a preset's lower-case policy name starts a sentence
     share.set_value(35).run()                                   # shares are shown as percentages
     assert not at.exception
     assert metric(at, "Savings") == usd(e35)
