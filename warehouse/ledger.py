@@ -161,8 +161,8 @@ def _insert_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.d
     day's 0.6-0.9, docs/benchmarks.md "tenth session") buys nothing."""
     rows = sql.load("writes/replay_stored_rows")
     one_day = window["first_day"] is not None and window["first_day"] == window["last_day"]
-    execute(cur, "insert into replay_stored by name " + (rows if one_day else f"select * from ({rows}) order by ts"),
-            window)
+    # `+` keeps the text's origin (sql.Text): an error, or bench/profile_ingest.py, names the .sql file
+    execute(cur, "insert into replay_stored by name " + (rows if one_day else rows + "\norder by ts"), window)
 
 
 def create_replay_stored(cur: duckdb.DuckDBPyConnection) -> None:
