@@ -56,6 +56,7 @@ from simulate.frontier import Figures, Outcome, Prepared, slider_values
 from simulate.plan import EPS, Plan, claimed_count, share_for_count
 from simulate.scenario import Scenario
 from simulate.spec import ScenarioError
+from simulate.team_costs import groupable, stored_groups
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -104,6 +105,7 @@ class Bucketed(Figures):
         _, shares, _ = slider_values(scenario)
         ranked = [i for i, r in enumerate(self.ranked) if r]
         self.multi_sessions = False
+        self.stored = stored_pass(wh, plan)
         if ranked and not self._later_lost(ranked[-1]):
             self.table(ranked[-1], scenario)
         elif not self._fractional(shares, None):
@@ -119,6 +121,9 @@ class Bucketed(Figures):
 
     def _stream_sql(self, folded: frozenset[int] = frozenset()) -> str:
         # conversations whole in a chunk: the unit key of `unit: session` (a row without a session its own unit)
+        if self.stored:
+            plan = dataclasses.replace(self.plan, stored_buckets=True)
+            return grouped_sql(plan, Prepared._build_sql(plan), folded)
         return grouped_sql(self.plan, self.sql, folded)
 
     def _chunks(self, folded: frozenset[int] = frozenset()):
@@ -283,6 +288,25 @@ class Bucketed(Figures):
 UNIT_ORDER = "order by case when session_id is null then row_hash else hash(session_id) end"
 
 
+def stored_pass(wh: Warehouse, plan: Plan) -> bool:
+    """Whether the pass reads the stored buckets of total tokens (`replay_buckets`, sql/simulate/replay_bucket_rows
+    .sql) instead of the rows: the claims of every policy are the same for all rows of such a group (Budgets'
+    conditions, simulate/team_costs.py `groupable` and `stored_groups`: at most one ranked policy, `pick: simplest`
+    by request, no conversation, cache or router, no token bounds, target prices changing at midnight), no
+    per-request grade is matched, the ledger has the table, and no row of the period holds a negative count or
+    amount (the bounds of a bucket need every row's part of a group's sums to be of the group's sign:
+    sql/simulate/period_negatives.sql, read through the scan's statistics). The slider's buckets are then the
+    stored ones (macro key_bucket, ~4 % of the key each); the equal-count quantile buckets stay for every other
+    scenario: a random pick's hash, a router's score or a conversation's key is not stored by bucket."""
+    if not (hasattr(wh, "write") and groupable(plan) and stored_groups(plan) and not plan.graded
+            and not plan.sessions and any(s.order_keys is not None for s in plan.steps)):
+        return False
+    if not wh.sql("select count(*) as n from duckdb_tables() where table_name = 'replay_buckets'")["n"][0]:
+        return False
+    text = sql.load("simulate/period_negatives")
+    return not wh.sql(text, **plan.bind(text))["any_negative"][0]
+
+
 def grouped_sql(plan: Plan, rows_sql: str, folded: frozenset[int] = frozenset()) -> str:
     """`rows_sql` (simulate/frontier_rows.sql, filled) as sql/simulate/frontier_grouped.sql streams it: the rows no
     ranked policy orders summed by their shared per-row values. With conversations read (a session unit, cache lost
@@ -292,6 +316,8 @@ def grouped_sql(plan: Plan, rows_sql: str, folded: frozenset[int] = frozenset())
     summed = ["requests", "base_cost"] + [f"{c}_{s.index}" for s in plan.steps for c in ("c0", "cm", "ci", "cx")]
     summed += [f"{k}_{s.index}" for s in plan.lost_steps for k in ("lkin0", "lkini", "lkcw0", "lkcwi")]
     kept = [f"o{s.index}_0 is not null" for s in plan.steps if s.order_keys is not None and s.index not in folded]
+    # the stored buckets' rows (Plan.stored_buckets) are groups already: their ledger rows (`n`) summed
+    stored = ["n"] if plan.stored_buckets else []
     # a row of its own keeps its ts and row hash (a conversation's order); a group, its first ones (no order read)
     firsts = ["ts", "row_hash"] if plan.sessions else []
     # a folded policy's candidates without a conversation are summed by their first key (BucketTable): its further
@@ -301,10 +327,12 @@ def grouped_sql(plan: Plan, rows_sql: str, folded: frozenset[int] = frozenset())
     if plan.sessions:
         kept.append("session_id is not null")
     rows = (rows_sql.replace("/*identity_columns*/", ", u.row_key as row_id")
-            .replace("/*identity*/", ", row_id").replace("/*order*/", ""))     # the outer query orders
+            .replace("/*identity*/", ", n, cast(null as uhugeint) as row_id" if stored else ", row_id")
+            .replace("/*order*/", ""))     # the outer query orders
     return (sql.load("simulate/frontier_grouped")
             .replace("/*frontier_rows*/", rows.strip().replace("\n", "\n    "))
-            .replace("/*summed*/", ", ".join(summed + firsts))
+            .replace("/*summed*/", ", ".join(summed + firsts + stored))
+            .replace("/*row_count*/1", "n" if stored else "1")
             .replace("/*sums*/", "".join(f",\n        sum({c}) as {c}" for c in summed)
                      + "".join(f",\n        min({c}) as {c}" for c in firsts)
                      + f",\n        min(least({', '.join(summed)})) as summed_floor")
@@ -499,9 +527,13 @@ class BucketTable:
             v, _, _, u, _, _ = summed
             values, inv = np.unique(v, return_inverse=True)
             cum = np.cumsum(np.bincount(inv, weights=u, minlength=len(values)))
-            want = cum[-1] * np.arange(1, BUCKETS) / BUCKETS
-            at = np.searchsorted(cum, want, side="right")
-            self.bounds = np.unique(values[at[(at > 0) & (at < len(values))]])
+            if self.prep.stored:
+                # the stored buckets (replay_bucket_rows.sql): every first key is a bucket's least total
+                self.bounds = values[1:]
+            else:
+                want = cum[-1] * np.arange(1, BUCKETS) / BUCKETS
+                at = np.searchsorted(cum, want, side="right")
+                self.bounds = np.unique(values[at[(at > 0) & (at < len(values))]])
         self.n_buckets = len(self.bounds) + 1
         n_b, n_t = self.n_buckets, len(self.prep.teams)
         self.bucket_sums = np.zeros((n_b, n_k))

@@ -385,6 +385,10 @@ class Plan:
     quality_overrides: dict[str, dict[str, float]]
     measured: dict[str, dict[str, float]]
     ctx: dict[str, Any]
+    # the rows read as the stored buckets of total tokens (sql/simulate/replay_bucket_rows.sql: one row per
+    # `replay_buckets` row, its sums in the row's columns, its ledger rows in `n`): simulate/buckets.py's pass of a
+    # scenario whose claims such a group can carry (`Bucketed.stored`); never the replay's own read
+    stored_buckets: bool = False
 
     @classmethod
     def build(cls, wh: Warehouse, scenario: Scenario, grades: GradeMatch | None = None) -> Plan:
@@ -478,6 +482,8 @@ class Plan:
         for counting them)."""
         if not keyed:
             return dataclasses.replace(self, grades=GradeMatch(), router=ScoreMatch(), steps=[]).rows_sql()
+        if self.stored_buckets:
+            return sql.load("simulate/replay_bucket_rows").replace("/*scope*/", self.scope)
         return (sql.load("simulate/replay_rows")
                 # the grades are joined only when some matched: without them the rows read no key
                 .replace("/*grade_join*/", "left join grades as g on g.row_key = u.row_key" if self.graded else "")

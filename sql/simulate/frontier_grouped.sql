@@ -26,7 +26,7 @@ final as (
         * exclude (row_id, /*summed*/),
         -- a ranked candidate keeps its identity: groups of one row
         case when /*ranked*/ then row_id end as row_id,
-        count(*) as ledger_rows
+        cast(sum(/*row_count*/1) as bigint) as ledger_rows
         /*sums*/
     from per_row
     group by all

@@ -434,3 +434,82 @@ class _LakeLike:
 
     def __init__(self, wh):
         self.sql = wh.sql
+
+
+def stored_ledger(wh, tmp_path, extra=()):
+    """The ledger above plus 240 requests over six days whose token totals spread over ~100 stored buckets (key_bucket:
+    16 a doubling), several to a bucket, of three teams and two models, billed at varied prices (deltas of both signs
+    inside a bucket)."""
+    more = [{"ts": f"2025-06-{1 + k % 6:02d}T{k % 24:02d}:{(7 * k) % 60:02d}:00",
+             "model": "gpt-4o" if k % 5 else "gpt-4o-mini",
+             "input_tokens": int(12 * 1.045 ** k), "output_tokens": 1 + k % 7,
+             "cost_usd": f"{0.00001 * (1.04 ** k) * (1 + (k * 7) % 5):.6f}",
+             "team": ("t1", "t2", "t3")[k % 3]} for k in range(240)]
+    ledger(wh, tmp_path, more + list(extra))
+
+
+def test_simplest_reads_the_stored_buckets_and_agrees(wh, tmp_path, monkeypatch):
+    """`pick: simplest` over requests whose claims a group can carry: the pass reads `replay_buckets`
+    (sql/simulate/replay_bucket_rows.sql), the slider's buckets are the stored ones (macro key_bucket), and only the
+    boundary bucket is read again as rows. Every count equals the per-row engine's (per team too) and the replay's;
+    the cheapest count at a quality bar too; dropping the boundary bucket's rows (its prefix and share term alone)
+    gives other figures."""
+    stored_ledger(wh, tmp_path)
+    sc = scenario(0.3, "request", "kept", quality={"*": {"cheap-1": 0.6, "gpt-4o": 0.9, "gpt-4o-mini": 0.8}})
+    seen = streamed_rows(monkeypatch)
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    assert bucketed.stored and not per_row.plan.stored_buckets
+    stored = wh.sql("select count(*) as n from replay_buckets")["n"][0]
+    assert sum(seen) <= stored < bucketed.n_rows              # the stored buckets streamed, not the rows
+    assert "from replay_buckets" in bucketed._stream_sql(bucketed._folded())
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    assert tb.n == ta.n > 300
+    # one bucketing: each of the table's buckets is one stored bucket, from its least total (of any row of the period)
+    key_bucket = lambda k: np.floor(np.log2(k + 1.0) * 16)           # noqa: E731 (migration 032)
+    assert tb.n_buckets > 50 and (tb.bucket_units > 1).sum() > 20
+    for b in range(tb.n_buckets):
+        cum, at, _, _, cols = tb._read(b)
+        assert len(at) - 1 == tb.bucket_units[b] and np.allclose(cum[-1], tb.bucket_sums[b], atol=1e-12, rtol=0)
+        assert len(set(key_bucket(cols[0].astype(float)))) == 1
+        assert (b == 0 or cols[0].min() >= tb.bounds[b - 1]) and (b == len(tb.bounds) or cols[0].max() < tb.bounds[b])
+    for k in range(ta.n + 1):
+        s = with_values(sc, 0, share=frontier.share_for_count(k, ta.n))
+        assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
+    for share in (0.13, 0.5, 0.77):
+        s = with_values(sc, 0, share=share)
+        assert tb.lookup(s).scenario_cost_usd == pytest.approx(simulate.run(wh, s).scenario_cost_usd, abs=0.005)
+    m, _, rates = frontier.slider_values(sc)
+    curve = ta.curve(m, rates)
+    w = np.asarray(curve["w"], dtype=float)
+    ratio = (curve["qs"] / w) / (curve["qb"] / w)
+    for bar in (0.85, 0.9, 0.95, 0.99):
+        scored = (w > 0) & (ratio >= bar - 1e-12)
+        assert tb.cheapest_at_quality(m, rates, bar) == int(np.argmin(np.where(scored, curve["cost"], np.inf)))
+    # without the boundary bucket's rows the counts inside a bucket are wrong: the refinement is what makes it exact
+    tb._refined.clear()
+    monkeypatch.setattr(buckets.BucketTable, "_refine", lambda self, b, around=0: (
+        np.zeros((len(self.keys) + 1, len(self.keys))), np.zeros(self.n + 1, dtype=np.int64), np.zeros(0, np.int64),
+        np.zeros((0, len(self.keys))), []))
+    off = [k for k in range(ta.n + 1) if abs(tb.lookup(with_values(sc, 0, share=frontier.share_for_count(k, ta.n)))
+                                             .scenario_cost_usd - ta.lookup(with_values(
+                                                 sc, 0, share=frontier.share_for_count(k, ta.n))).scenario_cost_usd)
+           > 1e-6]
+    assert len(off) > ta.n / 4          # every count inside a bucket of several rows
+
+
+@pytest.mark.parametrize("what", ["negative", "random", "session", "cache"])
+def test_the_stored_buckets_are_not_read_where_a_group_cannot_carry_the_claims(wh, tmp_path, monkeypatch, what):
+    """A request row with a negative amount (a bucket's bounds need every row's part of the sign of its group's), a
+    random pick (a hash is not stored by bucket), whole conversations, a cache lost on a switch: the rows are read and
+    bucketed by quantiles, and still agree with the per-row engine."""
+    bad = [{"ts": "2025-06-04T05:00:00", "model": "gpt-4o", "input_tokens": 500, "output_tokens": 5,
+            "cost_usd": "-0.0300", "team": "t2"}] if what == "negative" else []
+    stored_ledger(wh, tmp_path, bad)
+    sc = scenario(0.3, "session" if what == "session" else "request", "lost" if what == "cache" else "kept",
+                  "random" if what == "random" else "simplest")
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    assert not bucketed.stored
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    for share in SHARES:
+        s = with_values(sc, 0, share=share)
+        assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
