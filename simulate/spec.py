@@ -57,14 +57,18 @@ class Match(Strict):
     min_tokens: int | None = Field(None, ge=0, description="total tokens per request at least this")
     max_tokens: int | None = Field(None, ge=0, description="total tokens per request at most this")
 
-    def sql(self, prefix: str) -> tuple[str, dict[str, Any]]:
-        """(boolean SQL expression, bound values); `true` when no filter is given."""
+    def sql(self, prefix: str, models_in: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+        """(boolean SQL expression, bound values); `true` when no filter is given. `models_in`: the model names
+        `models` matches among every model the rows can hold (simulate/plan.py `matched_models`), tested as a list
+        instead of the globs' pattern on every row."""
         terms, params = [], {}
         for field, (fragment, convert) in _FILTERS.items():
             value = getattr(self, field)
             if value is None:
                 continue
             name = f"{prefix}_{field}"
+            if field == "models" and models_in is not None:
+                fragment, convert, value = "list_contains(${p}, model)", list, models_in
             terms.append(fragment.format(p=name))
             params[name] = convert(value)
         return (" and ".join(f"({t})" for t in terms) or "true"), params
