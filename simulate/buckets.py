@@ -14,10 +14,18 @@ The per-row engine (`frontier.Prepared`) holds ~0.45 GB per 1 M rows of the peri
   are its rows' sums (and its ledger rows its units). A conversation's rows stay rows (their cache loss depends on
   the order of the conversation's other rows) and are written, in rank order, to a temporary file (`numpy.save`
   segments, one per chunk). State while building: one (first key, team) row per distinct pair.
-- **Quantile buckets of the first key.** After the pass, BUCKETS − 1 bounds at equally spaced unit counts of the
-  distinct first keys (every unit of one first key in one bucket); per bucket the sums of every coefficient delta
-  (cost, savings, quality, moved, cache lost; per team for the cost) and its number of units (requests, or whole
-  conversations). State in memory: BUCKETS × (coefficients + teams) numbers, whatever the rows.
+- **The stored buckets, where they serve** (`stored_pass`): for `pick: simplest` by request, when a group's rows
+  share every claim (Budgets' conditions, simulate/team_costs.py), the pass reads `replay_buckets` (replay_stored
+  summed per day, dimensions and bucket of total tokens, macro key_bucket: sql/simulate/replay_bucket_rows.sql)
+  instead of the rows: the default 90 days at 100 M are ~0.3 M stored rows instead of 24.77 M. The slider's buckets
+  are then those stored buckets (~4 % of the key each), each from its least total in the period.
+- **Quantile buckets of the first key, elsewhere.** After the pass, BUCKETS − 1 bounds at equally spaced unit
+  counts of the distinct first keys (every unit of one first key in one bucket). They stay where no stored bucket
+  can serve: a random pick's hash of (row, seed), a router's score or a conversation's key is not stored by
+  bucket, per-request grades and a cache's per-row rates need the rows, and a negative request row leaves a
+  group's bounds unknown. Either way, per bucket the sums of every coefficient delta (cost, savings, quality,
+  moved, cache lost; per team for the cost) and its number of units (requests, or whole conversations). State in
+  memory: buckets × (coefficients + teams) numbers, whatever the rows.
 - **A move = bucket prefix + one exact refinement.** k = floor(decimal(share) × N) units, as the replay. The
   buckets wholly below unit k are a prefix sum; the bucket holding it is read again: its candidates without a
   conversation from the stored rows of its first-key range (`sql/simulate/frontier_bucket_rows.sql`, per row, the
@@ -268,6 +276,23 @@ class Bucketed(Figures):
             self._tables[i] = (key, BucketTable(self, i, shares, self._cuts(shares, i)))
         return self._tables[i][1]
 
+    def keep_in_background(self, scenario: Scenario) -> threading.Thread | None:
+        """Start, once per table, a daemon thread that keeps every bucket of the slider's table on disk
+        (`BucketTable.keep_all`): called after a first render, so that a later move into a bucket not read yet
+        reads a file slice instead of querying the stored rows (100 M: ~0.2-0.3 CPU s a bucket). None when the
+        scenario has no slider table here or its keeping already started."""
+        i = self._slid(slider_values(scenario)[1])
+        if i is None:
+            return None
+        table = self.table(i, scenario)
+        with table._lock:
+            if table.keeper is not None:
+                return None
+            table.keeper = threading.Thread(target=table.keep_all, args=(table.stop,), name="modelmix-slider-keep",
+                                            daemon=True)
+        table.keeper.start()
+        return table.keeper
+
     def _cuts(self, shares: list[float | None], i: int) -> dict[int, tuple | None]:
         """For each ranked policy before i whose share is strictly between 0 and 1: the key tuple of the last unit
         it claims over the whole period, from its own bucket table (one pass each, kept while the shares before
@@ -424,6 +449,8 @@ class BucketTable:
         self.n = int(self.cum_units[-1])
         self._refined: OrderedDict[int, tuple] = OrderedDict()
         self._lock = threading.Lock()
+        self.keeper: threading.Thread | None = None      # the background keep_all (Bucketed.keep_in_background)
+        self.stop = threading.Event()                     # set: the keeper stops between two reads
 
     # --- building -----------------------------------------------------------------------------------------
     def _deltas(self, blk: Prepared, gcode: np.ndarray, lo: list, hi: list) -> tuple:
@@ -600,7 +627,7 @@ class BucketTable:
             into.append((path, layout))
 
     # --- a move ----------------------------------------------------------------------------------------------
-    def _refine(self, b: int, around: int = 0) -> tuple:
+    def _refine(self, b: int, around: int = 0, want: set[int] | None = None) -> tuple:
         """Bucket b's rows in exact rank order (`_read`), cached (LRU of CACHED_BUCKETS), read with `around` buckets
         each side in one query of their first-key range. A move reads b alone: at 10 M a read of 17 buckets costs
         ≈ 2.5× one (0.26-0.32 against 0.10-0.13 CPU s, load 25-33), so a drag of 0.1 % steps costs the same on
@@ -613,13 +640,30 @@ class BucketTable:
             got = self._read(b)
             self._cache({b: got})
             return got
-        lo, end = max(0, b - around), min(self.n_buckets, b + around + 1)
+        lo, end = self._around(b, around, want)
         cols, teams, d = self._alone_rows([(lo, end)])
         where = self.bucket_of(cols[0]) if len(teams) else np.zeros(0, dtype=np.int64)
         got = {x: self._read(x, alone=([c[where == x] for c in cols], teams[where == x], d[where == x]))
                for x in [*range(lo, b), *range(b + 1, end), b]}          # b last: the most recently used
         self._cache(got)
         return got[b]
+
+    def _around(self, b: int, around: int, want: set[int] | None = None) -> tuple[int, int]:
+        """Buckets lo..end − 1 read with bucket b: `around` each side; the stored buckets (unequal: the densest
+        holds ~2 % of the units, a read costs mostly its scan) every adjacent bucket of `want` (those
+        cheapest_at_quality's bounds leave: a run of neighbours, 10 at 10 M) up to SCAN_ROWS units, nearest
+        first (a bucket at least alone)."""
+        if not self.prep.stored:
+            return max(0, b - around), min(self.n_buckets, b + around + 1)
+        lo, end, units = b, b + 1, int(self.bucket_units[b])
+        grew = bool(want)
+        while grew:
+            grew = False
+            for side in (lo - 1, end):
+                if side in want and units + int(self.bucket_units[side]) <= SCAN_ROWS:
+                    units += int(self.bucket_units[side])
+                    lo, end, grew = min(lo, side), max(end, side + 1), True
+        return lo, end
 
     def _cache(self, got: dict[int, tuple]) -> None:
         with self._lock:
@@ -784,10 +828,11 @@ class BucketTable:
         if len(todo) > BOUND_READS:
             return self._every_count(search)
         self.bucket_reads = 0
+        want = {int(x) for x in todo}
         for b in todo[np.argsort(low[todo], kind="stable")]:
             if search.best is not None and low[b] > search.best[0] + _slack(search.best[0]):
                 break                                # every bucket left is bounded above the best
-            cum, at, _, _, _ = self._refine(int(b), around=NEIGHBOURS)
+            cum, at, _, _, _ = self._refine(int(b), around=NEIGHBOURS, want=want)
             self.bucket_reads += 1
             units = int(self.bucket_units[b])
             search.consider(self.cum_units[b] + np.arange(1, units), self.base_totals + self.prefix[b] + cum[at[1:units]])
@@ -826,17 +871,38 @@ class BucketTable:
     def _every_count(self, search: _Search) -> int | None:
         """cheapest_at_quality over every count: the buckets read in rank order, SCAN_ROWS at a time (consecutive
         buckets are one key range: one read of the stored rows, one per segment), kept on disk for later moves."""
-        per = max(1, int(SCAN_ROWS * self.n_buckets // max(self.n, 1)))
         self.bucket_reads = 0
-        for b in range(0, self.n_buckets, per):
-            end = min(b + per, self.n_buckets)
+        for b, end in self._spans():
             units = int(self.cum_units[end] - self.cum_units[b])
-            if units:
-                cum, at, teams, d, keys = self._read(b, end)
-                self.bucket_reads += end - b
-                self._keep(b, end, keys, teams, d)
-                search.consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
+            cum, at, teams, d, keys = self._read(b, end)
+            self.bucket_reads += end - b
+            self._keep(b, end, keys, teams, d)
+            search.consider(self.cum_units[b] + np.arange(units), self.base_totals + self.prefix[b] + cum[at[:units]])
         return None if search.best is None else search.best[1]
+
+    def _spans(self):
+        """Consecutive buckets b..end − 1 of about SCAN_ROWS units each (at least one bucket; none empty), in rank
+        order: one read of the stored rows each."""
+        b = 0
+        while b < self.n_buckets:
+            end = int(np.searchsorted(self.cum_units, self.cum_units[b] + SCAN_ROWS, side="right")) - 1
+            end = min(max(end, b + 1), self.n_buckets)
+            if self.cum_units[end] > self.cum_units[b]:
+                yield b, end
+            b = end
+
+    def keep_all(self, stop: threading.Event | None = None) -> None:
+        """Every bucket's rows read in rank order, SCAN_ROWS at a time, and kept on disk (`_keep`), the spans not
+        kept yet: a later move into any bucket then reads its slice there (a plain file read) instead of the
+        stored rows. The background pass after a first render (`Bucketed.keep_in_background`); `stop` ends it
+        between two reads."""
+        for b, end in self._spans():
+            if stop is not None and stop.is_set():
+                return
+            if all(self._kept_rows(x) is not None for x in (b, end - 1)):
+                continue
+            _, _, teams, d, keys = self._read(b, end)
+            self._keep(b, end, keys, teams, d)
 
     def unit_key(self, k: int) -> tuple | None:
         """The key tuple of the k-th unit in rank order (1-based; None for k = 0): what a share claiming k units

@@ -246,6 +246,16 @@ def outcome(wh: Warehouse, scenario: Scenario) -> tuple[frontier.Outcome, str]:
     return prep.evaluate(scenario, teams=True), "arrays"
 
 
+def keep_slider_rows(wh: Warehouse, scenario: Scenario) -> None:
+    """After a render on the bucketed engine (a period above `slider_row_limit` rows): the slider's table keeps
+    every bucket's rows on disk in a background thread, once per table (`Bucketed.keep_in_background`), so that a
+    later move into a bucket no move has read yet is a file read, not a query of the stored rows. Nothing on the
+    per-row engine (its table is in memory)."""
+    prep = frontier.prepare(wh, scenario)
+    if hasattr(prep, "keep_in_background"):
+        prep.keep_in_background(scenario)
+
+
 @dataclass
 class Frontier:
     points: pl.DataFrame          # param, scenario_cost_usd, savings_usd, quality_ratio, …

@@ -289,6 +289,7 @@ def results(scenario: Scenario) -> None:
             "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
     full_replay(wh, scenario, out)
     exports(wh, scenario, out, teams, bridge)
+    svc.keep_slider_rows(wh, scenario)      # the slider's later moves read from disk (bucketed engine only)
 
 
 def sql_behind(structure: Scenario) -> None:

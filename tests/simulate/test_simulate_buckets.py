@@ -513,3 +513,33 @@ def test_the_stored_buckets_are_not_read_where_a_group_cannot_carry_the_claims(w
     for share in SHARES:
         s = with_values(sc, 0, share=share)
         assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_kept_in_the_background_a_move_reads_no_stored_row(wh, tmp_path, monkeypatch, small_buckets, stored):
+    """After a first render the slider's table keeps every bucket's rows on disk in a background thread
+    (`keep_in_background`, once per table); then a move into any bucket reads its slice there, not the stored rows,
+    and gives the per-row engine's figures at every count."""
+    monkeypatch.setattr(buckets, "SCAN_ROWS", 40)           # several spans of buckets
+    stored_ledger(wh, tmp_path)
+    sc = scenario(0.3, "request", "kept", "simplest" if stored else "random")
+    per_row, bucketed = both(wh, sc, monkeypatch)
+    assert bucketed.stored == stored
+    ta, tb = per_row.table(0, sc), bucketed.table(0, sc)
+    fresh = {b: tb._read(b) for b in range(tb.n_buckets)}
+    keeper = bucketed.keep_in_background(sc)
+    assert keeper is not None and bucketed.keep_in_background(sc) is None     # once per table
+    keeper.join(60)
+    assert not keeper.is_alive() and len(tb.kept) > 2
+    tb._refined.clear()
+
+    def no_read(*a, **k):
+        raise AssertionError("a stored row read after keeping")
+
+    monkeypatch.setattr(buckets.BucketTable, "_alone_rows", no_read)
+    for b, (cum, at, teams, _, _) in fresh.items():
+        again = tb._read(b)
+        assert np.allclose(cum, again[0], atol=1e-12, rtol=0) and (at == again[1]).all() and (teams == again[2]).all()
+    for k in range(ta.n + 1):
+        s = with_values(sc, 0, share=frontier.share_for_count(k, ta.n))
+        assert_equal(ta.lookup(s, teams=True), tb.lookup(s, teams=True))
