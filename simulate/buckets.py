@@ -47,10 +47,12 @@ the key tuple of its last claimed unit over the whole period is the cut its rows
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import itertools
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -290,6 +292,7 @@ class Bucketed(Figures):
                 return None
             table.keeper = threading.Thread(target=table.keep_all, args=(table.stop,), name="modelmix-slider-keep",
                                             daemon=True)
+        _KEEPERS.add(table)
         table.keeper.start()
         return table.keeper
 
@@ -308,6 +311,21 @@ class Bucketed(Figures):
             table = self._cut_tables[j][1]
             cuts[j] = table.unit_key(claimed_count(float(shares[j]), table.n))
         return cuts
+
+
+_KEEPERS: weakref.WeakSet[BucketTable] = weakref.WeakSet()    # tables whose keep_all runs or ran
+
+
+@atexit.register
+def _stop_keepers() -> None:
+    """At exit, each background keep_all stopped and waited for (its current read, ~1 s): a thread left inside a
+    DuckDB query while the interpreter shuts down aborts the process."""
+    tables = list(_KEEPERS)
+    for t in tables:
+        t.stop.set()
+    for t in tables:
+        if t.keeper is not None:
+            t.keeper.join(timeout=30)
 
 
 UNIT_ORDER = "order by case when session_id is null then row_hash else hash(session_id) end"
