@@ -555,9 +555,12 @@ class BucketTable:
         for c, j in enumerate(bk):
             key = self.keys[j]
             a, b, x = qa[key][rows], qb[key], extra.get(key, 0.0)
-            low[:, c] = np.where(one, np.minimum(d[:, j], 0.0),
+            # weight and quality (w, qb, qs) are a row's requests times scores its group shares (its grades are
+            # group columns): every row's delta has the group's sign, so a group is bounded as one row is
+            alone = one | (key[0] != "cost")
+            low[:, c] = np.where(alone, np.minimum(d[:, j], 0.0),
                                  np.minimum(b, 0.0) - np.maximum(a, 0.0) + np.minimum(x, 0.0))
-            high[:, c] = np.where(one, np.maximum(d[:, j], 0.0),
+            high[:, c] = np.where(alone, np.maximum(d[:, j], 0.0),
                                   np.maximum(b, 0.0) - np.minimum(a, 0.0) + np.maximum(x, 0.0))
         low[free], high[free] = -np.inf, np.inf
         return low, high
