@@ -19,8 +19,9 @@
 -- Each part is a sum over rows of tokens x the prices in force at the row's ts, over the rows a filter selects; the
 -- rows are first summed per group of equal prices and equal filter outcomes (by_price), and each part is computed
 -- from those sums (tokens x price is linear): the decimal sums are the per-row ones, the doubles equal them to
--- ~1e-12 (tests/warehouse/test_usage_daily_parts.py). The per-row 128-bit decimal products and ~37 filters were
--- most of the rollup's CPU (docs/benchmarks.md, "eleventh session").
+-- ~1e-12 (tests/warehouse/test_usage_daily_parts.py). Cheaper where a group holds many rows (a day's 500 k rows in
+-- 69 k groups: -0.1 to -0.3 CPU s; narrow files -0.2 to -0.5), dearer where groups hold ~2 rows (a wide file spread
+-- over a year: +0.3 to +0.5 per 1 M rows): docs/benchmarks.md, "eleventh session".
 with in_window as (
     select *, ts as price_at
     from usage
