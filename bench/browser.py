@@ -39,9 +39,12 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
   (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
   change; and, in the page, from the key reaching the input to the DOM change that shows them.
 
-Targets (issue 15 §8, docs/benchmarks.md "Dashboard in a browser"): every page within 0.7 s of the one-line
-floor from a new tab (the sidebar floor says how much of that is the sidebar every page shares), a menu switch
-<= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
+Targets (issue 15 §8, docs/benchmarks.md "Dashboard in a browser"): every page within 0.7 s of its own floor from
+a new tab: a page that draws a chart on it (an interactive Vega-Lite chart: tooltips with exact values) of the chart
+floor, every other page of the one-line floor (the lead's decision of the eleventh session: Vega's fixed start in a
+new tab, ~0.1-0.2 renderer CPU-s, is the price of the tooltips, and drawing charts on the server instead would add
+an 84 MB dependency and server CPU per uncached tab); the sidebar floor says how much of it is the sidebar every
+page shares; a menu switch <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
 Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
                                [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
                                [--sidebar-parts] [--page-parts /whatif [--variants canvas]] [--ports 8661-8669]
@@ -190,6 +193,19 @@ def server(script: Path, env: dict[str, str], launcher: Path | None = None):
         proc.wait(timeout=30)
 
 
+CHART = '[data-testid="stVegaLiteChart"]'
+CHARTS: dict[str, int] = {}     # url -> the Vega-Lite charts its last new tab drew (which floor judges the page)
+TARGET_S = 0.7                  # issue 15 §8: a new tab within this of the page's own floor
+
+
+def judged(seconds: float, one_line: float, chart: float, charts: int) -> tuple[str, float, bool]:
+    """A page's new tab against its own floor: (the floor's name, seconds over it, within TARGET_S). A page that
+    drew a chart on its new tab is judged against the chart floor (the one-line app with one small Vega-Lite
+    chart, opened the same way in the same run), any other against the one-line floor."""
+    name, floor = ("chart", chart) if charts else ("one-line", one_line)
+    return name, seconds - floor, seconds - floor <= TARGET_S
+
+
 def new_tab(browser, url: str, expect: str | None = None, warm=None) -> float:
     """Seconds from navigation start to settled in a new tab (a new session): a new page in `warm` (the browser
     profile a person's new tab opens in, its caches filled by earlier tabs) or, without it, in a fresh context
@@ -203,6 +219,7 @@ def new_tab(browser, url: str, expect: str | None = None, warm=None) -> float:
         page.wait_for_function(SETTLED, timeout=180_000, polling=50)
         if expect and not page.locator(expect).count():
             raise RuntimeError(f"{url} settled without {expect}: {page.inner_text('body')[:300]}")
+        CHARTS[url] = page.locator(CHART).count()
         return page.evaluate("window.__lastChange") / 1000     # performance.now() counts from navigation start
     finally:
         page.close()
@@ -734,21 +751,28 @@ def pages_and_menu(browser, warm, url: str, floor: dict[str, tuple[float, float,
                    name: str, repeat: int, switches: bool = True) -> None:
     """Every page from a new tab, warm and cold alternated, each against its own floors; then every menu switch
     (printed as they come)."""
-    print(f"\n{name} — new tab, navigation to settled (median of {repeat}); target: floor + 0.7 s\n"
+    print(f"\n{name} — new tab, navigation to settled (median of {repeat}); target: its own floor + {TARGET_S} s "
+          "(the chart floor for a page that draws a chart, else the one-line floor)\n"
           + "".join(f"  {kind:<4} floor (one-line app) {f:.2f} s, sidebar floor (ModelMix's sidebar, empty page) "
                     f"{s:.2f} s, chart floor (one-line app + one small Vega-Lite chart) {c:.2f} s\n"
                     for kind, (f, s, c) in floor.items())
-          + "  page                       warm (s)  floor +    ok?   sidebar floor +  chart floor + | cold (s)  floor +"
-            "  sidebar floor +",
-          flush=True)
+          + "  page                     charts  warm (s)  judged on  over it  ok?   floor +  sidebar floor +  chart floor +"
+            " | cold (s)  over its floor", flush=True)
     for path, _ in listed:      # every page once in the warm profile first, as a person who uses the dashboard has:
         new_tab(browser, url + path, warm=warm)     # each page's own chunks (the grid's, the charts') cached
+    met = []
     for path, title in listed:
         pairs = [(new_tab(browser, url + path, warm=warm), new_tab(browser, url + path)) for _ in range(repeat)]
-        (tw, tc), ((fw, sw, cw), (fc, sc, _)) = ([statistics.median(p[i] for p in pairs) for i in (0, 1)],
+        (tw, tc), ((fw, sw, cw), (fc, _, cc)) = ([statistics.median(p[i] for p in pairs) for i in (0, 1)],
                                                  floor.values())
-        print(f"  {title:<24} {tw:8.2f}  +{tw - fw:5.2f}  {'ok' if tw - fw <= 0.7 else 'OVER':<4}  +{tw - sw:5.2f}"
-              f"           +{tw - cw:5.2f}   | {tc:8.2f}  +{tc - fc:5.2f}  +{tc - sc:5.2f}   {load()}", flush=True)
+        charts = CHARTS[url + path]
+        which, over, ok = judged(tw, fw, cw, charts)
+        met += [title] if ok else []
+        print(f"  {title:<24} {charts:6d}  {tw:8.2f}  {which:<9}  {over:+6.2f}  {'ok' if ok else 'OVER':<4}  {tw - fw:+6.2f}"
+              f"  {tw - sw:+15.2f}  {tw - cw:+13.2f} | {tc:8.2f}  {judged(tc, fc, cc, charts)[1]:+14.2f}   {load()}",
+              flush=True)
+    print(f"  within {TARGET_S} s of its own floor (warm): {len(met)} of {len(listed)}"
+          + (f" ({', '.join(met)})" if met else ""), flush=True)
     if not switches:
         return
     print(f"{name} — menu switch (target <= 1 s)", flush=True)
