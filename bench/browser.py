@@ -34,7 +34,9 @@ For each ledger (the bundled sample, and/or N generated request rows ingested on
   another way: `canvas`, `inline`, `noaria`, `static` and `png`, the last two rendered on the server by
   vl-convert-python, which is no project dependency: put it on PYTHONPATH for them), warm tabs alternated variant
   by variant, with the renderer main thread's CPU-s (`ThreadTime`, which the machine's load hardly moves): what
-  the page's own first render costs;
+  the page's own first render costs; several pages at once (`--page-parts /whatif /upload`), `--trees` for the
+  same pages as other checkouts draw them (a copy of main before a change: before and after alternated in one
+  run) and `--floors` for the one-line and chart floors in the same rounds;
 - **preview move**: on What-if, one ArrowRight (Left every other move) on the range input under the preview chart
   (a Vega-Lite parameter: the browser answers, no server round trip) to the moment the figures drawn in the chart
   change; and, in the page, from the key reaching the input to the DOM change that shows them.
@@ -47,7 +49,8 @@ an 84 MB dependency and server CPU per uncached tab); the sidebar floor says how
 page shares; a menu switch <= 1 s, a slider move <= 100 ms. Note the machine's load (`uptime`) beside the figures.
 Usage: python bench/browser.py [--sample] [--rows 1000000 5000000] [--db LEDGER.duckdb] [--repeat 2]
                                [--pages /prices /] [--no-switch] [--weigh] [--sliders-only] [--moves 20]
-                               [--sidebar-parts] [--page-parts /whatif [--variants canvas]] [--ports 8661-8669]
+                               [--sidebar-parts] [--page-parts /whatif /upload [--variants canvas] [--trees ../base]
+                               [--floors]] [--ports 8661-8669]
 Every app is served with `modelmix serve`'s runtime options (cli.main.SERVE_RUNTIME_OPTIONS).
 """
 
@@ -164,9 +167,10 @@ def wait_idle(url: str, quiet: float = 0.05, window: float = 2.0, limit: float =
 
 
 @contextlib.contextmanager
-def server(script: Path, env: dict[str, str], launcher: Path | None = None):
+def server(script: Path, env: dict[str, str], launcher: Path | None = None, cwd: Path = ROOT):
     """`streamlit run script` as `modelmix serve` runs it; `launcher`: a Python file run instead of `-m streamlit`
-    that takes the same arguments (the page-parts bench's, which patches Streamlit first)."""
+    that takes the same arguments (the page-parts bench's, which patches Streamlit first); `cwd`: the tree it runs
+    from (the page-parts bench's `--trees`)."""
     from cli.main import SERVE_RUNTIME_OPTIONS
 
     port = free_port()
@@ -177,7 +181,7 @@ def server(script: Path, env: dict[str, str], launcher: Path | None = None):
         [sys.executable, *([str(launcher)] if launcher else ["-m", "streamlit"]), "run", str(script),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", *SERVE_RUNTIME_OPTIONS],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -579,41 +583,62 @@ def parse_variant(text: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     return ("" if drawn_otherwise else "no ") + text, tuple(out)
 
 
-def page_parts(browser, warm, tmp: Path, db: Path, path: str, repeat: int, variants: list | None = None) -> None:
-    """One page with one kind of element left out per variant (PAGE_VARIANTS, or `--variants`): each variant on its
-    own server and its own copy of the ledger (9 at most: the `--ports` range), all served at once, warm new tabs
-    alternated variant by variant in each round so the machine's load drifts over all of them alike; medians of
-    `repeat` rounds after two warm-up opens each, with the renderer's and the server's CPU-s."""
+def page_parts(browser, warm, tmp: Path, db: Path, paths: list[str], repeat: int, variants: list | None = None,
+               trees: list[Path] | None = None, with_floors: bool = False) -> None:
+    """Pages with one kind of element left out per variant (PAGE_VARIANTS, or `--variants`), or the same pages as
+    other trees draw them (`--trees`: another checkout served as it is, e.g. a copy of main before a change): each
+    variant and tree on its own server and its own copy of the ledger (9 at most: the `--ports` range), all served at
+    once, warm new tabs alternated page by page and variant by variant in each round so the machine's load drifts
+    over all of them alike; medians of `repeat` rounds after two warm-up opens each, with the renderer's and the
+    server's CPU-s. `with_floors`: the one-line and chart floors opened in the same rounds, so a page's renderer
+    CPU-s can be read against what a one-line page and a page with one small chart cost."""
     import shutil
 
-    variants = [PAGE_VARIANTS[0], *variants] if variants else PAGE_VARIANTS
-    apps = []
-    for n, (label, omit) in enumerate(variants):
+    variants = [PAGE_VARIANTS[0], *variants] if variants else ([PAGE_VARIANTS[0]] if trees else PAGE_VARIANTS)
+    apps = []       # (label, launcher, env, tree)
+    for n, (label, omit, tree) in enumerate([(label, omit, ROOT) for label, omit in variants]
+                                            + [(f"as {tree} draws it", (), Path(tree).resolve()) for tree in trees or []]):
         launcher, copy = tmp / f"page_parts_{n}.py", tmp / f"page-parts-{n}.duckdb"
-        launcher.write_text(PAGE_PARTS_LAUNCHER.format(root=str(ROOT), omit=list(omit)))
+        launcher.write_text(PAGE_PARTS_LAUNCHER.format(root=str(tree), omit=list(omit)))
         shutil.copy(db, copy)
         apps.append((label, launcher, {"MODELMIX_DB": str(copy), "MODELMIX_WARM_UP": "false",
-                                       "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}))
+                                       "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml"), "PYTHONPATH": str(tree)}, tree))
+    floor_apps = []
+    if with_floors:
+        (tmp / "floor.py").write_text('import streamlit as st\nst.write("ok")\n')
+        (tmp / "chart_floor.py").write_text(CHART_FLOOR)
+        floor_apps = [("one-line floor", tmp / "floor.py"), ("chart floor", tmp / "chart_floor.py")]
     with contextlib.ExitStack() as stack:
-        urls = [stack.enter_context(server(APP, env, launcher)) + path for _, launcher, env in apps]
-        for url in urls:
+        bases = [stack.enter_context(server(tree / "dashboard" / "app.py", env, launcher, cwd=tree))
+                 for _, launcher, env, tree in apps]
+        floor_urls = [stack.enter_context(server(script, {})) for _, script in floor_apps]
+        tabs = [(path, label, base + path, NAV) for path in paths for (label, *_), base in zip(apps, bases, strict=True)]
+        tabs += [(None, label, url, None) for (label, _), url in zip(floor_apps, floor_urls, strict=True)]
+        for _, _, url, expect in tabs:
             for _ in range(2):
-                new_tab(browser, url, expect=NAV, warm=warm)
-        runs: dict[str, list[tuple[float, ...]]] = {label: [] for label, *_ in apps}
+                new_tab(browser, url, expect=expect, warm=warm)
+        runs: dict[tuple, list[tuple[float, ...]]] = {(path, label): [] for path, label, *_ in tabs}
         for _ in range(repeat):
-            for (label, *_), url in zip(apps, urls, strict=True):
-                runs[label].append(measured_tab(browser, url, NAV, warm))
-        print(f"\n{path} in parts — warm new tab, navigation to settled (median of {repeat} rounds, {load()}); the "
-              "renderer main thread's CPU-s (steady under load) and task s (stretched by it)\n"
-              f"  {'variant':<48} warm (s)  vs whole  renderer CPU-s  vs whole  task s  DOM nodes  server CPU-s",
-              flush=True)
-        whole = None
-        for label, *_ in apps:
-            w, task, srv, cpu, nodes = (statistics.median(r[i] for r in runs[label]) for i in range(5))
-            vs = ("        ", "        ") if whole is None else (f"  {w - whole[0]:+6.2f}", f"  {cpu - whole[1]:+6.3f}")
-            print(f"  {label:<48} {w:8.2f}{vs[0]}  {cpu:14.3f}{vs[1]}  {task:6.2f}  {nodes:9.0f}  {srv:11.2f}",
+            for path, label, url, expect in tabs:
+                runs[(path, label)].append(measured_tab(browser, url, expect, warm))
+        floors_seen = [(label, [statistics.median(r[i] for r in runs[(None, label)]) for i in range(5)])
+                       for label, _ in floor_apps]
+        for path in paths:
+            print(f"\n{path} in parts — warm new tab, navigation to settled (median of {repeat} rounds, {load()}); the "
+                  "renderer main thread's CPU-s (steady under load) and task s (stretched by it)\n"
+                  f"  {'variant':<48} warm (s)  vs whole  renderer CPU-s  vs whole  task s  DOM nodes  server CPU-s",
                   flush=True)
-            whole = whole or (w, cpu)
+            whole = None
+            for label, *_ in apps:
+                w, task, srv, cpu, nodes = (statistics.median(r[i] for r in runs[(path, label)]) for i in range(5))
+                vs = (("        ", "        ") if whole is None else
+                      (f"  {w - whole[0]:+6.2f}", f"  {cpu - whole[1]:+6.3f}"))
+                print(f"  {label:<48} {w:8.2f}{vs[0]}  {cpu:14.3f}{vs[1]}  {task:6.2f}  {nodes:9.0f}  {srv:11.2f}",
+                      flush=True)
+                whole = whole or (w, cpu)
+            for label, (w, task, srv, cpu, nodes) in floors_seen:
+                print(f"  {label:<48} {w:8.2f}  {w - whole[0]:+6.2f}  {cpu:14.3f}  {cpu - whole[1]:+6.3f}  {task:6.2f}"
+                      f"  {nodes:9.0f}  {srv:11.2f}", flush=True)
 
 
 # the chart floor: the one-line floor with one small Vega-Lite chart (four bars, a tooltip) under it. What any page
@@ -686,6 +711,7 @@ PREVIEW_OBSERVE = """() => {
         window.__drawn = performance.now(); } })
     .observe(chart, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
+PREVIEW_OPENER = '[data-testid="stExpander"] summary:has-text("Drag to preview")'
 PREVIEW_TEXT = """() => { const t = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
   .find(e => e.textContent.includes(': savings ')); return t ? t.textContent : null; }"""
 
@@ -700,8 +726,10 @@ def preview_moves(browser, url: str, moves: int = 20, path: str = "/whatif") -> 
     page.add_init_script(OBSERVE)
     page.goto(url + path, wait_until="commit")
     page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+    page.locator(PREVIEW_OPENER).first.click()         # the preview is built when its expander is opened
     knob = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
     knob.wait_for(timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=50)
     page.evaluate(PREVIEW_OBSERVE)
     seen, drawn = [], []
     for i in range(moves):
@@ -816,9 +844,14 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=20, help="slider moves per measure (the median is shown)")
     parser.add_argument("--sidebar-parts", action="store_true",
                         help="only the sidebar floor built up one element kind at a time, beside the one-line floor")
-    parser.add_argument("--page-parts", metavar="PAGE",
-                        help="only this page (url path such as /whatif) with one kind of element left out per "
+    parser.add_argument("--page-parts", metavar="PAGE", nargs="+",
+                        help="only these pages (url paths such as /whatif) with one kind of element left out per "
                              "variant, beside the page as it is (renderer and server CPU-s)")
+    parser.add_argument("--trees", nargs="*", default=[], type=Path,
+                        help="with --page-parts: the same pages as these other checkouts draw them (e.g. main "
+                             "before a change), served as they are beside this tree's, alternated")
+    parser.add_argument("--floors", action="store_true",
+                        help="with --page-parts: the one-line and chart floors opened in the same rounds")
     parser.add_argument("--variants", nargs="*", default=[],
                         help="with --page-parts: these variants instead of the element kinds, e.g. "
                              "vega_lite_chart@preview (one function's charts) or metric+caption")
@@ -855,7 +888,7 @@ def main() -> None:
             env = {"MODELMIX_DB": str(db), "MODELMIX_JOBS_FILE": str(tmp / "jobs.yaml")}
             if args.page_parts:
                 page_parts(browser, warm, tmp, db, args.page_parts, max(args.repeat, 3),
-                           [parse_variant(v) for v in args.variants])
+                           [parse_variant(v) for v in args.variants], args.trees, args.floors)
                 continue
             if args.sidebar_parts:
                 sidebar_parts(browser, warm, tmp, db, max(args.repeat, 3))
