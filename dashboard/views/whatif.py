@@ -30,6 +30,9 @@ PRESET_KEY = "whatif_preset"
 RESULT_KEY = "whatif_full_result"
 FLASH_KEY = "whatif_flash"
 PREVIEW_KEY = "whatif_preview_start"      # (curve digest, the value the preview starts at)
+PREVIEW_OPEN_KEY = "whatif_preview_open"  # the preview's expander: open (built) or closed (nothing drawn)
+RESULT_TAB_KEY = "whatif_results_tab"     # the results' tab shown (only its content is built)
+RESULT_TABS = ["Savings by lever", "Cost–quality frontier", "Impact by team", "Save and export"]
 PRESET, BUILD = "A preset", "Build your own"
 SELF_HOSTED = "Our self-hosted model"
 
@@ -165,10 +168,25 @@ def slider_values(scenario: Scenario) -> Scenario:
 def preview(scenario: Scenario) -> None:
     """The main slider's exact figures at every step, drawn in the browser: its own range input moves the marker
     and the figures in the chart with no server round trip (a Streamlit slider's round trip alone is ~100 ms).
-    It previews only; the page's figures below follow the Streamlit slider, which the caption says in words."""
+    It previews only; the page's figures below follow the Streamlit slider, which the caption says in words.
+
+    In an expander built only when opened (`on_change="rerun"`: closed, nothing inside is drawn or computed): on a
+    new tab its 1,001-point chart in five layers cost the browser ~0.12 renderer CPU-s (docs/benchmarks.md, tenth
+    session) and pushed the headline figures below the first screen; opened, it stays open across slider moves."""
+    box = st.expander("Drag to preview: the savings and quality at any value of the first slider, in your browser",
+                      key=PREVIEW_OPEN_KEY, on_change="rerun", icon=":material/swipe:")
+    if not box.open:
+        return
+    with box:
+        drawn(scenario)
+
+
+def drawn(scenario: Scenario) -> None:
+    """The preview's chart and caption (inside its open expander)."""
     body = svc.swept_key(scenario)
     pv = state.call(preview_svc.preview_of, body=body)
     if pv is None or not pv.moves:
+        st.caption("No preview for this scenario: its first slider moves no request (nothing to sweep).")
         return
     i = svc.slider_policy(scenario)
     [main] = [s for s in svc.sliders(scenario) if s.index == i and s.field == pv.field]
@@ -243,53 +261,64 @@ def results(scenario: Scenario) -> None:
     if (why := svc.why_nothing_moves(wh, scenario)) is not None:
         st.info(why, icon=":material/info:")
     headline(out, how, bridge)
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Savings by lever")
-        st.vega_lite_chart(charts.savings_waterfall(out.baseline_cost_usd, svc.lever_frame(out),
-                                                 out.scenario_cost_usd), width="stretch")
-    with right:
-        st.subheader("Cost–quality frontier")
-        fr = state.call(svc.frontier_of, body=svc.swept_key(scenario))
-        if fr is None or fr.points["quality_ratio"].null_count() == fr.points.height:
-            st.info("No frontier: the scenario has no share or escalation rate to sweep, or no benchmark scores "
-                    "its models (add scores on Attribution & quality).")
-        else:
-            bar = fr.at_bar
-            st.vega_lite_chart(charts.frontier_chart(
-                fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
-                None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio), bounds=fr.bounds), width="stretch")
-            if fr.metrics is not None:
-                st.caption(svc.metrics_text(fr.metrics))
-            if fr.note is not None:
-                st.caption(fr.note)
-            if bar is not None:
-                st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
-                           f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "
-                           f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps"
-                           + ("" if fr.points[fr.param].to_list() == svc.GRID else
-                              ", each moved to where the nearest slice of the ranked requests ends, within 0.02%")
-                           + ").")
-            elif fr.param == "hit_rate":
-                st.caption(f"Each point is one hit rate of *{fr.policy}* (0–100% in 5% steps); caching keeps "
-                           "quality, so the line is flat.")
-            elif fr.break_even is not None:
-                st.caption(f"Break-even escalation rate of *{fr.policy}*: {100 * fr.break_even:.1f}% "
-                           "(the scenario costs the baseline there; below it the cascade saves).")
-    st.subheader("Impact by team")
     teams = svc.team_frame(out)
-    if teams.is_empty():
-        st.info("No team has usage in this period.")
-    else:
-        summary_table(teams, column_config={
-            "team": "Team",
-            "baseline_cost_usd": st.column_config.NumberColumn("Replay baseline", format="dollar"),
-            "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
-            "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
-            "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
+    # one tab drawn at a time, built when chosen (`on_change="rerun"`): a new tab draws the waterfall alone, not the
+    # frontier, the team table and the save and export row beside and below it (docs/benchmarks.md, eleventh session)
+    lever, curve, team, save = st.tabs(RESULT_TABS, key=RESULT_TAB_KEY, on_change="rerun")
+    if lever.open:
+        with lever:
+            st.vega_lite_chart(charts.savings_waterfall(out.baseline_cost_usd, svc.lever_frame(out),
+                                                     out.scenario_cost_usd), width="stretch")
+    if curve.open:
+        with curve:
+            frontier_block(scenario, out)
+    if team.open:
+        with team:
+            if teams.is_empty():
+                st.info("No team has usage in this period.")
+            else:
+                summary_table(teams, column_config={
+                    "team": "Team",
+                    "baseline_cost_usd": st.column_config.NumberColumn("Replay baseline", format="dollar"),
+                    "scenario_cost_usd": st.column_config.NumberColumn("Scenario", format="dollar"),
+                    "savings_usd": st.column_config.NumberColumn("Savings", format="dollar"),
+                    "savings_pct": st.column_config.NumberColumn("Savings %", format="%.1f%%")})
+    if save.open:
+        with save:
+            exports(wh, scenario, out, teams, bridge)
     full_replay(wh, scenario, out)
-    exports(wh, scenario, out, teams, bridge)
     svc.keep_slider_rows(wh, scenario)      # the slider's later moves read from disk (bucketed engine only)
+
+
+def frontier_block(scenario: Scenario, out) -> None:
+    """The cost–quality frontier of the scenario's swept policy, with the current sliders' point and the cheapest
+    point at the quality bar."""
+    fr = state.call(svc.frontier_of, body=svc.swept_key(scenario))
+    if fr is None or fr.points["quality_ratio"].null_count() == fr.points.height:
+        st.info("No frontier: the scenario has no share or escalation rate to sweep, or no benchmark scores "
+                "its models (add scores on Attribution & quality).")
+        return
+    bar = fr.at_bar
+    st.vega_lite_chart(charts.frontier_chart(
+        fr.points, fr.param, (out.scenario_cost_usd, out.quality_ratio),
+        None if bar is None else (bar.scenario_cost_usd, bar.quality_ratio), bounds=fr.bounds), width="stretch")
+    if fr.metrics is not None:
+        st.caption(svc.metrics_text(fr.metrics))
+    if fr.note is not None:
+        st.caption(fr.note)
+    if bar is not None:
+        st.caption(f"Cheapest point keeping ≥ 95% of baseline quality (RouteLLM's bar): share "
+                   f"{100 * bar.share:.1f}% for *{fr.policy}*, spend {usd(bar.scenario_cost_usd)}, savings "
+                   f"{usd(bar.savings_usd)}. Each point of the line is one share (0–100% in 5% steps"
+                   + ("" if fr.points[fr.param].to_list() == svc.GRID else
+                      ", each moved to where the nearest slice of the ranked requests ends, within 0.02%")
+                   + ").")
+    elif fr.param == "hit_rate":
+        st.caption(f"Each point is one hit rate of *{fr.policy}* (0–100% in 5% steps); caching keeps "
+                   "quality, so the line is flat.")
+    elif fr.break_even is not None:
+        st.caption(f"Break-even escalation rate of *{fr.policy}*: {100 * fr.break_even:.1f}% "
+                   "(the scenario costs the baseline there; below it the cascade saves).")
 
 
 def sql_behind(structure: Scenario) -> None:
@@ -319,7 +348,6 @@ def full_replay(wh, scenario: Scenario, out) -> None:
 
 
 def exports(wh, scenario: Scenario, out, teams: pl.DataFrame, bridge) -> None:
-    st.subheader("Save, export, compare")
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     with c1:
         name = st.text_input("Scenario name", value=scenario.name, key="whatif_save_name")
@@ -341,8 +369,10 @@ def compare() -> None:
     """Saved scenarios side by side (each over its own saved period: the sliders don't move it)."""
     saved = svc.saved(run)
     if saved.is_empty():
-        st.caption("No saved scenarios yet: save one to compare it with others side by side.")
+        st.caption("No saved scenarios yet: save one (*Save and export*, above) to compare it with others side by "
+                   "side.")
         return
+    st.subheader("Compare saved scenarios")
     picked = st.multiselect("Compare saved scenarios", saved["name"].to_list(), key="whatif_compare",
                             default=saved["name"].to_list()[:3])
     if picked:

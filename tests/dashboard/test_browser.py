@@ -160,8 +160,10 @@ def test_overview_renders_in_chromium(tmp_path):
         at_max = knob.evaluate("e => Number(e.value ?? e.getAttribute('aria-valuenow')) >= "
                                "Number(e.max ?? e.getAttribute('aria-valuemax'))")
         key = "ArrowLeft" if at_max else "ArrowRight"
-        # the preview in the browser: its range input (a Vega-Lite parameter) moves the figures drawn in the chart
-        # with no server round trip, and nothing else on the page
+        # the preview in the browser, built when its expander is opened (a new tab draws none): its range input (a
+        # Vega-Lite parameter) moves the figures drawn in the chart with no server round trip, and nothing else
+        assert page.locator('[data-testid="stVegaLiteChart"] .vega-bindings').count() == 0
+        page.locator('[data-testid="stExpander"] summary', has_text="Drag to preview").first.click()
         preview = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
         preview.wait_for(timeout=60_000)
         assert preview.bounding_box()["width"] >= 400         # wide enough to aim a step (~130 px by default)

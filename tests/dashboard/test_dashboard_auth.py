@@ -303,7 +303,8 @@ def test_viewer_buttons_that_write_are_disabled(session):
     at = session(page("budgets"), "viewer@example.com", modelmix_date_range=RANGE)
     assert not at.exception
     assert at.toggle(key="budgets_edit").disabled          # a viewer reads the budgets; no editor to open
-    at = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE)
+    at = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE,
+                 whatif_results_tab="Save and export")
     assert not at.exception
     save = [b for b in at.button if b.label == "Save scenario"]
     assert len(save) == 1 and save[0].disabled
@@ -390,12 +391,13 @@ def test_restricted_viewer_sees_only_their_teams_spend(session, ledger):
     assert statement["team"].to_list() == ["legal"]
     assert statement["total_usd"].to_list() == [usd(e["legal_sept"])]
     # What-if: the baseline and the team table are legal's
-    at = session(page("whatif"), "legal@example.com", modelmix_date_range=RANGE)
+    at = session(page("whatif"), "legal@example.com", modelmix_date_range=RANGE, whatif_results_tab="Impact by team")
     assert not at.exception
     impact = [t for t in summary_tables.tables(at) if "baseline_cost_usd" in t.columns][0]
     assert impact["team"].to_list() == ["legal"]
     assert metric(at, "Replay baseline") == impact["baseline_cost_usd"][0]
-    full = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE)
+    full = session(page("whatif"), "viewer@example.com", modelmix_date_range=RANGE,
+                   whatif_results_tab="Impact by team")
     everyone = [t for t in summary_tables.tables(full) if "baseline_cost_usd" in t.columns][0]
     assert len(everyone) > 1
     assert everyone.filter(pl.col("team") == "legal")["baseline_cost_usd"].to_list() == impact["baseline_cost_usd"].to_list()

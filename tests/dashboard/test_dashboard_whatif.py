@@ -79,9 +79,20 @@ def test_slider_move_shows_the_savings_sweep_computes(page, ledger):
     assert "the simplest 35% of eligible requests moved" in share.label and "80%" not in share.label
     assert e35 < e80
     assert any("not measured on your traffic" in c.value for c in at.caption)
-    assert len(at.get("vega_lite_chart")) == 3                     # preview, waterfall and frontier
+    # a new tab draws the waterfall alone: the preview waits in its expander, the frontier, the team table and the
+    # save row on their own tabs, each built when chosen
+    [waterfall] = vega.charts(at)
+    assert "steps" in waterfall["datasets"] and not summary_tables.tables(at) and not at.text_input
+    assert not any("Cheapest point keeping" in c.value for c in at.caption)
+    at.session_state["whatif_results_tab"] = "Cost–quality frontier"               # the reader picks a tab
+    at.run()
+    [curve] = vega.charts(at)
+    assert "frontier" in curve["datasets"]
     assert any("Cheapest point keeping ≥ 95%" in c.value for c in at.caption)
     assert any("Against the oracle bound" in c.value and "APGR" in c.value for c in at.caption)
+    at.session_state["whatif_results_tab"] = "Impact by team"
+    at.run()
+    assert not vega.charts(at)
     [teams] = summary_tables.tables(at)          # a light table, not the data grid (docs/benchmarks.md)
     assert {"team", "baseline_cost_usd", "scenario_cost_usd"} <= set(teams.columns) and not at.dataframe
     assert all(v.startswith(("$", "-$")) for v in teams["baseline_cost_usd"])
@@ -121,7 +132,7 @@ def test_slider_move_reruns_only_the_fragment(page, ledger, monkeypatch):
     assert not at.exception, at.exception
     assert calls == []                                          # the page outside the fragment did not run
     assert metric(at, "Savings") == usd(e35)
-    assert len(at.get("vega_lite_chart")) == 3                     # the fragment's charts (AppTest's tree holds
+    assert len(at.get("vega_lite_chart")) == 1                     # the fragment's chart (AppTest's tree holds
     assert not at.title                                         # only what this run drew, not the page above)
     at.run()                                                    # a full rerun builds the scenario again
     assert len(calls) == 1 and metric(at, "Savings") == usd(e35)
@@ -140,7 +151,7 @@ def test_full_replay_agrees_with_the_sliders(page):
 
 def test_builder_cascade_and_escalation_slider(page):
     at = page(whatif_source="Build your own", whatif_route="cascade",
-              whatif_target_model="gpt-4o-mini")
+              whatif_target_model="gpt-4o-mini", whatif_results_tab="Cost–quality frontier")
     assert not at.exception, at.exception
     [esc] = [s for s in at.slider if "escalated to the original model" in s.label]
     assert esc.label.endswith(": 20% escalated to the original model")
@@ -153,7 +164,7 @@ def test_builder_cascade_and_escalation_slider(page):
 
 @pytest.mark.slow
 def test_save_and_compare(page, ledger):
-    at = page(whatif_preset="batch-offline")
+    at = page(whatif_preset="batch-offline", whatif_results_tab="Save and export")
     at.text_input(key="whatif_save_name").set_value("offline batch")
     [save] = [b for b in at.button if b.label == "Save scenario"]
     save.click().run()
@@ -250,11 +261,14 @@ def test_shadow_upload_sets_measured_scores():
 
 @pytest.mark.parametrize("preset", ["batch-offline", "cache-prompts", "cascade-small-first"])
 def test_every_preset_renders_with_a_frontier(page, preset):
-    at = page(whatif_preset=preset)
+    at = page(whatif_preset=preset, whatif_preview_open=True, whatif_results_tab="Cost–quality frontier")
     assert not at.exception, at.exception
-    # the preview, the waterfall, the frontier; no preview where the main slider moves nothing (batch-offline and
-    # the cache preset's coding-agent hit rate: no such traffic in this ledger)
-    assert len(at.get("vega_lite_chart")) == (3 if preset == "cascade-small-first" else 2)
+    # the preview (opened) and the frontier (its tab chosen); no preview where the main slider moves nothing
+    # (batch-offline and the cache preset's coding-agent hit rate: no such traffic in this ledger)
+    assert len(at.get("vega_lite_chart")) == (2 if preset == "cascade-small-first" else 1)
+    assert [c for c in vega.charts(at) if "frontier" in c["datasets"]]
+    if preset != "cascade-small-first":
+        assert any("No preview for this scenario" in c.value for c in at.caption)
 
 
 @pytest.mark.slow
@@ -296,12 +310,32 @@ def test_preset_titles_and_why_a_preset_saves_nothing(page):
     assert metric(at, "Savings") == usd(0)
 
 
+def test_the_preview_is_built_only_when_opened(page):
+    """A new tab draws no preview: its expander is closed and nothing inside it is built (its 1,001-point chart
+    cost the browser ~0.12 renderer CPU-s and pushed the headline figures below the first screen); the page's two
+    other charts and its figures are there. Opened, the preview is drawn and stays open across a slider move."""
+    at = page(whatif_preset="armstrong-80-99")
+    assert not at.exception, at.exception
+    [box] = [e for e in at.expander if e.label.startswith("Drag to preview")]
+    assert not [c for c in vega.charts(at) if c.get("params")]                   # no preview chart built
+    assert not [c for c in at.caption if "Drag to preview" in c.value]
+    assert len(vega.charts(at)) == 1 and metric(at, "Savings")                    # the waterfall, the figures
+    at.session_state["whatif_preview_open"] = True                                 # the reader opens it
+    at.run()
+    assert not at.exception, at.exception
+    assert len([c for c in vega.charts(at) if c.get("params")]) == 1
+    [share] = [s for s in at.slider if "eligible requests moved" in s.label]
+    share.set_value(35).run()
+    assert not at.exception, at.exception
+    assert len([c for c in vega.charts(at) if c.get("params")]) == 1              # still open after a move
+
+
 def test_the_preview_starts_at_the_slider_and_says_what_it_drives(page, ledger):
     """The preview in the browser: its range input starts at the page's share slider, its points are the sweep's
     figures at every 0.1 % step, and the caption says it previews only and which slider drives the page. A move of
     the page's slider leaves the preview's spec as it was (the browser keeps its chart and the reader's place)."""
     e35 = expected_savings(ledger, "armstrong-80-99", 0.35)
-    at = page(whatif_preset="armstrong-80-99")
+    at = page(whatif_preset="armstrong-80-99", whatif_preview_open=True)
     assert not at.exception, at.exception
     [first] = [c for c in vega.charts(at) if c.get("params")]
     assert first["params"][0]["value"] == 80.0 and first["params"][0]["bind"]["input"] == "range"
@@ -366,7 +400,8 @@ def test_router_scores_upload_picks_by_score(tmp_path, monkeypatch):
 
 
 def test_random_pick_draws_the_seed_band(page):
-    at = page(whatif_source="Build your own", whatif_pick="random", whatif_target_model="gpt-4o-mini")
+    at = page(whatif_source="Build your own", whatif_pick="random", whatif_target_model="gpt-4o-mini",
+              whatif_results_tab="Cost–quality frontier")
     assert not at.exception, at.exception
     [fig] = [c for c in vega.charts(at) if "Random pick, low (P10 of 10 draws)" in vega.series(c)]
     assert {"Frontier", "Oracle bound (any router)", "Random pick, high (P90 of 10 draws)"} <= set(vega.series(fig))
@@ -467,6 +502,7 @@ def test_whole_conversations_and_the_cache_they_keep(page, tmp_path):
     assert want["request", "lost"].savings_by_lever()["cache_lost_on_switch"] < 0
     # single requests of one conversation paying for each other's cache: the oracle bound over conversations,
     # said what it is
+    at.session_state["whatif_results_tab"] = "Cost–quality frontier"     # the note sits under the frontier
     at.radio(key="whatif_unit").set_value("request").run()
     at.radio(key="whatif_cache_on_switch").set_value("lost").run()
     assert not at.exception, at.exception

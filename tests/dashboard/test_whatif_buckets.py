@@ -81,6 +81,8 @@ def test_page_says_why_the_oracle_is_not_drawn(ledger, monkeypatch):
         at = AppTest.from_file(PAGE, default_timeout=120)
         at.session_state["modelmix_date_range"] = RANGE
         at.session_state["whatif_preset"] = "armstrong-80-99"
+        at.session_state["whatif_preview_open"] = True
+        at.session_state["whatif_results_tab"] = "Cost–quality frontier"
         at.run()
         assert not at.exception
         captions = " ".join(c.value for c in at.caption)
