@@ -21,6 +21,8 @@ from dashboard.services import spend as spend_svc
 
 call = state.call
 money = st.column_config.NumberColumn
+TAB_KEY = "anomalies_tab"        # the tab shown (only its content is built)
+TABS = ["Flagged days", "Regressions"]
 TOKEN_CLASS = {"input_tokens": "input", "cache_read_tokens": "cache read", "cache_write_tokens": "cache write",
                "output_tokens": "output"}
 
@@ -125,7 +127,6 @@ UNIT = {"cache": "cache-read share of prompt tokens", "prompt_tokens": "prompt t
 
 def regressions_section(start: dt.date, end: dt.date) -> None:
     """Lasting shifts with a cause (cache hit rate, tokens per request, price paid) and their dollars since."""
-    st.header("Regressions")
     df = call(svc.regressions, start=start, end=end)
     if df.is_empty():
         st.success(f"No regression active between {start:%d %b %Y} and {end:%d %b %Y}: no series' cache hit rate, "
@@ -187,11 +188,19 @@ def render() -> None:
         return
     start, end = selected
     st.caption(f"Flagged days between {start:%d %b %Y} and {end:%d %b %Y} (the date range in the sidebar), largest "
-               "excess first. The Overview's alert box counts those of the ledger's last 7 days.")
-    flags = flagged_table(start, end)
-    if flags is not None:
-        series_chart(flags, start, end)
-    regressions_section(start, end)
+               "excess first; lasting shifts with a cause under *Regressions*. The Overview's alert box counts those "
+               "of the ledger's last 7 days.")
+    # one tab built at a time (`on_change="rerun"`): a new tab draws the flagged days and their series, not the
+    # regressions' figures, table and chart below them as well (docs/benchmarks.md, eleventh session)
+    days, shifts = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
+    if days.open:
+        with days:
+            flags = flagged_table(start, end)
+            if flags is not None:
+                series_chart(flags, start, end)
+    if shifts.open:
+        with shifts:
+            regressions_section(start, end)
 
 
 try:

@@ -55,10 +55,17 @@ def _run(monkeypatch, db: Path, script: str, **state) -> AppTest:
 def test_regressions_section_shows_the_cache_drop(monkeypatch, ledger):
     db, found, _ = ledger
     assert found.height == 1 and found["kind"][0] == "cache" and found["start"][0] == DROP_DAY
+    # a new tab builds the flagged days' tab alone: the regressions' table and chart wait for their tab
+    first = _run(monkeypatch, db, "views/anomalies.py",
+                 modelmix_date_range=(START + dt.timedelta(days=30), START + dt.timedelta(days=N_DAYS - 1)))
+    assert not first.exception
+    assert not [t for t in summary_tables.tables(first) if "message" in t.columns]
+    assert not [c for c in vega.charts(first) if "Flag line" in vega.series(c)]
     at = _run(monkeypatch, db, "views/anomalies.py",
-              modelmix_date_range=(START + dt.timedelta(days=30), START + dt.timedelta(days=N_DAYS - 1)))
+              modelmix_date_range=(START + dt.timedelta(days=30), START + dt.timedelta(days=N_DAYS - 1)),
+              anomalies_tab="Regressions")
     assert not at.exception
-    assert any(h.value == "Regressions" for h in at.header)
+    assert [t.label for t in at.tabs] == ["Flagged days", "Regressions"]
     table = next(t for t in summary_tables.tables(at) if "message" in t.columns)     # as the reader sees it
     row = table.row(0, named=True)
     assert row["message"] == found["message"][0]
