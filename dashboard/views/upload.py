@@ -28,6 +28,7 @@ UPLOADER_GEN_KEY = "upload_gen"       # bumped after a load: a new uploader key 
 RESULTS_KEY = "upload_results"        # the last load's FileResults
 REMOVE_KEY = "upload_pending_remove"  # ingest_id waiting for confirmation
 AUTO = "Detect automatically"
+OVERLAPS_KEY = "upload_overlaps_open"  # the coverage's overlaps expander: open (its table built) or closed
 
 
 def uploader_key() -> str:
@@ -338,17 +339,25 @@ def coverage_section(start: dt.date, end: dt.date) -> None:
                    "Spend on those days is missing unless the provider had no traffic; load the matching exports.")
     over = svc.overlaps(cov)
     if not over.is_empty():
-        with st.expander(f"Overlaps: {over.select('provider', 'day').unique().height:,} provider-days with more "
-                         "than one source"):
-            summary_table(over, download="coverage-overlaps", column_config={
-                "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
-                "in_spend": st.column_config.CheckboxColumn("Counts in spend"),
-                "in_replay": st.column_config.CheckboxColumn("Replayed"),
-                "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
-                "tokens_vs_counted": st.column_config.NumberColumn("Tokens vs counted", format="percent"),
-                "cost_vs_counted": st.column_config.NumberColumn("Cost vs counted", format="percent"),
-            })
+        # built when opened (`on_change="rerun"`): closed, its table of every overlapping row is not drawn
+        box = st.expander(f"Overlaps: {over.select('provider', 'day').unique().height:,} provider-days with more "
+                          "than one source", key=OVERLAPS_KEY, on_change="rerun")
+        if box.open:
+            with box:
+                overlaps_table(over)
     sql_behind(QUERIES["coverage"])
+
+
+def overlaps_table(over: pl.DataFrame) -> None:
+    """The rows of every provider-day with more than one source, with what counts in spend and in the replay."""
+    summary_table(over, download="coverage-overlaps", column_config={
+        "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
+        "in_spend": st.column_config.CheckboxColumn("Counts in spend"),
+        "in_replay": st.column_config.CheckboxColumn("Replayed"),
+        "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+        "tokens_vs_counted": st.column_config.NumberColumn("Tokens vs counted", format="percent"),
+        "cost_vs_counted": st.column_config.NumberColumn("Cost vs counted", format="percent"),
+    })
 
 
 def render() -> None:

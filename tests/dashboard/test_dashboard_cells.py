@@ -256,6 +256,19 @@ def test_file_examples_are_plain_preformatted_text(open_page):
     assert example.startswith("<pre") and "discount_pct: 15" in example
 
 
+def test_uploads_overlaps_table_is_built_when_opened(open_page):
+    """Upload & data's coverage overlaps (27 provider-days on the sample) wait in an expander built only when
+    opened: a new tab draws its label, not its table of every overlapping row; opened, the table and its CSV."""
+    at = open_page("views/upload.py")
+    [box] = [e for e in at.expander if e.label.startswith("Overlaps: ")]
+    assert "provider-days with more than one source" in box.label
+    assert not [t for t in summary_tables.tables(at) if "in_spend" in t.columns]
+    opened = open_page("views/upload.py", upload_overlaps_open=True)
+    [table] = [t for t in summary_tables.tables(opened) if "in_spend" in t.columns]
+    assert table.height > 1
+    assert len(opened.get("download_button")) == len(at.get("download_button")) + 1
+
+
 def test_preformatted_escapes_what_it_shows():
     def app():
         from dashboard.components.widgets import preformatted
