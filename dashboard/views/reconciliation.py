@@ -25,6 +25,8 @@ from dashboard.services import spend as spend_svc
 
 call = state.call
 money = st.column_config.NumberColumn
+TAB_KEY = "reconcile_tab"       # the table's tab shown (only its content is built)
+TABS = ["By provider", "By model", "By token class", "Flagged rows", "Unpriced models"]
 FLAGGED_SHOWN = 50      # flagged rows the light table lists, largest gap first (the grid and the CSV: all)
 WATERFALL_HELP = (
     "**Naive list price**: every prompt token at the catalog's input price, standard tier, no contract. "
@@ -91,7 +93,7 @@ def notes(s: dict, start: dt.date, end: dt.date) -> None:
         # with no token counts) have no list price either but are no model to price: never say "(below)" then
         listed = not call(svc.unpriced, start=start, end=end).is_empty()
         extras.append(f"{usd(s['unpriced_billed_usd'])} was billed " + (
-            "for models the catalog cannot price (below) or as money-only lines (credits, fees) with no token "
+            "for models the catalog cannot price (the *Unpriced models* tab) or as money-only lines (credits, fees) with no token "
             "counts to price" if listed else
             "as money-only lines (credits, fees, cost rows with no token counts), which have no list price"))
     if extras:
@@ -100,7 +102,6 @@ def notes(s: dict, start: dt.date, end: dt.date) -> None:
 
 
 def by_provider(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
-    st.subheader("By provider")
     df = svc.reconcile_by_provider(detail, pct, abs_usd)
     summary_table(
         df.filter((pl.col("billed_usd") != 0) | (pl.col("expected_usd") != 0)), download="reconciliation-by-provider",
@@ -136,7 +137,6 @@ STEPS = {"cache_saving_usd": "cache", "negotiated_saving_usd": "discount", "batc
 
 
 def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs_usd: float) -> None:
-    st.subheader("By model")
     df = svc.reconcile_by_model(detail, pct, abs_usd)
     idle = {c: name for c, name in STEPS.items() if c in df.columns and not df[c].abs().sum()}
     summary_table(
@@ -165,7 +165,6 @@ def by_model(detail: pl.DataFrame, start: dt.date, end: dt.date, pct: float, abs
 
 
 def by_token_class(start: dt.date, end: dt.date) -> None:
-    st.markdown("**By token class**")
     tc = call(svc.reconcile_token_classes, start=start, end=end)
     summary_table(
         tc, download="reconciliation-by-token-class",
@@ -184,7 +183,6 @@ def by_token_class(start: dt.date, end: dt.date) -> None:
 
 
 def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
-    st.subheader("Flagged rows")
     df = svc.reconcile_flagged(detail, pct, abs_usd)
     if df.is_empty():
         st.success(f"No day × provider × model has a residual over {pct:g}% of expected (and {usd(abs_usd)}): "
@@ -221,7 +219,6 @@ def flagged_rows(detail: pl.DataFrame, pct: float, abs_usd: float) -> None:
 
 
 def unpriced_models(start: dt.date, end: dt.date) -> None:
-    st.subheader("Unpriced models")
     df = call(svc.unpriced, start=start, end=end)
     if df.is_empty():
         st.success("Every model in this range has a catalog price.", icon=":material/check_circle:")
@@ -257,12 +254,19 @@ def render() -> None:
     pct, abs_usd = thresholds()
     # one read of the range (cached); every visual is a pure function of it and the thresholds
     detail = call(svc.reconcile_detail, start=start, end=end)
-    if waterfall(detail, pct, abs_usd, start, end) is not None:
-        by_provider(detail, pct, abs_usd)
-        by_model(detail, start, end, pct, abs_usd)
-        by_token_class(start, end)
-        flagged_rows(detail, pct, abs_usd)
-    unpriced_models(start, end)
+    if waterfall(detail, pct, abs_usd, start, end) is None:
+        st.subheader("Unpriced models")
+        unpriced_models(start, end)
+        return
+    # the tables one tab at a time, built when chosen (`on_change="rerun"`): a new tab draws the figures, the two
+    # charts and the by-provider table, not all five tables (docs/benchmarks.md, eleventh session)
+    parts = (lambda: by_provider(detail, pct, abs_usd), lambda: by_model(detail, start, end, pct, abs_usd),
+             lambda: by_token_class(start, end), lambda: flagged_rows(detail, pct, abs_usd),
+             lambda: unpriced_models(start, end))
+    for tab, draw in zip(st.tabs(TABS, key=TAB_KEY, on_change="rerun"), parts, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 try:

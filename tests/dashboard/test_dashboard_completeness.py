@@ -229,9 +229,11 @@ def test_reconciliation_does_not_point_below_to_an_empty_list(app):
     at = app()
     at.switch_page("views/reconciliation.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    at.session_state["reconcile_tab"] = "Unpriced models"
+    at.run()
     assert any(s.value == "Every model in this range has a catalog price." for s in at.success)
     [note] = [c.value for c in at.caption if c.value.startswith("Not in the waterfall")]
-    assert "as money-only lines (credits, fees" in note and "(below)" not in note
+    assert "as money-only lines (credits, fees" in note and "(below)" not in note and "Unpriced models" not in note
 
 
 @pytest.mark.parametrize("name, want", [

@@ -332,27 +332,42 @@ def test_reconciliation_page_matches_the_summary(page, expected):
     [bars] = [u for u in vega.layers(vega.charts(at)[0]) if vega.mark(u) == "bar"]
     billed = next(r for r in bars["rows"] if r["step"] == "Billed, all sources")      # a total stands on zero
     assert billed["low"] == 0 and billed["high"] == pytest.approx(s["billed_usd"], abs=0.01)
-    unpriced = shown_table(at, "first_day")
-    assert unpriced["model"].to_list() == expected["unpriced"]["model"].to_list() == ["acme-llama-ft-v2"]
-    # light tables, each with its CSV: no data grid on the page (a new tab or a menu switch loads none of it)
-    assert not at.dataframe
-    assert [b.label for b in at.get("download_button")].count("Download CSV") == 5
-    assert any("the first 50 here" in c.value for c in at.caption) == (s["flagged_rows"] > 50)
+    # the tables one tab at a time, each built when chosen: a new tab draws the by-provider table alone
+    assert [t.label for t in at.tabs] == ["By provider", "By model", "By token class", "Flagged rows",
+                                          "Unpriced models"]
+    assert len(summary_tables.tables(at)) == 1
     by_provider = shown_table(at, "flagged_days")
-    assert by_provider["provider"].to_list() and shown_table(at, "token_class").height > 0
+    assert by_provider["provider"].to_list()
+    # light tables, each with its CSV: no data grid on the page (a new tab or a menu switch loads none of it)
+    downloads = 0
+    for tab in ("By model", "By token class", "Unpriced models", "Flagged rows"):
+        at.session_state["reconcile_tab"] = tab
+        at.run()
+        assert not at.exception and not at.dataframe and len(summary_tables.tables(at)) == 1, tab
+        downloads += [b.label for b in at.get("download_button")].count("Download CSV")
+        if tab == "By token class":
+            assert shown_table(at, "token_class").height > 0
+        if tab == "Unpriced models":
+            unpriced = shown_table(at, "first_day")
+            assert unpriced["model"].to_list() == expected["unpriced"]["model"].to_list() == ["acme-llama-ft-v2"]
+    assert downloads == 4
+    assert any("the first 50 here" in c.value for c in at.caption) == (s["flagged_rows"] > 50)
     flagged = shown_table(at, "source_format")                              # largest gap first: the first 50
     assert flagged.height == min(50, s["flagged_rows"])
     at.toggle(key="reconcile_flagged_grid").set_value(True).run()          # every flagged row, to sort and search
     assert not at.exception
     assert frame(at, "source_format").height == s["flagged_rows"]
     shown = sql_shown(at)
-    for name in ("finance_reconcile_detail", "finance_reconcile_token_classes", "unpriced_models"):
-        assert f"-- {name}:" in shown, name
+    assert "-- finance_reconcile_detail:" in shown
+    for tab, name in (("By token class", "finance_reconcile_token_classes"), ("Unpriced models", "unpriced_models")):
+        at.session_state["reconcile_tab"] = tab
+        at.run()
+        assert f"-- {name}:" in sql_shown(at), name
 
 
 def test_reconciliation_threshold_is_an_input(page, expected):
     # the factory bills OpenAI 10% under list: flagged at 2%, explained away at a 15% threshold
-    at = page("reconciliation", reconcile_pct=15.0)
+    at = page("reconciliation", reconcile_pct=15.0, reconcile_tab="Flagged rows")
     assert not at.exception
     assert expected["flagged_15"].is_empty()
     assert metric(at, "Flagged rows") == "0"
