@@ -162,7 +162,7 @@ def test_overview_renders_in_chromium(tmp_path):
         key = "ArrowLeft" if at_max else "ArrowRight"
         # the preview in the browser, built when its expander is opened (a new tab draws none): its range input (a
         # Vega-Lite parameter) moves the figures drawn in the chart with no server round trip, and nothing else
-        assert page.locator('[data-testid="stVegaLiteChart"] .vega-bindings').count() == 0
+        assert page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').count() == 0
         page.locator('[data-testid="stExpander"] summary', has_text="Drag to preview").first.click()
         preview = page.locator('[data-testid="stVegaLiteChart"] .vega-bindings input[type=range]').first
         preview.wait_for(timeout=60_000)
