@@ -106,6 +106,11 @@ def test_parse_request_form():
     assert columns(grades) == [("42", None, "gpt-4o", 0.5)] and grades.source is None
     grades = shadow.parse('[{"request_id": 7, "provider": "OpenAI", "model": "m", "score": 1}]', "g.json")
     assert columns(grades) == [("7", "openai", "m", 1.0)]
+    # a score padded with blanks beside plain ones (the bulk reader strips only when some value needs it), model
+    # names already clean beside one that is not
+    text = "request_id,model,score\nr1,m,0.5\nr2, M ,  0.25 \nr3,m,1\n"
+    assert columns(shadow.parse(text)) == [("r1", None, "m", 0.5), ("r2", None, "m", 0.25), ("r3", None, "m", 1.0)]
+    assert shadow.parse(text, "g.csv") == row_by_row(text, "g.csv")
 
 
 @pytest.mark.parametrize(("text", "message"), [
