@@ -215,6 +215,9 @@ class Prepared(Figures):
         self.sql = self._build_sql(plan)
         if frame is None:
             frame = wh.sql(self.sql, relations=plan.relations(), **plan.bind(self.sql))
+        if plan.grades.fold is not None:
+            # the grades were joined by this query (Plan.build(fold_grades=True)): their figures from its rows
+            self.grades = plan.grades.counted(frame)
         unpriced = frame["unpriced"]
         self.unpriced_requests = int(frame["requests"].filter(unpriced).sum() or 0)
         if unpriced.any():
@@ -375,6 +378,8 @@ class Prepared(Figures):
         if plan.graded:
             # the per-request grades of each row's own model and of each model target (replay.sql's g_src, g_t{i})
             cols += ["g_src"] + [f"g_t{s.index}" for s in plan.steps if s.target_id is not None and s.qratio is None]
+            if plan.grades.fold is not None:
+                cols += ["g_used", "g_no_source", "g_other"]      # counted here (GradeMatch.counted)
         return (plan.with_rows(sql.load("simulate/frontier_rows"))
                 .replace("/*unit_columns*/", "".join(", " + u for u in units))
                 .replace("/*columns*/", "".join(",\n        " + c for c in cols)))
@@ -816,10 +821,11 @@ def period_rows(wh: Warehouse, plan: Plan) -> int:
 
 
 def _build(wh: Warehouse, scenario: Scenario) -> Figures:
-    plan = Plan.build(wh, scenario)
     # the ledger's own row count bounds the period's (no pass over usage_replay when it is within the limit)
     if hasattr(wh, "write") and int(wh.sql(sql.load("simulate/ledger_rows"))["rows"][0]) <= row_limit():
-        return Prepared(wh, scenario, plan=plan)
+        # per-request grades joined by the prepare's own query, not matched first (one join of their keys)
+        return Prepared(wh, scenario, plan=Plan.build(wh, scenario, fold_grades=True))
+    plan = Plan.build(wh, scenario)
     rows = period_rows(wh, plan)
     if rows > row_limit():
         from simulate.buckets import Bucketed

@@ -167,6 +167,41 @@ def test_request_grades_slider_tables_agree_with_the_replay(wh, tmp_path, policy
         r.baseline_quality, r.scenario_quality, r.quality_basis["measured_requests"])
 
 
+# every grade names its provider: the prepare joins the keyed grades in its own query (no match query first)
+PROVIDED = """request_id,model,score,provider
+req-1,gpt-4o,0.95,openai
+req-1,gpt-4o-mini,0.9,openai
+req-1,claude-3-5-haiku,0.4,openai
+req-2,gpt-4o-mini,0.6,openai
+req-3,GPT-4o ,0.9,openai
+req-4,gpt-4o,0.1,anthropic
+req-9,gpt-4o,0.7,openai
+req-9,gpt-4o-mini,0.65,openai
+"""
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_grades_folded_into_the_prepare_count_as_the_match_does(wh, tmp_path, share):
+    from simulate import plan as P
+
+    ten_logged(wh, tmp_path, ("other-1,2025-06-01 12:00:00,gpt-4o,50,5,0.002,openai",))
+    sc = graded({**SHIFT, "share": share}, PROVIDED)
+    prep = frontier.prepare(wh, sc)
+    assert prep.plan.grades.fold is not None              # folded: no match query ran
+    matched = P.match_request_grades(wh, sc, target_ids=["gpt-4o-mini"])
+    assert matched.fold is None
+    # used: req-1 (own and target), req-3 (own), req-9 (own and target); req-2's target grade has no source grade,
+    # req-1's claude grade is another model, req-4 is not replayed (no anthropic row)
+    assert prep.grades.basis() == matched.basis() == {
+        "graded_requests": 5, "matched_requests": 3, "graded_pairs": 8, "used_pairs": 5,
+        "unused_pairs": {P.NOT_REPLAYED: 1, P.NO_SOURCE: 1, P.OTHER_MODEL: 1}}
+    r = simulate.run(wh, sc)
+    assert r.quality_basis["matched_requests"] == 3
+    for out in (prep.evaluate(sc), prep.table(0, sc).lookup(sc)):
+        assert (out.baseline_quality, out.scenario_quality, out.measured_requests) == (
+            r.baseline_quality, r.scenario_quality, r.quality_basis["measured_requests"])
+
+
 def test_cascade_known_answer(wh, tmp_path):
     ten_logged(wh, tmp_path)
     r = simulate.run(wh, graded({"kind": "cascade", "first": {"model": "gpt-4o-mini"}, "escalation_rate": 0.2}))
