@@ -208,7 +208,7 @@ def _step(fn):
 def oracle(wh, shift, n: int, tmp: Path) -> None:
     """The oracle frontier over n graded requests (every request graded on its own model and on the target: 2n
     grades), against one replay of the same shift in the same run: `frontier.router_report` from nothing (what
-    `modelmix simulate S --oracle` pays: keying the grades, the grade match, the slider tables' prepare and the
+    `modelmix simulate S --oracle` pays: keying the grades, the slider tables' prepare, which joins them, and the
     report), again with the grades already keyed (a What-if upload is keyed once, then matched at each prepare),
     and on the prepared tables (what the What-if page pays after its first render); then from the grade file (its
     CSV read by simulate.shadow, then the frontier from nothing). Each step: wall and CPU seconds (CPU is the
@@ -237,7 +237,8 @@ def oracle(wh, shift, n: int, tmp: Path) -> None:
           "(once per set of grades)")
     match_s, match_cpu, match_mb, match = _step(lambda: plan.match_request_grades(wh, graded, target_ids=["cheap"]))
     print("grade match, grades keyed".ljust(40) + f"{match_s:7.2f} s  cpu {match_cpu:6.2f} s  peak {match_mb:6,.0f} MB  "
-          f"({match.matched_requests:,} matched; included in the next lines)")
+          f"({match.matched_requests:,} matched; the replay's match: the prepare below joins the keyed grades "
+          "itself)")
     frontier.PREPARED.clear()
     grade_keys.clear()
     cold_s, cold_cpu, cold_mb, rep = _step(lambda: frontier.router_report(wh, graded, 0))
