@@ -154,15 +154,18 @@ def refresh_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.d
     _insert_replay_stored(cur, window)
 
 
+# the stored order: by day (a read of a period skips the row groups of other days), and within a day by the ranking
+# key `total_tokens` (a range of it, the boundary bucket of a `simplest` pick, is then one run of rows per day: the
+# scan decompresses the other columns only in the vectors holding it; docs/benchmarks.md "eleventh session")
+STORED_ORDER = "\norder by cast(ts as date), total_tokens"
+
+
 def _insert_replay_stored(cur: duckdb.DuckDBPyConnection, window: dict[str, dt.date | None]) -> None:
-    """Insert the view's rows of the window's days, in time order when it spans several days (so a read of a period
-    skips the row groups outside it). One day's rows go in as the view gives them: every row group they fill holds
-    that day alone, so a read of other days skips them all the same, and the sort (≈ 0.1-0.2 CPU s of a 500 k-row
-    day's 0.6-0.9, docs/benchmarks.md "tenth session") buys nothing."""
+    """Insert the view's rows of the window's days in STORED_ORDER: by day, and by total tokens within a day (so
+    Budgets' and What-if's read of one bucket of the key touches a few vectors per day, not every one)."""
     rows = sql.load("writes/replay_stored_rows")
-    one_day = window["first_day"] is not None and window["first_day"] == window["last_day"]
     # `+` keeps the text's origin (sql.Text): an error, or bench/profile_ingest.py, names the .sql file
-    execute(cur, "insert into replay_stored by name " + (rows if one_day else rows + "\norder by ts"), window)
+    execute(cur, "insert into replay_stored by name " + rows + STORED_ORDER, window)
 
 
 def create_replay_stored(cur: duckdb.DuckDBPyConnection) -> None:

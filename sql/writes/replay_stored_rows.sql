@@ -2,8 +2,8 @@
 -- reads: per provider and day, the most detailed source), narrowed to the columns the replay's readers use
 -- (sql/simulate/replay_rows.sql, graded_rows.sql, request_grades.sql, replay_out_of_scope.sql,
 -- queries/whatif_sessions.sql), for the days $first_day..$last_day (both null: every day). The writer orders them
--- (warehouse/ledger.py `_insert_replay_stored`: by time over several days, so a read of a period skips the row groups
--- outside it; not within one day, whose rows form row groups of that day in any order). Every read of `usage_replay` prices each row again (model map,
+-- (warehouse/ledger.py STORED_ORDER: by day, so a read of a period skips the row groups outside it, and by
+-- total_tokens within a day, so a read of a range of it touches one run of rows per day). Every read of `usage_replay` prices each row again (model map,
 -- catalog and override price intervals, attribution, source choice: ~2.6 cpu-s per 10 M rows, docs/benchmarks.md
 -- "What-if cold at 100 M, eighth session"); a read of this table is a scan of stored columns. The view stays the
 -- one definition of the rows and their prices: this query selects from it, nothing is priced here.

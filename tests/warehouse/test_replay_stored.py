@@ -153,22 +153,35 @@ def test_a_ledger_from_before_the_table_gets_it_when_it_opens(tmp_path):
     con.close()
     with Warehouse(path) as wh:
         assert_frame_equal(_assert_equals_view(wh), want, check_exact=True)
-        # stored in time order, a month at a time (a period's read skips the other row groups)
-        assert wh.sql("select ts from replay_stored")["ts"].is_sorted()
+        # stored by day, a month at a time (a period's read skips the other row groups); one row a day here
+        assert wh.sql("select ts from replay_stored order by rowid")["ts"].is_sorted()
 
 
-def test_a_write_over_several_days_stores_them_in_time_order_and_one_day_as_the_view_gives_it(tmp_path):
-    """The stored order is what lets a period's read skip row groups: a file over several days written out of time
-    order is stored in time order; a one-day file goes in unsorted (its rows are that day's alone), equal all the
-    same."""
+def _day_then_tokens(wh: Warehouse) -> pl.DataFrame:
+    """The stored rows' time and total tokens, in storage order."""
+    return wh.sql("select ts, total_tokens from replay_stored order by rowid")
+
+
+def test_the_stored_rows_are_ordered_by_day_then_total_tokens(tmp_path):
+    """The stored order (ledger.STORED_ORDER) is what lets a period's read skip other days' row groups and a read of a
+    range of total tokens (the boundary bucket of Budgets' impact and of What-if's sliders) decompress only the
+    vectors holding it: by day, then by total tokens within the day, for a file over several days written out of
+    time order and for a one-day file alike. Within a day here the larger requests come first in time, so a time
+    order would fail."""
     with Warehouse(tmp_path / "ledger.duckdb") as wh:
         _load(wh, write_csv(tmp_path / "days.csv", LITELLM, *[
-            f"r{d}-{h},2026-10-{d:02d} {h:02d}:00:00,gpt-4o-mini,openai,1000,100,,u{d % 3},key-{h}"
-            for d in (5, 2, 8, 1, 9, 3, 7, 4, 6) for h in (20, 8)]))
+            f"r{d}-{h},2026-10-{d:02d} {h:02d}:00:00,gpt-4o-mini,openai,{tokens},100,,u{d % 3},key-{h}"
+            for d in (5, 2, 8, 1, 9, 3, 7, 4, 6) for h, tokens in ((20, 1000), (8, 3000), (14, 2000))]))
         _assert_equals_view(wh)
-        stored = wh.sql("select ts from replay_stored order by rowid")["ts"]
-        assert stored.len() == 18 and stored.is_sorted()
+        stored = _day_then_tokens(wh)
+        assert stored.height == 27
+        assert stored["ts"].dt.date().is_sorted()
+        assert stored.select(pl.col("ts").dt.date().cast(pl.Int64) * 10**9 + pl.col("total_tokens")) \
+            .to_series().is_sorted()
+        assert not stored["ts"].is_sorted()
         _load(wh, write_csv(tmp_path / "day.csv", LITELLM, *[
-            f"s{h},2026-10-12 {h:02d}:00:00,gpt-4o,openai,3000,300,0.02,u3,key-3" for h in (23, 5, 14)]))
+            f"s{h},2026-10-12 {h:02d}:00:00,gpt-4o,openai,{tokens},300,0.02,u3,key-3"
+            for h, tokens in ((23, 3000), (5, 5000), (14, 1000))]))
         _assert_equals_view(wh)
-        assert wh.scalar("select count(*) from replay_stored where ts >= date '2026-10-12'") == 3
+        day = _day_then_tokens(wh).filter(pl.col("ts") >= dt.datetime(2026, 10, 12))
+        assert day["total_tokens"].to_list() == [1300, 3300, 5300]
